@@ -1,0 +1,235 @@
+#include "archive/archive.h"
+
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "archive/tar.h"
+#include "common/npy.h"
+#include "common/sha256.h"
+
+#ifndef KILN_VERSION_STRING
+#define KILN_VERSION_STRING "0.0.0"
+#endif
+
+namespace kiln {
+
+using nlohmann::json;
+
+const char* toolVersion() { return KILN_VERSION_STRING; }
+
+namespace {
+
+json attrToJson(const AttrValue& v) {
+  if (auto p = std::get_if<int64_t>(&v)) return *p;
+  if (auto p = std::get_if<double>(&v)) return *p;
+  if (auto p = std::get_if<std::string>(&v)) return *p;
+  if (auto p = std::get_if<std::vector<int64_t>>(&v)) return *p;
+  return std::get<std::vector<double>>(v);
+}
+
+AttrValue attrFromJson(const json& j, const std::string& where) {
+  if (j.is_number_integer()) return j.get<int64_t>();
+  if (j.is_number_float()) return j.get<double>();
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_array()) {
+    bool anyFloat = false;
+    for (const auto& e : j) {
+      if (!e.is_number()) throw Error(where + ": attribute lists must hold numbers");
+      anyFloat |= e.is_number_float();
+    }
+    if (anyFloat) return j.get<std::vector<double>>();
+    return j.get<std::vector<int64_t>>();
+  }
+  throw Error(where + ": unsupported attribute value " + j.dump());
+}
+
+std::string refName(const Graph& g, ValueRef v) {
+  return g.at(v.layer).name + (v.port ? ":" + std::to_string(v.port) : "");
+}
+
+std::string paramFile(const Layer& l, const std::string& role) {
+  return "params/" + l.name + "." + role + ".npy";
+}
+
+json networkJson(const Graph& g) {
+  json layers = json::array();
+  for (const Layer& l : g.layers) {
+    json j;
+    j["name"] = l.name;
+    j["type"] = typeWord(l.type);
+    j["original_names"] = l.originalNames;
+    json ins = json::array();
+    for (const ValueRef& v : l.inputs) ins.push_back(refName(g, v));
+    j["inputs"] = ins;
+    j["output_shapes"] = l.outputShapes;
+    json attrs = json::object();
+    for (const auto& [k, v] : l.attrs) attrs[k] = attrToJson(v);
+    j["attrs"] = attrs;
+    if (l.activation.kind != ActKind::None)
+      j["activation"] = {{"kind", actName(l.activation.kind)},
+                         {"alpha", l.activation.alpha},
+                         {"beta", l.activation.beta}};
+    json params = json::object();
+    for (const auto& [role, t] : l.params)
+      params[role] = {{"file", paramFile(l, role)}, {"shape", t.shape}};
+    j["params"] = params;
+    layers.push_back(j);
+  }
+  return {{"name", g.name}, {"layers", layers}};
+}
+
+npy::Array toNpy(const Tensor& t) { return npy::fromFloat(t.data, t.shape); }
+
+}  // namespace
+
+std::string graphHash(const Graph& g) {
+  Sha256 h;
+  h.update(networkJson(g).dump());
+  for (const Layer& l : g.layers)
+    for (const auto& [role, t] : l.params) h.update(t.data.data(), t.data.size() * sizeof(float));
+  return h.hexDigest();
+}
+
+std::vector<uint8_t> serializeArchive(const Archive& a) {
+  const json net = networkJson(a.graph);
+  json meta = {{"format", "kiln-archive"},
+               {"format_version", kArchiveFormatVersion},
+               {"tool_version", toolVersion()},
+               {"net_name", a.graph.name},
+               {"graph_hash", graphHash(a.graph)},
+               {"stages", a.stages}};
+  auto bytes = [](const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); };
+  std::vector<tar::Entry> entries;
+  entries.emplace_back("kiln.json", bytes(meta.dump(2) + "\n"));
+  entries.emplace_back("network.json", bytes(net.dump(1) + "\n"));
+  for (const Layer& l : a.graph.layers)
+    for (const auto& [role, t] : l.params) entries.emplace_back(paramFile(l, role), npy::serialize(toNpy(t)));
+  for (const auto& [name, data] : a.extra) entries.emplace_back(name, data);
+  return tar::write(entries);
+}
+
+void writeArchive(const std::string& path, const Archive& a) {
+  try {
+    npy::writeFileAtomic(path, serializeArchive(a));
+  } catch (const npy::NpyError& e) {
+    throw Error(e.what());
+  }
+}
+
+Archive readArchive(const std::string& path) {
+  std::vector<uint8_t> bytes;
+  try {
+    bytes = npy::readFile(path);
+  } catch (const npy::NpyError& e) {
+    throw Error(e.what());
+  }
+  std::map<std::string, std::vector<uint8_t>> files;
+  for (auto& [name, data] : tar::read(bytes, path)) files[name] = std::move(data);
+  auto text = [&](const std::string& name) {
+    auto it = files.find(name);
+    if (it == files.end()) throw Error(path + ": not a Kiln archive: it has no " + name);
+    try {
+      return json::parse(it->second.begin(), it->second.end());
+    } catch (const std::exception& e) {
+      throw Error(path + ": " + name + " is not valid JSON: " + e.what());
+    }
+  };
+  Archive a;
+  const json meta = text("kiln.json");
+  try {
+    if (meta.at("format") != "kiln-archive") throw Error("wrong format tag");
+    const int version = meta.at("format_version").get<int>();
+    if (version > kArchiveFormatVersion)
+      throw Error("archive format version " + std::to_string(version) +
+                  " is newer than this Kiln reads (" + std::to_string(kArchiveFormatVersion) +
+                  "); upgrade Kiln (archive written by Kiln " +
+                  meta.value("tool_version", std::string("?")) + ", this is " + toolVersion() + ")");
+    a.toolVersion = meta.at("tool_version").get<std::string>();
+    a.graphHash = meta.at("graph_hash").get<std::string>();
+    a.stages = meta.at("stages").get<std::vector<std::string>>();
+  } catch (const Error& e) {
+    throw Error(path + ": kiln.json: " + e.what());
+  } catch (const std::exception& e) {
+    throw Error(path + ": kiln.json: missing or malformed field: " + e.what());
+  }
+  const json net = text("network.json");
+  Graph& g = a.graph;
+  std::map<std::string, int> byName;
+  try {
+    g.name = net.at("name").get<std::string>();
+    for (const json& j : net.at("layers")) {
+      Layer l;
+      l.name = j.at("name").get<std::string>();
+      const std::string where = path + ": layer " + l.name;
+      if (!layerTypeFromWord(j.at("type").get<std::string>(), l.type))
+        throw Error(where + ": unknown layer type '" + j.at("type").get<std::string>() + "'");
+      l.originalNames = j.at("original_names").get<std::vector<std::string>>();
+      for (const auto& in : j.at("inputs")) {
+        std::string s = in.get<std::string>();
+        ValueRef v;
+        const size_t colon = s.rfind(':');
+        if (colon != std::string::npos) {
+          v.port = std::atoi(s.c_str() + colon + 1);
+          s = s.substr(0, colon);
+        }
+        auto it = byName.find(s);
+        if (it == byName.end()) throw Error(where + ": input '" + s + "' is not an earlier layer");
+        v.layer = it->second;
+        l.inputs.push_back(v);
+      }
+      l.outputShapes = j.at("output_shapes").get<std::vector<Shape>>();
+      for (const auto& [k, v] : j.at("attrs").items()) l.attrs[k] = attrFromJson(v, where);
+      if (j.contains("activation")) {
+        const json& act = j["activation"];
+        if (!actFromName(act.at("kind").get<std::string>(), l.activation.kind))
+          throw Error(where + ": unknown activation '" + act.at("kind").get<std::string>() + "'");
+        l.activation.alpha = act.at("alpha").get<double>();
+        l.activation.beta = act.at("beta").get<double>();
+      }
+      for (const auto& [role, p] : j.at("params").items()) {
+        const std::string file = p.at("file").get<std::string>();
+        auto it = files.find(file);
+        if (it == files.end()) throw Error(where + ": parameter file " + file + " is missing");
+        npy::Array arr;
+        try {
+          arr = npy::parse(it->second, path + ":" + file);
+        } catch (const npy::NpyError& e) {
+          throw Error(e.what());
+        }
+        if (arr.type != npy::ElemType::f32) throw Error(where + ": " + file + " is not float32");
+        Tensor t;
+        t.shape = arr.shape;
+        t.data.resize(arr.data.size() / 4);
+        std::memcpy(t.data.data(), arr.data.data(), arr.data.size());
+        if (t.shape != p.at("shape").get<Shape>())
+          throw Error(where + ": " + file + " has shape " + shapeStr(t.shape) + ", network.json says " +
+                      shapeStr(p.at("shape").get<Shape>()));
+        l.params[role] = std::move(t);
+        files.erase(it);
+      }
+      const std::string layerName = l.name;
+      byName[layerName] = g.add(std::move(l));
+    }
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(path + ": network.json: missing or malformed field: " + e.what());
+  }
+  try {
+    verify(g);
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
+  const std::string hash = graphHash(g);
+  if (hash != a.graphHash)
+    throw Error(path + ": the graph hash in kiln.json (" + a.graphHash.substr(0, 12) +
+                "…) does not match the contents (" + hash.substr(0, 12) +
+                "…): the archive was modified or corrupted");
+  files.erase("kiln.json");
+  files.erase("network.json");
+  a.extra = std::move(files);
+  return a;
+}
+
+}  // namespace kiln

@@ -1,0 +1,130 @@
+// kiln infer FILE.kar --target native: run the network on .npy inputs and write .npy outputs.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/core.h>
+
+#include <nlohmann/json.hpp>
+
+#include "archive/archive.h"
+#include "cli/commands.h"
+#include "common/npy.h"
+#include "emulator/float_executor.h"
+#include "util/strings.h"
+
+namespace kiln::cli {
+
+namespace {
+
+struct InferArgs {
+  std::string archive, target = "native", outDir;
+  std::vector<std::string> inputs;
+};
+
+void makeDir(const std::string& d) {
+  if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
+    throw Error(d + ": cannot create output directory");
+}
+
+void runInfer(const InferArgs& args) {
+  const Archive a = readArchive(args.archive);
+  const Graph& g = a.graph;
+  const auto inIds = g.inputLayers();
+  if (args.inputs.size() != inIds.size()) {
+    std::vector<std::string> names;
+    for (int id : inIds)
+      names.push_back(g.at(id).attrString("onnx_name") + " " + shapeStr(g.at(id).attrInts("user_shape")));
+    throw Error("the network has " + std::to_string(inIds.size()) + " input(s) (" + join(names, ", ") +
+                "); --input-files gave " + std::to_string(args.inputs.size()));
+  }
+  // Load and check every input; a leading batch dimension N > 1 runs N samples.
+  std::vector<npy::Array> arrays;
+  int64_t batch = -1;
+  for (size_t k = 0; k < inIds.size(); ++k) {
+    const Layer& l = g.at(inIds[k]);
+    const Shape user = l.attrInts("user_shape");
+    npy::Array arr = npy::load(args.inputs[k]);
+    if (arr.type != npy::ElemType::f32)
+      throw Error(args.inputs[k] + ": input '" + l.attrString("onnx_name") + "' expects float32 " +
+                  shapeStr(user) + ", the file holds " + npy::typeName(arr.type) +
+                  " (convert with x.astype(np.float32), after the model's own pre-processing)");
+    int64_t n = 1;
+    Shape rest(arr.shape.begin() + (arr.shape.empty() ? 0 : 1), arr.shape.end());
+    const Shape userRest(user.begin() + 1, user.end());
+    if (arr.shape == user) {
+      n = 1;
+    } else if (!user.empty() && user[0] == 1 && arr.shape.size() == user.size() && rest == userRest) {
+      n = arr.shape[0];
+    } else {
+      throw Error(args.inputs[k] + ": input '" + l.attrString("onnx_name") + "' expects shape " +
+                  shapeStr(user) + " (or [N, ...] with the same trailing dimensions), the file holds " +
+                  shapeStr(arr.shape));
+    }
+    if (batch >= 0 && n != batch)
+      throw Error("inputs disagree on the batch size (" + std::to_string(batch) + " vs " +
+                  std::to_string(n) + " in " + args.inputs[k] + ")");
+    batch = n;
+    arrays.push_back(std::move(arr));
+  }
+  std::vector<std::vector<float>> outData(g.outputLayers().size());
+  std::vector<Shape> outShapes;
+  for (int64_t s = 0; s < batch; ++s) {
+    std::vector<FloatBuffer> ins;
+    for (size_t k = 0; k < inIds.size(); ++k) {
+      const Shape user = g.at(inIds[k]).attrInts("user_shape");
+      const int64_t per = numel(user);
+      FloatBuffer b;
+      b.shape = user;
+      b.data.resize(per);
+      std::memcpy(b.data.data(), arrays[k].data.data() + s * per * 4, per * 4);
+      ins.push_back(std::move(b));
+    }
+    auto outs = runFloat(g, ins);
+    if (s == 0)
+      for (auto& o : outs) outShapes.push_back(o.shape);
+    for (size_t k = 0; k < outs.size(); ++k)
+      outData[k].insert(outData[k].end(), outs[k].data.begin(), outs[k].data.end());
+  }
+  makeDir(args.outDir);
+  nlohmann::json list = nlohmann::json::array();
+  const auto outIds = g.outputLayers();
+  for (size_t k = 0; k < outIds.size(); ++k) {
+    Shape shape = outShapes[k];
+    if (batch > 1) {
+      if (shape.empty() || shape[0] != 1)
+        shape.insert(shape.begin(), batch);
+      else
+        shape[0] = batch;
+    }
+    const std::string name = g.at(outIds[k]).attrString("onnx_name");
+    const std::string file = sanitizeFileName(name) + ".npy";
+    npy::save(args.outDir + "/" + file, npy::fromFloat(outData[k], shape));
+    list.push_back({{"name", name}, {"shape", shape}, {"file", file}, {"dtype", "float32"}});
+    fmt::print("  {:<24} {} -> {}/{}\n", name, shapeStr(shape), args.outDir, file);
+  }
+  nlohmann::json j = {{"target", args.target}, {"batch", batch}, {"outputs", list}};
+  const std::string text = j.dump(2) + "\n";
+  npy::writeFileAtomic(args.outDir + "/outputs.json", std::vector<uint8_t>(text.begin(), text.end()));
+}
+
+}  // namespace
+
+void addInferCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("infer", "Run an archive on .npy inputs (emulation on the host)");
+  auto args = std::make_shared<InferArgs>();
+  cmd->add_option("archive", args->archive, "The .kar file")->required();
+  cmd->add_option("--target", args->target,
+                  "native: the parsed float graph (default)")
+      ->check(CLI::IsMember({"native"}));
+  cmd->add_option("--input-files", args->inputs,
+                  "One .npy per network input, in the ONNX model's layout and shape (float32); a "
+                  "leading batch dimension N > 1 runs N samples")
+      ->required();
+  cmd->add_option("--output-dir", args->outDir, "Where to write <output>.npy and outputs.json")
+      ->required();
+  cmd->callback([args]() { runInfer(*args); });
+}
+
+}  // namespace kiln::cli

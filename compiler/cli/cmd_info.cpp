@@ -1,0 +1,93 @@
+// kiln info FILE.kar: the layers of an archive as a table (or JSON for scripts).
+#include <fmt/core.h>
+
+#include <nlohmann/json.hpp>
+
+#include "archive/archive.h"
+#include "cli/commands.h"
+#include "util/strings.h"
+
+namespace kiln::cli {
+
+namespace {
+
+std::string inputShapes(const Graph& g, const Layer& l) {
+  if (l.type == LayerType::InputLayer) return shapeStr(l.attrInts("user_shape"));
+  std::vector<std::string> s;
+  for (const ValueRef& v : l.inputs) s.push_back(shapeStr(g.shapeOf(v)));
+  return join(s, " ");
+}
+
+std::string outputShapes(const Layer& l) {
+  std::vector<std::string> s;
+  for (const Shape& o : l.outputShapes) s.push_back(shapeStr(o));
+  return join(s, " ");
+}
+
+std::string typeText(const Layer& l) {
+  std::string t = typeWord(l.type);
+  if (l.activation.kind != ActKind::None) t += "+" + std::string(actName(l.activation.kind));
+  return t;
+}
+
+void printInfo(const Archive& a, bool asJson) {
+  const Graph& g = a.graph;
+  int64_t totalParams = 0, totalMacs = 0;
+  if (asJson) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (size_t i = 0; i < g.layers.size(); ++i) {
+      const Layer& l = g.layers[i];
+      std::vector<Shape> ins;
+      for (const ValueRef& v : l.inputs) ins.push_back(g.shapeOf(v));
+      layers.push_back({{"name", l.name},
+                        {"type", typeWord(l.type)},
+                        {"activation", actName(l.activation.kind)},
+                        {"original_names", l.originalNames},
+                        {"input_shapes", ins},
+                        {"output_shapes", l.outputShapes},
+                        {"params", g.paramCount(int(i))},
+                        {"macs", g.macs(int(i))}});
+      totalParams += g.paramCount(int(i));
+      totalMacs += g.macs(int(i));
+    }
+    nlohmann::json j = {{"net_name", g.name},         {"tool_version", a.toolVersion},
+                        {"graph_hash", a.graphHash},  {"stages", a.stages},
+                        {"layers", layers},           {"total_params", totalParams},
+                        {"total_macs", totalMacs}};
+    fmt::print("{}\n", j.dump(2));
+    return;
+  }
+  fmt::print("Network {}  (Kiln {}, stages: {}, graph {})\n\n", g.name, a.toolVersion,
+             join(a.stages, ", "), a.graphHash.substr(0, 12));
+  fmt::print("{:<20} {:<22} {:<28} {:<22} {:<22} {:>10} {:>12}\n", "layer", "type", "ONNX names",
+             "input shapes", "output shapes", "params", "MACs");
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    const Layer& l = g.layers[i];
+    std::string names = join(l.originalNames, ",");
+    if (names.size() > 28) names = names.substr(0, 25) + "...";
+    fmt::print("{:<20} {:<22} {:<28} {:<22} {:<22} {:>10} {:>12}\n", l.name, typeText(l), names,
+               inputShapes(g, l), outputShapes(l), g.paramCount(int(i)), g.macs(int(i)));
+    totalParams += g.paramCount(int(i));
+    totalMacs += g.macs(int(i));
+  }
+  std::map<std::string, int> counts;
+  for (const Layer& l : g.layers) ++counts[typeWord(l.type)];
+  std::vector<std::string> parts;
+  for (const auto& [t, n] : counts) parts.push_back(fmt::format("{} {}", n, t));
+  fmt::print("\nTotal: {} layers ({}), {} parameters ({:.2f} MB as float32), {:.3f} GMACs\n",
+             g.layers.size(), join(parts, ", "), totalParams, double(totalParams) * 4 / 1e6,
+             double(totalMacs) / 1e9);
+}
+
+}  // namespace
+
+void addInfoCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("info", "Show the layers of a Kiln archive (.kar)");
+  auto path = std::make_shared<std::string>();
+  auto asJson = std::make_shared<bool>(false);
+  cmd->add_option("archive", *path, "The .kar file")->required();
+  cmd->add_flag("--json", *asJson, "Print JSON instead of a table");
+  cmd->callback([path, asJson]() { printInfo(readArchive(*path), *asJson); });
+}
+
+}  // namespace kiln::cli

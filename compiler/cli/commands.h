@@ -1,0 +1,12 @@
+// The `kiln` subcommands. Each registers its options on the CLI11 app and runs when chosen.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace kiln::cli {
+
+void addParserCommand(CLI::App& app);
+void addInfoCommand(CLI::App& app);
+void addInferCommand(CLI::App& app);
+
+}  // namespace kiln::cli

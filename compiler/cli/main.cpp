@@ -1,0 +1,37 @@
+// kiln: the Kiln compiler driver.
+#include <iostream>
+
+#include "archive/archive.h"
+#include "cli/commands.h"
+#include "common/npy.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Kiln: compile trained ONNX models into quantized executables for edge neural "
+      "accelerators.\n\nThe flow: kiln parser onnx model.onnx -> model.kar; kiln info model.kar; "
+      "kiln infer model.kar --target native --input-files x.npy --output-dir out/",
+      "kiln"};
+  app.set_version_flag("--version", std::string("kiln ") + kiln::toolVersion());
+  app.require_subcommand(1);
+  kiln::cli::addParserCommand(app);
+  kiln::cli::addInfoCommand(app);
+  kiln::cli::addInferCommand(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const kiln::Error& e) {
+    std::cerr << "kiln: error: " << e.what() << "\n";
+    return 1;
+  } catch (const kiln::npy::NpyError& e) {
+    std::cerr << "kiln: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "kiln: error: out of memory\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "kiln: internal error: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,102 @@
+// resize in float: nearest and (multi-)linear interpolation with ONNX's coordinate transforms,
+// separable per dimension (tables of source indices and weights per output coordinate).
+#include <algorithm>
+#include <cmath>
+
+#include "emulator/float/kernels.h"
+
+namespace kiln::floatk {
+
+namespace {
+
+struct Axis {
+  std::vector<int64_t> i0, i1;
+  std::vector<float> w1;  // weight of i1 (linear); 0 for nearest
+};
+
+double sourceCoord(const std::string& ctm, int64_t o, double scale, int64_t inLen, int64_t outLen) {
+  if (ctm == "align_corners") return outLen == 1 ? 0.0 : double(o) * double(inLen - 1) / double(outLen - 1);
+  if (ctm == "asymmetric") return double(o) / scale;
+  if (ctm == "pytorch_half_pixel") return outLen > 1 ? (double(o) + 0.5) / scale - 0.5 : 0.0;
+  if (ctm == "half_pixel_symmetric") {
+    const double adj = double(outLen) / (scale * double(inLen));
+    const double center = double(inLen) / 2.0, offset = center * (1 - adj);
+    return offset + (double(o) + 0.5) / scale - 0.5;
+  }
+  return (double(o) + 0.5) / scale - 0.5;  // half_pixel
+}
+
+int64_t nearest(const std::string& mode, double x) {
+  if (mode == "floor") return int64_t(std::floor(x));
+  if (mode == "ceil") return int64_t(std::ceil(x));
+  const double f = std::floor(x);
+  if (x - f == 0.5) return int64_t(mode == "round_prefer_ceil" ? f + 1 : f);
+  return int64_t(std::round(x));
+}
+
+}  // namespace
+
+void resize(const Layer& l, const Inputs& in, FloatBuffer& out) {
+  const FloatBuffer& x = *in[0];
+  const std::string& mode = l.attrString("mode");
+  const std::string& ctm = l.attrString("coordinate_transformation_mode");
+  const std::string& nm = l.attrString("nearest_mode");
+  const auto& scales = l.attrFloats("scales");
+  const size_t r = x.shape.size();
+  std::vector<Axis> axes(r);
+  std::vector<bool> interp(r, false);
+  for (size_t d = 0; d < r; ++d) {
+    const int64_t inLen = x.shape[d], outLen = out.shape[d];
+    Axis& a = axes[d];
+    for (int64_t o = 0; o < outLen; ++o) {
+      double c = sourceCoord(ctm, o, scales[d], inLen, outLen);
+      if (mode == "nearest") {
+        const int64_t i = std::clamp<int64_t>(nearest(nm, c), 0, inLen - 1);
+        a.i0.push_back(i);
+        a.i1.push_back(i);
+        a.w1.push_back(0.f);
+      } else {
+        c = std::clamp(c, 0.0, double(inLen - 1));
+        const int64_t i0 = int64_t(std::floor(c));
+        const int64_t i1 = std::min(i0 + 1, inLen - 1);
+        a.i0.push_back(i0);
+        a.i1.push_back(i1);
+        a.w1.push_back(float(c - double(i0)));
+        if (c != double(i0)) interp[d] = true;
+      }
+    }
+  }
+  std::vector<int64_t> xs(r, 1);
+  for (int i = int(r) - 2; i >= 0; --i) xs[i] = xs[i + 1] * x.shape[i + 1];
+  std::vector<size_t> lin;  // the dimensions that really interpolate
+  for (size_t d = 0; d < r; ++d)
+    if (interp[d]) lin.push_back(d);
+  out.data.resize(numel(out.shape));
+  std::vector<int64_t> idx(r, 0);
+  for (size_t k = 0; k < out.data.size(); ++k) {
+    int64_t base = 0;
+    for (size_t d = 0; d < r; ++d)
+      if (!interp[d]) base += axes[d].i0[idx[d]] * xs[d];
+    // Sum over the 2^|lin| corners.
+    float acc = 0.f;
+    for (size_t corner = 0; corner < (size_t(1) << lin.size()); ++corner) {
+      int64_t off = base;
+      float w = 1.f;
+      for (size_t j = 0; j < lin.size(); ++j) {
+        const Axis& a = axes[lin[j]];
+        const bool hi = (corner >> j) & 1;
+        const float wj = a.w1[idx[lin[j]]];
+        w *= hi ? wj : 1.f - wj;
+        off += (hi ? a.i1 : a.i0)[idx[lin[j]]] * xs[lin[j]];
+      }
+      acc += w * x.data[off];
+    }
+    out.data[k] = acc;
+    for (int d = int(r) - 1; d >= 0; --d) {
+      if (++idx[d] < out.shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+}  // namespace kiln::floatk

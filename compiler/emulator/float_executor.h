@@ -1,0 +1,28 @@
+// Float emulation of a Kiln graph ("native" target): runs every layer in float32 with Eigen.
+#pragma once
+
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace kiln {
+
+/// A dense float32 tensor in row-major order.
+struct FloatBuffer {
+  Shape shape;
+  std::vector<float> data;
+};
+
+/// Runs a graph on one sample (the graph's own shapes, batch included). Inputs are given in the
+/// user's layout (the ONNX input shape), outputs are returned in the ONNX output layout, both in
+/// the order of the graph's input and output layers.
+std::vector<FloatBuffer> runFloat(const Graph& g, const std::vector<FloatBuffer>& inputs);
+
+/// Runs the graph and also returns every layer's output (index = layer id), for per-layer
+/// comparisons and debugging.
+std::vector<FloatBuffer> runFloatAllLayers(const Graph& g, const std::vector<FloatBuffer>& inputs);
+
+/// Transposes `in` by `perm` (out dim i = in dim perm[i]).
+FloatBuffer transposeBuffer(const FloatBuffer& in, const std::vector<int64_t>& perm);
+
+}  // namespace kiln

@@ -1,0 +1,97 @@
+#include "ir/types.h"
+
+#include <cmath>
+
+namespace kiln {
+
+int64_t numel(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+std::string shapeStr(const Shape& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+namespace {
+struct LayerInfo {
+  LayerType type;
+  const char* word;
+  int opcode, minIn, maxIn;
+};
+const LayerInfo kLayers[] = {
+#define KILN_LAYER(e, word, op, mn, mx) {LayerType::e, word, op, mn, mx},
+#include "ir/layer_types.def"
+#undef KILN_LAYER
+};
+const char* kActNames[] = {
+#define KILN_ACT(e, name, formula) name,
+#include "ir/activation.def"
+#undef KILN_ACT
+};
+}  // namespace
+
+const char* typeWord(LayerType t) { return kLayers[int(t)].word; }
+int opcode(LayerType t) { return kLayers[int(t)].opcode; }
+int minInputs(LayerType t) { return kLayers[int(t)].minIn; }
+int maxInputs(LayerType t) { return kLayers[int(t)].maxIn; }
+
+bool layerTypeFromWord(const std::string& word, LayerType& out) {
+  for (const auto& l : kLayers)
+    if (word == l.word) {
+      out = l.type;
+      return true;
+    }
+  return false;
+}
+
+std::vector<LayerType> allLayerTypes() {
+  std::vector<LayerType> v;
+  for (const auto& l : kLayers) v.push_back(l.type);
+  return v;
+}
+
+const char* actName(ActKind k) { return kActNames[int(k)]; }
+
+bool actFromName(const std::string& name, ActKind& out) {
+  for (size_t i = 0; i < sizeof(kActNames) / sizeof(kActNames[0]); ++i)
+    if (name == kActNames[i]) {
+      out = ActKind(i);
+      return true;
+    }
+  return false;
+}
+
+float applyActivation(const Activation& a, float x, float preluSlope) {
+  const float alpha = float(a.alpha), beta = float(a.beta);
+  switch (a.kind) {
+    case ActKind::None: return x;
+    case ActKind::Relu: return x > 0.f ? x : 0.f;
+    case ActKind::Relu6: return std::min(std::max(x, 0.f), 6.f);
+    case ActKind::Clip: return std::min(std::max(x, alpha), beta);
+    case ActKind::LeakyRelu: return x >= 0.f ? x : alpha * x;
+    case ActKind::PRelu: return x >= 0.f ? x : preluSlope * x;
+    case ActKind::Sigmoid: return 1.f / (1.f + std::exp(-x));
+    case ActKind::Tanh: return std::tanh(x);
+    case ActKind::HardSigmoid: return std::max(0.f, std::min(1.f, alpha * x + beta));
+    case ActKind::HardSwish: return x * std::max(0.f, std::min(1.f, alpha * x + beta));
+    case ActKind::Silu: return x / (1.f + std::exp(-x));
+    case ActKind::Elu: return x >= 0.f ? x : alpha * (std::exp(x) - 1.f);
+    case ActKind::Softplus: return x > 20.f ? x : std::log1p(std::exp(x));
+    case ActKind::Exp: return std::exp(x);
+    case ActKind::Log: return std::log(x);
+    case ActKind::Sqrt: return std::sqrt(x);
+    case ActKind::Reciprocal: return 1.f / x;
+    case ActKind::Pow: return alpha == 2.f ? x * x : std::pow(x, alpha);
+    case ActKind::Abs: return std::fabs(x);
+    case ActKind::Neg: return -x;
+    case ActKind::Erf: return std::erf(x);
+    case ActKind::Gelu: return 0.5f * x * (1.f + std::erf(x * 0.70710678118654752f));
+  }
+  return x;
+}
+
+}  // namespace kiln

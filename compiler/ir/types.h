@@ -1,0 +1,76 @@
+// Core value types of the Kiln IR: shapes, attributes, parameter tensors, activations, layer types.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace kiln {
+
+/// Errors the user can act on (bad input, unsupported model). The message is complete and says
+/// what was expected and what was found; the CLI prints it as is.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+using Shape = std::vector<int64_t>;
+
+/// Number of elements of a shape (1 for a scalar).
+int64_t numel(const Shape& s);
+/// "[1, 3, 224, 224]".
+std::string shapeStr(const Shape& s);
+
+/// The layer types (see layer_types.def).
+enum class LayerType {
+#define KILN_LAYER(e, word, opcode, mn, mx) e,
+#include "ir/layer_types.def"
+#undef KILN_LAYER
+};
+/// Kiln type word, e.g. "conv".
+const char* typeWord(LayerType t);
+/// Executable opcode of the layer type.
+int opcode(LayerType t);
+int minInputs(LayerType t);
+int maxInputs(LayerType t);
+/// Looks a type word up; returns false when unknown.
+bool layerTypeFromWord(const std::string& word, LayerType& out);
+std::vector<LayerType> allLayerTypes();
+
+/// Activation functions (see activation.def).
+enum class ActKind {
+#define KILN_ACT(e, name, formula) e,
+#include "ir/activation.def"
+#undef KILN_ACT
+};
+const char* actName(ActKind k);
+bool actFromName(const std::string& name, ActKind& out);
+
+/// An activation function with its scalar parameters; fused into a layer or standing alone in an
+/// `activation` layer. PRelu's per-channel slopes live in the layer's `prelu_slope` parameter.
+struct Activation {
+  ActKind kind = ActKind::None;
+  double alpha = 0;  // clip low, leaky/elu slope, hardsigmoid alpha, pow exponent
+  double beta = 0;   // clip high, hardsigmoid beta
+  bool operator==(const Activation& o) const {
+    return kind == o.kind && alpha == o.alpha && beta == o.beta;
+  }
+};
+/// Applies the activation to one value (PRelu takes its channel's slope).
+float applyActivation(const Activation& a, float x, float preluSlope = 0.f);
+
+/// A layer attribute value.
+using AttrValue = std::variant<int64_t, double, std::string, std::vector<int64_t>, std::vector<double>>;
+using Attributes = std::map<std::string, AttrValue>;
+
+/// A float32 parameter tensor (weights, biases, constants) owned by its layer.
+struct Tensor {
+  Shape shape;
+  std::vector<float> data;
+  int64_t numel() const { return kiln::numel(shape); }
+};
+
+}  // namespace kiln

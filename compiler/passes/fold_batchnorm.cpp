@@ -1,5 +1,5 @@
 // fold_batchnorm: a normalization layer (per-channel y = x*scale + bias, from BatchNormalization)
-// whose input is a conv, dw, deconv or fc read by nothing else, and that has no fused activation,
+// whose input is a conv, dw or deconv read by nothing else, and that has no fused activation,
 // is folded into that layer's kernel and bias. Normalization layers that cannot be folded stay.
 #include "passes/pipeline.h"
 

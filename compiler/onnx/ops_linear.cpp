@@ -6,9 +6,14 @@ namespace kiln::onnximport {
 namespace {
 
 void importGemm(NodeContext& c) {
-  if (c.attrInt("transA", 0)) throw c.error("transA=1 on a run-time input is not supported");
   const Shape a = c.shape(0);
   if (a.size() != 2) throw c.error("input A must be 2-D, got " + shapeStr(a));
+  ValueRef in = c.value(0);
+  if (c.attrInt("transA", 0)) {  // A^T: an explicit transpose in front of the fc
+    Layer t = makeLayer(LayerType::Transpose, {in});
+    t.attrs["perm"] = std::vector<int64_t>{1, 0};
+    in = c.addLayer(std::move(t));
+  }
   const ConstTensor& b = c.constant(1, "B (weights)");
   if (b.shape.size() != 2) throw c.error("B must be 2-D");
   const bool transB = c.attrInt("transB", 0) != 0;
@@ -20,7 +25,7 @@ void importGemm(NodeContext& c) {
   for (int64_t k = 0; k < K; ++k)
     for (int64_t n = 0; n < N; ++n)
       w.data[k * N + n] = float(alpha * b.value(transB ? n * K + k : k * N + n));
-  Tensor bias;
+  Tensor bias, matrixBias;
   bias.shape = {N};
   bias.data.assign(N, 0.f);
   if (c.hasInput(2)) {
@@ -32,14 +37,26 @@ void importGemm(NodeContext& c) {
     } else if (perColumn) {
       for (int64_t j = 0; j < N; ++j) bias.data[j] = float(beta * cc.value(j));
     } else {
-      throw c.error("bias C of shape " + shapeStr(cc.shape) +
-                    " is not one value per output column; Kiln supports [N], [1, N] or a scalar");
+      // A full [M, N] (or [M, 1]) bias: fc without bias, then an ew_add of beta * C.
+      Tensor cb = cc.toTensor();
+      for (float& v : cb.data) v = float(beta * v);
+      matrixBias = std::move(cb);
     }
   }
-  Layer l = makeLayer(LayerType::Fc, {c.value(0)});
+  Layer l = makeLayer(LayerType::Fc, {in});
   l.params["kernel"] = std::move(w);
   l.params["bias"] = std::move(bias);
-  c.setOutput(0, c.addLayer(std::move(l)));
+  ValueRef out = c.addLayer(std::move(l));
+  if (!matrixBias.data.empty()) {
+    Layer k;
+    k.type = LayerType::ConstInput;
+    k.originalNames = {c.node().input(2)};
+    k.outputShapes = {matrixBias.shape};
+    k.params["value"] = std::move(matrixBias);
+    const ValueRef kref{c.graph().add(std::move(k)), 0};
+    out = c.addLayer(makeLayer(LayerType::EwAdd, {out, kref}));
+  }
+  c.setOutput(0, out);
 }
 
 void importMatMul(NodeContext& c) {

@@ -34,10 +34,38 @@ void importBatchNorm(NodeContext& c) {
 }
 
 void importLayerNorm(NodeContext& c) {
-  for (int i = 1; i < c.numOutputs(); ++i)
-    if (!c.node().output(i).empty()) throw c.error("the Mean/InvStdDev outputs are not supported");
   const Shape in = c.shape(0);
   const int64_t axis = normAxis(c, c.attrInt("axis", -1), int64_t(in.size()));
+  const double eps = c.attrFloat("epsilon", 1e-5);
+  bool wantStats = false;
+  for (int i = 1; i < c.numOutputs(); ++i) wantStats |= !c.node().output(i).empty();
+  if (wantStats) {
+    // The optional Mean and InvStdDev outputs (kept dims) as reduce_mean / ew layers:
+    // mean = E[x], inv_std = (E[(x - mean)^2] + eps)^-0.5.
+    std::vector<int64_t> axes;
+    for (int64_t a = axis; a < int64_t(in.size()); ++a) axes.push_back(a);
+    auto reduceMean = [&](ValueRef v) {
+      Layer r = makeLayer(LayerType::ReduceMean, {v});
+      r.attrs["axes"] = axes;
+      r.attrs["keepdims"] = int64_t(1);
+      return c.addLayer(std::move(r));
+    };
+    const ValueRef x = c.value(0), mean = reduceMean(x);
+    const ValueRef d = c.addLayer(makeLayer(LayerType::EwSub, {x, mean}));
+    const ValueRef var = reduceMean(c.addLayer(makeLayer(LayerType::EwMult, {d, d})));
+    Layer e;
+    e.type = LayerType::ConstInput;
+    e.originalNames = {c.name()};
+    e.outputShapes = {Shape(in.size(), 1)};
+    e.params["value"] = Tensor{Shape(in.size(), 1), {float(eps)}};
+    const ValueRef epsRef{c.graph().add(std::move(e)), 0};
+    const ValueRef varEps = c.addLayer(makeLayer(LayerType::EwAdd, {var, epsRef}));
+    Layer p = makeLayer(LayerType::Activation, {varEps});
+    p.activation.kind = ActKind::Pow;
+    p.activation.alpha = -0.5;
+    c.setOutput(1, mean);
+    c.setOutput(2, c.addLayer(std::move(p)));
+  }
   const Shape norm(in.begin() + axis, in.end());
   auto param = [&](int idx, const char* role, float dflt) {
     Tensor t;
@@ -59,7 +87,7 @@ void importLayerNorm(NodeContext& c) {
   };
   Layer l = makeLayer(LayerType::LayerNormalization, {c.value(0)});
   l.attrs["axis"] = axis;
-  l.attrs["epsilon"] = c.attrFloat("epsilon", 1e-5);
+  l.attrs["epsilon"] = eps;
   l.params["scale"] = param(1, "scale", 1.f);
   l.params["bias"] = param(2, "bias", 0.f);
   c.setOutput(0, c.addLayer(std::move(l)));

@@ -15,7 +15,13 @@ struct Axis {
 };
 
 double sourceCoord(const std::string& ctm, int64_t o, double scale, int64_t inLen, int64_t outLen) {
-  if (ctm == "align_corners") return outLen == 1 ? 0.0 : double(o) * double(inLen - 1) / double(outLen - 1);
+  if (ctm == "align_corners") {
+    // ONNX (reference and onnxruntime) take the resized length as inLen * scale, unrounded.
+    const double lenResized = double(inLen) * scale;
+    (void)outLen;
+    return lenResized <= 1.0 ? 0.0 : double(o) * double(inLen - 1) / (lenResized - 1.0);
+  }
+  if (ctm == "tf_half_pixel_for_nn") return (double(o) + 0.5) / scale;
   if (ctm == "asymmetric") return double(o) / scale;
   if (ctm == "pytorch_half_pixel") return outLen > 1 ? (double(o) + 0.5) / scale - 0.5 : 0.0;
   if (ctm == "half_pixel_symmetric") {

@@ -20,7 +20,9 @@ struct Result {
 };
 
 Result runKiln(const std::string& args) {
-  const std::string errFile = ::testing::TempDir() + "/stderr.txt";
+  // One file per test: CTest runs tests in parallel.
+  const std::string errFile = ::testing::TempDir() + "/stderr_" +
+                              ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".txt";
   const std::string cmd = std::string(KILN_BINARY) + " " + args + " >/dev/null 2>" + errFile;
   const int raw = std::system(cmd.c_str());
   std::ifstream f(errFile);
@@ -42,7 +44,8 @@ std::string writeBytes(const std::string& name, const std::string& bytes) {
 
 void expectParseError(const std::string& model, const std::string& fragment,
                       const std::string& extra = "") {
-  const std::string out = ::testing::TempDir() + "/never.kar";
+  const std::string out = ::testing::TempDir() + "/never_" +
+                          ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".kar";
   std::remove(out.c_str());
   const Result r = runKiln("parser onnx " + model + " --har-path " + out + " " + extra);
   EXPECT_EQ(r.status, 1) << r.err;
@@ -111,11 +114,11 @@ TEST(CliErrors, UnknownOpsetVersion) {
 }
 
 TEST(CliErrors, InferChecksInputShapeAndType) {
-  const std::string kar = ::testing::TempDir() + "/digits.kar";
+  const std::string kar = ::testing::TempDir() + "/cli_digits.kar";
   ASSERT_EQ(runKiln("parser onnx " + kDigits + " --har-path " + kar).status, 0);
-  const std::string bad = ::testing::TempDir() + "/bad.npy";
+  const std::string bad = ::testing::TempDir() + "/cli_bad.npy";
   npy::save(bad, npy::fromFloat(std::vector<float>(8 * 8 * 3, 0.f), {1, 3, 8, 8}));
-  Result r = runKiln("infer " + kar + " --input-files " + bad + " --output-dir " + ::testing::TempDir() + "/o");
+  Result r = runKiln("infer " + kar + " --input-files " + bad + " --output-dir " + ::testing::TempDir() + "/cli_out");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("input 'input' expects shape [1, 1, 8, 8]"), std::string::npos) << r.err;
   npy::Array u8;
@@ -123,7 +126,7 @@ TEST(CliErrors, InferChecksInputShapeAndType) {
   u8.shape = {1, 1, 8, 8};
   u8.data.assign(64, 1);
   npy::save(bad, u8);
-  r = runKiln("infer " + kar + " --input-files " + bad + " --output-dir " + ::testing::TempDir() + "/o");
+  r = runKiln("infer " + kar + " --input-files " + bad + " --output-dir " + ::testing::TempDir() + "/cli_out");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("expects float32 [1, 1, 8, 8], the file holds uint8"), std::string::npos) << r.err;
 }

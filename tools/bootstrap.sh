@@ -8,6 +8,7 @@ PACKAGES=(
   libeigen3-dev libcli11-dev libyaml-cpp-dev libfmt-dev
   nlohmann-json3-dev                   # JSON inside archives and reports
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  libpng-dev libjpeg-dev zlib1g-dev    # calibration images and .npz files
   python3-numpy python3-skimage        # test inputs from natural images, accuracy scripts
 )
 missing=()

@@ -1,4 +1,8 @@
+// Float emulation driver: runs the layers in order over FloatBuffers (kernels in emulator/float/),
+// freeing or handing over each buffer after its last reader.
 #include "emulator/float_executor.h"
+
+#include <algorithm>
 
 #include "emulator/float/kernels.h"
 
@@ -28,7 +32,62 @@ FloatBuffer transposeBuffer(const FloatBuffer& in, const std::vector<int64_t>& p
 
 namespace {
 
-void runLayer(const Layer& l, const floatk::Inputs& in, FloatBuffer& out) {
+bool isElementwise(LayerType t) {
+  return t == LayerType::EwAdd || t == LayerType::EwSub || t == LayerType::EwMult ||
+         t == LayerType::EwDiv || t == LayerType::EwMax || t == LayerType::EwMin ||
+         t == LayerType::EwEqual;
+}
+
+// Kernels that write every element of their output after sizing it, so a recycled buffer can be
+// handed to them with stale contents (resize then neither zero-fills nor touches new pages).
+bool overwritesAll(LayerType t) {
+  switch (t) {
+    case LayerType::Conv:
+    case LayerType::Dw:
+    case LayerType::Fc:
+    case LayerType::Resize:
+    case LayerType::Pad:
+    case LayerType::Concat:
+    case LayerType::Slice:
+    case LayerType::Normalization:
+    case LayerType::MaxPool:
+    case LayerType::AvgPool: return true;
+    default: return isElementwise(t);
+  }
+}
+
+// Storage of dead buffers, reused for later outputs of a similar size within one run.
+class BufferPool {
+ public:
+  void give(std::vector<float>&& v) {
+    if (v.capacity() < 4096) return;
+    pool_.push_back(std::move(v));
+    if (pool_.size() > 8) {  // drop the smallest
+      auto it = std::min_element(pool_.begin(), pool_.end(), [](const auto& a, const auto& b) {
+        return a.capacity() < b.capacity();
+      });
+      pool_.erase(it);
+    }
+  }
+  // The smallest pooled vector holding n floats (not more than 4x that), or an empty one.
+  std::vector<float> take(size_t n, bool keepContents) {
+    auto best = pool_.end();
+    for (auto it = pool_.begin(); it != pool_.end(); ++it)
+      if (it->capacity() >= n && it->capacity() <= 4 * n &&
+          (best == pool_.end() || it->capacity() < best->capacity()))
+        best = it;
+    if (best == pool_.end()) return {};
+    std::vector<float> v = std::move(*best);
+    pool_.erase(best);
+    if (!keepContents) v.clear();
+    return v;
+  }
+
+ private:
+  std::vector<std::vector<float>> pool_;
+};
+
+void runLayer(const Layer& l, const floatk::Inputs& in, FloatBuffer& out, FloatBuffer* pre) {
   using namespace floatk;
   out.shape = l.outputShapes.at(0);
   switch (l.type) {
@@ -38,7 +97,9 @@ void runLayer(const Layer& l, const floatk::Inputs& in, FloatBuffer& out) {
       return;
     case LayerType::ConstInput: out.data = l.param("value").data; return;
     case LayerType::Conv:
-    case LayerType::Dw: conv(l, in, out); break;
+    case LayerType::Dw:
+      if (conv(l, in, out, pre == nullptr)) return;  // activation applied inside
+      break;
     case LayerType::Deconv: deconv(l, in, out); break;
     case LayerType::Fc: fc(l, in, out); break;
     case LayerType::MatMul: matmul(l, in, out); break;
@@ -68,11 +129,12 @@ void runLayer(const Layer& l, const floatk::Inputs& in, FloatBuffer& out) {
     case LayerType::DepthToSpace: depthToSpace(l, in, out); break;
     case LayerType::SpaceToDepth: spaceToDepth(l, in, out); break;
   }
+  if (pre && l.activation.kind != ActKind::None) *pre = out;
   applyFusedActivation(l, out);
 }
 
 std::vector<FloatBuffer> run(const Graph& g, const std::vector<FloatBuffer>& inputs, bool keepAll,
-                             std::vector<FloatBuffer>* all) {
+                             std::vector<FloatBuffer>* all, const LayerObserver* observer = nullptr) {
   const auto inIds = g.inputLayers();
   if (inputs.size() != inIds.size())
     throw Error("the network has " + std::to_string(inIds.size()) + " inputs, " +
@@ -91,17 +153,44 @@ std::vector<FloatBuffer> run(const Graph& g, const std::vector<FloatBuffer>& inp
     buf[inIds[k]] = l.hasAttr("perm") ? transposeBuffer(inputs[k], l.attrInts("perm")) : inputs[k];
   }
   std::vector<FloatBuffer> outputs;
+  BufferPool pool;
   for (size_t i = 0; i < g.layers.size(); ++i) {
     const Layer& l = g.layers[i];
-    if (l.type != LayerType::InputLayer) {
+    const bool passThrough =
+        l.type == LayerType::Reshape ||
+        (l.type == LayerType::Activation && l.activation.kind != ActKind::PRelu);
+    if (passThrough && !keepAll && !observer && l.inputs.size() == 1 &&
+        lastUse[l.inputs[0].layer] == int(i)) {
+      // Reshape / activation of a value nobody reads afterwards: take its storage, no copy.
+      buf[i].data = std::move(buf[l.inputs[0].layer].data);
+      buf[i].shape = l.outputShapes.at(0);
+      floatk::applyFusedActivation(l, buf[i]);
+    } else if (l.type != LayerType::InputLayer) {
       floatk::Inputs in;
       for (const ValueRef& v : l.inputs) in.push_back(&buf[v.layer]);
-      runLayer(l, in, buf[i]);
+      if (isElementwise(l.type) && !keepAll && l.inputs.size() == 2 &&
+          lastUse[l.inputs[0].layer] == int(i) && l.inputs[1].layer != l.inputs[0].layer &&
+          int64_t(buf[l.inputs[0].layer].data.size()) == numel(l.outputShapes.at(0))) {
+        // The first operand dies here and has the output's size: compute into its storage.
+        buf[i].data = std::move(buf[l.inputs[0].layer].data);
+        buf[i].shape = l.outputShapes.at(0);
+        in[0] = &buf[i];
+      }
+      if (!keepAll && (in.empty() || in[0] != &buf[i]) && l.type != LayerType::OutputLayer)
+        buf[i].data = pool.take(size_t(numel(l.outputShapes.at(0))), overwritesAll(l.type));
+      FloatBuffer pre;
+      runLayer(l, in, buf[i], observer ? &pre : nullptr);
+      if (observer) (*observer)(int(i), pre.shape.empty() ? nullptr : &pre, buf[i]);
+    } else if (observer) {
+      (*observer)(int(i), nullptr, buf[i]);
     }
-    if (l.type == LayerType::OutputLayer) outputs.push_back(buf[i]);
+    if (l.type == LayerType::OutputLayer) outputs.push_back(keepAll ? buf[i] : std::move(buf[i]));
     if (!keepAll)
       for (const ValueRef& v : l.inputs)
-        if (lastUse[v.layer] == int(i)) buf[v.layer] = FloatBuffer();
+        if (lastUse[v.layer] == int(i)) {
+          pool.give(std::move(buf[v.layer].data));
+          buf[v.layer] = FloatBuffer();
+        }
   }
   if (all) *all = std::move(buf);
   return outputs;
@@ -111,6 +200,11 @@ std::vector<FloatBuffer> run(const Graph& g, const std::vector<FloatBuffer>& inp
 
 std::vector<FloatBuffer> runFloat(const Graph& g, const std::vector<FloatBuffer>& inputs) {
   return run(g, inputs, false, nullptr);
+}
+
+std::vector<FloatBuffer> runFloatObserved(const Graph& g, const std::vector<FloatBuffer>& inputs,
+                                          const LayerObserver& observer) {
+  return run(g, inputs, false, nullptr, &observer);
 }
 
 std::vector<FloatBuffer> runFloatAllLayers(const Graph& g, const std::vector<FloatBuffer>& inputs) {

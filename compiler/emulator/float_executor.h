@@ -1,6 +1,7 @@
 // Float emulation of a Kiln graph ("native" target): runs every layer in float32 with Eigen.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "ir/graph.h"
@@ -21,6 +22,14 @@ std::vector<FloatBuffer> runFloat(const Graph& g, const std::vector<FloatBuffer>
 /// Runs the graph and also returns every layer's output (index = layer id), for per-layer
 /// comparisons and debugging.
 std::vector<FloatBuffer> runFloatAllLayers(const Graph& g, const std::vector<FloatBuffer>& inputs);
+
+/// Called after each layer with its id, the value before its fused activation (null when the
+/// layer has none) and its output. Used by calibration.
+using LayerObserver = std::function<void(int, const FloatBuffer*, const FloatBuffer&)>;
+
+/// runFloat that reports every layer's values to `observer`.
+std::vector<FloatBuffer> runFloatObserved(const Graph& g, const std::vector<FloatBuffer>& inputs,
+                                          const LayerObserver& observer);
 
 /// Transposes `in` by `perm` (out dim i = in dim perm[i]).
 FloatBuffer transposeBuffer(const FloatBuffer& in, const std::vector<int64_t>& perm);

@@ -43,43 +43,59 @@ void slice(const Layer& l, const Inputs& in, FloatBuffer& out) {
   }
 }
 
+namespace {
+
+// Source index along one padded dimension, or -1 when the position reads the constant value.
+int64_t padSource(int64_t i, int64_t n, int mode) {
+  if (i >= 0 && i < n) return i;
+  if (mode == 0 || n == 0) return -1;
+  if (mode == 1) return std::clamp<int64_t>(i, 0, n - 1);  // edge
+  const int64_t period = 2 * (n - 1);                      // reflect
+  if (period == 0) return 0;
+  i = ((i % period) + period) % period;
+  return i >= n ? period - i : i;
+}
+
+}  // namespace
+
 void pad(const Layer& l, const Inputs& in, FloatBuffer& out) {
   const FloatBuffer& x = *in[0];
   const auto& p = l.attrInts("pads");
-  const std::string& mode = l.attrString("mode");
+  const std::string& modeName = l.attrString("mode");
+  const int mode = modeName == "constant" ? 0 : modeName == "edge" ? 1 : 2;
   const float value = float(l.attrFloat("value", 0));
   const size_t r = x.shape.size();
   out.data.resize(numel(out.shape));
+  if (out.data.empty()) return;
+  if (r == 0) {
+    out.data[0] = x.data[0];
+    return;
+  }
   std::vector<int64_t> xs(r, 1);
   for (int i = int(r) - 2; i >= 0; --i) xs[i] = xs[i + 1] * x.shape[i + 1];
+  // The last dimension as a table of sources, then one output row at a time.
+  const int64_t OW = out.shape[r - 1], W = x.shape[r - 1], pl = p[r - 1];
+  std::vector<int64_t> col(OW);
+  for (int64_t o = 0; o < OW; ++o) col[o] = padSource(o - pl, W, mode);
+  const int64_t lo = std::clamp<int64_t>(pl, 0, OW), hi = std::clamp<int64_t>(pl + W, lo, OW);
   std::vector<int64_t> idx(r, 0);
-  for (size_t k = 0; k < out.data.size(); ++k) {
+  for (float* dst = out.data.data(); dst < out.data.data() + out.data.size(); dst += OW) {
     int64_t src = 0;
     bool outside = false;
-    for (size_t d = 0; d < r; ++d) {
-      int64_t i = idx[d] - p[d];
-      const int64_t n = x.shape[d];
-      if (i < 0 || i >= n) {
-        if (mode == "constant" || n == 0) {
-          outside = true;
-          break;
-        }
-        if (mode == "edge") {
-          i = std::clamp<int64_t>(i, 0, n - 1);
-        } else {  // reflect
-          const int64_t period = 2 * (n - 1);
-          if (period == 0) {
-            i = 0;
-          } else {
-            i = ((i % period) + period) % period;
-            if (i >= n) i = period - i;
-          }
-        }
-      }
+    for (size_t d = 0; d + 1 < r && !outside; ++d) {
+      const int64_t i = padSource(idx[d] - p[d], x.shape[d], mode);
+      outside = i < 0;
       src += i * xs[d];
     }
-    out.data[k] = outside ? value : x.data[src];
-    for (int d = int(r) - 1; d >= 0; --d) {
+    if (outside) {
+      std::fill(dst, dst + OW, value);
+    } else {
+      const float* row = x.data.data() + src;
+      for (int64_t o = 0; o < lo; ++o) dst[o] = col[o] < 0 ? value : row[col[o]];
+      std::copy(row + (lo - pl), row + (hi - pl), dst + lo);
+      for (int64_t o = hi; o < OW; ++o) dst[o] = col[o] < 0 ? value : row[col[o]];
+    }
+    for (int d = int(r) - 2; d >= 0; --d) {
       if (++idx[d] < out.shape[d]) break;
       idx[d] = 0;
     }

@@ -1,0 +1,82 @@
+// The model-script commands Kiln knows (alls-language.md §3), declared once in a table, and the
+// validator that checks a parsed script against it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "alls/ast.h"
+
+namespace kiln::alls {
+
+enum class Category {
+  Applied,     // §3a: changes the network or its numerics
+  Recorded,    // §3b: resource planning, recorded for `kiln compiler`
+  NotApplied,  // §3c: placement written by a compiler; parsed and reported
+};
+
+struct KeySpec {
+  std::string name;
+  // Closed value set (compared as text, and numerically for numbers; each item of a list value is
+  // checked). Empty = any value.
+  std::vector<std::string> values;
+};
+
+// A sub-feature selected by the first positional argument, e.g.
+// pre_quantization_optimization(activation_clipping, ...).
+struct FeatureSpec {
+  std::string name;
+  bool applied = false;
+  std::vector<KeySpec> keys;  // in addition to the command's common keys
+};
+
+// A closed value set for a positional argument.
+struct PositionalSpec {
+  int index = 0;  // 0-based among positional arguments; -1 = the last one
+  std::string what;  // e.g. "activation", for messages
+  std::vector<std::string> values;
+  // When not empty, the statement is applied only for these values (input_conversion applies
+  // bgr_to_rgb and rgb_to_bgr and reports the rest).
+  std::vector<std::string> appliedValues;
+};
+
+struct CommandSpec {
+  std::string name;
+  Category category = Category::NotApplied;
+  bool applied = false;  // Kiln acts on it (refined by features and PositionalSpec::appliedValues)
+  bool anyKeys = false;  // resource and placement commands carry dozens of keys: accept all
+  std::vector<KeySpec> keys;  // common keys (for feature commands: keys valid for every feature)
+  std::vector<FeatureSpec> features;  // not empty = the first positional argument names a feature
+  std::vector<PositionalSpec> positional;
+};
+
+// The whole table, in the order of alls-language.md §3.
+const std::vector<CommandSpec>& commandTable();
+const CommandSpec* findCommand(const std::string& name);
+const FeatureSpec* findFeature(const CommandSpec& cmd, const std::string& feature);
+const char* categoryName(Category c);
+
+struct Diagnostic {
+  enum Severity { Error, Warning };
+  Severity severity = Error;
+  SourcePos pos;
+  std::string message;
+  std::string sourceLine;  // text of line pos.line (printed under errors with a caret), may be empty
+};
+
+// Checks every statement against the command table: unknown commands (with the closest names),
+// unknown features and keys (with the accepted ones), values outside a closed set (with the
+// accepted values), and one Warning per statement Kiln parses but does not apply.
+std::vector<Diagnostic> validateScript(const Script& script);
+
+// True when Kiln acts on this statement (its command, feature and conversion are applied ones).
+// Unknown commands are not applied.
+bool isApplied(const Statement& st);
+
+// `file:line:col: error: message` (+ source line and caret for errors that carry a source line);
+// warnings are one line.
+std::string formatDiagnostic(const Diagnostic& d);
+
+bool hasErrors(const std::vector<Diagnostic>& diags);
+
+}  // namespace kiln::alls

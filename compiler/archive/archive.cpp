@@ -52,7 +52,65 @@ std::string paramFile(const Layer& l, const std::string& role) {
   return "params/" + l.name + "." + role + ".npy";
 }
 
-json networkJson(const Graph& g) {
+std::string qparamFile(const Layer& l, const std::string& role) {
+  return "qparams/" + l.name + "." + role + ".npy";
+}
+
+npy::ElemType storageType(const IntTensor& t) {
+  if (t.bits <= 8) return t.isSigned ? npy::ElemType::i8 : npy::ElemType::u8;
+  if (t.bits <= 16) return t.isSigned ? npy::ElemType::i16 : npy::ElemType::u16;
+  if (t.bits <= 32) return t.isSigned ? npy::ElemType::i32 : npy::ElemType::u32;
+  return npy::ElemType::i64;
+}
+
+npy::Array intToNpy(const IntTensor& t) {
+  npy::Array a;
+  a.type = storageType(t);
+  a.shape = t.shape;
+  const size_t es = npy::elemSize(a.type);
+  a.data.resize(t.data.size() * es);
+  for (size_t i = 0; i < t.data.size(); ++i) {
+    const int64_t v = t.data[i];
+    std::memcpy(a.data.data() + i * es, &v, es);  // little-endian: the low bytes
+  }
+  return a;
+}
+
+IntTensor intFromNpy(const npy::Array& a, int bits, bool isSigned) {
+  IntTensor t;
+  t.shape = a.shape;
+  t.bits = bits;
+  t.isSigned = isSigned;
+  const size_t es = npy::elemSize(a.type);
+  t.data.resize(a.data.size() / es);
+  for (size_t i = 0; i < t.data.size(); ++i) {
+    const uint8_t* p = a.data.data() + i * es;
+    switch (a.type) {
+      case npy::ElemType::i8: t.data[i] = int8_t(p[0]); break;
+      case npy::ElemType::u8: t.data[i] = p[0]; break;
+      case npy::ElemType::i16: { int16_t v; std::memcpy(&v, p, 2); t.data[i] = v; break; }
+      case npy::ElemType::u16: { uint16_t v; std::memcpy(&v, p, 2); t.data[i] = v; break; }
+      case npy::ElemType::i32: { int32_t v; std::memcpy(&v, p, 4); t.data[i] = v; break; }
+      case npy::ElemType::u32: { uint32_t v; std::memcpy(&v, p, 4); t.data[i] = v; break; }
+      default: { int64_t v; std::memcpy(&v, p, 8); t.data[i] = v; break; }
+    }
+  }
+  return t;
+}
+
+json quantJson(const Layer& l) {
+  json outs = json::array();
+  for (const QuantInfo& q : l.outputQuant)
+    outs.push_back({{"bits", q.bits}, {"scale", q.scale}, {"zero_point", q.zeroPoint},
+                    {"min", q.min}, {"max", q.max}});
+  json qp = json::object();
+  for (const auto& [role, t] : l.qparams)
+    qp[role] = {{"file", qparamFile(l, role)}, {"shape", t.shape}, {"bits", t.bits}, {"signed", t.isSigned}};
+  return {{"precision", l.precision}, {"precision_source", l.precisionSource}, {"outputs", outs},
+          {"qparams", qp}};
+}
+
+json networkJson(const Graph& g, bool withQuant = true) {
   json layers = json::array();
   for (const Layer& l : g.layers) {
     json j;
@@ -74,6 +132,7 @@ json networkJson(const Graph& g) {
     for (const auto& [role, t] : l.params)
       params[role] = {{"file", paramFile(l, role)}, {"shape", t.shape}};
     j["params"] = params;
+    if (withQuant && !l.outputQuant.empty()) j["quant"] = quantJson(l);
     layers.push_back(j);
   }
   return {{"name", g.name}, {"layers", layers}};
@@ -85,7 +144,8 @@ npy::Array toNpy(const Tensor& t) { return npy::fromFloat(t.data, t.shape); }
 
 std::string graphHash(const Graph& g) {
   Sha256 h;
-  h.update(networkJson(g).dump());
+  // The float network only: an optimized archive keeps the hash of the graph it was made from.
+  h.update(networkJson(g, false).dump());
   for (const Layer& l : g.layers)
     for (const auto& [role, t] : l.params) h.update(t.data.data(), t.data.size() * sizeof(float));
   return h.hexDigest();
@@ -105,6 +165,9 @@ std::vector<uint8_t> serializeArchive(const Archive& a) {
   entries.emplace_back("network.json", bytes(net.dump(1) + "\n"));
   for (const Layer& l : a.graph.layers)
     for (const auto& [role, t] : l.params) entries.emplace_back(paramFile(l, role), npy::serialize(toNpy(t)));
+  for (const Layer& l : a.graph.layers)
+    for (const auto& [role, t] : l.qparams)
+      entries.emplace_back(qparamFile(l, role), npy::serialize(intToNpy(t)));
   for (const auto& [name, data] : a.extra) entries.emplace_back(name, data);
   return tar::write(entries);
 }
@@ -207,6 +270,39 @@ Archive readArchive(const std::string& path) {
                       shapeStr(p.at("shape").get<Shape>()));
         l.params[role] = std::move(t);
         files.erase(it);
+      }
+      if (j.contains("quant")) {
+        const json& q = j["quant"];
+        l.precision = q.at("precision").get<std::string>();
+        l.precisionSource = q.at("precision_source").get<std::string>();
+        for (const json& o : q.at("outputs")) {
+          QuantInfo qi;
+          qi.bits = o.at("bits").get<int>();
+          qi.scale = o.at("scale").get<double>();
+          qi.zeroPoint = o.at("zero_point").get<int64_t>();
+          qi.min = o.at("min").get<double>();
+          qi.max = o.at("max").get<double>();
+          if ((qi.bits != 8 && qi.bits != 16) || !(qi.scale > 0) || qi.zeroPoint < 0 || qi.zeroPoint > qi.qmax())
+            throw Error(where + ": invalid quantization of an output (bits " + std::to_string(qi.bits) +
+                        ", scale " + std::to_string(qi.scale) + ", zero point " + std::to_string(qi.zeroPoint) + ")");
+          l.outputQuant.push_back(qi);
+        }
+        for (const auto& [role, p] : q.at("qparams").items()) {
+          const std::string file = p.at("file").get<std::string>();
+          auto it = files.find(file);
+          if (it == files.end()) throw Error(where + ": integer parameter file " + file + " is missing");
+          npy::Array arr;
+          try {
+            arr = npy::parse(it->second, path + ":" + file);
+          } catch (const npy::NpyError& e) {
+            throw Error(e.what());
+          }
+          IntTensor t = intFromNpy(arr, p.at("bits").get<int>(), p.at("signed").get<bool>());
+          if (t.shape != p.at("shape").get<Shape>() || storageType(t) != arr.type)
+            throw Error(where + ": " + file + " does not match its description in network.json");
+          l.qparams[role] = std::move(t);
+          files.erase(it);
+        }
       }
       const std::string layerName = l.name;
       byName[layerName] = g.add(std::move(l));

@@ -51,6 +51,12 @@ const Tensor& Layer::param(const std::string& role) const {
   return it->second;
 }
 
+const IntTensor& Layer::qparam(const std::string& role) const {
+  auto it = qparams.find(role);
+  if (it == qparams.end()) throw Error("layer " + name + ": missing integer parameter '" + role + "'");
+  return it->second;
+}
+
 int Graph::add(Layer l) {
   layers.push_back(std::move(l));
   return int(layers.size()) - 1;

@@ -38,6 +38,12 @@ struct Layer {
   std::map<std::string, Tensor> params;     // float parameters by role: kernel, bias, …
   bool dead = false;                        // marked by passes; removed by Graph::compact()
 
+  // Set by `kiln optimize` (empty in a parsed archive):
+  std::vector<QuantInfo> outputQuant;       // one per output port
+  std::string precision;                    // a8_w8, a16_w16, a8_w4 …
+  std::string precisionSource;              // "default" or "model.alls:3"
+  std::map<std::string, IntTensor> qparams; // integer parameters by role
+
   bool hasAttr(const std::string& k) const { return attrs.count(k) != 0; }
   int64_t attrInt(const std::string& k) const;
   int64_t attrInt(const std::string& k, int64_t dflt) const;
@@ -50,6 +56,7 @@ struct Layer {
   const std::vector<double>& attrFloats(const std::string& k) const;
   const Tensor& param(const std::string& role) const;
   bool hasParam(const std::string& role) const { return params.count(role) != 0; }
+  const IntTensor& qparam(const std::string& role) const;
 };
 
 /// A network: layers in topological order. Inputs and outputs are the input_layer and

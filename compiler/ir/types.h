@@ -73,4 +73,27 @@ struct Tensor {
   int64_t numel() const { return kiln::numel(shape); }
 };
 
+/// Quantization of one tensor: real = (q - zeroPoint) * scale with q an unsigned integer of
+/// `bits` bits (8 or 16). bits == 0 means the tensor is not quantized (a float archive).
+struct QuantInfo {
+  int bits = 0;
+  double scale = 1.0;
+  int64_t zeroPoint = 0;
+  double min = 0, max = 0;  // the calibrated float range the parameters were derived from
+  int64_t qmax() const { return (int64_t(1) << bits) - 1; }
+  bool operator==(const QuantInfo& o) const {
+    return bits == o.bits && scale == o.scale && zeroPoint == o.zeroPoint;
+  }
+};
+
+/// An integer tensor prepared by the optimizer (quantized weights, biases, multipliers, tables).
+/// Values are held as int64; `bits` and `isSigned` say how they are stored.
+struct IntTensor {
+  Shape shape;
+  std::vector<int64_t> data;
+  int bits = 32;
+  bool isSigned = true;
+  int64_t numel() const { return kiln::numel(shape); }
+};
+
 }  // namespace kiln

@@ -1,0 +1,29 @@
+// Quantized emulation ("quantized" target): runs an optimized graph on integers with the
+// runtime's kernels (runtime/kernels), bit for bit what the runtime computes.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "emulator/float_executor.h"
+
+namespace kiln {
+
+/// An integer tensor in a layer's output quantization (values within [0, 2^bits - 1]).
+struct IntBuffer {
+  Shape shape;
+  std::vector<int32_t> data;
+};
+
+/// Host-side input conversion, exactly as the runtime does it:
+/// q = rint(clip(x, limvals_min, limvals_max) / scale + zero_point), round half to even.
+IntBuffer quantizeInput(const FloatBuffer& x, const QuantInfo& q);
+/// (q - zero_point) * scale in float32.
+FloatBuffer dequantize(const IntBuffer& b, const QuantInfo& q);
+
+/// Runs the quantized graph on float inputs (user layout); returns the integer outputs in the
+/// user layout. With `all`, every layer's integer output (IR layout) is kept, index = layer id.
+std::vector<IntBuffer> runQuantized(const Graph& g, const std::vector<FloatBuffer>& inputs,
+                                    std::vector<IntBuffer>* all = nullptr);
+
+}  // namespace kiln

@@ -1,0 +1,45 @@
+#include "quant/calibration_stats.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace kiln::quant {
+
+void Range::add(const std::vector<float>& v) {
+  for (float x : v) {
+    if (!std::isfinite(x)) continue;
+    min = std::min(min, double(x));
+    max = std::max(max, double(x));
+  }
+}
+
+CalibStats collectStats(const Graph& g, const std::vector<std::vector<FloatBuffer>>& samples,
+                        const std::function<void(int, int)>& progress) {
+  CalibStats s;
+  s.out.resize(g.layers.size());
+  s.pre.resize(g.layers.size());
+  s.channelMean.resize(g.layers.size());
+  for (size_t k = 0; k < samples.size(); ++k) {
+    runFloatObserved(g, samples[k], [&](int id, const FloatBuffer* pre, const FloatBuffer& out) {
+      s.out[id].add(out.data);
+      if (pre) s.pre[id].add(pre->data);
+      // Mean per index of dimension 1 (channels of NCHW, features of [N, K]), averaged over samples.
+      if (out.shape.size() >= 2) {
+        const int64_t C = out.shape[1], inner = numel(out.shape) / (out.shape[0] * C);
+        auto& m = s.channelMean[id];
+        m.resize(size_t(C), 0.0);
+        for (int64_t n = 0; n < out.shape[0]; ++n)
+          for (int64_t c = 0; c < C; ++c) {
+            double acc = 0;
+            for (int64_t i = 0; i < inner; ++i) acc += out.data[(n * C + c) * inner + i];
+            m[c] += acc / double(inner * out.shape[0] * int64_t(samples.size()));
+          }
+      }
+    });
+    ++s.samples;
+    if (progress) progress(int(k + 1), int(samples.size()));
+  }
+  return s;
+}
+
+}  // namespace kiln::quant

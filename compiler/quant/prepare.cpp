@@ -1,0 +1,142 @@
+// The prepare driver: bit widths per tensor, QuantInfo per tensor, then each layer family's
+// integer parameters.
+#include "quant/prepare.h"
+
+#include <algorithm>
+
+#include "quant/quant_math.h"
+#include "util/strings.h"
+
+namespace kiln::quant {
+
+namespace {
+
+// Layers that move or select values without changing them: their output keeps the input's
+// quantization exactly.
+bool keepsQuantization(LayerType t) {
+  switch (t) {
+    case LayerType::OutputLayer:
+    case LayerType::MaxPool:
+    case LayerType::Reshape:
+    case LayerType::Transpose:
+    case LayerType::Slice:
+    case LayerType::Pad:
+    case LayerType::Resize: return true;
+    default: return false;
+  }
+}
+
+LayerPrecision precisionOf(const PrepareOptions& o, int id) {
+  auto it = o.precision.find(id);
+  return it == o.precision.end() ? LayerPrecision{} : it->second;
+}
+
+// Bit width of every layer's output: the producer's output bits, raised to what any consumer
+// needs as input (16-bit is never narrowed), equal on both sides of a quantization-keeping layer.
+std::vector<int> assignBits(const Graph& g, const PrepareOptions& o) {
+  std::vector<int> bits(g.layers.size(), 8);
+  for (size_t i = 0; i < g.layers.size(); ++i) bits[i] = precisionOf(o, int(i)).mode.out;
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (size_t i = 0; i < g.layers.size(); ++i) {
+      const Layer& l = g.layers[i];
+      int need = precisionOf(o, int(i)).mode.in;
+      if (l.type == LayerType::OutputLayer && o.output16) need = 16;
+      if (keepsQuantization(l.type)) need = std::max(need, bits[i]);
+      for (const ValueRef& v : l.inputs)
+        if (bits[v.layer] < need) bits[v.layer] = need, changed = true;
+      if (keepsQuantization(l.type) && bits[i] < bits[l.inputs[0].layer])
+        bits[i] = bits[l.inputs[0].layer], changed = true;
+    }
+  }
+  return bits;
+}
+
+}  // namespace
+
+bool canQuantize(const Layer& l) {
+  switch (l.type) {
+    case LayerType::InputLayer:
+    case LayerType::OutputLayer:
+    case LayerType::ConstInput:
+    case LayerType::Conv:
+    case LayerType::Dw:
+    case LayerType::Deconv:
+    case LayerType::Fc:
+    case LayerType::Normalization:
+    case LayerType::EwAdd:
+    case LayerType::EwSub:
+    case LayerType::EwMult:
+    case LayerType::EwDiv:
+    case LayerType::EwMax:
+    case LayerType::EwMin:
+    case LayerType::EwEqual:
+    case LayerType::Activation:
+    case LayerType::MaxPool:
+    case LayerType::AvgPool:
+    case LayerType::GlobalAvgPool:
+    case LayerType::Concat:
+    case LayerType::Reshape:
+    case LayerType::Transpose:
+    case LayerType::Slice:
+    case LayerType::Pad:
+    case LayerType::Resize: return true;
+    default: return false;
+  }
+}
+
+void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions& opts) {
+  std::vector<std::string> unsupported;
+  for (const Layer& l : g.layers)
+    if (!canQuantize(l))
+      unsupported.push_back(l.name + " (" + typeWord(l.type) + ", ONNX " + join(l.originalNames, ",") + ")");
+  if (!unsupported.empty())
+    throw Error("kiln optimize cannot quantize " + std::to_string(unsupported.size()) +
+                " layer(s) yet: " + join(unsupported, "; ") +
+                ". Cut the network before them with --end-node-names when parsing");
+  const std::vector<int> bits = assignBits(g, opts);
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    Layer& l = g.layers[i];
+    const LayerPrecision p = precisionOf(opts, int(i));
+    l.precision = p.mode.name;
+    l.precisionSource = p.source;
+    l.qparams.clear();
+    std::vector<QuantInfo> in;
+    for (const ValueRef& v : l.inputs) in.push_back(g.at(v.layer).outputQuant.at(v.port));
+    QuantInfo out;
+    if (keepsQuantization(l.type)) {
+      out = in.at(0);
+    } else if (l.type == LayerType::EwEqual) {
+      out = quantFromRange(0.0, 1.0, bits[i]);
+    } else {
+      const Range& r = stats.out.at(i);
+      out = quantFromRange(r.valid() ? r.min : 0.0, r.valid() ? r.max : 0.0, bits[i]);
+    }
+    l.outputQuant = {out};
+    switch (l.type) {
+      case LayerType::Conv:
+      case LayerType::Dw:
+      case LayerType::Deconv:
+      case LayerType::Fc:
+      case LayerType::Normalization: {
+        static const std::vector<double> none;
+        const auto& mean = opts.biasCorrection ? stats.channelMean.at(l.inputs[0].layer) : none;
+        prepareLinear(l, in, stats, int(i), p.mode.w, mean);
+        break;
+      }
+      case LayerType::EwAdd:
+      case LayerType::EwSub:
+      case LayerType::EwMult:
+      case LayerType::EwDiv:
+      case LayerType::EwMax:
+      case LayerType::EwMin:
+      case LayerType::EwEqual:
+      case LayerType::Activation:
+      case LayerType::ConstInput: prepareEltwise(l, in, stats, int(i)); break;
+      default: prepareOther(l, in, g, stats, int(i)); break;
+    }
+  }
+}
+
+}  // namespace kiln::quant

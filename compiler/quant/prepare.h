@@ -1,0 +1,39 @@
+// Prepare: from calibration statistics and per-layer precision, compute every tensor's
+// quantization (QuantInfo) and every layer's integer parameters (weights, biases, multipliers,
+// clamps, tables). After it, the quantized graph runs on integers alone.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "quant/calibration_stats.h"
+#include "quant/precision.h"
+
+namespace kiln::quant {
+
+struct PrepareOptions {
+  std::map<int, LayerPrecision> precision;  // by layer id; absent = a8_w8 "default"
+  bool output16 = false;                    // globals output_16bit: outputs in 16 bits
+  bool biasCorrection = false;              // optimization_level >= 1
+};
+
+/// The layer types with an integer implementation.
+bool canQuantize(const Layer& l);
+
+/// Quantizes the graph in place. Throws Error listing every layer Kiln cannot quantize.
+void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions& opts);
+
+// Per-family preparation (prepare_*.cpp). `in` are the input tensors' quantizations.
+/// `inputMean`: the calibrated mean of each input channel, for bias correction (empty: none).
+void prepareLinear(Layer& l, const std::vector<QuantInfo>& in, const CalibStats& s, int id, int weightBits,
+                   const std::vector<double>& inputMean);
+void prepareEltwise(Layer& l, const std::vector<QuantInfo>& in, const CalibStats& s, int id);
+void prepareOther(Layer& l, const std::vector<QuantInfo>& in, const Graph& g, const CalibStats& s, int id);
+
+/// Fills the output stage parameters of a layer whose accumulator unit is worth accScale[c]
+/// (qparams stage_mult, stage_mult_neg, stage_lut, stage_misc).
+void prepareStage(Layer& l, const std::vector<double>& accScale, const Range& pre);
+
+}  // namespace kiln::quant

@@ -1,0 +1,113 @@
+// conv, dw, deconv, fc and normalization: weights quantized symmetric per output channel
+// (signed, 4/8/16 bits), biases in accumulator units (int64), then the output stage.
+#include <cmath>
+
+#include "quant/prepare.h"
+#include "quant/quant_math.h"
+
+namespace kiln::quant {
+
+namespace {
+
+// Output channel of each weight element.
+std::vector<int64_t> weightChannels(const Layer& l, const Tensor& k) {
+  std::vector<int64_t> ch(k.data.size());
+  switch (l.type) {
+    case LayerType::Fc:  // [K, N]
+      for (size_t i = 0; i < ch.size(); ++i) ch[i] = int64_t(i) % k.shape[1];
+      break;
+    case LayerType::Deconv: {  // [Cin, Cout/g, kh, kw]
+      const int64_t per = k.shape[1], khw = k.shape[2] * k.shape[3];
+      const int64_t cinPerGroup = k.shape[0] / l.attrInt("group", 1);
+      for (size_t i = 0; i < ch.size(); ++i) {
+        const int64_t ci = int64_t(i) / (per * khw), j = (int64_t(i) / khw) % per;
+        ch[i] = (ci / cinPerGroup) * per + j;
+      }
+      break;
+    }
+    case LayerType::Normalization:  // [C]
+      for (size_t i = 0; i < ch.size(); ++i) ch[i] = int64_t(i);
+      break;
+    default: {  // conv, dw: [Cout, ...]
+      const int64_t per = k.numel() / k.shape[0];
+      for (size_t i = 0; i < ch.size(); ++i) ch[i] = int64_t(i) / per;
+    }
+  }
+  return ch;
+}
+
+}  // namespace
+
+// Index of the input channel (dimension 1 of the input) each weight element reads.
+std::vector<int64_t> inputChannels(const Layer& l, const Tensor& k) {
+  std::vector<int64_t> ch(k.data.size());
+  switch (l.type) {
+    case LayerType::Fc:  // [K, N]: row k reads feature k
+      for (size_t i = 0; i < ch.size(); ++i) ch[i] = int64_t(i) / k.shape[1];
+      break;
+    case LayerType::Deconv:  // [Cin, Cout/g, kh, kw]
+      for (size_t i = 0; i < ch.size(); ++i) ch[i] = int64_t(i) / (k.numel() / k.shape[0]);
+      break;
+    case LayerType::Normalization:
+      for (size_t i = 0; i < ch.size(); ++i) ch[i] = int64_t(i);
+      break;
+    default: {  // conv, dw: [Cout, Cin/g, kh, kw]
+      const int64_t cout = k.shape[0], cinG = k.shape[1], khw = k.shape[2] * k.shape[3];
+      const int64_t groups = l.attrInt("group", 1), coutG = cout / groups;
+      for (size_t i = 0; i < ch.size(); ++i) {
+        const int64_t oc = int64_t(i) / (cinG * khw), ic = (int64_t(i) / khw) % cinG;
+        ch[i] = (oc / coutG) * cinG + ic;
+      }
+    }
+  }
+  return ch;
+}
+
+void prepareLinear(Layer& l, const std::vector<QuantInfo>& in, const CalibStats& s, int id, int weightBits,
+                   const std::vector<double>& inputMean) {
+  const bool isNorm = l.type == LayerType::Normalization;
+  const Tensor& k = l.param(isNorm ? "scale" : "kernel");
+  const Tensor& b = l.param("bias");
+  const int64_t channels = int64_t(b.data.size());
+  const auto ch = weightChannels(l, k);
+  std::vector<double> maxAbs(channels, 0.0);
+  for (size_t i = 0; i < k.data.size(); ++i) maxAbs[ch[i]] = std::max(maxAbs[ch[i]], double(std::fabs(k.data[i])));
+  const int64_t wq = weightQmax(weightBits);
+  std::vector<double> sw(channels), accScale(channels);
+  for (int64_t c = 0; c < channels; ++c) {
+    sw[c] = maxAbs[c] > 0 ? maxAbs[c] / double(wq) : 1.0;
+    // A (nearly) dead channel with a real bias: widen the weight scale so the bias stays within
+    // 2^40 accumulator units (its weights then quantize to ~0, which is what they are).
+    const double biasFloor = std::fabs(double(b.data[c])) / (in[0].scale * double(int64_t(1) << 40));
+    sw[c] = std::max(sw[c], biasFloor);
+    accScale[c] = in[0].scale * sw[c];
+  }
+  IntTensor kq;
+  kq.shape = k.shape;
+  kq.bits = weightBits;
+  kq.isSigned = true;
+  kq.data.resize(k.data.size());
+  for (size_t i = 0; i < k.data.size(); ++i)
+    kq.data[i] = std::max(-wq, std::min(wq, int64_t(std::llround(double(k.data[i]) / sw[ch[i]]))));
+  // Bias correction (analytic, Nagel et al. 2019): the weight rounding shifts each output's mean
+  // by sum((w_q s_w - w) E[x]); subtract that shift from the bias. Inputs' channel means come from
+  // calibration. Borders where padding reads zeros are not modelled.
+  std::vector<double> shift(channels, 0.0);
+  if (!inputMean.empty()) {
+    const auto inCh = inputChannels(l, k);
+    for (size_t i = 0; i < k.data.size(); ++i) {
+      const size_t ic = size_t(inCh[i]);
+      if (ic >= inputMean.size()) continue;
+      shift[ch[i]] += (double(kq.data[i]) * sw[ch[i]] - double(k.data[i])) * inputMean[ic];
+    }
+  }
+  IntTensor bq;
+  bq.shape = {channels};
+  bq.bits = 64;
+  for (int64_t c = 0; c < channels; ++c) bq.data.push_back(std::llround((double(b.data[c]) - shift[c]) / accScale[c]));
+  l.qparams["kernel"] = std::move(kq);  // after the bias, which reads it
+  l.qparams["bias"] = std::move(bq);
+  prepareStage(l, accScale, s.pre.at(id));
+}
+
+}  // namespace kiln::quant

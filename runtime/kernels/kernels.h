@@ -1,0 +1,116 @@
+// Integer reference kernels: plain functions over raw buffers and a params struct, executed
+// identically by the optimizer's quantized emulation and by the runtime. Activations are held in
+// int32 containers whose values lie in the tensor's unsigned range ([0, 255] or [0, 65535]).
+// The params were validated by whoever built them (the optimizer, or the executable loader);
+// kernels trust them.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/output_stage.h"
+
+namespace kiln::rt {
+
+/// NCHW convolution geometry (conv, dw, deconv).
+struct ConvGeometry {
+  int64_t n = 1, c = 0, h = 0, w = 0;   // input
+  int64_t k = 0, oh = 0, ow = 0;        // output channels and size
+  int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0, pb = 0, pr = 0;
+  int64_t groups = 1;
+};
+
+struct ConvParams {
+  ConvGeometry g;
+  int32_t inZp = 0;
+  const int32_t* weights = nullptr;  // conv/dw: [K, C/g, kh, kw]; deconv: [C, K/g, kh, kw]
+  const int64_t* bias = nullptr;     // [K], in accumulator units
+  OutputStage out;
+};
+
+void conv2d(const ConvParams& p, const int32_t* in, int32_t* out);
+void deconv2d(const ConvParams& p, const int32_t* in, int32_t* out);
+
+/// y[m, n] = stage(sum_k (x[m, k] - inZp) * w[k, n] + bias[n]), channel = n.
+struct FcParams {
+  int64_t m = 1, k = 0, n = 0;
+  int32_t inZp = 0;
+  const int32_t* weights = nullptr;  // [K, N]
+  const int64_t* bias = nullptr;     // [N]
+  OutputStage out;
+};
+void fullyConnected(const FcParams& p, const int32_t* in, int32_t* out);
+
+/// Two-input element-wise layers with broadcasting. add/sub/max/min/equal: each operand is
+/// rescaled to a common fixed-point scale, acc = (a - zpA) * multA ± (b - zpB) * multB, and the
+/// output stage brings acc to the output. mult: acc = (a - zpA) * (b - zpB). div: see eltwise.cpp.
+enum class EltwiseOp { Add, Sub, Mult, Div, Max, Min, Equal };
+struct EltwiseParams {
+  EltwiseOp op = EltwiseOp::Add;
+  std::vector<int64_t> outShape, strideA, strideB;  // strides 0 on broadcast dimensions
+  int32_t zpA = 0, zpB = 0;
+  int64_t multA = 1, multB = 1;  // integer operand scales (add/sub/max/min/equal), or div numerator scale
+  int32_t divShift = 0;          // div: quotient = divRound((a - zpA) * multA, (b - zpB) << divShift)
+  int32_t equalOne = 1;          // equal: output value for "true" (false is outZp of stage)
+  OutputStage out;               // channel = index along dimension 1 (per-channel stages)
+  int64_t channelDim = -1;       // which dimension is the channel for the output stage (-1: none)
+};
+void eltwise(const EltwiseParams& p, const int32_t* a, const int32_t* b, int32_t* out);
+
+/// Unary: acc = x - inZp, then the output stage (standalone activations, per-channel affine
+/// `normalization` with its own multipliers and bias).
+struct UnaryParams {
+  std::vector<int64_t> shape;
+  int64_t channelDim = -1;
+  int32_t inZp = 0;
+  const int64_t* scale = nullptr;  // per channel integer scale (normalization) or null (= 1)
+  const int64_t* bias = nullptr;   // per channel, in accumulator units, or null
+  OutputStage out;
+};
+void unary(const UnaryParams& p, const int32_t* in, int32_t* out);
+
+struct PoolParams {
+  ConvGeometry g;  // k == c
+  bool isMax = true;
+  bool countIncludePad = false;
+  int32_t inZp = 0;
+  // avg: acc = sum(x - inZp); the stage's multiplier for a window of `count` elements is
+  // countMult[count] (the division folded into the multiplier: one rounding).
+  const Multiplier* countMult = nullptr;
+  OutputStage out;  // avg only; max keeps the input's quantization
+};
+void pool2d(const PoolParams& p, const int32_t* in, int32_t* out);
+/// Global average pool over all positions after the channel dimension.
+void globalAvgPool(int64_t nc, int64_t inner, int32_t inZp, const OutputStage& out,
+                   const int32_t* in, int32_t* outBuf);
+
+/// Data movement (quantization unchanged): transpose, slice, pad, depth/space.
+void transpose(const std::vector<int64_t>& inShape, const std::vector<int64_t>& perm,
+               const int32_t* in, int32_t* out);
+void slice(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
+           const std::vector<int64_t>& starts, const std::vector<int64_t>& steps, const int32_t* in,
+           int32_t* out);
+enum class PadMode { Constant, Reflect, Edge };
+void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
+         const std::vector<int64_t>& pads, PadMode mode, int32_t value, const int32_t* in,
+         int32_t* out);
+
+/// Concat: each input is rescaled to the output domain (acc = x - zp_i, stage i).
+void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,
+                const std::vector<const int32_t*>& ins, const std::vector<int32_t>& inZps,
+                const std::vector<OutputStage>& stages, int32_t* out);
+
+/// Resize: per output coordinate of each dimension, two source indices and an integer weight of
+/// the second in Q(weightBits); acc = sum over corners of weight products * (x - inZp); the
+/// stage's multiplier includes 2^-(weightBits * interpolated dims).
+struct ResizeParams {
+  std::vector<int64_t> inShape, outShape;
+  std::vector<std::vector<int64_t>> i0, i1, w1;  // per dimension, per output coordinate
+  std::vector<bool> interpolated;                 // dimension uses two taps
+  int32_t weightBits = 10;
+  int32_t inZp = 0;
+  OutputStage out;
+};
+void resize(const ResizeParams& p, const int32_t* in, int32_t* out);
+
+}  // namespace kiln::rt

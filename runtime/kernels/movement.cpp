@@ -1,0 +1,143 @@
+// Integer data movement: transpose, slice, pad (quantization unchanged) and concat (each input
+// rescaled to the output's quantization through its own output stage).
+#include <algorithm>
+
+#include "kernels/kernels.h"
+
+namespace kiln::rt {
+
+namespace {
+std::vector<int64_t> strides(const std::vector<int64_t>& s) {
+  std::vector<int64_t> st(s.size(), 1);
+  for (int i = int(s.size()) - 2; i >= 0; --i) st[i] = st[i + 1] * s[i + 1];
+  return st;
+}
+int64_t count(const std::vector<int64_t>& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+}  // namespace
+
+void transpose(const std::vector<int64_t>& inShape, const std::vector<int64_t>& perm,
+               const int32_t* in, int32_t* out) {
+  const size_t r = perm.size();
+  const auto is = strides(inShape);
+  std::vector<int64_t> outShape(r), src(r);
+  for (size_t i = 0; i < r; ++i) outShape[i] = inShape[perm[i]], src[i] = is[perm[i]];
+  std::vector<int64_t> idx(r, 0);
+  int64_t off = 0;
+  const int64_t total = count(inShape);
+  for (int64_t k = 0; k < total; ++k) {
+    out[k] = in[off];
+    for (int d = int(r) - 1; d >= 0; --d) {
+      off += src[d];
+      if (++idx[d] < outShape[d]) break;
+      off -= src[d] * outShape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+void slice(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
+           const std::vector<int64_t>& starts, const std::vector<int64_t>& steps, const int32_t* in,
+           int32_t* out) {
+  const size_t r = inShape.size();
+  const auto is = strides(inShape);
+  std::vector<int64_t> idx(r, 0);
+  int64_t off = 0;
+  for (size_t d = 0; d < r; ++d) off += starts[d] * is[d];
+  const int64_t total = count(outShape);
+  for (int64_t k = 0; k < total; ++k) {
+    out[k] = in[off];
+    for (int d = int(r) - 1; d >= 0; --d) {
+      off += steps[d] * is[d];
+      if (++idx[d] < outShape[d]) break;
+      off -= steps[d] * is[d] * outShape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
+         const std::vector<int64_t>& pads, PadMode mode, int32_t value, const int32_t* in,
+         int32_t* out) {
+  const size_t r = inShape.size();
+  const auto is = strides(inShape);
+  std::vector<int64_t> idx(r, 0);
+  const int64_t total = count(outShape);
+  for (int64_t k = 0; k < total; ++k) {
+    int64_t src = 0;
+    bool outside = false;
+    for (size_t d = 0; d < r && !outside; ++d) {
+      int64_t i = idx[d] - pads[d];
+      const int64_t n = inShape[d];
+      if (i < 0 || i >= n) {
+        if (mode == PadMode::Constant) {
+          outside = true;
+        } else if (mode == PadMode::Edge) {
+          i = std::clamp<int64_t>(i, 0, n - 1);
+        } else {
+          const int64_t period = 2 * (n - 1);
+          i = period == 0 ? 0 : ((i % period) + period) % period;
+          if (i >= n) i = period - i;
+        }
+      }
+      src += i * is[d];
+    }
+    out[k] = outside ? value : in[src];
+    for (int d = int(r) - 1; d >= 0; --d) {
+      if (++idx[d] < outShape[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,
+                const std::vector<const int32_t*>& ins, const std::vector<int32_t>& inZps,
+                const std::vector<OutputStage>& stages, int32_t* out) {
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= inShapes[0][d];
+  for (size_t d = axis + 1; d < inShapes[0].size(); ++d) inner *= inShapes[0][d];
+  for (int64_t o = 0; o < outer; ++o)
+    for (size_t i = 0; i < ins.size(); ++i) {
+      const int64_t chunk = inShapes[i][axis] * inner;
+      const int32_t* src = ins[i] + o * chunk;
+      for (int64_t j = 0; j < chunk; ++j) *out++ = stages[i].apply(int64_t(src[j]) - inZps[i], 0);
+    }
+}
+
+void resize(const ResizeParams& p, const int32_t* in, int32_t* out) {
+  const size_t r = p.inShape.size();
+  const auto is = strides(p.inShape);
+  std::vector<size_t> lin;
+  for (size_t d = 0; d < r; ++d)
+    if (p.interpolated[d]) lin.push_back(d);
+  const int64_t one = int64_t(1) << p.weightBits;
+  std::vector<int64_t> idx(r, 0);
+  const int64_t total = count(p.outShape);
+  for (int64_t k = 0; k < total; ++k) {
+    int64_t base = 0;
+    for (size_t d = 0; d < r; ++d)
+      if (!p.interpolated[d]) base += p.i0[d][idx[d]] * is[d];
+    int64_t acc = 0;
+    for (size_t corner = 0; corner < (size_t(1) << lin.size()); ++corner) {
+      int64_t off = base, w = 1;
+      for (size_t j = 0; j < lin.size(); ++j) {
+        const size_t d = lin[j];
+        const bool hi = (corner >> j) & 1;
+        const int64_t wj = p.w1[d][idx[d]];
+        w *= hi ? wj : one - wj;
+        off += (hi ? p.i1[d][idx[d]] : p.i0[d][idx[d]]) * is[d];
+      }
+      acc += w * (int64_t(in[off]) - p.inZp);
+    }
+    out[k] = p.out.apply(acc, 0);
+    for (int d = int(r) - 1; d >= 0; --d) {
+      if (++idx[d] < p.outShape[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+}  // namespace kiln::rt

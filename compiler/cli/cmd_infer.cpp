@@ -1,6 +1,7 @@
 // kiln infer FILE.kar --target native: run the network on .npy inputs and write .npy outputs.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -12,6 +13,7 @@
 #include "cli/commands.h"
 #include "common/npy.h"
 #include "emulator/float_executor.h"
+#include "emulator/quant_executor.h"
 #include "util/strings.h"
 
 namespace kiln::cli {
@@ -19,7 +21,7 @@ namespace kiln::cli {
 namespace {
 
 struct InferArgs {
-  std::string archive, target = "native", outDir;
+  std::string archive, target = "native", outDir, userFormat = "float32";
   std::vector<std::string> inputs;
 };
 
@@ -68,7 +70,17 @@ void runInfer(const InferArgs& args) {
     batch = n;
     arrays.push_back(std::move(arr));
   }
-  std::vector<std::vector<float>> outData(g.outputLayers().size());
+  const bool optimized = std::find(a.stages.begin(), a.stages.end(), "optimize") != a.stages.end();
+  if (args.target != "native" && !optimized)
+    throw Error(args.archive + ": --target " + args.target +
+                " needs an optimized archive; run kiln optimize first (this one is only parsed)");
+  if (args.target == "native" && optimized)
+    throw Error(args.archive + ": --target native runs the parsed float network; for an optimized "
+                "archive use --target fp-optimized (float, after the script's changes) or quantized");
+  const bool quantizedTarget = args.target == "quantized";
+  const bool rawInts = quantizedTarget && args.userFormat == "auto";
+  const auto outIds = g.outputLayers();
+  std::vector<std::vector<float>> outData(outIds.size());
   std::vector<Shape> outShapes;
   for (int64_t s = 0; s < batch; ++s) {
     std::vector<FloatBuffer> ins;
@@ -81,7 +93,19 @@ void runInfer(const InferArgs& args) {
       std::memcpy(b.data.data(), arrays[k].data.data() + s * per * 4, per * 4);
       ins.push_back(std::move(b));
     }
-    auto outs = runFloat(g, ins);
+    std::vector<FloatBuffer> outs;
+    if (quantizedTarget) {
+      const auto q = runQuantized(g, ins);
+      for (size_t k = 0; k < q.size(); ++k) {
+        if (rawInts) {
+          outs.push_back({q[k].shape, std::vector<float>(q[k].data.begin(), q[k].data.end())});
+        } else {
+          outs.push_back(dequantize(q[k], g.at(outIds[k]).outputQuant[0]));
+        }
+      }
+    } else {
+      outs = runFloat(g, ins);
+    }
     if (s == 0)
       for (auto& o : outs) outShapes.push_back(o.shape);
     for (size_t k = 0; k < outs.size(); ++k)
@@ -89,7 +113,6 @@ void runInfer(const InferArgs& args) {
   }
   makeDir(args.outDir);
   nlohmann::json list = nlohmann::json::array();
-  const auto outIds = g.outputLayers();
   for (size_t k = 0; k < outIds.size(); ++k) {
     Shape shape = outShapes[k];
     if (batch > 1) {
@@ -100,8 +123,25 @@ void runInfer(const InferArgs& args) {
     }
     const std::string name = g.at(outIds[k]).attrString("onnx_name");
     const std::string file = sanitizeFileName(name) + ".npy";
-    npy::save(args.outDir + "/" + file, npy::fromFloat(outData[k], shape));
-    list.push_back({{"name", name}, {"shape", shape}, {"file", file}, {"dtype", "float32"}});
+    std::string dtype = "float32";
+    if (rawInts) {
+      // The integers as the device holds them: uint8 or uint16.
+      const QuantInfo& q = g.at(outIds[k]).outputQuant[0];
+      npy::Array arr;
+      arr.type = q.bits == 8 ? npy::ElemType::u8 : npy::ElemType::u16;
+      arr.shape = shape;
+      const size_t es = npy::elemSize(arr.type);
+      arr.data.resize(outData[k].size() * es);
+      for (size_t i = 0; i < outData[k].size(); ++i) {
+        const uint16_t v = uint16_t(outData[k][i]);
+        std::memcpy(arr.data.data() + i * es, &v, es);
+      }
+      npy::save(args.outDir + "/" + file, arr);
+      dtype = npy::typeName(arr.type);
+    } else {
+      npy::save(args.outDir + "/" + file, npy::fromFloat(outData[k], shape));
+    }
+    list.push_back({{"name", name}, {"shape", shape}, {"file", file}, {"dtype", dtype}});
     fmt::print("  {:<24} {} -> {}/{}\n", name, shapeStr(shape), args.outDir, file);
   }
   nlohmann::json j = {{"target", args.target}, {"batch", batch}, {"outputs", list}};
@@ -116,8 +156,14 @@ void addInferCommand(CLI::App& app) {
   auto args = std::make_shared<InferArgs>();
   cmd->add_option("archive", args->archive, "The .kar file")->required();
   cmd->add_option("--target", args->target,
-                  "native: the parsed float graph (default)")
-      ->check(CLI::IsMember({"native"}));
+                  "native: the parsed float network (default); fp-optimized: an optimized archive "
+                  "in float, after the script's float changes; quantized: the integer emulation, "
+                  "bit-exact with the runtime")
+      ->check(CLI::IsMember({"native", "fp-optimized", "quantized"}));
+  cmd->add_option("--user-format-type", args->userFormat,
+                  "Output format of --target quantized: float32 (dequantized, default) or auto "
+                  "(the uint8/uint16 integers as they are)")
+      ->check(CLI::IsMember({"float32", "auto"}));
   cmd->add_option("--input-files", args->inputs,
                   "One .npy per network input, in the ONNX model's layout and shape (float32); a "
                   "leading batch dimension N > 1 runs N samples")

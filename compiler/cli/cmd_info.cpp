@@ -24,6 +24,16 @@ std::string outputShapes(const Layer& l) {
   return join(s, " ");
 }
 
+std::string precisionText(const Layer& l) {
+  if (l.outputQuant.empty()) return "";
+  const QuantInfo& q = l.outputQuant[0];
+  std::string s = l.precision.empty() ? "u" + std::to_string(q.bits) : l.precision;
+  // The tensor may be wider than the layer's mode asks when a 16-bit consumer reads it.
+  if (q.bits == 16 && s.find("a16") == std::string::npos) s += ", out 16-bit";
+  if (!l.precisionSource.empty() && l.precisionSource != "default") s += " (" + l.precisionSource + ")";
+  return s;
+}
+
 std::string typeText(const Layer& l) {
   std::string t = typeWord(l.type);
   if (l.activation.kind != ActKind::None) t += "+" + std::string(actName(l.activation.kind));
@@ -47,6 +57,14 @@ void printInfo(const Archive& a, bool asJson) {
                         {"output_shapes", l.outputShapes},
                         {"params", g.paramCount(int(i))},
                         {"macs", g.macs(int(i))}});
+      if (!l.outputQuant.empty()) {
+        const QuantInfo& q = l.outputQuant[0];
+        layers.back()["quant"] = {{"precision", l.precision},
+                                  {"precision_source", l.precisionSource},
+                                  {"output_bits", q.bits},
+                                  {"scale", q.scale},
+                                  {"zero_point", q.zeroPoint}};
+      }
       totalParams += g.paramCount(int(i));
       totalMacs += g.macs(int(i));
     }
@@ -59,14 +77,16 @@ void printInfo(const Archive& a, bool asJson) {
   }
   fmt::print("Network {}  (Kiln {}, stages: {}, graph {})\n\n", g.name, a.toolVersion,
              join(a.stages, ", "), a.graphHash.substr(0, 12));
-  fmt::print("{:<20} {:<22} {:<28} {:<22} {:<22} {:>10} {:>12}\n", "layer", "type", "ONNX names",
-             "input shapes", "output shapes", "params", "MACs");
+  const bool quantized = !g.layers.empty() && !g.layers[0].outputQuant.empty();
+  fmt::print("{:<20} {:<22} {:<28} {:<22} {:<22} {:>10} {:>12}{}\n", "layer", "type", "ONNX names",
+             "input shapes", "output shapes", "params", "MACs", quantized ? "  precision" : "");
   for (size_t i = 0; i < g.layers.size(); ++i) {
     const Layer& l = g.layers[i];
     std::string names = join(l.originalNames, ",");
     if (names.size() > 28) names = names.substr(0, 25) + "...";
-    fmt::print("{:<20} {:<22} {:<28} {:<22} {:<22} {:>10} {:>12}\n", l.name, typeText(l), names,
-               inputShapes(g, l), outputShapes(l), g.paramCount(int(i)), g.macs(int(i)));
+    fmt::print("{:<20} {:<22} {:<28} {:<22} {:<22} {:>10} {:>12}{}\n", l.name, typeText(l), names,
+               inputShapes(g, l), outputShapes(l), g.paramCount(int(i)), g.macs(int(i)),
+               quantized ? "  " + precisionText(l) : "");
     totalParams += g.paramCount(int(i));
     totalMacs += g.macs(int(i));
   }
@@ -74,9 +94,9 @@ void printInfo(const Archive& a, bool asJson) {
   for (const Layer& l : g.layers) ++counts[typeWord(l.type)];
   std::vector<std::string> parts;
   for (const auto& [t, n] : counts) parts.push_back(fmt::format("{} {}", n, t));
-  fmt::print("\nTotal: {} layers ({}), {} parameters ({:.2f} MB as float32), {:.3f} GMACs\n",
+  fmt::print("\nTotal: {} layers ({}), {} parameters ({:.2f} MB as float32), {:.2f} M MACs\n",
              g.layers.size(), join(parts, ", "), totalParams, double(totalParams) * 4 / 1e6,
-             double(totalMacs) / 1e9);
+             double(totalMacs) / 1e6);
 }
 
 }  // namespace

@@ -8,5 +8,6 @@ namespace kiln::cli {
 void addParserCommand(CLI::App& app);
 void addInfoCommand(CLI::App& app);
 void addInferCommand(CLI::App& app);
+void addOptimizeCommand(CLI::App& app);
 
 }  // namespace kiln::cli

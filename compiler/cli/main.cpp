@@ -3,18 +3,24 @@
 
 #include "archive/archive.h"
 #include "cli/commands.h"
+#include "alls/errors.h"
+#include "calib/calib_set.h"
 #include "common/npy.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
       "Kiln: compile trained ONNX models into quantized executables for edge neural "
-      "accelerators.\n\nThe flow: kiln parser onnx model.onnx -> model.kar; kiln info model.kar; "
-      "kiln infer model.kar --target native --input-files x.npy --output-dir out/",
+      "accelerators.\n\nThe flow:\n  kiln parser onnx model.onnx            -> model.kar\n"
+      "  kiln optimize model.kar --calib-set-path calib/ [--model-script m.alls]\n"
+      "                                         -> model_optimized.kar\n"
+      "  kiln info FILE.kar                      (layers, precisions)\n"
+      "  kiln infer FILE.kar --target native|fp-optimized|quantized --input-files x.npy --output-dir out/",
       "kiln"};
   app.set_version_flag("--version", std::string("kiln ") + kiln::toolVersion());
   app.require_subcommand(1);
   kiln::cli::addParserCommand(app);
   kiln::cli::addInfoCommand(app);
+  kiln::cli::addOptimizeCommand(app);
   kiln::cli::addInferCommand(app);
   try {
     app.parse(argc, argv);
@@ -24,6 +30,12 @@ int main(int argc, char** argv) {
     std::cerr << "kiln: error: " << e.what() << "\n";
     return 1;
   } catch (const kiln::npy::NpyError& e) {
+    std::cerr << "kiln: error: " << e.what() << "\n";
+    return 1;
+  } catch (const kiln::alls::ScriptError& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  } catch (const kiln::calib::CalibError& e) {
     std::cerr << "kiln: error: " << e.what() << "\n";
     return 1;
   } catch (const std::bad_alloc&) {

@@ -1,0 +1,78 @@
+// kiln optimize FILE.kar: model script, calibration and quantization -> an optimized archive.
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+#include "archive/archive.h"
+#include "cli/commands.h"
+#include "common/npy.h"
+#include "optimize/optimizer.h"
+
+namespace kiln::cli {
+
+namespace {
+
+struct OptimizeArgs {
+  std::string archive, calib, script, output;
+  bool random = false, strict = false;
+  int calibSize = 0;
+};
+
+std::string defaultOutput(const std::string& in) {
+  std::string stem = in;
+  if (stem.size() > 4 && stem.substr(stem.size() - 4) == ".kar") stem.resize(stem.size() - 4);
+  return stem + "_optimized.kar";
+}
+
+void runOptimize(const OptimizeArgs& args) {
+  if (args.calib.empty() == !args.random)
+    throw Error("give exactly one of --calib-set-path PATH and --use-random-calib-set");
+  opt::OptimizeOptions o;
+  o.calibPath = args.calib;
+  o.randomCalib = args.random;
+  o.scriptPath = args.script;
+  o.strict = args.strict;
+  o.calibSizeOverride = args.calibSize;
+  o.warn = [](const std::string& w) { fmt::print(stderr, "kiln: warning: {}\n", w); };
+  o.info = [](const std::string& s) { fmt::print("{}\n", s); };
+  if (::isatty(2))
+    o.progress = [](int done, int total) {
+      fmt::print(stderr, "\rcalibrating: {}/{} samples", done, total);
+      if (done == total) fmt::print(stderr, "\n");
+    };
+  const Archive parsed = readArchive(args.archive);
+  const Archive out = opt::optimize(parsed, o);
+  const std::string path = args.output.empty() ? defaultOutput(args.archive) : args.output;
+  writeArchive(path, out);
+  const auto& report = out.extra.at("optimize/report.json");
+  const std::string reportPath = path + ".report.json";
+  npy::writeFileAtomic(reportPath, report);
+  std::map<std::string, int> mix;
+  for (const Layer& l : out.graph.layers)
+    if (!l.precision.empty()) ++mix[l.precision];
+  std::string mixText;
+  for (const auto& [m, n] : mix) mixText += fmt::format("{}{} {}", mixText.empty() ? "" : ", ", n, m);
+  fmt::print("Precision: {}\nWrote {} and {}\n", mixText, path, reportPath);
+}
+
+}  // namespace
+
+void addOptimizeCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "optimize", "Quantize a parsed archive: apply a model script, calibrate, write integer parameters");
+  auto args = std::make_shared<OptimizeArgs>();
+  cmd->add_option("archive", args->archive, "The parsed .kar (output of kiln parser)")->required();
+  cmd->add_option("--calib-set-path", args->calib,
+                  "Calibration data: a directory of JPEG/PNG images or .npy files, one .npy with N "
+                  "samples, or an .npz (see docs/calibration.md)");
+  cmd->add_flag("--use-random-calib-set", args->random,
+                "Calibrate on random data (for trying the flow only: accuracy will be poor)");
+  cmd->add_option("--model-script", args->script, "A model script (.alls), see docs/alls.md");
+  cmd->add_option("--output-har-path", args->output, "Output archive (default: <input>_optimized.kar)");
+  cmd->add_option("--calib-size", args->calibSize,
+                  "Number of calibration samples (default: the script's calibset_size, else 64)");
+  cmd->add_flag("--strict", args->strict, "Treat script commands Kiln parses but does not apply as errors");
+  cmd->callback([args]() { runOptimize(*args); });
+}
+
+}  // namespace kiln::cli

@@ -1,0 +1,89 @@
+#include "optimize/noise_report.h"
+
+#include <cmath>
+
+#include <fmt/core.h>
+
+#include "emulator/quant_executor.h"
+
+namespace kiln::opt {
+
+namespace {
+
+struct Acc {
+  double signal = 0, noise = 0;
+  void add(const std::vector<float>& ref, const std::vector<float>& got) {
+    for (size_t i = 0; i < ref.size() && i < got.size(); ++i) {
+      signal += double(ref[i]) * ref[i];
+      const double d = double(got[i]) - ref[i];
+      noise += d * d;
+    }
+  }
+  double snr() const {
+    if (noise == 0) return 200.0;  // identical: reported as 200 dB
+    if (signal == 0) return -200.0;
+    return 10.0 * std::log10(signal / noise);
+  }
+};
+
+}  // namespace
+
+NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffer>>& samples) {
+  NoiseReport r;
+  std::vector<Acc> layer(g.layers.size());
+  const auto outIds = g.outputLayers();
+  std::vector<std::vector<float>> outMin(outIds.size()), outMax(outIds.size());
+  for (const auto& sample : samples) {
+    const auto fl = runFloatAllLayers(g, sample);
+    std::vector<IntBuffer> q;
+    runQuantized(g, sample, &q);
+    for (size_t i = 0; i < g.layers.size(); ++i) {
+      if (q[i].data.empty()) continue;
+      layer[i].add(fl[i].data, dequantize(q[i], g.layers[i].outputQuant[0]).data);
+    }
+    for (size_t k = 0; k < outIds.size(); ++k) {
+      const auto deq = dequantize(q[outIds[k]], g.at(outIds[k]).outputQuant[0]).data;
+      if (outMin[k].empty()) outMin[k] = outMax[k] = deq;
+      for (size_t e = 0; e < deq.size(); ++e) {
+        outMin[k][e] = std::min(outMin[k][e], deq[e]);
+        outMax[k][e] = std::max(outMax[k][e], deq[e]);
+      }
+    }
+  }
+  nlohmann::json layers = nlohmann::json::array(), outputs = nlohmann::json::array();
+  int flagged = 0;
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    const Layer& l = g.layers[i];
+    if (l.type == LayerType::InputLayer || l.type == LayerType::OutputLayer) continue;
+    const double snr = layer[i].snr();
+    const bool low = snr < 10.0;
+    flagged += low;
+    layers.push_back({{"layer", l.name}, {"type", typeWord(l.type)}, {"precision", l.precision},
+                      {"snr_db", std::round(snr * 100) / 100}, {"flag", low ? "below 10 dB" : ""}});
+  }
+  r.summary += fmt::format("Noise report over {} calibration samples (SNR vs float, all layers quantized):\n",
+                           samples.size());
+  for (size_t k = 0; k < outIds.size(); ++k) {
+    const Layer& o = g.at(outIds[k]);
+    const double snr = layer[outIds[k]].snr();
+    // Degenerate: across the calibration set no element moves by more than one quantization step.
+    double spread = 0;
+    for (size_t e = 0; e < outMin[k].size(); ++e) spread = std::max(spread, double(outMax[k][e] - outMin[k][e]));
+    const bool degenerate = samples.size() > 1 && spread <= o.outputQuant[0].scale * 1.0001;
+    outputs.push_back({{"output", o.attrString("onnx_name")}, {"snr_db", std::round(snr * 100) / 100},
+                       {"bits", o.outputQuant[0].bits}, {"degenerate", degenerate}});
+    r.summary += fmt::format("  output {:<24} {:7.2f} dB ({}-bit)\n", o.attrString("onnx_name"), snr,
+                             o.outputQuant[0].bits);
+    if (degenerate)
+      r.warnings.push_back("OUTPUT '" + o.attrString("onnx_name") +
+                           "' IS NEAR-CONSTANT over the calibration set (it never moves by more than one "
+                           "quantization step): the quantized network has collapsed. Check the "
+                           "precision_mode choices and the calibration data");
+  }
+  if (flagged)
+    r.summary += fmt::format("  {} layer(s) below 10 dB: see the per-layer table (kiln info, report JSON)\n", flagged);
+  r.json = {{"samples", samples.size()}, {"outputs", outputs}, {"layers", layers}, {"flagged_layers", flagged}};
+  return r;
+}
+
+}  // namespace kiln::opt

@@ -1,0 +1,30 @@
+// `kiln optimize`: script + calibration + quantization + noise report, from a parsed archive to
+// an optimized one.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "archive/archive.h"
+
+namespace kiln::opt {
+
+struct OptimizeOptions {
+  std::string calibPath;          // --calib-set-path
+  bool randomCalib = false;       // --use-random-calib-set
+  std::string scriptPath;         // --model-script (empty: none)
+  bool strict = false;            // --strict: parsed-but-not-applied commands are errors
+  int calibSizeOverride = 0;      // --calib-size (0: the script's calibset_size or 64)
+  int reportSamples = 16;         // samples used for the noise report
+  std::function<void(const std::string&)> warn = [](const std::string&) {};
+  std::function<void(const std::string&)> info = [](const std::string&) {};
+  std::function<void(int, int)> progress;  // calibration progress (done, total)
+};
+
+/// Returns the optimized archive (stages parse, optimize; extra entries optimize/script.alls and
+/// optimize/report.json). Throws Error (or alls::ScriptError, calib::CalibError) with a message
+/// naming the file and the problem.
+Archive optimize(const Archive& parsed, const OptimizeOptions& o);
+
+}  // namespace kiln::opt

@@ -1,0 +1,37 @@
+// Applying a model script (.alls) to a parsed network: the float changes (normalization,
+// input_conversion, change_output_activation) and the quantization settings (per-layer
+// precision, forced ranges, calibration size, 16-bit outputs, optimization level).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "alls/alls.h"
+#include "ir/graph.h"
+#include "quant/precision.h"
+
+namespace kiln::opt {
+
+/// Everything a script asks of `kiln optimize` beyond the float graph changes.
+struct ScriptSettings {
+  std::map<std::string, quant::LayerPrecision> precision;  // by Kiln layer name
+  std::map<std::string, std::pair<double, double>> forceRangeOut;  // by Kiln layer name
+  std::map<std::string, std::pair<double, double>> forceRangeIn;
+  int calibsetSize = 64;
+  int optimizationLevel = 1;  // default when the script gives none
+  int compressionLevel = 0;
+  bool output16 = false;
+  bool normalizes = false;    // the script inserts a normalization (raw 0-255 input afterwards)
+  std::vector<std::string> applied;  // one line per statement applied, "model.alls:3 normalization(...)"
+  std::vector<std::string> notApplied;  // statements of applied commands this version cannot act on
+};
+
+/// Applies `script` to `g` (float changes happen in place; layers are renamed afterwards) and
+/// returns the settings. Errors (ScriptError) point at the statement.
+ScriptSettings applyScript(Graph& g, const alls::Script& script);
+
+/// Layer names for script references: Kiln names and ONNX names.
+std::vector<alls::LayerName> layerNames(const Graph& g);
+
+}  // namespace kiln::opt

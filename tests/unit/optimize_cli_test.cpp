@@ -1,0 +1,158 @@
+// `kiln optimize` and `kiln infer --target quantized` from the command line, on the shipped
+// digits CNN: accuracy, script errors, determinism, output formats.
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "common/npy.h"
+#include "test_util.h"
+
+namespace kiln::test {
+namespace {
+
+const std::string kDir = std::string(KILN_SOURCE_DIR) + "/examples/digits/";
+
+struct CliRun {
+  int status;
+  std::string out, err;
+};
+
+std::string tmp(const std::string& name) {
+  return ::testing::TempDir() + "/optcli_" +
+         ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + name;
+}
+
+std::string slurp(const std::string& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+CliRun kiln(const std::string& args) {
+  const std::string o = tmp("stdout.txt"), e = tmp("stderr.txt");
+  const int raw = std::system((std::string(KILN_BINARY) + " " + args + " >" + o + " 2>" + e).c_str());
+  return {WEXITSTATUS(raw), slurp(o), slurp(e)};
+}
+
+std::string parsed() {
+  const std::string kar = tmp("digits.kar");
+  EXPECT_EQ(kiln("parser onnx " + kDir + "digits_cnn.onnx --har-path " + kar).status, 0);
+  return kar;
+}
+
+std::string script(const std::string& text) {
+  const std::string p = tmp("model.alls");
+  std::ofstream(p) << text;
+  return p;
+}
+
+double accuracy(const std::string& logitsNpy) {
+  const auto logits = npy::load(logitsNpy).toFloat();
+  const auto labels = npy::load(kDir + "test_y.npy").toFloat();
+  int correct = 0;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const auto row = logits.begin() + long(i * 10);
+    correct += int(std::max_element(row, row + 10) - row) == int(labels[i]);
+  }
+  return 100.0 * correct / double(labels.size());
+}
+
+double quantizedAccuracy(const std::string& scriptText) {
+  const std::string kar = parsed(), out = tmp("opt.kar");
+  std::string args = "optimize " + kar + " --calib-set-path " + kDir + "calib.npy --output-har-path " + out;
+  if (!scriptText.empty()) args += " --model-script " + script(scriptText);
+  const CliRun r = kiln(args);
+  EXPECT_EQ(r.status, 0) << r.err;
+  const CliRun inf = kiln("infer " + out + " --target quantized --input-files " + kDir +
+                       "test_x.npy --output-dir " + tmp("q"));
+  EXPECT_EQ(inf.status, 0) << inf.err;
+  return accuracy(tmp("q") + "/logits.npy");
+}
+
+double floatAccuracy() {
+  const CliRun r = kiln("infer " + parsed() + " --target native --input-files " + kDir + "test_x.npy --output-dir " + tmp("f"));
+  EXPECT_EQ(r.status, 0) << r.err;
+  return accuracy(tmp("f") + "/logits.npy");
+}
+
+TEST(OptimizeCli, DigitsA8W8WithinOnePoint) {
+  const double f = floatAccuracy(), q = quantizedAccuracy("");
+  std::cout << "float " << f << " %, a8_w8 " << q << " %\n";
+  EXPECT_GE(q, f - 1.0);
+}
+
+TEST(OptimizeCli, DigitsA16W16WithinPointTwo) {
+  const double f = floatAccuracy(), q = quantizedAccuracy("quantization_param({*}, precision_mode=a16_w16)\n");
+  std::cout << "float " << f << " %, a16_w16 " << q << " %\n";
+  EXPECT_GE(q, f - 0.2);
+}
+
+TEST(OptimizeCli, OptimizingTwiceGivesIdenticalBytes) {
+  const std::string kar = parsed();
+  const std::string s = script("quantization_param(conv2, precision_mode=a16_w16)\n");
+  for (const char* out : {"a.kar", "b.kar"})
+    ASSERT_EQ(kiln("optimize " + kar + " --calib-set-path " + kDir + "calib.npy --model-script " + s +
+                   " --output-har-path " + tmp(out)).status, 0);
+  EXPECT_EQ(slurp(tmp("a.kar")), slurp(tmp("b.kar")));
+}
+
+TEST(OptimizeCli, InfoShowsPrecisionAndItsSource) {
+  const std::string kar = parsed(), out = tmp("opt.kar");
+  const std::string s = script("# digits\nquantization_param(/fc/Gemm, precision_mode=a8_w4)\n");
+  ASSERT_EQ(kiln("optimize " + kar + " --calib-set-path " + kDir + "calib.npy --model-script " + s +
+                 " --output-har-path " + out).status, 0);
+  const CliRun info = kiln("info " + out);
+  EXPECT_NE(info.out.find("a8_w4 (" + s + ":2)"), std::string::npos) << info.out;
+}
+
+TEST(OptimizeCli, ScriptErrorsPointAtTheLine) {
+  const std::string kar = parsed();
+  auto err = [&](const std::string& text, bool strict = false) {
+    const CliRun r = kiln("optimize " + kar + " --calib-set-path " + kDir + "calib.npy --model-script " +
+                       script(text) + (strict ? " --strict" : "") + " --output-har-path " + tmp("x.kar"));
+    EXPECT_EQ(r.status, 1);
+    struct stat st;
+    EXPECT_NE(::stat(tmp("x.kar").c_str(), &st), 0) << "no output on error";
+    return r.err;
+  };
+  EXPECT_NE(err("quantization_param(conv9, precision_mode=a8_w8)\n").find(":1:20: error: "), std::string::npos);
+  EXPECT_NE(err("quantization_param(conv9, precision_mode=a8_w8)\n").find("conv1"), std::string::npos);
+  EXPECT_NE(err("\nquantization_param(conv1, precision_mode=a7_w9)\n").find(":2:"), std::string::npos);
+  EXPECT_NE(err("\nquantization_param(conv1, precision_mode=a7_w9)\n").find("a16_w16"), std::string::npos);
+  EXPECT_NE(err("performance_param(fps=100)\n", true).find("--strict"), std::string::npos);
+}
+
+TEST(OptimizeCli, CalibrationOptionsAreChecked) {
+  const std::string kar = parsed();
+  CliRun r = kiln("optimize " + kar);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("exactly one of --calib-set-path"), std::string::npos) << r.err;
+  r = kiln("optimize " + kar + " --calib-set-path " + kDir + "test_y.npy");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("test_y.npy"), std::string::npos) << r.err;
+  r = kiln("optimize " + kar + " --use-random-calib-set --output-har-path " + tmp("r.kar"));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("random data"), std::string::npos) << r.err;
+}
+
+TEST(OptimizeCli, InferTargetsAndFormats) {
+  const std::string kar = parsed(), out = tmp("opt.kar");
+  ASSERT_EQ(kiln("optimize " + kar + " --calib-set-path " + kDir + "calib.npy --output-har-path " + out).status, 0);
+  EXPECT_NE(kiln("infer " + kar + " --target quantized --input-files " + kDir + "test_x.npy --output-dir " +
+                 tmp("o")).err.find("run kiln optimize first"), std::string::npos);
+  EXPECT_NE(kiln("infer " + out + " --target native --input-files " + kDir + "test_x.npy --output-dir " +
+                 tmp("o")).err.find("fp-optimized"), std::string::npos);
+  ASSERT_EQ(kiln("infer " + out + " --target quantized --user-format-type auto --input-files " + kDir +
+                 "test_x.npy --output-dir " + tmp("auto")).status, 0);
+  const npy::Array raw = npy::load(tmp("auto") + "/logits.npy");
+  EXPECT_EQ(raw.type, npy::ElemType::u8);
+  EXPECT_EQ(raw.shape, (Shape{360, 10}));
+  ASSERT_EQ(kiln("infer " + out + " --target fp-optimized --input-files " + kDir + "test_x.npy --output-dir " +
+                 tmp("fp")).status, 0);
+  EXPECT_GT(accuracy(tmp("fp") + "/logits.npy"), 99.0);
+}
+
+}  // namespace
+}  // namespace kiln::test

@@ -14,8 +14,9 @@ const std::vector<Pass>& importPipeline() {
       {"fuse_hardswish", fuseHardSwish},
       {"fuse_silu", fuseSilu},
       {"fuse_layer_norm", fuseLayerNorm},
-      // BatchNorm folds into the conv before it; what is left stays a normalization layer.
-      {"fold_batchnorm", foldBatchNorm},
+      // Constant per-channel affine maps (BatchNorm, x*c, x+c, …) fold into the neighbouring
+      // conv where exact; what is left stays a normalization layer.
+      {"fold_affine", foldAffine},
       // Last: activations into whatever produces their input.
       {"fuse_activation", fuseActivation},
   };

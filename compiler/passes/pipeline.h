@@ -29,7 +29,7 @@ void absorbIoTranspose(Graph& g);
 void fuseHardSwish(Graph& g);
 void fuseSilu(Graph& g);
 void fuseLayerNorm(Graph& g);
-void foldBatchNorm(Graph& g);
+void foldAffine(Graph& g);
 void fuseActivation(Graph& g);
 
 /// Helpers for passes: the single consumer of v, or -1 when v has zero or several readers.

@@ -132,11 +132,51 @@ TEST(Importer, BatchNormFoldsIntoConv) {
   const Graph folded = importText(convBn("c", ""));
   EXPECT_EQ(layerTypes(folded), "input_layer conv output_layer");
   EXPECT_EQ(folded.layers[1].originalNames.size(), 2u);
-  // Reference: the same BatchNorm kept as its own layer behind an Identity-free Relu-free add of 0.
-  const Graph kept = importText(convBn("c0", "  z = Constant <value = float {0.0}> ()\n  c0 = Add (c, z)\n"));
-  EXPECT_EQ(layerTypes(kept), "input_layer conv const_input ew_add normalization output_layer");
+  // The same BatchNorm behind a Relu cannot fold: it stays a normalization layer.
+  const Graph kept = importText(convBn("c0", "  c0 = Relu (c)\n"));
+  EXPECT_EQ(layerTypes(kept), "input_layer conv+relu normalization output_layer");
+  // Reference for the folded numbers: BatchNorm kept behind an Add of a non-constant zero.
+  const Graph unfolded = importText(
+      std::string(kHeader13) + "g (float[1,3,6,6] x, float[1,4,6,6] z) => (float[1,4,6,6] y) {\n"
+      "  w = Constant <value = " + tensorLiteral({4, 3, 3, 3}, 11) + "> ()\n"
+      "  c1 = Conv <pads = [1,1,1,1]> (x, w)\n  c0 = Add (c1, z)\n"
+      "  s = Constant <value = " + tensorLiteral({4}, 12, 0.5, 2) + "> ()\n"
+      "  b = Constant <value = " + tensorLiteral({4}, 13) + "> ()\n"
+      "  m = Constant <value = " + tensorLiteral({4}, 14) + "> ()\n"
+      "  v = Constant <value = " + tensorLiteral({4}, 15, 0.5, 2) + "> ()\n"
+      "  y = BatchNormalization <epsilon = 0.001> (c0, s, b, m, v)\n}");
+  EXPECT_EQ(layerTypes(unfolded), "input_layer input_layer conv ew_add normalization output_layer");
   const FloatBuffer in = randomInput({1, 3, 6, 6}, 5);
-  EXPECT_LT(maxAbsDiff(runFloat(folded, {in})[0], runFloat(kept, {in})[0]), 1e-4);
+  const FloatBuffer zero{{1, 4, 6, 6}, std::vector<float>(144, 0.f)};
+  EXPECT_LT(maxAbsDiff(runFloat(folded, {in})[0], runFloat(unfolded, {in, zero})[0]), 1e-4);
+}
+
+TEST(Importer, ScalarAndPerChannelAffineFoldIntoConv) {
+  // PaddlePaddle's learnable affine block: conv -> Mul(scalar) -> Add(scalar); then x*relu6(x+3)/6.
+  const std::string text = std::string(kHeader11) +
+                           "g (float[1,2,5,5] x) => (float[1,3,5,5] y) {\n"
+                           "  w = Constant <value = " + tensorLiteral({3, 2, 3, 3}, 31) + "> ()\n"
+                           "  c = Conv <pads = [1,1,1,1]> (x, w)\n"
+                           "  s = Constant <value = float[1] {1.7}> ()\n  m = Mul (s, c)\n"
+                           "  t = Constant <value = float[1,3,1,1] {0.1, -0.2, 0.3}> ()\n  a = Add (m, t)\n"
+                           "  three = Constant <value = float {3.0}> ()\n  a3 = Add (a, three)\n"
+                           "  lo = Constant <value = float {0.0}> ()\n  hi = Constant <value = float {6.0}> ()\n"
+                           "  r = Clip (a3, lo, hi)\n  p = Mul (a, r)\n"
+                           "  six = Constant <value = float {6.0}> ()\n  y = Div (p, six)\n}";
+  const Graph g = importText(text);
+  EXPECT_EQ(layerTypes(g), "input_layer conv+hardswish output_layer");
+  const FloatBuffer in = randomInput({1, 2, 5, 5}, 3);
+  const auto out = runFloat(g, {in})[0];
+  // Reference: the same network with the affine and the gate behind a non-constant zero.
+  const Graph ref = importText(
+      std::string(kHeader11) + "g (float[1,2,5,5] x, float[1,3,5,5] z) => (float[1,3,5,5] y) {\n"
+      "  w = Constant <value = " + tensorLiteral({3, 2, 3, 3}, 31) + "> ()\n"
+      "  c0 = Conv <pads = [1,1,1,1]> (x, w)\n  c = Add (c0, z)\n"
+      "  s = Constant <value = float[1] {1.7}> ()\n  m = Mul (s, c)\n"
+      "  t = Constant <value = float[1,3,1,1] {0.1, -0.2, 0.3}> ()\n  a = Add (m, t)\n"
+      "  y = HardSwish (a)\n}");
+  const FloatBuffer zero{{1, 3, 5, 5}, std::vector<float>(75, 0.f)};
+  EXPECT_LT(maxAbsDiff(out, runFloat(ref, {in, zero})[0]), 1e-5);
 }
 
 TEST(Importer, DecomposedLayerNormIsRecognised) {

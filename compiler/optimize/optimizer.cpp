@@ -1,5 +1,9 @@
 #include "optimize/optimizer.h"
 
+#include <algorithm>
+#include <cmath>
+#include <set>
+
 #include <fmt/core.h>
 
 #include "alls/alls.h"
@@ -58,6 +62,50 @@ std::vector<std::vector<FloatBuffer>> toBuffers(const calib::CalibSet& set, cons
   return out;
 }
 
+// compression_level: the layers (least sensitive first: highest weight SNR at 4 bits) that put
+// `fraction` of all weights in 4 bits. Layers the script set explicitly are left alone.
+std::vector<int> choose4BitLayers(const Graph& g, double fraction,
+                                  const std::map<int, quant::LayerPrecision>& explicitPrecision) {
+  struct Candidate {
+    int id;
+    double snr;
+    int64_t weights;
+  };
+  std::vector<Candidate> cands;
+  int64_t total = 0;
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    const Layer& l = g.layers[i];
+    if (l.type != LayerType::Conv && l.type != LayerType::Dw && l.type != LayerType::Fc &&
+        l.type != LayerType::Deconv)
+      continue;
+    const Tensor& k = l.param("kernel");
+    total += k.numel();
+    if (explicitPrecision.count(int(i))) continue;
+    const int64_t channels = l.type == LayerType::Fc ? k.shape[1] : k.shape[0];
+    auto channelOf = [&](int64_t j) { return l.type == LayerType::Fc ? j % k.shape[1] : j / (k.numel() / k.shape[0]); };
+    std::vector<double> maxAbs(size_t(channels), 0.0);
+    for (int64_t j = 0; j < k.numel(); ++j)
+      maxAbs[channelOf(j)] = std::max(maxAbs[channelOf(j)], double(std::fabs(k.data[j])));
+    double signal = 0, noise = 0;
+    for (int64_t j = 0; j < k.numel(); ++j) {
+      const double m = maxAbs[channelOf(j)], step = m > 0 ? m / 7.0 : 1.0, v = k.data[j];
+      signal += v * v;
+      const double d = std::round(v / step) * step - v;
+      noise += d * d;
+    }
+    cands.push_back({int(i), noise > 0 ? signal / noise : 1e30, k.numel()});
+  }
+  std::stable_sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) { return a.snr > b.snr; });
+  std::vector<int> chosen;
+  int64_t inFourBits = 0;
+  for (const Candidate& c : cands) {
+    if (double(inFourBits) >= fraction * double(total) - 0.5) break;
+    chosen.push_back(c.id);
+    inFourBits += c.weights;
+  }
+  return chosen;
+}
+
 }  // namespace
 
 Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
@@ -71,10 +119,12 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
   const alls::Script script = loadScript(o, scriptText);
   const ScriptSettings settings = applyScript(g, script);
   for (const auto& w : settings.notApplied) o.warn(w);
-  if (settings.optimizationLevel >= 0) {
+  const bool biasCorrection =
+      settings.biasCorrection >= 0 ? settings.biasCorrection == 1 : settings.optimizationLevel >= 1;
+  if (settings.optimizationLevel >= 0 && settings.equalization) {
     const int pairs = equalizeLayers(g);
-    o.info(fmt::format("optimization level {}: equalized {} layer pair(s){}", settings.optimizationLevel, pairs,
-                       settings.optimizationLevel >= 1 ? ", bias correction on" : ""));
+    o.info(fmt::format("optimization level {}: equalized {} layer pair(s), bias correction {}",
+                       settings.optimizationLevel, pairs, biasCorrection ? "on" : "off"));
   }
   if (settings.optimizationLevel >= 2)
     o.warn("optimization levels 2-4 (fine-tuning, AdaRound) are not implemented");
@@ -94,11 +144,34 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
   o.info(set.description);
   const auto samples = toBuffers(set, g);
 
-  quant::CalibStats stats = quant::collectStats(g, samples, o.progress);
+  std::set<int> sampled;
+  for (const auto& [name, c] : settings.activationClipping)
+    if (c.percentile) sampled.insert(g.find(name));
+  quant::CalibStats stats = quant::collectStats(g, samples, o.progress, sampled);
+  for (const auto& [name, c] : settings.activationClipping) {
+    const int id = g.find(name);
+    double lo = c.lo, hi = c.hi;
+    if (c.percentile) {
+      lo = quant::percentile(stats.values[id], c.lo);
+      hi = quant::percentile(stats.values[id], c.hi);
+    }
+    stats.out[id] = {lo, hi};
+    o.info(fmt::format("activation clipping: {} range [{:.4g}, {:.4g}]", name, lo, hi));
+  }
   quant::PrepareOptions popts;
   popts.output16 = settings.output16;
-  popts.biasCorrection = settings.optimizationLevel >= 1;
+  popts.biasCorrection = biasCorrection;
   for (const auto& [name, p] : settings.precision) popts.precision[g.find(name)] = p;
+  if (settings.compressionLevel > 0) {
+    const auto chosen = choose4BitLayers(g, settings.compressionLevel * 0.2, popts.precision);
+    for (int id : chosen) {
+      quant::LayerPrecision p;
+      quant::parsePrecisionMode("a8_w4", p.mode);
+      p.source = "compression_level=" + std::to_string(settings.compressionLevel);
+      popts.precision[id] = p;
+    }
+    o.info(fmt::format("compression level {}: {} layer(s) with 4-bit weights", settings.compressionLevel, chosen.size()));
+  }
   for (const auto& [name, r] : settings.forceRangeOut) {
     const int id = g.find(name);
     stats.out[id] = {r.first, r.second};

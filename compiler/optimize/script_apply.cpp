@@ -1,6 +1,7 @@
 #include "optimize/script_apply.h"
 
 #include <cmath>
+#include <tuple>
 
 #include "passes/pipeline.h"
 #include "util/strings.h"
@@ -172,17 +173,58 @@ ScriptSettings applyScript(Graph& g, const alls::Script& script) {
             s.forceRangeIn[name] = rangeArg(st, a.value);
           }
         }
+        if (a.key != "precision_mode" && a.key != "force_range_out" && a.key != "force_range_in")
+          s.notApplied.push_back(where(st) + ": quantization_param key " + a.key + " is parsed, not applied");
       }
     } else if (cmd == "model_optimization_flavor") {
       if (const alls::Arg* a = st.find("optimization_level")) s.optimizationLevel = int(a->value.number);
       if (const alls::Arg* a = st.find("compression_level")) s.compressionLevel = int(a->value.number);
+      if (st.find("batch_size"))
+        s.notApplied.push_back(where(st) + ": model_optimization_flavor batch_size does not change Kiln's results");
     } else if (cmd == "model_optimization_config") {
       const Value* feature = st.positional(0);
       const std::string f = feature ? feature->text : "";
-      if (f == "calibration")
-        if (const alls::Arg* a = st.find("calibset_size")) s.calibsetSize = int(a->value.number);
-      if (f == "globals")
-        if (const alls::Arg* a = st.find("output_16bit")) s.output16 = a->value.text == "enabled";
+      bool used = false;
+      for (const alls::Arg& a : st.args) {
+        if (a.key.empty()) continue;
+        if (f == "calibration" && a.key == "calibset_size") {
+          s.calibsetSize = int(a.value.number);
+          used = true;
+        } else if (f == "globals" && a.key == "output_16bit") {
+          s.output16 = a.value.text == "enabled";
+          used = true;
+        } else {
+          s.notApplied.push_back(where(st) + ": model_optimization_config(" + f + ") key " + a.key +
+                                 " is parsed, not applied");
+        }
+      }
+      if (!used) continue;
+    } else if (cmd == "pre_quantization_optimization" || cmd == "post_quantization_optimization") {
+      const Value* feature = st.positional(0);
+      const std::string f = feature ? feature->text : "";
+      const alls::Arg* policy = st.find("policy");
+      const bool enabled = !policy || policy->value.text == "enabled";
+      if (f == "equalization") {
+        s.equalization = enabled;
+      } else if (f == "bias_correction") {
+        s.biasCorrection = enabled ? 1 : 0;
+      } else if (f == "activation_clipping") {
+        const alls::Arg* layers = st.find("layers");
+        const alls::Arg* mode = st.find("mode");
+        const alls::Arg* values = st.find("clipping_values");
+        if (!layers || !values)
+          throw errorAt(st, st.pos, "activation_clipping needs layers=... and clipping_values=[low, high]");
+        ScriptSettings::Clipping c;
+        c.percentile = !mode || mode->value.text != "manual";
+        std::tie(c.lo, c.hi) = rangeArg(st, values->value);
+        if (c.percentile && (c.lo < 0 || c.hi > 100))
+          throw errorAt(st, values->value.pos, "percentiles must lie within [0, 100]");
+        for (int id : alls::resolveLayers(layers->value, layerNames(g), g.name, &st))
+          if (enabled) s.activationClipping[g.at(id).name] = c;
+      } else {
+        s.notApplied.push_back(where(st) + ": " + cmd + "(" + f + ") is parsed, not applied");
+        continue;
+      }
     } else {
       // An applied-category statement this version does not act on yet: say so, never drop it.
       s.notApplied.push_back(where(st) + ": " + cmd + " is understood but not applied by this version of Kiln");

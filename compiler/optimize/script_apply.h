@@ -18,6 +18,14 @@ struct ScriptSettings {
   std::map<std::string, quant::LayerPrecision> precision;  // by Kiln layer name
   std::map<std::string, std::pair<double, double>> forceRangeOut;  // by Kiln layer name
   std::map<std::string, std::pair<double, double>> forceRangeIn;
+  // activation_clipping: per Kiln layer name, percentile (mode=percentile) or absolute bounds.
+  struct Clipping {
+    bool percentile = true;
+    double lo = 0, hi = 100;
+  };
+  std::map<std::string, Clipping> activationClipping;
+  bool equalization = true;     // pre_quantization_optimization(equalization, policy=...)
+  int biasCorrection = -1;      // post_quantization_optimization(bias_correction, policy=...): -1 = by level
   int calibsetSize = 64;
   int optimizationLevel = 1;  // default when the script gives none
   int compressionLevel = 0;

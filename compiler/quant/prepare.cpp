@@ -21,9 +21,25 @@ bool keepsQuantization(LayerType t) {
     case LayerType::Transpose:
     case LayerType::Slice:
     case LayerType::Pad:
-    case LayerType::Resize: return true;
+    case LayerType::Resize:
+    case LayerType::ReduceMax:
+    case LayerType::DepthToSpace:
+    case LayerType::SpaceToDepth: return true;
     default: return false;
   }
+}
+
+// Why Kiln cannot quantize this layer, or "" when it can.
+std::string refusal(const Layer& l) {
+  if (l.type == LayerType::LayerNormalization) {
+    const Shape& s = l.outputShapes.at(0);
+    int64_t len = 1;
+    for (size_t d = size_t(l.attrInt("axis")); d < s.size(); ++d) len *= s[d];
+    if (len > kLayerNormMaxLen)
+      return "rows of " + std::to_string(len) + " elements; the integer layer normalization takes at most " +
+             std::to_string(kLayerNormMaxLen);
+  }
+  return {};
 }
 
 LayerPrecision precisionOf(const PrepareOptions& o, int id) {
@@ -56,6 +72,8 @@ std::vector<int> assignBits(const Graph& g, const PrepareOptions& o) {
 }  // namespace
 
 bool canQuantize(const Layer& l) {
+  // Every layer type is listed (no default), so a new type in layer_types.def makes the compiler
+  // warn here until it is given an integer implementation or refused explicitly.
   switch (l.type) {
     case LayerType::InputLayer:
     case LayerType::OutputLayer:
@@ -64,6 +82,7 @@ bool canQuantize(const Layer& l) {
     case LayerType::Dw:
     case LayerType::Deconv:
     case LayerType::Fc:
+    case LayerType::MatMul:
     case LayerType::Normalization:
     case LayerType::EwAdd:
     case LayerType::EwSub:
@@ -76,21 +95,31 @@ bool canQuantize(const Layer& l) {
     case LayerType::MaxPool:
     case LayerType::AvgPool:
     case LayerType::GlobalAvgPool:
+    case LayerType::ReduceMean:
+    case LayerType::ReduceMax:
+    case LayerType::ReduceSum:
+    case LayerType::Softmax:
+    case LayerType::LayerNormalization:
     case LayerType::Concat:
     case LayerType::Reshape:
     case LayerType::Transpose:
     case LayerType::Slice:
     case LayerType::Pad:
-    case LayerType::Resize: return true;
-    default: return false;
+    case LayerType::Resize:
+    case LayerType::DepthToSpace:
+    case LayerType::SpaceToDepth: return refusal(l).empty();
   }
+  return false;
 }
 
 void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions& opts) {
   std::vector<std::string> unsupported;
   for (const Layer& l : g.layers)
-    if (!canQuantize(l))
-      unsupported.push_back(l.name + " (" + typeWord(l.type) + ", ONNX " + join(l.originalNames, ",") + ")");
+    if (!canQuantize(l)) {
+      const std::string why = refusal(l);
+      unsupported.push_back(l.name + " (" + typeWord(l.type) + ", ONNX " + join(l.originalNames, ",") + ")" +
+                            (why.empty() ? "" : ": " + why));
+    }
   if (!unsupported.empty())
     throw Error("kiln optimize cannot quantize " + std::to_string(unsupported.size()) +
                 " layer(s) yet: " + join(unsupported, "; ") +
@@ -107,7 +136,9 @@ void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions
     QuantInfo out;
     if (keepsQuantization(l.type)) {
       out = in.at(0);
-    } else if (l.type == LayerType::EwEqual) {
+    } else if (l.type == LayerType::EwEqual || l.type == LayerType::Softmax) {
+      // Known output range [0, 1]: scale 1 / (2^b - 1), zero point 0 (softmax: probabilities of
+      // inputs never calibrated cannot leave it).
       out = quantFromRange(0.0, 1.0, bits[i]);
     } else {
       const Range& r = stats.out.at(i);
@@ -134,6 +165,8 @@ void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions
       case LayerType::EwEqual:
       case LayerType::Activation:
       case LayerType::ConstInput: prepareEltwise(l, in, stats, int(i)); break;
+      case LayerType::Softmax:
+      case LayerType::LayerNormalization: prepareNorm(l, in, g, stats, int(i), p.mode.w); break;
       default: prepareOther(l, in, g, stats, int(i)); break;
     }
   }

@@ -32,6 +32,18 @@ void prepareLinear(Layer& l, const std::vector<QuantInfo>& in, const CalibStats&
 void prepareEltwise(Layer& l, const std::vector<QuantInfo>& in, const CalibStats& s, int id);
 void prepareOther(Layer& l, const std::vector<QuantInfo>& in, const Graph& g, const CalibStats& s, int id);
 
+/// softmax (exponential table; the output quantization is fixed to [0, 1]) and
+/// layer_normalization (epsilon, per-element gamma/beta, output stage).
+void prepareNorm(Layer& l, const std::vector<QuantInfo>& in, const Graph& g, const CalibStats& s, int id,
+                 int weightBits);
+
+/// Softmax exponential table precision: entries round(exp(-d s_in) 2^kSoftmaxExpBits).
+constexpr int kSoftmaxExpBits = 30;
+/// Layer normalization: the normalized value's unit is 2^-kLayerNormBits.
+constexpr int kLayerNormBits = 20;
+/// Layer normalization rows longer than this are refused (the integer variance would overflow).
+constexpr int64_t kLayerNormMaxLen = int64_t(1) << 14;
+
 /// Fills the output stage parameters of a layer whose accumulator unit is worth accScale[c]
 /// (qparams stage_mult, stage_mult_neg, stage_lut, stage_misc).
 void prepareStage(Layer& l, const std::vector<double>& accScale, const Range& pre);

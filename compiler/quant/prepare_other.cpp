@@ -1,4 +1,4 @@
-// Pooling, concat, resize, pad and the quantization-keeping layers.
+// Pooling, reductions, matmul, concat, resize, pad and the quantization-keeping layers.
 #include <algorithm>
 #include <cmath>
 
@@ -92,6 +92,19 @@ void prepareOther(Layer& l, const std::vector<QuantInfo>& in, const Graph& g, co
       prepareStage(l, {in[0].scale / double(inner)}, s.pre.at(id));
       return;
     }
+    case LayerType::ReduceMean:
+    case LayerType::ReduceSum: {
+      // acc = sum (x - z) over the reduced elements; mean folds the count into the multiplier.
+      const Shape& is = g.shapeOf(l.inputs[0]);
+      int64_t count = 1;
+      for (int64_t a : l.attrInts("axes")) count *= is[size_t(a)];
+      const double unit = l.type == LayerType::ReduceMean ? in[0].scale / double(count) : in[0].scale;
+      prepareStage(l, {unit}, s.pre.at(id));
+      return;
+    }
+    case LayerType::MatMul:  // acc = sum (a - z_a)(b - z_b), unit s_a s_b
+      prepareStage(l, {in[0].scale * in[1].scale}, s.pre.at(id));
+      return;
     case LayerType::Concat: {
       // One stage per input: each is rescaled to the output's quantization.
       std::vector<double> perInput;
@@ -103,7 +116,8 @@ void prepareOther(Layer& l, const std::vector<QuantInfo>& in, const Graph& g, co
     case LayerType::Pad:
       l.qparams["pad_value"] = ints({quantizeValue(l.attrFloat("value", 0), l.outputQuant[0])});
       return;
-    default: return;  // input, output, maxpool, reshape, transpose, slice: nothing to prepare
+    default: return;  // input, output, maxpool, reshape, transpose, slice, reduce_max,
+                     // depth_to_space, space_to_depth: nothing to prepare
   }
 }
 

@@ -245,9 +245,86 @@ void runQuantLayer(const Graph& g, const Layer& l, const std::vector<const IntBu
       rt::resize(p, in[0]->data.data(), out.data.data());
       return;
     }
-    default:
-      throw Error("layer " + l.name + " (" + typeWord(l.type) + ") has no integer implementation");
+    case LayerType::DepthToSpace:
+    case LayerType::SpaceToDepth: {
+      const Shape& s = in[0]->shape;
+      const int64_t b = l.attrInt("blocksize");
+      if (l.type == LayerType::DepthToSpace)
+        rt::depthToSpace(s[0], s[1], s[2], s[3], b, l.attrString("mode", "DCR") == "CRD", in[0]->data.data(),
+                         out.data.data());
+      else
+        rt::spaceToDepth(s[0], s[1], s[2], s[3], b, in[0]->data.data(), out.data.data());
+      return;
+    }
+    case LayerType::MatMul: {
+      rt::MatMulParams p;
+      const Shape &a = in[0]->shape, &b = in[1]->shape;
+      p.m = a[a.size() - 2], p.k = a.back(), p.n = b.back();
+      p.batch.assign(out.shape.begin(), out.shape.end() - 2);
+      p.batchStrideA = bstrides(Shape(a.begin(), a.end() - 2), p.batch);
+      p.batchStrideB = bstrides(Shape(b.begin(), b.end() - 2), p.batch);
+      p.zpA = zpOf(g, l.inputs[0]);
+      p.zpB = zpOf(g, l.inputs[1]);
+      Stage st(l);
+      p.out = st.stage;
+      rt::matmul(p, in[0]->data.data(), in[1]->data.data(), out.data.data());
+      return;
+    }
+    case LayerType::ReduceMean:
+    case LayerType::ReduceSum:
+    case LayerType::ReduceMax: {
+      rt::ReduceParams p;
+      p.inShape = in[0]->shape;
+      p.reduced.assign(p.inShape.size(), false);
+      for (int64_t a : l.attrInts("axes")) p.reduced[size_t(a)] = true;
+      p.isMax = l.type == LayerType::ReduceMax;
+      p.inZp = zpOf(g, l.inputs[0]);
+      std::unique_ptr<Stage> st;
+      if (!p.isMax) {
+        st = std::make_unique<Stage>(l);
+        p.out = st->stage;
+      }
+      rt::reduce(p, in[0]->data.data(), out.data.data());
+      return;
+    }
+    case LayerType::Softmax: {
+      rt::SoftmaxParams p;
+      const Shape& s = in[0]->shape;
+      const int64_t axis = l.attrInt("axis");
+      const bool coerce = l.attrInt("coerce_2d", 0) != 0;
+      for (int64_t d = 0; d < int64_t(s.size()); ++d) {
+        if (d < axis)
+          p.outer *= s[d];
+        else if (d == axis || coerce)
+          p.len *= s[d];
+        else
+          p.inner *= s[d];
+      }
+      const auto table = narrow(l.qparam("softmax_exp"));
+      p.expTable = table.data();
+      p.expTableSize = int64_t(table.size());
+      p.outMax = int32_t(l.outputQuant.at(0).qmax());
+      rt::softmax(p, in[0]->data.data(), out.data.data());
+      return;
+    }
+    case LayerType::LayerNormalization: {
+      rt::LayerNormParams p;
+      const Shape& s = in[0]->shape;
+      for (size_t d = size_t(l.attrInt("axis")); d < s.size(); ++d) p.len *= s[d];
+      p.rows = numel(s) / p.len;
+      p.inZp = zpOf(g, l.inputs[0]);
+      const auto& misc = l.qparam("layernorm_misc").data;
+      p.epsQ = misc[0];
+      p.normBits = int32_t(misc[1]);
+      p.gamma = l.qparam("kernel").data.data();
+      p.beta = l.qparam("bias").data.data();
+      Stage st(l);
+      p.out = st.stage;
+      rt::layerNorm(p, in[0]->data.data(), out.data.data());
+      return;
+    }
   }
+  throw Error("layer " + l.name + " (" + typeWord(l.type) + ") has no integer implementation");
 }
 
 }  // namespace kiln

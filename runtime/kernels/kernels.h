@@ -95,6 +95,11 @@ void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outSha
          const std::vector<int64_t>& pads, PadMode mode, int32_t value, const int32_t* in,
          int32_t* out);
 
+/// depth_to_space (mode DCR or CRD) and space_to_depth on NCHW, blocksize b.
+void depthToSpace(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, bool crd, const int32_t* in,
+                  int32_t* out);
+void spaceToDepth(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, const int32_t* in, int32_t* out);
+
 /// Concat: each input is rescaled to the output domain (acc = x - zp_i, stage i).
 void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,
                 const std::vector<const int32_t*>& ins, const std::vector<int32_t>& inZps,
@@ -112,5 +117,63 @@ struct ResizeParams {
   OutputStage out;
 };
 void resize(const ResizeParams& p, const int32_t* in, int32_t* out);
+
+/// MatMul of two run-time tensors with numpy broadcasting of the batch dimensions:
+/// y[.., m, n] = stage(sum_k (a[.., m, k] - zpA) * (b[.., k, n] - zpB)), one stage channel.
+struct MatMulParams {
+  std::vector<int64_t> batch;             // output batch dimensions
+  std::vector<int64_t> batchStrideA, batchStrideB;  // in matrices, 0 on broadcast dimensions
+  int64_t m = 0, k = 0, n = 0;
+  int32_t zpA = 0, zpB = 0;
+  OutputStage out;
+};
+void matmul(const MatMulParams& p, const int32_t* a, const int32_t* b, int32_t* out);
+
+/// reduce_mean / reduce_sum / reduce_max over the dimensions flagged in `reduced` (the output
+/// holds the kept dimensions in order; keepdims does not change the layout).
+/// sum/mean: acc = sum (x - inZp), then the stage (mean: the count is folded into its multiplier).
+/// max: the largest quantized value (the quantization is kept; no stage).
+struct ReduceParams {
+  std::vector<int64_t> inShape;
+  std::vector<bool> reduced;
+  bool isMax = false;
+  int32_t inZp = 0;
+  OutputStage out;  // sum/mean only
+};
+void reduce(const ReduceParams& p, const int32_t* in, int32_t* out);
+
+/// Softmax over rows of `len` elements spaced `inner` apart (outer * inner rows). Per row:
+/// d = max - x (input units, >= 0), e = expTable[d] (0 for d >= expTableSize; the table holds
+/// round(exp(-d * s_in) * 2^expBits)), out = divRound(e * outMax, sum e). The output quantization
+/// is fixed: scale 1 / outMax, zero point 0.
+struct SoftmaxParams {
+  int64_t outer = 1, len = 1, inner = 1;
+  const int32_t* expTable = nullptr;
+  int64_t expTableSize = 0;
+  int32_t outMax = 255;
+};
+void softmax(const SoftmaxParams& p, const int32_t* in, int32_t* out);
+
+/// Layer normalization over rows of `len` elements (the trailing dimensions). Per row, with
+/// x' = x - inZp: S1 = sum x', S2 = sum x'^2, D = len * S2 - S1^2 + epsQ (= len^2 (var + eps) in
+/// input units^2); the row multiplier m / 2^shift = floor(2^(normBits + shift) / sqrt(D)) with
+/// m in [2^30, 2^31) is found with integer division and integer square root; the normalized value
+/// z = requantize(len * x' - S1, m, shift) (unit 2^-normBits); acc = z * gamma[k] + beta[k]
+/// goes through the stage with channel k (the index within the row).
+struct LayerNormParams {
+  int64_t rows = 1, len = 1;
+  int32_t inZp = 0;
+  int64_t epsQ = 0;
+  int32_t normBits = 20;
+  const int64_t* gamma = nullptr;  // [len], signed integer
+  const int64_t* beta = nullptr;   // [len], in accumulator units
+  OutputStage out;                 // per channel k (or one)
+};
+void layerNorm(const LayerNormParams& p, const int32_t* in, int32_t* out);
+/// The row multiplier of layerNorm: m / 2^shift ~ 2^normBits / sqrt(d), m = floor of it at its
+/// shift, for 0 < d < 2^61 (exposed for tests).
+Multiplier invSqrtMultiplier(int64_t d, int32_t normBits);
+/// floor(sqrt(v)), exact.
+uint64_t isqrt64(uint64_t v);
 
 }  // namespace kiln::rt

@@ -1,4 +1,5 @@
-// Integer data movement: transpose, slice, pad (quantization unchanged) and concat (each input
+// Integer data movement: transpose, slice, pad, depth_to_space, space_to_depth (quantization
+// unchanged) and concat (each input
 // rescaled to the output's quantization through its own output stage).
 #include <algorithm>
 
@@ -91,6 +92,30 @@ void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outSha
       idx[d] = 0;
     }
   }
+}
+
+void depthToSpace(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, bool crd, const int32_t* in,
+                  int32_t* out) {
+  const int64_t oc = c / (b * b), oh = h * b, ow = w * b;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t ch = 0; ch < oc; ++ch)
+      for (int64_t y = 0; y < oh; ++y)
+        for (int64_t x = 0; x < ow; ++x) {
+          const int64_t by = y % b, bx = x % b;
+          const int64_t ic = crd ? ch * b * b + by * b + bx : (by * b + bx) * oc + ch;
+          out[((i * oc + ch) * oh + y) * ow + x] = in[((i * c + ic) * h + y / b) * w + x / b];
+        }
+}
+
+void spaceToDepth(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, const int32_t* in, int32_t* out) {
+  const int64_t oh = h / b, ow = w / b;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x) {
+          const int64_t oc = ((y % b) * b + x % b) * c + ch;
+          out[((i * c * b * b + oc) * oh + y / b) * ow + x / b] = in[((i * c + ch) * h + y) * w + x];
+        }
 }
 
 void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,

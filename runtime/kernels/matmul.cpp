@@ -1,0 +1,32 @@
+// Integer MatMul of two run-time operands: acc = sum_k (a - zpA)(b - zpB) in int64 (unit
+// s_a * s_b), then the shared output stage. Batch dimensions broadcast numpy-style.
+#include "kernels/kernels.h"
+
+namespace kiln::rt {
+
+void matmul(const MatMulParams& p, const int32_t* a, const int32_t* b, int32_t* out) {
+  int64_t nb = 1;
+  for (int64_t d : p.batch) nb *= d;
+  const int64_t r = int64_t(p.batch.size());
+  for (int64_t i = 0; i < nb; ++i) {
+    int64_t rem = i, ia = 0, ib = 0;
+    for (int64_t d = r - 1; d >= 0; --d) {
+      const int64_t idx = rem % p.batch[d];
+      rem /= p.batch[d];
+      ia += idx * p.batchStrideA[d];
+      ib += idx * p.batchStrideB[d];
+    }
+    const int32_t* A = a + ia * p.m * p.k;
+    const int32_t* B = b + ib * p.k * p.n;
+    int32_t* O = out + i * p.m * p.n;
+    for (int64_t row = 0; row < p.m; ++row)
+      for (int64_t col = 0; col < p.n; ++col) {
+        int64_t acc = 0;
+        for (int64_t kk = 0; kk < p.k; ++kk)
+          acc += (int64_t(A[row * p.k + kk]) - p.zpA) * (int64_t(B[kk * p.n + col]) - p.zpB);
+        O[row * p.n + col] = p.out.apply(acc, 0);
+      }
+  }
+}
+
+}  // namespace kiln::rt

@@ -34,6 +34,10 @@ struct Stage {
     stage.lut = lut.empty() ? nullptr : lut.data();
     stage.lutSize = int32_t(lut.size());
     stage.lutOffset = int32_t(misc[3]);
+    if (misc.size() >= 6) {
+      stage.lutFracBits = int32_t(misc[4]);
+      stage.lutValueBits = int32_t(misc[5]);
+    }
   }
 };
 

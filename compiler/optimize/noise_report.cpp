@@ -11,14 +11,20 @@ namespace kiln::opt {
 namespace {
 
 struct Acc {
-  double signal = 0, noise = 0;
+  double signal = 0, noise = 0, bias = 0;
+  int64_t n = 0;
   void add(const std::vector<float>& ref, const std::vector<float>& got) {
     for (size_t i = 0; i < ref.size() && i < got.size(); ++i) {
       signal += double(ref[i]) * ref[i];
       const double d = double(got[i]) - ref[i];
       noise += d * d;
+      bias += d;
+      ++n;
     }
   }
+  // Mean error as a fraction of the noise's RMS: near 0 for unbiased noise, near ±1 when the
+  // error is mostly a constant shift.
+  double biasRatio() const { return noise > 0 && n ? (bias / double(n)) / std::sqrt(noise / double(n)) : 0.0; }
   double snr() const {
     if (noise == 0) return 200.0;  // identical: reported as 200 dB
     if (signal == 0) return -200.0;
@@ -59,7 +65,9 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
     const bool low = snr < 10.0;
     flagged += low;
     layers.push_back({{"layer", l.name}, {"type", typeWord(l.type)}, {"precision", l.precision},
-                      {"snr_db", std::round(snr * 100) / 100}, {"flag", low ? "below 10 dB" : ""}});
+                      {"snr_db", std::round(snr * 100) / 100},
+                      {"mean_error_ratio", std::round(layer[i].biasRatio() * 1000) / 1000},
+                      {"flag", low ? "below 10 dB" : ""}});
   }
   r.summary += fmt::format("Noise report over {} calibration samples (SNR vs float, all layers quantized):\n",
                            samples.size());

@@ -50,7 +50,7 @@ void prepareEltwise(Layer& l, const std::vector<QuantInfo>& in, const CalibStats
   l.qparams["operand_mult"] = ints({std::llround(in[0].scale / sAcc), std::llround(in[1].scale / sAcc)});
   if (l.type == LayerType::EwEqual) {
     l.qparams["equal_one"] = ints({quantizeValue(1.0, out)});
-    l.qparams["stage_misc"] = ints({out.zeroPoint, 0, out.qmax(), 0});
+    l.qparams["stage_misc"] = ints({out.zeroPoint, 0, out.qmax(), 0, 0, 0});
     return;
   }
   prepareStage(l, {sAcc}, s.pre.at(id));

@@ -42,7 +42,7 @@ void prepareStage(Layer& l, const std::vector<double>& accScale, const Range& pr
   const QuantInfo& out = l.outputQuant.at(0);
   const Activation& act = l.activation;
   const size_t channels = accScale.size();
-  int64_t qmin = 0, qmax = out.qmax(), lutOffset = 0;
+  int64_t qmin = 0, qmax = out.qmax(), lutOffset = 0, lutFrac = 0, lutValueBits = 0;
   std::vector<rt::Multiplier> mult, multNeg;
   if (clampActivation(act.kind) || act.kind == ActKind::LeakyRelu || act.kind == ActKind::PRelu) {
     for (double s : accScale) mult.push_back(quantizeMultiplier(s / out.scale));
@@ -61,30 +61,35 @@ void prepareStage(Layer& l, const std::vector<double>& accScale, const Range& pr
       }
     }
   } else {
-    // Table activation: rescale to an intermediate domain of lutSize levels spanning the
-    // calibrated pre-activation range, then look up.
+    // Table activation: lutSize entries spanning the calibrated pre-activation range, addressed
+    // with lutFrac fractional bits and interpolated; entries carry lutValueBits fractional bits.
     const int lutBits = out.bits == 8 ? 10 : 16;
+    lutFrac = out.bits == 8 ? 4 : 6;
+    lutValueBits = 6;
     const int64_t lutSize = int64_t(1) << lutBits;
     const Range r = pre.valid() ? pre : Range{out.min, out.max};
     const double lo = std::min(r.min, 0.0), hi = std::max(r.max, 0.0);
     const double sPre = hi > lo ? (hi - lo) / double(lutSize - 1) : 1.0;
     lutOffset = std::llround(-lo / sPre);
-    for (double s : accScale) mult.push_back(quantizeMultiplier(s / sPre));
+    for (double s : accScale) mult.push_back(quantizeMultiplier(s / sPre * double(int64_t(1) << lutFrac)));
     IntTensor lut;
     lut.shape = {lutSize};
-    lut.bits = out.bits;
+    lut.bits = 32;
     lut.isSigned = false;
+    const double one = double(int64_t(1) << lutValueBits);
     for (int64_t i = 0; i < lutSize; ++i) {
-      const float x = float(double(i - lutOffset) * sPre);
-      lut.data.push_back(quantizeValue(applyActivation(act, x), out));
+      const double x = double(i - lutOffset) * sPre;
+      const double q = double(applyActivation(act, float(x))) / out.scale + double(out.zeroPoint);
+      const double clamped = std::min(std::max(q, 0.0), double(out.qmax()));
+      lut.data.push_back(std::llround(clamped * one));
     }
     l.qparams["stage_lut"] = std::move(lut);
   }
   l.qparams["stage_mult"] = multTensor(mult);
   if (!multNeg.empty()) l.qparams["stage_mult_neg"] = multTensor(multNeg);
   IntTensor misc;
-  misc.shape = {4};
-  misc.data = {out.zeroPoint, qmin, qmax, lutOffset};
+  misc.shape = {6};
+  misc.data = {out.zeroPoint, qmin, qmax, lutOffset, lutFrac, lutValueBits};
   l.qparams["stage_misc"] = std::move(misc);
 }
 

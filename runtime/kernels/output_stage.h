@@ -16,17 +16,26 @@ struct OutputStage {
   bool perChannel = false;
   int32_t outZp = 0;
   int32_t qmin = 0, qmax = 255;
-  // Table activation: index = clamp(requantize(acc) + lutOffset, 0, lutSize - 1); the table holds
-  // final output values.
+  // Table activation: the accumulator is rescaled to table positions with lutFracBits fractional
+  // bits, v = requantize(acc) + (lutOffset << F); the result interpolates linearly between the two
+  // nearest entries, which hold output values with lutValueBits fractional bits, and is rounded
+  // by the same requantize() (see docs/arithmetic.md §4).
   const int32_t* lut = nullptr;
   int32_t lutSize = 0;
   int32_t lutOffset = 0;
+  int32_t lutFracBits = 0;
+  int32_t lutValueBits = 0;
 
   int32_t apply(int64_t acc, int64_t channel) const {
     const int64_t c = perChannel ? channel : 0;
     if (lut) {
-      const int64_t idx = requantize(acc, mult[c]) + lutOffset;
-      return lut[clampTo(idx, 0, lutSize - 1)];
+      const int64_t f = lutFracBits;
+      const int64_t v = clampTo(requantize(acc, mult[c]) + (int64_t(lutOffset) << f), 0,
+                                int64_t(lutSize - 1) << f);
+      const int64_t i = v >> f, frac = v & ((int64_t(1) << f) - 1);
+      const int64_t a = lut[i], b = i + 1 < lutSize ? lut[i + 1] : a;
+      const int64_t y = (a << f) + (b - a) * frac;
+      return static_cast<int32_t>(clampTo(requantize(y, 1 << 30, 30 + int32_t(f) + lutValueBits), qmin, qmax));
     }
     const Multiplier& m = (multNeg && acc < 0) ? multNeg[c] : mult[c];
     return static_cast<int32_t>(clampTo(requantize(acc, m) + outZp, qmin, qmax));

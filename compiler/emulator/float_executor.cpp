@@ -32,12 +32,6 @@ FloatBuffer transposeBuffer(const FloatBuffer& in, const std::vector<int64_t>& p
 
 namespace {
 
-bool isElementwise(LayerType t) {
-  return t == LayerType::EwAdd || t == LayerType::EwSub || t == LayerType::EwMult ||
-         t == LayerType::EwDiv || t == LayerType::EwMax || t == LayerType::EwMin ||
-         t == LayerType::EwEqual;
-}
-
 // Kernels that write every element of their output after sizing it, so a recycled buffer can be
 // handed to them with stale contents (resize then neither zero-fills nor touches new pages).
 bool overwritesAll(LayerType t) {
@@ -52,7 +46,7 @@ bool overwritesAll(LayerType t) {
     case LayerType::Normalization:
     case LayerType::MaxPool:
     case LayerType::AvgPool: return true;
-    default: return isElementwise(t);
+    default: return isBinaryElementwise(t);
   }
 }
 
@@ -90,6 +84,12 @@ class BufferPool {
 void runLayer(const Layer& l, const floatk::Inputs& in, FloatBuffer& out, FloatBuffer* pre) {
   using namespace floatk;
   out.shape = l.outputShapes.at(0);
+  if (isBinaryElementwise(l.type)) {
+    elementwise(l, in, out);
+    if (pre && l.activation.kind != ActKind::None) *pre = out;
+    applyFusedActivation(l, out);
+    return;
+  }
   switch (l.type) {
     case LayerType::InputLayer: break;  // filled by the caller
     case LayerType::OutputLayer:
@@ -103,13 +103,6 @@ void runLayer(const Layer& l, const floatk::Inputs& in, FloatBuffer& out, FloatB
     case LayerType::Deconv: deconv(l, in, out); break;
     case LayerType::Fc: fc(l, in, out); break;
     case LayerType::MatMul: matmul(l, in, out); break;
-    case LayerType::EwAdd:
-    case LayerType::EwSub:
-    case LayerType::EwMult:
-    case LayerType::EwDiv:
-    case LayerType::EwMax:
-    case LayerType::EwMin:
-    case LayerType::EwEqual: elementwise(l, in, out); break;
     case LayerType::MaxPool:
     case LayerType::AvgPool: pool(l, in, out); break;
     case LayerType::GlobalAvgPool: globalAvgPool(l, in, out); break;
@@ -128,6 +121,7 @@ void runLayer(const Layer& l, const floatk::Inputs& in, FloatBuffer& out, FloatB
     case LayerType::Activation: out.data = in[0]->data; break;
     case LayerType::DepthToSpace: depthToSpace(l, in, out); break;
     case LayerType::SpaceToDepth: spaceToDepth(l, in, out); break;
+    default: break;  // binary element-wise layers are handled above
   }
   if (pre && l.activation.kind != ActKind::None) *pre = out;
   applyFusedActivation(l, out);
@@ -168,7 +162,7 @@ std::vector<FloatBuffer> run(const Graph& g, const std::vector<FloatBuffer>& inp
     } else if (l.type != LayerType::InputLayer) {
       floatk::Inputs in;
       for (const ValueRef& v : l.inputs) in.push_back(&buf[v.layer]);
-      if (isElementwise(l.type) && !keepAll && l.inputs.size() == 2 &&
+      if (isBinaryElementwise(l.type) && !keepAll && l.inputs.size() == 2 &&
           lastUse[l.inputs[0].layer] == int(i) && l.inputs[1].layer != l.inputs[0].layer &&
           int64_t(buf[l.inputs[0].layer].data.size()) == numel(l.outputShapes.at(0))) {
         // The first operand dies here and has the output's size: compute into its storage.

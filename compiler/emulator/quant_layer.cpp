@@ -59,17 +59,6 @@ rt::ConvGeometry geometry(const Layer& l, const Shape& in, const Shape& out, con
   return geo;
 }
 
-std::vector<int64_t> bstrides(const Shape& s, const Shape& out) {
-  const size_t r = out.size();
-  std::vector<int64_t> st(r, 0);
-  int64_t stride = 1;
-  for (int i = int(s.size()) - 1; i >= 0; --i) {
-    const size_t o = r - s.size() + i;
-    st[o] = (s[i] == 1 && out[o] != 1) ? 0 : stride;
-    stride *= s[i];
-  }
-  return st;
-}
 
 void runEltwise(const Graph& g, const Layer& l, const std::vector<const IntBuffer*>& in, IntBuffer& out) {
   rt::EltwiseParams p;
@@ -83,8 +72,8 @@ void runEltwise(const Graph& g, const Layer& l, const std::vector<const IntBuffe
     default: p.op = rt::EltwiseOp::Equal; break;
   }
   p.outShape = out.shape;
-  p.strideA = bstrides(in[0]->shape, out.shape);
-  p.strideB = bstrides(in[1]->shape, out.shape);
+  p.strideA = broadcastStrides(in[0]->shape, out.shape);
+  p.strideB = broadcastStrides(in[1]->shape, out.shape);
   p.zpA = zpOf(g, l.inputs[0]);
   p.zpB = zpOf(g, l.inputs[1]);
   if (l.qparams.count("operand_mult")) {
@@ -102,6 +91,7 @@ void runEltwise(const Graph& g, const Layer& l, const std::vector<const IntBuffe
 void runQuantLayer(const Graph& g, const Layer& l, const std::vector<const IntBuffer*>& in, IntBuffer& out) {
   out.shape = l.outputShapes.at(0);
   out.data.assign(numel(out.shape), 0);
+  if (isBinaryElementwise(l.type)) return runEltwise(g, l, in, out);
   switch (l.type) {
     case LayerType::InputLayer: return;
     case LayerType::OutputLayer:
@@ -174,13 +164,6 @@ void runQuantLayer(const Graph& g, const Layer& l, const std::vector<const IntBu
       rt::unary(p, in[0]->data.data(), out.data.data());
       return;
     }
-    case LayerType::EwAdd:
-    case LayerType::EwSub:
-    case LayerType::EwMult:
-    case LayerType::EwDiv:
-    case LayerType::EwMax:
-    case LayerType::EwMin:
-    case LayerType::EwEqual: runEltwise(g, l, in, out); return;
     case LayerType::MaxPool:
     case LayerType::AvgPool: {
       rt::PoolParams p;
@@ -265,8 +248,8 @@ void runQuantLayer(const Graph& g, const Layer& l, const std::vector<const IntBu
       const Shape &a = in[0]->shape, &b = in[1]->shape;
       p.m = a[a.size() - 2], p.k = a.back(), p.n = b.back();
       p.batch.assign(out.shape.begin(), out.shape.end() - 2);
-      p.batchStrideA = bstrides(Shape(a.begin(), a.end() - 2), p.batch);
-      p.batchStrideB = bstrides(Shape(b.begin(), b.end() - 2), p.batch);
+      p.batchStrideA = broadcastStrides(Shape(a.begin(), a.end() - 2), p.batch);
+      p.batchStrideB = broadcastStrides(Shape(b.begin(), b.end() - 2), p.batch);
       p.zpA = zpOf(g, l.inputs[0]);
       p.zpB = zpOf(g, l.inputs[1]);
       Stage st(l);
@@ -327,6 +310,7 @@ void runQuantLayer(const Graph& g, const Layer& l, const std::vector<const IntBu
       rt::layerNorm(p, in[0]->data.data(), out.data.data());
       return;
     }
+    default: break;  // binary element-wise layers are handled above
   }
   throw Error("layer " + l.name + " (" + typeWord(l.type) + ") has no integer implementation");
 }

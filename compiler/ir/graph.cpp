@@ -202,4 +202,16 @@ Shape broadcastShapes(const Shape& a, const Shape& b) {
   return out;
 }
 
+std::vector<int64_t> broadcastStrides(const Shape& s, const Shape& out) {
+  const size_t r = out.size();
+  std::vector<int64_t> st(r, 0);
+  int64_t stride = 1;
+  for (int i = int(s.size()) - 1; i >= 0; --i) {
+    const size_t o = r - s.size() + size_t(i);
+    st[o] = (s[i] == 1 && out[o] != 1) ? 0 : stride;
+    stride *= s[i];
+  }
+  return st;
+}
+
 }  // namespace kiln

@@ -110,4 +110,8 @@ std::string dump(const Graph& g);
 /// Broadcast shape of two shapes under NumPy rules; throws Error if incompatible.
 Shape broadcastShapes(const Shape& a, const Shape& b);
 
+/// Element strides of a tensor of shape `s` read as the broadcast shape `out` (right-aligned):
+/// 0 on the dimensions it is broadcast along.
+std::vector<int64_t> broadcastStrides(const Shape& s, const Shape& out);
+
 }  // namespace kiln

@@ -54,6 +54,19 @@ std::vector<LayerType> allLayerTypes() {
   return v;
 }
 
+bool isBinaryElementwise(LayerType t) {
+  switch (t) {
+    case LayerType::EwAdd:
+    case LayerType::EwSub:
+    case LayerType::EwMult:
+    case LayerType::EwDiv:
+    case LayerType::EwMax:
+    case LayerType::EwMin:
+    case LayerType::EwEqual: return true;
+    default: return false;
+  }
+}
+
 const char* actName(ActKind k) { return kActNames[int(k)]; }
 
 bool actFromName(const std::string& name, ActKind& out) {

@@ -39,6 +39,8 @@ int maxInputs(LayerType t);
 /// Looks a type word up; returns false when unknown.
 bool layerTypeFromWord(const std::string& word, LayerType& out);
 std::vector<LayerType> allLayerTypes();
+/// ew_add, ew_sub, ew_mult, ew_div, ew_max, ew_min, ew_equal.
+bool isBinaryElementwise(LayerType t);
 
 /// Activation functions (see activation.def).
 enum class ActKind {

@@ -30,13 +30,7 @@ ConstTensor broadcastBinary(const NodeContext& ctx, const ConstTensor& a, const 
   out.allocate();
   const size_t r = out.shape.size();
   const auto os = stridesOf(out.shape);
-  auto bstrides = [&](const Shape& s) {
-    std::vector<int64_t> st(r, 0), own = stridesOf(s);
-    for (size_t i = 0; i < s.size(); ++i)
-      if (s[i] != 1) st[r - s.size() + i] = own[i];
-    return st;
-  };
-  const auto as = bstrides(a.shape), bs = bstrides(b.shape);
+  const auto as = broadcastStrides(a.shape, out.shape), bs = broadcastStrides(b.shape, out.shape);
   for (int64_t k = 0; k < out.numel(); ++k) {
     int64_t rem = k, ia = 0, ib = 0;
     for (size_t d = 0; d < r; ++d) {

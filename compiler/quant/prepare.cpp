@@ -145,6 +145,10 @@ void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions
       out = quantFromRange(r.valid() ? r.min : 0.0, r.valid() ? r.max : 0.0, bits[i]);
     }
     l.outputQuant = {out};
+    if (isBinaryElementwise(l.type)) {
+      prepareEltwise(l, in, stats, int(i));
+      continue;
+    }
     switch (l.type) {
       case LayerType::Conv:
       case LayerType::Dw:
@@ -156,13 +160,6 @@ void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions
         prepareLinear(l, in, stats, int(i), p.mode.w, mean);
         break;
       }
-      case LayerType::EwAdd:
-      case LayerType::EwSub:
-      case LayerType::EwMult:
-      case LayerType::EwDiv:
-      case LayerType::EwMax:
-      case LayerType::EwMin:
-      case LayerType::EwEqual:
       case LayerType::Activation:
       case LayerType::ConstInput: prepareEltwise(l, in, stats, int(i)); break;
       case LayerType::Softmax:

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ir/resize_coords.h"
 #include "quant/prepare.h"
 #include "quant/quant_math.h"
 
@@ -33,28 +34,9 @@ void prepareResize(Layer& l, const Graph& g, const QuantInfo& in) {
     const int64_t inLen = inShape[d], outLen = outShape[d];
     bool any = false;
     for (int64_t o = 0; o < outLen; ++o) {
-      double c;
-      if (ctm == "align_corners")
-        c = outLen == 1 ? 0.0 : double(o) * double(inLen - 1) / (double(inLen) * scales[d] - 1.0);
-      else if (ctm == "asymmetric")
-        c = double(o) / scales[d];
-      else if (ctm == "pytorch_half_pixel")
-        c = outLen > 1 ? (double(o) + 0.5) / scales[d] - 0.5 : 0.0;
-      else if (ctm == "tf_half_pixel_for_nn")
-        c = (double(o) + 0.5) / scales[d];
-      else
-        c = (double(o) + 0.5) / scales[d] - 0.5;
+      double c = resizeSourceCoord(ctm, o, scales[d], inLen, outLen);
       if (mode == "nearest") {
-        int64_t i;
-        if (nm == "floor")
-          i = int64_t(std::floor(c));
-        else if (nm == "ceil")
-          i = int64_t(std::ceil(c));
-        else {
-          const double f = std::floor(c);
-          i = c - f == 0.5 ? int64_t(nm == "round_prefer_ceil" ? f + 1 : f) : int64_t(std::round(c));
-        }
-        i = std::clamp<int64_t>(i, 0, inLen - 1);
+        const int64_t i = std::clamp<int64_t>(resizeNearestIndex(nm, c), 0, inLen - 1);
         i0.push_back(i), i1.push_back(i), w1.push_back(0);
       } else {
         c = std::clamp(c, 0.0, double(inLen - 1));

@@ -6,17 +6,6 @@
 
 namespace kiln::floatk {
 
-std::vector<int64_t> broadcastStrides(const Shape& s, size_t rank, const Shape& out) {
-  std::vector<int64_t> st(rank, 0);
-  int64_t stride = 1;
-  for (int i = int(s.size()) - 1; i >= 0; --i) {
-    const size_t o = rank - s.size() + i;
-    st[o] = (s[i] == 1 && out[o] != 1) ? 0 : stride;
-    stride *= s[i];
-  }
-  return st;
-}
-
 void elementwise(const Layer& l, const Inputs& in, FloatBuffer& out) {
   // in[0] may be `out` itself (the executor hands over a dead input's storage): then it is
   // updated in place, element k from element k.

@@ -51,7 +51,6 @@ bool clampRange(const Activation& a, float& lo, float& hi);
 void applyActivationInPlace(const Activation& a, float* p, size_t n);
 
 /// For broadcasting: the strides of `s` seen from an output of rank `rank` (0 on broadcast dims).
-std::vector<int64_t> broadcastStrides(const Shape& s, size_t rank, const Shape& out);
 
 /// out = f(a, b) with NumPy broadcasting; out.shape set and out.data sized by the caller. Adjacent
 /// dimensions that broadcast alike are merged, so the inner loop runs over long rows (e.g. a
@@ -80,8 +79,8 @@ void broadcastBinary(const FloatBuffer& a, const FloatBuffer& b, FloatBuffer& ou
   if (a.data.size() == n && b.data.size() == 1) return row(int64_t(n), 1, 0, pa, pb, po);
   if (a.data.size() == 1 && b.data.size() == n) return row(int64_t(n), 0, 1, pa, pb, po);
   const size_t r = out.shape.size();
-  const auto as = broadcastStrides(a.shape, r, out.shape),
-             bs = broadcastStrides(b.shape, r, out.shape);
+  const auto as = broadcastStrides(a.shape, out.shape),
+             bs = broadcastStrides(b.shape, out.shape);
   // Merged dims, innermost first: length and the two source strides.
   std::vector<int64_t> len, sa, sb;
   for (int d = int(r) - 1; d >= 0; --d) {

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "emulator/float/kernels.h"
+#include "ir/resize_coords.h"
 
 namespace kiln::floatk {
 
@@ -14,32 +15,6 @@ struct Axis {
   std::vector<int64_t> i0, i1;
   std::vector<float> w1;  // weight of i1 (linear); 0 for nearest
 };
-
-double sourceCoord(const std::string& ctm, int64_t o, double scale, int64_t inLen, int64_t outLen) {
-  if (ctm == "align_corners") {
-    // ONNX (reference and onnxruntime) take the resized length as inLen * scale, unrounded.
-    const double lenResized = double(inLen) * scale;
-    (void)outLen;
-    return lenResized <= 1.0 ? 0.0 : double(o) * double(inLen - 1) / (lenResized - 1.0);
-  }
-  if (ctm == "tf_half_pixel_for_nn") return (double(o) + 0.5) / scale;
-  if (ctm == "asymmetric") return double(o) / scale;
-  if (ctm == "pytorch_half_pixel") return outLen > 1 ? (double(o) + 0.5) / scale - 0.5 : 0.0;
-  if (ctm == "half_pixel_symmetric") {
-    const double adj = double(outLen) / (scale * double(inLen));
-    const double center = double(inLen) / 2.0, offset = center * (1 - adj);
-    return offset + (double(o) + 0.5) / scale - 0.5;
-  }
-  return (double(o) + 0.5) / scale - 0.5;  // half_pixel
-}
-
-int64_t nearest(const std::string& mode, double x) {
-  if (mode == "floor") return int64_t(std::floor(x));
-  if (mode == "ceil") return int64_t(std::ceil(x));
-  const double f = std::floor(x);
-  if (x - f == 0.5) return int64_t(mode == "round_prefer_ceil" ? f + 1 : f);
-  return int64_t(std::round(x));
-}
 
 // 4-D input where only H and W change: a 2-D gather (nearest) or bilinear blend per plane, from
 // the axis tables. Axes that do not interpolate read i0 with weight 1 (as the generic path).
@@ -131,9 +106,9 @@ void resize(const Layer& l, const Inputs& in, FloatBuffer& out) {
     const int64_t inLen = x.shape[d], outLen = out.shape[d];
     Axis& a = axes[d];
     for (int64_t o = 0; o < outLen; ++o) {
-      double c = sourceCoord(ctm, o, scales[d], inLen, outLen);
+      double c = resizeSourceCoord(ctm, o, scales[d], inLen, outLen);
       if (mode == "nearest") {
-        const int64_t i = std::clamp<int64_t>(nearest(nm, c), 0, inLen - 1);
+        const int64_t i = std::clamp<int64_t>(resizeNearestIndex(nm, c), 0, inLen - 1);
         a.i0.push_back(i);
         a.i1.push_back(i);
         a.w1.push_back(0.f);

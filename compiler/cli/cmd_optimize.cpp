@@ -16,6 +16,7 @@ struct OptimizeArgs {
   std::string archive, calib, script, output;
   bool random = false, strict = false;
   int calibSize = 0;
+  int reportSamples = 16;
 };
 
 std::string defaultOutput(const std::string& in) {
@@ -33,6 +34,7 @@ void runOptimize(const OptimizeArgs& args) {
   o.scriptPath = args.script;
   o.strict = args.strict;
   o.calibSizeOverride = args.calibSize;
+  o.reportSamples = args.reportSamples;
   o.warn = [](const std::string& w) { fmt::print(stderr, "kiln: warning: {}\n", w); };
   o.info = [](const std::string& s) { fmt::print("{}\n", s); };
   if (::isatty(2))
@@ -71,6 +73,9 @@ void addOptimizeCommand(CLI::App& app) {
   cmd->add_option("--output-har-path", args->output, "Output archive (default: <input>_optimized.kar)");
   cmd->add_option("--calib-size", args->calibSize,
                   "Number of calibration samples (default: the script's calibset_size, else 64)");
+  cmd->add_option("--report-samples", args->reportSamples,
+                  "Calibration samples the noise report runs (default 16; fewer is faster)")
+      ->check(CLI::Range(1, 100000));
   cmd->add_flag("--strict", args->strict, "Treat script commands Kiln parses but does not apply as errors");
   cmd->callback([args]() { runOptimize(*args); });
 }

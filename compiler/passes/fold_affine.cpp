@@ -3,7 +3,7 @@
 // every normalization is then folded where that is exact:
 //   - backwards into the conv/dw/deconv that produces its input (nobody else reading it, no
 //     activation in between): the output channel's weights and bias are scaled;
-//   - forwards into a following conv/fc without padding (nobody else reading it): the input
+//   - forwards into a following ungrouped conv without padding (nobody else reading it): the input
 //     channel's weights are scaled and the shift goes into the bias;
 //   - into an adjacent normalization.
 // PaddlePaddle's learnable affine blocks and scale-by-constant layers disappear this way. Leaves

@@ -30,16 +30,4 @@ std::string formatMessage(const SourcePos& pos, const std::string& severity, con
 // The caret line for column `col` (1-based) of `lineText`: tabs are kept so the caret lines up.
 std::string caretLine(const std::string& lineText, int col);
 
-// Levenshtein distance.
-size_t editDistance(const std::string& a, const std::string& b);
-
-// Up to `n` of `candidates` closest to `name` (ties keep candidate order). With `typosOnly`, only
-// those within a distance that still looks like a typo (a third of the longer name, at least 2)
-// or of which one is a prefix of the other.
-std::vector<std::string> closestNames(const std::string& name, const std::vector<std::string>& candidates,
-                                      size_t n = 3, bool typosOnly = true);
-
-// "a, b, c".
-std::string joinNames(const std::vector<std::string>& names, const std::string& sep = ", ");
-
 }  // namespace kiln::alls

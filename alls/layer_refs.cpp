@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "alls/errors.h"
+#include "util/strings.h"
 
 namespace kiln::alls {
 namespace {
@@ -161,10 +162,10 @@ class Resolver {
     }
     // Scoped references are compared without their scope.
     const std::string bare = key.find('/') != std::string::npos && key.front() != '/' ? unscoped(key) : key;
-    const auto close = closestNames(bare, candidates, 3, false);
+    const auto close = closestNames(candidates, bare, 3, false);
     std::string msg = fmt::format("layer reference '{}' matches no layer of the network", shown);
     if (layers_.empty()) msg += " (the network has no layers)";
-    else if (!close.empty()) msg += fmt::format("; closest names: {}", joinNames(close));
+    else if (!close.empty()) msg += fmt::format("; closest names: {}", join(close, ", "));
     fail(ref, msg);
   }
 

@@ -5,6 +5,7 @@
 
 #include "alls/commands.h"
 #include "alls/errors.h"
+#include "util/strings.h"
 #include "alls/lexer.h"
 
 namespace kiln::alls {
@@ -31,9 +32,9 @@ std::vector<std::string> commandNames() {
 // "<base>; did you mean x? accepted <what>: a, b, c" (or "<base>; accepted <what>: ...").
 std::string withChoices(const std::string& base, const std::string& name, const std::vector<std::string>& choices,
                         const std::string& what) {
-  const auto close = closestNames(name, choices);
-  const std::string hint = close.empty() ? "; " : fmt::format("; did you mean {}? ", joinNames(close, " or "));
-  return fmt::format("{}{}accepted {}: {}", base, hint, what, joinNames(choices));
+  const auto close = closestNames(choices, name, 3, true);
+  const std::string hint = close.empty() ? "; " : fmt::format("; did you mean {}? ", join(close, " or "));
+  return fmt::format("{}{}accepted {}: {}", base, hint, what, join(choices, ", "));
 }
 
 // The first item of `v` outside `allowed` (v itself, or an item of a list), or nullptr.
@@ -117,16 +118,16 @@ class Validator {
     const CommandSpec* spec = findCommand(st.command);
     if (!spec) {
       std::string msg = fmt::format("unknown command '{}'", st.command);
-      const auto close = closestNames(st.command, commandNames());
+      const auto close = closestNames(commandNames(), st.command, 3, true);
       msg += close.empty() ? " (alls-language.md §3 lists the commands Kiln knows)"
-                           : fmt::format("; did you mean {}?", joinNames(close, " or "));
+                           : fmt::format("; did you mean {}?", join(close, " or "));
       error(st, commandPos(st), msg);
       return;
     }
     const FeatureSpec* feature = nullptr;
     if (!spec->features.empty()) {
       const Value* f = st.positional(0);
-      const std::string accepted = joinNames(featureNames(*spec));
+      const std::string accepted = join(featureNames(*spec), ", ");
       if (!f) {
         error(st, commandPos(st),
               fmt::format("{} needs a feature as its first argument; accepted features: {}", spec->name, accepted));
@@ -211,7 +212,7 @@ class Validator {
     if (!v) {
       error(st, commandPos(st),
             fmt::format("{} needs {} {} argument: {}", spec.name, ps.index < 0 ? "a" : "a positional", ps.what,
-                        joinNames(ps.values)));
+                        join(ps.values, ", ")));
       return;
     }
     if (const Value* bad = badValue(*v, ps.values)) {

@@ -16,16 +16,32 @@ size_t editDistance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
+namespace {
+bool prefixRelated(const std::string& a, const std::string& b) {
+  return std::min(a.size(), b.size()) >= 4 &&
+         (b.compare(0, a.size(), a) == 0 || a.compare(0, b.size(), b) == 0);
+}
+}  // namespace
+
 std::vector<std::string> closestNames(const std::vector<std::string>& candidates,
-                                      const std::string& query, size_t n) {
-  std::vector<std::pair<size_t, std::string>> scored;
-  for (const auto& c : candidates) scored.emplace_back(editDistance(c, query), c);
+                                      const std::string& query, size_t n, bool typosOnly) {
+  std::vector<std::pair<size_t, size_t>> scored;  // (distance, index)
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const std::string& c = candidates[i];
+    const size_t d = editDistance(query, c);
+    const size_t longer = std::max(query.size(), c.size());
+    const bool typo = d <= std::max<size_t>(2, longer / 3) && d < longer;
+    if (!typosOnly || typo || prefixRelated(query, c)) scored.emplace_back(d, i);
+  }
   std::stable_sort(scored.begin(), scored.end(),
                    [](const auto& x, const auto& y) { return x.first < y.first; });
   std::vector<std::string> out;
-  for (size_t i = 0; i < scored.size() && out.size() < n; ++i)
-    if (std::find(out.begin(), out.end(), scored[i].second) == out.end())
-      out.push_back(scored[i].second);
+  for (const auto& [d, i] : scored) {
+    if (out.size() == n) break;
+    const std::string& c = candidates[i];
+    if (typosOnly && d > scored.front().first + 1 && !prefixRelated(query, c)) continue;
+    if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+  }
   return out;
 }
 

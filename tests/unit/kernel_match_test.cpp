@@ -1,0 +1,55 @@
+// Optimized integer kernels against their reference loops, bit for bit, on random geometries,
+// both accumulator widths (8-bit data stays in int32, 16-bit data needs int64).
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "kernels/kernels.h"
+
+namespace kiln::test {
+namespace {
+
+TEST(KernelMatch, Conv2dEqualsReference) {
+  std::mt19937 rng(7);
+  auto pick = [&](int lo, int hi) { return int64_t(lo + int(rng() % unsigned(hi - lo + 1))); };
+  int executed = 0;
+  for (int trial = 0; trial < 120; ++trial) {
+    rt::ConvParams p;
+    rt::ConvGeometry& g = p.g;
+    const bool wide = trial % 2 == 1;
+    const bool depthwise = trial % 3 == 0;
+    g.n = 1, g.c = pick(1, 6), g.h = pick(1, 9), g.w = pick(1, 9);
+    g.kh = pick(1, 3), g.kw = pick(1, 3), g.sh = pick(1, 2), g.sw = pick(1, 2), g.dh = pick(1, 2), g.dw = pick(1, 2);
+    g.pt = pick(0, 2), g.pl = pick(0, 2), g.pb = pick(0, 2), g.pr = pick(0, 2);
+    g.groups = depthwise ? g.c : 1;
+    g.k = depthwise ? g.c : pick(1, 5);
+    const int64_t effH = g.dh * (g.kh - 1) + 1, effW = g.dw * (g.kw - 1) + 1;
+    if (g.h + g.pt + g.pb < effH || g.w + g.pl + g.pr < effW) continue;
+    g.oh = (g.h + g.pt + g.pb - effH) / g.sh + 1;
+    g.ow = (g.w + g.pl + g.pr - effW) / g.sw + 1;
+    const int64_t qmax = wide ? 65535 : 255, wmax = wide ? 32767 : 127;
+    p.inZp = int32_t(pick(0, int(qmax)));
+    std::vector<int32_t> x(size_t(g.c * g.h * g.w)), w(size_t(g.k * (g.c / g.groups) * g.kh * g.kw));
+    for (auto& v : x) v = int32_t(pick(0, int(qmax)));
+    for (auto& v : w) v = int32_t(pick(-int(wmax), int(wmax)));
+    std::vector<int64_t> bias(size_t(g.k));
+    for (auto& b : bias) b = pick(-100000, 100000) * (wide ? 100000 : 1);
+    std::vector<rt::Multiplier> mult(size_t(g.k));
+    for (auto& m : mult) m = {int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(wide ? 40 : 25, wide ? 50 : 36))};
+    p.weights = w.data();
+    p.bias = bias.data();
+    p.out.mult = mult.data();
+    p.out.perChannel = true;
+    p.out.outZp = int32_t(qmax / 2);
+    p.out.qmax = int32_t(qmax);
+    std::vector<int32_t> a(size_t(g.k * g.oh * g.ow)), b(a.size());
+    rt::conv2d(p, x.data(), a.data());
+    rt::conv2dReference(p, x.data(), b.data());
+    ASSERT_EQ(a, b) << "trial " << trial;
+    ++executed;
+  }
+  EXPECT_GT(executed, 60);
+}
+
+}  // namespace
+}  // namespace kiln::test

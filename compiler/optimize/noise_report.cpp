@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include "emulator/quant_executor.h"
+#include "emulator/quant_layer.h"
 
 namespace kiln::opt {
 
@@ -36,7 +37,7 @@ struct Acc {
 
 NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffer>>& samples) {
   NoiseReport r;
-  std::vector<Acc> layer(g.layers.size());
+  std::vector<Acc> layer(g.layers.size()), local(g.layers.size()), outFloor(g.layers.size());
   const auto outIds = g.outputLayers();
   std::vector<std::vector<float>> outMin(outIds.size()), outMax(outIds.size());
   for (const auto& sample : samples) {
@@ -46,6 +47,22 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
     for (size_t i = 0; i < g.layers.size(); ++i) {
       if (q[i].data.empty()) continue;
       layer[i].add(fl[i].data, dequantize(q[i], g.layers[i].outputQuant[0]).data);
+    }
+    // The layer alone: its inputs are the float reference, quantized; the noise is its own.
+    for (size_t i = 0; i < g.layers.size(); ++i) {
+      const Layer& l = g.layers[i];
+      if (l.type == LayerType::InputLayer || q[i].data.empty()) continue;
+      std::vector<IntBuffer> ins;
+      for (const ValueRef& v : l.inputs) {
+        ins.push_back(quantizeInput(fl[v.layer], g.at(v.layer).outputQuant[v.port]));
+        ins.back().shape = q[v.layer].shape;
+      }
+      std::vector<const IntBuffer*> ptrs;
+      for (const IntBuffer& b : ins) ptrs.push_back(&b);
+      IntBuffer out;
+      runQuantLayer(g, l, ptrs, out);
+      local[i].add(fl[i].data, dequantize(out, l.outputQuant[0]).data);
+      outFloor[i].add(fl[i].data, dequantize(quantizeInput(fl[i], l.outputQuant[0]), l.outputQuant[0]).data);
     }
     for (size_t k = 0; k < outIds.size(); ++k) {
       const auto deq = dequantize(q[outIds[k]], g.at(outIds[k]).outputQuant[0]).data;
@@ -66,6 +83,9 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
     flagged += low;
     layers.push_back({{"layer", l.name}, {"type", typeWord(l.type)}, {"precision", l.precision},
                       {"snr_db", std::round(snr * 100) / 100},
+                      {"local_snr_db", std::round(local[i].snr() * 100) / 100},
+                      {"floor_snr_db", std::round(outFloor[i].snr() * 100) / 100},
+                      {"range", {l.outputQuant[0].min, l.outputQuant[0].max}}, {"bits", l.outputQuant[0].bits},
                       {"mean_error_ratio", std::round(layer[i].biasRatio() * 1000) / 1000},
                       {"flag", low ? "below 10 dB" : ""}});
   }

@@ -121,11 +121,6 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
   for (const auto& w : settings.notApplied) o.warn(w);
   const bool biasCorrection =
       settings.biasCorrection >= 0 ? settings.biasCorrection == 1 : settings.optimizationLevel >= 1;
-  if (settings.optimizationLevel >= 0 && settings.equalization) {
-    const int pairs = equalizeLayers(g);
-    o.info(fmt::format("optimization level {}: equalized {} layer pair(s), bias correction {}",
-                       settings.optimizationLevel, pairs, biasCorrection ? "on" : "off"));
-  }
   if (settings.optimizationLevel >= 2)
     o.warn("optimization levels 2-4 (fine-tuning, AdaRound) are not implemented");
 
@@ -143,6 +138,15 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
            "normalized twice? After a script normalization the network takes raw 0-255 pixels");
   o.info(set.description);
   const auto samples = toBuffers(set, g);
+  if (settings.optimizationLevel >= 0 && settings.equalization) {
+    // Equalization works on the calibrated per-channel ranges of the original graph (a first,
+    // shorter pass over at most 16 samples); the real calibration below sees the equalized graph.
+    const size_t m = std::min<size_t>(samples.size(), 16);
+    const quant::CalibStats pre = quant::collectStats(g, {samples.begin(), samples.begin() + long(m)});
+    const int pairs = equalizeLayers(g, pre.channelAbsMax);
+    o.info(fmt::format("optimization level {}: equalized {} layer pair(s), bias correction {}",
+                       settings.optimizationLevel, pairs, biasCorrection ? "on" : "off"));
+  }
 
   std::set<int> sampled;
   for (const auto& [name, c] : settings.activationClipping)

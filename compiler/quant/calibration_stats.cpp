@@ -30,6 +30,7 @@ CalibStats collectStats(const Graph& g, const std::vector<std::vector<FloatBuffe
   s.out.resize(g.layers.size());
   s.pre.resize(g.layers.size());
   s.channelMean.resize(g.layers.size());
+  s.channelAbsMax.resize(g.layers.size());
   for (size_t k = 0; k < samples.size(); ++k) {
     runFloatObserved(g, samples[k], [&](int id, const FloatBuffer* pre, const FloatBuffer& out) {
       s.out[id].add(out.data);
@@ -51,12 +52,19 @@ CalibStats collectStats(const Graph& g, const std::vector<std::vector<FloatBuffe
       if (out.shape.size() >= 2) {
         const int64_t C = out.shape[1], inner = numel(out.shape) / (out.shape[0] * C);
         auto& m = s.channelMean[id];
+        auto& am = s.channelAbsMax[id];
         m.resize(size_t(C), 0.0);
+        am.resize(size_t(C), 0.0);
         for (int64_t n = 0; n < out.shape[0]; ++n)
           for (int64_t c = 0; c < C; ++c) {
-            double acc = 0;
-            for (int64_t i = 0; i < inner; ++i) acc += out.data[(n * C + c) * inner + i];
+            double acc = 0, big = am[c];
+            for (int64_t i = 0; i < inner; ++i) {
+              const float v = out.data[(n * C + c) * inner + i];
+              acc += v;
+              if (std::isfinite(v)) big = std::max(big, double(std::fabs(v)));
+            }
             m[c] += acc / double(inner * out.shape[0] * int64_t(samples.size()));
+            am[c] = big;
           }
       }
     });

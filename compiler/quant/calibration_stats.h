@@ -23,6 +23,7 @@ struct CalibStats {
   std::vector<Range> out;  // per layer (output port 0; Kiln layers have one output)
   std::vector<Range> pre;  // per layer, before the fused activation (invalid when none)
   std::vector<std::vector<double>> channelMean;  // per layer, mean of each index of dimension 1
+  std::vector<std::vector<double>> channelAbsMax;  // per layer, largest |value| of each index of dimension 1
   std::map<int, std::vector<float>> values;       // sampled output values of the layers asked for
   int samples = 0;
 };

@@ -225,6 +225,21 @@ TEST(Importer, ShapeArithmeticFoldsToConstants) {
   EXPECT_EQ(g.layers[3].param("value").data, (std::vector<float>{1.5f, 1.5f}));
 }
 
+TEST(Importer, Opset18AxesAsInputs) {
+  // Opset 18 moved Reduce* axes and Pad axes to inputs; libonnx 1.12's checker does not know
+  // opset 18, so the importer validates on its own.
+  const Graph g = importText(
+      "<ir_version: 8, opset_import: [\"\" : 18]>\n"
+      "g (float[1,2,3,4] x) => (float[1,2,1,1] y) {\n"
+      "  ax = Constant <value = int64[2] {2, 3}> ()\n  y = ReduceMean <keepdims = 1> (x, ax)\n}");
+  EXPECT_EQ(layerTypes(g), "input_layer reduce_mean output_layer");
+  EXPECT_EQ(g.layers[1].attrInts("axes"), (std::vector<int64_t>{2, 3}));
+  const FloatBuffer in = randomInput({1, 2, 3, 4}, 1);
+  double mean0 = 0;
+  for (int i = 0; i < 12; ++i) mean0 += in.data[i] / 12.0;
+  EXPECT_NEAR(runFloat(g, {in})[0].data[0], mean0, 1e-5);
+}
+
 TEST(Importer, IdentityAndDropoutAreRemoved) {
   const Graph g = importText(std::string(kHeader13) +
                              "g (float[1,4] x) => (float[1,4] y) { a = Identity (x)\n"

@@ -13,6 +13,7 @@
 #include "optimize/noise_report.h"
 #include "optimize/script_apply.h"
 #include "quant/prepare.h"
+#include "quant/range_selection.h"
 #include "util/strings.h"
 
 namespace kiln::opt {
@@ -142,18 +143,29 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
     // Equalization works on the calibrated per-channel ranges of the original graph (a first,
     // shorter pass over at most 16 samples); the real calibration below sees the equalized graph.
     const size_t m = std::min<size_t>(samples.size(), 16);
-    const quant::CalibStats pre = quant::collectStats(g, {samples.begin(), samples.begin() + long(m)});
+    quant::StatsOptions eqOpts;
+    eqOpts.channelMean = false;  // equalization reads the channel abs-max only
+    const quant::CalibStats pre = quant::collectStats(g, {samples.begin(), samples.begin() + long(m)}, eqOpts);
     const int pairs = equalizeLayers(g, pre.channelAbsMax);
     o.info(fmt::format("optimization level {}: equalized {} layer pair(s), bias correction {}",
                        settings.optimizationLevel, pairs, biasCorrection ? "on" : "off"));
   }
 
-  std::set<int> sampled;
+  // Range selection (optimization level >= 0): histograms of every layer output, from which
+  // each 8-bit tensor gets the range of least expected quantization error.
+  const bool selectRanges = settings.optimizationLevel >= 0;
+  quant::StatsOptions statsOpts;
+  statsOpts.channelMean = biasCorrection;
+  statsOpts.channelAbsMax = false;
+  statsOpts.histograms = selectRanges;
   for (const auto& [name, c] : settings.activationClipping)
-    if (c.percentile) sampled.insert(g.find(name));
-  quant::CalibStats stats = quant::collectStats(g, samples, o.progress, sampled);
+    if (c.percentile) statsOpts.sampleLayers.insert(g.find(name));
+  quant::CalibStats stats = quant::collectStats(g, samples, statsOpts, o.progress);
+  const std::vector<quant::Range> calibrated = stats.out;
+  std::vector<std::string> rangeMethod(g.layers.size(), "min_max");
   for (const auto& [name, c] : settings.activationClipping) {
     const int id = g.find(name);
+    rangeMethod[size_t(id)] = "activation_clipping";
     double lo = c.lo, hi = c.hi;
     if (c.percentile) {
       lo = quant::percentile(stats.values[id], c.lo);
@@ -180,10 +192,42 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
     const int id = g.find(name);
     stats.out[id] = {r.first, r.second};
     stats.pre[id] = {r.first, r.second};
+    rangeMethod[size_t(id)] = "force_range_out";
   }
   for (const auto& [name, r] : settings.forceRangeIn)
-    for (const ValueRef& v : g.at(g.find(name)).inputs) stats.out[v.layer] = {r.first, r.second};
+    for (const ValueRef& v : g.at(g.find(name)).inputs) {
+      stats.out[v.layer] = {r.first, r.second};
+      rangeMethod[size_t(v.layer)] = "force_range_in";
+    }
   quant::prepareQuantization(g, stats, popts);
+  std::vector<quant::RangeChoice> chosen(g.layers.size());
+  if (selectRanges) {
+    // The bit widths are known once prepared: 8-bit tensors whose range the script does not set
+    // get the range of least expected error (16 bits keep min/max: their rounding noise is
+    // negligible), then the graph is prepared again with them.
+    int changed = 0;
+    for (size_t i = 0; i < g.layers.size(); ++i) {
+      if (rangeMethod[i] != "min_max" || stats.hist[i].empty() || g.layers[i].outputQuant.at(0).bits != 8) continue;
+      chosen[i] = quant::selectRange(stats.hist[i], stats.out[i], 8);
+      if (!chosen[i].changed) continue;
+      stats.out[i] = {chosen[i].lo, chosen[i].hi};
+      rangeMethod[i] = "mse";
+      ++changed;
+    }
+    if (changed) quant::prepareQuantization(g, stats, popts);
+    changed = 0;
+    for (size_t i = 0; i < g.layers.size(); ++i) {
+      if (rangeMethod[i] != "mse") continue;
+      // Layers that keep their input's quantization (maxpool, reshape, ...) or have a fixed one
+      // (softmax) do not use their own range.
+      const QuantInfo& q = g.layers[i].outputQuant.at(0);
+      if (q.min == std::min(chosen[i].lo, 0.0) && q.max == std::max(chosen[i].hi, 0.0))
+        ++changed;
+      else
+        rangeMethod[i] = "not_own";
+    }
+    o.info(fmt::format("range selection: {} 8-bit tensor(s) narrowed to their least-error range", changed));
+  }
 
   const size_t n = std::min(samples.size(), size_t(std::max(1, o.reportSamples)));
   const NoiseReport report = noiseReport(g, {samples.begin(), samples.begin() + n});
@@ -191,6 +235,18 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
   for (const auto& w : report.warnings) o.warn(w);
 
   nlohmann::json rj = report.json;
+  // Per layer: the calibrated min/max and how the range used was chosen (a layer that keeps its
+  // input's quantization, e.g. maxpool, reports its own calibrated range and "min_max").
+  for (auto& lj : rj["layers"]) {
+    const size_t id = size_t(g.find(lj["layer"].get<std::string>()));
+    const quant::Range& c = calibrated[id];
+    lj["calibrated_range"] = c.valid() ? nlohmann::json{c.min, c.max} : nlohmann::json(nullptr);
+    lj["range_method"] = rangeMethod[id];
+    if (rangeMethod[id] == "mse") {
+      lj["clipped_fraction"] = chosen[id].clipped;
+      lj["expected_mse"] = {{"min_max", chosen[id].mseMinMax}, {"chosen", chosen[id].mse}};
+    }
+  }
   rj["calibration"] = {{"description", set.description}, {"samples", set.samples.size()}, {"random", set.random}};
   rj["script"] = o.scriptPath;
   rj["applied"] = settings.applied;

@@ -137,6 +137,35 @@ TEST(OptimizeCli, CalibrationOptionsAreChecked) {
   EXPECT_NE(r.err.find("random data"), std::string::npos) << r.err;
 }
 
+TEST(OptimizeCli, WarnsAboutDoubleNormalizationAndSmallSets) {
+  // The digits calibration data is already in [0, 1]: a script that normalizes again is suspect.
+  const std::string kar = parsed();
+  const CliRun r = kiln("optimize " + kar + " --calib-set-path " + kDir + "calib.npy --calib-size 200 --model-script " +
+                        script("normalization([0.5], [0.25])\n") + " --output-har-path " + tmp("n.kar"));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("normalized twice"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("fewer than the 200 requested"), std::string::npos) << r.err;
+}
+
+TEST(OptimizeCli, ReportIsInTheArchiveAndBesideIt) {
+  const std::string kar = parsed(), out = tmp("opt.kar");
+  ASSERT_EQ(kiln("optimize " + kar + " --use-random-calib-set --output-har-path " + out).status, 0);
+  const std::string beside = slurp(out + ".report.json");
+  EXPECT_NE(beside.find("\"random\": true"), std::string::npos);
+  EXPECT_NE(beside.find("\"snr_db\""), std::string::npos);
+  ASSERT_EQ(std::system(("tar xOf " + out + " optimize/report.json > " + tmp("inner.json")).c_str()), 0);
+  EXPECT_EQ(slurp(tmp("inner.json")), beside);
+}
+
+TEST(OptimizeCli, DegenerateOutputIsALoudWarning) {
+  // A constant input makes every output constant over the calibration set.
+  const std::string calib = tmp("zeros.npy");
+  npy::save(calib, npy::fromFloat(std::vector<float>(8 * 64, 0.25f), {8, 1, 8, 8}));
+  const CliRun r = kiln("optimize " + parsed() + " --calib-set-path " + calib + " --output-har-path " + tmp("d.kar"));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("IS NEAR-CONSTANT"), std::string::npos) << r.err;
+}
+
 TEST(OptimizeCli, InferTargetsAndFormats) {
   const std::string kar = parsed(), out = tmp("opt.kar");
   ASSERT_EQ(kiln("optimize " + kar + " --calib-set-path " + kDir + "calib.npy --output-har-path " + out).status, 0);

@@ -43,12 +43,15 @@
 #include <string>
 #include <vector>
 
+#include "suite_files.h"
 #include "emulator/quant_executor.h"
 #include "kernels/kernels.h"
 #include "onnx/const_tensor.h"
 #include "quant/quant_math.h"
 
 namespace fs = std::filesystem;
+using kiln::test::parseFile;
+using kiln::test::readFile;
 using namespace kiln;
 using onnximport::ConstTensor;
 using TP = onnx::TensorProto;
@@ -68,17 +71,6 @@ struct SkipTest {
   std::string reason;
 };
 
-std::string readFile(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-template <typename Proto>
-bool parseFile(const fs::path& p, Proto& out) {
-  return fs::exists(p) && out.ParseFromString(readFile(p));
-}
 
 // The node's inputs by position (absent optional inputs are null).
 struct NodeInputs {

@@ -23,11 +23,14 @@
 #include <string>
 #include <vector>
 
+#include "suite_files.h"
 #include "emulator/float_executor.h"
 #include "onnx/const_tensor.h"
 #include "onnx/importer.h"
 
 namespace fs = std::filesystem;
+using kiln::test::parseFile;
+using kiln::test::readFile;
 using namespace kiln;
 
 namespace {
@@ -75,17 +78,6 @@ const std::map<std::string, std::string> kSkips = {
     {"test_resize_upsample_sizes_cubic", kCubic},
 };
 
-std::string readFile(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-template <typename Proto>
-bool parseFile(const fs::path& p, Proto& out) {
-  return fs::exists(p) && out.ParseFromString(readFile(p));
-}
 
 // Kiln tensors always have at least one element.
 bool isEmpty(const onnx::TensorProto& t) {

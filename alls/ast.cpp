@@ -38,11 +38,16 @@ size_t Statement::positionalCount() const {
 
 const char* kindName(Value::Kind kind) {
   switch (kind) {
-    case Value::Kind::Number: return "number";
-    case Value::Kind::String: return "string";
-    case Value::Kind::Word: return "name";
-    case Value::Kind::List: return "list";
-    case Value::Kind::Glob: return "glob";
+    case Value::Kind::Number:
+      return "number";
+    case Value::Kind::String:
+      return "string";
+    case Value::Kind::Word:
+      return "name";
+    case Value::Kind::List:
+      return "list";
+    case Value::Kind::Glob:
+      return "glob";
   }
   return "value";
 }

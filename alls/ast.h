@@ -27,7 +27,7 @@ struct Value {
 struct Arg {
   std::string key;  // empty = positional
   Value value;
-  SourcePos pos;    // of the key, or of the value when positional
+  SourcePos pos;  // of the key, or of the value when positional
 };
 
 struct Statement {

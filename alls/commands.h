@@ -32,7 +32,7 @@ struct FeatureSpec {
 
 // A closed value set for a positional argument.
 struct PositionalSpec {
-  int index = 0;  // 0-based among positional arguments; -1 = the last one
+  int index = 0;     // 0-based among positional arguments; -1 = the last one
   std::string what;  // e.g. "activation", for messages
   std::vector<std::string> values;
   // When not empty, the statement is applied only for these values (input_conversion applies
@@ -61,7 +61,8 @@ struct Diagnostic {
   Severity severity = Error;
   SourcePos pos;
   std::string message;
-  std::string sourceLine;  // text of line pos.line (printed under errors with a caret), may be empty
+  std::string
+      sourceLine;  // text of line pos.line (printed under errors with a caret), may be empty
 };
 
 // Checks every statement against the command table: unknown commands (with the closest names),

@@ -24,8 +24,8 @@ class ScriptError : public std::runtime_error {
 };
 
 // `file:line:col: <severity>: what` plus, when lineText is not empty, "\n<line>\n<caret>".
-std::string formatMessage(const SourcePos& pos, const std::string& severity, const std::string& what,
-                          const std::string& lineText);
+std::string formatMessage(const SourcePos& pos, const std::string& severity,
+                          const std::string& what, const std::string& lineText);
 
 // The caret line for column `col` (1-based) of `lineText`: tabs are kept so the caret lines up.
 std::string caretLine(const std::string& lineText, int col);

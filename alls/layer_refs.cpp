@@ -91,13 +91,15 @@ std::vector<std::string> namesOf(const LayerName& l, const std::string& netName)
 
 class Resolver {
  public:
-  Resolver(const std::vector<LayerName>& layers, const std::string& netName, const Statement* context)
+  Resolver(const std::vector<LayerName>& layers, const std::string& netName,
+           const Statement* context)
       : layers_(layers), net_(netName), context_(context) {}
 
   void resolve(const Value& ref, std::vector<bool>& hit) {
     switch (ref.kind) {
       case Value::Kind::List:
-        if (ref.items.empty()) fail(ref, "an empty list [] selects no layer; name at least one layer");
+        if (ref.items.empty())
+          fail(ref, "an empty list [] selects no layer; name at least one layer");
         for (const Value& item : ref.items) resolve(item, hit);
         return;
       case Value::Kind::Glob: {
@@ -126,7 +128,8 @@ class Resolver {
     // Exact Kiln or original name first, then the Kiln name under any scope.
     for (size_t i = 0; i < layers_.size(); ++i) {
       const LayerName& l = layers_[i];
-      if (l.kiln == name || unscoped(l.kiln) == name || (!net_.empty() && net_ + "/" + unscoped(l.kiln) == name))
+      if (l.kiln == name || unscoped(l.kiln) == name ||
+          (!net_.empty() && net_ + "/" + unscoped(l.kiln) == name))
         return int(i);
       if (std::find(l.original.begin(), l.original.end(), name) != l.original.end()) return int(i);
     }
@@ -154,18 +157,22 @@ class Resolver {
     throw ScriptError(ref.pos, what, context_ ? context_->lineText(ref.pos.line) : std::string());
   }
 
-  [[noreturn]] void notFound(const Value& ref, const std::string& shown, const std::string& key) const {
+  [[noreturn]] void notFound(const Value& ref, const std::string& shown,
+                             const std::string& key) const {
     std::vector<std::string> candidates;
     for (const LayerName& l : layers_) {
       candidates.push_back(unscoped(l.kiln));
       for (const std::string& o : l.original) candidates.push_back(o);
     }
     // Scoped references are compared without their scope.
-    const std::string bare = key.find('/') != std::string::npos && key.front() != '/' ? unscoped(key) : key;
+    const std::string bare =
+        key.find('/') != std::string::npos && key.front() != '/' ? unscoped(key) : key;
     const auto close = closestNames(candidates, bare, 3, false);
     std::string msg = fmt::format("layer reference '{}' matches no layer of the network", shown);
-    if (layers_.empty()) msg += " (the network has no layers)";
-    else if (!close.empty()) msg += fmt::format("; closest names: {}", join(close, ", "));
+    if (layers_.empty())
+      msg += " (the network has no layers)";
+    else if (!close.empty())
+      msg += fmt::format("; closest names: {}", join(close, ", "));
     fail(ref, msg);
   }
 
@@ -176,10 +183,12 @@ class Resolver {
 
 }  // namespace
 
-bool globMatch(const std::string& pattern, const std::string& name) { return globFrom(pattern, 0, name, 0); }
+bool globMatch(const std::string& pattern, const std::string& name) {
+  return globFrom(pattern, 0, name, 0);
+}
 
-std::vector<int> resolveLayers(const Value& ref, const std::vector<LayerName>& layers, const std::string& netName,
-                               const Statement* context) {
+std::vector<int> resolveLayers(const Value& ref, const std::vector<LayerName>& layers,
+                               const std::string& netName, const Statement* context) {
   std::vector<bool> hit(layers.size(), false);
   Resolver(layers, netName, context).resolve(ref, hit);
   std::vector<int> out;

@@ -20,8 +20,8 @@ struct LayerName {
 // conv3 whatever the scope. A reference that matches nothing throws ScriptError at its position,
 // naming it and suggesting up to 3 of the closest layer names. `context`, when given, is the
 // statement the reference comes from; its source line is shown under the error.
-std::vector<int> resolveLayers(const Value& ref, const std::vector<LayerName>& layers, const std::string& netName,
-                               const Statement* context = nullptr);
+std::vector<int> resolveLayers(const Value& ref, const std::vector<LayerName>& layers,
+                               const std::string& netName, const Statement* context = nullptr);
 
 // fnmatch-style matching without special treatment of '/': `*`, `?`, `[abc]`, `[0-9]`, `[!0-9]`.
 bool globMatch(const std::string& pattern, const std::string& name);

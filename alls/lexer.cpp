@@ -10,7 +10,8 @@ namespace kiln::alls {
 namespace {
 
 bool isWordChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' || c == '/';
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' ||
+         c == '/';
 }
 
 std::vector<std::string> splitLines(const std::string& text) {
@@ -62,9 +63,10 @@ class Lexer {
       } else if (isWordChar(c)) {
         word();
       } else {
-        fail(fmt::format("unexpected character '{}'; expected a name, a number, a string, "
-                         "'(', ')', '[', ']', '{{', ',' or '='",
-                         c));
+        fail(
+            fmt::format("unexpected character '{}'; expected a name, a number, a string, "
+                        "'(', ')', '[', ']', '{{', ',' or '='",
+                        c));
       }
     }
     // End sits right after the last token, so "found end of file" points where text is missing.
@@ -74,8 +76,9 @@ class Lexer {
       end.pos = {file_, 1, 1};
     } else {
       const Token& last = out_.tokens.back();
-      end.pos = {file_, last.pos.line, last.kind == TokenKind::Newline ? last.pos.col
-                                                                      : last.pos.col + int(last.end - last.begin)};
+      end.pos = {file_, last.pos.line,
+                 last.kind == TokenKind::Newline ? last.pos.col
+                                                 : last.pos.col + int(last.end - last.begin)};
       if (last.kind == TokenKind::Newline) end.pos = {file_, line_, 1};
     }
     end.begin = end.end = s.size();
@@ -115,9 +118,10 @@ class Lexer {
     std::string value;
     ++i_;
     while (true) {
-      if (i_ >= s.size() || s[i_] == '\n' || (s[i_] == '\r' && i_ + 1 < s.size() && s[i_ + 1] == '\n'))
-        fail(fmt::format("unterminated string: expected a closing {} before the end of the {}", quote,
-                         i_ >= s.size() ? "file" : "line"),
+      if (i_ >= s.size() || s[i_] == '\n' ||
+          (s[i_] == '\r' && i_ + 1 < s.size() && s[i_ + 1] == '\n'))
+        fail(fmt::format("unterminated string: expected a closing {} before the end of the {}",
+                         quote, i_ >= s.size() ? "file" : "line"),
              column);
       if (s[i_] == quote) break;
       if (s[i_] == '\\' && i_ + 1 < s.size() && s[i_ + 1] != '\n') ++i_;
@@ -134,12 +138,14 @@ class Lexer {
     size_t j = i_ + 1;
     while (j < s.size() && s[j] != '}' && s[j] != '\n') ++j;
     if (j >= s.size() || s[j] != '}') {
-      fail(fmt::format("unterminated glob: expected '}}' to close the '{{' before the end of the {}",
-                       j >= s.size() ? "file" : "line"));
+      fail(
+          fmt::format("unterminated glob: expected '}}' to close the '{{' before the end of the {}",
+                      j >= s.size() ? "file" : "line"));
     }
     std::string pattern = s.substr(i_ + 1, j - i_ - 1);
     // Trim spaces inside the braces: `{ conv* }` is `{conv*}`.
-    while (!pattern.empty() && std::isspace(static_cast<unsigned char>(pattern.back()))) pattern.pop_back();
+    while (!pattern.empty() && std::isspace(static_cast<unsigned char>(pattern.back())))
+      pattern.pop_back();
     size_t k = 0;
     while (k < pattern.size() && std::isspace(static_cast<unsigned char>(pattern[k]))) ++k;
     i_ = j + 1;
@@ -202,17 +208,26 @@ bool looksLikeNumber(const std::string& s) {
   return i == s.size();
 }
 
-TokenStream tokenize(const std::string& text, const std::string& file) { return Lexer(text, file).run(); }
+TokenStream tokenize(const std::string& text, const std::string& file) {
+  return Lexer(text, file).run();
+}
 
 std::string describe(const Token& t) {
   switch (t.kind) {
-    case TokenKind::Word: return fmt::format("'{}'", t.text);
-    case TokenKind::Number: return fmt::format("number {}", t.text);
-    case TokenKind::String: return fmt::format("string \"{}\"", t.text);
-    case TokenKind::Glob: return fmt::format("glob {{{}}}", t.text);
-    case TokenKind::Newline: return "end of line";
-    case TokenKind::End: return "end of file";
-    default: return fmt::format("'{}'", t.text);
+    case TokenKind::Word:
+      return fmt::format("'{}'", t.text);
+    case TokenKind::Number:
+      return fmt::format("number {}", t.text);
+    case TokenKind::String:
+      return fmt::format("string \"{}\"", t.text);
+    case TokenKind::Glob:
+      return fmt::format("glob {{{}}}", t.text);
+    case TokenKind::Newline:
+      return "end of line";
+    case TokenKind::End:
+      return "end of file";
+    default:
+      return fmt::format("'{}'", t.text);
   }
 }
 

@@ -10,11 +10,25 @@
 
 namespace kiln::alls {
 
-enum class TokenKind { Word, Number, String, Glob, LParen, RParen, LBracket, RBracket, Comma, Equals, Newline, End };
+enum class TokenKind {
+  Word,
+  Number,
+  String,
+  Glob,
+  LParen,
+  RParen,
+  LBracket,
+  RBracket,
+  Comma,
+  Equals,
+  Newline,
+  End
+};
 
 struct Token {
   TokenKind kind = TokenKind::End;
-  std::string text;  // Word/Number: as written; String: unquoted, unescaped; Glob: inside the braces
+  std::string
+      text;  // Word/Number: as written; String: unquoted, unescaped; Glob: inside the braces
   SourcePos pos;
   size_t begin = 0, end = 0;  // byte offsets of the token in the source text
 };

@@ -58,8 +58,8 @@ class Parser {
     st.pos = first.pos;
 
     // Assignment targets: `a, b, c =` or `{} =`.
-    const bool emptyGlobTarget = first.kind == TokenKind::Glob && first.text.empty() &&
-                                 peek(1).kind == TokenKind::Equals;
+    const bool emptyGlobTarget =
+        first.kind == TokenKind::Glob && first.text.empty() && peek(1).kind == TokenKind::Equals;
     if (emptyGlobTarget) {
       st.targets.push_back("{}");
       i_ += 2;
@@ -73,26 +73,30 @@ class Parser {
         const Token& sep = next();
         if (sep.kind == TokenKind::Equals) break;
         if (sep.kind != TokenKind::Comma)
-          fail(sep, fmt::format("expected ',' or '=' after the target '{}', found {}", name.text, describe(sep)));
+          fail(sep, fmt::format("expected ',' or '=' after the target '{}', found {}", name.text,
+                                describe(sep)));
       }
     }
 
     const Token& cmd = next();
     if (cmd.kind != TokenKind::Word) {
       fail(cmd, fmt::format("expected a command such as quantization_param(...){}, found {}",
-                            st.targets.empty() ? " or assignment targets" : " after '='", describe(cmd)));
+                            st.targets.empty() ? " or assignment targets" : " after '='",
+                            describe(cmd)));
     }
     const size_t dot = cmd.text.rfind('.');
     st.command = dot == std::string::npos ? cmd.text : cmd.text.substr(dot + 1);
     if (dot != std::string::npos) st.object = cmd.text.substr(0, dot);
     if (!isIdentifier(st.command) || (dot != std::string::npos && st.object.empty())) {
-      fail(cmd, fmt::format("expected a command name ([object.]name, letters, digits and '_'), found {}",
-                            describe(cmd)));
+      fail(cmd,
+           fmt::format("expected a command name ([object.]name, letters, digits and '_'), found {}",
+                       describe(cmd)));
     }
 
     const Token& open = next();
     if (open.kind != TokenKind::LParen) {
-      fail(open, fmt::format("expected '(' after the command name '{}', found {}", cmd.text, describe(open)));
+      fail(open, fmt::format("expected '(' after the command name '{}', found {}", cmd.text,
+                             describe(open)));
     }
     args(st, open);
     const Token& close = peek();  // ')' already consumed by args(); `close` is what follows it
@@ -100,7 +104,8 @@ class Parser {
       fail(close, fmt::format("expected the end of the line after ')', found {}", describe(close)));
 
     const int lastLine = ts_.tokens[i_ - 1].pos.line;
-    for (int l = st.pos.line; l <= lastLine; ++l) st.sourceLine += (l > st.pos.line ? "\n" : "") + ts_.line(l);
+    for (int l = st.pos.line; l <= lastLine; ++l)
+      st.sourceLine += (l > st.pos.line ? "\n" : "") + ts_.line(l);
     return st;
   }
 
@@ -108,12 +113,14 @@ class Parser {
   // usual sign that a ')' was forgotten and the next statement was swallowed).
   std::string unclosed(const Token& found, const Token& open, const char* expected) const {
     if (found.kind == TokenKind::End) {
-      return fmt::format("expected '{}' to close the '{}' opened at line {}, column {}, found end of file",
-                         open.kind == TokenKind::LParen ? ")" : "]", open.text, open.pos.line, open.pos.col);
+      return fmt::format(
+          "expected '{}' to close the '{}' opened at line {}, column {}, found end of file",
+          open.kind == TokenKind::LParen ? ")" : "]", open.text, open.pos.line, open.pos.col);
     }
     std::string msg = fmt::format("expected {}, found {}", expected, describe(found));
     if (found.pos.line > open.pos.line)
-      msg += fmt::format(" (the '{}' at line {}, column {} is still open)", open.text, open.pos.line, open.pos.col);
+      msg += fmt::format(" (the '{}' at line {}, column {} is still open)", open.text,
+                         open.pos.line, open.pos.col);
     return msg;
   }
 
@@ -127,7 +134,8 @@ class Parser {
       const Token& t = peek();
       arg.pos = t.pos;
       if (t.kind == TokenKind::Word && peek(1).kind == TokenKind::Equals) {
-        if (!isIdentifier(t.text)) fail(t, fmt::format("expected a key name before '=', found {}", describe(t)));
+        if (!isIdentifier(t.text))
+          fail(t, fmt::format("expected a key name before '=', found {}", describe(t)));
         arg.key = t.text;
         i_ += 2;
       }
@@ -136,7 +144,8 @@ class Parser {
 
       const Token& sep = next();
       if (sep.kind == TokenKind::RParen) return;
-      if (sep.kind != TokenKind::Comma) fail(sep, unclosed(sep, open, "',' or ')' after an argument"));
+      if (sep.kind != TokenKind::Comma)
+        fail(sep, unclosed(sep, open, "',' or ')' after an argument"));
       if (peek().kind == TokenKind::RParen) {  // trailing comma
         ++i_;
         return;
@@ -154,10 +163,15 @@ class Parser {
         v.kind = Value::Kind::Number;
         v.number = std::strtod(t.text.c_str(), nullptr);
         return v;
-      case TokenKind::String: v.kind = Value::Kind::String; return v;
-      case TokenKind::Word: v.kind = Value::Kind::Word; return v;
+      case TokenKind::String:
+        v.kind = Value::Kind::String;
+        return v;
+      case TokenKind::Word:
+        v.kind = Value::Kind::Word;
+        return v;
       case TokenKind::Glob:
-        if (t.text.empty()) fail(t, "expected a pattern inside '{}', such as {conv*}, found an empty glob");
+        if (t.text.empty())
+          fail(t, "expected a pattern inside '{}', such as {conv*}, found an empty glob");
         v.kind = Value::Kind::Glob;
         return v;
       case TokenKind::LBracket: {
@@ -169,7 +183,8 @@ class Parser {
         while (true) {
           v.items.push_back(value(t));
           const Token& sep = next();
-          if (sep.kind == TokenKind::RBracket || (sep.kind == TokenKind::Comma && peek().kind == TokenKind::RBracket)) {
+          if (sep.kind == TokenKind::RBracket ||
+              (sep.kind == TokenKind::Comma && peek().kind == TokenKind::RBracket)) {
             const Token& close = sep.kind == TokenKind::RBracket ? sep : next();
             v.text = ts_.text.substr(t.begin, close.end - t.begin);
             return v;
@@ -179,8 +194,9 @@ class Parser {
       }
       default:
         if (t.kind == TokenKind::End) fail(t, unclosed(t, open, ""));
-        fail(t, fmt::format("expected a value (a number, \"string\", name, [list] or {{glob}}), found {}",
-                            describe(t)));
+        fail(t, fmt::format(
+                    "expected a value (a number, \"string\", name, [list] or {{glob}}), found {}",
+                    describe(t)));
     }
   }
 
@@ -198,14 +214,17 @@ Script parseScript(const std::string& text, const std::string& file) {
 Script parseScriptFile(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
-    throw ScriptError({path, 0, 0}, fmt::format("cannot read the model script '{}': it is a directory", path));
+    throw ScriptError({path, 0, 0},
+                      fmt::format("cannot read the model script '{}': it is a directory", path));
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw ScriptError({path, 0, 0}, fmt::format("cannot read the model script '{}': {}", path, std::strerror(errno)));
+    throw ScriptError({path, 0, 0}, fmt::format("cannot read the model script '{}': {}", path,
+                                                std::strerror(errno)));
   }
   std::stringstream ss;
   ss << in.rdbuf();
-  if (in.bad()) throw ScriptError({path, 0, 0}, fmt::format("cannot read the model script '{}'", path));
+  if (in.bad())
+    throw ScriptError({path, 0, 0}, fmt::format("cannot read the model script '{}'", path));
   return parseScript(ss.str(), path);
 }
 

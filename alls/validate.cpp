@@ -5,8 +5,8 @@
 
 #include "alls/commands.h"
 #include "alls/errors.h"
-#include "util/strings.h"
 #include "alls/lexer.h"
+#include "util/strings.h"
 
 namespace kiln::alls {
 namespace {
@@ -30,10 +30,11 @@ std::vector<std::string> commandNames() {
 }
 
 // "<base>; did you mean x? accepted <what>: a, b, c" (or "<base>; accepted <what>: ...").
-std::string withChoices(const std::string& base, const std::string& name, const std::vector<std::string>& choices,
-                        const std::string& what) {
+std::string withChoices(const std::string& base, const std::string& name,
+                        const std::vector<std::string>& choices, const std::string& what) {
   const auto close = closestNames(choices, name, 3, true);
-  const std::string hint = close.empty() ? "; " : fmt::format("; did you mean {}? ", join(close, " or "));
+  const std::string hint =
+      close.empty() ? "; " : fmt::format("; did you mean {}? ", join(close, " or "));
   return fmt::format("{}{}accepted {}: {}", base, hint, what, join(choices, ", "));
 }
 
@@ -47,7 +48,8 @@ const Value* badValue(const Value& v, const std::vector<std::string>& allowed) {
   if (v.kind == Value::Kind::Glob) return &v;
   for (const std::string& a : allowed) {
     if (a == v.text) return nullptr;
-    if (v.kind == Value::Kind::Number && looksLikeNumber(a) && std::strtod(a.c_str(), nullptr) == v.number)
+    if (v.kind == Value::Kind::Number && looksLikeNumber(a) &&
+        std::strtod(a.c_str(), nullptr) == v.number)
       return nullptr;
   }
   return &v;
@@ -102,9 +104,15 @@ Applied appliedState(const CommandSpec& spec, const Statement& st) {
     }
   }
   switch (spec.category) {
-    case Category::Recorded: a.reason = "resource planning, recorded for `kiln compiler`"; break;
-    case Category::NotApplied: a.reason = "compiler placement command"; break;
-    case Category::Applied: a.reason = "Kiln does not implement it"; break;
+    case Category::Recorded:
+      a.reason = "resource planning, recorded for `kiln compiler`";
+      break;
+    case Category::NotApplied:
+      a.reason = "compiler placement command";
+      break;
+    case Category::Applied:
+      a.reason = "Kiln does not implement it";
+      break;
   }
   return a;
 }
@@ -130,7 +138,8 @@ class Validator {
       const std::string accepted = join(featureNames(*spec), ", ");
       if (!f) {
         error(st, commandPos(st),
-              fmt::format("{} needs a feature as its first argument; accepted features: {}", spec->name, accepted));
+              fmt::format("{} needs a feature as its first argument; accepted features: {}",
+                          spec->name, accepted));
       } else if (f->kind != Value::Kind::Word || !(feature = findFeature(*spec, f->text))) {
         error(st, f->pos,
               withChoices(fmt::format("unknown feature '{}' for {}", f->text, spec->name), f->text,
@@ -149,7 +158,8 @@ class Validator {
     Diagnostic d;
     d.severity = Diagnostic::Warning;
     d.pos = st.pos;
-    d.message = fmt::format("{} (line {}) is parsed, not applied ({})", a.label, st.pos.line, a.reason);
+    d.message =
+        fmt::format("{} (line {}) is parsed, not applied ({})", a.label, st.pos.line, a.reason);
     d.sourceLine = st.lineText(st.pos.line);
     out_.push_back(std::move(d));
   }
@@ -171,8 +181,8 @@ class Validator {
       for (const Arg* prev : seen) {
         if (prev->key == arg.key)
           error(st, arg.pos,
-                fmt::format("key '{}' is given twice (first at line {}, column {})", arg.key, prev->pos.line,
-                            prev->pos.col));
+                fmt::format("key '{}' is given twice (first at line {}, column {})", arg.key,
+                            prev->pos.line, prev->pos.col));
       }
       seen.push_back(&arg);
       if (spec.anyKeys) continue;
@@ -187,22 +197,26 @@ class Validator {
       if (!key) {
         // Without a known feature only the common keys can be checked.
         if (!spec.features.empty() && !feature) continue;
-        std::vector<std::string> accepted = feature ? keyNames(feature->keys) : std::vector<std::string>{};
+        std::vector<std::string> accepted =
+            feature ? keyNames(feature->keys) : std::vector<std::string>{};
         for (const std::string& k : keyNames(spec.keys)) accepted.push_back(k);
-        const std::string where = feature ? fmt::format("{}({})", spec.name, feature->name) : spec.name;
+        const std::string where =
+            feature ? fmt::format("{}({})", spec.name, feature->name) : spec.name;
         if (accepted.empty()) {
-          error(st, arg.pos, fmt::format("unknown key '{}': {} takes no keyword arguments", arg.key, where));
+          error(st, arg.pos,
+                fmt::format("unknown key '{}': {} takes no keyword arguments", arg.key, where));
         } else {
           error(st, arg.pos,
-                withChoices(fmt::format("unknown key '{}' for {}", arg.key, where), arg.key, accepted, "keys"));
+                withChoices(fmt::format("unknown key '{}' for {}", arg.key, where), arg.key,
+                            accepted, "keys"));
         }
         continue;
       }
       if (key->values.empty()) continue;
       if (const Value* bad = badValue(arg.value, key->values)) {
         error(st, bad->pos,
-              withChoices(fmt::format("bad value '{}' for {}", bad->text, key->name), bad->text, key->values,
-                          "values"));
+              withChoices(fmt::format("bad value '{}' for {}", bad->text, key->name), bad->text,
+                          key->values, "values"));
       }
     }
   }
@@ -211,14 +225,14 @@ class Validator {
     const Value* v = positionalFor(st, ps);
     if (!v) {
       error(st, commandPos(st),
-            fmt::format("{} needs {} {} argument: {}", spec.name, ps.index < 0 ? "a" : "a positional", ps.what,
-                        join(ps.values, ", ")));
+            fmt::format("{} needs {} {} argument: {}", spec.name,
+                        ps.index < 0 ? "a" : "a positional", ps.what, join(ps.values, ", ")));
       return;
     }
     if (const Value* bad = badValue(*v, ps.values)) {
       error(st, bad->pos,
-            withChoices(fmt::format("bad {} '{}' for {}", ps.what, bad->text, spec.name), bad->text, ps.values,
-                        "values"));
+            withChoices(fmt::format("bad {} '{}' for {}", ps.what, bad->text, spec.name), bad->text,
+                        ps.values, "values"));
     }
   }
 
@@ -241,7 +255,8 @@ bool isApplied(const Statement& st) {
 
 std::string formatDiagnostic(const Diagnostic& d) {
   const bool isError = d.severity == Diagnostic::Error;
-  return formatMessage(d.pos, isError ? "error" : "warning", d.message, isError ? d.sourceLine : std::string());
+  return formatMessage(d.pos, isError ? "error" : "warning", d.message,
+                       isError ? d.sourceLine : std::string());
 }
 
 bool hasErrors(const std::vector<Diagnostic>& diags) {

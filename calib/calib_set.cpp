@@ -96,8 +96,14 @@ DirSamples loadDirForInput(const std::string& dir, const InputSpec& input, size_
     }
     if (!it->is_regular_file(sec)) continue;
     switch (kindOf(it->path())) {
-      case FileKind::image: ++images; files.push_back(name); break;
-      case FileKind::npy: ++npys; files.push_back(name); break;
+      case FileKind::image:
+        ++images;
+        files.push_back(name);
+        break;
+      case FileKind::npy:
+        ++npys;
+        files.push_back(name);
+        break;
       default:
         other.push_back(name);
         otherExts.insert(lowerExt(it->path()).empty() ? "no extension" : lowerExt(it->path()));
@@ -113,23 +119,25 @@ DirSamples loadDirForInput(const std::string& dir, const InputSpec& input, size_
   }());
   if (files.empty()) {
     if (other.empty() && subdirs.empty())
-      throw CalibError(dir + ": the calibration directory is empty; expected JPEG/PNG images "
-                             "(.jpg, .jpeg, .png) or .npy files");
+      throw CalibError(dir +
+                       ": the calibration directory is empty; expected JPEG/PNG images "
+                       "(.jpg, .jpeg, .png) or .npy files");
     std::string found;
-    if (!other.empty())
-      found = "files of unsupported types (" + types + "): " + listNames(other);
+    if (!other.empty()) found = "files of unsupported types (" + types + "): " + listNames(other);
     if (!subdirs.empty())
       found += (found.empty() ? "" : "; ") + std::string("subdirectories: ") + listNames(subdirs) +
                " (files must be directly in the directory)";
-    throw CalibError(dir + ": no calibration files; expected JPEG/PNG images (.jpg, .jpeg, .png) "
-                           "or .npy files, found " + found);
+    throw CalibError(dir +
+                     ": no calibration files; expected JPEG/PNG images (.jpg, .jpeg, .png) "
+                     "or .npy files, found " +
+                     found);
   }
   if (!other.empty())
     warnings.push_back(dir + ": ignored " + std::to_string(other.size()) +
                        " file(s) of unsupported types (" + types + "): " + listNames(other));
   if (images > 0 && npys > 0)
-    warnings.push_back(dir + ": the directory mixes " + std::to_string(images) +
-                       " images and " + std::to_string(npys) +
+    warnings.push_back(dir + ": the directory mixes " + std::to_string(images) + " images and " +
+                       std::to_string(npys) +
                        " .npy files; both are used in file-name order, images as RGB values "
                        "0..255 and .npy data as stored");
   DirSamples out;
@@ -153,8 +161,7 @@ std::string dirKindText(const DirSamples& d) {
   const bool one = d.images + d.npys == 1;
   if (d.npys == 0) return one ? "image" : "images";
   if (d.images == 0) return one ? ".npy sample" : ".npy samples";
-  return "samples (" + std::to_string(d.images) + " images, " + std::to_string(d.npys) +
-         " .npy)";
+  return "samples (" + std::to_string(d.images) + " images, " + std::to_string(d.npys) + " .npy)";
 }
 
 std::string imageNote(const InputSpec& in) {
@@ -168,14 +175,14 @@ std::string imageNote(const InputSpec& in) {
 }
 
 // Directory for one input, or one subdirectory per input.
-void loadDirectory(const std::string& path, const std::vector<InputSpec>& inputs,
-                   size_t maxSamples, CalibSet& set, size_t& available) {
+void loadDirectory(const std::string& path, const std::vector<InputSpec>& inputs, size_t maxSamples,
+                   CalibSet& set, size_t& available) {
   if (inputs.size() == 1) {
     DirSamples d = loadDirForInput(path, inputs[0], maxSamples, set.warnings);
     available = d.available;
     for (auto& s : d.samples) set.samples.push_back({std::move(s)});
-    set.description = std::to_string(set.samples.size()) + " " + dirKindText(d) + " from " +
-                      path + (d.images ? imageNote(inputs[0]) : "");
+    set.description = std::to_string(set.samples.size()) + " " + dirKindText(d) + " from " + path +
+                      (d.images ? imageNote(inputs[0]) : "");
     return;
   }
   std::vector<DirSamples> per;
@@ -183,18 +190,18 @@ void loadDirectory(const std::string& path, const std::vector<InputSpec>& inputs
     const std::string sub = joinPath(path, in.name);
     std::error_code ec;
     if (!fs::is_directory(sub, ec))
-      throw CalibError(path + ": the network has " + std::to_string(inputs.size()) +
-                       " inputs (" + inputNames(inputs) +
+      throw CalibError(path + ": the network has " + std::to_string(inputs.size()) + " inputs (" +
+                       inputNames(inputs) +
                        "); a calibration directory must hold one subdirectory per input, named "
-                       "after it; " + sub + " is missing");
+                       "after it; " +
+                       sub + " is missing");
     per.push_back(loadDirForInput(sub, in, maxSamples, set.warnings));
   }
   for (size_t i = 1; i < per.size(); ++i)
     if (per[i].available != per[0].available)
       throw CalibError(path + ": every input needs the same number of samples, but " +
-                       joinPath(path, inputs[0].name) + " has " +
-                       std::to_string(per[0].available) + " and " +
-                       joinPath(path, inputs[i].name) + " has " +
+                       joinPath(path, inputs[0].name) + " has " + std::to_string(per[0].available) +
+                       " and " + joinPath(path, inputs[i].name) + " has " +
                        std::to_string(per[i].available));
   available = per[0].available;
   for (size_t s = 0; s < per[0].samples.size(); ++s) {
@@ -206,21 +213,21 @@ void loadDirectory(const std::string& path, const std::vector<InputSpec>& inputs
                     " (one subdirectory per input)";
 }
 
-void loadNpyFile(const std::string& path, const std::vector<InputSpec>& inputs,
-                 size_t maxSamples, CalibSet& set, size_t& available) {
+void loadNpyFile(const std::string& path, const std::vector<InputSpec>& inputs, size_t maxSamples,
+                 CalibSet& set, size_t& available) {
   if (inputs.size() != 1)
     throw CalibError(path + ": a .npy file holds one array but the network has " +
                      std::to_string(inputs.size()) + " inputs (" + inputNames(inputs) +
                      "); use an .npz with one array per input, or a directory with one "
                      "subdirectory per input");
-  for (auto& s : arrayToSamples(loadNpy(path), inputs[0], ArrayForm::stacked, maxSamples, path,
-                                &available))
+  for (auto& s :
+       arrayToSamples(loadNpy(path), inputs[0], ArrayForm::stacked, maxSamples, path, &available))
     set.samples.push_back({std::move(s)});
   set.description = std::to_string(set.samples.size()) + " samples from " + path;
 }
 
-void loadNpzFile(const std::string& path, const std::vector<InputSpec>& inputs,
-                 size_t maxSamples, CalibSet& set, size_t& available) {
+void loadNpzFile(const std::string& path, const std::vector<InputSpec>& inputs, size_t maxSamples,
+                 CalibSet& set, size_t& available) {
   std::vector<ZipMember> members = readZip(readBytes(path), path);
   std::vector<ZipMember*> arrays;
   std::vector<std::string> arrayNames;
@@ -242,8 +249,8 @@ void loadNpzFile(const std::string& path, const std::vector<InputSpec>& inputs,
   if (chosen.size() != inputs.size()) {
     chosen.clear();
     if (arrays.size() < inputs.size())
-      throw CalibError(path + ": the .npz holds " + std::to_string(arrays.size()) +
-                       " array(s) (" + listNames(arrayNames) + ") but the network has " +
+      throw CalibError(path + ": the .npz holds " + std::to_string(arrays.size()) + " array(s) (" +
+                       listNames(arrayNames) + ") but the network has " +
                        std::to_string(inputs.size()) + " inputs (" + inputNames(inputs) + ")");
     for (size_t i = 0; i < inputs.size(); ++i) chosen.push_back(i);
     if (inputs.size() > 1)
@@ -258,8 +265,8 @@ void loadNpzFile(const std::string& path, const std::vector<InputSpec>& inputs,
     ZipMember& m = *arrays[chosen[i]];
     const std::string what = path + ":" + m.name;
     size_t n = 0;
-    per.push_back(arrayToSamples(parseNpy(m.data, what), inputs[i], ArrayForm::stacked,
-                                 maxSamples, what, &n));
+    per.push_back(arrayToSamples(parseNpy(m.data, what), inputs[i], ArrayForm::stacked, maxSamples,
+                                 what, &n));
     std::vector<uint8_t>().swap(m.data);  // release the raw bytes early
     counts.push_back(n);
     mapping += (i ? ", " : "") + m.name + " -> '" + inputs[i].name + "'";
@@ -267,9 +274,8 @@ void loadNpzFile(const std::string& path, const std::vector<InputSpec>& inputs,
   for (size_t i = 1; i < counts.size(); ++i)
     if (counts[i] != counts[0])
       throw CalibError(path + ": every input needs the same number of samples, but array '" +
-                       arrays[chosen[0]]->name + "' holds " + std::to_string(counts[0]) +
-                       " and '" + arrays[chosen[i]]->name + "' holds " +
-                       std::to_string(counts[i]));
+                       arrays[chosen[0]]->name + "' holds " + std::to_string(counts[0]) + " and '" +
+                       arrays[chosen[i]]->name + "' holds " + std::to_string(counts[i]));
   available = counts[0];
   for (size_t s = 0; s < per[0].size(); ++s) {
     std::vector<std::vector<float>> sample;
@@ -295,8 +301,12 @@ CalibSet loadCalibSet(const std::string& path, const std::vector<InputSpec>& inp
     loadDirectory(path, inputs, maxSamples, set, available);
   } else {
     switch (kindOf(path)) {
-      case FileKind::npy: loadNpyFile(path, inputs, maxSamples, set, available); break;
-      case FileKind::npz: loadNpzFile(path, inputs, maxSamples, set, available); break;
+      case FileKind::npy:
+        loadNpyFile(path, inputs, maxSamples, set, available);
+        break;
+      case FileKind::npz:
+        loadNpzFile(path, inputs, maxSamples, set, available);
+        break;
       case FileKind::image:
         if (inputs.size() != 1)
           throw CalibError(path + ": a single image cannot feed a network with " +
@@ -312,8 +322,7 @@ CalibSet loadCalibSet(const std::string& path, const std::vector<InputSpec>& inp
                          "an .npz file or a single .jpg/.jpeg/.png image");
     }
   }
-  if (set.samples.empty())
-    throw CalibError(path + ": the calibration set holds no samples");
+  if (set.samples.empty()) throw CalibError(path + ": the calibration set holds no samples");
   if (available > set.samples.size())
     set.description += " (the first " + std::to_string(set.samples.size()) + " of " +
                        std::to_string(available) + ")";

@@ -25,9 +25,12 @@ void checkImageSize(uint64_t width, uint64_t height, const std::string& what) {
 
 Image decodeImage(const std::vector<uint8_t>& bytes, const std::string& what) {
   switch (sniffImageFormat(bytes)) {
-    case ImageFormat::jpeg: return decodeJpeg(bytes, what);
-    case ImageFormat::png: return decodePng(bytes, what);
-    case ImageFormat::unknown: break;
+    case ImageFormat::jpeg:
+      return decodeJpeg(bytes, what);
+    case ImageFormat::png:
+      return decodePng(bytes, what);
+    case ImageFormat::unknown:
+      break;
   }
   throw CalibError(what + ": not a JPEG or PNG image (unrecognised or corrupt header, " +
                    std::to_string(bytes.size()) + " bytes)");

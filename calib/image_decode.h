@@ -13,7 +13,7 @@ constexpr uint32_t kMaxImageDim = 16384;
 /// A decoded image, rows top to bottom, pixels interleaved.
 struct Image {
   uint32_t width = 0, height = 0;
-  int channels = 0;   // 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
+  int channels = 0;  // 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
   bool sixteenBit = false;
   std::vector<uint8_t> data8;    // used when !sixteenBit
   std::vector<uint16_t> data16;  // used when sixteenBit

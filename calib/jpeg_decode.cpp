@@ -50,8 +50,8 @@ struct RawResult {
 
 // `out` is sized here (exactly once) by a member call; it is owned by the caller, so a longjmp
 // out of libjpeg frees everything (jpeg_destroy_decompress releases libjpeg's memory).
-void decodeJpegInto(const uint8_t* bytes, size_t size, ErrorManager& err,
-                    std::vector<uint8_t>& out, RawResult& result) {
+void decodeJpegInto(const uint8_t* bytes, size_t size, ErrorManager& err, std::vector<uint8_t>& out,
+                    RawResult& result) {
   jpeg_decompress_struct cinfo;
   std::memset(&cinfo, 0, sizeof cinfo);
   cinfo.err = jpeg_std_error(&err.pub);
@@ -76,10 +76,16 @@ void decodeJpegInto(const uint8_t* bytes, size_t size, ErrorManager& err,
     return;
   }
   switch (cinfo.jpeg_color_space) {
-    case JCS_GRAYSCALE: cinfo.out_color_space = JCS_GRAYSCALE; break;
+    case JCS_GRAYSCALE:
+      cinfo.out_color_space = JCS_GRAYSCALE;
+      break;
     case JCS_CMYK:
-    case JCS_YCCK: cinfo.out_color_space = JCS_CMYK; break;
-    default: cinfo.out_color_space = JCS_RGB; break;
+    case JCS_YCCK:
+      cinfo.out_color_space = JCS_CMYK;
+      break;
+    default:
+      cinfo.out_color_space = JCS_RGB;
+      break;
   }
   result.adobeInverted = cinfo.saw_Adobe_marker;
   jpeg_start_decompress(&cinfo);

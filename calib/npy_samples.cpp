@@ -18,8 +18,7 @@ std::vector<int64_t> checkInputs(const std::vector<InputSpec>& inputs) {
     int64_t n = 1;
     for (int64_t d : in.shape) {
       if (d <= 0)
-        throw CalibError("calibration: input '" + in.name + "' has shape " +
-                         shapeString(in.shape) +
+        throw CalibError("calibration: input '" + in.name + "' has shape " + shapeString(in.shape) +
                          "; every dimension must be known and positive (batch 1)");
       if (n > kMaxInputElements / d)
         throw CalibError("calibration: input '" + in.name + "' with shape " +
@@ -67,7 +66,8 @@ std::vector<float> convert(const npy::Array& a, size_t first, size_t count) {
     case npy::ElemType::u8:
       for (size_t i = 0; i < count; ++i) out[i] = float(p[first + i]);
       break;
-    default: break;  // rejected by the caller
+    default:
+      break;  // rejected by the caller
   }
   return out;
 }
@@ -80,8 +80,8 @@ std::vector<std::vector<float>> arrayToSamples(const npy::Array& a, const InputS
   const std::vector<int64_t>& s = input.shape;
   const std::vector<int64_t> inner(s.empty() ? s.begin() : s.begin() + 1, s.end());
   const bool batchOne = !s.empty() && s[0] == 1;
-  const bool typeOk = a.type == npy::ElemType::f32 || a.type == npy::ElemType::f64 ||
-                      a.type == npy::ElemType::u8;
+  const bool typeOk =
+      a.type == npy::ElemType::f32 || a.type == npy::ElemType::f64 || a.type == npy::ElemType::u8;
   int64_t n = -1;  // samples held; -1 = shape does not fit
   if (a.shape == s) {
     n = 1;
@@ -103,9 +103,8 @@ std::vector<std::vector<float>> arrayToSamples(const npy::Array& a, const InputS
         expected += " or " + shapeString(alt);
       }
     }
-    throw CalibError(what + ": expected float32/uint8 data of shape " + expected +
-                     " for input '" + input.name + "', found " + npy::typeName(a.type) + " " +
-                     shapeString(a.shape));
+    throw CalibError(what + ": expected float32/uint8 data of shape " + expected + " for input '" +
+                     input.name + "', found " + npy::typeName(a.type) + " " + shapeString(a.shape));
   }
   // n * per-sample elements == a.numel(), which npy::parse bounded by the file size.
   const size_t per = size_t(a.numel() / std::max<int64_t>(n, 1));

@@ -124,11 +124,15 @@ Image decodePng(const std::vector<uint8_t>& bytes, const std::string& what) {
     }
   }
   switch (r.status) {
-    case Status::ok: break;
-    case Status::createFailed: throw CalibError(what + ": cannot initialise libpng");
+    case Status::ok:
+      break;
+    case Status::createFailed:
+      throw CalibError(what + ": cannot initialise libpng");
     case Status::pngError:
       throw CalibError(what + ": corrupt or unreadable PNG image: " + err.message);
-    case Status::tooLarge: checkImageSize(r.width, r.height, what); break;
+    case Status::tooLarge:
+      checkImageSize(r.width, r.height, what);
+      break;
   }
   Image img;
   img.width = r.width;

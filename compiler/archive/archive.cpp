@@ -16,7 +16,9 @@ namespace kiln {
 
 using nlohmann::json;
 
-const char* toolVersion() { return KILN_VERSION_STRING; }
+const char* toolVersion() {
+  return KILN_VERSION_STRING;
+}
 
 namespace {
 
@@ -86,13 +88,42 @@ IntTensor intFromNpy(const npy::Array& a, int bits, bool isSigned) {
   for (size_t i = 0; i < t.data.size(); ++i) {
     const uint8_t* p = a.data.data() + i * es;
     switch (a.type) {
-      case npy::ElemType::i8: t.data[i] = int8_t(p[0]); break;
-      case npy::ElemType::u8: t.data[i] = p[0]; break;
-      case npy::ElemType::i16: { int16_t v; std::memcpy(&v, p, 2); t.data[i] = v; break; }
-      case npy::ElemType::u16: { uint16_t v; std::memcpy(&v, p, 2); t.data[i] = v; break; }
-      case npy::ElemType::i32: { int32_t v; std::memcpy(&v, p, 4); t.data[i] = v; break; }
-      case npy::ElemType::u32: { uint32_t v; std::memcpy(&v, p, 4); t.data[i] = v; break; }
-      default: { int64_t v; std::memcpy(&v, p, 8); t.data[i] = v; break; }
+      case npy::ElemType::i8:
+        t.data[i] = int8_t(p[0]);
+        break;
+      case npy::ElemType::u8:
+        t.data[i] = p[0];
+        break;
+      case npy::ElemType::i16: {
+        int16_t v;
+        std::memcpy(&v, p, 2);
+        t.data[i] = v;
+        break;
+      }
+      case npy::ElemType::u16: {
+        uint16_t v;
+        std::memcpy(&v, p, 2);
+        t.data[i] = v;
+        break;
+      }
+      case npy::ElemType::i32: {
+        int32_t v;
+        std::memcpy(&v, p, 4);
+        t.data[i] = v;
+        break;
+      }
+      case npy::ElemType::u32: {
+        uint32_t v;
+        std::memcpy(&v, p, 4);
+        t.data[i] = v;
+        break;
+      }
+      default: {
+        int64_t v;
+        std::memcpy(&v, p, 8);
+        t.data[i] = v;
+        break;
+      }
     }
   }
   return t;
@@ -101,12 +132,20 @@ IntTensor intFromNpy(const npy::Array& a, int bits, bool isSigned) {
 json quantJson(const Layer& l) {
   json outs = json::array();
   for (const QuantInfo& q : l.outputQuant)
-    outs.push_back({{"bits", q.bits}, {"scale", q.scale}, {"zero_point", q.zeroPoint},
-                    {"min", q.min}, {"max", q.max}});
+    outs.push_back({{"bits", q.bits},
+                    {"scale", q.scale},
+                    {"zero_point", q.zeroPoint},
+                    {"min", q.min},
+                    {"max", q.max}});
   json qp = json::object();
   for (const auto& [role, t] : l.qparams)
-    qp[role] = {{"file", qparamFile(l, role)}, {"shape", t.shape}, {"bits", t.bits}, {"signed", t.isSigned}};
-  return {{"precision", l.precision}, {"precision_source", l.precisionSource}, {"outputs", outs},
+    qp[role] = {{"file", qparamFile(l, role)},
+                {"shape", t.shape},
+                {"bits", t.bits},
+                {"signed", t.isSigned}};
+  return {{"precision", l.precision},
+          {"precision_source", l.precisionSource},
+          {"outputs", outs},
           {"qparams", qp}};
 }
 
@@ -138,7 +177,9 @@ json networkJson(const Graph& g, bool withQuant = true) {
   return {{"name", g.name}, {"layers", layers}};
 }
 
-npy::Array toNpy(const Tensor& t) { return npy::fromFloat(t.data, t.shape); }
+npy::Array toNpy(const Tensor& t) {
+  return npy::fromFloat(t.data, t.shape);
+}
 
 }  // namespace
 
@@ -153,18 +194,16 @@ std::string graphHash(const Graph& g) {
 
 std::vector<uint8_t> serializeArchive(const Archive& a) {
   const json net = networkJson(a.graph);
-  json meta = {{"format", "kiln-archive"},
-               {"format_version", kArchiveFormatVersion},
-               {"tool_version", toolVersion()},
-               {"net_name", a.graph.name},
-               {"graph_hash", graphHash(a.graph)},
-               {"stages", a.stages}};
+  json meta = {{"format", "kiln-archive"},         {"format_version", kArchiveFormatVersion},
+               {"tool_version", toolVersion()},    {"net_name", a.graph.name},
+               {"graph_hash", graphHash(a.graph)}, {"stages", a.stages}};
   auto bytes = [](const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); };
   std::vector<tar::Entry> entries;
   entries.emplace_back("kiln.json", bytes(meta.dump(2) + "\n"));
   entries.emplace_back("network.json", bytes(net.dump(1) + "\n"));
   for (const Layer& l : a.graph.layers)
-    for (const auto& [role, t] : l.params) entries.emplace_back(paramFile(l, role), npy::serialize(toNpy(t)));
+    for (const auto& [role, t] : l.params)
+      entries.emplace_back(paramFile(l, role), npy::serialize(toNpy(t)));
   for (const Layer& l : a.graph.layers)
     for (const auto& [role, t] : l.qparams)
       entries.emplace_back(qparamFile(l, role), npy::serialize(intToNpy(t)));
@@ -204,10 +243,10 @@ Archive readArchive(const std::string& path) {
     if (meta.at("format") != "kiln-archive") throw Error("wrong format tag");
     const int version = meta.at("format_version").get<int>();
     if (version > kArchiveFormatVersion)
-      throw Error("archive format version " + std::to_string(version) +
-                  " is newer than this Kiln reads (" + std::to_string(kArchiveFormatVersion) +
-                  "); upgrade Kiln (archive written by Kiln " +
-                  meta.value("tool_version", std::string("?")) + ", this is " + toolVersion() + ")");
+      throw Error(
+          "archive format version " + std::to_string(version) + " is newer than this Kiln reads (" +
+          std::to_string(kArchiveFormatVersion) + "); upgrade Kiln (archive written by Kiln " +
+          meta.value("tool_version", std::string("?")) + ", this is " + toolVersion() + ")");
     a.toolVersion = meta.at("tool_version").get<std::string>();
     a.graphHash = meta.at("graph_hash").get<std::string>();
     a.stages = meta.at("stages").get<std::vector<std::string>>();
@@ -266,8 +305,8 @@ Archive readArchive(const std::string& path) {
         t.data.resize(arr.data.size() / 4);
         std::memcpy(t.data.data(), arr.data.data(), arr.data.size());
         if (t.shape != p.at("shape").get<Shape>())
-          throw Error(where + ": " + file + " has shape " + shapeStr(t.shape) + ", network.json says " +
-                      shapeStr(p.at("shape").get<Shape>()));
+          throw Error(where + ": " + file + " has shape " + shapeStr(t.shape) +
+                      ", network.json says " + shapeStr(p.at("shape").get<Shape>()));
         l.params[role] = std::move(t);
         files.erase(it);
       }
@@ -282,15 +321,18 @@ Archive readArchive(const std::string& path) {
           qi.zeroPoint = o.at("zero_point").get<int64_t>();
           qi.min = o.at("min").get<double>();
           qi.max = o.at("max").get<double>();
-          if ((qi.bits != 8 && qi.bits != 16) || !(qi.scale > 0) || qi.zeroPoint < 0 || qi.zeroPoint > qi.qmax())
-            throw Error(where + ": invalid quantization of an output (bits " + std::to_string(qi.bits) +
-                        ", scale " + std::to_string(qi.scale) + ", zero point " + std::to_string(qi.zeroPoint) + ")");
+          if ((qi.bits != 8 && qi.bits != 16) || !(qi.scale > 0) || qi.zeroPoint < 0 ||
+              qi.zeroPoint > qi.qmax())
+            throw Error(where + ": invalid quantization of an output (bits " +
+                        std::to_string(qi.bits) + ", scale " + std::to_string(qi.scale) +
+                        ", zero point " + std::to_string(qi.zeroPoint) + ")");
           l.outputQuant.push_back(qi);
         }
         for (const auto& [role, p] : q.at("qparams").items()) {
           const std::string file = p.at("file").get<std::string>();
           auto it = files.find(file);
-          if (it == files.end()) throw Error(where + ": integer parameter file " + file + " is missing");
+          if (it == files.end())
+            throw Error(where + ": integer parameter file " + file + " is missing");
           npy::Array arr;
           try {
             arr = npy::parse(it->second, path + ":" + file);

@@ -18,8 +18,8 @@ struct Archive {
   Graph graph;
   std::string toolVersion;
   std::string graphHash;
-  std::vector<std::string> stages;                      // "parse", later "optimize", "compile"
-  std::map<std::string, std::vector<uint8_t>> extra;    // other entries, kept as they are
+  std::vector<std::string> stages;                    // "parse", later "optimize", "compile"
+  std::map<std::string, std::vector<uint8_t>> extra;  // other entries, kept as they are
 };
 
 /// SHA-256 over the network description and the parameter bytes.

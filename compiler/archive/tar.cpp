@@ -68,7 +68,8 @@ std::vector<Entry> read(const std::vector<uint8_t>& bytes, const std::string& wh
   std::vector<Entry> entries;
   size_t pos = 0;
   auto fail = [&](const std::string& m) {
-    return Error(what + ": not a valid Kiln archive (tar): " + m + " at byte " + std::to_string(pos));
+    return Error(what + ": not a valid Kiln archive (tar): " + m + " at byte " +
+                 std::to_string(pos));
   };
   while (true) {
     if (pos + 512 > bytes.size()) throw fail("truncated (no end-of-archive marker)");
@@ -87,7 +88,8 @@ std::vector<Entry> read(const std::vector<uint8_t>& bytes, const std::string& wh
     std::string name(h, strnlen(h, 100));
     pos += 512;
     if (size > bytes.size() - pos) throw fail("entry '" + name + "' runs past the end of the file");
-    entries.emplace_back(name, std::vector<uint8_t>(bytes.begin() + pos, bytes.begin() + pos + size));
+    entries.emplace_back(name,
+                         std::vector<uint8_t>(bytes.begin() + pos, bytes.begin() + pos + size));
     pos += size + (512 - size % 512) % 512;
   }
   return entries;

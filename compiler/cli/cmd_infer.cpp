@@ -37,9 +37,10 @@ void runInfer(const InferArgs& args) {
   if (args.inputs.size() != inIds.size()) {
     std::vector<std::string> names;
     for (int id : inIds)
-      names.push_back(g.at(id).attrString("onnx_name") + " " + shapeStr(g.at(id).attrInts("user_shape")));
-    throw Error("the network has " + std::to_string(inIds.size()) + " input(s) (" + join(names, ", ") +
-                "); --input-files gave " + std::to_string(args.inputs.size()));
+      names.push_back(g.at(id).attrString("onnx_name") + " " +
+                      shapeStr(g.at(id).attrInts("user_shape")));
+    throw Error("the network has " + std::to_string(inIds.size()) + " input(s) (" +
+                join(names, ", ") + "); --input-files gave " + std::to_string(args.inputs.size()));
   }
   // Load and check every input; a leading batch dimension N > 1 runs N samples.
   std::vector<npy::Array> arrays;
@@ -57,11 +58,13 @@ void runInfer(const InferArgs& args) {
     const Shape userRest(user.begin() + 1, user.end());
     if (arr.shape == user) {
       n = 1;
-    } else if (!user.empty() && user[0] == 1 && arr.shape.size() == user.size() && rest == userRest) {
+    } else if (!user.empty() && user[0] == 1 && arr.shape.size() == user.size() &&
+               rest == userRest) {
       n = arr.shape[0];
     } else {
       throw Error(args.inputs[k] + ": input '" + l.attrString("onnx_name") + "' expects shape " +
-                  shapeStr(user) + " (or [N, ...] with the same trailing dimensions), the file holds " +
+                  shapeStr(user) +
+                  " (or [N, ...] with the same trailing dimensions), the file holds " +
                   shapeStr(arr.shape));
     }
     if (batch >= 0 && n != batch)
@@ -75,8 +78,10 @@ void runInfer(const InferArgs& args) {
     throw Error(args.archive + ": --target " + args.target +
                 " needs an optimized archive; run kiln optimize first (this one is only parsed)");
   if (args.target == "native" && optimized)
-    throw Error(args.archive + ": --target native runs the parsed float network; for an optimized "
-                "archive use --target fp-optimized (float, after the script's changes) or quantized");
+    throw Error(
+        args.archive +
+        ": --target native runs the parsed float network; for an optimized "
+        "archive use --target fp-optimized (float, after the script's changes) or quantized");
   const bool quantizedTarget = args.target == "quantized";
   const bool rawInts = quantizedTarget && args.userFormat == "auto";
   const auto outIds = g.outputLayers();
@@ -146,7 +151,8 @@ void runInfer(const InferArgs& args) {
   }
   nlohmann::json j = {{"target", args.target}, {"batch", batch}, {"outputs", list}};
   const std::string text = j.dump(2) + "\n";
-  npy::writeFileAtomic(args.outDir + "/outputs.json", std::vector<uint8_t>(text.begin(), text.end()));
+  npy::writeFileAtomic(args.outDir + "/outputs.json",
+                       std::vector<uint8_t>(text.begin(), text.end()));
 }
 
 }  // namespace

@@ -30,7 +30,8 @@ std::string precisionText(const Layer& l) {
   std::string s = l.precision.empty() ? "u" + std::to_string(q.bits) : l.precision;
   // The tensor may be wider than the layer's mode asks when a 16-bit consumer reads it.
   if (q.bits == 16 && s.find("a16") == std::string::npos) s += ", out 16-bit";
-  if (!l.precisionSource.empty() && l.precisionSource != "default") s += " (" + l.precisionSource + ")";
+  if (!l.precisionSource.empty() && l.precisionSource != "default")
+    s += " (" + l.precisionSource + ")";
   return s;
 }
 
@@ -68,9 +69,9 @@ void printInfo(const Archive& a, bool asJson) {
       totalParams += g.paramCount(int(i));
       totalMacs += g.macs(int(i));
     }
-    nlohmann::json j = {{"net_name", g.name},         {"tool_version", a.toolVersion},
-                        {"graph_hash", a.graphHash},  {"stages", a.stages},
-                        {"layers", layers},           {"total_params", totalParams},
+    nlohmann::json j = {{"net_name", g.name},        {"tool_version", a.toolVersion},
+                        {"graph_hash", a.graphHash}, {"stages", a.stages},
+                        {"layers", layers},          {"total_params", totalParams},
                         {"total_macs", totalMacs}};
     fmt::print("{}\n", j.dump(2));
     return;

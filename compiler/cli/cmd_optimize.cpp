@@ -53,7 +53,8 @@ void runOptimize(const OptimizeArgs& args) {
   for (const Layer& l : out.graph.layers)
     if (!l.precision.empty()) ++mix[l.precision];
   std::string mixText;
-  for (const auto& [m, n] : mix) mixText += fmt::format("{}{} {}", mixText.empty() ? "" : ", ", n, m);
+  for (const auto& [m, n] : mix)
+    mixText += fmt::format("{}{} {}", mixText.empty() ? "" : ", ", n, m);
   fmt::print("Precision: {}\nWrote {} and {}\n", mixText, path, reportPath);
 }
 
@@ -61,7 +62,8 @@ void runOptimize(const OptimizeArgs& args) {
 
 void addOptimizeCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "optimize", "Quantize a parsed archive: apply a model script, calibrate, write integer parameters");
+      "optimize",
+      "Quantize a parsed archive: apply a model script, calibrate, write integer parameters");
   auto args = std::make_shared<OptimizeArgs>();
   cmd->add_option("archive", args->archive, "The parsed .kar (output of kiln parser)")->required();
   cmd->add_option("--calib-set-path", args->calib,
@@ -70,13 +72,15 @@ void addOptimizeCommand(CLI::App& app) {
   cmd->add_flag("--use-random-calib-set", args->random,
                 "Calibrate on random data (for trying the flow only: accuracy will be poor)");
   cmd->add_option("--model-script", args->script, "A model script (.alls), see docs/alls.md");
-  cmd->add_option("--output-har-path", args->output, "Output archive (default: <input>_optimized.kar)");
+  cmd->add_option("--output-har-path", args->output,
+                  "Output archive (default: <input>_optimized.kar)");
   cmd->add_option("--calib-size", args->calibSize,
                   "Number of calibration samples (default: the script's calibset_size, else 64)");
   cmd->add_option("--report-samples", args->reportSamples,
                   "Calibration samples the noise report runs (default 16; fewer is faster)")
       ->check(CLI::Range(1, 100000));
-  cmd->add_flag("--strict", args->strict, "Treat script commands Kiln parses but does not apply as errors");
+  cmd->add_flag("--strict", args->strict,
+                "Treat script commands Kiln parses but does not apply as errors");
   cmd->callback([args]() { runOptimize(*args); });
 }
 

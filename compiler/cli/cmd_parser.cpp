@@ -58,7 +58,8 @@ void addParserCommand(CLI::App& app) {
     for (int id : a.graph.inputLayers()) {
       const Layer& l = a.graph.at(id);
       fmt::print("  input  {:<16} {} {}\n", l.attrString("onnx_name"),
-                 shapeStr(l.attrInts("user_shape")), l.hasAttr("perm") ? "(transposed on input)" : "");
+                 shapeStr(l.attrInts("user_shape")),
+                 l.hasAttr("perm") ? "(transposed on input)" : "");
     }
     for (int id : a.graph.outputLayers()) {
       const Layer& l = a.graph.at(id);

@@ -1,10 +1,10 @@
 // kiln: the Kiln compiler driver.
 #include <iostream>
 
-#include "archive/archive.h"
-#include "cli/commands.h"
 #include "alls/errors.h"
+#include "archive/archive.h"
 #include "calib/calib_set.h"
+#include "cli/commands.h"
 #include "common/npy.h"
 
 int main(int argc, char** argv) {
@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
       "  kiln optimize model.kar --calib-set-path calib/ [--model-script m.alls]\n"
       "                                         -> model_optimized.kar\n"
       "  kiln info FILE.kar                      (layers, precisions)\n"
-      "  kiln infer FILE.kar --target native|fp-optimized|quantized --input-files x.npy --output-dir out/",
+      "  kiln infer FILE.kar --target native|fp-optimized|quantized --input-files x.npy "
+      "--output-dir out/",
       "kiln"};
   app.set_version_flag("--version", std::string("kiln ") + kiln::toolVersion());
   app.require_subcommand(1);

@@ -45,8 +45,10 @@ bool overwritesAll(LayerType t) {
     case LayerType::Slice:
     case LayerType::Normalization:
     case LayerType::MaxPool:
-    case LayerType::AvgPool: return true;
-    default: return isBinaryElementwise(t);
+    case LayerType::AvgPool:
+      return true;
+    default:
+      return isBinaryElementwise(t);
   }
 }
 
@@ -91,44 +93,85 @@ void runLayer(const Layer& l, const floatk::Inputs& in, FloatBuffer& out, FloatB
     return;
   }
   switch (l.type) {
-    case LayerType::InputLayer: break;  // filled by the caller
+    case LayerType::InputLayer:
+      break;  // filled by the caller
     case LayerType::OutputLayer:
       out = l.hasAttr("perm") ? transposeBuffer(*in[0], l.attrInts("perm")) : *in[0];
       return;
-    case LayerType::ConstInput: out.data = l.param("value").data; return;
+    case LayerType::ConstInput:
+      out.data = l.param("value").data;
+      return;
     case LayerType::Conv:
     case LayerType::Dw:
       if (conv(l, in, out, pre == nullptr)) return;  // activation applied inside
       break;
-    case LayerType::Deconv: deconv(l, in, out); break;
-    case LayerType::Fc: fc(l, in, out); break;
-    case LayerType::MatMul: matmul(l, in, out); break;
+    case LayerType::Deconv:
+      deconv(l, in, out);
+      break;
+    case LayerType::Fc:
+      fc(l, in, out);
+      break;
+    case LayerType::MatMul:
+      matmul(l, in, out);
+      break;
     case LayerType::MaxPool:
-    case LayerType::AvgPool: pool(l, in, out); break;
-    case LayerType::GlobalAvgPool: globalAvgPool(l, in, out); break;
+    case LayerType::AvgPool:
+      pool(l, in, out);
+      break;
+    case LayerType::GlobalAvgPool:
+      globalAvgPool(l, in, out);
+      break;
     case LayerType::ReduceMean:
     case LayerType::ReduceMax:
-    case LayerType::ReduceSum: reduce(l, in, out); break;
-    case LayerType::Concat: concat(l, in, out); break;
-    case LayerType::Resize: resize(l, in, out); break;
-    case LayerType::Slice: slice(l, in, out); break;
-    case LayerType::Reshape: out.data = in[0]->data; break;
-    case LayerType::Transpose: out = transposeBuffer(*in[0], l.attrInts("perm")); break;
-    case LayerType::Pad: pad(l, in, out); break;
-    case LayerType::Softmax: softmax(l, in, out); break;
-    case LayerType::LayerNormalization: layerNorm(l, in, out); break;
-    case LayerType::Normalization: normalization(l, in, out); break;
-    case LayerType::Activation: out.data = in[0]->data; break;
-    case LayerType::DepthToSpace: depthToSpace(l, in, out); break;
-    case LayerType::SpaceToDepth: spaceToDepth(l, in, out); break;
-    default: break;  // binary element-wise layers are handled above
+    case LayerType::ReduceSum:
+      reduce(l, in, out);
+      break;
+    case LayerType::Concat:
+      concat(l, in, out);
+      break;
+    case LayerType::Resize:
+      resize(l, in, out);
+      break;
+    case LayerType::Slice:
+      slice(l, in, out);
+      break;
+    case LayerType::Reshape:
+      out.data = in[0]->data;
+      break;
+    case LayerType::Transpose:
+      out = transposeBuffer(*in[0], l.attrInts("perm"));
+      break;
+    case LayerType::Pad:
+      pad(l, in, out);
+      break;
+    case LayerType::Softmax:
+      softmax(l, in, out);
+      break;
+    case LayerType::LayerNormalization:
+      layerNorm(l, in, out);
+      break;
+    case LayerType::Normalization:
+      normalization(l, in, out);
+      break;
+    case LayerType::Activation:
+      out.data = in[0]->data;
+      break;
+    case LayerType::DepthToSpace:
+      depthToSpace(l, in, out);
+      break;
+    case LayerType::SpaceToDepth:
+      spaceToDepth(l, in, out);
+      break;
+    default:
+      break;  // binary element-wise layers are handled above
   }
   if (pre && l.activation.kind != ActKind::None) *pre = out;
   applyFusedActivation(l, out);
 }
 
 std::vector<FloatBuffer> run(const Graph& g, const std::vector<FloatBuffer>& inputs, bool keepAll,
-                             std::vector<FloatBuffer>* all, const LayerObserver* observer = nullptr) {
+                             std::vector<FloatBuffer>* all,
+                             const LayerObserver* observer = nullptr) {
   const auto inIds = g.inputLayers();
   if (inputs.size() != inIds.size())
     throw Error("the network has " + std::to_string(inIds.size()) + " inputs, " +
@@ -150,9 +193,8 @@ std::vector<FloatBuffer> run(const Graph& g, const std::vector<FloatBuffer>& inp
   BufferPool pool;
   for (size_t i = 0; i < g.layers.size(); ++i) {
     const Layer& l = g.layers[i];
-    const bool passThrough =
-        l.type == LayerType::Reshape ||
-        (l.type == LayerType::Activation && l.activation.kind != ActKind::PRelu);
+    const bool passThrough = l.type == LayerType::Reshape || (l.type == LayerType::Activation &&
+                                                              l.activation.kind != ActKind::PRelu);
     if (passThrough && !keepAll && !observer && l.inputs.size() == 1 &&
         lastUse[l.inputs[0].layer] == int(i)) {
       // Reshape / activation of a value nobody reads afterwards: take its storage, no copy.

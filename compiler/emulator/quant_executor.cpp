@@ -49,7 +49,8 @@ std::vector<IntBuffer> runQuantized(const Graph& g, const std::vector<FloatBuffe
     if (inputs[k].shape != l.attrInts("user_shape"))
       throw Error("input '" + l.attrString("onnx_name") + "' expects shape " +
                   shapeStr(l.attrInts("user_shape")) + ", got " + shapeStr(inputs[k].shape));
-    const FloatBuffer x = l.hasAttr("perm") ? transposeBuffer(inputs[k], l.attrInts("perm")) : inputs[k];
+    const FloatBuffer x =
+        l.hasAttr("perm") ? transposeBuffer(inputs[k], l.attrInts("perm")) : inputs[k];
     buf[inIds[k]] = quantizeInput(x, l.outputQuant[0]);
   }
   std::vector<IntBuffer> outputs;

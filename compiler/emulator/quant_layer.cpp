@@ -17,7 +17,8 @@ struct Stage {
   explicit Stage(const Layer& l) {
     auto mults = [](const IntTensor& t) {
       std::vector<rt::Multiplier> m;
-      for (int64_t i = 0; i < t.shape[0]; ++i) m.push_back({int32_t(t.data[2 * i]), int32_t(t.data[2 * i + 1])});
+      for (int64_t i = 0; i < t.shape[0]; ++i)
+        m.push_back({int32_t(t.data[2 * i]), int32_t(t.data[2 * i + 1])});
       return m;
     };
     if (l.qparams.count("stage_mult")) mult = mults(l.qparam("stage_mult"));
@@ -41,9 +42,13 @@ struct Stage {
   }
 };
 
-std::vector<int32_t> narrow(const IntTensor& t) { return std::vector<int32_t>(t.data.begin(), t.data.end()); }
+std::vector<int32_t> narrow(const IntTensor& t) {
+  return std::vector<int32_t>(t.data.begin(), t.data.end());
+}
 
-int32_t zpOf(const Graph& g, ValueRef v) { return int32_t(g.at(v.layer).outputQuant.at(v.port).zeroPoint); }
+int32_t zpOf(const Graph& g, ValueRef v) {
+  return int32_t(g.at(v.layer).outputQuant.at(v.port).zeroPoint);
+}
 
 rt::ConvGeometry geometry(const Layer& l, const Shape& in, const Shape& out, const Shape& k) {
   rt::ConvGeometry geo;
@@ -59,17 +64,31 @@ rt::ConvGeometry geometry(const Layer& l, const Shape& in, const Shape& out, con
   return geo;
 }
 
-
-void runEltwise(const Graph& g, const Layer& l, const std::vector<const IntBuffer*>& in, IntBuffer& out) {
+void runEltwise(const Graph& g, const Layer& l, const std::vector<const IntBuffer*>& in,
+                IntBuffer& out) {
   rt::EltwiseParams p;
   switch (l.type) {
-    case LayerType::EwAdd: p.op = rt::EltwiseOp::Add; break;
-    case LayerType::EwSub: p.op = rt::EltwiseOp::Sub; break;
-    case LayerType::EwMult: p.op = rt::EltwiseOp::Mult; break;
-    case LayerType::EwDiv: p.op = rt::EltwiseOp::Div; break;
-    case LayerType::EwMax: p.op = rt::EltwiseOp::Max; break;
-    case LayerType::EwMin: p.op = rt::EltwiseOp::Min; break;
-    default: p.op = rt::EltwiseOp::Equal; break;
+    case LayerType::EwAdd:
+      p.op = rt::EltwiseOp::Add;
+      break;
+    case LayerType::EwSub:
+      p.op = rt::EltwiseOp::Sub;
+      break;
+    case LayerType::EwMult:
+      p.op = rt::EltwiseOp::Mult;
+      break;
+    case LayerType::EwDiv:
+      p.op = rt::EltwiseOp::Div;
+      break;
+    case LayerType::EwMax:
+      p.op = rt::EltwiseOp::Max;
+      break;
+    case LayerType::EwMin:
+      p.op = rt::EltwiseOp::Min;
+      break;
+    default:
+      p.op = rt::EltwiseOp::Equal;
+      break;
   }
   p.outShape = out.shape;
   p.strideA = broadcastStrides(in[0]->shape, out.shape);
@@ -88,12 +107,14 @@ void runEltwise(const Graph& g, const Layer& l, const std::vector<const IntBuffe
 
 }  // namespace
 
-void runQuantLayer(const Graph& g, const Layer& l, const std::vector<const IntBuffer*>& in, IntBuffer& out) {
+void runQuantLayer(const Graph& g, const Layer& l, const std::vector<const IntBuffer*>& in,
+                   IntBuffer& out) {
   out.shape = l.outputShapes.at(0);
   out.data.assign(numel(out.shape), 0);
   if (isBinaryElementwise(l.type)) return runEltwise(g, l, in, out);
   switch (l.type) {
-    case LayerType::InputLayer: return;
+    case LayerType::InputLayer:
+      return;
     case LayerType::OutputLayer:
       if (l.hasAttr("perm")) {
         out.shape.clear();
@@ -103,20 +124,26 @@ void runQuantLayer(const Graph& g, const Layer& l, const std::vector<const IntBu
         out.data = in[0]->data;
       }
       return;
-    case LayerType::ConstInput: out.data = narrow(l.qparam("value")); return;
-    case LayerType::Reshape: out.data = in[0]->data; return;
+    case LayerType::ConstInput:
+      out.data = narrow(l.qparam("value"));
+      return;
+    case LayerType::Reshape:
+      out.data = in[0]->data;
+      return;
     case LayerType::Transpose:
       rt::transpose(in[0]->shape, l.attrInts("perm"), in[0]->data.data(), out.data.data());
       return;
     case LayerType::Slice:
-      rt::slice(in[0]->shape, out.shape, l.attrInts("starts"), l.attrInts("steps"), in[0]->data.data(),
-                out.data.data());
+      rt::slice(in[0]->shape, out.shape, l.attrInts("starts"), l.attrInts("steps"),
+                in[0]->data.data(), out.data.data());
       return;
     case LayerType::Pad: {
       const std::string& m = l.attrString("mode");
-      const rt::PadMode mode = m == "reflect" ? rt::PadMode::Reflect : m == "edge" ? rt::PadMode::Edge : rt::PadMode::Constant;
-      rt::pad(in[0]->shape, out.shape, l.attrInts("pads"), mode, int32_t(l.qparam("pad_value").data[0]),
-              in[0]->data.data(), out.data.data());
+      const rt::PadMode mode = m == "reflect" ? rt::PadMode::Reflect
+                               : m == "edge"  ? rt::PadMode::Edge
+                                              : rt::PadMode::Constant;
+      rt::pad(in[0]->shape, out.shape, l.attrInts("pads"), mode,
+              int32_t(l.qparam("pad_value").data[0]), in[0]->data.data(), out.data.data());
       return;
     }
     case LayerType::Conv:
@@ -237,8 +264,8 @@ void runQuantLayer(const Graph& g, const Layer& l, const std::vector<const IntBu
       const Shape& s = in[0]->shape;
       const int64_t b = l.attrInt("blocksize");
       if (l.type == LayerType::DepthToSpace)
-        rt::depthToSpace(s[0], s[1], s[2], s[3], b, l.attrString("mode", "DCR") == "CRD", in[0]->data.data(),
-                         out.data.data());
+        rt::depthToSpace(s[0], s[1], s[2], s[3], b, l.attrString("mode", "DCR") == "CRD",
+                         in[0]->data.data(), out.data.data());
       else
         rt::spaceToDepth(s[0], s[1], s[2], s[3], b, in[0]->data.data(), out.data.data());
       return;
@@ -310,7 +337,8 @@ void runQuantLayer(const Graph& g, const Layer& l, const std::vector<const IntBu
       rt::layerNorm(p, in[0]->data.data(), out.data.data());
       return;
     }
-    default: break;  // binary element-wise layers are handled above
+    default:
+      break;  // binary element-wise layers are handled above
   }
   throw Error("layer " + l.name + " (" + typeWord(l.type) + ") has no integer implementation");
 }

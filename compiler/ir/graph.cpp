@@ -16,7 +16,9 @@ const T& getAttr(const Layer& l, const std::string& k) {
 }
 }  // namespace
 
-int64_t Layer::attrInt(const std::string& k) const { return getAttr<int64_t>(*this, k); }
+int64_t Layer::attrInt(const std::string& k) const {
+  return getAttr<int64_t>(*this, k);
+}
 int64_t Layer::attrInt(const std::string& k, int64_t dflt) const {
   return hasAttr(k) ? attrInt(k) : dflt;
 }
@@ -38,8 +40,7 @@ std::string Layer::attrString(const std::string& k, const std::string& dflt) con
 const std::vector<int64_t>& Layer::attrInts(const std::string& k) const {
   return getAttr<std::vector<int64_t>>(*this, k);
 }
-std::vector<int64_t> Layer::attrInts(const std::string& k,
-                                     const std::vector<int64_t>& dflt) const {
+std::vector<int64_t> Layer::attrInts(const std::string& k, const std::vector<int64_t>& dflt) const {
   return hasAttr(k) ? attrInts(k) : dflt;
 }
 const std::vector<double>& Layer::attrFloats(const std::string& k) const {
@@ -53,7 +54,8 @@ const Tensor& Layer::param(const std::string& role) const {
 
 const IntTensor& Layer::qparam(const std::string& role) const {
   auto it = qparams.find(role);
-  if (it == qparams.end()) throw Error("layer " + name + ": missing integer parameter '" + role + "'");
+  if (it == qparams.end())
+    throw Error("layer " + name + ": missing integer parameter '" + role + "'");
   return it->second;
 }
 
@@ -86,7 +88,9 @@ std::vector<int> Graph::consumers(ValueRef v) const {
   return ids;
 }
 
-int Graph::useCount(ValueRef v) const { return int(consumers(v).size()); }
+int Graph::useCount(ValueRef v) const {
+  return int(consumers(v).size());
+}
 
 void Graph::replaceAllUses(ValueRef from, ValueRef to) {
   for (Layer& l : layers)
@@ -142,18 +146,21 @@ int64_t Graph::macs(int id) const {
       const Shape& k = l.param("kernel").shape;  // [Cin, Cout/g, kh, kw]
       return numel(shapeOf(l.inputs[0])) * k[1] * k[2] * k[3];
     }
-    case LayerType::Fc: return out * l.param("kernel").shape[0];
+    case LayerType::Fc:
+      return out * l.param("kernel").shape[0];
     case LayerType::MatMul: {
       const Shape& a = shapeOf(l.inputs[0]);
       return out * a.back();
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
 void assignNames(Graph& g) {
   std::map<LayerType, int> counters;
-  for (Layer& l : g.layers) l.name = std::string(typeWord(l.type)) + std::to_string(++counters[l.type]);
+  for (Layer& l : g.layers)
+    l.name = std::string(typeWord(l.type)) + std::to_string(++counters[l.type]);
 }
 
 static std::string attrStr(const AttrValue& v) {

@@ -1,10 +1,10 @@
 // The Kiln IR: a graph of layers in topological order.
 //
-// Ownership: the Graph owns its layers (a vector, index = layer id); a layer owns its attributes and
-// parameter tensors. An edge is a small value, ValueRef {producer layer, output port}; the archive
-// and executables store these indices, never pointers. Tensors use the ONNX model's own layout
-// (NCHW for images); an input layer may transpose the user's layout (NHWC) on the way in, and an
-// output layer on the way out.
+// Ownership: the Graph owns its layers (a vector, index = layer id); a layer owns its attributes
+// and parameter tensors. An edge is a small value, ValueRef {producer layer, output port}; the
+// archive and executables store these indices, never pointers. Tensors use the ONNX model's own
+// layout (NCHW for images); an input layer may transpose the user's layout (NHWC) on the way in,
+// and an output layer on the way out.
 #pragma once
 
 #include <functional>
@@ -28,21 +28,21 @@ struct ValueRef {
 
 /// A layer of the network.
 struct Layer {
-  std::string name;                         // Kiln name: conv1, dw3, ew_add2 …
+  std::string name;  // Kiln name: conv1, dw3, ew_add2 …
   LayerType type = LayerType::Activation;
-  std::vector<std::string> originalNames;   // ONNX node names it came from
+  std::vector<std::string> originalNames;  // ONNX node names it came from
   std::vector<ValueRef> inputs;
-  std::vector<Shape> outputShapes;          // one per output port
+  std::vector<Shape> outputShapes;  // one per output port
   Attributes attrs;
-  Activation activation;                    // fused activation (None when absent)
-  std::map<std::string, Tensor> params;     // float parameters by role: kernel, bias, …
-  bool dead = false;                        // marked by passes; removed by Graph::compact()
+  Activation activation;                 // fused activation (None when absent)
+  std::map<std::string, Tensor> params;  // float parameters by role: kernel, bias, …
+  bool dead = false;                     // marked by passes; removed by Graph::compact()
 
   // Set by `kiln optimize` (empty in a parsed archive):
-  std::vector<QuantInfo> outputQuant;       // one per output port
-  std::string precision;                    // a8_w8, a16_w16, a8_w4 …
-  std::string precisionSource;              // "default" or "model.alls:3"
-  std::map<std::string, IntTensor> qparams; // integer parameters by role
+  std::vector<QuantInfo> outputQuant;        // one per output port
+  std::string precision;                     // a8_w8, a16_w16, a8_w4 …
+  std::string precisionSource;               // "default" or "model.alls:3"
+  std::map<std::string, IntTensor> qparams;  // integer parameters by role
 
   bool hasAttr(const std::string& k) const { return attrs.count(k) != 0; }
   int64_t attrInt(const std::string& k) const;

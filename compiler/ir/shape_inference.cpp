@@ -55,7 +55,8 @@ std::vector<Shape> inferShapes(const Layer& l, const std::vector<Shape>& in) {
       }
       return {out};
     }
-    case LayerType::ConstInput: return {l.param("value").shape};
+    case LayerType::ConstInput:
+      return {l.param("value").shape};
     case LayerType::Conv:
     case LayerType::Dw: {
       const Shape& k = l.param("kernel").shape;
@@ -82,7 +83,8 @@ std::vector<Shape> inferShapes(const Layer& l, const std::vector<Shape>& in) {
       const auto op = l.attrInts("output_padding", {0, 0});
       Shape out = spatial(l, in[0], k[1] * g);
       for (int i = 0; i < 2; ++i)
-        out[2 + i] = (in[0][2 + i] - 1) * s[i] - p[i] - p[i + 2] + d[i] * (k[2 + i] - 1) + 1 + op[i];
+        out[2 + i] =
+            (in[0][2 + i] - 1) * s[i] - p[i] - p[i + 2] + d[i] * (k[2 + i] - 1) + 1 + op[i];
       return {out};
     }
     case LayerType::Fc: {
@@ -109,7 +111,8 @@ std::vector<Shape> inferShapes(const Layer& l, const std::vector<Shape>& in) {
     case LayerType::EwDiv:
     case LayerType::EwMax:
     case LayerType::EwMin:
-    case LayerType::EwEqual: return {broadcastShapes(in[0], in[1])};
+    case LayerType::EwEqual:
+      return {broadcastShapes(in[0], in[1])};
     case LayerType::MaxPool:
     case LayerType::AvgPool: {
       const auto& k = l.attrInts("kernel");
@@ -178,7 +181,8 @@ std::vector<Shape> inferShapes(const Layer& l, const std::vector<Shape>& in) {
     case LayerType::Softmax:
     case LayerType::Activation:
     case LayerType::Normalization:
-    case LayerType::LayerNormalization: return {in[0]};
+    case LayerType::LayerNormalization:
+      return {in[0]};
     case LayerType::ReduceMean:
     case LayerType::ReduceMax:
     case LayerType::ReduceSum: {
@@ -238,8 +242,10 @@ void verify(const Graph& g) {
     if (expect != l.outputShapes) fail("stored output shapes differ from inferred ones");
     if ((l.type == LayerType::Conv || l.type == LayerType::Dw || l.type == LayerType::Deconv ||
          l.type == LayerType::Fc)) {
-      const int64_t cout = l.outputShapes[0][l.type == LayerType::Fc ? l.outputShapes[0].size() - 1 : 1];
-      if (!l.hasParam("bias") || l.param("bias").numel() != cout) fail("bias does not match outputs");
+      const int64_t cout =
+          l.outputShapes[0][l.type == LayerType::Fc ? l.outputShapes[0].size() - 1 : 1];
+      if (!l.hasParam("bias") || l.param("bias").numel() != cout)
+        fail("bias does not match outputs");
     }
     for (const auto& [role, t] : l.params)
       if (int64_t(t.data.size()) != t.numel()) fail("parameter " + role + " size mismatch");

@@ -34,10 +34,18 @@ const char* kActNames[] = {
 };
 }  // namespace
 
-const char* typeWord(LayerType t) { return kLayers[int(t)].word; }
-int opcode(LayerType t) { return kLayers[int(t)].opcode; }
-int minInputs(LayerType t) { return kLayers[int(t)].minIn; }
-int maxInputs(LayerType t) { return kLayers[int(t)].maxIn; }
+const char* typeWord(LayerType t) {
+  return kLayers[int(t)].word;
+}
+int opcode(LayerType t) {
+  return kLayers[int(t)].opcode;
+}
+int minInputs(LayerType t) {
+  return kLayers[int(t)].minIn;
+}
+int maxInputs(LayerType t) {
+  return kLayers[int(t)].maxIn;
+}
 
 bool layerTypeFromWord(const std::string& word, LayerType& out) {
   for (const auto& l : kLayers)
@@ -62,12 +70,16 @@ bool isBinaryElementwise(LayerType t) {
     case LayerType::EwDiv:
     case LayerType::EwMax:
     case LayerType::EwMin:
-    case LayerType::EwEqual: return true;
-    default: return false;
+    case LayerType::EwEqual:
+      return true;
+    default:
+      return false;
   }
 }
 
-const char* actName(ActKind k) { return kActNames[int(k)]; }
+const char* actName(ActKind k) {
+  return kActNames[int(k)];
+}
 
 bool actFromName(const std::string& name, ActKind& out) {
   for (size_t i = 0; i < sizeof(kActNames) / sizeof(kActNames[0]); ++i)
@@ -81,28 +93,50 @@ bool actFromName(const std::string& name, ActKind& out) {
 float applyActivation(const Activation& a, float x, float preluSlope) {
   const float alpha = float(a.alpha), beta = float(a.beta);
   switch (a.kind) {
-    case ActKind::None: return x;
-    case ActKind::Relu: return x > 0.f ? x : 0.f;
-    case ActKind::Relu6: return std::min(std::max(x, 0.f), 6.f);
-    case ActKind::Clip: return std::min(std::max(x, alpha), beta);
-    case ActKind::LeakyRelu: return x >= 0.f ? x : alpha * x;
-    case ActKind::PRelu: return x >= 0.f ? x : preluSlope * x;
-    case ActKind::Sigmoid: return 1.f / (1.f + std::exp(-x));
-    case ActKind::Tanh: return std::tanh(x);
-    case ActKind::HardSigmoid: return std::max(0.f, std::min(1.f, alpha * x + beta));
-    case ActKind::HardSwish: return x * std::max(0.f, std::min(1.f, alpha * x + beta));
-    case ActKind::Silu: return x / (1.f + std::exp(-x));
-    case ActKind::Elu: return x >= 0.f ? x : alpha * (std::exp(x) - 1.f);
-    case ActKind::Softplus: return x > 20.f ? x : std::log1p(std::exp(x));
-    case ActKind::Exp: return std::exp(x);
-    case ActKind::Log: return std::log(x);
-    case ActKind::Sqrt: return std::sqrt(x);
-    case ActKind::Reciprocal: return 1.f / x;
-    case ActKind::Pow: return alpha == 2.f ? x * x : std::pow(x, alpha);
-    case ActKind::Abs: return std::fabs(x);
-    case ActKind::Neg: return -x;
-    case ActKind::Erf: return std::erf(x);
-    case ActKind::Gelu: return 0.5f * x * (1.f + std::erf(x * 0.70710678118654752f));
+    case ActKind::None:
+      return x;
+    case ActKind::Relu:
+      return x > 0.f ? x : 0.f;
+    case ActKind::Relu6:
+      return std::min(std::max(x, 0.f), 6.f);
+    case ActKind::Clip:
+      return std::min(std::max(x, alpha), beta);
+    case ActKind::LeakyRelu:
+      return x >= 0.f ? x : alpha * x;
+    case ActKind::PRelu:
+      return x >= 0.f ? x : preluSlope * x;
+    case ActKind::Sigmoid:
+      return 1.f / (1.f + std::exp(-x));
+    case ActKind::Tanh:
+      return std::tanh(x);
+    case ActKind::HardSigmoid:
+      return std::max(0.f, std::min(1.f, alpha * x + beta));
+    case ActKind::HardSwish:
+      return x * std::max(0.f, std::min(1.f, alpha * x + beta));
+    case ActKind::Silu:
+      return x / (1.f + std::exp(-x));
+    case ActKind::Elu:
+      return x >= 0.f ? x : alpha * (std::exp(x) - 1.f);
+    case ActKind::Softplus:
+      return x > 20.f ? x : std::log1p(std::exp(x));
+    case ActKind::Exp:
+      return std::exp(x);
+    case ActKind::Log:
+      return std::log(x);
+    case ActKind::Sqrt:
+      return std::sqrt(x);
+    case ActKind::Reciprocal:
+      return 1.f / x;
+    case ActKind::Pow:
+      return alpha == 2.f ? x * x : std::pow(x, alpha);
+    case ActKind::Abs:
+      return std::fabs(x);
+    case ActKind::Neg:
+      return -x;
+    case ActKind::Erf:
+      return std::erf(x);
+    case ActKind::Gelu:
+      return 0.5f * x * (1.f + std::erf(x * 0.70710678118654752f));
   }
   return x;
 }

@@ -65,7 +65,8 @@ struct Activation {
 float applyActivation(const Activation& a, float x, float preluSlope = 0.f);
 
 /// A layer attribute value.
-using AttrValue = std::variant<int64_t, double, std::string, std::vector<int64_t>, std::vector<double>>;
+using AttrValue =
+    std::variant<int64_t, double, std::string, std::vector<int64_t>, std::vector<double>>;
 using Attributes = std::map<std::string, AttrValue>;
 
 /// A float32 parameter tensor (weights, biases, constants) owned by its layer.

@@ -72,7 +72,9 @@ ConstTensor transposeConst(const ConstTensor& a, const std::vector<int64_t>& per
   return out;
 }
 
-bool isIntType(int32_t t) { return t != TP::FLOAT && t != TP::DOUBLE && t != TP::FLOAT16; }
+bool isIntType(int32_t t) {
+  return t != TP::FLOAT && t != TP::DOUBLE && t != TP::FLOAT16;
+}
 
 using Folder = std::function<void(NodeContext&)>;
 
@@ -91,9 +93,9 @@ std::map<std::string, Folder> makeFolders() {
     const ConstTensor &a = c.constant(0, "A"), &b = c.constant(1, "B");
     const bool ints = isIntType(a.dtype);
     c.setOutput(0, broadcastBinary(c, a, b, a.dtype, [ints](double x, double y) {
-      if (ints) return y == 0 ? 0.0 : std::trunc(x / y);
-      return x / y;
-    }));
+                  if (ints) return y == 0 ? 0.0 : std::trunc(x / y);
+                  return x / y;
+                }));
   };
   f["Equal"] = binary([](double x, double y) { return double(x == y); }, true);
   f["Less"] = binary([](double x, double y) { return double(x < y); }, true);
@@ -110,18 +112,30 @@ std::map<std::string, Folder> makeFolders() {
     f[op] = [isMax](NodeContext& c) {
       ConstTensor acc = c.constant(0, "data_0");
       for (int i = 1; i < c.numInputs(); ++i)
-        acc = broadcastBinary(c, acc, c.constant(i, "data"), acc.dtype, [isMax](double x, double y) {
-          return isMax ? std::max(x, y) : std::min(x, y);
-        });
+        acc = broadcastBinary(
+            c, acc, c.constant(i, "data"), acc.dtype,
+            [isMax](double x, double y) { return isMax ? std::max(x, y) : std::min(x, y); });
       c.setOutput(0, acc);
     };
   }
-  f["Neg"] = [](NodeContext& c) { c.setOutput(0, unary(c.constant(0, "X"), [](double x) { return -x; })); };
-  f["Abs"] = [](NodeContext& c) { c.setOutput(0, unary(c.constant(0, "X"), [](double x) { return std::fabs(x); })); };
-  f["Floor"] = [](NodeContext& c) { c.setOutput(0, unary(c.constant(0, "X"), [](double x) { return std::floor(x); })); };
-  f["Ceil"] = [](NodeContext& c) { c.setOutput(0, unary(c.constant(0, "X"), [](double x) { return std::ceil(x); })); };
-  f["Sqrt"] = [](NodeContext& c) { c.setOutput(0, unary(c.constant(0, "X"), [](double x) { return std::sqrt(x); })); };
-  f["Reciprocal"] = [](NodeContext& c) { c.setOutput(0, unary(c.constant(0, "X"), [](double x) { return 1.0 / x; })); };
+  f["Neg"] = [](NodeContext& c) {
+    c.setOutput(0, unary(c.constant(0, "X"), [](double x) { return -x; }));
+  };
+  f["Abs"] = [](NodeContext& c) {
+    c.setOutput(0, unary(c.constant(0, "X"), [](double x) { return std::fabs(x); }));
+  };
+  f["Floor"] = [](NodeContext& c) {
+    c.setOutput(0, unary(c.constant(0, "X"), [](double x) { return std::floor(x); }));
+  };
+  f["Ceil"] = [](NodeContext& c) {
+    c.setOutput(0, unary(c.constant(0, "X"), [](double x) { return std::ceil(x); }));
+  };
+  f["Sqrt"] = [](NodeContext& c) {
+    c.setOutput(0, unary(c.constant(0, "X"), [](double x) { return std::sqrt(x); }));
+  };
+  f["Reciprocal"] = [](NodeContext& c) {
+    c.setOutput(0, unary(c.constant(0, "X"), [](double x) { return 1.0 / x; }));
+  };
   f["Identity"] = [](NodeContext& c) { c.setOutput(0, c.constant(0, "input")); };
   f["Dropout"] = [](NodeContext& c) {
     if (c.numOutputs() > 1) throw c.error("Dropout's mask output is not supported");
@@ -193,12 +207,14 @@ std::map<std::string, Folder> makeFolders() {
     const ConstTensor &cond = c.constant(0, "condition"), &x = c.constant(1, "X"),
                       &y = c.constant(2, "Y");
     // Broadcast in two steps: pick x where cond, then y elsewhere.
-    ConstTensor mask = broadcastBinary(c, cond, broadcastBinary(c, x, y, x.dtype, [](double a, double) { return a; }),
-                                       TP::BOOL, [](double m, double) { return m; });
+    ConstTensor mask = broadcastBinary(
+        c, cond, broadcastBinary(c, x, y, x.dtype, [](double a, double) { return a; }), TP::BOOL,
+        [](double m, double) { return m; });
     ConstTensor xs = broadcastBinary(c, x, mask, x.dtype, [](double a, double) { return a; });
     ConstTensor ys = broadcastBinary(c, y, mask, x.dtype, [](double a, double) { return a; });
     ConstTensor out = xs;
-    for (int64_t k = 0; k < out.numel(); ++k) out.set(k, mask.value(k) != 0 ? xs.value(k) : ys.value(k));
+    for (int64_t k = 0; k < out.numel(); ++k)
+      out.set(k, mask.value(k) != 0 ? xs.value(k) : ys.value(k));
     c.setOutput(0, out);
   };
   f["Expand"] = [](NodeContext& c) {
@@ -324,8 +340,9 @@ std::map<std::string, Folder> makeFolders() {
       for (int64_t j = 0; j < idx.numel(); ++j) {
         int64_t i = idx.intValue(j);
         if (i < 0) i += dim;
-        if (i < 0 || i >= dim) throw c.error("Gather index " + std::to_string(idx.intValue(j)) +
-                                             " is out of range for dimension " + std::to_string(dim));
+        if (i < 0 || i >= dim)
+          throw c.error("Gather index " + std::to_string(idx.intValue(j)) +
+                        " is out of range for dimension " + std::to_string(dim));
         for (int64_t in = 0; in < inner; ++in) out.set(k++, a.value((o * dim + i) * inner + in));
       }
     c.setOutput(0, out);
@@ -374,9 +391,9 @@ bool foldNode(NodeContext& ctx) {
 void registerFoldOps(OpTable& t) {
   // Operators Kiln evaluates only at compile time. Reaching the importer means an input is not
   // constant: the error says which.
-  for (const char* op : {"Shape", "Size", "Gather", "Less", "Greater",
-                         "LessOrEqual", "GreaterOrEqual", "And", "Or", "Not", "ConstantOfShape",
-                         "Range", "Where", "Expand", "Constant", "Floor", "Ceil"}) {
+  for (const char* op :
+       {"Shape", "Size", "Gather", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or",
+        "Not", "ConstantOfShape", "Range", "Where", "Expand", "Constant", "Floor", "Ceil"}) {
     OpImporter imp;
     imp.import = [](NodeContext& c) {
       for (int i = 0; i < c.numInputs(); ++i)

@@ -95,30 +95,49 @@ bool constDtypeSupported(int32_t dt) {
     case TP::UINT32:
     case TP::INT64:
     case TP::UINT64:
-    case TP::BOOL: return true;
-    default: return false;
+    case TP::BOOL:
+      return true;
+    default:
+      return false;
   }
 }
 
 std::string dtypeName(int32_t dt) {
   switch (dt) {
-    case TP::FLOAT: return "float32";
-    case TP::DOUBLE: return "float64";
-    case TP::FLOAT16: return "float16";
-    case TP::BFLOAT16: return "bfloat16";
-    case TP::INT8: return "int8";
-    case TP::UINT8: return "uint8";
-    case TP::INT16: return "int16";
-    case TP::UINT16: return "uint16";
-    case TP::INT32: return "int32";
-    case TP::UINT32: return "uint32";
-    case TP::INT64: return "int64";
-    case TP::UINT64: return "uint64";
-    case TP::BOOL: return "bool";
-    case TP::STRING: return "string";
-    case TP::COMPLEX64: return "complex64";
-    case TP::COMPLEX128: return "complex128";
-    default: return "type " + std::to_string(dt);
+    case TP::FLOAT:
+      return "float32";
+    case TP::DOUBLE:
+      return "float64";
+    case TP::FLOAT16:
+      return "float16";
+    case TP::BFLOAT16:
+      return "bfloat16";
+    case TP::INT8:
+      return "int8";
+    case TP::UINT8:
+      return "uint8";
+    case TP::INT16:
+      return "int16";
+    case TP::UINT16:
+      return "uint16";
+    case TP::INT32:
+      return "int32";
+    case TP::UINT32:
+      return "uint32";
+    case TP::INT64:
+      return "int64";
+    case TP::UINT64:
+      return "uint64";
+    case TP::BOOL:
+      return "bool";
+    case TP::STRING:
+      return "string";
+    case TP::COMPLEX64:
+      return "complex64";
+    case TP::COMPLEX128:
+      return "complex128";
+    default:
+      return "type " + std::to_string(dt);
   }
 }
 
@@ -164,14 +183,18 @@ size_t rawElemSize(int32_t dt) {
   switch (dt) {
     case TP::DOUBLE:
     case TP::INT64:
-    case TP::UINT64: return 8;
+    case TP::UINT64:
+      return 8;
     case TP::FLOAT:
     case TP::INT32:
-    case TP::UINT32: return 4;
+    case TP::UINT32:
+      return 4;
     case TP::FLOAT16:
     case TP::INT16:
-    case TP::UINT16: return 2;
-    default: return 1;
+    case TP::UINT16:
+      return 2;
+    default:
+      return 1;
   }
 }
 
@@ -224,12 +247,16 @@ ConstTensor fromProto(const TP& t, const std::string& baseDir, const std::string
     const std::string raw = external ? readExternal(t, baseDir, what) : t.raw_data();
     const size_t need = size_t(n) * rawElemSize(c.dtype);
     if (raw.size() != need)
-      throw Error("tensor " + what + ": shape " + shapeStr(c.shape) + " of " +
-                  dtypeName(c.dtype) + " needs " + std::to_string(need) + " bytes, found " +
-                  std::to_string(raw.size()) + " (truncated or corrupt model?)");
+      throw Error("tensor " + what + ": shape " + shapeStr(c.shape) + " of " + dtypeName(c.dtype) +
+                  " needs " + std::to_string(need) + " bytes, found " + std::to_string(raw.size()) +
+                  " (truncated or corrupt model?)");
     switch (c.dtype) {
-      case TP::FLOAT: decodeRaw<float>(raw, c); break;
-      case TP::DOUBLE: decodeRaw<double>(raw, c); break;
+      case TP::FLOAT:
+        decodeRaw<float>(raw, c);
+        break;
+      case TP::DOUBLE:
+        decodeRaw<double>(raw, c);
+        break;
       case TP::FLOAT16:
         for (int64_t k = 0; k < n; ++k) {
           uint16_t h;
@@ -237,15 +264,31 @@ ConstTensor fromProto(const TP& t, const std::string& baseDir, const std::string
           c.set(k, halfToFloat(h));
         }
         break;
-      case TP::INT8: decodeRaw<int8_t>(raw, c); break;
+      case TP::INT8:
+        decodeRaw<int8_t>(raw, c);
+        break;
       case TP::UINT8:
-      case TP::BOOL: decodeRaw<uint8_t>(raw, c); break;
-      case TP::INT16: decodeRaw<int16_t>(raw, c); break;
-      case TP::UINT16: decodeRaw<uint16_t>(raw, c); break;
-      case TP::INT32: decodeRaw<int32_t>(raw, c); break;
-      case TP::UINT32: decodeRaw<uint32_t>(raw, c); break;
-      case TP::INT64: decodeRaw<int64_t>(raw, c); break;
-      case TP::UINT64: decodeRaw<uint64_t>(raw, c); break;
+      case TP::BOOL:
+        decodeRaw<uint8_t>(raw, c);
+        break;
+      case TP::INT16:
+        decodeRaw<int16_t>(raw, c);
+        break;
+      case TP::UINT16:
+        decodeRaw<uint16_t>(raw, c);
+        break;
+      case TP::INT32:
+        decodeRaw<int32_t>(raw, c);
+        break;
+      case TP::UINT32:
+        decodeRaw<uint32_t>(raw, c);
+        break;
+      case TP::INT64:
+        decodeRaw<int64_t>(raw, c);
+        break;
+      case TP::UINT64:
+        decodeRaw<uint64_t>(raw, c);
+        break;
     }
     return c;
   }

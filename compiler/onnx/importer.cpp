@@ -48,9 +48,9 @@ bool fixedShape(const onnx::TypeProto& t, Shape& out) {
 }
 
 struct Cut {
-  std::vector<int> activeNodes;           // node indices to import, in order
-  std::vector<std::string> inputs;        // value names that become input layers
-  std::vector<std::string> outputs;       // value names that become output layers
+  std::vector<int> activeNodes;      // node indices to import, in order
+  std::vector<std::string> inputs;   // value names that become input layers
+  std::vector<std::string> outputs;  // value names that become output layers
 };
 
 int nodeIndex(const onnx::GraphProto& g, const std::string& name) {
@@ -239,8 +239,7 @@ void addInputs(const onnx::ModelProto& model, const Cut& cut, const ImportOption
       throw Error("--tensor-shapes names '" + name + "', which is not an input of the network (" +
                   join(cut.inputs, ", ") + ")");
   if (!dynamic.empty())
-    throw Error("input " + join(dynamic, ", ") +
-                (dynamic.size() > 1 ? " have" : " has") +
+    throw Error("input " + join(dynamic, ", ") + (dynamic.size() > 1 ? " have" : " has") +
                 " dynamic dimensions; Kiln compiles fixed shapes. Fix them with --tensor-shapes, "
                 "e.g. --tensor-shapes " +
                 cut.inputs.front() + "=[1,3,640,640]");
@@ -263,7 +262,8 @@ std::pair<std::string, Shape> parseTensorShapeArg(const std::string& arg) {
   while (std::getline(ss, item, ',')) {
     item.erase(0, item.find_first_not_of(' '));
     item.erase(item.find_last_not_of(' ') + 1);
-    if (item.empty() || item.size() > 12 || item.find_first_not_of("0123456789") != std::string::npos)
+    if (item.empty() || item.size() > 12 ||
+        item.find_first_not_of("0123456789") != std::string::npos)
       throw bad();
     shape.push_back(std::stoll(item));
   }
@@ -312,9 +312,8 @@ Graph importModel(const onnx::ModelProto& original, const std::string& baseDir,
     std::string list;
     for (int b : bad) {
       const auto& n = og.node(b);
-      list += "\n  - node '" + n.name() + "': op " +
-              (n.domain().empty() ? "" : n.domain() + ".") + n.op_type() + ", opset " +
-              std::to_string(opset);
+      list += "\n  - node '" + n.name() + "': op " + (n.domain().empty() ? "" : n.domain() + ".") +
+              n.op_type() + ", opset " + std::to_string(opset);
     }
     if (!o.acceptSuggestedCuts || ends.empty())
       throw Error("the model has " + std::to_string(bad.size()) +

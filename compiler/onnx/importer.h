@@ -14,11 +14,11 @@ class ModelProto;
 namespace kiln::onnximport {
 
 struct ImportOptions {
-  std::string netName;                      // default: the file's stem
-  std::vector<std::string> startNodes;      // ONNX node names where the graph starts
-  std::vector<std::string> endNodes;        // ONNX node names whose outputs become outputs
+  std::string netName;                        // default: the file's stem
+  std::vector<std::string> startNodes;        // ONNX node names where the graph starts
+  std::vector<std::string> endNodes;          // ONNX node names whose outputs become outputs
   std::map<std::string, Shape> tensorShapes;  // fixed shapes for inputs with dynamic dims
-  bool acceptSuggestedCuts = false;         // -y: apply the suggested --end-node-names
+  bool acceptSuggestedCuts = false;           // -y: apply the suggested --end-node-names
 };
 
 /// What the import did that the user should hear about (cuts applied, nodes removed).

@@ -8,11 +8,21 @@ NodeContext::NodeContext(Graph& g, std::map<std::string, ImportValue>& values,
                          const onnx::NodeProto& node, int opset)
     : g_(g), values_(values), node_(node), opset_(opset) {}
 
-const std::string& NodeContext::opType() const { return node_.op_type(); }
-const std::string& NodeContext::name() const { return node_.name(); }
-int NodeContext::numInputs() const { return node_.input_size(); }
-bool NodeContext::hasInput(int i) const { return i < node_.input_size() && !node_.input(i).empty(); }
-int NodeContext::numOutputs() const { return node_.output_size(); }
+const std::string& NodeContext::opType() const {
+  return node_.op_type();
+}
+const std::string& NodeContext::name() const {
+  return node_.name();
+}
+int NodeContext::numInputs() const {
+  return node_.input_size();
+}
+bool NodeContext::hasInput(int i) const {
+  return i < node_.input_size() && !node_.input(i).empty();
+}
+int NodeContext::numOutputs() const {
+  return node_.output_size();
+}
 
 Error NodeContext::error(const std::string& what) const {
   return Error("node '" + node_.name() + "' (" + node_.op_type() + ", opset " +
@@ -22,11 +32,14 @@ Error NodeContext::error(const std::string& what) const {
 const ImportValue& NodeContext::input(int i) const {
   if (!hasInput(i)) throw error("input " + std::to_string(i) + " is missing");
   auto it = values_.find(node_.input(i));
-  if (it == values_.end()) throw error("input '" + node_.input(i) + "' is not produced by any node");
+  if (it == values_.end())
+    throw error("input '" + node_.input(i) + "' is not produced by any node");
   return it->second;
 }
 
-bool NodeContext::isConst(int i) const { return hasInput(i) && input(i).isConst; }
+bool NodeContext::isConst(int i) const {
+  return hasInput(i) && input(i).isConst;
+}
 
 const ConstTensor& NodeContext::constant(int i, const char* role) const {
   const ImportValue& v = input(i);
@@ -66,7 +79,9 @@ const onnx::AttributeProto* NodeContext::attr(const std::string& n) const {
   return nullptr;
 }
 
-bool NodeContext::hasAttr(const std::string& n) const { return attr(n) != nullptr; }
+bool NodeContext::hasAttr(const std::string& n) const {
+  return attr(n) != nullptr;
+}
 
 int64_t NodeContext::attrInt(const std::string& n, int64_t dflt) const {
   const auto* a = attr(n);

@@ -29,7 +29,8 @@ void importConv(NodeContext& c) {
   const std::vector<int64_t> k = {w.shape[2], w.shape[3]};
   const auto strides = c.attrInts("strides", {1, 1});
   const auto dil = c.attrInts("dilations", {1, 1});
-  if (strides.size() != 2 || dil.size() != 2) throw c.error("strides/dilations must have 2 entries");
+  if (strides.size() != 2 || dil.size() != 2)
+    throw c.error("strides/dilations must have 2 entries");
   Layer l = makeLayer(group > 1 && group == in[1] ? LayerType::Dw : LayerType::Conv, {c.value(0)});
   l.attrs["strides"] = strides;
   l.attrs["dilations"] = dil;
@@ -56,7 +57,8 @@ void importConvTranspose(NodeContext& c) {
   const auto outShape = c.attrInts("output_shape", {});
   if (!outShape.empty() || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
     for (int i = 0; i < 2; ++i) {
-      const int64_t target = !outShape.empty() ? outShape[outShape.size() - 2 + i] : in[2 + i] * s[i];
+      const int64_t target =
+          !outShape.empty() ? outShape[outShape.size() - 2 + i] : in[2 + i] * s[i];
       const int64_t total =
           s[i] * (in[2 + i] - 1) + outPad[i] + ((w.shape[2 + i] - 1) * d[i] + 1) - target;
       if (total < 0) {

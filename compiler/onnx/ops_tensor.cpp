@@ -116,7 +116,8 @@ void importResize(NodeContext& c) {
   if (mode == "bilinear") mode = "linear";
   if (mode != "nearest" && mode != "linear")
     throw c.error("resize mode '" + mode + "' is not supported (nearest, linear)");
-  std::string ctm = v10 ? "asymmetric" : c.attrString("coordinate_transformation_mode", "half_pixel");
+  std::string ctm =
+      v10 ? "asymmetric" : c.attrString("coordinate_transformation_mode", "half_pixel");
   if (ctm == "tf_crop_and_resize")
     throw c.error("coordinate_transformation_mode tf_crop_and_resize is not supported");
   if (c.attrString("keep_aspect_ratio_policy", "stretch") != "stretch")
@@ -199,11 +200,14 @@ void registerTensorOps(OpTable& t) {
                                                  c.attrInt("allowzero", 0) != 0));
                   },
                   fromOne};
-  t["Flatten"] = {[](NodeContext& c) { setReshape(c, flattenShape(c, c.shape(0), c.attrInt("axis", 1))); }};
-  t["Squeeze"] = {[](NodeContext& c) { setReshape(c, squeezeShape(c, c.shape(0), readAxes(c, 1, 13))); },
-                  fromOne};
-  t["Unsqueeze"] = {[](NodeContext& c) { setReshape(c, unsqueezeShape(c, c.shape(0), readAxes(c, 1, 13))); },
-                    fromOne};
+  t["Flatten"] = {
+      [](NodeContext& c) { setReshape(c, flattenShape(c, c.shape(0), c.attrInt("axis", 1))); }};
+  t["Squeeze"] = {
+      [](NodeContext& c) { setReshape(c, squeezeShape(c, c.shape(0), readAxes(c, 1, 13))); },
+      fromOne};
+  t["Unsqueeze"] = {
+      [](NodeContext& c) { setReshape(c, unsqueezeShape(c, c.shape(0), readAxes(c, 1, 13))); },
+      fromOne};
   t["Transpose"] = {importTranspose};
   t["Slice"] = {importSlice, fromOne};
   t["Split"] = {importSplit, fromOne};

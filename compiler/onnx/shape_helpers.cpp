@@ -12,8 +12,9 @@ Shape resolveReshape(const NodeContext& ctx, const Shape& in, const std::vector<
   for (size_t i = 0; i < spec.size(); ++i) {
     int64_t d = spec[i];
     if (d == 0 && !allowZero) {
-      if (i >= in.size()) throw ctx.error("shape entry 0 at position " + std::to_string(i) +
-                                          " has no input dimension to copy");
+      if (i >= in.size())
+        throw ctx.error("shape entry 0 at position " + std::to_string(i) +
+                        " has no input dimension to copy");
       d = in[i];
     }
     if (d == -1) {

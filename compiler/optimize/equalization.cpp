@@ -52,7 +52,8 @@ bool equalizeByActivation(Graph& g, int a, int b, const std::vector<double>& act
   const int64_t perA = ka.numel() / C;
   const bool bDw = B.type == LayerType::Dw;
   const int64_t coutB = kb.shape[0], cinB = bDw ? 1 : kb.shape[1], khwB = kb.shape[2] * kb.shape[3];
-  if ((bDw ? coutB : cinB) != C || int64_t(actAbsMax.size()) != C || ka.numel() != C * perA) return false;
+  if ((bDw ? coutB : cinB) != C || int64_t(actAbsMax.size()) != C || ka.numel() != C * perA)
+    return false;
   std::vector<double> rB(C, 0.0);
   for (int64_t o = 0; o < coutB; ++o)
     for (int64_t ci = 0; ci < cinB; ++ci)

@@ -25,7 +25,9 @@ struct Acc {
   }
   // Mean error as a fraction of the noise's RMS: near 0 for unbiased noise, near ±1 when the
   // error is mostly a constant shift.
-  double biasRatio() const { return noise > 0 && n ? (bias / double(n)) / std::sqrt(noise / double(n)) : 0.0; }
+  double biasRatio() const {
+    return noise > 0 && n ? (bias / double(n)) / std::sqrt(noise / double(n)) : 0.0;
+  }
   double snr() const {
     if (noise == 0) return 200.0;  // identical: reported as 200 dB
     if (signal == 0) return -200.0;
@@ -62,7 +64,8 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
       IntBuffer out;
       runQuantLayer(g, l, ptrs, out);
       local[i].add(fl[i].data, dequantize(out, l.outputQuant[0]).data);
-      outFloor[i].add(fl[i].data, dequantize(quantizeInput(fl[i], l.outputQuant[0]), l.outputQuant[0]).data);
+      outFloor[i].add(fl[i].data,
+                      dequantize(quantizeInput(fl[i], l.outputQuant[0]), l.outputQuant[0]).data);
     }
     for (size_t k = 0; k < outIds.size(); ++k) {
       const auto deq = dequantize(q[outIds[k]], g.at(outIds[k]).outputQuant[0]).data;
@@ -81,36 +84,48 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
     const double snr = layer[i].snr();
     const bool low = snr < 10.0;
     flagged += low;
-    layers.push_back({{"layer", l.name}, {"type", typeWord(l.type)}, {"precision", l.precision},
+    layers.push_back({{"layer", l.name},
+                      {"type", typeWord(l.type)},
+                      {"precision", l.precision},
                       {"snr_db", std::round(snr * 100) / 100},
                       {"local_snr_db", std::round(local[i].snr() * 100) / 100},
                       {"floor_snr_db", std::round(outFloor[i].snr() * 100) / 100},
-                      {"range", {l.outputQuant[0].min, l.outputQuant[0].max}}, {"bits", l.outputQuant[0].bits},
+                      {"range", {l.outputQuant[0].min, l.outputQuant[0].max}},
+                      {"bits", l.outputQuant[0].bits},
                       {"mean_error_ratio", std::round(layer[i].biasRatio() * 1000) / 1000},
                       {"flag", low ? "below 10 dB" : ""}});
   }
-  r.summary += fmt::format("Noise report over {} calibration samples (SNR vs float, all layers quantized):\n",
-                           samples.size());
+  r.summary += fmt::format(
+      "Noise report over {} calibration samples (SNR vs float, all layers quantized):\n",
+      samples.size());
   for (size_t k = 0; k < outIds.size(); ++k) {
     const Layer& o = g.at(outIds[k]);
     const double snr = layer[outIds[k]].snr();
     // Degenerate: across the calibration set no element moves by more than one quantization step.
     double spread = 0;
-    for (size_t e = 0; e < outMin[k].size(); ++e) spread = std::max(spread, double(outMax[k][e] - outMin[k][e]));
+    for (size_t e = 0; e < outMin[k].size(); ++e)
+      spread = std::max(spread, double(outMax[k][e] - outMin[k][e]));
     const bool degenerate = samples.size() > 1 && spread <= o.outputQuant[0].scale * 1.0001;
-    outputs.push_back({{"output", o.attrString("onnx_name")}, {"snr_db", std::round(snr * 100) / 100},
-                       {"bits", o.outputQuant[0].bits}, {"degenerate", degenerate}});
-    r.summary += fmt::format("  output {:<24} {:7.2f} dB ({}-bit)\n", o.attrString("onnx_name"), snr,
-                             o.outputQuant[0].bits);
+    outputs.push_back({{"output", o.attrString("onnx_name")},
+                       {"snr_db", std::round(snr * 100) / 100},
+                       {"bits", o.outputQuant[0].bits},
+                       {"degenerate", degenerate}});
+    r.summary += fmt::format("  output {:<24} {:7.2f} dB ({}-bit)\n", o.attrString("onnx_name"),
+                             snr, o.outputQuant[0].bits);
     if (degenerate)
-      r.warnings.push_back("OUTPUT '" + o.attrString("onnx_name") +
-                           "' IS NEAR-CONSTANT over the calibration set (it never moves by more than one "
-                           "quantization step): the quantized network has collapsed. Check the "
-                           "precision_mode choices and the calibration data");
+      r.warnings.push_back(
+          "OUTPUT '" + o.attrString("onnx_name") +
+          "' IS NEAR-CONSTANT over the calibration set (it never moves by more than one "
+          "quantization step): the quantized network has collapsed. Check the "
+          "precision_mode choices and the calibration data");
   }
   if (flagged)
-    r.summary += fmt::format("  {} layer(s) below 10 dB: see the per-layer table (kiln info, report JSON)\n", flagged);
-  r.json = {{"samples", samples.size()}, {"outputs", outputs}, {"layers", layers}, {"flagged_layers", flagged}};
+    r.summary += fmt::format(
+        "  {} layer(s) below 10 dB: see the per-layer table (kiln info, report JSON)\n", flagged);
+  r.json = {{"samples", samples.size()},
+            {"outputs", outputs},
+            {"layers", layers},
+            {"flagged_layers", flagged}};
   return r;
 }
 

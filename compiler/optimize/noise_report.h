@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ir/graph.h"
 #include "emulator/float_executor.h"
+#include "ir/graph.h"
 
 namespace kiln::opt {
 

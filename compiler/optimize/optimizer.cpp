@@ -57,7 +57,8 @@ std::vector<std::vector<FloatBuffer>> toBuffers(const calib::CalibSet& set, cons
   const auto ids = g.inputLayers();
   for (const auto& sample : set.samples) {
     std::vector<FloatBuffer> bufs;
-    for (size_t k = 0; k < ids.size(); ++k) bufs.push_back({g.at(ids[k]).attrInts("user_shape"), sample[k]});
+    for (size_t k = 0; k < ids.size(); ++k)
+      bufs.push_back({g.at(ids[k]).attrInts("user_shape"), sample[k]});
     out.push_back(std::move(bufs));
   }
   return out;
@@ -83,7 +84,9 @@ std::vector<int> choose4BitLayers(const Graph& g, double fraction,
     total += k.numel();
     if (explicitPrecision.count(int(i))) continue;
     const int64_t channels = l.type == LayerType::Fc ? k.shape[1] : k.shape[0];
-    auto channelOf = [&](int64_t j) { return l.type == LayerType::Fc ? j % k.shape[1] : j / (k.numel() / k.shape[0]); };
+    auto channelOf = [&](int64_t j) {
+      return l.type == LayerType::Fc ? j % k.shape[1] : j / (k.numel() / k.shape[0]);
+    };
     std::vector<double> maxAbs(size_t(channels), 0.0);
     for (int64_t j = 0; j < k.numel(); ++j)
       maxAbs[channelOf(j)] = std::max(maxAbs[channelOf(j)], double(std::fabs(k.data[j])));
@@ -96,7 +99,8 @@ std::vector<int> choose4BitLayers(const Graph& g, double fraction,
     }
     cands.push_back({int(i), noise > 0 ? signal / noise : 1e30, k.numel()});
   }
-  std::stable_sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) { return a.snr > b.snr; });
+  std::stable_sort(cands.begin(), cands.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.snr > b.snr; });
   std::vector<int> chosen;
   int64_t inFourBits = 0;
   for (const Candidate& c : cands) {
@@ -112,8 +116,9 @@ std::vector<int> choose4BitLayers(const Graph& g, double fraction,
 Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
   for (const auto& s : parsed.stages)
     if (s == "optimize")
-      throw Error("the archive is already optimized; run kiln optimize on the parsed archive "
-                  "(the output of kiln parser)");
+      throw Error(
+          "the archive is already optimized; run kiln optimize on the parsed archive "
+          "(the output of kiln parser)");
   Archive a = parsed;
   Graph& g = a.graph;
   std::string scriptText;
@@ -127,16 +132,21 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
 
   // Calibration data in the network inputs' own layout.
   std::vector<calib::InputSpec> specs;
-  for (int id : g.inputLayers()) specs.push_back({g.at(id).attrString("onnx_name"), g.at(id).attrInts("user_shape")});
+  for (int id : g.inputLayers())
+    specs.push_back({g.at(id).attrString("onnx_name"), g.at(id).attrInts("user_shape")});
   const int want = o.calibSizeOverride > 0 ? o.calibSizeOverride : settings.calibsetSize;
   calib::CalibSet set = o.randomCalib ? calib::randomCalibSet(specs, size_t(want), 0)
                                       : calib::loadCalibSet(o.calibPath, specs, size_t(want));
   for (const auto& w : set.warnings) o.warn(w);
   if (set.random)
-    o.warn("calibrating on random data (--use-random-calib-set): the ranges, and so the accuracy, mean nothing");
+    o.warn(
+        "calibrating on random data (--use-random-calib-set): the ranges, and so the accuracy, "
+        "mean nothing");
   if (settings.normalizes && calib::looksNormalized(set))
-    o.warn("the script adds normalization, but the calibration data already lies within [-3, 3]: is it "
-           "normalized twice? After a script normalization the network takes raw 0-255 pixels");
+    o.warn(
+        "the script adds normalization, but the calibration data already lies within [-3, 3]: is "
+        "it "
+        "normalized twice? After a script normalization the network takes raw 0-255 pixels");
   o.info(set.description);
   const auto samples = toBuffers(set, g);
   if (settings.optimizationLevel >= 0 && settings.equalization) {
@@ -145,7 +155,8 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
     const size_t m = std::min<size_t>(samples.size(), 16);
     quant::StatsOptions eqOpts;
     eqOpts.channelMean = false;  // equalization reads the channel abs-max only
-    const quant::CalibStats pre = quant::collectStats(g, {samples.begin(), samples.begin() + long(m)}, eqOpts);
+    const quant::CalibStats pre =
+        quant::collectStats(g, {samples.begin(), samples.begin() + long(m)}, eqOpts);
     const int pairs = equalizeLayers(g, pre.channelAbsMax);
     o.info(fmt::format("optimization level {}: equalized {} layer pair(s), bias correction {}",
                        settings.optimizationLevel, pairs, biasCorrection ? "on" : "off"));
@@ -186,7 +197,8 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
       p.source = "compression_level=" + std::to_string(settings.compressionLevel);
       popts.precision[id] = p;
     }
-    o.info(fmt::format("compression level {}: {} layer(s) with 4-bit weights", settings.compressionLevel, chosen.size()));
+    o.info(fmt::format("compression level {}: {} layer(s) with 4-bit weights",
+                       settings.compressionLevel, chosen.size()));
   }
   for (const auto& [name, r] : settings.forceRangeOut) {
     const int id = g.find(name);
@@ -207,7 +219,9 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
     // negligible), then the graph is prepared again with them.
     int changed = 0;
     for (size_t i = 0; i < g.layers.size(); ++i) {
-      if (rangeMethod[i] != "min_max" || stats.hist[i].empty() || g.layers[i].outputQuant.at(0).bits != 8) continue;
+      if (rangeMethod[i] != "min_max" || stats.hist[i].empty() ||
+          g.layers[i].outputQuant.at(0).bits != 8)
+        continue;
       chosen[i] = quant::selectRange(stats.hist[i], stats.out[i], 8);
       if (!chosen[i].changed) continue;
       stats.out[i] = {chosen[i].lo, chosen[i].hi};
@@ -226,7 +240,8 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
       else
         rangeMethod[i] = "not_own";
     }
-    o.info(fmt::format("range selection: {} 8-bit tensor(s) narrowed to their least-error range", changed));
+    o.info(fmt::format("range selection: {} 8-bit tensor(s) narrowed to their least-error range",
+                       changed));
   }
 
   const size_t n = std::min(samples.size(), size_t(std::max(1, o.reportSamples)));
@@ -247,14 +262,16 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
       lj["expected_mse"] = {{"min_max", chosen[id].mseMinMax}, {"chosen", chosen[id].mse}};
     }
   }
-  rj["calibration"] = {{"description", set.description}, {"samples", set.samples.size()}, {"random", set.random}};
+  rj["calibration"] = {
+      {"description", set.description}, {"samples", set.samples.size()}, {"random", set.random}};
   rj["script"] = o.scriptPath;
   rj["applied"] = settings.applied;
   rj["not_applied"] = settings.notApplied;
   a.stages.push_back("optimize");
   const std::string reportText = rj.dump(2) + "\n";
   a.extra["optimize/report.json"] = std::vector<uint8_t>(reportText.begin(), reportText.end());
-  if (!scriptText.empty()) a.extra["optimize/script.alls"] = std::vector<uint8_t>(scriptText.begin(), scriptText.end());
+  if (!scriptText.empty())
+    a.extra["optimize/script.alls"] = std::vector<uint8_t>(scriptText.begin(), scriptText.end());
   return a;
 }
 

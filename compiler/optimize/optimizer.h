@@ -11,12 +11,12 @@
 namespace kiln::opt {
 
 struct OptimizeOptions {
-  std::string calibPath;          // --calib-set-path
-  bool randomCalib = false;       // --use-random-calib-set
-  std::string scriptPath;         // --model-script (empty: none)
-  bool strict = false;            // --strict: parsed-but-not-applied commands are errors
-  int calibSizeOverride = 0;      // --calib-size (0: the script's calibset_size or 64)
-  int reportSamples = 16;         // samples used for the noise report
+  std::string calibPath;      // --calib-set-path
+  bool randomCalib = false;   // --use-random-calib-set
+  std::string scriptPath;     // --model-script (empty: none)
+  bool strict = false;        // --strict: parsed-but-not-applied commands are errors
+  int calibSizeOverride = 0;  // --calib-size (0: the script's calibset_size or 64)
+  int reportSamples = 16;     // samples used for the noise report
   std::function<void(const std::string&)> warn = [](const std::string&) {};
   std::function<void(const std::string&)> info = [](const std::string&) {};
   std::function<void(int, int)> progress;  // calibration progress (done, total)

@@ -17,16 +17,19 @@ std::string where(const Statement& st) {
   return st.pos.file + ":" + std::to_string(st.pos.line);
 }
 
-alls::ScriptError errorAt(const Statement& st, const alls::SourcePos& pos, const std::string& what) {
+alls::ScriptError errorAt(const Statement& st, const alls::SourcePos& pos,
+                          const std::string& what) {
   return alls::ScriptError(pos, what, st.lineText(pos.line));
 }
 
 std::vector<double> numbers(const Statement& st, const Value& v) {
   std::vector<double> out;
   if (v.kind == Value::Kind::Number) return {v.number};
-  if (v.kind != Value::Kind::List) throw errorAt(st, v.pos, "expected a list of numbers, found " + v.text);
+  if (v.kind != Value::Kind::List)
+    throw errorAt(st, v.pos, "expected a list of numbers, found " + v.text);
   for (const Value& item : v.items) {
-    if (item.kind != Value::Kind::Number) throw errorAt(st, item.pos, "expected a number, found " + item.text);
+    if (item.kind != Value::Kind::Number)
+      throw errorAt(st, item.pos, "expected a number, found " + item.text);
     out.push_back(item.number);
   }
   return out;
@@ -43,13 +46,15 @@ std::pair<double, double> rangeArg(const Statement& st, const Value& v) {
 void insertNormalization(Graph& g, int inputId, const std::vector<double>& mean,
                          const std::vector<double>& stdv, const Statement& st) {
   const Shape& s = g.at(inputId).outputShapes[0];
-  if (s.size() < 2) throw errorAt(st, st.pos, "normalization needs an input with a channel dimension");
+  if (s.size() < 2)
+    throw errorAt(st, st.pos, "normalization needs an input with a channel dimension");
   const int64_t C = s[1];
   auto expand = [&](const std::vector<double>& v, const char* what) {
     if (v.size() == 1) return std::vector<double>(C, v[0]);
     if (int64_t(v.size()) != C)
-      throw errorAt(st, st.pos, std::string("normalization ") + what + " has " + std::to_string(v.size()) +
-                                    " values, the input has " + std::to_string(C) + " channels");
+      throw errorAt(st, st.pos,
+                    std::string("normalization ") + what + " has " + std::to_string(v.size()) +
+                        " values, the input has " + std::to_string(C) + " channels");
     return v;
   };
   const auto m = expand(mean, "mean"), d = expand(stdv, "std");
@@ -83,18 +88,21 @@ void insertNormalization(Graph& g, int inputId, const std::vector<double>& mean,
 // (exact); anything else reading it gets a 1x1 conv that swaps.
 void swapRedBlue(Graph& g, int inputId, const Statement& st) {
   const Shape& s = g.at(inputId).outputShapes[0];
-  if (s.size() != 4 || s[1] != 3) throw errorAt(st, st.pos, "input_conversion needs a 3-channel NCHW image input");
+  if (s.size() != 4 || s[1] != 3)
+    throw errorAt(st, st.pos, "input_conversion needs a 3-channel NCHW image input");
   for (int c : g.consumers({inputId, 0})) {
     Layer& l = g.at(c);
     if (l.type != LayerType::Conv || l.attrInt("group", 1) != 1)
-      throw errorAt(st, st.pos, "input_conversion: the input is read by " + l.name +
-                                    " (" + typeWord(l.type) + "); Kiln applies it to inputs read only by convolutions");
+      throw errorAt(st, st.pos,
+                    "input_conversion: the input is read by " + l.name + " (" + typeWord(l.type) +
+                        "); Kiln applies it to inputs read only by convolutions");
   }
   for (int c : g.consumers({inputId, 0})) {
     Tensor& k = g.at(c).params["kernel"];
     const int64_t per = k.shape[2] * k.shape[3], cin = k.shape[1];
     for (int64_t o = 0; o < k.shape[0]; ++o)
-      for (int64_t t = 0; t < per; ++t) std::swap(k.data[(o * cin + 0) * per + t], k.data[(o * cin + 2) * per + t]);
+      for (int64_t t = 0; t < per; ++t)
+        std::swap(k.data[(o * cin + 0) * per + t], k.data[(o * cin + 2) * per + t]);
   }
 }
 
@@ -114,7 +122,8 @@ ScriptSettings applyScript(Graph& g, const alls::Script& script) {
     if (cmd == "normalization") {
       const Value* mean = st.positional(0);
       const Value* stdv = st.positional(1);
-      if (!mean || !stdv) throw errorAt(st, st.pos, "normalization needs (mean list, std list [, layer])");
+      if (!mean || !stdv)
+        throw errorAt(st, st.pos, "normalization needs (mean list, std list [, layer])");
       int input = g.inputLayers().at(0);
       if (const Value* at = st.positional(2)) {
         const auto ids = alls::resolveLayers(*at, layerNames(g), g.name, &st);
@@ -163,8 +172,9 @@ ScriptSettings applyScript(Graph& g, const alls::Script& script) {
           if (a.key == "precision_mode") {
             quant::LayerPrecision p;
             if (!quant::parsePrecisionMode(a.value.text, p.mode))
-              throw errorAt(st, a.value.pos, "precision_mode '" + a.value.text + "' is not one of " +
-                                                 join(quant::precisionModes(), ", "));
+              throw errorAt(st, a.value.pos,
+                            "precision_mode '" + a.value.text + "' is not one of " +
+                                join(quant::precisionModes(), ", "));
             p.source = where(st);
             s.precision[name] = p;
           } else if (a.key == "force_range_out") {
@@ -174,13 +184,17 @@ ScriptSettings applyScript(Graph& g, const alls::Script& script) {
           }
         }
         if (a.key != "precision_mode" && a.key != "force_range_out" && a.key != "force_range_in")
-          s.notApplied.push_back(where(st) + ": quantization_param key " + a.key + " is parsed, not applied");
+          s.notApplied.push_back(where(st) + ": quantization_param key " + a.key +
+                                 " is parsed, not applied");
       }
     } else if (cmd == "model_optimization_flavor") {
-      if (const alls::Arg* a = st.find("optimization_level")) s.optimizationLevel = int(a->value.number);
-      if (const alls::Arg* a = st.find("compression_level")) s.compressionLevel = int(a->value.number);
+      if (const alls::Arg* a = st.find("optimization_level"))
+        s.optimizationLevel = int(a->value.number);
+      if (const alls::Arg* a = st.find("compression_level"))
+        s.compressionLevel = int(a->value.number);
       if (st.find("batch_size"))
-        s.notApplied.push_back(where(st) + ": model_optimization_flavor batch_size does not change Kiln's results");
+        s.notApplied.push_back(
+            where(st) + ": model_optimization_flavor batch_size does not change Kiln's results");
     } else if (cmd == "model_optimization_config") {
       const Value* feature = st.positional(0);
       const std::string f = feature ? feature->text : "";
@@ -213,7 +227,8 @@ ScriptSettings applyScript(Graph& g, const alls::Script& script) {
         const alls::Arg* mode = st.find("mode");
         const alls::Arg* values = st.find("clipping_values");
         if (!layers || !values)
-          throw errorAt(st, st.pos, "activation_clipping needs layers=... and clipping_values=[low, high]");
+          throw errorAt(st, st.pos,
+                        "activation_clipping needs layers=... and clipping_values=[low, high]");
         ScriptSettings::Clipping c;
         c.percentile = !mode || mode->value.text != "manual";
         std::tie(c.lo, c.hi) = rangeArg(st, values->value);
@@ -227,7 +242,8 @@ ScriptSettings applyScript(Graph& g, const alls::Script& script) {
       }
     } else {
       // An applied-category statement this version does not act on yet: say so, never drop it.
-      s.notApplied.push_back(where(st) + ": " + cmd + " is understood but not applied by this version of Kiln");
+      s.notApplied.push_back(where(st) + ": " + cmd +
+                             " is understood but not applied by this version of Kiln");
       continue;
     }
     s.applied.push_back(where(st) + " " + st.sourceLine);

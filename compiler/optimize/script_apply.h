@@ -15,7 +15,7 @@ namespace kiln::opt {
 
 /// Everything a script asks of `kiln optimize` beyond the float graph changes.
 struct ScriptSettings {
-  std::map<std::string, quant::LayerPrecision> precision;  // by Kiln layer name
+  std::map<std::string, quant::LayerPrecision> precision;          // by Kiln layer name
   std::map<std::string, std::pair<double, double>> forceRangeOut;  // by Kiln layer name
   std::map<std::string, std::pair<double, double>> forceRangeIn;
   // activation_clipping: per Kiln layer name, percentile (mode=percentile) or absolute bounds.
@@ -24,14 +24,16 @@ struct ScriptSettings {
     double lo = 0, hi = 100;
   };
   std::map<std::string, Clipping> activationClipping;
-  bool equalization = true;     // pre_quantization_optimization(equalization, policy=...)
-  int biasCorrection = -1;      // post_quantization_optimization(bias_correction, policy=...): -1 = by level
+  bool equalization = true;  // pre_quantization_optimization(equalization, policy=...)
+  int biasCorrection =
+      -1;  // post_quantization_optimization(bias_correction, policy=...): -1 = by level
   int calibsetSize = 64;
   int optimizationLevel = 1;  // default when the script gives none
   int compressionLevel = 0;
   bool output16 = false;
-  bool normalizes = false;    // the script inserts a normalization (raw 0-255 input afterwards)
-  std::vector<std::string> applied;  // one line per statement applied, "model.alls:3 normalization(...)"
+  bool normalizes = false;  // the script inserts a normalization (raw 0-255 input afterwards)
+  std::vector<std::string>
+      applied;  // one line per statement applied, "model.alls:3 normalization(...)"
   std::vector<std::string> notApplied;  // statements of applied commands this version cannot act on
 };
 

@@ -51,8 +51,12 @@ bool toNormalization(Graph& g, int id) {
     const size_t C = k.size();
     std::vector<double> scale(C, 1.0), bias(C, 0.0);
     switch (l.type) {
-      case LayerType::EwMult: scale = k; break;
-      case LayerType::EwAdd: bias = k; break;
+      case LayerType::EwMult:
+        scale = k;
+        break;
+      case LayerType::EwAdd:
+        bias = k;
+        break;
       case LayerType::EwSub:
         if (side == 1) {
           for (size_t i = 0; i < C; ++i) bias[i] = -k[i];  // x - c
@@ -69,7 +73,8 @@ bool toNormalization(Graph& g, int id) {
     }
     Tensor ts, tb;
     ts.shape = tb.shape = {int64_t(C)};
-    for (size_t i = 0; i < C; ++i) ts.data.push_back(float(scale[i])), tb.data.push_back(float(bias[i]));
+    for (size_t i = 0; i < C; ++i)
+      ts.data.push_back(float(scale[i])), tb.data.push_back(float(bias[i]));
     l.type = LayerType::Normalization;
     l.inputs = {x};
     l.params = {{"scale", ts}, {"bias", tb}};
@@ -101,7 +106,8 @@ bool foldBackward(Graph& g, int id) {
       const int64_t cinPerGroup = k.shape[0] / p.attrInt("group", 1);
       for (int64_t ci = 0; ci < k.shape[0]; ++ci)
         for (int64_t j = 0; j < per; ++j)
-          for (int64_t q = 0; q < khw; ++q) k.data[(ci * per + j) * khw + q] *= s[(ci / cinPerGroup) * per + j];
+          for (int64_t q = 0; q < khw; ++q)
+            k.data[(ci * per + j) * khw + q] *= s[(ci / cinPerGroup) * per + j];
     } else {
       const int64_t per = k.numel() / cout;
       for (int64_t c = 0; c < cout; ++c)

@@ -21,8 +21,10 @@ bool canFuse(LayerType t) {
     case LayerType::Normalization:
     case LayerType::AvgPool:
     case LayerType::GlobalAvgPool:
-    case LayerType::LayerNormalization: return true;
-    default: return false;
+    case LayerType::LayerNormalization:
+      return true;
+    default:
+      return false;
   }
 }
 }  // namespace

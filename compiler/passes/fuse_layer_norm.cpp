@@ -66,8 +66,9 @@ void fuseLayerNorm(Graph& g) {
     scale.shape = bias.shape = norm;
     scale.data.assign(numel(norm), 1.f);
     bias.data.assign(numel(norm), 0.f);
-    std::vector<int> dead = {dRef.layer, sqrtRef.layer, sub.inputs[1].layer, addEps.inputs[0].layer,
-                             sq.inputs[0].layer, mean2.inputs[0].layer};
+    std::vector<int> dead = {dRef.layer,          sqrtRef.layer,
+                             sub.inputs[1].layer, addEps.inputs[0].layer,
+                             sq.inputs[0].layer,  mean2.inputs[0].layer};
     // Optional affine tail: * gamma, + beta (constants of the normalised shape).
     ValueRef out{int(di), 0};
     auto affine = [&](LayerType t, Tensor& into) {

@@ -19,8 +19,8 @@ bool matchGate(Graph& g, int m, ActKind k, double alpha, double beta, int& gate,
     const Layer& act = g.at(a.layer);
     if (act.type != LayerType::Activation || act.activation.kind != k || act.inputs[0] != other)
       continue;
-    if (k == ActKind::HardSigmoid &&
-        (std::fabs(act.activation.alpha - alpha) > 1e-6 || std::fabs(act.activation.beta - beta) > 1e-6))
+    if (k == ActKind::HardSigmoid && (std::fabs(act.activation.alpha - alpha) > 1e-6 ||
+                                      std::fabs(act.activation.beta - beta) > 1e-6))
       continue;
     if (singleConsumer(g, a) != m) continue;
     if (g.shapeOf(a) != mult.outputShapes[0] || g.shapeOf(other) != mult.outputShapes[0]) continue;
@@ -41,7 +41,8 @@ void fuseGate(Graph& g, ActKind gateKind, ActKind fused, double alpha, double be
     mult.inputs = {x};
     // The gate's own parameters stay: HardSigmoid(alpha, beta) * x keeps alpha and beta.
     mult.activation = Activation{fused, g.at(gate).activation.alpha, g.at(gate).activation.beta};
-    for (const auto& n : g.at(gate).originalNames) mult.originalNames.insert(mult.originalNames.begin(), n);
+    for (const auto& n : g.at(gate).originalNames)
+      mult.originalNames.insert(mult.originalNames.begin(), n);
     g.at(gate).dead = true;
   }
 }
@@ -66,7 +67,8 @@ bool scalarOperand(const Graph& g, const Layer& l, LayerType t, ValueRef& other,
 }
 
 // `r` is relu6(a + 3) [/ 6]: returns a and whether the /6 was inside.
-bool hardSigmoidBody(const Graph& g, ValueRef r, ValueRef& a, bool& divided, std::vector<int>& chain) {
+bool hardSigmoidBody(const Graph& g, ValueRef r, ValueRef& a, bool& divided,
+                     std::vector<int>& chain) {
   ValueRef cur = r;
   float v = 0;
   divided = false;
@@ -84,7 +86,8 @@ bool hardSigmoidBody(const Graph& g, ValueRef r, ValueRef& a, bool& divided, std
   const Layer& act = g.at(cur.layer);
   if (act.type != LayerType::Activation || act.activation.kind != ActKind::Relu6) return false;
   chain.push_back(cur.layer);
-  if (!scalarOperand(g, g.at(act.inputs[0].layer), LayerType::EwAdd, a, v) || std::fabs(v - 3.f) > 1e-6f)
+  if (!scalarOperand(g, g.at(act.inputs[0].layer), LayerType::EwAdd, a, v) ||
+      std::fabs(v - 3.f) > 1e-6f)
     return false;
   chain.push_back(act.inputs[0].layer);
   return true;
@@ -97,12 +100,14 @@ void fuseHardSwish(Graph& g) {
   // x * relu6(x + 3) / 6, in either order of the product and the division.
   for (size_t m = 0; m < g.layers.size(); ++m) {
     Layer& mult = g.layers[m];
-    if (mult.dead || mult.type != LayerType::EwMult || mult.activation.kind != ActKind::None) continue;
+    if (mult.dead || mult.type != LayerType::EwMult || mult.activation.kind != ActKind::None)
+      continue;
     for (int side = 0; side < 2; ++side) {
       ValueRef a;
       bool divided;
       std::vector<int> chain;
-      if (!hardSigmoidBody(g, mult.inputs[side], a, divided, chain) || a != mult.inputs[1 - side]) continue;
+      if (!hardSigmoidBody(g, mult.inputs[side], a, divided, chain) || a != mult.inputs[1 - side])
+        continue;
       bool interior = true;
       for (int c : chain) interior &= g.useCount({c, 0}) == 1;
       if (!interior) continue;
@@ -114,8 +119,10 @@ void fuseHardSwish(Graph& g) {
         float v = 0;
         if (d < 0) continue;
         const Layer& dl = g.at(d);
-        const bool div6 = scalarOperand(g, dl, LayerType::EwDiv, inner, v) && std::fabs(v - 6.f) < 1e-6f;
-        const bool mul6 = scalarOperand(g, dl, LayerType::EwMult, inner, v) && std::fabs(v - 1.f / 6) < 1e-6f;
+        const bool div6 =
+            scalarOperand(g, dl, LayerType::EwDiv, inner, v) && std::fabs(v - 6.f) < 1e-6f;
+        const bool mul6 =
+            scalarOperand(g, dl, LayerType::EwMult, inner, v) && std::fabs(v - 1.f / 6) < 1e-6f;
         if (!(div6 || mul6) || inner != ValueRef{int(m), 0}) continue;
         chain.push_back(int(m));
         last = d;
@@ -139,6 +146,8 @@ void fuseHardSwish(Graph& g) {
   }
 }
 
-void fuseSilu(Graph& g) { fuseGate(g, ActKind::Sigmoid, ActKind::Silu, 0, 0); }
+void fuseSilu(Graph& g) {
+  fuseGate(g, ActKind::Sigmoid, ActKind::Silu, 0, 0);
+}
 
 }  // namespace kiln::passes

@@ -72,7 +72,8 @@ void Histogram::addFinite(const float* v, size_t n, float lo, float hi) {
   if (lo < 0) fitSide(*this, -1, -double(lo));
   const float sp = wPos > 0 ? float(1.0 / wPos) : 0.f, sn = wNeg > 0 ? float(1.0 / wNeg) : 0.f;
   constexpr float top = float(K - 1);
-  uint64_t* c = counts.data() + K;  // c[0]: zeros, c[1 + j]: positive bin j, c[−1 − j]: negative bin j
+  uint64_t* c =
+      counts.data() + K;  // c[0]: zeros, c[1 + j]: positive bin j, c[−1 − j]: negative bin j
   for (size_t i = 0; i < n; ++i) {
     const float x = v[i];
     float f = x > 0 ? x * sp : -x * sn;
@@ -85,7 +86,8 @@ void Histogram::addFinite(const float* v, size_t n, float lo, float hi) {
 
 double percentile(std::vector<float> values, double p) {
   if (values.empty()) return 0;
-  const size_t k = std::min(values.size() - 1, size_t(std::llround(p / 100.0 * double(values.size() - 1))));
+  const size_t k =
+      std::min(values.size() - 1, size_t(std::llround(p / 100.0 * double(values.size() - 1))));
   std::nth_element(values.begin(), values.begin() + long(k), values.end());
   return values[k];
 }
@@ -134,12 +136,14 @@ CalibStats collectStats(const Graph& g, const std::vector<std::vector<FloatBuffe
         chLo.assign(size_t(C), kInf);
         chHi.assign(size_t(C), -kInf);
         for (int64_t b = 0; b < N; ++b)
-          for (int64_t c = 0; c < C; ++c) scanMinMax(d + (b * C + c) * inner, size_t(inner), chLo[c], chHi[c]);
+          for (int64_t c = 0; c < C; ++c)
+            scanMinMax(d + (b * C + c) * inner, size_t(inner), chLo[c], chHi[c]);
         for (int64_t c = 0; c < C; ++c) lo = std::min(lo, chLo[c]), hi = std::max(hi, chHi[c]);
       } else {
         scanMinMax(d, n, lo, hi);
       }
-      const bool finite = std::isfinite(lo) && std::isfinite(hi);  // no ±inf (NaN may remain: ignored)
+      const bool finite =
+          std::isfinite(lo) && std::isfinite(hi);  // no ±inf (NaN may remain: ignored)
       if (finite) {
         s.out[id].min = std::min(s.out[id].min, double(lo));
         s.out[id].max = std::max(s.out[id].max, double(hi));
@@ -197,7 +201,8 @@ CalibStats collectStats(const Graph& g, const std::vector<std::vector<FloatBuffe
 }
 
 CalibStats collectStats(const Graph& g, const std::vector<std::vector<FloatBuffer>>& samples,
-                        const std::function<void(int, int)>& progress, const std::set<int>& sampleLayers) {
+                        const std::function<void(int, int)>& progress,
+                        const std::set<int>& sampleLayers) {
   StatsOptions o;
   o.sampleLayers = sampleLayers;
   return collectStats(g, samples, o, progress);

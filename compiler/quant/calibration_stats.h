@@ -47,9 +47,10 @@ struct CalibStats {
   std::vector<Range> out;  // per layer (output port 0; Kiln layers have one output)
   std::vector<Range> pre;  // per layer, before the fused activation (invalid when none)
   std::vector<std::vector<double>> channelMean;  // per layer, mean of each index of dimension 1
-  std::vector<std::vector<double>> channelAbsMax;  // per layer, largest |value| of each index of dimension 1
+  std::vector<std::vector<double>>
+      channelAbsMax;            // per layer, largest |value| of each index of dimension 1
   std::vector<Histogram> hist;  // per layer output (empty when not asked for)
-  std::map<int, std::vector<float>> values;       // sampled output values of the layers asked for
+  std::map<int, std::vector<float>> values;  // sampled output values of the layers asked for
   int samples = 0;
 };
 
@@ -69,7 +70,8 @@ double percentile(std::vector<float> values, double p);
 /// Runs the float graph on every sample ([sample][input]) and gathers the statistics `opts`
 /// asks for. `progress` is called after each sample with (done, total).
 CalibStats collectStats(const Graph& g, const std::vector<std::vector<FloatBuffer>>& samples,
-                        const StatsOptions& opts, const std::function<void(int, int)>& progress = {});
+                        const StatsOptions& opts,
+                        const std::function<void(int, int)>& progress = {});
 
 /// Ranges, channel means and channel abs-max (no histograms); `sampleLayers` as StatsOptions.
 CalibStats collectStats(const Graph& g, const std::vector<std::vector<FloatBuffer>>& samples,

@@ -24,8 +24,10 @@ bool keepsQuantization(LayerType t) {
     case LayerType::Resize:
     case LayerType::ReduceMax:
     case LayerType::DepthToSpace:
-    case LayerType::SpaceToDepth: return true;
-    default: return false;
+    case LayerType::SpaceToDepth:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -36,7 +38,8 @@ std::string refusal(const Layer& l) {
     int64_t len = 1;
     for (size_t d = size_t(l.attrInt("axis")); d < s.size(); ++d) len *= s[d];
     if (len > kLayerNormMaxLen)
-      return "rows of " + std::to_string(len) + " elements; the integer layer normalization takes at most " +
+      return "rows of " + std::to_string(len) +
+             " elements; the integer layer normalization takes at most " +
              std::to_string(kLayerNormMaxLen);
   }
   return {};
@@ -107,7 +110,8 @@ bool canQuantize(const Layer& l) {
     case LayerType::Pad:
     case LayerType::Resize:
     case LayerType::DepthToSpace:
-    case LayerType::SpaceToDepth: return refusal(l).empty();
+    case LayerType::SpaceToDepth:
+      return refusal(l).empty();
   }
   return false;
 }
@@ -117,8 +121,8 @@ void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions
   for (const Layer& l : g.layers)
     if (!canQuantize(l)) {
       const std::string why = refusal(l);
-      unsupported.push_back(l.name + " (" + typeWord(l.type) + ", ONNX " + join(l.originalNames, ",") + ")" +
-                            (why.empty() ? "" : ": " + why));
+      unsupported.push_back(l.name + " (" + typeWord(l.type) + ", ONNX " +
+                            join(l.originalNames, ",") + ")" + (why.empty() ? "" : ": " + why));
     }
   if (!unsupported.empty())
     throw Error("kiln optimize cannot quantize " + std::to_string(unsupported.size()) +
@@ -161,10 +165,16 @@ void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions
         break;
       }
       case LayerType::Activation:
-      case LayerType::ConstInput: prepareEltwise(l, in, stats, int(i)); break;
+      case LayerType::ConstInput:
+        prepareEltwise(l, in, stats, int(i));
+        break;
       case LayerType::Softmax:
-      case LayerType::LayerNormalization: prepareNorm(l, in, g, stats, int(i), p.mode.w); break;
-      default: prepareOther(l, in, g, stats, int(i)); break;
+      case LayerType::LayerNormalization:
+        prepareNorm(l, in, g, stats, int(i), p.mode.w);
+        break;
+      default:
+        prepareOther(l, in, g, stats, int(i));
+        break;
     }
   }
 }

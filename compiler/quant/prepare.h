@@ -27,15 +27,16 @@ void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions
 
 // Per-family preparation (prepare_*.cpp). `in` are the input tensors' quantizations.
 /// `inputMean`: the calibrated mean of each input channel, for bias correction (empty: none).
-void prepareLinear(Layer& l, const std::vector<QuantInfo>& in, const CalibStats& s, int id, int weightBits,
-                   const std::vector<double>& inputMean);
+void prepareLinear(Layer& l, const std::vector<QuantInfo>& in, const CalibStats& s, int id,
+                   int weightBits, const std::vector<double>& inputMean);
 void prepareEltwise(Layer& l, const std::vector<QuantInfo>& in, const CalibStats& s, int id);
-void prepareOther(Layer& l, const std::vector<QuantInfo>& in, const Graph& g, const CalibStats& s, int id);
+void prepareOther(Layer& l, const std::vector<QuantInfo>& in, const Graph& g, const CalibStats& s,
+                  int id);
 
 /// softmax (exponential table; the output quantization is fixed to [0, 1]) and
 /// layer_normalization (epsilon, per-element gamma/beta, output stage).
-void prepareNorm(Layer& l, const std::vector<QuantInfo>& in, const Graph& g, const CalibStats& s, int id,
-                 int weightBits);
+void prepareNorm(Layer& l, const std::vector<QuantInfo>& in, const Graph& g, const CalibStats& s,
+                 int id, int weightBits);
 
 /// Softmax exponential table precision: entries round(exp(-d s_in) 2^kSoftmaxExpBits).
 constexpr int kSoftmaxExpBits = 30;

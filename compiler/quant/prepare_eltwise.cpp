@@ -34,20 +34,26 @@ void prepareEltwise(Layer& l, const std::vector<QuantInfo>& in, const CalibStats
       l.qparams["value"] = std::move(v);
       return;
     }
-    case LayerType::Activation: prepareStage(l, {in[0].scale}, s.pre.at(id)); return;
-    case LayerType::EwMult: prepareStage(l, {in[0].scale * in[1].scale}, s.pre.at(id)); return;
+    case LayerType::Activation:
+      prepareStage(l, {in[0].scale}, s.pre.at(id));
+      return;
+    case LayerType::EwMult:
+      prepareStage(l, {in[0].scale * in[1].scale}, s.pre.at(id));
+      return;
     case LayerType::EwDiv:
       l.qparams["operand_mult"] = ints({int64_t(1) << kDivBits, 0});
       prepareStage(l, {in[0].scale / (in[1].scale * double(int64_t(1) << kDivBits))}, s.pre.at(id));
       return;
-    default: break;
+    default:
+      break;
   }
   // add, sub, max, min, equal: accumulator unit sAcc = min scale / 2^shift, with the shift as
   // large as keeps both operand multipliers below 2^30.
   const double lo = std::min(in[0].scale, in[1].scale), hi = std::max(in[0].scale, in[1].scale);
   const int shift = std::clamp(29 - int(std::ceil(std::log2(hi / lo))), 0, 20);
   const double sAcc = lo / double(int64_t(1) << shift);
-  l.qparams["operand_mult"] = ints({std::llround(in[0].scale / sAcc), std::llround(in[1].scale / sAcc)});
+  l.qparams["operand_mult"] =
+      ints({std::llround(in[0].scale / sAcc), std::llround(in[1].scale / sAcc)});
   if (l.type == LayerType::EwEqual) {
     l.qparams["equal_one"] = ints({quantizeValue(1.0, out)});
     l.qparams["stage_misc"] = ints({out.zeroPoint, 0, out.qmax(), 0, 0, 0});

@@ -63,22 +63,24 @@ std::vector<int64_t> inputChannels(const Layer& l, const Tensor& k) {
   return ch;
 }
 
-void prepareLinear(Layer& l, const std::vector<QuantInfo>& in, const CalibStats& s, int id, int weightBits,
-                   const std::vector<double>& inputMean) {
+void prepareLinear(Layer& l, const std::vector<QuantInfo>& in, const CalibStats& s, int id,
+                   int weightBits, const std::vector<double>& inputMean) {
   const bool isNorm = l.type == LayerType::Normalization;
   const Tensor& k = l.param(isNorm ? "scale" : "kernel");
   const Tensor& b = l.param("bias");
   const int64_t channels = int64_t(b.data.size());
   const auto ch = weightChannels(l, k);
   std::vector<double> maxAbs(channels, 0.0);
-  for (size_t i = 0; i < k.data.size(); ++i) maxAbs[ch[i]] = std::max(maxAbs[ch[i]], double(std::fabs(k.data[i])));
+  for (size_t i = 0; i < k.data.size(); ++i)
+    maxAbs[ch[i]] = std::max(maxAbs[ch[i]], double(std::fabs(k.data[i])));
   const int64_t wq = weightQmax(weightBits);
   std::vector<double> sw(channels), accScale(channels);
   for (int64_t c = 0; c < channels; ++c) {
     sw[c] = maxAbs[c] > 0 ? maxAbs[c] / double(wq) : 1.0;
     // A (nearly) dead channel with a real bias: widen the weight scale so the bias stays within
     // 2^40 accumulator units (its weights then quantize to ~0, which is what they are).
-    const double biasFloor = std::fabs(double(b.data[c])) / (in[0].scale * double(int64_t(1) << 40));
+    const double biasFloor =
+        std::fabs(double(b.data[c])) / (in[0].scale * double(int64_t(1) << 40));
     sw[c] = std::max(sw[c], biasFloor);
     accScale[c] = in[0].scale * sw[c];
   }
@@ -104,7 +106,8 @@ void prepareLinear(Layer& l, const std::vector<QuantInfo>& in, const CalibStats&
   IntTensor bq;
   bq.shape = {channels};
   bq.bits = 64;
-  for (int64_t c = 0; c < channels; ++c) bq.data.push_back(std::llround((double(b.data[c]) - shift[c]) / accScale[c]));
+  for (int64_t c = 0; c < channels; ++c)
+    bq.data.push_back(std::llround((double(b.data[c]) - shift[c]) / accScale[c]));
   l.qparams["kernel"] = std::move(kq);  // after the bias, which reads it
   l.qparams["bias"] = std::move(bq);
   prepareStage(l, accScale, s.pre.at(id));

@@ -43,9 +43,9 @@ void prepareLayerNorm(Layer& l, const QuantInfo& in, const Graph& g, const Calib
   // epsilon in the unit of D = len^2 (var + eps) / s_in^2, clamped so that D < 2^61.
   const double epsQ = l.attrFloat("epsilon") * double(len) * double(len) / (in.scale * in.scale);
   const int64_t epsInt = std::llround(std::min(epsQ, 0x1p60));
-  // Per element k: gamma_q[k] * s_g[k] = gamma[k] with s_g[k] = |gamma[k]| / qmax (gamma_q = ±qmax),
-  // floored so the output multiplier s_g 2^-normBits / s_out stays >= 2^-30 (a negligible gamma
-  // then rounds toward 0 instead of losing beta in a zero multiplier).
+  // Per element k: gamma_q[k] * s_g[k] = gamma[k] with s_g[k] = |gamma[k]| / qmax (gamma_q =
+  // ±qmax), floored so the output multiplier s_g 2^-normBits / s_out stays >= 2^-30 (a negligible
+  // gamma then rounds toward 0 instead of losing beta in a zero multiplier).
   const auto& gamma = l.param("scale").data;
   const auto& beta = l.param("bias").data;
   const double qmaxW = double(weightQmax(weightBits));
@@ -55,7 +55,8 @@ void prepareLayerNorm(Layer& l, const QuantInfo& in, const Graph& g, const Calib
   std::vector<double> accScale;
   for (int64_t k = 0; k < len; ++k) {
     const double sg = std::max(std::fabs(double(gamma[k])) / qmaxW, floorScale);
-    gq.push_back(std::clamp<int64_t>(std::llround(double(gamma[k]) / sg), -int64_t(qmaxW), int64_t(qmaxW)));
+    gq.push_back(
+        std::clamp<int64_t>(std::llround(double(gamma[k]) / sg), -int64_t(qmaxW), int64_t(qmaxW)));
     accScale.push_back(sg * unitNorm);
     bq.push_back(std::llround(double(beta[k]) / accScale.back()));
   }
@@ -67,8 +68,8 @@ void prepareLayerNorm(Layer& l, const QuantInfo& in, const Graph& g, const Calib
 
 }  // namespace
 
-void prepareNorm(Layer& l, const std::vector<QuantInfo>& in, const Graph& g, const CalibStats& s, int id,
-                 int weightBits) {
+void prepareNorm(Layer& l, const std::vector<QuantInfo>& in, const Graph& g, const CalibStats& s,
+                 int id, int weightBits) {
   if (l.type == LayerType::Softmax) return prepareSoftmax(l, in.at(0));
   prepareLayerNorm(l, in.at(0), g, s, id, weightBits);
 }

@@ -58,7 +58,8 @@ void prepareResize(Layer& l, const Graph& g, const QuantInfo& in) {
 
 }  // namespace
 
-void prepareOther(Layer& l, const std::vector<QuantInfo>& in, const Graph& g, const CalibStats& s, int id) {
+void prepareOther(Layer& l, const std::vector<QuantInfo>& in, const Graph& g, const CalibStats& s,
+                  int id) {
   switch (l.type) {
     case LayerType::AvgPool: {
       // One multiplier per window element count: the division folds into the rescale.
@@ -80,7 +81,8 @@ void prepareOther(Layer& l, const std::vector<QuantInfo>& in, const Graph& g, co
       const Shape& is = g.shapeOf(l.inputs[0]);
       int64_t count = 1;
       for (int64_t a : l.attrInts("axes")) count *= is[size_t(a)];
-      const double unit = l.type == LayerType::ReduceMean ? in[0].scale / double(count) : in[0].scale;
+      const double unit =
+          l.type == LayerType::ReduceMean ? in[0].scale / double(count) : in[0].scale;
       prepareStage(l, {unit}, s.pre.at(id));
       return;
     }
@@ -94,12 +96,15 @@ void prepareOther(Layer& l, const std::vector<QuantInfo>& in, const Graph& g, co
       prepareStage(l, perInput, {});
       return;
     }
-    case LayerType::Resize: prepareResize(l, g, in[0]); return;
+    case LayerType::Resize:
+      prepareResize(l, g, in[0]);
+      return;
     case LayerType::Pad:
       l.qparams["pad_value"] = ints({quantizeValue(l.attrFloat("value", 0), l.outputQuant[0])});
       return;
-    default: return;  // input, output, maxpool, reshape, transpose, slice, reduce_max,
-                     // depth_to_space, space_to_depth: nothing to prepare
+    default:
+      return;  // input, output, maxpool, reshape, transpose, slice, reduce_max,
+               // depth_to_space, space_to_depth: nothing to prepare
   }
 }
 

@@ -28,7 +28,8 @@ IntTensor multTensor(const std::vector<rt::Multiplier>& m) {
 
 // The per-channel slope of a leaky/prelu activation; Error when a prelu slope is not per channel.
 std::vector<double> negativeSlopes(const Layer& l, size_t channels) {
-  if (l.activation.kind == ActKind::LeakyRelu) return std::vector<double>(channels, l.activation.alpha);
+  if (l.activation.kind == ActKind::LeakyRelu)
+    return std::vector<double>(channels, l.activation.alpha);
   const Tensor& s = l.param("prelu_slope");
   if (s.numel() == 1) return std::vector<double>(channels, s.data[0]);
   if (size_t(s.numel()) == channels) return std::vector<double>(s.data.begin(), s.data.end());
@@ -46,7 +47,8 @@ void prepareStage(Layer& l, const std::vector<double>& accScale, const Range& pr
   std::vector<rt::Multiplier> mult, multNeg;
   if (clampActivation(act.kind) || act.kind == ActKind::LeakyRelu || act.kind == ActKind::PRelu) {
     for (double s : accScale) mult.push_back(quantizeMultiplier(s / out.scale));
-    if (act.kind == ActKind::Relu || act.kind == ActKind::Relu6) qmin = std::max<int64_t>(0, out.zeroPoint);
+    if (act.kind == ActKind::Relu || act.kind == ActKind::Relu6)
+      qmin = std::max<int64_t>(0, out.zeroPoint);
     if (act.kind == ActKind::Relu6) qmax = std::min(qmax, quantizeValue(6.0, out));
     if (act.kind == ActKind::Clip) {
       qmin = quantizeValue(act.alpha, out);
@@ -71,7 +73,8 @@ void prepareStage(Layer& l, const std::vector<double>& accScale, const Range& pr
     const double lo = std::min(r.min, 0.0), hi = std::max(r.max, 0.0);
     const double sPre = hi > lo ? (hi - lo) / double(lutSize - 1) : 1.0;
     lutOffset = std::llround(-lo / sPre);
-    for (double s : accScale) mult.push_back(quantizeMultiplier(s / sPre * double(int64_t(1) << lutFrac)));
+    for (double s : accScale)
+      mult.push_back(quantizeMultiplier(s / sPre * double(int64_t(1) << lutFrac)));
     IntTensor lut;
     lut.shape = {lutSize};
     lut.bits = 32;

@@ -42,8 +42,12 @@ int64_t quantizeValue(double x, const QuantInfo& q) {
   return v > double(q.qmax()) ? q.qmax() : int64_t(v);
 }
 
-double dequantizeValue(int64_t v, const QuantInfo& q) { return double(v - q.zeroPoint) * q.scale; }
+double dequantizeValue(int64_t v, const QuantInfo& q) {
+  return double(v - q.zeroPoint) * q.scale;
+}
 
-int64_t weightQmax(int bits) { return (int64_t(1) << (bits - 1)) - 1; }
+int64_t weightQmax(int bits) {
+  return (int64_t(1) << (bits - 1)) - 1;
+}
 
 }  // namespace kiln::quant

@@ -14,11 +14,12 @@ namespace {
 // any threshold t >= 0 costs O(1).
 struct Side {
   double w = 0, extreme = 0;
-  std::vector<double> a, b;       // bin edges (clamped to the extreme)
-  std::vector<double> n;          // counts
+  std::vector<double> a, b;        // bin edges (clamped to the extreme)
+  std::vector<double> n;           // counts
   std::vector<double> s0, s1, s2;  // suffix sums of n, n E[x], n E[x²]
 
-  Side(const Histogram& h, bool positive, double ext) : w(positive ? h.wPos : h.wNeg), extreme(ext) {
+  Side(const Histogram& h, bool positive, double ext)
+      : w(positive ? h.wPos : h.wNeg), extreme(ext) {
     constexpr int K = Histogram::kBins;
     a.resize(K), b.resize(K), n.resize(K);
     s0.assign(K + 1, 0), s1.assign(K + 1, 0), s2.assign(K + 1, 0);
@@ -80,7 +81,8 @@ struct Model {
 
 }  // namespace
 
-double expectedError(const Histogram& h, const Range& minmax, int bits, double lo, double hi, double* clippedOut) {
+double expectedError(const Histogram& h, const Range& minmax, int bits, double lo, double hi,
+                     double* clippedOut) {
   if (h.empty() || !minmax.valid()) {
     if (clippedOut) *clippedOut = 0;
     return 0;
@@ -88,11 +90,13 @@ double expectedError(const Histogram& h, const Range& minmax, int bits, double l
   return Model(h, minmax, bits).error(lo, hi, clippedOut);
 }
 
-RangeChoice selectRange(const Histogram& h, const Range& minmax, int bits, const RangeSearch& opts) {
+RangeChoice selectRange(const Histogram& h, const Range& minmax, int bits,
+                        const RangeSearch& opts) {
   RangeChoice c;
   c.lo = minmax.min;
   c.hi = minmax.max;
-  if (h.empty() || !minmax.valid() || !std::isfinite(minmax.min) || !std::isfinite(minmax.max)) return c;
+  if (h.empty() || !minmax.valid() || !std::isfinite(minmax.min) || !std::isfinite(minmax.max))
+    return c;
   Model m(h, minmax, bits);
   if (m.total <= 0) return c;
   m.clipWeight = opts.clipWeight;

@@ -8,11 +8,11 @@
 namespace kiln::quant {
 
 struct RangeChoice {
-  double lo = 0, hi = 0;      // the chosen range (inside the calibrated [min, max])
-  double clipped = 0;         // fraction of the calibrated values outside the chosen grid
-  double mse = 0;             // expected squared error per value with the chosen range
-  double mseMinMax = 0;       // ... with the calibrated [min, max]
-  bool changed = false;       // the range differs from [min, max]
+  double lo = 0, hi = 0;  // the chosen range (inside the calibrated [min, max])
+  double clipped = 0;     // fraction of the calibrated values outside the chosen grid
+  double mse = 0;         // expected squared error per value with the chosen range
+  double mseMinMax = 0;   // ... with the calibrated [min, max]
+  bool changed = false;   // the range differs from [min, max]
 };
 
 struct RangeSearch {
@@ -39,6 +39,7 @@ double expectedError(const Histogram& h, const Range& minmax, int bits, double l
 /// The range minimising expectedError over a grid of candidates: each nonzero side of
 /// [min, max] shrunk by factors from 1 down to 1/1000 (160 geometric steps per side, all pairs).
 /// Returns [min, max] unchanged when the histogram is empty or no candidate does better.
-RangeChoice selectRange(const Histogram& h, const Range& minmax, int bits, const RangeSearch& opts = {});
+RangeChoice selectRange(const Histogram& h, const Range& minmax, int bits,
+                        const RangeSearch& opts = {});
 
 }  // namespace kiln::quant

@@ -14,47 +14,71 @@ namespace kiln::npy {
 size_t elemSize(ElemType t) {
   switch (t) {
     case ElemType::f64:
-    case ElemType::i64: return 8;
+    case ElemType::i64:
+      return 8;
     case ElemType::f32:
     case ElemType::i32:
-    case ElemType::u32: return 4;
+    case ElemType::u32:
+      return 4;
     case ElemType::u16:
-    case ElemType::i16: return 2;
+    case ElemType::i16:
+      return 2;
     case ElemType::u8:
     case ElemType::i8:
-    case ElemType::b1: return 1;
+    case ElemType::b1:
+      return 1;
   }
   return 1;
 }
 
 std::string descr(ElemType t) {
   switch (t) {
-    case ElemType::f32: return "<f4";
-    case ElemType::f64: return "<f8";
-    case ElemType::u8: return "|u1";
-    case ElemType::i8: return "|i1";
-    case ElemType::u16: return "<u2";
-    case ElemType::i16: return "<i2";
-    case ElemType::i32: return "<i4";
-    case ElemType::u32: return "<u4";
-    case ElemType::i64: return "<i8";
-    case ElemType::b1: return "|b1";
+    case ElemType::f32:
+      return "<f4";
+    case ElemType::f64:
+      return "<f8";
+    case ElemType::u8:
+      return "|u1";
+    case ElemType::i8:
+      return "|i1";
+    case ElemType::u16:
+      return "<u2";
+    case ElemType::i16:
+      return "<i2";
+    case ElemType::i32:
+      return "<i4";
+    case ElemType::u32:
+      return "<u4";
+    case ElemType::i64:
+      return "<i8";
+    case ElemType::b1:
+      return "|b1";
   }
   return "";
 }
 
 std::string typeName(ElemType t) {
   switch (t) {
-    case ElemType::f32: return "float32";
-    case ElemType::f64: return "float64";
-    case ElemType::u8: return "uint8";
-    case ElemType::i8: return "int8";
-    case ElemType::u16: return "uint16";
-    case ElemType::i16: return "int16";
-    case ElemType::i32: return "int32";
-    case ElemType::u32: return "uint32";
-    case ElemType::i64: return "int64";
-    case ElemType::b1: return "bool";
+    case ElemType::f32:
+      return "float32";
+    case ElemType::f64:
+      return "float64";
+    case ElemType::u8:
+      return "uint8";
+    case ElemType::i8:
+      return "int8";
+    case ElemType::u16:
+      return "uint16";
+    case ElemType::i16:
+      return "int16";
+    case ElemType::i32:
+      return "int32";
+    case ElemType::u32:
+      return "uint32";
+    case ElemType::i64:
+      return "int64";
+    case ElemType::b1:
+      return "bool";
   }
   return "?";
 }
@@ -79,16 +103,36 @@ static void convertInto(const std::vector<uint8_t>& data, std::vector<float>& ou
 std::vector<float> Array::toFloat() const {
   std::vector<float> out;
   switch (type) {
-    case ElemType::f32: convertInto<float>(data, out); break;
-    case ElemType::f64: convertInto<double>(data, out); break;
-    case ElemType::u8: convertInto<uint8_t>(data, out); break;
-    case ElemType::i8: convertInto<int8_t>(data, out); break;
-    case ElemType::u16: convertInto<uint16_t>(data, out); break;
-    case ElemType::i16: convertInto<int16_t>(data, out); break;
-    case ElemType::i32: convertInto<int32_t>(data, out); break;
-    case ElemType::u32: convertInto<uint32_t>(data, out); break;
-    case ElemType::i64: convertInto<int64_t>(data, out); break;
-    case ElemType::b1: convertInto<uint8_t>(data, out); break;
+    case ElemType::f32:
+      convertInto<float>(data, out);
+      break;
+    case ElemType::f64:
+      convertInto<double>(data, out);
+      break;
+    case ElemType::u8:
+      convertInto<uint8_t>(data, out);
+      break;
+    case ElemType::i8:
+      convertInto<int8_t>(data, out);
+      break;
+    case ElemType::u16:
+      convertInto<uint16_t>(data, out);
+      break;
+    case ElemType::i16:
+      convertInto<int16_t>(data, out);
+      break;
+    case ElemType::i32:
+      convertInto<int32_t>(data, out);
+      break;
+    case ElemType::u32:
+      convertInto<uint32_t>(data, out);
+      break;
+    case ElemType::i64:
+      convertInto<int64_t>(data, out);
+      break;
+    case ElemType::b1:
+      convertInto<uint8_t>(data, out);
+      break;
   }
   return out;
 }
@@ -151,8 +195,8 @@ Array parse(const std::vector<uint8_t>& bytes, const std::string& what) {
     offset = 10;
   } else if (major == 2 || major == 3) {
     if (bytes.size() < 12) throw fail("truncated header");
-    headerLen = bytes[8] | (size_t(bytes[9]) << 8) | (size_t(bytes[10]) << 16) |
-                (size_t(bytes[11]) << 24);
+    headerLen =
+        bytes[8] | (size_t(bytes[9]) << 8) | (size_t(bytes[10]) << 16) | (size_t(bytes[11]) << 24);
     offset = 12;
   } else {
     throw fail("format version " + std::to_string(major) + " is not supported (1, 2 or 3)");
@@ -211,7 +255,9 @@ std::vector<uint8_t> readFile(const std::string& path) {
   return bytes;
 }
 
-Array load(const std::string& path) { return parse(readFile(path), path); }
+Array load(const std::string& path) {
+  return parse(readFile(path), path);
+}
 
 std::vector<uint8_t> serialize(const Array& a) {
   std::string shape = "(";
@@ -251,7 +297,9 @@ void writeFileAtomic(const std::string& path, const std::vector<uint8_t>& bytes)
   }
 }
 
-void save(const std::string& path, const Array& a) { writeFileAtomic(path, serialize(a)); }
+void save(const std::string& path, const Array& a) {
+  writeFileAtomic(path, serialize(a));
+}
 
 Array fromFloat(const std::vector<float>& values, const std::vector<int64_t>& shape) {
   Array a;

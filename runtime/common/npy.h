@@ -1,8 +1,8 @@
 // Reading and writing NumPy .npy files (format versions 1.0-3.0, little-endian, C order).
 //
 // Untrusted input is validated here: every header field is checked and the payload size must equal
-// the product of the shape times the element size (with overflow checks). Errors are NpyError with a
-// message that names the file and what was expected.
+// the product of the shape times the element size (with overflow checks). Errors are NpyError with
+// a message that names the file and what was expected.
 #pragma once
 
 #include <cstdint>

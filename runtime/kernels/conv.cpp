@@ -153,7 +153,8 @@ void fullyConnected(const FcParams& p, const int32_t* in, int32_t* out) {
   for (int64_t m = 0; m < p.m; ++m)
     for (int64_t n = 0; n < p.n; ++n) {
       int64_t acc = p.bias[n];
-      for (int64_t k = 0; k < p.k; ++k) acc += int64_t(in[m * p.k + k] - p.inZp) * p.weights[k * p.n + n];
+      for (int64_t k = 0; k < p.k; ++k)
+        acc += int64_t(in[m * p.k + k] - p.inZp) * p.weights[k * p.n + n];
       out[m * p.n + n] = p.out.apply(acc, n);
     }
 }

@@ -7,7 +7,9 @@ namespace kiln::rt {
 
 namespace {
 
-int64_t channelOf(const std::vector<int64_t>& idx, int64_t dim) { return dim < 0 ? 0 : idx[dim]; }
+int64_t channelOf(const std::vector<int64_t>& idx, int64_t dim) {
+  return dim < 0 ? 0 : idx[dim];
+}
 
 }  // namespace
 
@@ -22,12 +24,24 @@ void eltwise(const EltwiseParams& p, const int32_t* a, const int32_t* b, int32_t
     const int64_t c = channelOf(idx, p.channelDim);
     int32_t v = 0;
     switch (p.op) {
-      case EltwiseOp::Add: v = p.out.apply(x * p.multA + y * p.multB, c); break;
-      case EltwiseOp::Sub: v = p.out.apply(x * p.multA - y * p.multB, c); break;
-      case EltwiseOp::Mult: v = p.out.apply(x * y, c); break;
-      case EltwiseOp::Max: v = p.out.apply(std::max(x * p.multA, y * p.multB), c); break;
-      case EltwiseOp::Min: v = p.out.apply(std::min(x * p.multA, y * p.multB), c); break;
-      case EltwiseOp::Equal: v = x * p.multA == y * p.multB ? p.equalOne : p.out.outZp; break;
+      case EltwiseOp::Add:
+        v = p.out.apply(x * p.multA + y * p.multB, c);
+        break;
+      case EltwiseOp::Sub:
+        v = p.out.apply(x * p.multA - y * p.multB, c);
+        break;
+      case EltwiseOp::Mult:
+        v = p.out.apply(x * y, c);
+        break;
+      case EltwiseOp::Max:
+        v = p.out.apply(std::max(x * p.multA, y * p.multB), c);
+        break;
+      case EltwiseOp::Min:
+        v = p.out.apply(std::min(x * p.multA, y * p.multB), c);
+        break;
+      case EltwiseOp::Equal:
+        v = x * p.multA == y * p.multB ? p.equalOne : p.out.outZp;
+        break;
       case EltwiseOp::Div: {
         // A zero divisor saturates toward the numerator's sign (the float result is ±inf).
         const int64_t num = x * p.multA;

@@ -14,8 +14,8 @@ namespace kiln::rt {
 
 /// NCHW convolution geometry (conv, dw, deconv).
 struct ConvGeometry {
-  int64_t n = 1, c = 0, h = 0, w = 0;   // input
-  int64_t k = 0, oh = 0, ow = 0;        // output channels and size
+  int64_t n = 1, c = 0, h = 0, w = 0;  // input
+  int64_t k = 0, oh = 0, ow = 0;       // output channels and size
   int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0, pb = 0, pr = 0;
   int64_t groups = 1;
 };
@@ -51,11 +51,12 @@ struct EltwiseParams {
   EltwiseOp op = EltwiseOp::Add;
   std::vector<int64_t> outShape, strideA, strideB;  // strides 0 on broadcast dimensions
   int32_t zpA = 0, zpB = 0;
-  int64_t multA = 1, multB = 1;  // integer operand scales (add/sub/max/min/equal), or div numerator scale
-  int32_t divShift = 0;          // div: quotient = divRound((a - zpA) * multA, (b - zpB) << divShift)
-  int32_t equalOne = 1;          // equal: output value for "true" (false is outZp of stage)
-  OutputStage out;               // channel = index along dimension 1 (per-channel stages)
-  int64_t channelDim = -1;       // which dimension is the channel for the output stage (-1: none)
+  int64_t multA = 1,
+          multB = 1;     // integer operand scales (add/sub/max/min/equal), or div numerator scale
+  int32_t divShift = 0;  // div: quotient = divRound((a - zpA) * multA, (b - zpB) << divShift)
+  int32_t equalOne = 1;  // equal: output value for "true" (false is outZp of stage)
+  OutputStage out;       // channel = index along dimension 1 (per-channel stages)
+  int64_t channelDim = -1;  // which dimension is the channel for the output stage (-1: none)
 };
 void eltwise(const EltwiseParams& p, const int32_t* a, const int32_t* b, int32_t* out);
 
@@ -98,9 +99,10 @@ void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outSha
          int32_t* out);
 
 /// depth_to_space (mode DCR or CRD) and space_to_depth on NCHW, blocksize b.
-void depthToSpace(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, bool crd, const int32_t* in,
+void depthToSpace(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, bool crd,
+                  const int32_t* in, int32_t* out);
+void spaceToDepth(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, const int32_t* in,
                   int32_t* out);
-void spaceToDepth(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, const int32_t* in, int32_t* out);
 
 /// Concat: each input is rescaled to the output domain (acc = x - zp_i, stage i).
 void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,
@@ -113,7 +115,7 @@ void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,
 struct ResizeParams {
   std::vector<int64_t> inShape, outShape;
   std::vector<std::vector<int64_t>> i0, i1, w1;  // per dimension, per output coordinate
-  std::vector<bool> interpolated;                 // dimension uses two taps
+  std::vector<bool> interpolated;                // dimension uses two taps
   int32_t weightBits = 10;
   int32_t inZp = 0;
   OutputStage out;
@@ -123,7 +125,7 @@ void resize(const ResizeParams& p, const int32_t* in, int32_t* out);
 /// MatMul of two run-time tensors with numpy broadcasting of the batch dimensions:
 /// y[.., m, n] = stage(sum_k (a[.., m, k] - zpA) * (b[.., k, n] - zpB)), one stage channel.
 struct MatMulParams {
-  std::vector<int64_t> batch;             // output batch dimensions
+  std::vector<int64_t> batch;                       // output batch dimensions
   std::vector<int64_t> batchStrideA, batchStrideB;  // in matrices, 0 on broadcast dimensions
   int64_t m = 0, k = 0, n = 0;
   int32_t zpA = 0, zpB = 0;

@@ -33,7 +33,8 @@ Multiplier invSqrtMultiplier(int64_t d, int32_t normBits) {
   int32_t s = 31 - normBits + bits / 2;
   for (;;) {
     const int e = 2 * normBits + 2 * s;
-    const unsigned __int128 q = (static_cast<unsigned __int128>(1) << e) / static_cast<unsigned __int128>(d);
+    const unsigned __int128 q =
+        (static_cast<unsigned __int128>(1) << e) / static_cast<unsigned __int128>(d);
     if (q >= (static_cast<unsigned __int128>(1) << 62)) {
       --s;
     } else if (q < (static_cast<unsigned __int128>(1) << 60)) {

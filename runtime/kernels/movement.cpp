@@ -94,8 +94,8 @@ void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outSha
   }
 }
 
-void depthToSpace(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, bool crd, const int32_t* in,
-                  int32_t* out) {
+void depthToSpace(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, bool crd,
+                  const int32_t* in, int32_t* out) {
   const int64_t oc = c / (b * b), oh = h * b, ow = w * b;
   for (int64_t i = 0; i < n; ++i)
     for (int64_t ch = 0; ch < oc; ++ch)
@@ -107,14 +107,16 @@ void depthToSpace(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, bool cr
         }
 }
 
-void spaceToDepth(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, const int32_t* in, int32_t* out) {
+void spaceToDepth(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, const int32_t* in,
+                  int32_t* out) {
   const int64_t oh = h / b, ow = w / b;
   for (int64_t i = 0; i < n; ++i)
     for (int64_t ch = 0; ch < c; ++ch)
       for (int64_t y = 0; y < h; ++y)
         for (int64_t x = 0; x < w; ++x) {
           const int64_t oc = ((y % b) * b + x % b) * c + ch;
-          out[((i * c * b * b + oc) * oh + y / b) * ow + x / b] = in[((i * c + ch) * h + y) * w + x];
+          out[((i * c * b * b + oc) * oh + y / b) * ow + x / b] =
+              in[((i * c + ch) * h + y) * w + x];
         }
 }
 

@@ -35,7 +35,8 @@ struct OutputStage {
       const int64_t i = v >> f, frac = v & ((int64_t(1) << f) - 1);
       const int64_t a = lut[i], b = i + 1 < lutSize ? lut[i + 1] : a;
       const int64_t y = (a << f) + (b - a) * frac;
-      return static_cast<int32_t>(clampTo(requantize(y, 1 << 30, 30 + int32_t(f) + lutValueBits), qmin, qmax));
+      return static_cast<int32_t>(
+          clampTo(requantize(y, 1 << 30, 30 + int32_t(f) + lutValueBits), qmin, qmax));
     }
     const Multiplier& m = (multNeg && acc < 0) ? multNeg[c] : mult[c];
     return static_cast<int32_t>(clampTo(requantize(acc, m) + outZp, qmin, qmax));

@@ -34,7 +34,8 @@ void pool2d(const PoolParams& p, const int32_t* in, int32_t* out) {
         }
         if (p.countIncludePad) {
           // The pads the ONNX window covers count, the ceil-mode overhang does not.
-          const int64_t yEnd = std::min(y0 + g.kh, g.h + g.pb), xEnd = std::min(x0 + g.kw, g.w + g.pr);
+          const int64_t yEnd = std::min(y0 + g.kh, g.h + g.pb),
+                        xEnd = std::min(x0 + g.kw, g.w + g.pr);
           count = (yEnd - y0) * (xEnd - x0);
         }
         OutputStage st = p.out;

@@ -27,10 +27,14 @@ inline int64_t requantize(int64_t acc, int32_t m, int32_t shift) {
   return static_cast<int64_t>((prod + half) >> shift);
 }
 
-inline int64_t requantize(int64_t acc, Multiplier mul) { return requantize(acc, mul.m, mul.shift); }
+inline int64_t requantize(int64_t acc, Multiplier mul) {
+  return requantize(acc, mul.m, mul.shift);
+}
 
 /// Clamps to [lo, hi].
-inline int64_t clampTo(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+inline int64_t clampTo(int64_t v, int64_t lo, int64_t hi) {
+  return v < lo ? lo : (v > hi ? hi : v);
+}
 
 /// Division rounded to nearest, ties toward +infinity, for den != 0 (used by ew_div, softmax).
 inline int64_t divRound(int64_t num, int64_t den) {

@@ -21,7 +21,8 @@ void softmax(const SoftmaxParams& p, const int32_t* in, int32_t* out) {
       };
       int64_t sum = 0;  // >= expTable[0] > 0: the maximum contributes
       for (int64_t k = 0; k < p.len; ++k) sum += e(k);
-      for (int64_t k = 0; k < p.len; ++k) dst[k * p.inner] = int32_t(divRound(e(k) * p.outMax, sum));
+      for (int64_t k = 0; k < p.len; ++k)
+        dst[k * p.inner] = int32_t(divRound(e(k) * p.outMax, sum));
     }
 }
 

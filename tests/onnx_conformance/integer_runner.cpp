@@ -43,11 +43,11 @@
 #include <string>
 #include <vector>
 
-#include "suite_files.h"
 #include "emulator/quant_executor.h"
 #include "kernels/kernels.h"
 #include "onnx/const_tensor.h"
 #include "quant/quant_math.h"
+#include "suite_files.h"
 
 namespace fs = std::filesystem;
 using kiln::test::parseFile;
@@ -70,7 +70,6 @@ struct Outcome {
 struct SkipTest {
   std::string reason;
 };
-
 
 // The node's inputs by position (absent optional inputs are null).
 struct NodeInputs {

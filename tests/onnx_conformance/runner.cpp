@@ -23,10 +23,10 @@
 #include <string>
 #include <vector>
 
-#include "suite_files.h"
 #include "emulator/float_executor.h"
 #include "onnx/const_tensor.h"
 #include "onnx/importer.h"
+#include "suite_files.h"
 
 namespace fs = std::filesystem;
 using kiln::test::parseFile;
@@ -77,7 +77,6 @@ const std::map<std::string, std::string> kSkips = {
     {"test_resize_upsample_scales_cubic_asymmetric", kCubic},
     {"test_resize_upsample_sizes_cubic", kCubic},
 };
-
 
 // Kiln tensors always have at least one element.
 bool isEmpty(const onnx::TensorProto& t) {

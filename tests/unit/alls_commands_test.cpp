@@ -7,7 +7,9 @@
 namespace kiln::alls {
 namespace {
 
-std::vector<Diagnostic> check(const std::string& text) { return validateScript(parseScript(text, "v.alls")); }
+std::vector<Diagnostic> check(const std::string& text) {
+  return validateScript(parseScript(text, "v.alls"));
+}
 
 std::vector<std::string> formatted(const std::vector<Diagnostic>& diags) {
   std::vector<std::string> out;
@@ -16,21 +18,24 @@ std::vector<std::string> formatted(const std::vector<Diagnostic>& diags) {
 }
 
 TEST(AllsCommands, TableCoversTheLanguageReference) {
-  for (const char* name : {"normalization", "quantization_param", "model_optimization_flavor",
-                           "model_optimization_config", "pre_quantization_optimization",
-                           "post_quantization_optimization", "change_output_activation", "input_conversion",
-                           "resize", "logits_layer", "nms_postprocess", "remove_node", "set_seed", "transpose"}) {
+  for (const char* name :
+       {"normalization", "quantization_param", "model_optimization_flavor",
+        "model_optimization_config", "pre_quantization_optimization",
+        "post_quantization_optimization", "change_output_activation", "input_conversion", "resize",
+        "logits_layer", "nms_postprocess", "remove_node", "set_seed", "transpose"}) {
     ASSERT_NE(findCommand(name), nullptr) << name;
     EXPECT_EQ(findCommand(name)->category, Category::Applied) << name;
   }
-  for (const char* name : {"performance_param", "resources_param", "context_switch_param", "allocator_param",
-                           "hef_param", "platform_param", "network_group", "buffer_calc_param"}) {
+  for (const char* name :
+       {"performance_param", "resources_param", "context_switch_param", "allocator_param",
+        "hef_param", "platform_param", "network_group", "buffer_calc_param"}) {
     ASSERT_NE(findCommand(name), nullptr) << name;
     EXPECT_EQ(findCommand(name)->category, Category::Recorded) << name;
     EXPECT_TRUE(findCommand(name)->anyKeys);
   }
-  for (const char* name : {"defuse", "compilation_param", "buffers", "context", "place", "l4_portal",
-                           "format_conversion", "yuv_to_rgb", "resize_input", "optimize_buffers"}) {
+  for (const char* name :
+       {"defuse", "compilation_param", "buffers", "context", "place", "l4_portal",
+        "format_conversion", "yuv_to_rgb", "resize_input", "optimize_buffers"}) {
     ASSERT_NE(findCommand(name), nullptr) << name;
     EXPECT_EQ(findCommand(name)->category, Category::NotApplied) << name;
   }
@@ -63,13 +68,16 @@ TEST(AllsCommands, AppliedStatementsGiveNoDiagnostics) {
 }
 
 TEST(AllsCommands, UnknownCommandSuggestsClosestName) {
-  const auto d = check("normalization1 = normalization([0], [1])\nquantisation_param(conv1, precision_mode=a8_w8)\n");
+  const auto d = check(
+      "normalization1 = normalization([0], [1])\nquantisation_param(conv1, "
+      "precision_mode=a8_w8)\n");
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].severity, Diagnostic::Error);
-  EXPECT_EQ(formatDiagnostic(d[0]),
-            "v.alls:2:1: error: unknown command 'quantisation_param'; did you mean quantization_param?\n"
-            "quantisation_param(conv1, precision_mode=a8_w8)\n"
-            "^");
+  EXPECT_EQ(
+      formatDiagnostic(d[0]),
+      "v.alls:2:1: error: unknown command 'quantisation_param'; did you mean quantization_param?\n"
+      "quantisation_param(conv1, precision_mode=a8_w8)\n"
+      "^");
   // After targets the position is the command's.
   const auto e = check("x = normalisation([0], [1])\n");
   ASSERT_EQ(e.size(), 1u);
@@ -77,15 +85,18 @@ TEST(AllsCommands, UnknownCommandSuggestsClosestName) {
   EXPECT_EQ(e[0].message, "unknown command 'normalisation'; did you mean normalization?");
   const auto f = check("frobnicate()\n");
   ASSERT_EQ(f.size(), 1u);
-  EXPECT_EQ(f[0].message, "unknown command 'frobnicate' (alls-language.md §3 lists the commands Kiln knows)");
+  EXPECT_EQ(f[0].message,
+            "unknown command 'frobnicate' (alls-language.md §3 lists the commands Kiln knows)");
 }
 
 TEST(AllsCommands, UnknownKeyListsAcceptedKeys) {
   const auto d = check("quantization_param(conv1, precison_mode=a8_w8)\n");
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(formatDiagnostic(d[0]),
-            "v.alls:1:27: error: unknown key 'precison_mode' for quantization_param; did you mean precision_mode? "
-            "accepted keys: precision_mode, bias_mode, use_16bit_bias, force_range_in, force_range_index, "
+            "v.alls:1:27: error: unknown key 'precison_mode' for quantization_param; did you mean "
+            "precision_mode? "
+            "accepted keys: precision_mode, bias_mode, use_16bit_bias, force_range_in, "
+            "force_range_index, "
             "force_range_out, weight_group_size, activation_fit, max_elementwise_feed_repeat, "
             "null_channels_cutoff_factor, activation_clipping_mode, activation_clipping_values\n"
             "quantization_param(conv1, precison_mode=a8_w8)\n"
@@ -93,13 +104,15 @@ TEST(AllsCommands, UnknownKeyListsAcceptedKeys) {
   const auto f = check("model_optimization_flavor(optimisation_level=2)\n");
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].message,
-            "unknown key 'optimisation_level' for model_optimization_flavor; did you mean optimization_level? "
+            "unknown key 'optimisation_level' for model_optimization_flavor; did you mean "
+            "optimization_level? "
             "accepted keys: optimization_level, compression_level, batch_size");
   // Feature commands list the feature's keys, then the common ones.
   const auto g = check("model_optimization_config(calibration, calibset=64)\n");
   ASSERT_EQ(g.size(), 1u);
   EXPECT_EQ(g[0].message,
-            "unknown key 'calibset' for model_optimization_config(calibration); did you mean calibset_size? "
+            "unknown key 'calibset' for model_optimization_config(calibration); did you mean "
+            "calibset_size? "
             "accepted keys: calibset_size, batch_size");
   const auto n = check("normalization([0], [1], scale=2)\n");
   ASSERT_EQ(n.size(), 1u);
@@ -109,18 +122,22 @@ TEST(AllsCommands, UnknownKeyListsAcceptedKeys) {
 TEST(AllsCommands, BadValueListsAcceptedValues) {
   const auto d = check("quantization_param(conv1, precision_mode=a7_w9)\n");
   ASSERT_EQ(d.size(), 1u);
-  EXPECT_EQ(formatDiagnostic(d[0]),
-            "v.alls:1:42: error: bad value 'a7_w9' for precision_mode; did you mean a8_w8 or a8_w4? "
-            "accepted values: a8_w8, a8_w4, a16_w16, a16_w8, a16_w8_a16, a8_w8_a16\n"
-            "quantization_param(conv1, precision_mode=a7_w9)\n"
-            "                                         ^");
+  EXPECT_EQ(
+      formatDiagnostic(d[0]),
+      "v.alls:1:42: error: bad value 'a7_w9' for precision_mode; did you mean a8_w8 or a8_w4? "
+      "accepted values: a8_w8, a8_w4, a16_w16, a16_w8, a16_w8_a16, a8_w8_a16\n"
+      "quantization_param(conv1, precision_mode=a7_w9)\n"
+      "                                         ^");
   const auto lvl = check("model_optimization_flavor(optimization_level=5)\n");
   ASSERT_EQ(lvl.size(), 1u);
-  EXPECT_EQ(lvl[0].message, "bad value '5' for optimization_level; accepted values: -100, 0, 1, 2, 3, 4");
-  EXPECT_TRUE(check("model_optimization_flavor(optimization_level=2.0, compression_level=0)\n").empty());
+  EXPECT_EQ(lvl[0].message,
+            "bad value '5' for optimization_level; accepted values: -100, 0, 1, 2, 3, 4");
+  EXPECT_TRUE(
+      check("model_optimization_flavor(optimization_level=2.0, compression_level=0)\n").empty());
   const auto comp = check("model_optimization_flavor(compression_level=6)\n");
   ASSERT_EQ(comp.size(), 1u);
-  EXPECT_EQ(comp[0].message, "bad value '6' for compression_level; accepted values: 0, 1, 2, 3, 4, 5");
+  EXPECT_EQ(comp[0].message,
+            "bad value '6' for compression_level; accepted values: 0, 1, 2, 3, 4, 5");
   const auto pol = check("post_quantization_optimization(bias_correction, policy=on)\n");
   ASSERT_EQ(pol.size(), 1u);
   EXPECT_EQ(pol[0].message, "bad value 'on' for policy; accepted values: enabled, disabled");
@@ -128,14 +145,19 @@ TEST(AllsCommands, BadValueListsAcceptedValues) {
   const auto loss = check("post_quantization_optimization(finetune, loss_types=[l2rel, l3])\n");
   ASSERT_EQ(loss.size(), 1u);
   EXPECT_EQ(loss[0].pos.col, 61);
-  EXPECT_EQ(loss[0].message, "bad value 'l3' for loss_types; did you mean l2? accepted values: l2, l2rel, ce, cosine");
+  EXPECT_EQ(
+      loss[0].message,
+      "bad value 'l3' for loss_types; did you mean l2? accepted values: l2, l2rel, ce, cosine");
   const auto act = check("change_output_activation(conv3, relu)\n");
   ASSERT_EQ(act.size(), 1u);
-  EXPECT_EQ(act[0].message,
-            "bad activation 'relu' for change_output_activation; accepted values: sigmoid, tanh, linear");
+  EXPECT_EQ(
+      act[0].message,
+      "bad activation 'relu' for change_output_activation; accepted values: sigmoid, tanh, linear");
   const auto conv = check("input_conversion(bgr_to_rbg)\n");
   ASSERT_EQ(conv.size(), 1u);
-  EXPECT_EQ(conv[0].message.rfind("bad conversion 'bgr_to_rbg' for input_conversion; did you mean bgr_to_rgb", 0), 0u)
+  EXPECT_EQ(conv[0].message.rfind(
+                "bad conversion 'bgr_to_rbg' for input_conversion; did you mean bgr_to_rgb", 0),
+            0u)
       << conv[0].message;
 }
 
@@ -143,22 +165,27 @@ TEST(AllsCommands, FeatureErrors) {
   const auto d = check("pre_quantization_optimization(activation_cliping, mode=manual)\n");
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].pos.col, 31);
-  EXPECT_EQ(d[0].message.rfind("unknown feature 'activation_cliping' for pre_quantization_optimization; did you "
-                               "mean activation_clipping? accepted features: equalization, activation_clipping, ",
-                               0),
+  EXPECT_EQ(d[0].message.rfind(
+                "unknown feature 'activation_cliping' for pre_quantization_optimization; did you "
+                "mean activation_clipping? accepted features: equalization, activation_clipping, ",
+                0),
             0u)
       << d[0].message;
   const auto m = check("model_optimization_config(calibset_size=64)\n");
   ASSERT_EQ(m.size(), 1u);
   EXPECT_EQ(m[0].message,
-            "model_optimization_config needs a feature as its first argument; accepted features: calibration, "
+            "model_optimization_config needs a feature as its first argument; accepted features: "
+            "calibration, "
             "globals, compression_params, checker_cfg, negative_exponent");
-  const auto mode = check("pre_quantization_optimization(weights_clipping, mode=percentile_force)\n");
+  const auto mode =
+      check("pre_quantization_optimization(weights_clipping, mode=percentile_force)\n");
   ASSERT_EQ(mode.size(), 1u);
   EXPECT_EQ(mode[0].message,
-            "bad value 'percentile_force' for mode; did you mean percentile? accepted values: mmse, mmse_if4b, "
+            "bad value 'percentile_force' for mode; did you mean percentile? accepted values: "
+            "mmse, mmse_if4b, "
             "percentile, manual");
-  const auto dup = check("quantization_param(conv1, precision_mode=a8_w8, precision_mode=a16_w16)\n");
+  const auto dup =
+      check("quantization_param(conv1, precision_mode=a8_w8, precision_mode=a16_w16)\n");
   ASSERT_EQ(dup.size(), 1u);
   EXPECT_EQ(dup[0].message, "key 'precision_mode' is given twice (first at line 1, column 27)");
 }
@@ -175,20 +202,23 @@ TEST(AllsCommands, NotAppliedWarningsNameCommandAndLine) {
       "y = input_conversion(yuv_to_rgb)\n"
       "pre_quantization_optimization(dead_channels_removal, policy=enabled)\n"
       "post_quantization_optimization(adaround, policy=disabled)\n");
-  EXPECT_EQ(formatted(d), (std::vector<std::string>{
-                              "v.alls:2:1: warning: post_quantization_optimization(finetune) (line 2) is parsed, not "
-                              "applied (Kiln does not implement it)",
-                              "v.alls:3:1: warning: resources_param (line 3) is parsed, not applied (resource "
-                              "planning, recorded for `kiln compiler`)",
-                              "v.alls:5:1: warning: defuse (line 5) is parsed, not applied (compiler placement command)",
-                              "v.alls:6:1: warning: place (line 6) is parsed, not applied (compiler placement command)",
-                              "v.alls:7:1: warning: nms_postprocess (line 7) is parsed, not applied (Kiln does not "
-                              "implement it)",
-                              "v.alls:8:1: warning: input_conversion(yuv_to_rgb) (line 8) is parsed, not applied (Kiln "
-                              "does not implement it)",
-                              "v.alls:9:1: warning: pre_quantization_optimization(dead_channels_removal) (line 9) is "
-                              "parsed, not applied (Kiln does not implement it)",
-                          }));
+  EXPECT_EQ(
+      formatted(d),
+      (std::vector<std::string>{
+          "v.alls:2:1: warning: post_quantization_optimization(finetune) (line 2) is parsed, not "
+          "applied (Kiln does not implement it)",
+          "v.alls:3:1: warning: resources_param (line 3) is parsed, not applied (resource "
+          "planning, recorded for `kiln compiler`)",
+          "v.alls:5:1: warning: defuse (line 5) is parsed, not applied (compiler placement "
+          "command)",
+          "v.alls:6:1: warning: place (line 6) is parsed, not applied (compiler placement command)",
+          "v.alls:7:1: warning: nms_postprocess (line 7) is parsed, not applied (Kiln does not "
+          "implement it)",
+          "v.alls:8:1: warning: input_conversion(yuv_to_rgb) (line 8) is parsed, not applied (Kiln "
+          "does not implement it)",
+          "v.alls:9:1: warning: pre_quantization_optimization(dead_channels_removal) (line 9) is "
+          "parsed, not applied (Kiln does not implement it)",
+      }));
   for (const Diagnostic& x : d) EXPECT_EQ(x.severity, Diagnostic::Warning);
 }
 
@@ -208,15 +238,16 @@ TEST(AllsCommands, IsAppliedFollowsTheTable) {
 }
 
 TEST(AllsCommands, RealScriptsWarnOnlyForWhatKilnDoesNotApply) {
-  const Script s =
-      parseScriptFile(std::string(KILN_SOURCE_DIR) + "/tests/data/alls-samples/centerpose_regnetx_800mf.alls");
+  const Script s = parseScriptFile(std::string(KILN_SOURCE_DIR) +
+                                   "/tests/data/alls-samples/centerpose_regnetx_800mf.alls");
   const auto d = validateScript(s);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].pos.line, 6);
   EXPECT_NE(d[0].message.find("post_quantization_optimization(finetune)"), std::string::npos);
 
-  const Script big = parseScriptFile(std::string(KILN_SOURCE_DIR) +
-                                     "/tests/data/alls-samples/hailo8_base_deeplab_v3_mobilenet_v2.alls");
+  const Script big =
+      parseScriptFile(std::string(KILN_SOURCE_DIR) +
+                      "/tests/data/alls-samples/hailo8_base_deeplab_v3_mobilenet_v2.alls");
   const auto w = validateScript(big);
   EXPECT_FALSE(hasErrors(w));
   // Everything after the first five (numerics) statements is a compiler directive.

@@ -8,22 +8,19 @@ namespace {
 
 std::vector<LayerName> network() {
   return {
-      {"input_layer1", {"input"}},
-      {"normalization1", {}},
-      {"conv1", {"Conv_0"}},
-      {"conv2", {"/model.0/conv/Conv"}},
-      {"conv3", {"Conv_7", "Relu_8"}},
-      {"ew_add1", {"Add_9"}},
-      {"conv10", {"Conv_12"}},
-      {"conv21", {"Conv_30"}},
-      {"fc1", {"Gemm_129"}},
+      {"input_layer1", {"input"}},       {"normalization1", {}},          {"conv1", {"Conv_0"}},
+      {"conv2", {"/model.0/conv/Conv"}}, {"conv3", {"Conv_7", "Relu_8"}}, {"ew_add1", {"Add_9"}},
+      {"conv10", {"Conv_12"}},           {"conv21", {"Conv_30"}},         {"fc1", {"Gemm_129"}},
       {"output_layer1", {"output"}},
   };
 }
 
 // The first argument of `quantization_param(<ref>)`, parsed.
 Value ref(const std::string& text) {
-  return parseScript("quantization_param(" + text + ", precision_mode=a8_w8)\n", "r.alls").statements[0].args[0].value;
+  return parseScript("quantization_param(" + text + ", precision_mode=a8_w8)\n", "r.alls")
+      .statements[0]
+      .args[0]
+      .value;
 }
 
 std::vector<int> resolve(const std::string& text, const std::string& net = "net") {
@@ -31,7 +28,8 @@ std::vector<int> resolve(const std::string& text, const std::string& net = "net"
 }
 
 std::string errorOf(const std::string& text) {
-  const Script s = parseScript("quantization_param(" + text + ", precision_mode=a8_w8)\n", "r.alls");
+  const Script s =
+      parseScript("quantization_param(" + text + ", precision_mode=a8_w8)\n", "r.alls");
   try {
     resolveLayers(s.statements[0].args[0].value, network(), "net", &s.statements[0]);
   } catch (const ScriptError& e) {
@@ -90,26 +88,32 @@ TEST(AllsLayerRefs, GlobMatch) {
 
 TEST(AllsLayerRefs, UnmatchedNameSuggestsClosest) {
   EXPECT_EQ(errorOf("conv4"),
-            "r.alls:1:20: error: layer reference 'conv4' matches no layer of the network; closest names: conv1, "
+            "r.alls:1:20: error: layer reference 'conv4' matches no layer of the network; closest "
+            "names: conv1, "
             "conv2, conv3\n"
             "quantization_param(conv4, precision_mode=a8_w8)\n"
             "                   ^");
-  EXPECT_NE(errorOf("Gemm_128").find("layer reference 'Gemm_128' matches no layer of the network; closest names: "
-                                     "Gemm_129"),
+  EXPECT_NE(errorOf("Gemm_128")
+                .find("layer reference 'Gemm_128' matches no layer of the network; closest names: "
+                      "Gemm_129"),
             std::string::npos);
-  EXPECT_NE(errorOf("net/fc2").find("'net/fc2' matches no layer of the network; closest names: fc1"),
-            std::string::npos);
+  EXPECT_NE(
+      errorOf("net/fc2").find("'net/fc2' matches no layer of the network; closest names: fc1"),
+      std::string::npos);
   // In a list the failing item is pointed at.
   const std::string list = errorOf("[conv1, ew_add2]");
-  EXPECT_NE(list.find("r.alls:1:28: error: layer reference 'ew_add2' matches no layer of the network; closest "
-                      "names: ew_add1"),
-            std::string::npos)
+  EXPECT_NE(
+      list.find(
+          "r.alls:1:28: error: layer reference 'ew_add2' matches no layer of the network; closest "
+          "names: ew_add1"),
+      std::string::npos)
       << list;
 }
 
 TEST(AllsLayerRefs, UnmatchedGlobAndEmptyList) {
   const std::string g = errorOf("{deconv*}");
-  EXPECT_NE(g.find("r.alls:1:20: error: layer reference '{deconv*}' matches no layer of the network; closest "
+  EXPECT_NE(g.find("r.alls:1:20: error: layer reference '{deconv*}' matches no layer of the "
+                   "network; closest "
                    "names: conv1"),
             std::string::npos)
       << g;
@@ -119,8 +123,10 @@ TEST(AllsLayerRefs, UnmatchedGlobAndEmptyList) {
     resolveLayers(ref("nothing"), {}, "net");
     FAIL();
   } catch (const ScriptError& e) {
-    EXPECT_STREQ(e.what(), "r.alls:1:20: error: layer reference 'nothing' matches no layer of the network (the "
-                           "network has no layers)");
+    EXPECT_STREQ(
+        e.what(),
+        "r.alls:1:20: error: layer reference 'nothing' matches no layer of the network (the "
+        "network has no layers)");
   }
 }
 

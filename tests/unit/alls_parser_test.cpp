@@ -12,7 +12,9 @@ namespace {
 
 const std::string kSamples = std::string(KILN_SOURCE_DIR) + "/tests/data/alls-samples";
 
-std::string samplePath(const std::string& name) { return kSamples + "/" + name; }
+std::string samplePath(const std::string& name) {
+  return kSamples + "/" + name;
+}
 
 // The message of the ScriptError `f` throws ("" when it does not throw).
 template <typename F>
@@ -50,7 +52,9 @@ TEST(AllsParser, StatementCountsOfRealScripts) {
   EXPECT_EQ(parseScriptFile(samplePath("arcface_mobilefacenet_nv12.alls")).statements.size(), 4u);
   EXPECT_EQ(parseScriptFile(samplePath("clip_vit_b_16_image_encoder.alls")).statements.size(), 9u);
   // 358 lines, 6 of them blank.
-  EXPECT_EQ(parseScriptFile(samplePath("hailo8_base_deeplab_v3_mobilenet_v2.alls")).statements.size(), 352u);
+  EXPECT_EQ(
+      parseScriptFile(samplePath("hailo8_base_deeplab_v3_mobilenet_v2.alls")).statements.size(),
+      352u);
 }
 
 TEST(AllsParser, NormalizationWithTargetAndLists) {
@@ -71,7 +75,8 @@ TEST(AllsParser, NormalizationWithTargetAndLists) {
   EXPECT_EQ(mean.text, "[127.5, 127.5, 127.5]");
   EXPECT_DOUBLE_EQ(st.args[1].value.items[2].number, 128.0);
   EXPECT_EQ(st.args[1].value.items[2].text, "128.0");
-  EXPECT_EQ(st.sourceLine, "normalization1 = normalization([127.5, 127.5, 127.5], [128.0, 128.0, 128.0])");
+  EXPECT_EQ(st.sourceLine,
+            "normalization1 = normalization([127.5, 127.5, 127.5], [128.0, 128.0, 128.0])");
 }
 
 TEST(AllsParser, ScopedNamesAndKeywordLists) {
@@ -214,8 +219,9 @@ TEST(AllsParser, MultiLineStatementsCommentsObjectsAndEmptyTargets) {
 // ---- syntax errors ----
 
 TEST(AllsParserErrors, SyntaxErrorHasLineColumnAndCaret) {
-  const std::string msg = parseError("normalization1 = normalization([1, 2, 3], [4, 5, 6])\n"
-                                     "quantization_param(conv1 precision_mode=a8_w8)\n");
+  const std::string msg = parseError(
+      "normalization1 = normalization([1, 2, 3], [4, 5, 6])\n"
+      "quantization_param(conv1 precision_mode=a8_w8)\n");
   EXPECT_EQ(msg,
             "test.alls:2:26: error: expected ',' or ')' after an argument, found 'precision_mode'\n"
             "quantization_param(conv1 precision_mode=a8_w8)\n"
@@ -225,51 +231,63 @@ TEST(AllsParserErrors, SyntaxErrorHasLineColumnAndCaret) {
 TEST(AllsParserErrors, UnclosedParenAtEndOfFile) {
   const std::string msg = parseError("model_optimization_config(calibration, calibset_size=64\n");
   EXPECT_EQ(msg,
-            "test.alls:1:56: error: expected ')' to close the '(' opened at line 1, column 26, found end of file\n"
+            "test.alls:1:56: error: expected ')' to close the '(' opened at line 1, column 26, "
+            "found end of file\n"
             "model_optimization_config(calibration, calibset_size=64\n"
             "                                                       ^");
 }
 
 TEST(AllsParserErrors, UnclosedParenSwallowingTheNextLine) {
-  const std::string msg = parseError("quantization_param(conv1, precision_mode=a8_w8\n"
-                                     "post_quantization_optimization(finetune, policy=disabled)\n");
-  EXPECT_NE(msg.find("test.alls:2:1: error: expected ',' or ')' after an argument, found "
-                     "'post_quantization_optimization' (the '(' at line 1, column 19 is still open)"),
-            std::string::npos)
+  const std::string msg = parseError(
+      "quantization_param(conv1, precision_mode=a8_w8\n"
+      "post_quantization_optimization(finetune, policy=disabled)\n");
+  EXPECT_NE(
+      msg.find("test.alls:2:1: error: expected ',' or ')' after an argument, found "
+               "'post_quantization_optimization' (the '(' at line 1, column 19 is still open)"),
+      std::string::npos)
       << msg;
 }
 
 TEST(AllsParserErrors, UnclosedListAndMissingValue) {
-  EXPECT_NE(parseError("normalization([1, 2, 3)").find("1:23: error: expected ',' or ']' in the list, found ')'"),
+  EXPECT_NE(parseError("normalization([1, 2, 3)")
+                .find("1:23: error: expected ',' or ']' in the list, found ')'"),
             std::string::npos);
   EXPECT_NE(parseError("quantization_param(conv1, precision_mode=)")
-                .find("1:42: error: expected a value (a number, \"string\", name, [list] or {glob}), found ')'"),
+                .find("1:42: error: expected a value (a number, \"string\", name, [list] or "
+                      "{glob}), found ')'"),
             std::string::npos);
 }
 
 TEST(AllsParserErrors, StatementShapeErrors) {
-  EXPECT_NE(parseError("quantization_param\n").find("1:19: error: expected '(' after the command name "
-                                                    "'quantization_param', found end of line"),
+  EXPECT_NE(parseError("quantization_param\n")
+                .find("1:19: error: expected '(' after the command name "
+                      "'quantization_param', found end of line"),
             std::string::npos);
-  EXPECT_NE(parseError("x = 5\n").find("1:5: error: expected a command such as quantization_param(...) after '=', "
-                                       "found number 5"),
+  EXPECT_NE(parseError("x = 5\n").find(
+                "1:5: error: expected a command such as quantization_param(...) after '=', "
+                "found number 5"),
             std::string::npos);
-  EXPECT_NE(parseError("set_seed(seed=1) extra\n").find("1:18: error: expected the end of the line after ')', "
-                                                         "found 'extra'"),
+  EXPECT_NE(parseError("set_seed(seed=1) extra\n")
+                .find("1:18: error: expected the end of the line after ')', "
+                      "found 'extra'"),
             std::string::npos);
-  EXPECT_NE(parseError("a b = c()\n").find("1:3: error: expected '(' after the command name 'a', found 'b'"),
+  EXPECT_NE(parseError("a b = c()\n")
+                .find("1:3: error: expected '(' after the command name 'a', found 'b'"),
             std::string::npos);
 }
 
 TEST(AllsParserErrors, LexicalErrors) {
   EXPECT_EQ(parseError("nms_postprocess(\"cfg.json, engine=cpu)\n"),
-            "test.alls:1:17: error: unterminated string: expected a closing \" before the end of the line\n"
+            "test.alls:1:17: error: unterminated string: expected a closing \" before the end of "
+            "the line\n"
             "nms_postprocess(\"cfg.json, engine=cpu)\n"
             "                ^");
   EXPECT_NE(parseError("quantization_param({conv*, precision_mode=a8_w8)\n")
-                .find("1:20: error: unterminated glob: expected '}' to close the '{' before the end of the line"),
+                .find("1:20: error: unterminated glob: expected '}' to close the '{' before the "
+                      "end of the line"),
             std::string::npos);
-  EXPECT_NE(parseError("quantization_param(conv1; precision_mode=a8_w8)\n").find("1:25: error: unexpected character ';'"),
+  EXPECT_NE(parseError("quantization_param(conv1; precision_mode=a8_w8)\n")
+                .find("1:25: error: unexpected character ';'"),
             std::string::npos);
 }
 
@@ -300,7 +318,8 @@ TEST(AllsParserErrors, DamagedScriptsGiveScriptErrorsOnly) {
   for (size_t cut = 0; cut <= text.size(); ++cut) {
     for (int variant = 0; variant < 3; ++variant) {
       std::string t = text.substr(0, cut);
-      if (variant > 0 && cut < text.size()) t += noise[(cut * 7 + variant) % noise.size()] + text.substr(cut + 1);
+      if (variant > 0 && cut < text.size())
+        t += noise[(cut * 7 + variant) % noise.size()] + text.substr(cut + 1);
       try {
         const Script s = parseScript(t, "d.alls");
         validateScript(s);

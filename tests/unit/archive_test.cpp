@@ -79,7 +79,8 @@ TEST(Archive, CorruptFilesAreRejected) {
   meta.replace(meta.find("\"format_version\": 1"), 19, "\"format_version\": 9");
   entries[0].second.assign(meta.begin(), meta.end());
   expectReadError(tar::write(entries), "archive format version 9 is newer");
-  expectReadError(tar::write({{"readme.txt", {'h', 'i'}}}), "not a Kiln archive: it has no kiln.json");
+  expectReadError(tar::write({{"readme.txt", {'h', 'i'}}}),
+                  "not a Kiln archive: it has no kiln.json");
 }
 
 TEST(Archive, FailedWriteLeavesNothingBehind) {

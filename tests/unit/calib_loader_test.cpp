@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 
 #include <jpeglib.h>
 #include <png.h>
@@ -32,7 +32,8 @@ namespace {
 
 std::vector<uint8_t> readAll(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
-  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)),
+                              std::istreambuf_iterator<char>());
 }
 
 void writeAll(const std::string& path, const std::vector<uint8_t>& b) {
@@ -239,7 +240,8 @@ float upsample2to4(float a, float b, int i) {
 
 }  // namespace
 
-// ---- images --------------------------------------------------------------------------------------
+// ---- images
+// --------------------------------------------------------------------------------------
 
 TEST_F(CalibTest, PngResizeBilinearHalfPixelNchw) {
   const std::string dir = mkdir("imgs");
@@ -290,9 +292,13 @@ TEST_F(CalibTest, LayoutDetection) {
   EXPECT_EQ(imageLayoutFor({"x", {1, 1, 28, 28}}).channels, 1);
   EXPECT_FALSE(imageLayoutFor({"x", {1, 28, 28, 1}}).nchw);
   EXPECT_EQ(imageLayoutFor({"x", {1, 4, 8, 8}}).channels, 4);
-  EXPECT_EQ(errorOf([] { imageLayoutFor({"x", {1, 10}}); }),
+  EXPECT_EQ(errorOf([] {
+              imageLayoutFor({"x", {1, 10}});
+            }),
             "input 'x' with shape [1,10] cannot take images: expected a rank-4 NCHW or NHWC input");
-  EXPECT_EQ(errorOf([] { imageLayoutFor({"x", {1, 8, 8, 8}}); }),
+  EXPECT_EQ(errorOf([] {
+              imageLayoutFor({"x", {1, 8, 8, 8}});
+            }),
             "input 'x' with shape [1,8,8,8] cannot take images: no channel axis of size 3 (or 1 "
             "or 4) at position 1 (NCHW) or last (NHWC)");
 }
@@ -353,7 +359,7 @@ TEST_F(CalibTest, RgbaAlphaAndSixteenBitPng) {
   EXPECT_NEAR(v[1], 127.5f, 0.01);
   EXPECT_FLOAT_EQ(v[2], 0.0f);
   EXPECT_EQ(one({"x", {1, 4, 1, 1}})[3], 255.0f);  // no alpha in the image: opaque
-  const float luma = one({"x", {1, 1, 1, 1}})[0];    // RGB -> 1 channel: BT.601 luma
+  const float luma = one({"x", {1, 1, 1, 1}})[0];  // RGB -> 1 channel: BT.601 luma
   EXPECT_NEAR(luma, 0.299f * 255 + 0.587f * (32768 * 255.0f / 65535), 0.01);
 }
 
@@ -374,12 +380,13 @@ TEST_F(CalibTest, SingleImageFile) {
   EXPECT_EQ(set.samples.size(), 1u);
 }
 
-// ---- npy -----------------------------------------------------------------------------------------
+// ---- npy
+// -----------------------------------------------------------------------------------------
 
 TEST_F(CalibTest, NpyDirectoryOneSampleEach) {
   const std::string dir = mkdir("npys");
-  kiln::npy::save(dir + "/b.npy", floatArray({3, 2, 2}, 100));    // without the batch dim
-  kiln::npy::save(dir + "/a.npy", floatArray({1, 3, 2, 2}, 0));   // with it
+  kiln::npy::save(dir + "/b.npy", floatArray({3, 2, 2}, 100));   // without the batch dim
+  kiln::npy::save(dir + "/a.npy", floatArray({1, 3, 2, 2}, 0));  // with it
   Array u8;
   u8.type = ElemType::u8;
   u8.shape = {1, 3, 2, 2};
@@ -435,35 +442,45 @@ TEST_F(CalibTest, NpyShapeMismatchMessage) {
   kiln::npy::save(dir + "/x.npy", a);
   const InputSpec in{"x", {1, 3, 64, 64}};
   EXPECT_EQ(errorOf([&] { loadCalibSet(dir + "/x.npy", {in}, 8); }),
-            dir + "/x.npy: expected float32/uint8 data of shape [1,3,64,64] or [N,3,64,64] for "
-                  "input 'x', found int64 [2,5]");
+            dir +
+                "/x.npy: expected float32/uint8 data of shape [1,3,64,64] or [N,3,64,64] for "
+                "input 'x', found int64 [2,5]");
   // In a directory every file is one sample.
   EXPECT_EQ(errorOf([&] { loadCalibSet(dir, {in}, 8); }),
-            dir + "/x.npy: expected float32/uint8 data of shape [1,3,64,64] or [3,64,64] for "
-                  "input 'x', found int64 [2,5]");
+            dir +
+                "/x.npy: expected float32/uint8 data of shape [1,3,64,64] or [3,64,64] for "
+                "input 'x', found int64 [2,5]");
   // Right shape, wrong type.
   Array b;
   b.type = ElemType::i32;
   b.shape = {1, 2};
   b.data.resize(8);
   kiln::npy::save(dir + "/x.npy", b);
-  EXPECT_EQ(errorOf([&] { loadCalibSet(dir + "/x.npy", {{"x", {1, 2}}}, 8); }),
-            dir + "/x.npy: expected float32/uint8 data of shape [1,2] or [N,2] for input 'x', "
-                  "found int32 [1,2]");
+  EXPECT_EQ(errorOf([&] {
+              loadCalibSet(dir + "/x.npy", {{"x", {1, 2}}}, 8);
+            }),
+            dir +
+                "/x.npy: expected float32/uint8 data of shape [1,2] or [N,2] for input 'x', "
+                "found int32 [1,2]");
 }
 
 TEST_F(CalibTest, NpyNanRejected) {
   kiln::npy::save(path("nan.npy"), kiln::npy::fromFloat({1, NAN}, {2, 1}));
-  EXPECT_EQ(errorOf([&] { loadCalibSet(path("nan.npy"), {{"x", {1, 1}}}, 8); }),
+  EXPECT_EQ(errorOf([&] {
+              loadCalibSet(path("nan.npy"), {{"x", {1, 1}}}, 8);
+            }),
             path("nan.npy") + ": sample 1 for input 'x' contains NaN or infinite values");
 }
 
 TEST_F(CalibTest, SingleNpyForTwoInputs) {
   kiln::npy::save(path("a.npy"), floatArray({1, 2}, 0));
-  EXPECT_EQ(errorOf([&] { loadCalibSet(path("a.npy"), {{"a", {1, 2}}, {"b", {1, 2}}}, 8); }),
-            path("a.npy") + ": a .npy file holds one array but the network has 2 inputs (a, b); "
-                            "use an .npz with one array per input, or a directory with one "
-                            "subdirectory per input");
+  EXPECT_EQ(errorOf([&] {
+              loadCalibSet(path("a.npy"), {{"a", {1, 2}}, {"b", {1, 2}}}, 8);
+            }),
+            path("a.npy") +
+                ": a .npy file holds one array but the network has 2 inputs (a, b); "
+                "use an .npz with one array per input, or a directory with one "
+                "subdirectory per input");
 }
 
 TEST_F(CalibTest, MultiInputDirectoryWithSubdirectories) {
@@ -485,11 +502,14 @@ TEST_F(CalibTest, MultiInputDirectoryWithSubdirectories) {
                 root + "/b has 2");
   fs::remove_all(root + "/b");
   EXPECT_EQ(errorOf([&] { loadCalibSet(root, ins, 2); }),
-            root + ": the network has 2 inputs (a, b); a calibration directory must hold one "
-                   "subdirectory per input, named after it; " + root + "/b is missing");
+            root +
+                ": the network has 2 inputs (a, b); a calibration directory must hold one "
+                "subdirectory per input, named after it; " +
+                root + "/b is missing");
 }
 
-// ---- npz -----------------------------------------------------------------------------------------
+// ---- npz
+// -----------------------------------------------------------------------------------------
 
 TEST_F(CalibTest, StoredNpzSingleInputUsesFirstArray) {
   const auto first = kiln::npy::serialize(floatArray({4, 3, 2, 2}, 0));
@@ -525,19 +545,22 @@ TEST_F(CalibTest, NpzInOrderWhenNamesDoNotMatch) {
   ASSERT_EQ(set.samples.size(), 2u);
   EXPECT_EQ(set.samples[0][1][0], 100.0f);
   ASSERT_EQ(set.warnings.size(), 1u);
-  EXPECT_EQ(set.warnings[0], path("o.npz") + ": array names (arr_0, arr_1) do not match the "
-                                             "input names (a, b); using the arrays in order");
+  EXPECT_EQ(set.warnings[0], path("o.npz") +
+                                 ": array names (arr_0, arr_1) do not match the "
+                                 "input names (a, b); using the arrays in order");
   // Different sample counts.
   const auto c = kiln::npy::serialize(floatArray({3, 4}, 100));
   writeAll(path("o.npz"), makeZip({{"a.npy", a}, {"b.npy", c}}));
   EXPECT_EQ(errorOf([&] { loadCalibSet(path("o.npz"), ins, 2); }),
-            path("o.npz") + ": every input needs the same number of samples, but array 'a.npy' "
-                            "holds 2 and 'b.npy' holds 3");
+            path("o.npz") +
+                ": every input needs the same number of samples, but array 'a.npy' "
+                "holds 2 and 'b.npy' holds 3");
   // Too few arrays.
   writeAll(path("o.npz"), makeZip({{"arr_0.npy", a}}));
   EXPECT_EQ(errorOf([&] { loadCalibSet(path("o.npz"), ins, 2); }),
-            path("o.npz") + ": the .npz holds 1 array(s) (arr_0) but the network has 2 inputs "
-                            "(a, b)");
+            path("o.npz") +
+                ": the .npz holds 1 array(s) (arr_0) but the network has 2 inputs "
+                "(a, b)");
 }
 
 TEST_F(CalibTest, ZipReaderRejectsUnsupportedAndCorrupt) {
@@ -576,23 +599,27 @@ TEST_F(CalibTest, NumpyStyleNpzFixtures) {
   }
 }
 
-// ---- errors and warnings -------------------------------------------------------------------------
+// ---- errors and warnings
+// -------------------------------------------------------------------------
 
 TEST_F(CalibTest, EmptyAndUnsupportedDirectories) {
   const std::string dir = mkdir("empty");
   EXPECT_EQ(errorOf([&] { loadCalibSet(dir, {kNchw4}, 8); }),
-            dir + ": the calibration directory is empty; expected JPEG/PNG images (.jpg, .jpeg, "
-                  ".png) or .npy files");
+            dir +
+                ": the calibration directory is empty; expected JPEG/PNG images (.jpg, .jpeg, "
+                ".png) or .npy files");
   writeAll(dir + "/notes.txt", {'h', 'i'});
   writeAll(dir + "/pic.bmp", {'B', 'M'});
   EXPECT_EQ(errorOf([&] { loadCalibSet(dir, {kNchw4}, 8); }),
-            dir + ": no calibration files; expected JPEG/PNG images (.jpg, .jpeg, .png) or .npy "
-                  "files, found files of unsupported types (.bmp, .txt): notes.txt, pic.bmp");
+            dir +
+                ": no calibration files; expected JPEG/PNG images (.jpg, .jpeg, .png) or .npy "
+                "files, found files of unsupported types (.bmp, .txt): notes.txt, pic.bmp");
   writePng(dir + "/a.png", 2, 2, 3, 8, twoByTwo());
   const CalibSet set = loadCalibSet(dir, {kNchw4}, 1);
   ASSERT_EQ(set.warnings.size(), 1u);
-  EXPECT_EQ(set.warnings[0], dir + ": ignored 2 file(s) of unsupported types (.bmp, .txt): "
-                                   "notes.txt, pic.bmp");
+  EXPECT_EQ(set.warnings[0], dir +
+                                 ": ignored 2 file(s) of unsupported types (.bmp, .txt): "
+                                 "notes.txt, pic.bmp");
 }
 
 TEST_F(CalibTest, MissingPathAndUnsupportedFile) {
@@ -600,9 +627,10 @@ TEST_F(CalibTest, MissingPathAndUnsupportedFile) {
             path("nope") + ": calibration set not found (no such file or directory)");
   writeAll(path("x.csv"), {'1'});
   EXPECT_EQ(errorOf([&] { loadCalibSet(path("x.csv"), {kNchw4}, 8); }),
-            path("x.csv") + ": unsupported calibration file type '.csv'; expected a directory of "
-                            "JPEG/PNG images or .npy files, a .npy file, an .npz file or a single "
-                            ".jpg/.jpeg/.png image");
+            path("x.csv") +
+                ": unsupported calibration file type '.csv'; expected a directory of "
+                "JPEG/PNG images or .npy files, a .npy file, an .npz file or a single "
+                ".jpg/.jpeg/.png image");
 }
 
 TEST_F(CalibTest, MixedDirectoryWarns) {
@@ -612,17 +640,21 @@ TEST_F(CalibTest, MixedDirectoryWarns) {
   const CalibSet set = loadCalibSet(dir, {kNchw4}, 2);
   ASSERT_EQ(set.samples.size(), 2u);
   ASSERT_EQ(set.warnings.size(), 1u);
-  EXPECT_EQ(set.warnings[0], dir + ": the directory mixes 1 images and 1 .npy files; both are "
-                                   "used in file-name order, images as RGB values 0..255 and "
-                                   ".npy data as stored");
+  EXPECT_EQ(set.warnings[0], dir +
+                                 ": the directory mixes 1 images and 1 .npy files; both are "
+                                 "used in file-name order, images as RGB values 0..255 and "
+                                 ".npy data as stored");
 }
 
 TEST_F(CalibTest, ImagesForNonImageInput) {
   const std::string dir = mkdir("imgs");
   writePng(dir + "/a.png", 2, 2, 3, 8, twoByTwo());
-  EXPECT_EQ(errorOf([&] { loadCalibSet(dir, {{"tokens", {1, 128}}}, 1); }),
-            dir + "/a.png: input 'tokens' with shape [1,128] cannot take images: expected a "
-                  "rank-4 NCHW or NHWC input");
+  EXPECT_EQ(errorOf([&] {
+              loadCalibSet(dir, {{"tokens", {1, 128}}}, 1);
+            }),
+            dir +
+                "/a.png: input 'tokens' with shape [1,128] cannot take images: expected a "
+                "rank-4 NCHW or NHWC input");
 }
 
 TEST_F(CalibTest, TooLargeImagesRefused) {
@@ -688,8 +720,8 @@ TEST_F(CalibTest, CorruptedBytesNeverCrash) {
   writePng(path("a.png"), 32, 32, 3, 8, s);
   const InputSpec in{"x", {1, 3, 8, 8}};
   uint32_t state = 12345;
-  writeAll(path("a.npz"), makeZip({{"x.npy", kiln::npy::serialize(floatArray({2, 3, 8, 8}, 0)),
-                                     true}}));
+  writeAll(path("a.npz"),
+           makeZip({{"x.npy", kiln::npy::serialize(floatArray({2, 3, 8, 8}, 0)), true}}));
   for (const std::string name : {"a.jpg", "a.png", "a.npz"}) {
     const auto full = readAll(path(name));
     for (int trial = 0; trial < 300; ++trial) {
@@ -712,7 +744,8 @@ TEST_F(CalibTest, CorruptedBytesNeverCrash) {
   }
 }
 
-// ---- random sets ---------------------------------------------------------------------------------
+// ---- random sets
+// ---------------------------------------------------------------------------------
 
 TEST_F(CalibTest, RandomSetIsDeterministicStandardNormal) {
   const std::vector<InputSpec> ins = {{"a", {1, 3, 16, 16}}, {"b", {1, 10}}};
@@ -746,7 +779,9 @@ TEST_F(CalibTest, LooksNormalized) {
 
 TEST_F(CalibTest, BadInputSpecs) {
   EXPECT_EQ(errorOf([] { randomCalibSet({}, 1, 0); }), "calibration: the network has no inputs");
-  EXPECT_EQ(errorOf([] { randomCalibSet({{"x", {1, -1, 4}}}, 1, 0); }),
+  EXPECT_EQ(errorOf([] {
+              randomCalibSet({{"x", {1, -1, 4}}}, 1, 0);
+            }),
             "calibration: input 'x' has shape [1,-1,4]; every dimension must be known and "
             "positive (batch 1)");
 }

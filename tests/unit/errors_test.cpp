@@ -22,7 +22,8 @@ struct Result {
 Result runKiln(const std::string& args) {
   // One file per test: CTest runs tests in parallel.
   const std::string errFile = ::testing::TempDir() + "/stderr_" +
-                              ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".txt";
+                              ::testing::UnitTest::GetInstance()->current_test_info()->name() +
+                              ".txt";
   const std::string cmd = std::string(KILN_BINARY) + " " + args + " >/dev/null 2>" + errFile;
   const int raw = std::system(cmd.c_str());
   std::ifstream f(errFile);
@@ -51,7 +52,8 @@ void expectParseError(const std::string& model, const std::string& fragment,
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_NE(r.err.find("kiln: error: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n') < 6, true) << "not one paragraph: " << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n') < 6, true)
+      << "not one paragraph: " << r.err;
   EXPECT_FALSE(exists(out));
 }
 
@@ -60,17 +62,23 @@ std::string fileBytes(const std::string& p) {
   return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
-TEST(CliErrors, NotAFile) { expectParseError("/nonexistent/model.onnx", "/nonexistent/model.onnx: no such file"); }
+TEST(CliErrors, NotAFile) {
+  expectParseError("/nonexistent/model.onnx", "/nonexistent/model.onnx: no such file");
+}
 
-TEST(CliErrors, Directory) { expectParseError(::testing::TempDir(), "is a directory"); }
+TEST(CliErrors, Directory) {
+  expectParseError(::testing::TempDir(), "is a directory");
+}
 
 TEST(CliErrors, NotOnnx) {
-  expectParseError(writeBytes("text.onnx", "this is a text file, not a model\n"), "not an ONNX model");
+  expectParseError(writeBytes("text.onnx", "this is a text file, not a model\n"),
+                   "not an ONNX model");
 }
 
 TEST(CliErrors, TruncatedProtobuf) {
   const std::string bytes = fileBytes(kDigits);
-  expectParseError(writeBytes("truncated.onnx", bytes.substr(0, bytes.size() / 2)), "not an ONNX model");
+  expectParseError(writeBytes("truncated.onnx", bytes.substr(0, bytes.size() / 2)),
+                   "not an ONNX model");
 }
 
 TEST(CliErrors, CheckerRejects) {
@@ -78,7 +86,8 @@ TEST(CliErrors, CheckerRejects) {
       "<ir_version: 8, opset_import: [\"\" : 13]>\n"
       "g (float[1,4] x) => (float[1,4] y) { y = Relu (x) }");
   m.mutable_graph()->mutable_node(0)->set_input(0, "undefined_tensor");
-  expectParseError(writeBytes("bad_checker.onnx", m.SerializeAsString()), "the ONNX checker rejects the model");
+  expectParseError(writeBytes("bad_checker.onnx", m.SerializeAsString()),
+                   "the ONNX checker rejects the model");
 }
 
 TEST(CliErrors, MissingExternalData) {
@@ -110,7 +119,8 @@ TEST(CliErrors, UnknownOpsetVersion) {
       "<ir_version: 8, opset_import: [\"\" : 13]>\n"
       "g (float[1,4] x) => (float[1,4] y) { y = Relu (x) }");
   m.mutable_opset_import(0)->set_version(7);
-  expectParseError(writeBytes("old.onnx", m.SerializeAsString()), "opset 7; Kiln reads opsets 9 through 18");
+  expectParseError(writeBytes("old.onnx", m.SerializeAsString()),
+                   "opset 7; Kiln reads opsets 9 through 18");
 }
 
 TEST(CliErrors, InferChecksInputShapeAndType) {
@@ -118,7 +128,8 @@ TEST(CliErrors, InferChecksInputShapeAndType) {
   ASSERT_EQ(runKiln("parser onnx " + kDigits + " --har-path " + kar).status, 0);
   const std::string bad = ::testing::TempDir() + "/cli_bad.npy";
   npy::save(bad, npy::fromFloat(std::vector<float>(8 * 8 * 3, 0.f), {1, 3, 8, 8}));
-  Result r = runKiln("infer " + kar + " --input-files " + bad + " --output-dir " + ::testing::TempDir() + "/cli_out");
+  Result r = runKiln("infer " + kar + " --input-files " + bad + " --output-dir " +
+                     ::testing::TempDir() + "/cli_out");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("input 'input' expects shape [1, 1, 8, 8]"), std::string::npos) << r.err;
   npy::Array u8;
@@ -126,9 +137,11 @@ TEST(CliErrors, InferChecksInputShapeAndType) {
   u8.shape = {1, 1, 8, 8};
   u8.data.assign(64, 1);
   npy::save(bad, u8);
-  r = runKiln("infer " + kar + " --input-files " + bad + " --output-dir " + ::testing::TempDir() + "/cli_out");
+  r = runKiln("infer " + kar + " --input-files " + bad + " --output-dir " + ::testing::TempDir() +
+              "/cli_out");
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.err.find("expects float32 [1, 1, 8, 8], the file holds uint8"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("expects float32 [1, 1, 8, 8], the file holds uint8"), std::string::npos)
+      << r.err;
 }
 
 }  // namespace

@@ -22,8 +22,12 @@ TEST(Importer, ConstantNodeWeightsAndNaming) {
   // paddle2onnx writes weights as Constant nodes rather than initializers.
   const std::string text = std::string(kHeader11) +
                            "g (float[1,2,5,5] x) => (float[1,3,5,5] y) {\n"
-                           "  w = Constant <value = " + tensorLiteral({3, 2, 3, 3}, 1) + "> ()\n"
-                           "  b = Constant <value = " + tensorLiteral({3}, 2) + "> ()\n"
+                           "  w = Constant <value = " +
+                           tensorLiteral({3, 2, 3, 3}, 1) +
+                           "> ()\n"
+                           "  b = Constant <value = " +
+                           tensorLiteral({3}, 2) +
+                           "> ()\n"
                            "  c = Conv <pads = [1,1,1,1]> (x, w, b)\n"
                            "  y = Relu (c)\n}";
   const Graph g = importText(text);
@@ -56,16 +60,18 @@ TEST(Importer, Opset11ClipBoundsAsInputs) {
 
 TEST(Importer, OldSoftmaxFlattensFromAxis) {
   // Before opset 13, Softmax(axis=1) on [1,2,3] normalises over all 6 values jointly.
-  const Graph g = importText(std::string(kHeader11) +
-                             "g (float[1,2,3] x) => (float[1,2,3] y) { y = Softmax <axis = 1> (x) }");
+  const Graph g =
+      importText(std::string(kHeader11) +
+                 "g (float[1,2,3] x) => (float[1,2,3] y) { y = Softmax <axis = 1> (x) }");
   const FloatBuffer in{{1, 2, 3}, {0, 1, 2, 3, 4, 5}};
   const auto out = runFloat(g, {in})[0];
   double sum = 0;
   for (float v : in.data) sum += std::exp(v);
   for (size_t i = 0; i < 6; ++i) EXPECT_NEAR(out.data[i], std::exp(in.data[i]) / sum, 1e-6);
   // From opset 13 the same node normalises along axis 1 only.
-  const Graph g13 = importText(std::string(kHeader13) +
-                               "g (float[1,2,3] x) => (float[1,2,3] y) { y = Softmax <axis = 1> (x) }");
+  const Graph g13 =
+      importText(std::string(kHeader13) +
+                 "g (float[1,2,3] x) => (float[1,2,3] y) { y = Softmax <axis = 1> (x) }");
   const auto out13 = runFloat(g13, {in})[0];
   EXPECT_NEAR(out13.data[0] + out13.data[3], 1.0, 1e-6);
 }
@@ -74,7 +80,9 @@ TEST(Importer, NhwcInputTransposeIsAbsorbed) {
   const std::string text = std::string(kHeader11) +
                            "g (float[1,4,4,3] x) => (float[1,2,4,4] y) {\n"
                            "  t = Transpose <perm = [0,3,1,2]> (x)\n"
-                           "  w = Constant <value = " + tensorLiteral({2, 3, 1, 1}, 3) + "> ()\n"
+                           "  w = Constant <value = " +
+                           tensorLiteral({2, 3, 1, 1}, 3) +
+                           "> ()\n"
                            "  y = Conv (t, w)\n}";
   const Graph g = importText(text);
   EXPECT_EQ(layerTypes(g), "input_layer conv output_layer");
@@ -102,12 +110,14 @@ TEST(Importer, HardSigmoidTimesInputIsHardSwish) {
 }
 
 TEST(Importer, InputTimesSigmoidIsSilu) {
-  const Graph g = importText(std::string(kHeader13) +
-                             "g (float[1,6] x) => (float[1,6] y) { s = Sigmoid (x)\n y = Mul (s, x) }");
+  const Graph g =
+      importText(std::string(kHeader13) +
+                 "g (float[1,6] x) => (float[1,6] y) { s = Sigmoid (x)\n y = Mul (s, x) }");
   EXPECT_EQ(layerTypes(g), "input_layer activation+silu output_layer");
   const FloatBuffer in{{1, 6}, {-4, -1, 0, 1, 2, 6}};
   const auto out = runFloat(g, {in})[0];
-  for (size_t i = 0; i < 6; ++i) EXPECT_NEAR(out.data[i], in.data[i] / (1 + std::exp(-in.data[i])), 1e-6);
+  for (size_t i = 0; i < 6; ++i)
+    EXPECT_NEAR(out.data[i], in.data[i] / (1 + std::exp(-in.data[i])), 1e-6);
 }
 
 TEST(Importer, SigmoidWithOtherReadersIsNotFused) {
@@ -118,14 +128,25 @@ TEST(Importer, SigmoidWithOtherReadersIsNotFused) {
 }
 
 std::string convBn(const std::string& bnInput, const std::string& extra) {
-  return std::string(kHeader13) + "g (float[1,3,6,6] x) => (float[1,4,6,6] y) {\n"
-         "  w = Constant <value = " + tensorLiteral({4, 3, 3, 3}, 11) + "> ()\n"
-         "  c = Conv <pads = [1,1,1,1]> (x, w)\n" + extra +
-         "  s = Constant <value = " + tensorLiteral({4}, 12, 0.5, 2) + "> ()\n"
-         "  b = Constant <value = " + tensorLiteral({4}, 13) + "> ()\n"
-         "  m = Constant <value = " + tensorLiteral({4}, 14) + "> ()\n"
-         "  v = Constant <value = " + tensorLiteral({4}, 15, 0.5, 2) + "> ()\n"
-         "  y = BatchNormalization <epsilon = 0.001> (" + bnInput + ", s, b, m, v)\n}";
+  return std::string(kHeader13) +
+         "g (float[1,3,6,6] x) => (float[1,4,6,6] y) {\n"
+         "  w = Constant <value = " +
+         tensorLiteral({4, 3, 3, 3}, 11) +
+         "> ()\n"
+         "  c = Conv <pads = [1,1,1,1]> (x, w)\n" +
+         extra + "  s = Constant <value = " + tensorLiteral({4}, 12, 0.5, 2) +
+         "> ()\n"
+         "  b = Constant <value = " +
+         tensorLiteral({4}, 13) +
+         "> ()\n"
+         "  m = Constant <value = " +
+         tensorLiteral({4}, 14) +
+         "> ()\n"
+         "  v = Constant <value = " +
+         tensorLiteral({4}, 15, 0.5, 2) +
+         "> ()\n"
+         "  y = BatchNormalization <epsilon = 0.001> (" +
+         bnInput + ", s, b, m, v)\n}";
 }
 
 TEST(Importer, BatchNormFoldsIntoConv) {
@@ -136,15 +157,26 @@ TEST(Importer, BatchNormFoldsIntoConv) {
   const Graph kept = importText(convBn("c0", "  c0 = Relu (c)\n"));
   EXPECT_EQ(layerTypes(kept), "input_layer conv+relu normalization output_layer");
   // Reference for the folded numbers: BatchNorm kept behind an Add of a non-constant zero.
-  const Graph unfolded = importText(
-      std::string(kHeader13) + "g (float[1,3,6,6] x, float[1,4,6,6] z) => (float[1,4,6,6] y) {\n"
-      "  w = Constant <value = " + tensorLiteral({4, 3, 3, 3}, 11) + "> ()\n"
-      "  c1 = Conv <pads = [1,1,1,1]> (x, w)\n  c0 = Add (c1, z)\n"
-      "  s = Constant <value = " + tensorLiteral({4}, 12, 0.5, 2) + "> ()\n"
-      "  b = Constant <value = " + tensorLiteral({4}, 13) + "> ()\n"
-      "  m = Constant <value = " + tensorLiteral({4}, 14) + "> ()\n"
-      "  v = Constant <value = " + tensorLiteral({4}, 15, 0.5, 2) + "> ()\n"
-      "  y = BatchNormalization <epsilon = 0.001> (c0, s, b, m, v)\n}");
+  const Graph unfolded =
+      importText(std::string(kHeader13) +
+                 "g (float[1,3,6,6] x, float[1,4,6,6] z) => (float[1,4,6,6] y) {\n"
+                 "  w = Constant <value = " +
+                 tensorLiteral({4, 3, 3, 3}, 11) +
+                 "> ()\n"
+                 "  c1 = Conv <pads = [1,1,1,1]> (x, w)\n  c0 = Add (c1, z)\n"
+                 "  s = Constant <value = " +
+                 tensorLiteral({4}, 12, 0.5, 2) +
+                 "> ()\n"
+                 "  b = Constant <value = " +
+                 tensorLiteral({4}, 13) +
+                 "> ()\n"
+                 "  m = Constant <value = " +
+                 tensorLiteral({4}, 14) +
+                 "> ()\n"
+                 "  v = Constant <value = " +
+                 tensorLiteral({4}, 15, 0.5, 2) +
+                 "> ()\n"
+                 "  y = BatchNormalization <epsilon = 0.001> (c0, s, b, m, v)\n}");
   EXPECT_EQ(layerTypes(unfolded), "input_layer input_layer conv ew_add normalization output_layer");
   const FloatBuffer in = randomInput({1, 3, 6, 6}, 5);
   const FloatBuffer zero{{1, 4, 6, 6}, std::vector<float>(144, 0.f)};
@@ -153,28 +185,34 @@ TEST(Importer, BatchNormFoldsIntoConv) {
 
 TEST(Importer, ScalarAndPerChannelAffineFoldIntoConv) {
   // PaddlePaddle's learnable affine block: conv -> Mul(scalar) -> Add(scalar); then x*relu6(x+3)/6.
-  const std::string text = std::string(kHeader11) +
-                           "g (float[1,2,5,5] x) => (float[1,3,5,5] y) {\n"
-                           "  w = Constant <value = " + tensorLiteral({3, 2, 3, 3}, 31) + "> ()\n"
-                           "  c = Conv <pads = [1,1,1,1]> (x, w)\n"
-                           "  s = Constant <value = float[1] {1.7}> ()\n  m = Mul (s, c)\n"
-                           "  t = Constant <value = float[1,3,1,1] {0.1, -0.2, 0.3}> ()\n  a = Add (m, t)\n"
-                           "  three = Constant <value = float {3.0}> ()\n  a3 = Add (a, three)\n"
-                           "  lo = Constant <value = float {0.0}> ()\n  hi = Constant <value = float {6.0}> ()\n"
-                           "  r = Clip (a3, lo, hi)\n  p = Mul (a, r)\n"
-                           "  six = Constant <value = float {6.0}> ()\n  y = Div (p, six)\n}";
+  const std::string text =
+      std::string(kHeader11) +
+      "g (float[1,2,5,5] x) => (float[1,3,5,5] y) {\n"
+      "  w = Constant <value = " +
+      tensorLiteral({3, 2, 3, 3}, 31) +
+      "> ()\n"
+      "  c = Conv <pads = [1,1,1,1]> (x, w)\n"
+      "  s = Constant <value = float[1] {1.7}> ()\n  m = Mul (s, c)\n"
+      "  t = Constant <value = float[1,3,1,1] {0.1, -0.2, 0.3}> ()\n  a = Add (m, t)\n"
+      "  three = Constant <value = float {3.0}> ()\n  a3 = Add (a, three)\n"
+      "  lo = Constant <value = float {0.0}> ()\n  hi = Constant <value = float {6.0}> ()\n"
+      "  r = Clip (a3, lo, hi)\n  p = Mul (a, r)\n"
+      "  six = Constant <value = float {6.0}> ()\n  y = Div (p, six)\n}";
   const Graph g = importText(text);
   EXPECT_EQ(layerTypes(g), "input_layer conv+hardswish output_layer");
   const FloatBuffer in = randomInput({1, 2, 5, 5}, 3);
   const auto out = runFloat(g, {in})[0];
   // Reference: the same network with the affine and the gate behind a non-constant zero.
-  const Graph ref = importText(
-      std::string(kHeader11) + "g (float[1,2,5,5] x, float[1,3,5,5] z) => (float[1,3,5,5] y) {\n"
-      "  w = Constant <value = " + tensorLiteral({3, 2, 3, 3}, 31) + "> ()\n"
-      "  c0 = Conv <pads = [1,1,1,1]> (x, w)\n  c = Add (c0, z)\n"
-      "  s = Constant <value = float[1] {1.7}> ()\n  m = Mul (s, c)\n"
-      "  t = Constant <value = float[1,3,1,1] {0.1, -0.2, 0.3}> ()\n  a = Add (m, t)\n"
-      "  y = HardSwish (a)\n}");
+  const Graph ref =
+      importText(std::string(kHeader11) +
+                 "g (float[1,2,5,5] x, float[1,3,5,5] z) => (float[1,3,5,5] y) {\n"
+                 "  w = Constant <value = " +
+                 tensorLiteral({3, 2, 3, 3}, 31) +
+                 "> ()\n"
+                 "  c0 = Conv <pads = [1,1,1,1]> (x, w)\n  c = Add (c0, z)\n"
+                 "  s = Constant <value = float[1] {1.7}> ()\n  m = Mul (s, c)\n"
+                 "  t = Constant <value = float[1,3,1,1] {0.1, -0.2, 0.3}> ()\n  a = Add (m, t)\n"
+                 "  y = HardSwish (a)\n}");
   const FloatBuffer zero{{1, 3, 5, 5}, std::vector<float>(75, 0.f)};
   EXPECT_LT(maxAbsDiff(out, runFloat(ref, {in, zero})[0]), 1e-5);
 }
@@ -188,8 +226,12 @@ TEST(Importer, DecomposedLayerNormIsRecognised) {
       "  two = Constant <value = float {2.0}> ()\n  p = Pow (d, two)\n"
       "  v = ReduceMean <axes = [-1]> (p)\n  eps = Constant <value = float {0.00001}> ()\n"
       "  ve = Add (v, eps)\n  s = Sqrt (ve)\n  n = Div (d, s)\n"
-      "  ga = Constant <value = " + tensorLiteral({8}, 21, 0.5, 1.5, &gamma) + "> ()\n"
-      "  be = Constant <value = " + tensorLiteral({8}, 22, -1, 1, &beta) + "> ()\n"
+      "  ga = Constant <value = " +
+      tensorLiteral({8}, 21, 0.5, 1.5, &gamma) +
+      "> ()\n"
+      "  be = Constant <value = " +
+      tensorLiteral({8}, 22, -1, 1, &beta) +
+      "> ()\n"
       "  ng = Mul (n, ga)\n  y = Add (ng, be)\n}";
   const Graph g = importText(text);
   EXPECT_EQ(layerTypes(g), "input_layer layer_normalization output_layer");
@@ -201,25 +243,27 @@ TEST(Importer, DecomposedLayerNormIsRecognised) {
     for (int k = 0; k < 8; ++k) mean += in.data[r * 8 + k] / 8.0;
     for (int k = 0; k < 8; ++k) var += std::pow(in.data[r * 8 + k] - mean, 2) / 8.0;
     for (int k = 0; k < 8; ++k)
-      EXPECT_NEAR(out.data[r * 8 + k], (in.data[r * 8 + k] - mean) / std::sqrt(var + 1e-5) * gamma[k] + beta[k], 1e-4);
+      EXPECT_NEAR(out.data[r * 8 + k],
+                  (in.data[r * 8 + k] - mean) / std::sqrt(var + 1e-5) * gamma[k] + beta[k], 1e-4);
   }
 }
 
 TEST(Importer, ShapeArithmeticFoldsToConstants) {
   // Flatten written as Shape -> Gather -> Unsqueeze -> Concat -> Reshape, with Cast/Equal/
   // ConstantOfShape/Slice thrown in as exporters do.
-  const Graph g = importText(std::string(kHeader13) +
-                             "g (float[1,2,3,4] x) => (float[1,24] y, float[1,2] z) {\n"
-                             "  s = Shape (x)\n  i0 = Constant <value = int64 {0}> ()\n"
-                             "  n = Gather <axis = 0> (s, i0)\n  ax = Constant <value = int64[1] {0}> ()\n"
-                             "  nu = Unsqueeze (n, ax)\n  m1 = Constant <value = int64[1] {-1}> ()\n"
-                             "  shp = Concat <axis = 0> (nu, m1)\n  y = Reshape (x, shp)\n"
-                             "  st = Constant <value = int64[1] {1}> ()\n  en = Constant <value = int64[1] {3}> ()\n"
-                             "  sl = Slice (s, st, en)\n  f = Cast <to = 1> (sl)\n"
-                             "  two = Constant <value = float[2] {2.0, 3.0}> ()\n  e = Equal (f, two)\n"
-                             "  ef = Cast <to = 1> (e)\n  one = Constant <value = int64[1] {2}> ()\n"
-                             "  zs = ConstantOfShape <value = float[1] {1.5}> (one)\n  z0 = Mul (ef, zs)\n"
-                             "  r = Constant <value = int64[2] {1, 2}> ()\n  z = Reshape (z0, r)\n}");
+  const Graph g = importText(
+      std::string(kHeader13) +
+      "g (float[1,2,3,4] x) => (float[1,24] y, float[1,2] z) {\n"
+      "  s = Shape (x)\n  i0 = Constant <value = int64 {0}> ()\n"
+      "  n = Gather <axis = 0> (s, i0)\n  ax = Constant <value = int64[1] {0}> ()\n"
+      "  nu = Unsqueeze (n, ax)\n  m1 = Constant <value = int64[1] {-1}> ()\n"
+      "  shp = Concat <axis = 0> (nu, m1)\n  y = Reshape (x, shp)\n"
+      "  st = Constant <value = int64[1] {1}> ()\n  en = Constant <value = int64[1] {3}> ()\n"
+      "  sl = Slice (s, st, en)\n  f = Cast <to = 1> (sl)\n"
+      "  two = Constant <value = float[2] {2.0, 3.0}> ()\n  e = Equal (f, two)\n"
+      "  ef = Cast <to = 1> (e)\n  one = Constant <value = int64[1] {2}> ()\n"
+      "  zs = ConstantOfShape <value = float[1] {1.5}> (one)\n  z0 = Mul (ef, zs)\n"
+      "  r = Constant <value = int64[2] {1, 2}> ()\n  z = Reshape (z0, r)\n}");
   EXPECT_EQ(layerTypes(g), "input_layer reshape output_layer const_input output_layer");
   EXPECT_EQ(g.layers[1].outputShapes[0], (Shape{1, 24}));
   EXPECT_EQ(g.layers[3].param("value").data, (std::vector<float>{1.5f, 1.5f}));
@@ -290,20 +334,22 @@ TEST(Importer, StartAndEndNodesCutTheGraph) {
     onnximport::importModel(m, ".", o);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("no node named 'n_sigmoidd'. Closest node names: n_sigmoid"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("no node named 'n_sigmoidd'. Closest node names: n_sigmoid"),
+        std::string::npos)
         << e.what();
   }
 }
 
 TEST(Importer, DynamicDimensionsNeedTensorShapes) {
-  const std::string text = std::string(kHeader13) +
-                           "g (float[N,3,H,W] x) => (float[N,3,H,W] y) { y = Relu (x) }";
+  const std::string text =
+      std::string(kHeader13) + "g (float[N,3,H,W] x) => (float[N,3,H,W] y) { y = Relu (x) }";
   try {
     importText(text);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("input 'x' [N, 3, H, W] has dynamic dimensions"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("input 'x' [N, 3, H, W] has dynamic dimensions"),
+              std::string::npos)
         << e.what();
     EXPECT_NE(std::string(e.what()).find("--tensor-shapes"), std::string::npos);
   }

@@ -19,7 +19,8 @@ TEST(KernelMatch, Conv2dEqualsReference) {
     const bool wide = trial % 2 == 1;
     const bool depthwise = trial % 3 == 0;
     g.n = 1, g.c = pick(1, 6), g.h = pick(1, 9), g.w = pick(1, 9);
-    g.kh = pick(1, 3), g.kw = pick(1, 3), g.sh = pick(1, 2), g.sw = pick(1, 2), g.dh = pick(1, 2), g.dw = pick(1, 2);
+    g.kh = pick(1, 3), g.kw = pick(1, 3), g.sh = pick(1, 2), g.sw = pick(1, 2), g.dh = pick(1, 2),
+    g.dw = pick(1, 2);
     g.pt = pick(0, 2), g.pl = pick(0, 2), g.pb = pick(0, 2), g.pr = pick(0, 2);
     g.groups = depthwise ? g.c : 1;
     g.k = depthwise ? g.c : pick(1, 5);
@@ -29,13 +30,15 @@ TEST(KernelMatch, Conv2dEqualsReference) {
     g.ow = (g.w + g.pl + g.pr - effW) / g.sw + 1;
     const int64_t qmax = wide ? 65535 : 255, wmax = wide ? 32767 : 127;
     p.inZp = int32_t(pick(0, int(qmax)));
-    std::vector<int32_t> x(size_t(g.c * g.h * g.w)), w(size_t(g.k * (g.c / g.groups) * g.kh * g.kw));
+    std::vector<int32_t> x(size_t(g.c * g.h * g.w)),
+        w(size_t(g.k * (g.c / g.groups) * g.kh * g.kw));
     for (auto& v : x) v = int32_t(pick(0, int(qmax)));
     for (auto& v : w) v = int32_t(pick(-int(wmax), int(wmax)));
     std::vector<int64_t> bias(size_t(g.k));
     for (auto& b : bias) b = pick(-100000, 100000) * (wide ? 100000 : 1);
     std::vector<rt::Multiplier> mult(size_t(g.k));
-    for (auto& m : mult) m = {int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(wide ? 40 : 25, wide ? 50 : 36))};
+    for (auto& m : mult)
+      m = {int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(wide ? 40 : 25, wide ? 50 : 36))};
     p.weights = w.data();
     p.bias = bias.data();
     p.out.mult = mult.data();

@@ -32,7 +32,8 @@ std::string slurp(const std::string& p) {
 
 CliRun kiln(const std::string& args) {
   const std::string o = tmp("stdout.txt"), e = tmp("stderr.txt");
-  const int raw = std::system((std::string(KILN_BINARY) + " " + args + " >" + o + " 2>" + e).c_str());
+  const int raw =
+      std::system((std::string(KILN_BINARY) + " " + args + " >" + o + " 2>" + e).c_str());
   return {WEXITSTATUS(raw), slurp(o), slurp(e)};
 }
 
@@ -61,18 +62,20 @@ double accuracy(const std::string& logitsNpy) {
 
 double quantizedAccuracy(const std::string& scriptText) {
   const std::string kar = parsed(), out = tmp("opt.kar");
-  std::string args = "optimize " + kar + " --calib-set-path " + kDir + "calib.npy --output-har-path " + out;
+  std::string args =
+      "optimize " + kar + " --calib-set-path " + kDir + "calib.npy --output-har-path " + out;
   if (!scriptText.empty()) args += " --model-script " + script(scriptText);
   const CliRun r = kiln(args);
   EXPECT_EQ(r.status, 0) << r.err;
   const CliRun inf = kiln("infer " + out + " --target quantized --input-files " + kDir +
-                       "test_x.npy --output-dir " + tmp("q"));
+                          "test_x.npy --output-dir " + tmp("q"));
   EXPECT_EQ(inf.status, 0) << inf.err;
   return accuracy(tmp("q") + "/logits.npy");
 }
 
 double floatAccuracy() {
-  const CliRun r = kiln("infer " + parsed() + " --target native --input-files " + kDir + "test_x.npy --output-dir " + tmp("f"));
+  const CliRun r = kiln("infer " + parsed() + " --target native --input-files " + kDir +
+                        "test_x.npy --output-dir " + tmp("f"));
   EXPECT_EQ(r.status, 0) << r.err;
   return accuracy(tmp("f") + "/logits.npy");
 }
@@ -84,7 +87,8 @@ TEST(OptimizeCli, DigitsA8W8WithinOnePoint) {
 }
 
 TEST(OptimizeCli, DigitsA16W16WithinPointTwo) {
-  const double f = floatAccuracy(), q = quantizedAccuracy("quantization_param({*}, precision_mode=a16_w16)\n");
+  const double f = floatAccuracy(),
+               q = quantizedAccuracy("quantization_param({*}, precision_mode=a16_w16)\n");
   std::cout << "float " << f << " %, a16_w16 " << q << " %\n";
   EXPECT_GE(q, f - 0.2);
 }
@@ -93,8 +97,10 @@ TEST(OptimizeCli, OptimizingTwiceGivesIdenticalBytes) {
   const std::string kar = parsed();
   const std::string s = script("quantization_param(conv2, precision_mode=a16_w16)\n");
   for (const char* out : {"a.kar", "b.kar"})
-    ASSERT_EQ(kiln("optimize " + kar + " --calib-set-path " + kDir + "calib.npy --model-script " + s +
-                   " --output-har-path " + tmp(out)).status, 0);
+    ASSERT_EQ(kiln("optimize " + kar + " --calib-set-path " + kDir + "calib.npy --model-script " +
+                   s + " --output-har-path " + tmp(out))
+                  .status,
+              0);
   EXPECT_EQ(slurp(tmp("a.kar")), slurp(tmp("b.kar")));
 }
 
@@ -102,7 +108,9 @@ TEST(OptimizeCli, InfoShowsPrecisionAndItsSource) {
   const std::string kar = parsed(), out = tmp("opt.kar");
   const std::string s = script("# digits\nquantization_param(/fc/Gemm, precision_mode=a8_w4)\n");
   ASSERT_EQ(kiln("optimize " + kar + " --calib-set-path " + kDir + "calib.npy --model-script " + s +
-                 " --output-har-path " + out).status, 0);
+                 " --output-har-path " + out)
+                .status,
+            0);
   const CliRun info = kiln("info " + out);
   EXPECT_NE(info.out.find("a8_w4 (" + s + ":2)"), std::string::npos) << info.out;
 }
@@ -110,17 +118,22 @@ TEST(OptimizeCli, InfoShowsPrecisionAndItsSource) {
 TEST(OptimizeCli, ScriptErrorsPointAtTheLine) {
   const std::string kar = parsed();
   auto err = [&](const std::string& text, bool strict = false) {
-    const CliRun r = kiln("optimize " + kar + " --calib-set-path " + kDir + "calib.npy --model-script " +
-                       script(text) + (strict ? " --strict" : "") + " --output-har-path " + tmp("x.kar"));
+    const CliRun r =
+        kiln("optimize " + kar + " --calib-set-path " + kDir + "calib.npy --model-script " +
+             script(text) + (strict ? " --strict" : "") + " --output-har-path " + tmp("x.kar"));
     EXPECT_EQ(r.status, 1);
     struct stat st;
     EXPECT_NE(::stat(tmp("x.kar").c_str(), &st), 0) << "no output on error";
     return r.err;
   };
-  EXPECT_NE(err("quantization_param(conv9, precision_mode=a8_w8)\n").find(":1:20: error: "), std::string::npos);
-  EXPECT_NE(err("quantization_param(conv9, precision_mode=a8_w8)\n").find("conv1"), std::string::npos);
-  EXPECT_NE(err("\nquantization_param(conv1, precision_mode=a7_w9)\n").find(":2:"), std::string::npos);
-  EXPECT_NE(err("\nquantization_param(conv1, precision_mode=a7_w9)\n").find("a16_w16"), std::string::npos);
+  EXPECT_NE(err("quantization_param(conv9, precision_mode=a8_w8)\n").find(":1:20: error: "),
+            std::string::npos);
+  EXPECT_NE(err("quantization_param(conv9, precision_mode=a8_w8)\n").find("conv1"),
+            std::string::npos);
+  EXPECT_NE(err("\nquantization_param(conv1, precision_mode=a7_w9)\n").find(":2:"),
+            std::string::npos);
+  EXPECT_NE(err("\nquantization_param(conv1, precision_mode=a7_w9)\n").find("a16_w16"),
+            std::string::npos);
   EXPECT_NE(err("performance_param(fps=100)\n", true).find("--strict"), std::string::npos);
 }
 
@@ -140,8 +153,10 @@ TEST(OptimizeCli, CalibrationOptionsAreChecked) {
 TEST(OptimizeCli, WarnsAboutDoubleNormalizationAndSmallSets) {
   // The digits calibration data is already in [0, 1]: a script that normalizes again is suspect.
   const std::string kar = parsed();
-  const CliRun r = kiln("optimize " + kar + " --calib-set-path " + kDir + "calib.npy --calib-size 200 --model-script " +
-                        script("normalization([0.5], [0.25])\n") + " --output-har-path " + tmp("n.kar"));
+  const CliRun r =
+      kiln("optimize " + kar + " --calib-set-path " + kDir +
+           "calib.npy --calib-size 200 --model-script " + script("normalization([0.5], [0.25])\n") +
+           " --output-har-path " + tmp("n.kar"));
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("normalized twice"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("fewer than the 200 requested"), std::string::npos) << r.err;
@@ -153,7 +168,8 @@ TEST(OptimizeCli, ReportIsInTheArchiveAndBesideIt) {
   const std::string beside = slurp(out + ".report.json");
   EXPECT_NE(beside.find("\"random\": true"), std::string::npos);
   EXPECT_NE(beside.find("\"snr_db\""), std::string::npos);
-  ASSERT_EQ(std::system(("tar xOf " + out + " optimize/report.json > " + tmp("inner.json")).c_str()), 0);
+  ASSERT_EQ(
+      std::system(("tar xOf " + out + " optimize/report.json > " + tmp("inner.json")).c_str()), 0);
   EXPECT_EQ(slurp(tmp("inner.json")), beside);
 }
 
@@ -161,25 +177,37 @@ TEST(OptimizeCli, DegenerateOutputIsALoudWarning) {
   // A constant input makes every output constant over the calibration set.
   const std::string calib = tmp("zeros.npy");
   npy::save(calib, npy::fromFloat(std::vector<float>(8 * 64, 0.25f), {8, 1, 8, 8}));
-  const CliRun r = kiln("optimize " + parsed() + " --calib-set-path " + calib + " --output-har-path " + tmp("d.kar"));
+  const CliRun r = kiln("optimize " + parsed() + " --calib-set-path " + calib +
+                        " --output-har-path " + tmp("d.kar"));
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("IS NEAR-CONSTANT"), std::string::npos) << r.err;
 }
 
 TEST(OptimizeCli, InferTargetsAndFormats) {
   const std::string kar = parsed(), out = tmp("opt.kar");
-  ASSERT_EQ(kiln("optimize " + kar + " --calib-set-path " + kDir + "calib.npy --output-har-path " + out).status, 0);
-  EXPECT_NE(kiln("infer " + kar + " --target quantized --input-files " + kDir + "test_x.npy --output-dir " +
-                 tmp("o")).err.find("run kiln optimize first"), std::string::npos);
-  EXPECT_NE(kiln("infer " + out + " --target native --input-files " + kDir + "test_x.npy --output-dir " +
-                 tmp("o")).err.find("fp-optimized"), std::string::npos);
-  ASSERT_EQ(kiln("infer " + out + " --target quantized --user-format-type auto --input-files " + kDir +
-                 "test_x.npy --output-dir " + tmp("auto")).status, 0);
+  ASSERT_EQ(
+      kiln("optimize " + kar + " --calib-set-path " + kDir + "calib.npy --output-har-path " + out)
+          .status,
+      0);
+  EXPECT_NE(kiln("infer " + kar + " --target quantized --input-files " + kDir +
+                 "test_x.npy --output-dir " + tmp("o"))
+                .err.find("run kiln optimize first"),
+            std::string::npos);
+  EXPECT_NE(kiln("infer " + out + " --target native --input-files " + kDir +
+                 "test_x.npy --output-dir " + tmp("o"))
+                .err.find("fp-optimized"),
+            std::string::npos);
+  ASSERT_EQ(kiln("infer " + out + " --target quantized --user-format-type auto --input-files " +
+                 kDir + "test_x.npy --output-dir " + tmp("auto"))
+                .status,
+            0);
   const npy::Array raw = npy::load(tmp("auto") + "/logits.npy");
   EXPECT_EQ(raw.type, npy::ElemType::u8);
   EXPECT_EQ(raw.shape, (Shape{360, 10}));
-  ASSERT_EQ(kiln("infer " + out + " --target fp-optimized --input-files " + kDir + "test_x.npy --output-dir " +
-                 tmp("fp")).status, 0);
+  ASSERT_EQ(kiln("infer " + out + " --target fp-optimized --input-files " + kDir +
+                 "test_x.npy --output-dir " + tmp("fp"))
+                .status,
+            0);
   EXPECT_GT(accuracy(tmp("fp") + "/logits.npy"), 99.0);
 }
 

@@ -41,7 +41,13 @@ TEST(Requantize, WorkedExampleFromTheDocs) {
 }
 
 TEST(Requantize, EdgeValuesMatchReference) {
-  std::vector<int64_t> accs = {0, 1, -1, INT32_MAX, INT32_MIN, int64_t(INT32_MAX) + 1, (int64_t(1) << 46) - 1,
+  std::vector<int64_t> accs = {0,
+                               1,
+                               -1,
+                               INT32_MAX,
+                               INT32_MIN,
+                               int64_t(INT32_MAX) + 1,
+                               (int64_t(1) << 46) - 1,
                                -(int64_t(1) << 46)};
   for (int b = 0; b < 46; ++b)
     for (int64_t d : {-1, 0, 1}) {

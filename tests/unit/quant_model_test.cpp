@@ -17,7 +17,8 @@ std::vector<FloatBuffer> samples(const std::string& file) {
   const int64_t per = 64;
   std::vector<FloatBuffer> out;
   for (int64_t i = 0; i < a.shape[0]; ++i)
-    out.push_back({{1, 1, 8, 8}, std::vector<float>(v.begin() + i * per, v.begin() + (i + 1) * per)});
+    out.push_back(
+        {{1, 1, 8, 8}, std::vector<float>(v.begin() + i * per, v.begin() + (i + 1) * per)});
   return out;
 }
 

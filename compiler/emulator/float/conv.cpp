@@ -238,8 +238,7 @@ void matmul(const Layer& l, const Inputs& in, FloatBuffer& out) {
   out.data.assign(numel(out.shape), 0.f);
   const Shape batch(out.shape.begin(), out.shape.end() - 2);
   const Shape ab(a.shape.begin(), a.shape.end() - 2), bb(b.shape.begin(), b.shape.end() - 2);
-  const auto as = broadcastStrides(ab, batch),
-             bs = broadcastStrides(bb, batch);
+  const auto as = broadcastStrides(ab, batch), bs = broadcastStrides(bb, batch);
   const int64_t nb = numel(batch);
   for (int64_t i = 0; i < nb; ++i) {
     int64_t rem = i, ia = 0, ib = 0;

@@ -79,8 +79,7 @@ void broadcastBinary(const FloatBuffer& a, const FloatBuffer& b, FloatBuffer& ou
   if (a.data.size() == n && b.data.size() == 1) return row(int64_t(n), 1, 0, pa, pb, po);
   if (a.data.size() == 1 && b.data.size() == n) return row(int64_t(n), 0, 1, pa, pb, po);
   const size_t r = out.shape.size();
-  const auto as = broadcastStrides(a.shape, out.shape),
-             bs = broadcastStrides(b.shape, out.shape);
+  const auto as = broadcastStrides(a.shape, out.shape), bs = broadcastStrides(b.shape, out.shape);
   // Merged dims, innermost first: length and the two source strides.
   std::vector<int64_t> len, sa, sb;
   for (int d = int(r) - 1; d >= 0; --d) {

@@ -38,7 +38,8 @@ void pool(const Layer& l, const Inputs& in, FloatBuffer& out) {
         if (!isMax) {
           // With count_include_pad the divisor counts padding but not the ceil-mode overhang.
           if (countPad) {
-            const int64_t yEnd = std::min(y0 + k[0], H + p[2]), xEnd = std::min(x0 + k[1], W + p[3]);
+            const int64_t yEnd = std::min(y0 + k[0], H + p[2]),
+                          xEnd = std::min(x0 + k[1], W + p[3]);
             count = (yEnd - y0) * (xEnd - x0);
           }
           acc = count ? acc / float(count) : 0.f;

@@ -28,7 +28,8 @@ void softmax(const Layer& l, const Inputs& in, FloatBuffer& out) {
       for (int64_t k = 0; k < len; ++k) mx = std::max(mx, src[k * inner]);
       double sum = 0;
       for (int64_t k = 0; k < len; ++k) sum += std::exp(double(src[k * inner] - mx));
-      for (int64_t k = 0; k < len; ++k) dst[k * inner] = float(std::exp(double(src[k * inner] - mx)) / sum);
+      for (int64_t k = 0; k < len; ++k)
+        dst[k * inner] = float(std::exp(double(src[k * inner] - mx)) / sum);
     }
 }
 

@@ -132,7 +132,7 @@ CalibStats collectStats(const Graph& g, const std::vector<std::vector<FloatBuffe
       if (perChannel) {
         N = out.shape[0];
         C = out.shape[1];
-        inner = N * C ? int64_t(n) / (N * C) : 0;
+        inner = N * C != 0 ? int64_t(n) / (N * C) : 0;
         chLo.assign(size_t(C), kInf);
         chHi.assign(size_t(C), -kInf);
         for (int64_t b = 0; b < N; ++b)

@@ -37,11 +37,17 @@ void runOptimize(const OptimizeArgs& args) {
   o.reportSamples = args.reportSamples;
   o.warn = [](const std::string& w) { fmt::print(stderr, "kiln: warning: {}\n", w); };
   o.info = [](const std::string& s) { fmt::print("{}\n", s); };
-  if (::isatty(2))
+  if (::isatty(2)) {
     o.progress = [](int done, int total) {
       fmt::print(stderr, "\rcalibrating: {}/{} samples", done, total);
       if (done == total) fmt::print(stderr, "\n");
     };
+    // The report runs the float and the integer network per sample: the slow part on big models.
+    o.reportProgress = [](int done, int total) {
+      fmt::print(stderr, "\rnoise report: {}/{} samples", done, total);
+      if (done == total) fmt::print(stderr, "\n");
+    };
+  }
   const Archive parsed = readArchive(args.archive);
   const Archive out = opt::optimize(parsed, o);
   const std::string path = args.output.empty() ? defaultOutput(args.archive) : args.output;

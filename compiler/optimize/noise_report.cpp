@@ -37,12 +37,15 @@ struct Acc {
 
 }  // namespace
 
-NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffer>>& samples) {
+NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffer>>& samples,
+                        const std::function<void(int, int)>& progress) {
+  int done = 0;
   NoiseReport r;
   std::vector<Acc> layer(g.layers.size()), local(g.layers.size()), outFloor(g.layers.size());
   const auto outIds = g.outputLayers();
   std::vector<std::vector<float>> outMin(outIds.size()), outMax(outIds.size());
   for (const auto& sample : samples) {
+    if (progress) progress(done++, int(samples.size()));
     const auto fl = runFloatAllLayers(g, sample);
     std::vector<IntBuffer> q;
     runQuantized(g, sample, &q);
@@ -76,6 +79,7 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
       }
     }
   }
+  if (progress) progress(done, int(samples.size()));
   nlohmann::json layers = nlohmann::json::array(), outputs = nlohmann::json::array();
   int flagged = 0;
   for (size_t i = 0; i < g.layers.size(); ++i) {

@@ -4,6 +4,7 @@
 // the calibration set, the failure users met with hand-picked 16-bit layers).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ struct NoiseReport {
 };
 
 /// `samples[k]` holds one FloatBuffer per network input (user layout).
-NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffer>>& samples);
+/// `progress` is called after each sample with (done, total).
+NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffer>>& samples,
+                        const std::function<void(int, int)>& progress = {});
 
 }  // namespace kiln::opt

@@ -245,7 +245,8 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
   }
 
   const size_t n = std::min(samples.size(), size_t(std::max(1, o.reportSamples)));
-  const NoiseReport report = noiseReport(g, {samples.begin(), samples.begin() + n});
+  const NoiseReport report =
+      noiseReport(g, {samples.begin(), samples.begin() + n}, o.reportProgress);
   o.info(report.summary);
   for (const auto& w : report.warnings) o.warn(w);
 

@@ -19,7 +19,8 @@ struct OptimizeOptions {
   int reportSamples = 16;     // samples used for the noise report
   std::function<void(const std::string&)> warn = [](const std::string&) {};
   std::function<void(const std::string&)> info = [](const std::string&) {};
-  std::function<void(int, int)> progress;  // calibration progress (done, total)
+  std::function<void(int, int)> progress;        // calibration progress (done, total)
+  std::function<void(int, int)> reportProgress;  // noise report progress (done, total)
 };
 
 /// Returns the optimized archive (stages parse, optimize; extra entries optimize/script.alls and

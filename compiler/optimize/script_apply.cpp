@@ -1,6 +1,7 @@
 #include "optimize/script_apply.h"
 
 #include <cmath>
+#include <set>
 #include <tuple>
 
 #include "passes/pipeline.h"
@@ -181,9 +182,21 @@ ScriptSettings applyScript(Graph& g, const alls::Script& script) {
             s.forceRangeOut[name] = rangeArg(st, a.value);
           } else if (a.key == "force_range_in") {
             s.forceRangeIn[name] = rangeArg(st, a.value);
+          } else if (a.key == "activation_clipping_values") {
+            // The old spelling of activation_clipping: mode from activation_clipping_mode.
+            const alls::Arg* mode = st.find("activation_clipping_mode");
+            ScriptSettings::Clipping c;
+            c.percentile = !mode || mode->value.text != "manual";
+            std::tie(c.lo, c.hi) = rangeArg(st, a.value);
+            if (c.percentile && (c.lo < 0 || c.hi > 100))
+              throw errorAt(st, a.value.pos, "percentiles must lie within [0, 100]");
+            s.activationClipping[name] = c;
           }
         }
-        if (a.key != "precision_mode" && a.key != "force_range_out" && a.key != "force_range_in")
+        static const std::set<std::string> used = {"precision_mode", "force_range_out",
+                                                   "force_range_in", "activation_clipping_values",
+                                                   "activation_clipping_mode"};
+        if (!used.count(a.key))
           s.notApplied.push_back(where(st) + ": quantization_param key " + a.key +
                                  " is parsed, not applied");
       }

@@ -183,6 +183,22 @@ TEST(OptimizeCli, DegenerateOutputIsALoudWarning) {
   EXPECT_NE(r.err.find("IS NEAR-CONSTANT"), std::string::npos) << r.err;
 }
 
+TEST(OptimizeCli, ActivationClippingOldAndNewSpellings) {
+  const std::string kar = parsed();
+  for (const char* text :
+       {"quantization_param(conv2, activation_clipping_mode=percentile, "
+        "activation_clipping_values=[0.0, 99.0])\n",
+        "pre_quantization_optimization(activation_clipping, layers=[conv2], mode=percentile, "
+        "clipping_values=[0.0, 99.0])\n"}) {
+    const std::string out = tmp("clip.kar");
+    const CliRun r = kiln("optimize " + kar + " --calib-set-path " + kDir +
+                          "calib.npy --model-script " + script(text) + " --output-har-path " + out);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("activation clipping: conv2 range [0, "), std::string::npos) << r.out;
+    EXPECT_EQ(r.err.find("not applied"), std::string::npos) << r.err;
+  }
+}
+
 TEST(OptimizeCli, InferTargetsAndFormats) {
   const std::string kar = parsed(), out = tmp("opt.kar");
   ASSERT_EQ(

@@ -9,6 +9,7 @@
 #include "alls/alls.h"
 #include "calib/calib_set.h"
 #include "common/npy.h"
+#include "optimize/bias_correction.h"
 #include "optimize/equalization.h"
 #include "optimize/noise_report.h"
 #include "optimize/script_apply.h"
@@ -154,7 +155,6 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
     // shorter pass over at most 16 samples); the real calibration below sees the equalized graph.
     const size_t m = std::min<size_t>(samples.size(), 16);
     quant::StatsOptions eqOpts;
-    eqOpts.channelMean = false;  // equalization reads the channel abs-max only
     const quant::CalibStats pre =
         quant::collectStats(g, {samples.begin(), samples.begin() + long(m)}, eqOpts);
     const int pairs = equalizeLayers(g, pre.channelAbsMax);
@@ -166,7 +166,6 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
   // each 8-bit tensor gets the range of least expected quantization error.
   const bool selectRanges = settings.optimizationLevel >= 0;
   quant::StatsOptions statsOpts;
-  statsOpts.channelMean = biasCorrection;
   statsOpts.channelAbsMax = false;
   statsOpts.histograms = selectRanges;
   for (const auto& [name, c] : settings.activationClipping)
@@ -187,7 +186,6 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
   }
   quant::PrepareOptions popts;
   popts.output16 = settings.output16;
-  popts.biasCorrection = biasCorrection;
   for (const auto& [name, p] : settings.precision) popts.precision[g.find(name)] = p;
   if (settings.compressionLevel > 0) {
     const auto chosen = choose4BitLayers(g, settings.compressionLevel * 0.2, popts.precision);
@@ -245,6 +243,15 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
   }
 
   const size_t n = std::min(samples.size(), size_t(std::max(1, o.reportSamples)));
+  if (biasCorrection) {
+    // Empirical bias correction on up to 16 samples from the end of the calibration set, clear of
+    // the first ones the noise report measures on when there are enough.
+    size_t m = std::min<size_t>(samples.size(), 16);
+    if (samples.size() >= n + 4) m = std::min(m, samples.size() - n);
+    const int layers = empiricalBiasCorrection(g, {samples.end() - long(m), samples.end()});
+    o.info(fmt::format("bias correction: {} layer(s) corrected on {} sample(s)", layers, m));
+  }
+
   const NoiseReport report =
       noiseReport(g, {samples.begin(), samples.begin() + n}, o.reportProgress);
   o.info(report.summary);

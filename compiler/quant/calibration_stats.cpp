@@ -101,7 +101,6 @@ CalibStats collectStats(const Graph& g, const std::vector<std::vector<FloatBuffe
   const size_t L = g.layers.size();
   s.out.resize(L);
   s.pre.resize(L);
-  s.channelMean.resize(L);
   s.channelAbsMax.resize(L);
   if (opts.histograms) s.hist.resize(L);
   std::vector<float> chLo, chHi;  // per-channel extremes of the current buffer
@@ -126,7 +125,7 @@ CalibStats collectStats(const Graph& g, const std::vector<std::vector<FloatBuffe
 
       // One scan of the buffer, channel by channel (index of dimension 1: channels of NCHW,
       // features of [N, K]): per-channel extremes, from which the range and the abs-max follow.
-      const bool perChannel = out.shape.size() >= 2 && (opts.channelMean || opts.channelAbsMax);
+      const bool perChannel = out.shape.size() >= 2 && opts.channelAbsMax;
       float lo = kInf, hi = -kInf;
       int64_t N = 1, C = 1, inner = int64_t(n);
       if (perChannel) {
@@ -167,19 +166,6 @@ CalibStats collectStats(const Graph& g, const std::vector<std::vector<FloatBuffe
             am[c] = big;
           }
         }
-      }
-      if (perChannel && opts.channelMean) {
-        // Mean per channel, averaged over samples: a double sum in element order per (n, c).
-        auto& m = s.channelMean[id];
-        m.resize(size_t(C), 0.0);
-        const double div = double(inner * N * int64_t(samples.size()));
-        for (int64_t b = 0; b < N; ++b)
-          for (int64_t c = 0; c < C; ++c) {
-            const float* p = d + (b * C + c) * inner;
-            double acc = 0;
-            for (int64_t i = 0; i < inner; ++i) acc += p[i];
-            m[c] += acc / div;
-          }
       }
       if (opts.histograms && g.layers[size_t(id)].type != LayerType::InputLayer) {
         if (finite) {

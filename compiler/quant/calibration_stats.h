@@ -46,7 +46,6 @@ struct Histogram {
 struct CalibStats {
   std::vector<Range> out;  // per layer (output port 0; Kiln layers have one output)
   std::vector<Range> pre;  // per layer, before the fused activation (invalid when none)
-  std::vector<std::vector<double>> channelMean;  // per layer, mean of each index of dimension 1
   std::vector<std::vector<double>>
       channelAbsMax;            // per layer, largest |value| of each index of dimension 1
   std::vector<Histogram> hist;  // per layer output (empty when not asked for)
@@ -56,7 +55,6 @@ struct CalibStats {
 
 /// What collectStats gathers besides the ranges (out, pre), which it always gathers.
 struct StatsOptions {
-  bool channelMean = true;    // CalibStats::channelMean (bias correction)
   bool channelAbsMax = true;  // CalibStats::channelAbsMax (equalization)
   bool histograms = false;    // CalibStats::hist, for every layer except the inputs
   /// Layers whose output values are also sampled (up to 2^18 values each, a deterministic
@@ -73,7 +71,7 @@ CalibStats collectStats(const Graph& g, const std::vector<std::vector<FloatBuffe
                         const StatsOptions& opts,
                         const std::function<void(int, int)>& progress = {});
 
-/// Ranges, channel means and channel abs-max (no histograms); `sampleLayers` as StatsOptions.
+/// Ranges and channel abs-max (no histograms); `sampleLayers` as StatsOptions.
 CalibStats collectStats(const Graph& g, const std::vector<std::vector<FloatBuffer>>& samples,
                         const std::function<void(int, int)>& progress = {},
                         const std::set<int>& sampleLayers = {});

@@ -158,12 +158,9 @@ void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions
       case LayerType::Dw:
       case LayerType::Deconv:
       case LayerType::Fc:
-      case LayerType::Normalization: {
-        static const std::vector<double> none;
-        const auto& mean = opts.biasCorrection ? stats.channelMean.at(l.inputs[0].layer) : none;
-        prepareLinear(l, in, stats, int(i), p.mode.w, mean);
+      case LayerType::Normalization:
+        prepareLinear(l, in, stats, int(i), p.mode.w);
         break;
-      }
       case LayerType::Activation:
       case LayerType::ConstInput:
         prepareEltwise(l, in, stats, int(i));

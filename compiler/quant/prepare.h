@@ -16,7 +16,6 @@ namespace kiln::quant {
 struct PrepareOptions {
   std::map<int, LayerPrecision> precision;  // by layer id; absent = a8_w8 "default"
   bool output16 = false;                    // globals output_16bit: outputs in 16 bits
-  bool biasCorrection = false;              // optimization_level >= 1
 };
 
 /// The layer types with an integer implementation.
@@ -26,9 +25,11 @@ bool canQuantize(const Layer& l);
 void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions& opts);
 
 // Per-family preparation (prepare_*.cpp). `in` are the input tensors' quantizations.
-/// `inputMean`: the calibrated mean of each input channel, for bias correction (empty: none).
 void prepareLinear(Layer& l, const std::vector<QuantInfo>& in, const CalibStats& s, int id,
-                   int weightBits, const std::vector<double>& inputMean);
+                   int weightBits);
+/// The unit of a linear layer's accumulator per output channel, s_x * s_w[c] (as prepareLinear
+/// sets it): the unit of its integer bias.
+std::vector<double> linearAccScale(const Layer& l, double inScale, int weightBits);
 void prepareEltwise(Layer& l, const std::vector<QuantInfo>& in, const CalibStats& s, int id);
 void prepareOther(Layer& l, const std::vector<QuantInfo>& in, const Graph& g, const CalibStats& s,
                   int id);

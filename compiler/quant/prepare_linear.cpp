@@ -38,33 +38,10 @@ std::vector<int64_t> weightChannels(const Layer& l, const Tensor& k) {
 
 }  // namespace
 
-// Index of the input channel (dimension 1 of the input) each weight element reads.
-std::vector<int64_t> inputChannels(const Layer& l, const Tensor& k) {
-  std::vector<int64_t> ch(k.data.size());
-  switch (l.type) {
-    case LayerType::Fc:  // [K, N]: row k reads feature k
-      for (size_t i = 0; i < ch.size(); ++i) ch[i] = int64_t(i) / k.shape[1];
-      break;
-    case LayerType::Deconv:  // [Cin, Cout/g, kh, kw]
-      for (size_t i = 0; i < ch.size(); ++i) ch[i] = int64_t(i) / (k.numel() / k.shape[0]);
-      break;
-    case LayerType::Normalization:
-      for (size_t i = 0; i < ch.size(); ++i) ch[i] = int64_t(i);
-      break;
-    default: {  // conv, dw: [Cout, Cin/g, kh, kw]
-      const int64_t cout = k.shape[0], cinG = k.shape[1], khw = k.shape[2] * k.shape[3];
-      const int64_t groups = l.attrInt("group", 1), coutG = cout / groups;
-      for (size_t i = 0; i < ch.size(); ++i) {
-        const int64_t oc = int64_t(i) / (cinG * khw), ic = (int64_t(i) / khw) % cinG;
-        ch[i] = (oc / coutG) * cinG + ic;
-      }
-    }
-  }
-  return ch;
-}
+namespace {
 
-void prepareLinear(Layer& l, const std::vector<QuantInfo>& in, const CalibStats& s, int id,
-                   int weightBits, const std::vector<double>& inputMean) {
+// Per output channel weight scale s_w[c].
+std::vector<double> weightScales(const Layer& l, double inScale, int weightBits) {
   const bool isNorm = l.type == LayerType::Normalization;
   const Tensor& k = l.param(isNorm ? "scale" : "kernel");
   const Tensor& b = l.param("bias");
@@ -74,16 +51,36 @@ void prepareLinear(Layer& l, const std::vector<QuantInfo>& in, const CalibStats&
   for (size_t i = 0; i < k.data.size(); ++i)
     maxAbs[ch[i]] = std::max(maxAbs[ch[i]], double(std::fabs(k.data[i])));
   const int64_t wq = weightQmax(weightBits);
-  std::vector<double> sw(channels), accScale(channels);
+  std::vector<double> sws(channels);
   for (int64_t c = 0; c < channels; ++c) {
-    sw[c] = maxAbs[c] > 0 ? maxAbs[c] / double(wq) : 1.0;
+    double sw = maxAbs[c] > 0 ? maxAbs[c] / double(wq) : 1.0;
     // A (nearly) dead channel with a real bias: widen the weight scale so the bias stays within
     // 2^40 accumulator units (its weights then quantize to ~0, which is what they are).
-    const double biasFloor =
-        std::fabs(double(b.data[c])) / (in[0].scale * double(int64_t(1) << 40));
-    sw[c] = std::max(sw[c], biasFloor);
-    accScale[c] = in[0].scale * sw[c];
+    const double biasFloor = std::fabs(double(b.data[c])) / (inScale * double(int64_t(1) << 40));
+    sws[c] = std::max(sw, biasFloor);
   }
+  return sws;
+}
+
+}  // namespace
+
+std::vector<double> linearAccScale(const Layer& l, double inScale, int weightBits) {
+  std::vector<double> acc = weightScales(l, inScale, weightBits);
+  for (double& v : acc) v *= inScale;
+  return acc;
+}
+
+void prepareLinear(Layer& l, const std::vector<QuantInfo>& in, const CalibStats& s, int id,
+                   int weightBits) {
+  const bool isNorm = l.type == LayerType::Normalization;
+  const Tensor& k = l.param(isNorm ? "scale" : "kernel");
+  const Tensor& b = l.param("bias");
+  const int64_t channels = int64_t(b.data.size());
+  const auto ch = weightChannels(l, k);
+  const int64_t wq = weightQmax(weightBits);
+  const std::vector<double> sw = weightScales(l, in[0].scale, weightBits);
+  std::vector<double> accScale(channels);
+  for (int64_t c = 0; c < channels; ++c) accScale[c] = in[0].scale * sw[c];
   IntTensor kq;
   kq.shape = k.shape;
   kq.bits = weightBits;
@@ -91,24 +88,12 @@ void prepareLinear(Layer& l, const std::vector<QuantInfo>& in, const CalibStats&
   kq.data.resize(k.data.size());
   for (size_t i = 0; i < k.data.size(); ++i)
     kq.data[i] = std::max(-wq, std::min(wq, int64_t(std::llround(double(k.data[i]) / sw[ch[i]]))));
-  // Bias correction (analytic, Nagel et al. 2019): the weight rounding shifts each output's mean
-  // by sum((w_q s_w - w) E[x]); subtract that shift from the bias. Inputs' channel means come from
-  // calibration. Borders where padding reads zeros are not modelled.
-  std::vector<double> shift(channels, 0.0);
-  if (!inputMean.empty()) {
-    const auto inCh = inputChannels(l, k);
-    for (size_t i = 0; i < k.data.size(); ++i) {
-      const size_t ic = size_t(inCh[i]);
-      if (ic >= inputMean.size()) continue;
-      shift[ch[i]] += (double(kq.data[i]) * sw[ch[i]] - double(k.data[i])) * inputMean[ic];
-    }
-  }
   IntTensor bq;
   bq.shape = {channels};
   bq.bits = 64;
   for (int64_t c = 0; c < channels; ++c)
-    bq.data.push_back(std::llround((double(b.data[c]) - shift[c]) / accScale[c]));
-  l.qparams["kernel"] = std::move(kq);  // after the bias, which reads it
+    bq.data.push_back(std::llround(double(b.data[c]) / accScale[c]));
+  l.qparams["kernel"] = std::move(kq);
   l.qparams["bias"] = std::move(bq);
   prepareStage(l, accScale, s.pre.at(id));
 }

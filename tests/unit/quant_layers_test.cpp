@@ -248,7 +248,6 @@ TEST(QuantLayersExact, SoftmaxTableFromPrepare) {
   quant::CalibStats st;
   st.out.assign(g.layers.size(), {});
   st.pre.assign(g.layers.size(), {});
-  st.channelMean.assign(g.layers.size(), {});
   quant::PrepareOptions opts;
   st.out[0] = {0.0, std::log(2.0) * 255};
   quant::prepareQuantization(g, st, opts);

@@ -199,6 +199,23 @@ TEST(OptimizeCli, ActivationClippingOldAndNewSpellings) {
   }
 }
 
+TEST(OptimizeCli, BiasCorrectionFollowsLevelAndPolicy) {
+  const std::string kar = parsed();
+  auto run = [&](const std::string& text, const std::string& name) {
+    const CliRun r =
+        kiln("optimize " + kar + " --calib-set-path " + kDir + "calib.npy --model-script " +
+             script(text) + " --output-har-path " + tmp(name));
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r.out;
+  };
+  const std::string on = run("model_optimization_flavor(optimization_level=1)\n", "on.kar");
+  const std::string off =
+      run("post_quantization_optimization(bias_correction, policy=disabled)\n", "off.kar");
+  EXPECT_NE(on.find("bias correction: "), std::string::npos) << on;
+  EXPECT_EQ(off.find("bias correction: "), std::string::npos) << off;
+  EXPECT_NE(slurp(tmp("on.kar")), slurp(tmp("off.kar")));  // the integer biases moved
+}
+
 TEST(OptimizeCli, InferTargetsAndFormats) {
   const std::string kar = parsed(), out = tmp("opt.kar");
   ASSERT_EQ(

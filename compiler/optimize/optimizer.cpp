@@ -209,25 +209,22 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
       stats.out[v.layer] = {r.first, r.second};
       rangeMethod[size_t(v.layer)] = "force_range_in";
     }
-  quant::prepareQuantization(g, stats, popts);
   std::vector<quant::RangeChoice> chosen(g.layers.size());
   if (selectRanges) {
-    // The bit widths are known once prepared: 8-bit tensors whose range the script does not set
-    // get the range of least expected error (16 bits keep min/max: their rounding noise is
-    // negligible), then the graph is prepared again with them.
-    int changed = 0;
+    // 8-bit tensors whose range the script does not set get the range of least expected error
+    // (16 bits keep min/max: their rounding noise is negligible).
+    const std::vector<int> bits = quant::assignBits(g, popts);
     for (size_t i = 0; i < g.layers.size(); ++i) {
-      if (rangeMethod[i] != "min_max" || stats.hist[i].empty() ||
-          g.layers[i].outputQuant.at(0).bits != 8)
-        continue;
+      if (rangeMethod[i] != "min_max" || stats.hist[i].empty() || bits[i] != 8) continue;
       chosen[i] = quant::selectRange(stats.hist[i], stats.out[i], 8);
       if (!chosen[i].changed) continue;
       stats.out[i] = {chosen[i].lo, chosen[i].hi};
       rangeMethod[i] = "mse";
-      ++changed;
     }
-    if (changed) quant::prepareQuantization(g, stats, popts);
-    changed = 0;
+  }
+  quant::prepareQuantization(g, stats, popts);
+  if (selectRanges) {
+    int changed = 0;
     for (size_t i = 0; i < g.layers.size(); ++i) {
       if (rangeMethod[i] != "mse") continue;
       // Layers that keep their input's quantization (maxpool, reshape, ...) or have a fixed one

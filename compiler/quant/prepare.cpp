@@ -50,8 +50,8 @@ LayerPrecision precisionOf(const PrepareOptions& o, int id) {
   return it == o.precision.end() ? LayerPrecision{} : it->second;
 }
 
-// Bit width of every layer's output: the producer's output bits, raised to what any consumer
-// needs as input (16-bit is never narrowed), equal on both sides of a quantization-keeping layer.
+}  // namespace
+
 std::vector<int> assignBits(const Graph& g, const PrepareOptions& o) {
   std::vector<int> bits(g.layers.size(), 8);
   for (size_t i = 0; i < g.layers.size(); ++i) bits[i] = precisionOf(o, int(i)).mode.out;
@@ -71,8 +71,6 @@ std::vector<int> assignBits(const Graph& g, const PrepareOptions& o) {
   }
   return bits;
 }
-
-}  // namespace
 
 bool canQuantize(const Layer& l) {
   // Every layer type is listed (no default), so a new type in layer_types.def makes the compiler

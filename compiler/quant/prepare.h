@@ -21,6 +21,10 @@ struct PrepareOptions {
 /// The layer types with an integer implementation.
 bool canQuantize(const Layer& l);
 
+/// Bit width of every layer's output: the producer's output bits, raised to what any consumer
+/// needs as input (16-bit is never narrowed), equal on both sides of a quantization-keeping layer.
+std::vector<int> assignBits(const Graph& g, const PrepareOptions& opts);
+
 /// Quantizes the graph in place. Throws Error listing every layer Kiln cannot quantize.
 void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions& opts);
 

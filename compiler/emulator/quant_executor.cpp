@@ -1,24 +1,31 @@
 #include "emulator/quant_executor.h"
 
-#include <cmath>
+#include <algorithm>
 
-#include "emulator/quant_layer.h"
+#include "engine/executor.h"
+#include "engine/host_convert.h"
+#include "lower/lower_program.h"
 
 namespace kiln {
 
+namespace {
+
+rt::StreamDesc streamFor(const QuantInfo& q) {
+  rt::StreamDesc s;
+  s.bits = q.bits;
+  s.scale = q.scale;
+  s.zeroPoint = q.zeroPoint;
+  rt::limvals(q.scale, q.zeroPoint, q.bits, s.limMin, s.limMax);
+  return s;
+}
+
+}  // namespace
+
 IntBuffer quantizeInput(const FloatBuffer& x, const QuantInfo& q) {
-  const double lo = double(-q.zeroPoint) * q.scale, hi = double(q.qmax() - q.zeroPoint) * q.scale;
   IntBuffer out;
   out.shape = x.shape;
   out.data.resize(x.data.size());
-  const float flo = float(lo), fhi = float(hi), fscale = float(q.scale), fzp = float(q.zeroPoint);
-  for (size_t i = 0; i < x.data.size(); ++i) {
-    float v = x.data[i];
-    if (std::isnan(v)) v = 0.f;
-    v = std::min(std::max(v, flo), fhi);
-    const float r = std::nearbyint(v / fscale + fzp);  // default rounding mode: half to even
-    out.data[i] = int32_t(std::min<float>(std::max<float>(r, 0.f), float(q.qmax())));
-  }
+  rt::quantizeFloat(x.data.data(), int64_t(x.data.size()), streamFor(q), out.data.data());
   return out;
 }
 
@@ -26,47 +33,49 @@ FloatBuffer dequantize(const IntBuffer& b, const QuantInfo& q) {
   FloatBuffer out;
   out.shape = b.shape;
   out.data.resize(b.data.size());
-  const float scale = float(q.scale);
-  for (size_t i = 0; i < b.data.size(); ++i) out.data[i] = float(b.data[i] - q.zeroPoint) * scale;
+  rt::dequantizeToFloat(b.data.data(), int64_t(b.data.size()), streamFor(q), out.data.data());
   return out;
 }
 
 std::vector<IntBuffer> runQuantized(const Graph& g, const std::vector<FloatBuffer>& inputs,
                                     std::vector<IntBuffer>* all) {
-  const auto inIds = g.inputLayers();
-  if (inputs.size() != inIds.size())
-    throw Error("the network has " + std::to_string(inIds.size()) + " inputs, " +
+  LowerOptions opts;
+  opts.keepAll = all != nullptr;
+  const LoweredProgram lp = lowerProgram(g, opts);
+  return runLowered(lp, g, inputs, all);
+}
+
+std::vector<IntBuffer> runLowered(const LoweredProgram& lp, const Graph& g,
+                                  const std::vector<FloatBuffer>& inputs,
+                                  std::vector<IntBuffer>* all) {
+  const rt::Program& prog = lp.program();
+  if (inputs.size() != prog.inputs.size())
+    throw Error("the network has " + std::to_string(prog.inputs.size()) + " inputs, " +
                 std::to_string(inputs.size()) + " given");
-  for (const Layer& l : g.layers)
-    if (l.outputQuant.empty())
-      throw Error("layer " + l.name + " is not quantized: run kiln optimize first");
-  std::vector<int> lastUse(g.layers.size(), -1);
-  for (size_t i = 0; i < g.layers.size(); ++i)
-    for (const ValueRef& v : g.layers[i].inputs) lastUse[v.layer] = int(i);
-  std::vector<IntBuffer> buf(g.layers.size());
-  for (size_t k = 0; k < inIds.size(); ++k) {
-    const Layer& l = g.at(inIds[k]);
-    if (inputs[k].shape != l.attrInts("user_shape"))
-      throw Error("input '" + l.attrString("onnx_name") + "' expects shape " +
-                  shapeStr(l.attrInts("user_shape")) + ", got " + shapeStr(inputs[k].shape));
-    const FloatBuffer x =
-        l.hasAttr("perm") ? transposeBuffer(inputs[k], l.attrInts("perm")) : inputs[k];
-    buf[inIds[k]] = quantizeInput(x, l.outputQuant[0]);
+  rt::Executor ex(prog);
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const rt::StreamDesc& s = prog.inputs[k];
+    if (inputs[k].shape != s.shape)
+      throw Error("input '" + s.name + "' expects shape " + shapeStr(s.shape) + ", got " +
+                  shapeStr(inputs[k].shape));
+    rt::quantizeFloat(inputs[k].data.data(), int64_t(inputs[k].data.size()), s, ex.input(k));
   }
+  ex.run();
   std::vector<IntBuffer> outputs;
-  for (size_t i = 0; i < g.layers.size(); ++i) {
-    const Layer& l = g.layers[i];
-    if (l.type != LayerType::InputLayer) {
-      std::vector<const IntBuffer*> in;
-      for (const ValueRef& v : l.inputs) in.push_back(&buf[v.layer]);
-      runQuantLayer(g, l, in, buf[i]);
-    }
-    if (l.type == LayerType::OutputLayer) outputs.push_back(buf[i]);
-    if (!all)
-      for (const ValueRef& v : l.inputs)
-        if (lastUse[v.layer] == int(i)) buf[v.layer] = IntBuffer();
+  for (size_t k = 0; k < prog.outputs.size(); ++k) {
+    const auto& t = prog.tensors[prog.outputs[k].tensor];
+    outputs.push_back({t.shape, std::vector<int32_t>(ex.output(k), ex.output(k) + t.numel())});
   }
-  if (all) *all = std::move(buf);
+  if (all) {
+    all->assign(g.layers.size(), IntBuffer());
+    for (size_t i = 0; i < g.layers.size(); ++i) {
+      const int t = lp.layerTensor[i];
+      if (t < 0) continue;
+      const auto& d = prog.tensors[size_t(t)];
+      (*all)[i] = {d.shape,
+                   std::vector<int32_t>(ex.tensor(size_t(t)), ex.tensor(size_t(t)) + d.numel())};
+    }
+  }
   return outputs;
 }
 

@@ -9,6 +9,8 @@
 
 namespace kiln {
 
+struct LoweredProgram;
+
 /// An integer tensor in a layer's output quantization (values within [0, 2^bits - 1]).
 struct IntBuffer {
   Shape shape;
@@ -25,5 +27,10 @@ FloatBuffer dequantize(const IntBuffer& b, const QuantInfo& q);
 /// user layout. With `all`, every layer's integer output (IR layout) is kept, index = layer id.
 std::vector<IntBuffer> runQuantized(const Graph& g, const std::vector<FloatBuffer>& inputs,
                                     std::vector<IntBuffer>* all = nullptr);
+
+/// The same with a program lowered once (lowerProgram with keepAll when `all` is wanted).
+std::vector<IntBuffer> runLowered(const LoweredProgram& lp, const Graph& g,
+                                  const std::vector<FloatBuffer>& inputs,
+                                  std::vector<IntBuffer>* all = nullptr);
 
 }  // namespace kiln

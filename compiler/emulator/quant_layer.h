@@ -1,5 +1,5 @@
-// One layer of the quantized emulation: builds the runtime kernel's params from the layer's
-// integer parameters (qparams) and runs the kernel.
+// One quantized layer run alone on integer inputs (the optimizer measures layers one at a time),
+// through the runtime's executor like the whole network.
 #pragma once
 
 #include "emulator/quant_executor.h"

@@ -44,8 +44,8 @@ int64_t im2col(const int32_t* planes, const ConvGeometry& g, int64_t channels, i
   return maxAbs;
 }
 
-template <typename Acc>
-void accumulateRows(const int32_t* w, int64_t rows, const int32_t* col, int64_t cols, Acc* acc) {
+template <typename Acc, typename W>
+void accumulateRows(const W* w, int64_t rows, const int32_t* col, int64_t cols, Acc* acc) {
   for (int64_t r = 0; r < rows; ++r) {
     const Acc wr = Acc(w[r]);
     if (wr == 0) continue;
@@ -54,9 +54,8 @@ void accumulateRows(const int32_t* w, int64_t rows, const int32_t* col, int64_t 
   }
 }
 
-}  // namespace
-
-void conv2d(const ConvParams& p, const int32_t* in, int32_t* out) {
+template <typename W>
+void conv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int32_t* out) {
   const ConvGeometry& g = p.g;
   const int64_t cg = g.c / g.groups, kg = g.k / g.groups;
   const int64_t rows = cg * g.kh * g.kw, cols = g.oh * g.ow;
@@ -68,7 +67,7 @@ void conv2d(const ConvParams& p, const int32_t* in, int32_t* out) {
       const int64_t maxX = im2col(in + (n * g.c + grp * cg) * g.h * g.w, g, cg, p.inZp, col);
       for (int64_t j = 0; j < kg; ++j) {
         const int64_t oc = grp * kg + j;
-        const int32_t* w = p.weights + oc * rows;
+        const W* w = weights + oc * rows;
         int64_t sumAbsW = 0;
         for (int64_t r = 0; r < rows; ++r) sumAbsW += std::abs(int64_t(w[r]));
         int32_t* o = out + (n * g.k + oc) * cols;
@@ -86,20 +85,47 @@ void conv2d(const ConvParams& p, const int32_t* in, int32_t* out) {
     }
 }
 
+template <typename W>
+void deconv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int32_t* out);
+
+}  // namespace
+
+void conv2d(const ConvParams& p, const int32_t* in, int32_t* out) {
+  switch (p.weights.bytes) {
+    case 1:
+      return conv2dTyped(p, static_cast<const int8_t*>(p.weights.data), in, out);
+    case 2:
+      return conv2dTyped(p, static_cast<const int16_t*>(p.weights.data), in, out);
+    default:
+      return conv2dTyped(p, static_cast<const int32_t*>(p.weights.data), in, out);
+  }
+}
+
+void deconv2d(const ConvParams& p, const int32_t* in, int32_t* out) {
+  switch (p.weights.bytes) {
+    case 1:
+      return deconv2dTyped(p, static_cast<const int8_t*>(p.weights.data), in, out);
+    case 2:
+      return deconv2dTyped(p, static_cast<const int16_t*>(p.weights.data), in, out);
+    default:
+      return deconv2dTyped(p, static_cast<const int32_t*>(p.weights.data), in, out);
+  }
+}
+
 void conv2dReference(const ConvParams& p, const int32_t* in, int32_t* out) {
   const ConvGeometry& g = p.g;
   const int64_t cg = g.c / g.groups, kg = g.k / g.groups;
   for (int64_t n = 0; n < g.n; ++n)
     for (int64_t oc = 0; oc < g.k; ++oc) {
       const int64_t grp = oc / kg;
-      const int32_t* wk = p.weights + oc * cg * g.kh * g.kw;
+      const WeightPtr wk = p.weights + oc * cg * g.kh * g.kw;
       int32_t* o = out + (n * g.k + oc) * g.oh * g.ow;
       for (int64_t oy = 0; oy < g.oh; ++oy)
         for (int64_t ox = 0; ox < g.ow; ++ox) {
           int64_t acc = p.bias[oc];
           for (int64_t ic = 0; ic < cg; ++ic) {
             const int32_t* plane = in + (n * g.c + grp * cg + ic) * g.h * g.w;
-            const int32_t* wc = wk + ic * g.kh * g.kw;
+            const WeightPtr wc = wk + ic * g.kh * g.kw;
             for (int64_t ky = 0; ky < g.kh; ++ky) {
               const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
               if (iy < 0 || iy >= g.h) continue;
@@ -115,7 +141,10 @@ void conv2dReference(const ConvParams& p, const int32_t* in, int32_t* out) {
     }
 }
 
-void deconv2d(const ConvParams& p, const int32_t* in, int32_t* out) {
+namespace {
+
+template <typename W>
+void deconv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int32_t* out) {
   const ConvGeometry& g = p.g;
   const int64_t cg = g.c / g.groups, kg = g.k / g.groups;
   std::vector<int64_t> acc(g.k * g.oh * g.ow);
@@ -127,7 +156,7 @@ void deconv2d(const ConvParams& p, const int32_t* in, int32_t* out) {
       const int32_t* plane = in + (n * g.c + ic) * g.h * g.w;
       for (int64_t j = 0; j < kg; ++j) {
         const int64_t oc = grp * kg + j;
-        const int32_t* wk = p.weights + (ic * kg + j) * g.kh * g.kw;
+        const W* wk = weights + (ic * kg + j) * g.kh * g.kw;
         int64_t* a = acc.data() + oc * g.oh * g.ow;
         for (int64_t iy = 0; iy < g.h; ++iy)
           for (int64_t ix = 0; ix < g.w; ++ix) {
@@ -148,6 +177,8 @@ void deconv2d(const ConvParams& p, const int32_t* in, int32_t* out) {
         out[(n * g.k + oc) * g.oh * g.ow + i] = p.out.apply(acc[oc * g.oh * g.ow + i], oc);
   }
 }
+
+}  // namespace
 
 void fullyConnected(const FcParams& p, const int32_t* in, int32_t* out) {
   for (int64_t m = 0; m < p.m; ++m)

@@ -12,6 +12,31 @@
 
 namespace kiln::rt {
 
+/// Signed integer weights stored in 8, 16 or 32 bits (the executable keeps them as stored).
+struct WeightPtr {
+  const void* data = nullptr;
+  int32_t bytes = 4;
+  WeightPtr() = default;
+  WeightPtr(const int8_t* p) : data(p), bytes(1) {}   // NOLINT(google-explicit-constructor)
+  WeightPtr(const int16_t* p) : data(p), bytes(2) {}  // NOLINT(google-explicit-constructor)
+  WeightPtr(const int32_t* p) : data(p), bytes(4) {}  // NOLINT(google-explicit-constructor)
+  int64_t operator[](int64_t i) const {
+    switch (bytes) {
+      case 1:
+        return static_cast<const int8_t*>(data)[i];
+      case 2:
+        return static_cast<const int16_t*>(data)[i];
+      default:
+        return static_cast<const int32_t*>(data)[i];
+    }
+  }
+  WeightPtr operator+(int64_t i) const {
+    WeightPtr r = *this;
+    r.data = static_cast<const char*>(data) + i * bytes;
+    return r;
+  }
+};
+
 /// NCHW convolution geometry (conv, dw, deconv).
 struct ConvGeometry {
   int64_t n = 1, c = 0, h = 0, w = 0;  // input
@@ -23,8 +48,8 @@ struct ConvGeometry {
 struct ConvParams {
   ConvGeometry g;
   int32_t inZp = 0;
-  const int32_t* weights = nullptr;  // conv/dw: [K, C/g, kh, kw]; deconv: [C, K/g, kh, kw]
-  const int64_t* bias = nullptr;     // [K], in accumulator units
+  WeightPtr weights;              // conv/dw: [K, C/g, kh, kw]; deconv: [C, K/g, kh, kw]
+  const int64_t* bias = nullptr;  // [K], in accumulator units
   OutputStage out;
 };
 
@@ -37,8 +62,8 @@ void deconv2d(const ConvParams& p, const int32_t* in, int32_t* out);
 struct FcParams {
   int64_t m = 1, k = 0, n = 0;
   int32_t inZp = 0;
-  const int32_t* weights = nullptr;  // [K, N]
-  const int64_t* bias = nullptr;     // [N]
+  WeightPtr weights;              // [K, N]
+  const int64_t* bias = nullptr;  // [N]
   OutputStage out;
 };
 void fullyConnected(const FcParams& p, const int32_t* in, int32_t* out);

@@ -1,0 +1,51 @@
+// Executes a validated Program on one sample: an int32 arena laid out by the memory plan, the
+// operations in order. Host conversions between user buffers and the device integers of the
+// streams are in host_convert.h.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "engine/op_kernel.h"
+#include "engine/program.h"
+
+namespace kiln::rt {
+
+struct Limits {
+  int64_t maxArenaElems = int64_t(1) << 28;  // 1 GiB of activations
+};
+
+/// Validates the program's tables (tensors, streams, contexts) and every operation. Throws Error.
+void validateProgram(const Program& prog, const Limits& limits = {});
+
+class Executor {
+ public:
+  /// Validates `prog` (which must outlive the executor) and allocates the arena.
+  explicit Executor(const Program& prog, const Limits& limits = {});
+  const Program& program() const { return prog_; }
+
+  /// The device integers of input stream k (user layout), to fill before run().
+  int32_t* input(size_t k) { return arena_.data() + prog_.tensors[prog_.inputs[k].tensor].offset; }
+  /// The device integers of output stream k (user layout), valid after run().
+  const int32_t* output(size_t k) const {
+    return arena_.data() + prog_.tensors[prog_.outputs[k].tensor].offset;
+  }
+  /// Any tensor's values (valid while no later operation reused its memory).
+  const int32_t* tensor(size_t t) const { return arena_.data() + prog_.tensors[t].offset; }
+  int32_t* tensor(size_t t) { return arena_.data() + prog_.tensors[t].offset; }
+
+  /// Runs every operation; with `profile`, records each operation's time.
+  void run(bool profile = false);
+  /// Seconds per operation of the last profiled run.
+  const std::vector<double>& opSeconds() const { return opSeconds_; }
+  size_t arenaBytes() const { return arena_.size() * sizeof(int32_t); }
+
+ private:
+  const Program& prog_;
+  std::vector<std::unique_ptr<OpKernel>> kernels_;
+  std::vector<int32_t> arena_;
+  std::vector<double> opSeconds_;
+};
+
+}  // namespace kiln::rt

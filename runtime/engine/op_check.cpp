@@ -1,0 +1,257 @@
+// Validation helpers shared by the operations, and the opcode dispatch.
+#include <limits>
+
+#include "engine/op_kernel.h"
+
+namespace kiln::rt {
+
+std::string opName(uint32_t code) {
+  static const char* const kNames[] = {
+      "",        "copy",       "transpose",      "slice",          "pad",    "conv",
+      "deconv",  "fc",         "eltwise",        "unary",          "pool",   "global_avg_pool",
+      "concat",  "resize",     "depth_to_space", "space_to_depth", "matmul", "reduce",
+      "softmax", "layer_norm", "const"};
+  if (code >= 1 && code <= kMaxOpCode) return kNames[code];
+  return "opcode " + std::to_string(code);
+}
+
+size_t constTypeSize(ConstType t) {
+  switch (t) {
+    case ConstType::I8:
+      return 1;
+    case ConstType::I16:
+      return 2;
+    case ConstType::I32:
+      return 4;
+    case ConstType::I64:
+      return 8;
+  }
+  return 0;
+}
+
+const char* constTypeName(ConstType t) {
+  switch (t) {
+    case ConstType::I8:
+      return "int8";
+    case ConstType::I16:
+      return "int16";
+    case ConstType::I32:
+      return "int32";
+    case ConstType::I64:
+      return "int64";
+  }
+  return "unknown";
+}
+
+namespace {
+
+int64_t valueAt(const ConstView& c, int64_t i) {
+  switch (c.type) {
+    case ConstType::I8:
+      return c.as<int8_t>()[i];
+    case ConstType::I16:
+      return c.as<int16_t>()[i];
+    case ConstType::I32:
+      return c.as<int32_t>()[i];
+    case ConstType::I64:
+      return c.as<int64_t>()[i];
+  }
+  return 0;
+}
+
+std::string shapeText(const std::vector<int64_t>& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+}  // namespace
+
+OpCheck::OpCheck(const Program& p, size_t i) : prog(p), op(p.ops[i]), index(i) {}
+
+void OpCheck::fail(const std::string& what) const {
+  throw Error("operation " + std::to_string(index) + " '" + op.name + "' (" + opName(op.code) +
+              "): " + what);
+}
+
+void OpCheck::inputs(size_t n) const {
+  if (op.inputs.size() != n)
+    fail("expects " + std::to_string(n) + " input(s), has " + std::to_string(op.inputs.size()));
+}
+
+void OpCheck::intsAtLeast(size_t n) const {
+  if (op.ints.size() < n)
+    fail("expects at least " + std::to_string(n) + " integer parameters, has " +
+         std::to_string(op.ints.size()));
+}
+
+void OpCheck::ints(size_t n) const {
+  if (op.ints.size() != n)
+    fail("expects " + std::to_string(n) + " integer parameters, has " +
+         std::to_string(op.ints.size()));
+}
+
+void OpCheck::constsCount(size_t n) const {
+  if (op.consts.size() != n)
+    fail("expects " + std::to_string(n) + " constant references, has " +
+         std::to_string(op.consts.size()));
+}
+
+int64_t OpCheck::intAt(size_t k, int64_t lo, int64_t hi, const char* field) const {
+  if (k >= op.ints.size()) fail(std::string("missing integer parameter ") + field);
+  const int64_t v = op.ints[k];
+  if (v < lo || v > hi)
+    fail(std::string(field) + " = " + std::to_string(v) + ", expected within [" +
+         std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return v;
+}
+
+const ConstView* OpCheck::optConst(size_t k, ConstType t, int64_t count, const char* field) const {
+  if (k >= op.consts.size()) fail(std::string("missing constant ") + field);
+  const uint32_t id = op.consts[k];
+  if (id == kNoConst) return nullptr;
+  if (id >= prog.consts.size())
+    fail(std::string(field) + ": constant index " + std::to_string(id) + " out of range (" +
+         std::to_string(prog.consts.size()) + " constants)");
+  const ConstView& c = prog.consts[id];
+  if (c.type != t)
+    fail(std::string(field) + ": constant " + std::to_string(id) + " is " + constTypeName(c.type) +
+         ", expected " + constTypeName(t));
+  if (count >= 0 && c.count != count)
+    fail(std::string(field) + ": constant " + std::to_string(id) + " has " +
+         std::to_string(c.count) + " elements, expected " + std::to_string(count));
+  return &c;
+}
+
+const ConstView& OpCheck::constAt(size_t k, ConstType t, int64_t count, const char* field) const {
+  const ConstView* c = optConst(k, t, count, field);
+  if (!c) fail(std::string(field) + " is required");
+  return *c;
+}
+
+void OpCheck::valuesWithin(const ConstView& c, int64_t lo, int64_t hi, const char* field) const {
+  for (int64_t i = 0; i < c.count; ++i) {
+    const int64_t v = valueAt(c, i);
+    if (v < lo || v > hi)
+      fail(std::string(field) + "[" + std::to_string(i) + "] = " + std::to_string(v) +
+           ", expected within [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  }
+}
+
+const ConstView& OpCheck::weightsAt(size_t k, int64_t count, const char* field) const {
+  if (k >= op.consts.size() || op.consts[k] >= prog.consts.size())
+    fail(std::string(field) + ": missing or out-of-range constant");
+  const ConstView& c = prog.consts[op.consts[k]];
+  if (c.type == ConstType::I64) fail(std::string(field) + ": weights cannot be int64");
+  if (c.count != count)
+    fail(std::string(field) + ": " + std::to_string(c.count) + " elements, expected " +
+         std::to_string(count));
+  if (c.type == ConstType::I32) valuesWithin(c, -(1 << 24), 1 << 24, field);
+  return c;
+}
+
+void OpCheck::rank(const TensorDesc& t, size_t r, const char* which) const {
+  if (t.shape.size() != r)
+    fail(std::string(which) + " has shape " + shapeText(t.shape) + ", expected rank " +
+         std::to_string(r));
+}
+
+void OpCheck::sameShape(const TensorDesc& a, const TensorDesc& b, const char* what) const {
+  if (a.shape != b.shape)
+    fail(std::string(what) + ": shapes " + shapeText(a.shape) + " and " + shapeText(b.shape) +
+         " differ");
+}
+
+int32_t OpCheck::zeroPointAt(size_t k, const TensorDesc& t, const char* field) const {
+  return int32_t(intAt(k, 0, (int64_t(1) << t.bits) - 1, field));
+}
+
+void OpCheck::stage(size_t intBase, size_t constBase, int64_t channels, StageHolder& h) const {
+  const int64_t outMax = (int64_t(1) << out().bits) - 1;
+  const auto& iv = op.ints;
+  if (iv.size() < intBase + kStageInts || op.consts.size() < constBase + kStageConsts)
+    fail("output stage parameters missing");
+  OutputStage& s = h.stage;
+  s.outZp = int32_t(intAt(intBase, -outMax, 2 * outMax, "stage out_zp"));
+  s.qmin = int32_t(intAt(intBase + 1, 0, outMax, "stage qmin"));
+  s.qmax = int32_t(intAt(intBase + 2, s.qmin, outMax, "stage qmax"));
+  s.lutOffset =
+      int32_t(intAt(intBase + 3, -(int64_t(1) << 30), int64_t(1) << 30, "stage lut_offset"));
+  s.lutFracBits = int32_t(intAt(intBase + 4, 0, 24, "stage lut_frac_bits"));
+  s.lutValueBits = int32_t(intAt(intBase + 5, 0, 24, "stage lut_value_bits"));
+  auto mults = [&](const ConstView& c, const char* field) {
+    if (c.count % 2 != 0 || (c.count / 2 != 1 && c.count / 2 != channels))
+      fail(std::string(field) + ": " + std::to_string(c.count) + " values, expected 2 or 2 x " +
+           std::to_string(channels) + " (multiplier, shift)");
+    std::vector<Multiplier> m(size_t(c.count / 2));
+    for (size_t i = 0; i < m.size(); ++i) {
+      m[i].m = c.as<int32_t>()[2 * i];
+      m[i].shift = c.as<int32_t>()[2 * i + 1];
+      if (m[i].m < 0 || m[i].shift < 0 || m[i].shift > 62)
+        fail(std::string(field) + "[" + std::to_string(i) + "]: multiplier " +
+             std::to_string(m[i].m) + " shift " + std::to_string(m[i].shift) +
+             ", expected m >= 0 and shift in [0, 62]");
+    }
+    return m;
+  };
+  h.mult = mults(constAt(constBase, ConstType::I32, -1, "stage multipliers"), "stage multipliers");
+  if (const ConstView* neg =
+          optConst(constBase + 1, ConstType::I32, -1, "stage negative multipliers")) {
+    h.multNeg = mults(*neg, "stage negative multipliers");
+    if (h.multNeg.size() != h.mult.size())
+      fail("stage negative multipliers: count differs from the multipliers");
+  }
+  const ConstView* lut = optConst(constBase + 2, ConstType::I32, -1, "stage table");
+  if (lut) {
+    if (lut->count < 1 || lut->count > (int64_t(1) << 20))
+      fail("stage table: " + std::to_string(lut->count) + " entries, expected 1 to 2^20");
+    valuesWithin(*lut, -(int64_t(1) << 30), int64_t(1) << 30, "stage table");
+    s.lut = lut->as<int32_t>();
+    s.lutSize = int32_t(lut->count);
+  }
+  s.mult = h.mult.data();
+  s.multNeg = h.multNeg.empty() ? nullptr : h.multNeg.data();
+  s.perChannel = h.mult.size() > 1;
+  h.channels = channels;
+}
+
+std::unique_ptr<OpKernel> makeKernel(const Program& prog, size_t index) {
+  const OpDesc& op = prog.ops[index];
+  OpCheck c(prog, index);
+  for (uint32_t t : op.inputs)
+    if (t >= prog.tensors.size()) c.fail("input tensor " + std::to_string(t) + " out of range");
+  if (op.output >= prog.tensors.size())
+    c.fail("output tensor " + std::to_string(op.output) + " out of range");
+  switch (OpCode(op.code)) {
+    case OpCode::Conv:
+    case OpCode::Deconv:
+    case OpCode::Fc:
+    case OpCode::MatMul:
+      return makeLinearKernel(c);
+    case OpCode::Eltwise:
+    case OpCode::Unary:
+      return makeEltwiseKernel(c);
+    case OpCode::Pool:
+    case OpCode::GlobalAvgPool:
+    case OpCode::Reduce:
+      return makePoolKernel(c);
+    case OpCode::Copy:
+    case OpCode::Transpose:
+    case OpCode::Slice:
+    case OpCode::Pad:
+    case OpCode::DepthToSpace:
+    case OpCode::SpaceToDepth:
+    case OpCode::Concat:
+    case OpCode::Const:
+      return makeMovementKernel(c);
+    case OpCode::Resize:
+      return makeResizeKernel(c);
+    case OpCode::Softmax:
+    case OpCode::LayerNorm:
+      return makeNormKernel(c);
+  }
+  c.fail("unknown opcode " + std::to_string(op.code) + " (this runtime knows 1 to " +
+         std::to_string(kMaxOpCode) + ")");
+}
+
+}  // namespace kiln::rt

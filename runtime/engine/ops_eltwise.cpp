@@ -1,0 +1,94 @@
+// Element-wise operations.
+//
+// eltwise  ints:   op zp_a zp_b mult_a mult_b div_shift equal_one channel_dim + stage (6)
+//          consts: stage (3)
+//          tensors: a, b (broadcast to out) -> out
+//          op: 0 add, 1 sub, 2 mult, 3 div, 4 max, 5 min, 6 equal (rt::EltwiseOp order)
+// unary    ints:   channel_dim in_zp + stage;  consts: scale (int64 [C] or none),
+//                  bias (int64 [C] or none) + stage;  tensors: in -> out (same shape)
+#include "engine/op_kernel.h"
+#include "engine/shape_util.h"
+#include "kernels/kernels.h"
+
+namespace kiln::rt {
+
+namespace {
+
+constexpr int64_t kMaxOperandMult = int64_t(1) << 31;
+
+int64_t channelsOf(const OpCheck& c, const TensorDesc& t, int64_t dim) {
+  if (dim < -1 || dim >= int64_t(t.shape.size())) c.fail("channel_dim out of range");
+  return dim < 0 ? 1 : t.shape[size_t(dim)];
+}
+
+class EltwiseKernel : public OpKernel {
+ public:
+  explicit EltwiseKernel(const OpCheck& c) {
+    c.inputs(2);
+    c.ints(8 + kStageInts);
+    c.constsCount(kStageConsts);
+    const TensorDesc &a = c.in(0), &b = c.in(1), &out = c.out();
+    p_.op = EltwiseOp(c.intAt(0, 0, 6, "op"));
+    p_.zpA = c.zeroPointAt(1, a, "zp_a");
+    p_.zpB = c.zeroPointAt(2, b, "zp_b");
+    p_.multA = c.intAt(3, -kMaxOperandMult, kMaxOperandMult, "mult_a");
+    p_.multB = c.intAt(4, -kMaxOperandMult, kMaxOperandMult, "mult_b");
+    p_.divShift = int32_t(c.intAt(5, 0, 24, "div_shift"));
+    p_.equalOne = int32_t(c.intAt(6, 0, (int64_t(1) << out.bits) - 1, "equal_one"));
+    p_.channelDim = c.intAt(7, -1, 16, "channel_dim");
+    p_.outShape = out.shape;
+    if (!broadcastStrides(a.shape, out.shape, p_.strideA) ||
+        !broadcastStrides(b.shape, out.shape, p_.strideB))
+      c.fail("operand shapes do not broadcast to the output shape");
+    c.stage(8, 0, channelsOf(c, out, p_.channelDim), stage_);
+    p_.out = stage_.stage;
+    a_ = a.offset, b_ = b.offset, out_ = out.offset;
+  }
+  void run(int32_t* arena) const override { eltwise(p_, arena + a_, arena + b_, arena + out_); }
+
+ private:
+  EltwiseParams p_;
+  StageHolder stage_;
+  int64_t a_ = 0, b_ = 0, out_ = 0;
+};
+
+class UnaryKernel : public OpKernel {
+ public:
+  explicit UnaryKernel(const OpCheck& c) {
+    c.inputs(1);
+    c.ints(2 + kStageInts);
+    c.constsCount(2 + kStageConsts);
+    const TensorDesc &in = c.in(0), &out = c.out();
+    c.sameShape(in, out, "input and output");
+    p_.shape = out.shape;
+    p_.channelDim = c.intAt(0, -1, 16, "channel_dim");
+    const int64_t channels = channelsOf(c, out, p_.channelDim);
+    p_.inZp = c.zeroPointAt(1, in, "in_zp");
+    if (const ConstView* s = c.optConst(0, ConstType::I64, channels, "scale")) {
+      c.valuesWithin(*s, -kMaxOperandMult, kMaxOperandMult, "scale");
+      p_.scale = s->as<int64_t>();
+    }
+    if (const ConstView* b = c.optConst(1, ConstType::I64, channels, "bias")) {
+      c.valuesWithin(*b, -(int64_t(1) << 48), int64_t(1) << 48, "bias");
+      p_.bias = b->as<int64_t>();
+    }
+    c.stage(2, 2, channels, stage_);
+    p_.out = stage_.stage;
+    in_ = in.offset, out_ = out.offset;
+  }
+  void run(int32_t* arena) const override { unary(p_, arena + in_, arena + out_); }
+
+ private:
+  UnaryParams p_;
+  StageHolder stage_;
+  int64_t in_ = 0, out_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<OpKernel> makeEltwiseKernel(const OpCheck& c) {
+  if (c.code() == OpCode::Eltwise) return std::make_unique<EltwiseKernel>(c);
+  return std::make_unique<UnaryKernel>(c);
+}
+
+}  // namespace kiln::rt

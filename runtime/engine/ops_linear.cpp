@@ -1,0 +1,166 @@
+// conv, deconv, fc and matmul operations.
+//
+// conv / deconv  ints:   kh kw sh sw dh dw pad_top pad_left pad_bottom pad_right groups in_zp
+//                        + stage (6)
+//                consts: weights (int8/16/32; conv [K, C/g, kh, kw], deconv [C, K/g, kh, kw]),
+//                        bias (int64 [K]) + stage (3)
+//                tensors: in [N, C, H, W] -> out [N, K, OH, OW]
+// fc             ints:   k n in_zp + stage;  consts: weights [k, n], bias [n] + stage
+//                tensors: in (M x k elements) -> out (M x n elements)
+// matmul         ints:   zp_a zp_b + stage;  consts: stage
+//                tensors: a [..., M, K], b [..., K, N] -> out [batch..., M, N]
+#include "engine/op_kernel.h"
+#include "engine/shape_util.h"
+#include "kernels/kernels.h"
+
+namespace kiln::rt {
+
+namespace {
+
+constexpr int64_t kMaxBias = int64_t(1) << 48;
+
+WeightPtr weightPtr(const ConstView& c) {
+  switch (c.type) {
+    case ConstType::I8:
+      return WeightPtr(c.as<int8_t>());
+    case ConstType::I16:
+      return WeightPtr(c.as<int16_t>());
+    default:
+      return WeightPtr(c.as<int32_t>());
+  }
+}
+
+class ConvKernel : public OpKernel {
+ public:
+  explicit ConvKernel(const OpCheck& c) : deconv_(c.code() == OpCode::Deconv) {
+    c.inputs(1);
+    c.ints(12 + kStageInts);
+    c.constsCount(2 + kStageConsts);
+    const TensorDesc &in = c.in(0), &out = c.out();
+    c.rank(in, 4, "input");
+    c.rank(out, 4, "output");
+    in_ = in.offset, out_ = out.offset;
+    ConvGeometry& g = p_.g;
+    g.n = in.shape[0], g.c = in.shape[1], g.h = in.shape[2], g.w = in.shape[3];
+    g.k = out.shape[1], g.oh = out.shape[2], g.ow = out.shape[3];
+    g.kh = c.intAt(0, 1, 4096, "kernel_h");
+    g.kw = c.intAt(1, 1, 4096, "kernel_w");
+    g.sh = c.intAt(2, 1, 4096, "stride_h");
+    g.sw = c.intAt(3, 1, 4096, "stride_w");
+    g.dh = c.intAt(4, 1, 4096, "dilation_h");
+    g.dw = c.intAt(5, 1, 4096, "dilation_w");
+    g.pt = c.intAt(6, 0, 4096, "pad_top");
+    g.pl = c.intAt(7, 0, 4096, "pad_left");
+    g.pb = c.intAt(8, 0, 4096, "pad_bottom");
+    g.pr = c.intAt(9, 0, 4096, "pad_right");
+    g.groups = c.intAt(10, 1, g.c > 0 ? g.c : 1, "groups");
+    if (out.shape[0] != g.n) c.fail("input and output batch differ");
+    if (g.c % g.groups != 0 || g.k % g.groups != 0)
+      c.fail("groups = " + std::to_string(g.groups) + " does not divide the " +
+             std::to_string(g.c) + " input and " + std::to_string(g.k) + " output channels");
+    if (!deconv_) {
+      const int64_t span = g.dh * (g.kh - 1) + 1, spanW = g.dw * (g.kw - 1) + 1;
+      const int64_t oh = (g.h + g.pt + g.pb - span) / g.sh + 1;
+      const int64_t ow = (g.w + g.pl + g.pr - spanW) / g.sw + 1;
+      if (g.h + g.pt + g.pb < span || g.w + g.pl + g.pr < spanW || oh != g.oh || ow != g.ow)
+        c.fail("output size " + std::to_string(g.oh) + "x" + std::to_string(g.ow) +
+               " does not follow from the input and the geometry");
+    }
+    p_.inZp = c.zeroPointAt(11, in, "in_zp");
+    const int64_t count =
+        deconv_ ? g.c * (g.k / g.groups) * g.kh * g.kw : g.k * (g.c / g.groups) * g.kh * g.kw;
+    p_.weights = weightPtr(c.weightsAt(0, count, "weights"));
+    const ConstView& bias = c.constAt(1, ConstType::I64, g.k, "bias");
+    c.valuesWithin(bias, -kMaxBias, kMaxBias, "bias");
+    p_.bias = bias.as<int64_t>();
+    c.stage(12, 2, g.k, stage_);
+    p_.out = stage_.stage;
+  }
+  void run(int32_t* arena) const override {
+    if (deconv_)
+      deconv2d(p_, arena + in_, arena + out_);
+    else
+      conv2d(p_, arena + in_, arena + out_);
+  }
+
+ private:
+  bool deconv_;
+  ConvParams p_;
+  StageHolder stage_;
+  int64_t in_ = 0, out_ = 0;
+};
+
+class FcKernel : public OpKernel {
+ public:
+  explicit FcKernel(const OpCheck& c) {
+    c.inputs(1);
+    c.ints(3 + kStageInts);
+    c.constsCount(2 + kStageConsts);
+    const TensorDesc &in = c.in(0), &out = c.out();
+    p_.k = c.intAt(0, 1, int64_t(1) << 31, "k");
+    p_.n = c.intAt(1, 1, int64_t(1) << 31, "n");
+    if (in.numel() % p_.k != 0) c.fail("input elements are not a multiple of k");
+    p_.m = in.numel() / p_.k;
+    if (out.numel() != p_.m * p_.n) c.fail("output elements differ from m x n");
+    p_.inZp = c.zeroPointAt(2, in, "in_zp");
+    p_.weights = weightPtr(c.weightsAt(0, p_.k * p_.n, "weights"));
+    const ConstView& bias = c.constAt(1, ConstType::I64, p_.n, "bias");
+    c.valuesWithin(bias, -kMaxBias, kMaxBias, "bias");
+    p_.bias = bias.as<int64_t>();
+    c.stage(3, 2, p_.n, stage_);
+    p_.out = stage_.stage;
+    in_ = in.offset, out_ = out.offset;
+  }
+  void run(int32_t* arena) const override { fullyConnected(p_, arena + in_, arena + out_); }
+
+ private:
+  FcParams p_;
+  StageHolder stage_;
+  int64_t in_ = 0, out_ = 0;
+};
+
+class MatMulKernel : public OpKernel {
+ public:
+  explicit MatMulKernel(const OpCheck& c) {
+    c.inputs(2);
+    c.ints(2 + kStageInts);
+    c.constsCount(kStageConsts);
+    const TensorDesc &a = c.in(0), &b = c.in(1), &out = c.out();
+    if (a.shape.size() < 2 || b.shape.size() < 2 || out.shape.size() < 2)
+      c.fail("operands and output need rank 2 or more");
+    p_.m = a.shape[a.shape.size() - 2], p_.k = a.shape.back(), p_.n = b.shape.back();
+    if (b.shape[b.shape.size() - 2] != p_.k || out.shape[out.shape.size() - 2] != p_.m ||
+        out.shape.back() != p_.n)
+      c.fail("operand and output shapes do not agree on M, K, N");
+    p_.batch.assign(out.shape.begin(), out.shape.end() - 2);
+    if (!broadcastStrides({a.shape.begin(), a.shape.end() - 2}, p_.batch, p_.batchStrideA) ||
+        !broadcastStrides({b.shape.begin(), b.shape.end() - 2}, p_.batch, p_.batchStrideB))
+      c.fail("operand batch dimensions do not broadcast to the output");
+    p_.zpA = c.zeroPointAt(0, a, "zp_a");
+    p_.zpB = c.zeroPointAt(1, b, "zp_b");
+    c.stage(2, 0, 1, stage_);
+    p_.out = stage_.stage;
+    a_ = a.offset, b_ = b.offset, out_ = out.offset;
+  }
+  void run(int32_t* arena) const override { matmul(p_, arena + a_, arena + b_, arena + out_); }
+
+ private:
+  MatMulParams p_;
+  StageHolder stage_;
+  int64_t a_ = 0, b_ = 0, out_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<OpKernel> makeLinearKernel(const OpCheck& c) {
+  switch (c.code()) {
+    case OpCode::Fc:
+      return std::make_unique<FcKernel>(c);
+    case OpCode::MatMul:
+      return std::make_unique<MatMulKernel>(c);
+    default:
+      return std::make_unique<ConvKernel>(c);
+  }
+}
+
+}  // namespace kiln::rt

@@ -1,0 +1,137 @@
+// Pooling and reductions.
+//
+// pool             ints:   kh kw sh sw dh dw pad_top pad_left pad_bottom pad_right is_max
+//                          count_include_pad in_zp + stage (6; unused by max)
+//                  consts: stage (3; none for max). Average: stage multiplier i is for a window
+//                          of i + 1 elements (kh x kw of them).
+//                  tensors: in [N, C, H, W] -> out [N, C, OH, OW]
+// global_avg_pool  ints: in_zp + stage; consts: stage; in [N, C, ...] -> out N x C elements
+// reduce           ints: is_max in_zp reduced[rank] + stage; consts: stage (none for max)
+#include "engine/op_kernel.h"
+#include "kernels/kernels.h"
+
+namespace kiln::rt {
+
+namespace {
+
+class PoolKernel : public OpKernel {
+ public:
+  explicit PoolKernel(const OpCheck& c) {
+    c.inputs(1);
+    c.ints(13 + kStageInts);
+    c.constsCount(kStageConsts);
+    const TensorDesc &in = c.in(0), &out = c.out();
+    c.rank(in, 4, "input");
+    c.rank(out, 4, "output");
+    ConvGeometry& g = p_.g;
+    g.n = in.shape[0], g.c = in.shape[1], g.h = in.shape[2], g.w = in.shape[3];
+    g.k = out.shape[1], g.oh = out.shape[2], g.ow = out.shape[3];
+    if (out.shape[0] != g.n || g.k != g.c) c.fail("output batch/channels differ from the input");
+    g.kh = c.intAt(0, 1, 4096, "kernel_h");
+    g.kw = c.intAt(1, 1, 4096, "kernel_w");
+    g.sh = c.intAt(2, 1, 4096, "stride_h");
+    g.sw = c.intAt(3, 1, 4096, "stride_w");
+    g.dh = c.intAt(4, 1, 4096, "dilation_h");
+    g.dw = c.intAt(5, 1, 4096, "dilation_w");
+    g.pt = c.intAt(6, 0, 4096, "pad_top");
+    g.pl = c.intAt(7, 0, 4096, "pad_left");
+    g.pb = c.intAt(8, 0, 4096, "pad_bottom");
+    g.pr = c.intAt(9, 0, 4096, "pad_right");
+    p_.isMax = c.intAt(10, 0, 1, "is_max") != 0;
+    p_.countIncludePad = c.intAt(11, 0, 1, "count_include_pad") != 0;
+    p_.inZp = c.zeroPointAt(12, in, "in_zp");
+    if (p_.isMax) {
+      if (in.bits != out.bits) c.fail("max pool keeps the input's bit width");
+    } else {
+      c.stage(13, 0, g.kh * g.kw, stage_);
+      if (int64_t(stage_.mult.size()) != g.kh * g.kw)
+        c.fail("average pool needs one multiplier per window element count");
+      counts_.push_back({0, 0});  // a window of 0 elements never reaches the multiplier
+      counts_.insert(counts_.end(), stage_.mult.begin(), stage_.mult.end());
+      p_.countMult = counts_.data();
+      p_.out = stage_.stage;
+    }
+    in_ = in.offset, out_ = out.offset;
+  }
+  void run(int32_t* arena) const override { pool2d(p_, arena + in_, arena + out_); }
+
+ private:
+  PoolParams p_;
+  StageHolder stage_;
+  std::vector<Multiplier> counts_;
+  int64_t in_ = 0, out_ = 0;
+};
+
+class GlobalAvgPoolKernel : public OpKernel {
+ public:
+  explicit GlobalAvgPoolKernel(const OpCheck& c) {
+    c.inputs(1);
+    c.ints(1 + kStageInts);
+    c.constsCount(kStageConsts);
+    const TensorDesc &in = c.in(0), &out = c.out();
+    if (in.shape.size() < 2) c.fail("input needs rank 2 or more");
+    nc_ = in.shape[0] * in.shape[1];
+    inner_ = in.numel() / nc_;
+    if (out.numel() != nc_) c.fail("output elements differ from N x C");
+    inZp_ = c.zeroPointAt(0, in, "in_zp");
+    c.stage(1, 0, 1, stage_);
+    in_ = in.offset, out_ = out.offset;
+  }
+  void run(int32_t* arena) const override {
+    globalAvgPool(nc_, inner_, inZp_, stage_.stage, arena + in_, arena + out_);
+  }
+
+ private:
+  int64_t nc_ = 1, inner_ = 1;
+  int32_t inZp_ = 0;
+  StageHolder stage_;
+  int64_t in_ = 0, out_ = 0;
+};
+
+class ReduceKernel : public OpKernel {
+ public:
+  explicit ReduceKernel(const OpCheck& c) {
+    c.inputs(1);
+    c.constsCount(kStageConsts);
+    const TensorDesc &in = c.in(0), &out = c.out();
+    const size_t r = in.shape.size();
+    c.ints(2 + r + kStageInts);
+    p_.inShape = in.shape;
+    p_.isMax = c.intAt(0, 0, 1, "is_max") != 0;
+    p_.inZp = c.zeroPointAt(1, in, "in_zp");
+    int64_t kept = 1;
+    for (size_t d = 0; d < r; ++d) {
+      p_.reduced.push_back(c.intAt(2 + d, 0, 1, "reduced") != 0);
+      if (!p_.reduced.back()) kept *= in.shape[d];
+    }
+    if (out.numel() != kept) c.fail("output elements differ from the kept dimensions");
+    if (p_.isMax) {
+      if (in.bits != out.bits) c.fail("reduce max keeps the input's bit width");
+    } else {
+      c.stage(2 + r, 0, 1, stage_);
+      p_.out = stage_.stage;
+    }
+    in_ = in.offset, out_ = out.offset;
+  }
+  void run(int32_t* arena) const override { reduce(p_, arena + in_, arena + out_); }
+
+ private:
+  ReduceParams p_;
+  StageHolder stage_;
+  int64_t in_ = 0, out_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<OpKernel> makePoolKernel(const OpCheck& c) {
+  switch (c.code()) {
+    case OpCode::Pool:
+      return std::make_unique<PoolKernel>(c);
+    case OpCode::GlobalAvgPool:
+      return std::make_unique<GlobalAvgPoolKernel>(c);
+    default:
+      return std::make_unique<ReduceKernel>(c);
+  }
+}
+
+}  // namespace kiln::rt

@@ -1,0 +1,70 @@
+// resize  ints:   weight_bits in_zp interpolated[rank] + stage (6)
+//         consts: i0, i1, w1 (int64, for each dimension one entry per output coordinate,
+//                 dimensions in order) + stage (3)
+//         tensors: in -> out (same rank). Entries: source indices within the input dimension,
+//                  weights of the second tap within [0, 2^weight_bits].
+#include "engine/op_kernel.h"
+#include "kernels/kernels.h"
+
+namespace kiln::rt {
+
+namespace {
+
+class ResizeKernel : public OpKernel {
+ public:
+  explicit ResizeKernel(const OpCheck& c) {
+    c.inputs(1);
+    const TensorDesc &in = c.in(0), &out = c.out();
+    const size_t r = in.shape.size();
+    c.rank(out, r, "output");
+    c.ints(2 + r + kStageInts);
+    c.constsCount(3 + kStageConsts);
+    p_.inShape = in.shape, p_.outShape = out.shape;
+    p_.weightBits = int32_t(c.intAt(0, 0, 16, "weight_bits"));
+    p_.inZp = c.zeroPointAt(1, in, "in_zp");
+    int64_t coords = 0, interpolated = 0;
+    for (size_t d = 0; d < r; ++d) {
+      p_.interpolated.push_back(c.intAt(2 + d, 0, 1, "interpolated") != 0);
+      interpolated += p_.interpolated.back();
+      coords += out.shape[d];
+    }
+    if (interpolated > 4) c.fail("more than 4 interpolated dimensions");
+    const ConstView& i0 = c.constAt(0, ConstType::I64, coords, "i0");
+    const ConstView& i1 = c.constAt(1, ConstType::I64, coords, "i1");
+    const ConstView& w1 = c.constAt(2, ConstType::I64, coords, "w1");
+    c.valuesWithin(w1, 0, int64_t(1) << p_.weightBits, "w1");
+    int64_t off = 0;
+    for (size_t d = 0; d < r; ++d) {
+      const int64_t n = out.shape[d];
+      auto part = [&](const ConstView& v, const char* field) {
+        std::vector<int64_t> x(v.as<int64_t>() + off, v.as<int64_t>() + off + n);
+        for (int64_t i : x)
+          if (i < 0 || i >= in.shape[d])
+            c.fail(std::string(field) + " index " + std::to_string(i) + " outside dimension " +
+                   std::to_string(d) + " of size " + std::to_string(in.shape[d]));
+        return x;
+      };
+      p_.i0.push_back(part(i0, "i0"));
+      p_.i1.push_back(part(i1, "i1"));
+      p_.w1.emplace_back(w1.as<int64_t>() + off, w1.as<int64_t>() + off + n);
+      off += n;
+    }
+    c.stage(2 + r, 3, 1, stage_);
+    p_.out = stage_.stage;
+    in_ = in.offset, out_ = out.offset;
+  }
+  void run(int32_t* arena) const override { resize(p_, arena + in_, arena + out_); }
+
+ private:
+  ResizeParams p_;
+  StageHolder stage_;
+  int64_t in_ = 0, out_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<OpKernel> makeResizeKernel(const OpCheck& c) {
+  return std::make_unique<ResizeKernel>(c);
+}
+
+}  // namespace kiln::rt

@@ -9,5 +9,6 @@ void addParserCommand(CLI::App& app);
 void addInfoCommand(CLI::App& app);
 void addInferCommand(CLI::App& app);
 void addOptimizeCommand(CLI::App& app);
+void addCompilerCommand(CLI::App& app);
 
 }  // namespace kiln::cli

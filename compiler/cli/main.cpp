@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   kiln::cli::addParserCommand(app);
   kiln::cli::addInfoCommand(app);
   kiln::cli::addOptimizeCommand(app);
+  kiln::cli::addCompilerCommand(app);
   kiln::cli::addInferCommand(app);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,227 @@
+#include "api/runtime.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "engine/executor.h"
+#include "engine/host_convert.h"
+#include "format/kef.h"
+
+namespace kiln::rt {
+
+namespace {
+
+std::string shapeText(const std::vector<int64_t>& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+}  // namespace
+
+const char* bufferTypeName(BufferType t) {
+  switch (t) {
+    case BufferType::Auto:
+      return "auto";
+    case BufferType::UInt8:
+      return "uint8";
+    case BufferType::UInt16:
+      return "uint16";
+    case BufferType::Float32:
+      return "float32";
+  }
+  return "?";
+}
+
+BufferType parseBufferType(const std::string& s) {
+  if (s == "auto") return BufferType::Auto;
+  if (s == "uint8") return BufferType::UInt8;
+  if (s == "uint16") return BufferType::UInt16;
+  if (s == "float32") return BufferType::Float32;
+  throw Error("unknown buffer type '" + s + "' (expected auto, uint8, uint16 or float32)");
+}
+
+size_t elementBytes(BufferType t, const StreamDesc& s) {
+  switch (t) {
+    case BufferType::Auto:
+      return s.bits == 16 ? 2 : 1;
+    case BufferType::UInt8:
+      return 1;
+    case BufferType::UInt16:
+      return 2;
+    case BufferType::Float32:
+      return 4;
+  }
+  return 0;
+}
+
+int64_t streamElements(const StreamDesc& s) {
+  int64_t n = 1;
+  for (int64_t d : s.shape) n *= d;
+  return n;
+}
+
+// ---- Model ----
+
+Model::~Model() {
+  if (mapped_) ::munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+void Model::load(const LoadOptions& opts) {
+  options_ = opts;
+  try {
+    KefOptions ko;
+    ko.verifyChecksums = opts.verifyChecksums;
+    KefFile f = parseKef(data_, size_, ko);
+    program_ = std::move(f.program);
+    planText_ = std::move(f.planText);
+    version_ = f.version;
+    Limits limits;
+    limits.maxArenaElems = opts.maxArenaBytes / int64_t(sizeof(int32_t));
+    validateProgram(program_, limits);
+  } catch (const Error& e) {
+    throw Error(path_ + ": " + e.what());
+  }
+}
+
+std::shared_ptr<const Model> Model::open(const std::string& path, const LoadOptions& opts) {
+  std::shared_ptr<Model> m(new Model());
+  m->path_ = path;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw Error(path + ": not a regular file");
+  }
+  m->size_ = size_t(st.st_size);
+  if (m->size_ == 0) {
+    ::close(fd);
+    throw Error(path + ": the file is empty (not a Kiln executable)");
+  }
+  void* p = ::mmap(nullptr, m->size_, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (p == MAP_FAILED) throw Error(path + ": cannot map the file (" + std::strerror(errno) + ")");
+  m->data_ = static_cast<const uint8_t*>(p);
+  m->mapped_ = true;
+  m->load(opts);
+  return m;
+}
+
+std::shared_ptr<const Model> Model::fromBytes(const uint8_t* data, size_t size,
+                                              const std::string& name, const LoadOptions& opts) {
+  std::shared_ptr<Model> m(new Model());
+  m->path_ = name;
+  m->owned_ = std::make_unique<uint64_t[]>(size / 8 + 1);
+  if (size) std::memcpy(m->owned_.get(), data, size);
+  m->data_ = reinterpret_cast<const uint8_t*>(m->owned_.get());
+  m->size_ = size;
+  m->load(opts);
+  return m;
+}
+
+// ---- Session ----
+
+Session::Session(std::shared_ptr<const Model> model) : model_(std::move(model)) {
+  Limits limits;
+  limits.maxArenaElems = model_->options().maxArenaBytes / int64_t(sizeof(int32_t));
+  exec_ = std::make_unique<Executor>(model_->program(), limits);
+}
+
+Session::~Session() = default;
+
+const std::vector<double>& Session::opSeconds() const {
+  return exec_->opSeconds();
+}
+size_t Session::arenaBytes() const {
+  return exec_->arenaBytes();
+}
+
+void Session::run(const std::vector<InputBuffer>& inputs,
+                  const std::vector<OutputBuffer>& outputs) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Program& p = model_->program();
+  if (inputs.size() != p.inputs.size())
+    throw Error(model_->path() + ": the network has " + std::to_string(p.inputs.size()) +
+                " input stream(s), " + std::to_string(inputs.size()) + " buffer(s) given");
+  if (outputs.size() != p.outputs.size())
+    throw Error(model_->path() + ": the network has " + std::to_string(p.outputs.size()) +
+                " output stream(s), " + std::to_string(outputs.size()) + " buffer(s) given");
+  auto checkSize = [&](const StreamDesc& s, BufferType t, size_t given, const char* kind) {
+    const size_t es = elementBytes(t, s);
+    const size_t want = size_t(streamElements(s)) * es;
+    if (given != want)
+      throw Error(model_->path() + ": " + kind + " stream '" + s.name + "': buffer of " +
+                  std::to_string(given) + " bytes, expected " + std::to_string(want) + " (" +
+                  shapeText(s.shape) + " x " + bufferTypeName(t) + ", " + std::to_string(es) +
+                  " byte(s) each)");
+  };
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const StreamDesc& s = p.inputs[k];
+    const InputBuffer& b = inputs[k];
+    if (b.type == BufferType::UInt16 && s.bits == 8)
+      throw Error(model_->path() + ": input stream '" + s.name +
+                  "' is uint8 on the device; uint16 data cannot be narrowed (give uint8, or "
+                  "float32 to quantize on the host)");
+    checkSize(s, b.type, b.bytes, "input");
+    const int64_t n = streamElements(s);
+    int32_t* dst = exec_->input(k);
+    const size_t es = elementBytes(b.type, s);
+    if (b.type == BufferType::Float32) {
+      quantizeFloat(static_cast<const float*>(b.data), n, s, dst);
+    } else if (es == 1) {
+      if (s.bits == 16 && !warnedWiden_ && onWarning) {
+        onWarning("input stream '" + s.name +
+                  "' is uint16 on the device: uint8 data is widened as is (values 0-255)");
+        warnedWiden_ = true;
+      }
+      const auto* src = static_cast<const uint8_t*>(b.data);
+      for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+    } else {
+      uint16_t v;
+      for (int64_t i = 0; i < n; ++i) {
+        std::memcpy(&v, static_cast<const uint8_t*>(b.data) + 2 * i, 2);
+        dst[i] = v;
+      }
+    }
+  }
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    const StreamDesc& s = p.outputs[k];
+    if (outputs[k].type == BufferType::UInt8 && s.bits == 16)
+      throw Error(model_->path() + ": output stream '" + s.name +
+                  "' is uint16 on the device; a uint8 buffer cannot hold it (use auto, uint16 "
+                  "or float32)");
+    checkSize(s, outputs[k].type, outputs[k].bytes, "output");
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  exec_->run(profile_);
+  const auto t2 = std::chrono::steady_clock::now();
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    const StreamDesc& s = p.outputs[k];
+    const OutputBuffer& b = outputs[k];
+    const int64_t n = streamElements(s);
+    const int32_t* src = exec_->output(k);
+    const size_t es = elementBytes(b.type, s);
+    if (b.type == BufferType::Float32) {
+      dequantizeToFloat(src, n, s, static_cast<float*>(b.data));
+    } else if (es == 1) {
+      auto* dst = static_cast<uint8_t*>(b.data);
+      for (int64_t i = 0; i < n; ++i) dst[i] = uint8_t(src[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) {
+        const uint16_t v = uint16_t(src[i]);
+        std::memcpy(static_cast<uint8_t*>(b.data) + 2 * i, &v, 2);
+      }
+    }
+  }
+  const auto t3 = std::chrono::steady_clock::now();
+  lastCompute_ = std::chrono::duration<double>(t2 - t1).count();
+  lastRun_ = std::chrono::duration<double>(t3 - t0).count();
+}
+
+}  // namespace kiln::rt

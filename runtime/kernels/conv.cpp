@@ -14,29 +14,74 @@ namespace kiln::rt {
 
 namespace {
 
+// The inner loops, compiled twice on x86-64 (AVX2 and the baseline, chosen at load time): integer
+// arithmetic, so both give the same bits.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define KILN_INT_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define KILN_INT_CLONES
+#endif
+
+KILN_INT_CLONES
+void axpy4(const int32_t* c, int64_t n, int32_t x0, int32_t x1, int32_t x2, int32_t x3, int32_t* a0,
+           int32_t* a1, int32_t* a2, int32_t* a3) {
+  for (int64_t q = 0; q < n; ++q) {
+    const int32_t v = c[q];
+    a0[q] += x0 * v;
+    a1[q] += x1 * v;
+    a2[q] += x2 * v;
+    a3[q] += x3 * v;
+  }
+}
+
+KILN_INT_CLONES
+void axpy32(const int32_t* c, int64_t n, int32_t x, int32_t* a) {
+  for (int64_t q = 0; q < n; ++q) a[q] += x * c[q];
+}
+
+KILN_INT_CLONES
+void axpy64(const int32_t* c, int64_t n, int64_t x, int64_t* a) {
+  for (int64_t q = 0; q < n; ++q) a[q] += x * int64_t(c[q]);
+}
+
+inline void axpy(const int32_t* c, int64_t n, int32_t x, int32_t* a) {
+  axpy32(c, n, x, a);
+}
+inline void axpy(const int32_t* c, int64_t n, int64_t x, int64_t* a) {
+  axpy64(c, n, x, a);
+}
+
 // (x - zp) of one group as rows (ic, ky, kx) by columns (oy, ox); padding reads 0. Returns the
-// largest |value|.
+// (x - zp) of one group as rows (ic, ky, kx) by columns (oy, ox); padding reads 0. Returns the
+// largest |x - zp| over the group's planes (a bound for the accumulator check).
 int64_t im2col(const int32_t* planes, const ConvGeometry& g, int64_t channels, int32_t zp,
                std::vector<int32_t>& col) {
   const int64_t cols = g.oh * g.ow;
   col.assign(size_t(channels * g.kh * g.kw * cols), 0);
-  int64_t maxAbs = 0;
+  int32_t lo = INT32_MAX, hi = INT32_MIN;
+  for (int64_t i = 0; i < channels * g.h * g.w; ++i) {
+    lo = std::min(lo, planes[i]);
+    hi = std::max(hi, planes[i]);
+  }
+  const int64_t maxAbs = std::max(std::abs(int64_t(lo) - zp), std::abs(int64_t(hi) - zp));
   for (int64_t c = 0; c < channels; ++c) {
     const int32_t* plane = planes + c * g.h * g.w;
     for (int64_t ky = 0; ky < g.kh; ++ky)
       for (int64_t kx = 0; kx < g.kw; ++kx) {
         int32_t* row = col.data() + ((c * g.kh + ky) * g.kw + kx) * cols;
+        // Output columns whose input column ix = ox * sw - pl + kx * dw lies inside [0, w).
+        const int64_t off = kx * g.dw - g.pl;
+        const int64_t ox0 = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
+        const int64_t ox1 = g.w - off <= 0 ? 0 : std::min(g.ow, (g.w - off + g.sw - 1) / g.sw);
         for (int64_t oy = 0; oy < g.oh; ++oy) {
           const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
           if (iy < 0 || iy >= g.h) continue;
-          const int32_t* src = plane + iy * g.w;
+          const int32_t* src = plane + iy * g.w + off;
           int32_t* dst = row + oy * g.ow;
-          for (int64_t ox = 0; ox < g.ow; ++ox) {
-            const int64_t ix = ox * g.sw - g.pl + kx * g.dw;
-            if (ix < 0 || ix >= g.w) continue;
-            const int32_t v = src[ix] - zp;
-            dst[ox] = v;
-            maxAbs = std::max<int64_t>(maxAbs, std::abs(int64_t(v)));
+          if (g.sw == 1) {
+            for (int64_t ox = ox0; ox < ox1; ++ox) dst[ox] = src[ox] - zp;
+          } else {
+            for (int64_t ox = ox0; ox < ox1; ++ox) dst[ox] = src[ox * g.sw] - zp;
           }
         }
       }
@@ -45,12 +90,25 @@ int64_t im2col(const int32_t* planes, const ConvGeometry& g, int64_t channels, i
 }
 
 template <typename Acc, typename W>
-void accumulateRows(const W* w, int64_t rows, const int32_t* col, int64_t cols, Acc* acc) {
+void accumulateRows(const W* w, int64_t rows, const int32_t* col, int64_t stride, int64_t len,
+                    Acc* acc) {
   for (int64_t r = 0; r < rows; ++r) {
     const Acc wr = Acc(w[r]);
     if (wr == 0) continue;
-    const int32_t* c = col + r * cols;
-    for (int64_t q = 0; q < cols; ++q) acc[q] += wr * Acc(c[q]);
+    axpy(col + r * stride, len, wr, acc);
+  }
+}
+
+// Four output channels at once over a tile of columns: each column value is loaded once for
+// four multiply-accumulates (int32: every partial sum was proven to fit).
+template <typename W>
+void accumulate4(const W* w0, const W* w1, const W* w2, const W* w3, int64_t rows,
+                 const int32_t* col, int64_t cols, int64_t t0, int64_t tl, int32_t* a0, int32_t* a1,
+                 int32_t* a2, int32_t* a3) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const int32_t x0 = w0[r], x1 = w1[r], x2 = w2[r], x3 = w3[r];
+    if ((x0 | x1 | x2 | x3) == 0) continue;
+    axpy4(col + r * cols + t0, tl, x0, x1, x2, x3, a0, a1, a2, a3);
   }
 }
 
@@ -59,9 +117,13 @@ void conv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int32
   const ConvGeometry& g = p.g;
   const int64_t cg = g.c / g.groups, kg = g.k / g.groups;
   const int64_t rows = cg * g.kh * g.kw, cols = g.oh * g.ow;
+  // Column tiles whose im2col rows stay in cache (about 256 KB) while every output channel
+  // passes over them.
+  const int64_t tile = std::min<int64_t>(cols, std::max<int64_t>(64, (int64_t(1) << 16) / rows));
   std::vector<int32_t> col;
-  std::vector<int32_t> acc32(static_cast<size_t>(cols));
-  std::vector<int64_t> acc64(static_cast<size_t>(cols));
+  std::vector<int32_t> acc32(static_cast<size_t>(4 * tile));
+  std::vector<int64_t> acc64(static_cast<size_t>(tile));
+  std::vector<char> fits32(static_cast<size_t>(kg));
   for (int64_t n = 0; n < g.n; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       const int64_t maxX = im2col(in + (n * g.c + grp * cg) * g.h * g.w, g, cg, p.inZp, col);
@@ -70,16 +132,40 @@ void conv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int32
         const W* w = weights + oc * rows;
         int64_t sumAbsW = 0;
         for (int64_t r = 0; r < rows; ++r) sumAbsW += std::abs(int64_t(w[r]));
-        int32_t* o = out + (n * g.k + oc) * cols;
-        const int64_t bound = sumAbsW * maxX + std::abs(p.bias[oc]);
-        if (bound < (int64_t(1) << 31)) {
-          std::fill(acc32.begin(), acc32.end(), int32_t(p.bias[oc]));
-          accumulateRows(w, rows, col.data(), cols, acc32.data());
-          for (int64_t q = 0; q < cols; ++q) o[q] = p.out.apply(acc32[q], oc);
-        } else {
-          std::fill(acc64.begin(), acc64.end(), p.bias[oc]);
-          accumulateRows(w, rows, col.data(), cols, acc64.data());
-          for (int64_t q = 0; q < cols; ++q) o[q] = p.out.apply(acc64[q], oc);
+        fits32[size_t(j)] = sumAbsW * maxX + std::abs(p.bias[oc]) < (int64_t(1) << 31);
+      }
+      for (int64_t t0 = 0; t0 < cols; t0 += tile) {
+        const int64_t tl = std::min(tile, cols - t0);
+        int64_t j = 0;
+        while (j < kg) {
+          const int64_t oc = grp * kg + j;
+          if (j + 4 <= kg && fits32[size_t(j)] && fits32[size_t(j + 1)] && fits32[size_t(j + 2)] &&
+              fits32[size_t(j + 3)]) {
+            int32_t* a = acc32.data();
+            for (int64_t b = 0; b < 4; ++b)
+              std::fill(a + b * tile, a + b * tile + tl, int32_t(p.bias[oc + b]));
+            accumulate4(weights + oc * rows, weights + (oc + 1) * rows, weights + (oc + 2) * rows,
+                        weights + (oc + 3) * rows, rows, col.data(), cols, t0, tl, a, a + tile,
+                        a + 2 * tile, a + 3 * tile);
+            for (int64_t b = 0; b < 4; ++b) {
+              int32_t* o = out + (n * g.k + oc + b) * cols + t0;
+              for (int64_t q = 0; q < tl; ++q) o[q] = p.out.apply(a[b * tile + q], oc + b);
+            }
+            j += 4;
+            continue;
+          }
+          const W* w = weights + oc * rows;
+          int32_t* o = out + (n * g.k + oc) * cols + t0;
+          if (fits32[size_t(j)]) {
+            std::fill(acc32.begin(), acc32.begin() + tl, int32_t(p.bias[oc]));
+            accumulateRows(w, rows, col.data() + t0, cols, tl, acc32.data());
+            for (int64_t q = 0; q < tl; ++q) o[q] = p.out.apply(acc32[size_t(q)], oc);
+          } else {
+            std::fill(acc64.begin(), acc64.begin() + tl, p.bias[oc]);
+            accumulateRows(w, rows, col.data() + t0, cols, tl, acc64.data());
+            for (int64_t q = 0; q < tl; ++q) o[q] = p.out.apply(acc64[size_t(q)], oc);
+          }
+          ++j;
         }
       }
     }
@@ -143,20 +229,85 @@ void conv2dReference(const ConvParams& p, const int32_t* in, int32_t* out) {
 
 namespace {
 
+// Deconvolution as one multiply-accumulate pass per kernel tap: t[i] = sum_ic w[ic, oc, tap] *
+// (x[ic, i] - zp) over the input positions i, then t is added to the output positions the tap
+// reaches. The accumulator is int32 when no sum can leave it (bound as in conv2d), else int64.
+template <typename W, typename Acc>
+void deconvChannel(const ConvParams& p, const W* weights, const int32_t* xs, int64_t cg, int64_t kg,
+                   int64_t j, Acc* acc, Acc* tap) {
+  const ConvGeometry& g = p.g;
+  const int64_t hw = g.h * g.w;
+  for (int64_t ky = 0; ky < g.kh; ++ky)
+    for (int64_t kx = 0; kx < g.kw; ++kx) {
+      std::fill(tap, tap + hw, Acc(0));
+      for (int64_t ic = 0; ic < cg; ++ic) {
+        const Acc w = Acc(weights[((ic * kg + j) * g.kh + ky) * g.kw + kx]);
+        if (w != 0) axpy(xs + ic * hw, hw, w, tap);
+      }
+      for (int64_t iy = 0; iy < g.h; ++iy) {
+        const int64_t oy = iy * g.sh - g.pt + ky * g.dh;
+        if (oy < 0 || oy >= g.oh) continue;
+        for (int64_t ix = 0; ix < g.w; ++ix) {
+          const int64_t ox = ix * g.sw - g.pl + kx * g.dw;
+          if (ox >= 0 && ox < g.ow) acc[oy * g.ow + ox] += tap[iy * g.w + ix];
+        }
+      }
+    }
+}
+
 template <typename W>
 void deconv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int32_t* out) {
   const ConvGeometry& g = p.g;
+  const int64_t cg = g.c / g.groups, kg = g.k / g.groups, hw = g.h * g.w, ohw = g.oh * g.ow;
+  std::vector<int32_t> xs(static_cast<size_t>(cg * hw)), acc32(static_cast<size_t>(ohw)),
+      tap32(static_cast<size_t>(hw));
+  std::vector<int64_t> acc64(static_cast<size_t>(ohw)), tap64(static_cast<size_t>(hw));
+  for (int64_t n = 0; n < g.n; ++n)
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      const int32_t* x = in + (n * g.c + grp * cg) * hw;
+      int64_t maxX = 0;
+      for (int64_t i = 0; i < cg * hw; ++i) {
+        xs[size_t(i)] = x[i] - p.inZp;
+        maxX = std::max<int64_t>(maxX, std::abs(int64_t(xs[size_t(i)])));
+      }
+      for (int64_t j = 0; j < kg; ++j) {
+        const int64_t oc = grp * kg + j;
+        const W* wg = weights + grp * cg * kg * g.kh * g.kw;
+        int64_t sumAbsW = 0;
+        for (int64_t ic = 0; ic < cg; ++ic)
+          for (int64_t t = 0; t < g.kh * g.kw; ++t)
+            sumAbsW += std::abs(int64_t(wg[(ic * kg + j) * g.kh * g.kw + t]));
+        int32_t* o = out + (n * g.k + oc) * ohw;
+        if (sumAbsW * maxX + std::abs(p.bias[oc]) < (int64_t(1) << 31)) {
+          std::fill(acc32.begin(), acc32.end(), int32_t(p.bias[oc]));
+          deconvChannel(p, weights + grp * cg * kg * g.kh * g.kw, xs.data(), cg, kg, j,
+                        acc32.data(), tap32.data());
+          for (int64_t i = 0; i < ohw; ++i) o[i] = p.out.apply(acc32[size_t(i)], oc);
+        } else {
+          std::fill(acc64.begin(), acc64.end(), p.bias[oc]);
+          deconvChannel(p, weights + grp * cg * kg * g.kh * g.kw, xs.data(), cg, kg, j,
+                        acc64.data(), tap64.data());
+          for (int64_t i = 0; i < ohw; ++i) o[i] = p.out.apply(acc64[size_t(i)], oc);
+        }
+      }
+    }
+}
+
+}  // namespace
+
+void deconv2dReference(const ConvParams& p, const int32_t* in, int32_t* out) {
+  const ConvGeometry& g = p.g;
   const int64_t cg = g.c / g.groups, kg = g.k / g.groups;
-  std::vector<int64_t> acc(g.k * g.oh * g.ow);
+  std::vector<int64_t> acc(size_t(g.k * g.oh * g.ow));
   for (int64_t n = 0; n < g.n; ++n) {
     for (int64_t oc = 0; oc < g.k; ++oc)
-      for (int64_t i = 0; i < g.oh * g.ow; ++i) acc[oc * g.oh * g.ow + i] = p.bias[oc];
+      for (int64_t i = 0; i < g.oh * g.ow; ++i) acc[size_t(oc * g.oh * g.ow + i)] = p.bias[oc];
     for (int64_t ic = 0; ic < g.c; ++ic) {
       const int64_t grp = ic / cg;
       const int32_t* plane = in + (n * g.c + ic) * g.h * g.w;
       for (int64_t j = 0; j < kg; ++j) {
         const int64_t oc = grp * kg + j;
-        const W* wk = weights + (ic * kg + j) * g.kh * g.kw;
+        const WeightPtr wk = p.weights + (ic * kg + j) * g.kh * g.kw;
         int64_t* a = acc.data() + oc * g.oh * g.ow;
         for (int64_t iy = 0; iy < g.h; ++iy)
           for (int64_t ix = 0; ix < g.w; ++ix) {
@@ -172,13 +323,10 @@ void deconv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int
           }
       }
     }
-    for (int64_t oc = 0; oc < g.k; ++oc)
-      for (int64_t i = 0; i < g.oh * g.ow; ++i)
-        out[(n * g.k + oc) * g.oh * g.ow + i] = p.out.apply(acc[oc * g.oh * g.ow + i], oc);
+    for (int64_t i = 0; i < g.k * g.oh * g.ow; ++i)
+      out[n * g.k * g.oh * g.ow + i] = p.out.apply(acc[size_t(i)], i / (g.oh * g.ow));
   }
 }
-
-}  // namespace
 
 void fullyConnected(const FcParams& p, const int32_t* in, int32_t* out) {
   for (int64_t m = 0; m < p.m; ++m)

@@ -57,6 +57,8 @@ void conv2d(const ConvParams& p, const int32_t* in, int32_t* out);
 /// The plain loop conv2d must match bit for bit (tests only).
 void conv2dReference(const ConvParams& p, const int32_t* in, int32_t* out);
 void deconv2d(const ConvParams& p, const int32_t* in, int32_t* out);
+/// The plain scatter loop deconv2d must match bit for bit (tests only).
+void deconv2dReference(const ConvParams& p, const int32_t* in, int32_t* out);
 
 /// y[m, n] = stage(sum_k (x[m, k] - inZp) * w[k, n] + bias[n]), channel = n.
 struct FcParams {

@@ -20,6 +20,13 @@ struct Multiplier {
 };
 
 inline int64_t requantize(int64_t acc, int32_t m, int32_t shift) {
+  if (acc >= INT32_MIN && acc <= INT32_MAX) {
+    // The common case in 64 bits: |acc * m| <= 2^62 and the rounding half <= 2^61 cannot
+    // overflow, and the arithmetic shift floors exactly like the 128-bit path below.
+    const int64_t prod = acc * m;
+    if (shift == 0) return prod;
+    return (prod + (int64_t(1) << (shift - 1))) >> shift;
+  }
   const __int128 prod = static_cast<__int128>(acc) * m;
   if (shift == 0) return static_cast<int64_t>(prod);
   const __int128 half = static_cast<__int128>(1) << (shift - 1);

@@ -12,9 +12,8 @@
 #include "archive/archive.h"
 #include "cli/commands.h"
 #include "common/npy.h"
-#include "format/kef.h"
+#include "flow/build_executable.h"
 #include "hwarch/resource_plan.h"
-#include "lower/lower_program.h"
 #include "util/strings.h"
 
 namespace kiln::cli {
@@ -30,51 +29,17 @@ void makeDir(const std::string& d) {
     throw Error(d + ": cannot create output directory (" + std::strerror(errno) + ")");
 }
 
-// Operations in layer order; each context of the plan becomes the run of operations whose layers
-// it holds.
-std::vector<rt::ContextDesc> contextsOf(const LoweredProgram& lp, const hw::ResourcePlan& plan) {
-  std::vector<int> contextOfLayer(lp.layerTensor.size(), 0);
-  for (const auto& l : plan.layers) contextOfLayer[size_t(l.layer)] = l.context;
-  std::vector<rt::ContextDesc> out;
-  int current = -1;
-  for (size_t i = 0; i < lp.opLayer.size(); ++i) {
-    const int c = std::max(current, contextOfLayer[size_t(lp.opLayer[i])]);
-    if (c != current) {
-      out.push_back({uint32_t(i), 0, 0, 0});
-      current = c;
-    }
-    ++out.back().opCount;
-  }
-  for (size_t k = 0; k < out.size() && k < plan.contexts.size(); ++k) {
-    out[k].weightBytes = plan.contexts[k].weightBytes;
-    out[k].macs = plan.contexts[k].macs;
-  }
-  return out;
-}
-
 void runCompiler(const CompilerArgs& args) {
   const auto t0 = std::chrono::steady_clock::now();
   const Archive a = readArchive(args.archive);
-  if (std::find(a.stages.begin(), a.stages.end(), "optimize") == a.stages.end())
-    throw Error(args.archive + ": this archive holds the float network only (stages: " +
-                join(a.stages, ", ") + "); quantize it first:\n  kiln optimize " + args.archive +
-                " --calib-set-path <calib> [--model-script <script.alls>]");
   const hw::HwArch& arch = hw::findArch(args.hwArch);
-  hw::PlanOptions opts = args.script.empty()
-                             ? hw::planOptionsFromArchive(a)
-                             : hw::planOptionsFromScript(alls::parseScriptFile(args.script));
-  hw::ResourcePlan plan = hw::planResources(a.graph, arch, opts);
-
-  LoweredProgram lp = lowerProgram(a.graph);
-  rt::Program& prog = lp.owned.program;
-  prog.meta = {a.graph.name, arch.name, toolVersion(), a.graphHash};
-  prog.contexts = contextsOf(lp, plan);
-  plan.activationArenaBytes = prog.arenaElems * int64_t(sizeof(int32_t));
-
+  const hw::PlanOptions opts = args.script.empty()
+                                   ? hw::planOptionsFromArchive(a)
+                                   : hw::planOptionsFromScript(alls::parseScriptFile(args.script));
+  const flow::Executable exe = flow::buildExecutable(a, args.archive, arch, opts);
+  const hw::ResourcePlan& plan = exe.plan;
+  const std::vector<uint8_t>& kef = exe.bytes;
   const std::string summary = plan.summary();
-  const std::vector<uint8_t> kef = rt::writeKef(prog, summary);
-  // The written file must load: the runtime's own checks run before anything is kept.
-  rt::parseKef(kef.data(), kef.size());
 
   makeDir(args.outDir);
   const std::string base =
@@ -83,8 +48,8 @@ void runCompiler(const CompilerArgs& args) {
   auto j = plan.toJson();
   nlohmann::ordered_json file = {{"kef", base + ".kef"},
                                  {"kef_bytes", kef.size()},
-                                 {"operations", prog.ops.size()},
-                                 {"constants", prog.consts.size()},
+                                 {"operations", exe.operations},
+                                 {"constants", exe.constants},
                                  {"activation_arena_bytes", plan.activationArenaBytes}};
   j["executable"] = file;
   const std::string text = j.dump(2) + "\n";
@@ -94,7 +59,7 @@ void runCompiler(const CompilerArgs& args) {
   fmt::print(
       "\nWrote {}.kef ({} bytes; {} operations, activation memory {}) and {}.compile.json "
       "in {:.2f} s\n",
-      base, kef.size(), prog.ops.size(), hw::formatBytes(plan.activationArenaBytes), base, secs);
+      base, kef.size(), exe.operations, hw::formatBytes(plan.activationArenaBytes), base, secs);
 }
 
 }  // namespace

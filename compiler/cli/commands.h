@@ -10,5 +10,6 @@ void addInfoCommand(CLI::App& app);
 void addInferCommand(CLI::App& app);
 void addOptimizeCommand(CLI::App& app);
 void addCompilerCommand(CLI::App& app);
+void addCompileCommand(CLI::App& app);
 
 }  // namespace kiln::cli

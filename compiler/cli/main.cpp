@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   kiln::cli::addInfoCommand(app);
   kiln::cli::addOptimizeCommand(app);
   kiln::cli::addCompilerCommand(app);
+  kiln::cli::addCompileCommand(app);
   kiln::cli::addInferCommand(app);
   try {
     app.parse(argc, argv);

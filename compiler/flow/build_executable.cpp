@@ -1,0 +1,58 @@
+#include "flow/build_executable.h"
+
+#include <algorithm>
+
+#include "format/kef.h"
+#include "lower/lower_program.h"
+#include "util/strings.h"
+
+namespace kiln::flow {
+
+namespace {
+
+// Operations are in layer order; each context of the plan becomes the run of operations whose
+// layers it holds.
+std::vector<rt::ContextDesc> contextsOf(const LoweredProgram& lp, const hw::ResourcePlan& plan) {
+  std::vector<int> contextOfLayer(lp.layerTensor.size(), 0);
+  for (const auto& l : plan.layers) contextOfLayer[size_t(l.layer)] = l.context;
+  std::vector<rt::ContextDesc> out;
+  int current = -1;
+  for (size_t i = 0; i < lp.opLayer.size(); ++i) {
+    const int c = std::max(current, contextOfLayer[size_t(lp.opLayer[i])]);
+    if (c != current) {
+      out.push_back({uint32_t(i), 0, 0, 0});
+      current = c;
+    }
+    ++out.back().opCount;
+  }
+  for (size_t k = 0; k < out.size() && k < plan.contexts.size(); ++k) {
+    out[k].weightBytes = plan.contexts[k].weightBytes;
+    out[k].macs = plan.contexts[k].macs;
+  }
+  return out;
+}
+
+}  // namespace
+
+Executable buildExecutable(const Archive& a, const std::string& what, const hw::HwArch& arch,
+                           const hw::PlanOptions& opts) {
+  if (std::find(a.stages.begin(), a.stages.end(), "optimize") == a.stages.end())
+    throw Error(what + ": this archive holds the float network only (stages: " +
+                join(a.stages, ", ") + "); quantize it first:\n  kiln optimize " + what +
+                " --calib-set-path <calib> [--model-script <script.alls>]");
+  Executable e;
+  e.plan = hw::planResources(a.graph, arch, opts);
+  LoweredProgram lp = lowerProgram(a.graph);
+  rt::Program& prog = lp.owned.program;
+  prog.meta = {a.graph.name, arch.name, toolVersion(), a.graphHash};
+  prog.contexts = contextsOf(lp, e.plan);
+  e.plan.activationArenaBytes = prog.arenaElems * int64_t(sizeof(int32_t));
+  e.bytes = rt::writeKef(prog, e.plan.summary());
+  e.operations = prog.ops.size();
+  e.constants = prog.consts.size();
+  // What the runtime will read: parsed back before anyone keeps it.
+  rt::parseKef(e.bytes.data(), e.bytes.size());
+  return e;
+}
+
+}  // namespace kiln::flow

@@ -1,0 +1,24 @@
+// Optimized archive -> .kef bytes for a target: the resource plan, the lowered program with its
+// memory plan and contexts, serialized and re-read by the runtime's parser before it is returned.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "archive/archive.h"
+#include "hwarch/resource_plan.h"
+
+namespace kiln::flow {
+
+struct Executable {
+  std::vector<uint8_t> bytes;
+  hw::ResourcePlan plan;  // activationArenaBytes filled in
+  size_t operations = 0, constants = 0;
+};
+
+/// Throws Error when the archive is not optimized (naming `what`, the archive's path) or the plan
+/// cannot be made (context switching disabled and the network does not fit).
+Executable buildExecutable(const Archive& optimized, const std::string& what,
+                           const hw::HwArch& arch, const hw::PlanOptions& opts);
+
+}  // namespace kiln::flow

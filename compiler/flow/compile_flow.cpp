@@ -1,0 +1,210 @@
+#include "flow/compile_flow.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/core.h>
+
+#include "api/runtime.h"
+#include "archive/archive.h"
+#include "calib/calib_set.h"
+#include "common/npy.h"
+#include "emulator/quant_executor.h"
+#include "flow/build_executable.h"
+#include "hwarch/resource_plan.h"
+#include "lower/lower_program.h"
+#include "onnx/importer.h"
+#include "optimize/optimizer.h"
+#include "util/strings.h"
+
+namespace kiln::flow {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+void makeDir(const std::string& d) {
+  if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
+    throw Error(d + ": cannot create output directory (" + std::strerror(errno) + ")");
+}
+
+std::string stemOf(const std::string& path) {
+  std::string s = path.substr(path.find_last_of('/') + 1);
+  const size_t dot = s.rfind('.');
+  return dot == std::string::npos ? s : s.substr(0, dot);
+}
+
+std::string readText(const std::string& path) {
+  const auto bytes = npy::readFile(path);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+// Runs `samples` calibration samples through the executable (the runtime's Session, loaded from
+// the file's bytes) and through the emulation; any differing byte is an error.
+int verifyExecutable(const Graph& g, const std::string& kefPath, const CompileOptions& o) {
+  if (o.verifySamples <= 0) return 0;
+  std::vector<calib::InputSpec> specs;
+  for (int id : g.inputLayers())
+    specs.push_back({g.at(id).attrString("onnx_name"), g.at(id).attrInts("user_shape")});
+  const calib::CalibSet set =
+      o.randomCalib ? calib::randomCalibSet(specs, size_t(o.verifySamples), 1)
+                    : calib::loadCalibSet(o.calibPath, specs, size_t(o.verifySamples));
+  auto model = rt::Model::open(kefPath);
+  rt::Session session(model);
+  const LoweredProgram lp = lowerProgram(g);
+  int checked = 0;
+  for (const auto& sample : set.samples) {
+    std::vector<FloatBuffer> ins;
+    std::vector<rt::InputBuffer> rin;
+    for (size_t k = 0; k < specs.size(); ++k) {
+      ins.push_back({specs[k].shape, sample[k]});
+      rin.push_back({ins.back().data.data(), ins.back().data.size() * sizeof(float),
+                     rt::BufferType::Float32});
+    }
+    const auto expected = runLowered(lp, g, ins);
+    std::vector<std::vector<uint16_t>> got(model->outputs().size());
+    std::vector<rt::OutputBuffer> rout;
+    for (size_t k = 0; k < got.size(); ++k) {
+      got[k].resize(size_t(rt::streamElements(model->outputs()[k])));
+      rout.push_back({got[k].data(), got[k].size() * 2, rt::BufferType::UInt16});
+    }
+    session.run(rin, rout);
+    for (size_t k = 0; k < got.size(); ++k)
+      for (size_t i = 0; i < got[k].size(); ++i)
+        if (int32_t(got[k][i]) != expected[k].data[i])
+          throw Error(kefPath + ": verification failed: output '" + model->outputs()[k].name +
+                      "' element " + std::to_string(i) + " of calibration sample " +
+                      std::to_string(checked) + " is " + std::to_string(got[k][i]) +
+                      " in the executable and " + std::to_string(expected[k].data[i]) +
+                      " in the quantized emulation");
+    ++checked;
+  }
+  return checked;
+}
+
+}  // namespace
+
+CompileResult compileModel(const CompileOptions& o) {
+  CompileResult r;
+  nlohmann::ordered_json times;
+  const auto start = Clock::now();
+  makeDir(o.outputDir);
+
+  // 1. Parse.
+  auto t = Clock::now();
+  onnximport::ImportOptions io;
+  io.netName = o.netName.empty() ? stemOf(o.onnxPath) : o.netName;
+  io.startNodes = o.startNodes;
+  io.endNodes = o.endNodes;
+  for (const auto& s : o.tensorShapes) io.tensorShapes.insert(onnximport::parseTensorShapeArg(s));
+  onnximport::ImportReport importReport;
+  Archive parsed;
+  parsed.graph = onnximport::importFile(o.onnxPath, io, &importReport);
+  parsed.stages = {"parse"};
+  for (const auto& n : importReport.notes) o.warn(n);
+  r.netName = parsed.graph.name;
+  const std::string base = o.outputDir + "/" + sanitizeFileName(r.netName);
+  r.harPath = base + ".kar";
+  writeArchive(r.harPath, parsed);
+  times["parse_s"] = since(t);
+  o.info(fmt::format("parsed {} -> {} layers", o.onnxPath, parsed.graph.layers.size()));
+
+  // 2. Optimize.
+  t = Clock::now();
+  opt::OptimizeOptions oo;
+  oo.calibPath = o.calibPath;
+  oo.randomCalib = o.randomCalib;
+  oo.calibSizeOverride = o.calibSize;
+  oo.reportSamples = o.reportSamples;
+  oo.warn = o.warn;
+  std::string scriptFile;
+  if (!o.scriptText.empty()) {
+    // A generated script (config pre-processing): the user's script, then the generated lines.
+    std::string text = o.scriptPath.empty() ? "" : readText(o.scriptPath) + "\n";
+    text += o.scriptText;
+    scriptFile = base + ".generated.alls";
+    npy::writeFileAtomic(scriptFile, std::vector<uint8_t>(text.begin(), text.end()));
+    oo.scriptPath = scriptFile;
+  } else {
+    oo.scriptPath = o.scriptPath;
+  }
+  const Archive optimized = opt::optimize(parsed, oo);
+  r.optimizedPath = base + "_optimized.kar";
+  writeArchive(r.optimizedPath, optimized);
+  r.reportPath = r.optimizedPath + ".report.json";
+  npy::writeFileAtomic(r.reportPath, optimized.extra.at("optimize/report.json"));
+  times["optimize_s"] = since(t);
+  o.info("optimized -> " + r.optimizedPath);
+
+  // 3. Compile.
+  t = Clock::now();
+  const hw::HwArch& arch = hw::findArch(o.hwArch);
+  const Executable exe =
+      buildExecutable(optimized, r.optimizedPath, arch, hw::planOptionsFromArchive(optimized));
+  const hw::ResourcePlan& plan = exe.plan;
+  const std::vector<uint8_t>& kef = exe.bytes;
+  r.kefPath = base + ".kef";
+  npy::writeFileAtomic(r.kefPath, kef);
+  r.planPath = base + ".compile.json";
+  const std::string planText = plan.toJson().dump(2) + "\n";
+  npy::writeFileAtomic(r.planPath, std::vector<uint8_t>(planText.begin(), planText.end()));
+  times["compile_s"] = since(t);
+
+  // 4. Verify.
+  t = Clock::now();
+  const int verified = verifyExecutable(optimized.graph, r.kefPath, o);
+  times["verify_s"] = since(t);
+  times["total_s"] = since(start);
+
+  // Summary.
+  std::map<std::string, int> mix;
+  for (const Layer& l : optimized.graph.layers)
+    if (!l.precision.empty()) ++mix[l.precision];
+  const auto report = nlohmann::json::parse(optimized.extra.at("optimize/report.json"));
+  nlohmann::ordered_json snrs = nlohmann::ordered_json::array();
+  for (const auto& out : report.at("outputs"))
+    snrs.push_back({{"output", out.at("output")}, {"snr_db", out.at("snr_db")}});
+  auto fileSize = [](const std::string& p) { return int64_t(npy::readFile(p).size()); };
+  nlohmann::ordered_json s;
+  s["net"] = r.netName;
+  s["onnx"] = o.onnxPath;
+  s["hw_arch"] = arch.name;
+  s["layers"] = optimized.graph.layers.size();
+  s["precision"] = mix;
+  s["output_snr_db"] = snrs;
+  s["contexts"] = plan.contexts.size();
+  s["estimated_fps"] = plan.fps;
+  s["verified_samples"] = verified;
+  s["files"] = {{"kar", {{"path", r.harPath}, {"bytes", fileSize(r.harPath)}}},
+                {"optimized", {{"path", r.optimizedPath}, {"bytes", fileSize(r.optimizedPath)}}},
+                {"kef", {{"path", r.kefPath}, {"bytes", int64_t(kef.size())}}}};
+  s["times"] = times;
+  r.summary = s;
+  std::string mixText, snrText;
+  for (const auto& [m, n] : mix)
+    mixText += fmt::format("{}{} {}", mixText.empty() ? "" : ", ", n, m);
+  for (const auto& x : snrs)
+    snrText += fmt::format("{}{} {:.2f} dB", snrText.empty() ? "" : ", ",
+                           x.at("output").get<std::string>(), x.at("snr_db").get<double>());
+  r.text = fmt::format(
+      "{} on {}: {} layers ({})\n  output SNR: {}\n  {} context(s), estimated {:.1f} FPS\n"
+      "  {} ({} bytes), verified bit-exact on {} calibration sample(s)\n"
+      "  time: parse {:.1f} s, optimize {:.1f} s, compile {:.1f} s, verify {:.1f} s\n",
+      r.netName, arch.name, optimized.graph.layers.size(), mixText, snrText, plan.contexts.size(),
+      plan.fps, r.kefPath, kef.size(), verified, times["parse_s"].get<double>(),
+      times["optimize_s"].get<double>(), times["compile_s"].get<double>(),
+      times["verify_s"].get<double>());
+  return r;
+}
+
+}  // namespace kiln::flow

@@ -10,6 +10,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libpng-dev libjpeg-dev zlib1g-dev    # calibration images and .npz files
   python3-numpy python3-skimage        # test inputs from natural images, accuracy scripts
+  g++-aarch64-linux-gnu qemu-user file # the runtime cross-built for aarch64, run under qemu (tests/cross)
+  clang libclang-rt-14-dev             # libFuzzer + sanitizers for the .kef loader fuzzer (tools/fuzz)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -11,5 +11,6 @@ void addInferCommand(CLI::App& app);
 void addOptimizeCommand(CLI::App& app);
 void addCompilerCommand(CLI::App& app);
 void addCompileCommand(CLI::App& app);
+void addReportCommand(CLI::App& app);
 
 }  // namespace kiln::cli

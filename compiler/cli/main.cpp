@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   kiln::cli::addOptimizeCommand(app);
   kiln::cli::addCompilerCommand(app);
   kiln::cli::addCompileCommand(app);
+  kiln::cli::addReportCommand(app);
   kiln::cli::addInferCommand(app);
   try {
     app.parse(argc, argv);

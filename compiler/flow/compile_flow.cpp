@@ -94,10 +94,8 @@ int verifyExecutable(const Graph& g, const std::string& kefPath, const CompileOp
 
 }  // namespace
 
-CompileResult compileModel(const CompileOptions& o) {
-  CompileResult r;
-  nlohmann::ordered_json times;
-  const auto start = Clock::now();
+OptimizedNetwork optimizeNetwork(const CompileOptions& o) {
+  OptimizedNetwork n;
   makeDir(o.outputDir);
 
   // 1. Parse.
@@ -111,12 +109,13 @@ CompileResult compileModel(const CompileOptions& o) {
   Archive parsed;
   parsed.graph = onnximport::importFile(o.onnxPath, io, &importReport);
   parsed.stages = {"parse"};
-  for (const auto& n : importReport.notes) o.warn(n);
-  r.netName = parsed.graph.name;
-  const std::string base = o.outputDir + "/" + sanitizeFileName(r.netName);
-  r.harPath = base + ".kar";
-  writeArchive(r.harPath, parsed);
-  times["parse_s"] = since(t);
+  for (const auto& note : importReport.notes) o.warn(note);
+  if (o.afterParse) o.afterParse(parsed.graph);
+  n.netName = parsed.graph.name;
+  const std::string base = o.outputDir + "/" + sanitizeFileName(n.netName);
+  n.harPath = base + ".kar";
+  writeArchive(n.harPath, parsed);
+  n.parseSeconds = since(t);
   o.info(fmt::format("parsed {} -> {} layers", o.onnxPath, parsed.graph.layers.size()));
 
   // 2. Optimize.
@@ -127,28 +126,45 @@ CompileResult compileModel(const CompileOptions& o) {
   oo.calibSizeOverride = o.calibSize;
   oo.reportSamples = o.reportSamples;
   oo.warn = o.warn;
-  std::string scriptFile;
   if (!o.scriptText.empty()) {
-    // A generated script (config pre-processing): the user's script, then the generated lines.
-    std::string text = o.scriptPath.empty() ? "" : readText(o.scriptPath) + "\n";
-    text += o.scriptText;
-    scriptFile = base + ".generated.alls";
-    npy::writeFileAtomic(scriptFile, std::vector<uint8_t>(text.begin(), text.end()));
-    oo.scriptPath = scriptFile;
+    // A generated script (config pre-processing): the generated lines, then the user's script,
+    // so that the script's layer globs see the layers the generated lines add.
+    std::string text = o.scriptText;
+    if (!text.empty() && text.back() != '\n') text += '\n';
+    if (!o.scriptPath.empty()) text += "# " + o.scriptPath + "\n" + readText(o.scriptPath);
+    oo.scriptPath = base + ".generated.alls";
+    npy::writeFileAtomic(oo.scriptPath, std::vector<uint8_t>(text.begin(), text.end()));
   } else {
     oo.scriptPath = o.scriptPath;
   }
-  const Archive optimized = opt::optimize(parsed, oo);
-  r.optimizedPath = base + "_optimized.kar";
-  writeArchive(r.optimizedPath, optimized);
-  r.reportPath = r.optimizedPath + ".report.json";
-  npy::writeFileAtomic(r.reportPath, optimized.extra.at("optimize/report.json"));
-  times["optimize_s"] = since(t);
-  o.info("optimized -> " + r.optimizedPath);
+  n.optimized = opt::optimize(parsed, oo);
+  n.optimizedPath = base + "_optimized.kar";
+  writeArchive(n.optimizedPath, n.optimized);
+  n.reportPath = n.optimizedPath + ".report.json";
+  npy::writeFileAtomic(n.reportPath, n.optimized.extra.at("optimize/report.json"));
+  n.optimizeSeconds = since(t);
+  o.info("optimized -> " + n.optimizedPath);
+  return n;
+}
+
+CompileResult compileTarget(const OptimizedNetwork& n, const CompileOptions& o,
+                            const std::string& hwArch, const std::string& dir) {
+  CompileResult r;
+  r.netName = n.netName;
+  r.harPath = n.harPath;
+  r.optimizedPath = n.optimizedPath;
+  r.reportPath = n.reportPath;
+  const Archive& optimized = n.optimized;
+  nlohmann::ordered_json times;
+  times["parse_s"] = n.parseSeconds;
+  times["optimize_s"] = n.optimizeSeconds;
+  const auto start = Clock::now();
+  makeDir(dir);
+  const std::string base = dir + "/" + sanitizeFileName(r.netName);
 
   // 3. Compile.
-  t = Clock::now();
-  const hw::HwArch& arch = hw::findArch(o.hwArch);
+  auto t = Clock::now();
+  const hw::HwArch& arch = hw::findArch(hwArch);
   const Executable exe =
       buildExecutable(optimized, r.optimizedPath, arch, hw::planOptionsFromArchive(optimized));
   const hw::ResourcePlan& plan = exe.plan;
@@ -164,7 +180,7 @@ CompileResult compileModel(const CompileOptions& o) {
   t = Clock::now();
   const int verified = verifyExecutable(optimized.graph, r.kefPath, o);
   times["verify_s"] = since(t);
-  times["total_s"] = since(start);
+  times["total_s"] = n.parseSeconds + n.optimizeSeconds + since(start);
 
   // Summary.
   std::map<std::string, int> mix;
@@ -205,6 +221,10 @@ CompileResult compileModel(const CompileOptions& o) {
       times["optimize_s"].get<double>(), times["compile_s"].get<double>(),
       times["verify_s"].get<double>());
   return r;
+}
+
+CompileResult compileModel(const CompileOptions& o) {
+  return compileTarget(optimizeNetwork(o), o, o.hwArch, o.outputDir);
 }
 
 }  // namespace kiln::flow

@@ -1,5 +1,6 @@
 #include "engine/executor.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace kiln::rt {
@@ -8,28 +9,40 @@ namespace {
 
 constexpr int64_t kMaxDim = int64_t(1) << 31;
 
+std::string shapeText(const std::vector<int64_t>& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
 void validateTensors(const Program& prog, const Limits& limits) {
-  if (prog.arenaElems < 0 || prog.arenaElems > limits.maxArenaElems)
-    throw Error("memory plan: arena of " + std::to_string(prog.arenaElems) +
-                " elements exceeds the runtime's limit of " + std::to_string(limits.maxArenaElems));
+  const int64_t maxElems = std::min(limits.maxArenaElems, kMaxElems);
+  if (prog.arenaElems < 0 || prog.arenaElems > maxElems)
+    throw Error("memplan: arena of " + std::to_string(prog.arenaElems) +
+                " elements exceeds the runtime's limit of " + std::to_string(maxElems));
   for (size_t i = 0; i < prog.tensors.size(); ++i) {
     const TensorDesc& t = prog.tensors[i];
     const std::string what = "tensor " + std::to_string(i);
     if (t.bits != 8 && t.bits != 16)
-      throw Error(what + ": bit width " + std::to_string(t.bits) + ", expected 8 or 16");
-    if (t.shape.size() > 8) throw Error(what + ": rank " + std::to_string(t.shape.size()) + " > 8");
+      throw Error("tensors: " + what + ": bit width " + std::to_string(t.bits) +
+                  ", expected 8 or 16");
+    if (t.shape.size() > 8)
+      throw Error("tensors: " + what + ": rank " + std::to_string(t.shape.size()) + " > 8");
     int64_t n = 1;
-    for (int64_t d : t.shape) {
+    for (size_t k = 0; k < t.shape.size(); ++k) {
+      const int64_t d = t.shape[k];
       if (d < 1 || d > kMaxDim)
-        throw Error(what + ": dimension " + std::to_string(d) + " outside [1, 2^31]");
-      if (n > limits.maxArenaElems / d)
-        throw Error(what + ": " + std::to_string(t.shape.size()) +
-                    "-d shape has more elements than the arena limit");
+        throw Error("tensors: " + what + ": dimension " + std::to_string(k) + " is " +
+                    std::to_string(d) + ", expected within [1, 2^31]");
+      if (n > maxElems / d)
+        throw Error("tensors: " + what + ": shape " + shapeText(t.shape) +
+                    " has more elements than the runtime's limit of " + std::to_string(maxElems));
       n *= d;
     }
     if (t.offset < 0 || t.offset > prog.arenaElems - n)
-      throw Error(what + ": arena offset " + std::to_string(t.offset) + " + " + std::to_string(n) +
-                  " elements exceeds the arena of " + std::to_string(prog.arenaElems));
+      throw Error("memplan: " + what + ": arena offset " + std::to_string(t.offset) + " + " +
+                  std::to_string(n) + " elements lies outside the arena of " +
+                  std::to_string(prog.arenaElems));
   }
 }
 
@@ -42,12 +55,33 @@ void validateStreams(const Program& prog, const std::vector<StreamDesc>& streams
     const TensorDesc& t = prog.tensors[s.tensor];
     if (s.shape != t.shape) throw Error(what + ": shape differs from its tensor's");
     if (s.bits != t.bits) throw Error(what + ": bit width differs from its tensor's");
-    if (!(s.scale > 0) || !std::isfinite(s.scale))
-      throw Error(what + ": qp_scale " + std::to_string(s.scale) + " is not a positive number");
+    // The host converts in float32: the scale must stay a normal float, limvals finite.
+    if (!(s.scale >= 1e-30 && s.scale <= 1e30))
+      throw Error(what + ": qp_scale " + std::to_string(s.scale) + " outside [1e-30, 1e30]");
     if (s.zeroPoint < 0 || s.zeroPoint >= (int64_t(1) << s.bits))
       throw Error(what + ": qp_zp " + std::to_string(s.zeroPoint) + " outside the device range");
-    if (!(s.limMin <= s.limMax)) throw Error(what + ": limvals_min > limvals_max");
+    if (!std::isfinite(s.limMin) || !std::isfinite(s.limMax) || !(s.limMin <= s.limMax))
+      throw Error(what + ": limvals [" + std::to_string(s.limMin) + ", " +
+                  std::to_string(s.limMax) + "] are not a finite range");
   }
+}
+
+// Each constant belongs to one operation (the compiler never shares them): validating an
+// operation reads its constants, so this keeps the work of validation linear in the file size.
+void validateConstantUse(const Program& prog) {
+  std::vector<uint32_t> user(prog.consts.size(), UINT32_MAX);
+  for (size_t i = 0; i < prog.ops.size(); ++i)
+    for (uint32_t k : prog.ops[i].consts) {
+      if (k >= prog.consts.size()) continue;  // reported by the operation
+      if (user[k] != UINT32_MAX) {
+        const OpDesc &op = prog.ops[i], &first = prog.ops[user[k]];
+        throw Error("operation " + std::to_string(i) + " '" + op.name + "' (" + opName(op.code) +
+                    "): constant " + std::to_string(k) + " is also used by operation " +
+                    std::to_string(user[k]) + " '" + first.name +
+                    "' (each constant belongs to one operation)");
+      }
+      user[k] = uint32_t(i);
+    }
 }
 
 void validateContexts(const Program& prog) {
@@ -72,7 +106,8 @@ void validateProgram(const Program& prog, const Limits& limits) {
   validateStreams(prog, prog.inputs, "input");
   validateStreams(prog, prog.outputs, "output");
   validateContexts(prog);
-  for (size_t i = 0; i < prog.ops.size(); ++i) makeKernel(prog, i);
+  validateConstantUse(prog);
+  for (size_t i = 0; i < prog.ops.size(); ++i) makeKernel(prog, i, limits);
 }
 
 Executor::Executor(const Program& prog, const Limits& limits) : prog_(prog) {
@@ -80,7 +115,8 @@ Executor::Executor(const Program& prog, const Limits& limits) : prog_(prog) {
   validateStreams(prog, prog.inputs, "input");
   validateStreams(prog, prog.outputs, "output");
   validateContexts(prog);
-  for (size_t i = 0; i < prog.ops.size(); ++i) kernels_.push_back(makeKernel(prog, i));
+  validateConstantUse(prog);
+  for (size_t i = 0; i < prog.ops.size(); ++i) kernels_.push_back(makeKernel(prog, i, limits));
   arena_.assign(size_t(prog.arenaElems), 0);
 }
 

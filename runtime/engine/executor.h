@@ -12,10 +12,6 @@
 
 namespace kiln::rt {
 
-struct Limits {
-  int64_t maxArenaElems = int64_t(1) << 28;  // 1 GiB of activations
-};
-
 /// Validates the program's tables (tensors, streams, contexts) and every operation. Throws Error.
 void validateProgram(const Program& prog, const Limits& limits = {});
 

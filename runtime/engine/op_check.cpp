@@ -1,4 +1,5 @@
 // Validation helpers shared by the operations, and the opcode dispatch.
+#include <algorithm>
 #include <limits>
 
 #include "engine/op_kernel.h"
@@ -67,7 +68,8 @@ std::string shapeText(const std::vector<int64_t>& s) {
 
 }  // namespace
 
-OpCheck::OpCheck(const Program& p, size_t i) : prog(p), op(p.ops[i]), index(i) {}
+OpCheck::OpCheck(const Program& p, size_t i, const Limits& l)
+    : prog(p), op(p.ops[i]), index(i), limits(l) {}
 
 void OpCheck::fail(const std::string& what) const {
   throw Error("operation " + std::to_string(index) + " '" + op.name + "' (" + opName(op.code) +
@@ -166,19 +168,41 @@ int32_t OpCheck::zeroPointAt(size_t k, const TensorDesc& t, const char* field) c
   return int32_t(intAt(k, 0, (int64_t(1) << t.bits) - 1, field));
 }
 
-void OpCheck::stage(size_t intBase, size_t constBase, int64_t channels, StageHolder& h) const {
+int64_t OpCheck::product(int64_t a, int64_t b, int64_t limit, const char* what) const {
+  if (a < 0 || b < 0 || (a && b > limit / a))
+    fail(std::string(what) + ": " + std::to_string(a) + " x " + std::to_string(b) +
+         " exceeds the limit of " + std::to_string(limit));
+  return a * b;
+}
+
+void OpCheck::accumulatorFits(int64_t bound, const char* what) const {
+  if (bound < 0 || bound > kMaxAcc)
+    fail(std::string(what) + ": the accumulator can reach " + std::to_string(bound) +
+         ", more than 2^62");
+}
+
+void OpCheck::stage(size_t intBase, size_t constBase, int64_t channels, StageHolder& h,
+                    const std::vector<int64_t>& accBound) const {
   const int64_t outMax = (int64_t(1) << out().bits) - 1;
   const auto& iv = op.ints;
   if (iv.size() < intBase + kStageInts || op.consts.size() < constBase + kStageConsts)
     fail("output stage parameters missing");
   OutputStage& s = h.stage;
-  s.outZp = int32_t(intAt(intBase, -outMax, 2 * outMax, "stage out_zp"));
+  // Every value a stage writes (clamped result, or out_zp itself where an operation writes it
+  // directly) lies within the output range.
+  s.outZp = int32_t(intAt(intBase, 0, outMax, "stage out_zp"));
   s.qmin = int32_t(intAt(intBase + 1, 0, outMax, "stage qmin"));
   s.qmax = int32_t(intAt(intBase + 2, s.qmin, outMax, "stage qmax"));
-  s.lutOffset =
-      int32_t(intAt(intBase + 3, -(int64_t(1) << 30), int64_t(1) << 30, "stage lut_offset"));
+  s.lutOffset = int32_t(intAt(intBase + 3, 0, int64_t(1) << 30, "stage lut_offset"));
   s.lutFracBits = int32_t(intAt(intBase + 4, 0, 24, "stage lut_frac_bits"));
   s.lutValueBits = int32_t(intAt(intBase + 5, 0, 24, "stage lut_value_bits"));
+  // The table's result is requantized by 2^-(30 + lut_frac_bits + lut_value_bits): a shift that
+  // must stay within requantize()'s [0, 62].
+  if (s.lutFracBits + s.lutValueBits > 32)
+    fail("stage lut_frac_bits + lut_value_bits = " +
+         std::to_string(s.lutFracBits + s.lutValueBits) + ", expected at most 32");
+  int64_t maxBound = 0;
+  for (int64_t b : accBound) maxBound = std::max(maxBound, b);
   auto mults = [&](const ConstView& c, const char* field) {
     if (c.count % 2 != 0 || (c.count / 2 != 1 && c.count / 2 != channels))
       fail(std::string(field) + ": " + std::to_string(c.count) + " values, expected 2 or 2 x " +
@@ -191,6 +215,12 @@ void OpCheck::stage(size_t intBase, size_t constBase, int64_t channels, StageHol
         fail(std::string(field) + "[" + std::to_string(i) + "]: multiplier " +
              std::to_string(m[i].m) + " shift " + std::to_string(m[i].shift) +
              ", expected m >= 0 and shift in [0, 62]");
+      const int64_t bound =
+          accBound.size() == size_t(channels) && m.size() > 1 ? accBound[i] : maxBound;
+      if ((static_cast<__int128>(bound) * m[i].m) >> m[i].shift >= (__int128(1) << 62))
+        fail(std::string(field) + "[" + std::to_string(i) + "]: multiplier " +
+             std::to_string(m[i].m) + " shift " + std::to_string(m[i].shift) +
+             " rescales accumulators up to " + std::to_string(bound) + " beyond 2^62");
     }
     return m;
   };
@@ -205,7 +235,7 @@ void OpCheck::stage(size_t intBase, size_t constBase, int64_t channels, StageHol
   if (lut) {
     if (lut->count < 1 || lut->count > (int64_t(1) << 20))
       fail("stage table: " + std::to_string(lut->count) + " entries, expected 1 to 2^20");
-    valuesWithin(*lut, -(int64_t(1) << 30), int64_t(1) << 30, "stage table");
+    valuesWithin(*lut, 0, int64_t(1) << 30, "stage table");
     s.lut = lut->as<int32_t>();
     s.lutSize = int32_t(lut->count);
   }
@@ -215,9 +245,9 @@ void OpCheck::stage(size_t intBase, size_t constBase, int64_t channels, StageHol
   h.channels = channels;
 }
 
-std::unique_ptr<OpKernel> makeKernel(const Program& prog, size_t index) {
+std::unique_ptr<OpKernel> makeKernel(const Program& prog, size_t index, const Limits& limits) {
   const OpDesc& op = prog.ops[index];
-  OpCheck c(prog, index);
+  OpCheck c(prog, index, limits);
   for (uint32_t t : op.inputs)
     if (t >= prog.tensors.size()) c.fail("input tensor " + std::to_string(t) + " out of range");
   if (op.output >= prog.tensors.size())

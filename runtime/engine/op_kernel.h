@@ -5,11 +5,27 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "engine/program.h"
 #include "kernels/output_stage.h"
 
 namespace kiln::rt {
+
+/// Resource limits a program must respect; validation refuses programs beyond them.
+struct Limits {
+  int64_t maxArenaElems = int64_t(1) << 28;  // 1 GiB of activations (also bounds scratch memory)
+};
+/// Whatever the limit asked for, no tensor and no arena has more elements than this (16 GiB):
+/// every element count then fits the integer arithmetic of the checks and kernels.
+constexpr int64_t kMaxElems = int64_t(1) << 32;
+
+/// Every activation value in the arena lies in [0, 2^16) (stage outputs are clamped to the output
+/// range, movement ops copy values, constants and fill values are checked), so |x - zp| < 2^16.
+/// The accumulator bounds below build on this.
+constexpr int64_t kMaxActivation = int64_t(1) << 16;
+/// The largest |accumulator| an operation may reach (int64 with headroom for the stage's adds).
+constexpr int64_t kMaxAcc = int64_t(1) << 62;
 
 class OpKernel {
  public:
@@ -18,8 +34,9 @@ class OpKernel {
   virtual void run(int32_t* arena) const = 0;
 };
 
-/// Validates operation `index` of `prog` and prepares it. Throws Error.
-std::unique_ptr<OpKernel> makeKernel(const Program& prog, size_t index);
+/// Validates operation `index` of `prog` (whose tensors were validated) and prepares it. Throws
+/// Error.
+std::unique_ptr<OpKernel> makeKernel(const Program& prog, size_t index, const Limits& limits = {});
 
 // Per-family factories (ops_*.cpp); `op` was checked for tensor indices in range.
 class OpCheck;
@@ -46,10 +63,11 @@ struct StageHolder {
 /// Reads and validates operation fields; every failure names the operation.
 class OpCheck {
  public:
-  OpCheck(const Program& prog, size_t index);
+  OpCheck(const Program& prog, size_t index, const Limits& limits);
   const Program& prog;
   const OpDesc& op;
   size_t index;
+  const Limits& limits;
 
   [[noreturn]] void fail(const std::string& what) const;
   OpCode code() const { return OpCode(op.code); }
@@ -72,9 +90,16 @@ class OpCheck {
   void sameShape(const TensorDesc& a, const TensorDesc& b, const char* what) const;
   /// Zero point of an input tensor: within its range.
   int32_t zeroPointAt(size_t k, const TensorDesc& t, const char* field) const;
+  /// a * b for non-negative operands; fails naming `what` when it exceeds `limit`.
+  int64_t product(int64_t a, int64_t b, int64_t limit, const char* what) const;
+  /// Fails unless bound <= kMaxAcc (the accumulator cannot overflow int64).
+  void accumulatorFits(int64_t bound, const char* what) const;
   /// The output stage at ints [intBase, intBase + 6) and consts [constBase, constBase + 3), with
-  /// `channels` output channels (a stage holds 1 or `channels` multipliers).
-  void stage(size_t intBase, size_t constBase, int64_t channels, StageHolder& h) const;
+  /// `channels` output channels (a stage holds 1 or `channels` multipliers). `accBound` bounds
+  /// |accumulator| (one value, or one per channel): every multiplier must keep the rescaled value
+  /// within 2^62, so neither the zero point nor the table offset added to it can overflow.
+  void stage(size_t intBase, size_t constBase, int64_t channels, StageHolder& h,
+             const std::vector<int64_t>& accBound) const;
 };
 
 inline const int32_t* tensorIn(const int32_t* arena, const TensorDesc& t) {

@@ -6,6 +6,8 @@
 //          op: 0 add, 1 sub, 2 mult, 3 div, 4 max, 5 min, 6 equal (rt::EltwiseOp order)
 // unary    ints:   channel_dim in_zp + stage;  consts: scale (int64 [C] or none),
 //                  bias (int64 [C] or none) + stage;  tensors: in -> out (same shape)
+#include <cstdlib>
+
 #include "engine/op_kernel.h"
 #include "engine/shape_util.h"
 #include "kernels/kernels.h"
@@ -40,7 +42,10 @@ class EltwiseKernel : public OpKernel {
     if (!broadcastStrides(a.shape, out.shape, p_.strideA) ||
         !broadcastStrides(b.shape, out.shape, p_.strideB))
       c.fail("operand shapes do not broadcast to the output shape");
-    c.stage(8, 0, channelsOf(c, out, p_.channelDim), stage_);
+    // add/sub: |x mult_a| + |y mult_b|; mult: |x y|; div: |quotient| <= max(|x mult_a|, 2^40).
+    const int64_t bound = kMaxActivation * (std::abs(p_.multA) + std::abs(p_.multB)) +
+                          kMaxActivation * kMaxActivation + (int64_t(1) << 40);
+    c.stage(8, 0, channelsOf(c, out, p_.channelDim), stage_, {bound});
     p_.out = stage_.stage;
     a_ = a.offset, b_ = b.offset, out_ = out.offset;
   }
@@ -64,15 +69,21 @@ class UnaryKernel : public OpKernel {
     p_.channelDim = c.intAt(0, -1, 16, "channel_dim");
     const int64_t channels = channelsOf(c, out, p_.channelDim);
     p_.inZp = c.zeroPointAt(1, in, "in_zp");
-    if (const ConstView* s = c.optConst(0, ConstType::I64, channels, "scale")) {
-      c.valuesWithin(*s, -kMaxOperandMult, kMaxOperandMult, "scale");
-      p_.scale = s->as<int64_t>();
+    const ConstView* scale = c.optConst(0, ConstType::I64, channels, "scale");
+    const ConstView* bias = c.optConst(1, ConstType::I64, channels, "bias");
+    // Per-channel bounds only when per-channel constants exist (their size is in the file).
+    std::vector<int64_t> bounds(scale || bias ? size_t(channels) : 1, kMaxActivation);
+    if (scale) {
+      c.valuesWithin(*scale, -kMaxOperandMult, kMaxOperandMult, "scale");
+      p_.scale = scale->as<int64_t>();
+      for (int64_t k = 0; k < channels; ++k) bounds[size_t(k)] *= std::abs(p_.scale[k]);
     }
-    if (const ConstView* b = c.optConst(1, ConstType::I64, channels, "bias")) {
-      c.valuesWithin(*b, -(int64_t(1) << 48), int64_t(1) << 48, "bias");
-      p_.bias = b->as<int64_t>();
+    if (bias) {
+      c.valuesWithin(*bias, -(int64_t(1) << 48), int64_t(1) << 48, "bias");
+      p_.bias = bias->as<int64_t>();
+      for (int64_t k = 0; k < channels; ++k) bounds[size_t(k)] += std::abs(p_.bias[k]);
     }
-    c.stage(2, 2, channels, stage_);
+    c.stage(2, 2, channels, stage_, bounds);
     p_.out = stage_.stage;
     in_ = in.offset, out_ = out.offset;
   }

@@ -9,6 +9,8 @@
 //                tensors: in (M x k elements) -> out (M x n elements)
 // matmul         ints:   zp_a zp_b + stage;  consts: stage
 //                tensors: a [..., M, K], b [..., K, N] -> out [batch..., M, N]
+#include <cstdlib>
+
 #include "engine/op_kernel.h"
 #include "engine/shape_util.h"
 #include "kernels/kernels.h"
@@ -18,6 +20,25 @@ namespace kiln::rt {
 namespace {
 
 constexpr int64_t kMaxBias = int64_t(1) << 48;
+
+int64_t absWeight(const ConstView& c, int64_t i) {
+  switch (c.type) {
+    case ConstType::I8:
+      return std::abs(int64_t(c.as<int8_t>()[i]));
+    case ConstType::I16:
+      return std::abs(int64_t(c.as<int16_t>()[i]));
+    default:
+      return std::abs(int64_t(c.as<int32_t>()[i]));
+  }
+}
+
+// The accumulator bound of an output channel: sum |w| x max |x - zp| + |bias| (weights were
+// checked to |w| <= 2^24, so the sum of at most 2^36 of them cannot overflow).
+int64_t channelBound(const OpCheck& c, int64_t sumAbsW, int64_t bias) {
+  const int64_t bound = c.product(sumAbsW, kMaxActivation, kMaxAcc, "weights") + std::abs(bias);
+  c.accumulatorFits(bound, "weights and bias");
+  return bound;
+}
 
 WeightPtr weightPtr(const ConstView& c) {
   switch (c.type) {
@@ -67,13 +88,33 @@ class ConvKernel : public OpKernel {
                " does not follow from the input and the geometry");
     }
     p_.inZp = c.zeroPointAt(11, in, "in_zp");
-    const int64_t count =
-        deconv_ ? g.c * (g.k / g.groups) * g.kh * g.kw : g.k * (g.c / g.groups) * g.kh * g.kw;
-    p_.weights = weightPtr(c.weightsAt(0, count, "weights"));
+    // Weights per output channel (conv) or per input channel (deconv), checked for overflow.
+    const int64_t cg = g.c / g.groups, kg = g.k / g.groups;
+    const int64_t taps = c.product(g.kh, g.kw, kMaxElems, "kernel taps");
+    const int64_t perChannel = c.product(deconv_ ? kg : cg, taps, kMaxElems, "weights");
+    const int64_t count = c.product(deconv_ ? g.c : g.k, perChannel, kMaxElems, "weights");
+    const ConstView& w = c.weightsAt(0, count, "weights");
+    p_.weights = weightPtr(w);
+    if (!deconv_)  // im2col holds (C/groups x kh x kw) rows of OH x OW columns
+      c.product(perChannel, g.oh * g.ow, c.limits.maxArenaElems, "im2col scratch elements");
     const ConstView& bias = c.constAt(1, ConstType::I64, g.k, "bias");
     c.valuesWithin(bias, -kMaxBias, kMaxBias, "bias");
     p_.bias = bias.as<int64_t>();
-    c.stage(12, 2, g.k, stage_);
+    std::vector<int64_t> sumAbsW(size_t(g.k), 0);
+    if (!deconv_) {
+      for (int64_t oc = 0; oc < g.k; ++oc)
+        for (int64_t r = 0; r < perChannel; ++r)
+          sumAbsW[size_t(oc)] += absWeight(w, oc * perChannel + r);
+    } else {  // [C, K/g, kh, kw]: output channel grp * kg + j sums over the group's inputs
+      for (int64_t ic = 0; ic < g.c; ++ic)
+        for (int64_t j = 0; j < kg; ++j)
+          for (int64_t t = 0; t < taps; ++t)
+            sumAbsW[size_t(ic / cg * kg + j)] += absWeight(w, (ic * kg + j) * taps + t);
+    }
+    std::vector<int64_t> bounds(size_t(g.k));
+    for (int64_t oc = 0; oc < g.k; ++oc)
+      bounds[size_t(oc)] = channelBound(c, sumAbsW[size_t(oc)], p_.bias[oc]);
+    c.stage(12, 2, g.k, stage_, bounds);
     p_.out = stage_.stage;
   }
   void run(int32_t* arena) const override {
@@ -103,11 +144,18 @@ class FcKernel : public OpKernel {
     p_.m = in.numel() / p_.k;
     if (out.numel() != p_.m * p_.n) c.fail("output elements differ from m x n");
     p_.inZp = c.zeroPointAt(2, in, "in_zp");
-    p_.weights = weightPtr(c.weightsAt(0, p_.k * p_.n, "weights"));
+    const ConstView& w = c.weightsAt(0, p_.k * p_.n, "weights");
+    p_.weights = weightPtr(w);
     const ConstView& bias = c.constAt(1, ConstType::I64, p_.n, "bias");
     c.valuesWithin(bias, -kMaxBias, kMaxBias, "bias");
     p_.bias = bias.as<int64_t>();
-    c.stage(3, 2, p_.n, stage_);
+    std::vector<int64_t> sumAbsW(size_t(p_.n), 0);
+    for (int64_t k = 0; k < p_.k; ++k)
+      for (int64_t n = 0; n < p_.n; ++n) sumAbsW[size_t(n)] += absWeight(w, k * p_.n + n);
+    std::vector<int64_t> bounds(size_t(p_.n));
+    for (int64_t n = 0; n < p_.n; ++n)
+      bounds[size_t(n)] = channelBound(c, sumAbsW[size_t(n)], p_.bias[n]);
+    c.stage(3, 2, p_.n, stage_, bounds);
     p_.out = stage_.stage;
     in_ = in.offset, out_ = out.offset;
   }
@@ -138,7 +186,8 @@ class MatMulKernel : public OpKernel {
       c.fail("operand batch dimensions do not broadcast to the output");
     p_.zpA = c.zeroPointAt(0, a, "zp_a");
     p_.zpB = c.zeroPointAt(1, b, "zp_b");
-    c.stage(2, 0, 1, stage_);
+    const int64_t bound = c.product(p_.k, kMaxActivation * kMaxActivation, kMaxAcc, "K x (2^16)^2");
+    c.stage(2, 0, 1, stage_, {bound});
     p_.out = stage_.stage;
     a_ = a.offset, b_ = b.offset, out_ = out.offset;
   }

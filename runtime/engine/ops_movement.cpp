@@ -161,7 +161,7 @@ class ConcatKernel : public OpKernel {
       zps_.push_back(c.zeroPointAt(1 + i, t, "zp"));
     }
     if (total != out.shape[size_t(axis)]) c.fail("inputs do not add up to the output's axis");
-    c.stage(1 + n, 0, int64_t(n), stage_);
+    c.stage(1 + n, 0, int64_t(n), stage_, {kMaxActivation});
     if (stage_.mult.size() != n) c.fail("concat needs one multiplier per input");
     for (size_t i = 0; i < n; ++i) {
       OutputStage s = stage_.stage;

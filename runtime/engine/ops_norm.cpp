@@ -3,6 +3,8 @@
 // layer_norm  ints: len in_zp eps_q norm_bits + stage (6)
 //             consts: gamma (int64 [len]), beta (int64 [len]) + stage (3)
 //             tensors: in -> out (same shape, rows of len elements)
+#include <cstdlib>
+
 #include "engine/op_kernel.h"
 #include "kernels/kernels.h"
 
@@ -21,7 +23,9 @@ class SoftmaxKernel : public OpKernel {
     p_.outer = c.intAt(0, 1, in.numel(), "outer");
     p_.len = c.intAt(1, 1, in.numel(), "len");
     p_.inner = c.intAt(2, 1, in.numel(), "inner");
-    if (p_.outer * p_.len * p_.inner != in.numel()) c.fail("outer x len x inner != elements");
+    if (c.product(c.product(p_.outer, p_.len, kMaxElems, "outer x len"), p_.inner, kMaxElems,
+                  "outer x len x inner") != in.numel())
+      c.fail("outer x len x inner != elements");
     p_.outMax = int32_t(c.intAt(3, 1, (int64_t(1) << out.bits) - 1, "out_max"));
     const ConstView& t = c.constAt(0, ConstType::I32, -1, "exp table");
     if (t.count < 1 || t.count > (int64_t(1) << 20)) c.fail("exp table: 1 to 2^20 entries");
@@ -57,7 +61,12 @@ class LayerNormKernel : public OpKernel {
     const ConstView& beta = c.constAt(1, ConstType::I64, p_.len, "beta");
     c.valuesWithin(beta, -(int64_t(1) << 48), int64_t(1) << 48, "beta");
     p_.gamma = gamma.as<int64_t>(), p_.beta = beta.as<int64_t>();
-    c.stage(4, 2, p_.len, stage_);
+    // |z| <= sqrt(len) 2^norm_bits + 1 (len <= 2^14), so acc = z gamma + beta stays small.
+    std::vector<int64_t> bounds(size_t(p_.len));
+    for (int64_t k = 0; k < p_.len; ++k)
+      bounds[size_t(k)] =
+          (int64_t(1) << (p_.normBits + 8)) * std::abs(p_.gamma[k]) + std::abs(p_.beta[k]);
+    c.stage(4, 2, p_.len, stage_, bounds);
     p_.out = stage_.stage;
     in_ = in.offset, out_ = out.offset;
   }

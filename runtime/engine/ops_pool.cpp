@@ -14,6 +14,21 @@ namespace kiln::rt {
 
 namespace {
 
+// The output size along one axis must follow from the geometry, rounding down or (ceil mode) up;
+// in ceil mode the last window still starts inside the input or the leading padding, as in
+// ONNX. Every window then overlaps the padded input, so a window's element count is never
+// negative and its work is bounded.
+void checkGeometry(const OpCheck& c, int64_t in, int64_t out, int64_t k, int64_t s, int64_t d,
+                   int64_t padBegin, int64_t padEnd, const char* axis) {
+  const int64_t span = in + padBegin + padEnd - (d * (k - 1) + 1);
+  int64_t ceilOut = span < 0 ? 0 : (span + s - 1) / s + 1;
+  if (ceilOut > 0 && (ceilOut - 1) * s >= in + padBegin) --ceilOut;
+  if (span < 0 || (out != span / s + 1 && out != ceilOut))
+    c.fail(std::string("output ") + axis + " " + std::to_string(out) +
+           " does not follow from the input " + axis + " " + std::to_string(in) +
+           " and the window geometry");
+}
+
 class PoolKernel : public OpKernel {
  public:
   explicit PoolKernel(const OpCheck& c) {
@@ -40,10 +55,12 @@ class PoolKernel : public OpKernel {
     p_.isMax = c.intAt(10, 0, 1, "is_max") != 0;
     p_.countIncludePad = c.intAt(11, 0, 1, "count_include_pad") != 0;
     p_.inZp = c.zeroPointAt(12, in, "in_zp");
+    checkGeometry(c, g.h, g.oh, g.kh, g.sh, g.dh, g.pt, g.pb, "height");
+    checkGeometry(c, g.w, g.ow, g.kw, g.sw, g.dw, g.pl, g.pr, "width");
     if (p_.isMax) {
       if (in.bits != out.bits) c.fail("max pool keeps the input's bit width");
     } else {
-      c.stage(13, 0, g.kh * g.kw, stage_);
+      c.stage(13, 0, g.kh * g.kw, stage_, {g.kh * g.kw * kMaxActivation});
       if (int64_t(stage_.mult.size()) != g.kh * g.kw)
         c.fail("average pool needs one multiplier per window element count");
       counts_.push_back({0, 0});  // a window of 0 elements never reaches the multiplier
@@ -74,7 +91,7 @@ class GlobalAvgPoolKernel : public OpKernel {
     inner_ = in.numel() / nc_;
     if (out.numel() != nc_) c.fail("output elements differ from N x C");
     inZp_ = c.zeroPointAt(0, in, "in_zp");
-    c.stage(1, 0, 1, stage_);
+    c.stage(1, 0, 1, stage_, {inner_ * kMaxActivation});
     in_ = in.offset, out_ = out.offset;
   }
   void run(int32_t* arena) const override {
@@ -108,7 +125,7 @@ class ReduceKernel : public OpKernel {
     if (p_.isMax) {
       if (in.bits != out.bits) c.fail("reduce max keeps the input's bit width");
     } else {
-      c.stage(2 + r, 0, 1, stage_);
+      c.stage(2 + r, 0, 1, stage_, {in.numel() / kept * kMaxActivation});
       p_.out = stage_.stage;
     }
     in_ = in.offset, out_ = out.offset;

@@ -29,6 +29,10 @@ class ResizeKernel : public OpKernel {
       coords += out.shape[d];
     }
     if (interpolated > 4) c.fail("more than 4 interpolated dimensions");
+    // A corner's weight is a product of one factor <= 2^weight_bits per interpolated dimension.
+    if (p_.weightBits * interpolated > 40)
+      c.fail("weight_bits = " + std::to_string(p_.weightBits) + " over " +
+             std::to_string(interpolated) + " interpolated dimensions exceeds 40 bits of weight");
     const ConstView& i0 = c.constAt(0, ConstType::I64, coords, "i0");
     const ConstView& i1 = c.constAt(1, ConstType::I64, coords, "i1");
     const ConstView& w1 = c.constAt(2, ConstType::I64, coords, "w1");
@@ -49,7 +53,7 @@ class ResizeKernel : public OpKernel {
       p_.w1.emplace_back(w1.as<int64_t>() + off, w1.as<int64_t>() + off + n);
       off += n;
     }
-    c.stage(2 + r, 3, 1, stage_);
+    c.stage(2 + r, 3, 1, stage_, {(int64_t(1) << (p_.weightBits * interpolated)) * kMaxActivation});
     p_.out = stage_.stage;
     in_ = in.offset, out_ = out.offset;
   }

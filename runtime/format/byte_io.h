@@ -12,6 +12,8 @@
 namespace kiln::rt {
 
 static_assert(sizeof(float) == 4 && sizeof(double) == 8, "IEEE float sizes");
+// .kef files are little-endian and read with memcpy: big-endian hosts are not supported.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the .kef format is little-endian");
 
 class ByteWriter {
  public:

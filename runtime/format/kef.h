@@ -13,6 +13,7 @@ namespace kiln::rt {
 constexpr char kKefMagic[8] = {'K', 'I', 'L', 'N', 'K', 'E', 'F', '\0'};
 constexpr uint32_t kKefVersion = 1;
 constexpr uint32_t kKefHeaderSize = 64;
+constexpr uint32_t kKefHeaderCrcEnd = 44;  // the header checksum covers bytes [0, 44)
 constexpr uint32_t kKefSectionEntrySize = 48;
 constexpr uint32_t kKefAlignment = 64;
 

@@ -1,6 +1,7 @@
 // Parses and checks a .kef file (layout: kef.h, docs/file-format.md). Every size, count, index
 // and offset is checked before use; the program's tables are then validated operation by
 // operation by validateProgram (engine/executor.h) when an Executor is built.
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -12,8 +13,12 @@ namespace kiln::rt {
 
 namespace {
 
+// The smallest encoding of a stream: name, tensor, shape count, layout, bits (4 bytes each),
+// qp_scale, qp_zp (8 each), limvals (4 each).
+constexpr size_t kMinStreamBytes = 44;
+
 std::vector<StreamDesc> getStreams(ByteReader& r, const char* kind) {
-  std::vector<StreamDesc> v(r.count(kind, 48));
+  std::vector<StreamDesc> v(r.count(kind, kMinStreamBytes));
   for (StreamDesc& s : v) {
     s.name = r.str("stream name");
     s.tensor = r.u32("stream tensor");
@@ -28,8 +33,27 @@ std::vector<StreamDesc> getStreams(ByteReader& r, const char* kind) {
   return v;
 }
 
-std::string hexVersion(uint32_t v) {
-  return std::to_string(v);
+// Bytes no checksum covers (the header's reserved tail, the padding before each aligned
+// section) must be zero: with checksums on, any changed byte of the file is then detected.
+void checkPadding(const uint8_t* data, size_t size, uint64_t tableOffset, uint64_t tableEnd,
+                  const std::vector<KefFile::Section>& sections) {
+  auto corrupted = [](size_t pos, const std::string& where) {
+    throw Error("padding: byte " + std::to_string(pos) + " " + where +
+                " is not zero (checksum failure: the file is corrupted)");
+  };
+  for (size_t i = kKefHeaderCrcEnd + 4; i < kKefHeaderSize; ++i)
+    if (data[i] != 0) corrupted(i, "(reserved, in the header)");
+  std::vector<std::pair<uint64_t, uint64_t>> used = {{0, kKefHeaderSize}, {tableOffset, tableEnd}};
+  for (const KefFile::Section& s : sections) used.emplace_back(s.offset, s.offset + s.size);
+  std::sort(used.begin(), used.end());
+  uint64_t pos = 0;
+  for (const auto& [begin, end] : used) {
+    for (; pos < begin; ++pos)
+      if (data[pos] != 0) corrupted(size_t(pos), "(between sections)");
+    pos = std::max(pos, end);
+  }
+  for (; pos < size; ++pos)
+    if (data[pos] != 0) corrupted(size_t(pos), "(after the last section)");
 }
 
 }  // namespace
@@ -43,16 +67,17 @@ KefFile parseKef(const uint8_t* data, size_t size, const KefOptions& opts) {
     throw Error("not a Kiln executable: the file does not start with the magic \"KILNKEF\"");
   f.version = h.u32("format version");
   if (f.version > kKefVersion)
-    throw Error("format version " + hexVersion(f.version) + " is newer than this runtime reads (" +
-                hexVersion(kKefVersion) + "): update kilnrt, or compile with a matching kiln");
-  if (f.version < 1) throw Error("format version 0 is not a valid version");
+    throw Error("header: format version " + std::to_string(f.version) +
+                " is newer than format version " + std::to_string(kKefVersion) +
+                ", the newest this runtime reads: update kilnrt, or compile with a matching kiln");
+  if (f.version < 1) throw Error("header: format version 0 is not a valid version");
   const uint32_t headerSize = h.u32("header size");
   const uint64_t fileSize = h.get<uint64_t>("file size");
   const uint32_t sectionCount = h.u32("section count");
   h.u32("flags");
   const uint64_t tableOffset = h.get<uint64_t>("section table offset");
   const uint32_t tableCrc = h.u32("section table checksum");
-  const size_t headerCrcEnd = h.pos();
+  const size_t headerCrcEnd = h.pos();  // == kKefHeaderCrcEnd
   const uint32_t headerCrc = h.u32("header checksum");
   if (headerSize != kKefHeaderSize)
     throw Error("header: header size " + std::to_string(headerSize) + ", expected " +
@@ -95,6 +120,8 @@ KefFile parseKef(const uint8_t* data, size_t size, const KefOptions& opts) {
     byName[s.name] = {data + s.offset, size_t(s.size)};
     f.sections.push_back(s);
   }
+  if (opts.verifyChecksums)
+    checkPadding(data, size, tableOffset, tableOffset + tableBytes, f.sections);
   auto section = [&](const char* name) {
     const auto it = byName.find(name);
     if (it == byName.end()) throw Error(std::string("section '") + name + "' is missing");
@@ -173,7 +200,8 @@ KefFile parseKef(const uint8_t* data, size_t size, const KefOptions& opts) {
                " lies outside section 'constdata' (" + std::to_string(dataSize) + " bytes)");
       c.data = base + off;
       if (reinterpret_cast<uintptr_t>(c.data) % es != 0)
-        r.fail("constant " + std::to_string(i) + " is not aligned to its element size");
+        r.fail("constant " + std::to_string(i) + ": offset " + std::to_string(off) +
+               " is not aligned to its element size (" + constTypeName(c.type) + ")");
     }
     r.expectEnd();
   }

@@ -1,0 +1,127 @@
+// kilnrt infer FILE.kef --input-files A.npy ... --output-dir D: runs the executable on .npy
+// inputs and writes the outputs as `kiln infer --target quantized` does (same files, same bytes).
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "cli/args.h"
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+
+namespace kiln::rt::cli {
+
+namespace {
+
+void makeDir(const std::string& d) {
+  if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
+    throw Error(d + ": cannot create output directory (" + std::strerror(errno) + ")");
+  struct stat st {};
+  if (::stat(d.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw Error(d + ": exists and is not a directory");
+}
+
+npy::ElemType outputNpyType(BufferType t, const StreamDesc& s) {
+  if (t == BufferType::Float32) return npy::ElemType::f32;
+  return elementBytes(t, s) == 2 ? npy::ElemType::u16 : npy::ElemType::u8;
+}
+
+}  // namespace
+
+int cmdInfer(const Args& args) {
+  ArgParser ap(
+      "infer", "FILE.kef --input-files A.npy [B.npy ...] --output-dir DIR [options]",
+      "Runs the executable on .npy inputs and writes one .npy per output, named after the ONNX "
+      "output (characters outside [A-Za-z0-9._-] become '_'), and outputs.json listing names, "
+      "shapes, files and dtypes in output order: the same files, byte for byte, as `kiln infer "
+      "--target quantized` on the optimized archive. Inputs are given in the ONNX model's layout "
+      "and shape; a leading batch dimension N > 1 runs N frames. float32 inputs are quantized on "
+      "the host (q = rint(clip(x, limvals) / qp_scale + qp_zp)); uint8/uint16 inputs are the "
+      "device integers, passed as they are.");
+  ap.positional("FILE.kef", "The executable (from kiln compiler).");
+  ap.multi("--input-files", "A.npy",
+           "One .npy per network input, in input order (kilnrt parse lists them).");
+  ap.value("--output-dir", "DIR", "Where to write <output>.npy and outputs.json (created).");
+  ap.value("--user-format-type", "TYPE",
+           "Output format: float32 (dequantized, x = (q - qp_zp) * qp_scale), auto (the device "
+           "integers: uint8 or uint16 by the stream), uint8 or uint16.",
+           "float32");
+  ap.value("--input-format-type", "TYPE",
+           "Input format: float32, uint8, uint16 or auto (the stream's device type); the .npy "
+           "dtype must match it. Default: follow each file's dtype (float32, uint8 or uint16).");
+  ap.flag("--profile", "Also print the time of the 10 slowest operations (mean per frame).");
+  ap.epilog(
+      "example:\n"
+      "  kilnrt infer digits_cnn.kef --input-files test_x.npy --output-dir out/\n"
+      "  kilnrt infer digits_cnn.kef --input-files test_x.npy --output-dir raw/ "
+      "--user-format-type auto\n");
+  if (!ap.parse(args)) return 0;
+  if (!ap.has("--input-files")) throw UsageError("infer: --input-files is required");
+  if (!ap.has("--output-dir")) throw UsageError("infer: --output-dir is required");
+  const std::vector<std::string> kTypes = {"auto", "uint8", "uint16", "float32"};
+  const BufferType outType = parseBufferType(ap.getChoice("--user-format-type", kTypes));
+  const std::string inFormat =
+      ap.has("--input-format-type") ? ap.getChoice("--input-format-type", kTypes) : "";
+  std::string outDir = ap.get("--output-dir");
+  while (outDir.size() > 1 && outDir.back() == '/') outDir.pop_back();
+  const bool profile = ap.has("--profile");
+
+  const auto model = Model::open(ap.positionals("FILE.kef")[0]);
+  FrameBuffers fb = loadInputs(*model, ap.getAll("--input-files"), inFormat);
+  allocateOutputs(*model, outType, fb);
+  Session session(model);
+  session.onWarning = warn;
+  session.setProfiling(profile);
+  OpProfile prof;
+
+  const auto& outs = model->outputs();
+  const int64_t batch = fb.samples;
+  std::vector<std::vector<uint8_t>> results(outs.size());
+  for (size_t k = 0; k < outs.size(); ++k) results[k].reserve(fb.outData[k].size() * size_t(batch));
+  double seconds = 0;
+  for (int64_t s = 0; s < batch; ++s) {
+    session.run(fb.inputs(s), fb.outputs());
+    seconds += session.lastRunSeconds();
+    if (profile) prof.add(session.opSeconds());
+    for (size_t k = 0; k < outs.size(); ++k)
+      results[k].insert(results[k].end(), fb.outData[k].begin(), fb.outData[k].end());
+  }
+
+  makeDir(outDir);
+  Json list = Json::array();
+  for (size_t k = 0; k < outs.size(); ++k) {
+    const StreamDesc& st = outs[k];
+    std::vector<int64_t> shape = st.shape;
+    if (batch > 1) {
+      if (shape.empty() || shape[0] != 1)
+        shape.insert(shape.begin(), batch);
+      else
+        shape[0] = batch;
+    }
+    const std::string file = sanitizeFileName(st.name) + ".npy";
+    npy::Array arr;
+    arr.type = outputNpyType(outType, st);
+    arr.shape = shape;
+    arr.data = std::move(results[k]);
+    npy::save(outDir + "/" + file, arr);
+    // Keys in sorted order: the bytes kiln infer writes (nlohmann::json sorts them).
+    list.push(Json::object()
+                  .set("dtype", npy::typeName(arr.type))
+                  .set("file", file)
+                  .set("name", st.name)
+                  .set("shape", shape));
+    std::printf("  %-24s %s -> %s/%s\n", st.name.c_str(), shapeText(shape).c_str(), outDir.c_str(),
+                file.c_str());
+  }
+  const Json j = Json::object().set("batch", batch).set("outputs", list).set("target", "quantized");
+  const std::string text = j.dump(2) + "\n";
+  npy::writeFileAtomic(outDir + "/outputs.json", std::vector<uint8_t>(text.begin(), text.end()));
+  std::printf("Ran %lld frame(s) in %.3f ms (%.4f ms per frame)\n", static_cast<long long>(batch),
+              seconds * 1e3, seconds * 1e3 / double(batch));
+  if (profile) prof.print(model->program());
+  return 0;
+}
+
+}  // namespace kiln::rt::cli

@@ -51,42 +51,55 @@ inline void axpy(const int32_t* c, int64_t n, int64_t x, int64_t* a) {
   axpy64(c, n, x, a);
 }
 
-// (x - zp) of one group as rows (ic, ky, kx) by columns (oy, ox); padding reads 0. Returns the
-// (x - zp) of one group as rows (ic, ky, kx) by columns (oy, ox); padding reads 0. Returns the
-// largest |x - zp| over the group's planes (a bound for the accumulator check).
-int64_t im2col(const int32_t* planes, const ConvGeometry& g, int64_t channels, int32_t zp,
-               std::vector<int32_t>& col) {
-  const int64_t cols = g.oh * g.ow;
-  col.assign(size_t(channels * g.kh * g.kw * cols), 0);
+// The largest |x - zp| over n values (a bound for the accumulator check).
+int64_t maxAbsDiff(const int32_t* x, int64_t n, int32_t zp) {
   int32_t lo = INT32_MAX, hi = INT32_MIN;
-  for (int64_t i = 0; i < channels * g.h * g.w; ++i) {
-    lo = std::min(lo, planes[i]);
-    hi = std::max(hi, planes[i]);
+  for (int64_t i = 0; i < n; ++i) {
+    lo = std::min(lo, x[i]);
+    hi = std::max(hi, x[i]);
   }
-  const int64_t maxAbs = std::max(std::abs(int64_t(lo) - zp), std::abs(int64_t(hi) - zp));
+  return n ? std::max(std::abs(int64_t(lo) - zp), std::abs(int64_t(hi) - zp)) : 0;
+}
+
+// Output columns ox whose input column ox * sw + off lies inside [0, w): [ox0, ox1).
+void validColumns(const ConvGeometry& g, int64_t off, int64_t& ox0, int64_t& ox1) {
+  ox0 = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
+  ox1 = g.w - off <= 0 ? 0 : std::min(g.ow, (g.w - off + g.sw - 1) / g.sw);
+  ox0 = std::min(ox0, ox1);
+}
+
+// Columns [t0, t0 + tl) of the im2col matrix of one group: (x - zp) as rows (ic, ky, kx) by
+// output positions (oy, ox), row stride tl; padding reads 0.
+void im2colTile(const int32_t* planes, const ConvGeometry& g, int64_t channels, int32_t zp,
+                int64_t t0, int64_t tl, std::vector<int32_t>& col) {
+  col.assign(size_t(channels * g.kh * g.kw * tl), 0);
   for (int64_t c = 0; c < channels; ++c) {
     const int32_t* plane = planes + c * g.h * g.w;
     for (int64_t ky = 0; ky < g.kh; ++ky)
       for (int64_t kx = 0; kx < g.kw; ++kx) {
-        int32_t* row = col.data() + ((c * g.kh + ky) * g.kw + kx) * cols;
-        // Output columns whose input column ix = ox * sw - pl + kx * dw lies inside [0, w).
+        int32_t* row = col.data() + ((c * g.kh + ky) * g.kw + kx) * tl;
         const int64_t off = kx * g.dw - g.pl;
-        const int64_t ox0 = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
-        const int64_t ox1 = g.w - off <= 0 ? 0 : std::min(g.ow, (g.w - off + g.sw - 1) / g.sw);
-        for (int64_t oy = 0; oy < g.oh; ++oy) {
+        int64_t ox0, ox1;
+        validColumns(g, off, ox0, ox1);
+        // Walk the tile one output row segment at a time.
+        for (int64_t j = t0; j < t0 + tl;) {
+          const int64_t oy = j / g.ow, segStart = j % g.ow;
+          const int64_t segEnd = std::min(g.ow, segStart + (t0 + tl - j));
           const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
-          if (iy < 0 || iy >= g.h) continue;
-          const int32_t* src = plane + iy * g.w + off;
-          int32_t* dst = row + oy * g.ow;
-          if (g.sw == 1) {
-            for (int64_t ox = ox0; ox < ox1; ++ox) dst[ox] = src[ox] - zp;
-          } else {
-            for (int64_t ox = ox0; ox < ox1; ++ox) dst[ox] = src[ox * g.sw] - zp;
+          if (iy >= 0 && iy < g.h) {
+            const int32_t* src = plane + iy * g.w + off;
+            int32_t* dst = row + (j - segStart) - t0;  // dst[ox] is column (oy, ox)
+            const int64_t lo = std::max(ox0, segStart), hi = std::min(ox1, segEnd);
+            if (g.sw == 1) {
+              for (int64_t ox = lo; ox < hi; ++ox) dst[ox] = src[ox] - zp;
+            } else {
+              for (int64_t ox = lo; ox < hi; ++ox) dst[ox] = src[ox * g.sw] - zp;
+            }
           }
+          j += segEnd - segStart;
         }
       }
   }
-  return maxAbs;
 }
 
 template <typename Acc, typename W>
@@ -112,9 +125,66 @@ void accumulate4(const W* w0, const W* w1, const W* w2, const W* w3, int64_t row
   }
 }
 
+// Depthwise (one filter per channel): the window's taps as shifted row multiply-accumulates over
+// the channel's (x - zp) plane; the same integer sums as the im2col path.
+template <typename W, typename Acc>
+void depthwiseChannel(const ConvParams& p, const W* w, const int32_t* xs, Acc* acc) {
+  const ConvGeometry& g = p.g;
+  for (int64_t ky = 0; ky < g.kh; ++ky)
+    for (int64_t kx = 0; kx < g.kw; ++kx) {
+      const Acc wv = Acc(w[ky * g.kw + kx]);
+      if (wv == 0) continue;
+      const int64_t off = kx * g.dw - g.pl;
+      int64_t ox0, ox1;
+      validColumns(g, off, ox0, ox1);
+      for (int64_t oy = 0; oy < g.oh; ++oy) {
+        const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+        if (iy < 0 || iy >= g.h) continue;
+        const int32_t* src = xs + iy * g.w + off;
+        Acc* dst = acc + oy * g.ow;
+        if (g.sw == 1) {
+          axpy(src + ox0, ox1 - ox0, wv, dst + ox0);
+        } else {
+          for (int64_t ox = ox0; ox < ox1; ++ox) dst[ox] += wv * Acc(src[ox * g.sw]);
+        }
+      }
+    }
+}
+
+template <typename W>
+void depthwiseTyped(const ConvParams& p, const W* weights, const int32_t* in, int32_t* out) {
+  const ConvGeometry& g = p.g;
+  const int64_t hw = g.h * g.w, ohw = g.oh * g.ow, taps = g.kh * g.kw;
+  std::vector<int32_t> xs(static_cast<size_t>(hw)), acc32(static_cast<size_t>(ohw));
+  std::vector<int64_t> acc64(static_cast<size_t>(ohw));
+  for (int64_t n = 0; n < g.n; ++n)
+    for (int64_t c = 0; c < g.c; ++c) {
+      const int32_t* plane = in + (n * g.c + c) * hw;
+      int64_t maxX = 0;
+      for (int64_t i = 0; i < hw; ++i) {
+        xs[size_t(i)] = plane[i] - p.inZp;
+        maxX = std::max<int64_t>(maxX, std::abs(int64_t(xs[size_t(i)])));
+      }
+      const W* w = weights + c * taps;
+      int64_t sumAbsW = 0;
+      for (int64_t t = 0; t < taps; ++t) sumAbsW += std::abs(int64_t(w[t]));
+      int32_t* o = out + (n * g.k + c) * ohw;
+      if (sumAbsW * maxX + std::abs(p.bias[c]) < (int64_t(1) << 31)) {
+        std::fill(acc32.begin(), acc32.end(), int32_t(p.bias[c]));
+        depthwiseChannel(p, w, xs.data(), acc32.data());
+        applyStage(p.out, acc32.data(), ohw, c, o);
+      } else {
+        std::fill(acc64.begin(), acc64.end(), p.bias[c]);
+        depthwiseChannel(p, w, xs.data(), acc64.data());
+        applyStage(p.out, acc64.data(), ohw, c, o);
+      }
+    }
+}
+
 template <typename W>
 void conv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int32_t* out) {
   const ConvGeometry& g = p.g;
+  if (g.groups == g.c && g.k == g.c) return depthwiseTyped(p, weights, in, out);
   const int64_t cg = g.c / g.groups, kg = g.k / g.groups;
   const int64_t rows = cg * g.kh * g.kw, cols = g.oh * g.ow;
   // Column tiles whose im2col rows stay in cache (about 256 KB) while every output channel
@@ -126,7 +196,8 @@ void conv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int32
   std::vector<char> fits32(static_cast<size_t>(kg));
   for (int64_t n = 0; n < g.n; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
-      const int64_t maxX = im2col(in + (n * g.c + grp * cg) * g.h * g.w, g, cg, p.inZp, col);
+      const int32_t* planes = in + (n * g.c + grp * cg) * g.h * g.w;
+      const int64_t maxX = maxAbsDiff(planes, cg * g.h * g.w, p.inZp);
       for (int64_t j = 0; j < kg; ++j) {
         const int64_t oc = grp * kg + j;
         const W* w = weights + oc * rows;
@@ -136,6 +207,7 @@ void conv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int32
       }
       for (int64_t t0 = 0; t0 < cols; t0 += tile) {
         const int64_t tl = std::min(tile, cols - t0);
+        im2colTile(planes, g, cg, p.inZp, t0, tl, col);
         int64_t j = 0;
         while (j < kg) {
           const int64_t oc = grp * kg + j;
@@ -145,11 +217,11 @@ void conv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int32
             for (int64_t b = 0; b < 4; ++b)
               std::fill(a + b * tile, a + b * tile + tl, int32_t(p.bias[oc + b]));
             accumulate4(weights + oc * rows, weights + (oc + 1) * rows, weights + (oc + 2) * rows,
-                        weights + (oc + 3) * rows, rows, col.data(), cols, t0, tl, a, a + tile,
+                        weights + (oc + 3) * rows, rows, col.data(), tl, 0, tl, a, a + tile,
                         a + 2 * tile, a + 3 * tile);
             for (int64_t b = 0; b < 4; ++b) {
               int32_t* o = out + (n * g.k + oc + b) * cols + t0;
-              for (int64_t q = 0; q < tl; ++q) o[q] = p.out.apply(a[b * tile + q], oc + b);
+              applyStage(p.out, a + b * tile, tl, oc + b, o);
             }
             j += 4;
             continue;
@@ -158,12 +230,12 @@ void conv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int32
           int32_t* o = out + (n * g.k + oc) * cols + t0;
           if (fits32[size_t(j)]) {
             std::fill(acc32.begin(), acc32.begin() + tl, int32_t(p.bias[oc]));
-            accumulateRows(w, rows, col.data() + t0, cols, tl, acc32.data());
-            for (int64_t q = 0; q < tl; ++q) o[q] = p.out.apply(acc32[size_t(q)], oc);
+            accumulateRows(w, rows, col.data(), tl, tl, acc32.data());
+            applyStage(p.out, acc32.data(), tl, oc, o);
           } else {
             std::fill(acc64.begin(), acc64.begin() + tl, p.bias[oc]);
-            accumulateRows(w, rows, col.data() + t0, cols, tl, acc64.data());
-            for (int64_t q = 0; q < tl; ++q) o[q] = p.out.apply(acc64[size_t(q)], oc);
+            accumulateRows(w, rows, col.data(), tl, tl, acc64.data());
+            applyStage(p.out, acc64.data(), tl, oc, o);
           }
           ++j;
         }
@@ -282,12 +354,12 @@ void deconv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int
           std::fill(acc32.begin(), acc32.end(), int32_t(p.bias[oc]));
           deconvChannel(p, weights + grp * cg * kg * g.kh * g.kw, xs.data(), cg, kg, j,
                         acc32.data(), tap32.data());
-          for (int64_t i = 0; i < ohw; ++i) o[i] = p.out.apply(acc32[size_t(i)], oc);
+          applyStage(p.out, acc32.data(), ohw, oc, o);
         } else {
           std::fill(acc64.begin(), acc64.end(), p.bias[oc]);
           deconvChannel(p, weights + grp * cg * kg * g.kh * g.kw, xs.data(), cg, kg, j,
                         acc64.data(), tap64.data());
-          for (int64_t i = 0; i < ohw; ++i) o[i] = p.out.apply(acc64[size_t(i)], oc);
+          applyStage(p.out, acc64.data(), ohw, oc, o);
         }
       }
     }

@@ -11,10 +11,66 @@ int64_t channelOf(const std::vector<int64_t>& idx, int64_t dim) {
   return dim < 0 ? 0 : idx[dim];
 }
 
+// Whether strides read a tensor of `shape` contiguously (true) or are all 0 (a scalar: `scalar`).
+bool linearStrides(const std::vector<int64_t>& st, const std::vector<int64_t>& shape,
+                   bool& scalar) {
+  scalar = true;
+  for (int64_t v : st) scalar = scalar && v == 0;
+  if (scalar) return true;
+  int64_t expect = 1;
+  for (int d = int(shape.size()) - 1; d >= 0; --d) {
+    if (shape[size_t(d)] != 1 && st[size_t(d)] != expect) return false;
+    expect *= shape[size_t(d)];
+  }
+  return true;
+}
+
+int32_t eltwiseOne(const EltwiseParams& p, int64_t x, int64_t y, int64_t c) {
+  switch (p.op) {
+    case EltwiseOp::Add:
+      return p.out.apply(x * p.multA + y * p.multB, c);
+    case EltwiseOp::Sub:
+      return p.out.apply(x * p.multA - y * p.multB, c);
+    case EltwiseOp::Mult:
+      return p.out.apply(x * y, c);
+    case EltwiseOp::Max:
+      return p.out.apply(std::max(x * p.multA, y * p.multB), c);
+    case EltwiseOp::Min:
+      return p.out.apply(std::min(x * p.multA, y * p.multB), c);
+    case EltwiseOp::Equal:
+      return x * p.multA == y * p.multB ? p.equalOne : p.out.outZp;
+    case EltwiseOp::Div: {
+      // A zero divisor saturates toward the numerator's sign (the float result is ±inf).
+      const int64_t num = x * p.multA;
+      const int64_t q = y == 0 ? (num >= 0 ? (int64_t(1) << 40) : -(int64_t(1) << 40))
+                               : divRound(num, y * (int64_t(1) << p.divShift));
+      return p.out.apply(q, c);
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 void eltwise(const EltwiseParams& p, const int32_t* a, const int32_t* b, int32_t* out) {
   const size_t r = p.outShape.size();
+  bool scalarA = false, scalarB = false;
+  if (p.channelDim < 0 && linearStrides(p.strideA, p.outShape, scalarA) &&
+      linearStrides(p.strideB, p.outShape, scalarB)) {
+    // Same-shape operands (or a scalar one): one linear pass.
+    int64_t total = 1;
+    for (int64_t d : p.outShape) total *= d;
+    const int64_t sa = scalarA ? 0 : 1, sb = scalarB ? 0 : 1;
+    if (p.op == EltwiseOp::Add && !p.out.lut && !p.out.multNeg) {
+      for (int64_t k = 0; k < total; ++k)
+        out[k] = p.out.apply(
+            (int64_t(a[k * sa]) - p.zpA) * p.multA + (int64_t(b[k * sb]) - p.zpB) * p.multB, 0);
+      return;
+    }
+    for (int64_t k = 0; k < total; ++k)
+      out[k] = eltwiseOne(p, int64_t(a[k * sa]) - p.zpA, int64_t(b[k * sb]) - p.zpB, 0);
+    return;
+  }
   int64_t total = 1;
   for (int64_t d : p.outShape) total *= d;
   std::vector<int64_t> idx(r, 0);
@@ -22,35 +78,7 @@ void eltwise(const EltwiseParams& p, const int32_t* a, const int32_t* b, int32_t
   for (int64_t k = 0; k < total; ++k) {
     const int64_t x = int64_t(a[ia]) - p.zpA, y = int64_t(b[ib]) - p.zpB;
     const int64_t c = channelOf(idx, p.channelDim);
-    int32_t v = 0;
-    switch (p.op) {
-      case EltwiseOp::Add:
-        v = p.out.apply(x * p.multA + y * p.multB, c);
-        break;
-      case EltwiseOp::Sub:
-        v = p.out.apply(x * p.multA - y * p.multB, c);
-        break;
-      case EltwiseOp::Mult:
-        v = p.out.apply(x * y, c);
-        break;
-      case EltwiseOp::Max:
-        v = p.out.apply(std::max(x * p.multA, y * p.multB), c);
-        break;
-      case EltwiseOp::Min:
-        v = p.out.apply(std::min(x * p.multA, y * p.multB), c);
-        break;
-      case EltwiseOp::Equal:
-        v = x * p.multA == y * p.multB ? p.equalOne : p.out.outZp;
-        break;
-      case EltwiseOp::Div: {
-        // A zero divisor saturates toward the numerator's sign (the float result is ±inf).
-        const int64_t num = x * p.multA;
-        const int64_t q = y == 0 ? (num >= 0 ? (int64_t(1) << 40) : -(int64_t(1) << 40))
-                                 : divRound(num, y * (int64_t(1) << p.divShift));
-        v = p.out.apply(q, c);
-        break;
-      }
-    }
+    const int32_t v = eltwiseOne(p, x, y, c);
     out[k] = v;
     for (int d = int(r) - 1; d >= 0; --d) {
       ia += p.strideA[d];

@@ -37,6 +37,10 @@ struct WeightPtr {
   }
 };
 
+/// out[i] = stage.apply(acc[i], channel) for i < n (the loop with its branches hoisted).
+void applyStage(const OutputStage& s, const int32_t* acc, int64_t n, int64_t channel, int32_t* out);
+void applyStage(const OutputStage& s, const int64_t* acc, int64_t n, int64_t channel, int32_t* out);
+
 /// NCHW convolution geometry (conv, dw, deconv).
 struct ConvGeometry {
   int64_t n = 1, c = 0, h = 0, w = 0;  // input

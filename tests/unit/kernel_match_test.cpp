@@ -97,5 +97,58 @@ TEST(KernelMatch, Deconv2dEqualsReference) {
   }
 }
 
+// The linear fast path of eltwise (same-shape or scalar operands) against the definition, per op.
+TEST(KernelMatch, EltwiseLinearPathEqualsDefinition) {
+  std::mt19937 rng(5);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  for (int op = 0; op <= 6; ++op)
+    for (int scalarB = 0; scalarB < 2; ++scalarB) {
+      rt::EltwiseParams p;
+      p.op = rt::EltwiseOp(op);
+      p.outShape = {1, 3, 5, 7};
+      p.strideA = {0, 35, 7, 1};
+      p.strideB = scalarB ? std::vector<int64_t>{0, 0, 0, 0} : p.strideA;
+      p.zpA = int32_t(pick(0, 255)), p.zpB = int32_t(pick(0, 255));
+      p.multA = pick(1, 1 << 20), p.multB = pick(1, 1 << 20), p.divShift = 8, p.equalOne = 200;
+      const rt::Multiplier m{int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(30, 40))};
+      p.out.mult = &m;
+      p.out.outZp = 17, p.out.qmax = 255;
+      std::vector<int32_t> a(105), b(scalarB ? 1 : 105), got(105);
+      for (auto& v : a) v = int32_t(pick(0, 255));
+      for (auto& v : b) v = int32_t(pick(0, 255));
+      rt::eltwise(p, a.data(), b.data(), got.data());
+      for (size_t k = 0; k < a.size(); ++k) {
+        const int64_t x = a[k] - p.zpA, y = b[scalarB ? 0 : k] - p.zpB;
+        int64_t want = 0;
+        switch (p.op) {
+          case rt::EltwiseOp::Add:
+            want = p.out.apply(x * p.multA + y * p.multB, 0);
+            break;
+          case rt::EltwiseOp::Sub:
+            want = p.out.apply(x * p.multA - y * p.multB, 0);
+            break;
+          case rt::EltwiseOp::Mult:
+            want = p.out.apply(x * y, 0);
+            break;
+          case rt::EltwiseOp::Max:
+            want = p.out.apply(std::max(x * p.multA, y * p.multB), 0);
+            break;
+          case rt::EltwiseOp::Min:
+            want = p.out.apply(std::min(x * p.multA, y * p.multB), 0);
+            break;
+          case rt::EltwiseOp::Equal:
+            want = x * p.multA == y * p.multB ? p.equalOne : p.out.outZp;
+            break;
+          case rt::EltwiseOp::Div:
+            want = p.out.apply(y == 0 ? (x * p.multA >= 0 ? int64_t(1) << 40 : -(int64_t(1) << 40))
+                                      : rt::divRound(x * p.multA, y * 256),
+                               0);
+            break;
+        }
+        ASSERT_EQ(got[k], want) << "op " << op << " element " << k;
+      }
+    }
+}
+
 }  // namespace
 }  // namespace kiln::test

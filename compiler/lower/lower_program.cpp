@@ -77,10 +77,44 @@ class Lowering {
   void geometry(const Layer& l, const std::vector<int64_t>& kernel, rt::OpDesc& op);
 };
 
-std::string layoutOf(const Shape& userShape, const std::vector<int64_t>& permToIr) {
+bool readsChannelsFirst(LayerType t) {
+  return t == LayerType::Conv || t == LayerType::Dw || t == LayerType::Deconv ||
+         t == LayerType::MaxPool || t == LayerType::AvgPool || t == LayerType::GlobalAvgPool;
+}
+
+// What the readers of a 4-D value say about its layout, looking through element-wise layers:
+// 1 = channels first (a conv or pool reads it), 2 = channels last (a transpose to NCHW reads
+// it), 0 = nothing.
+int layoutHint(const Graph& g, int layer, int depth) {
+  int hint = 0;
+  for (int c : g.consumers({layer, 0})) {
+    const Layer& u = g.at(c);
+    int h = 0;
+    if (readsChannelsFirst(u.type))
+      h = 1;
+    else if (u.type == LayerType::Transpose &&
+             u.attrInts("perm") == std::vector<int64_t>{0, 3, 1, 2})
+      h = 2;
+    else if ((u.type == LayerType::Normalization || u.type == LayerType::Activation) && depth < 8)
+      h = layoutHint(g, c, depth + 1);
+    if (h != 0 && hint != 0 && h != hint) return 0;  // contradicting readers
+    if (h != 0) hint = h;
+  }
+  return hint;
+}
+
+// The layout label of a 4-D stream: from the permutation between the user's layout and the IR
+// (NCHW), else from the layers that read or write it; "" when nothing says.
+std::string layoutOf(const Graph& g, int layer, const Shape& userShape,
+                     const std::vector<int64_t>& permToIr) {
   if (userShape.size() != 4) return "";
   if (permToIr == std::vector<int64_t>{0, 3, 1, 2}) return "NHWC";
-  return permToIr.empty() || permToIr == std::vector<int64_t>{0, 1, 2, 3} ? "NCHW" : "";
+  if (!permToIr.empty() && permToIr != std::vector<int64_t>{0, 1, 2, 3}) return "";
+  const Layer& l = g.at(layer);
+  if (l.type == LayerType::OutputLayer)
+    return readsChannelsFirst(g.at(l.inputs.at(0).layer).type) ? "NCHW" : "";
+  const int hint = layoutHint(g, layer, 0);
+  return hint == 1 ? "NCHW" : hint == 2 ? "NHWC" : "";
 }
 
 rt::StreamDesc streamOf(const Layer& l, uint32_t tensor, const Shape& shape,
@@ -292,7 +326,7 @@ LoweredProgram Lowering::run(const LowerOptions& opts) {
     const std::vector<int64_t> perm =
         l.hasAttr("perm") ? l.attrInts("perm") : std::vector<int64_t>{};
     const uint32_t t = addTensor(user, l.outputQuant.at(0).bits, -1);
-    prog().inputs.push_back(streamOf(l, t, user, layoutOf(user, perm)));
+    prog().inputs.push_back(streamOf(l, t, user, layoutOf(g_, id, user, perm)));
     if (perm.empty()) {
       out_.layerTensor[size_t(id)] = int(t);
     } else {
@@ -317,7 +351,7 @@ LoweredProgram Lowering::run(const LowerOptions& opts) {
       for (size_t i = 0; i < p.size(); ++i) toIr[size_t(p[i])] = int64_t(i);
     }
     const Shape& shape = prog().tensors[t].shape;
-    prog().outputs.push_back(streamOf(l, t, shape, layoutOf(shape, toIr)));
+    prog().outputs.push_back(streamOf(l, t, shape, layoutOf(g_, id, shape, toIr)));
   }
   // Lifetimes, then the memory plan.
   const int end = int(prog().ops.size());

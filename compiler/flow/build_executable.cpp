@@ -44,7 +44,9 @@ Executable buildExecutable(const Archive& a, const std::string& what, const hw::
   e.plan = hw::planResources(a.graph, arch, opts);
   LoweredProgram lp = lowerProgram(a.graph);
   rt::Program& prog = lp.owned.program;
-  prog.meta = {a.graph.name, arch.name, toolVersion(), a.graphHash};
+  // The hash kiln.json records (computed here when the archive was never written).
+  prog.meta = {a.graph.name, arch.name, toolVersion(),
+               a.graphHash.empty() ? graphHash(a.graph) : a.graphHash};
   prog.contexts = contextsOf(lp, e.plan);
   e.plan.activationArenaBytes = prog.arenaElems * int64_t(sizeof(int32_t));
   e.bytes = rt::writeKef(prog, e.plan.summary());

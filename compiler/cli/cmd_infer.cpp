@@ -83,6 +83,9 @@ void runInfer(const InferArgs& args) {
         ": --target native runs the parsed float network; for an optimized "
         "archive use --target fp-optimized (float, after the script's changes) or quantized");
   const bool quantizedTarget = args.target == "quantized";
+  if (!quantizedTarget && args.userFormat != "float32")
+    throw Error("--user-format-type " + args.userFormat +
+                " needs --target quantized (the float targets have no device integers)");
   const bool rawInts = quantizedTarget && args.userFormat == "auto";
   const auto outIds = g.outputLayers();
   std::vector<std::vector<float>> outData(outIds.size());

@@ -49,8 +49,9 @@ void runOptimize(const OptimizeArgs& args) {
     };
   }
   const Archive parsed = readArchive(args.archive);
-  const Archive out = opt::optimize(parsed, o);
   const std::string path = args.output.empty() ? defaultOutput(args.archive) : args.output;
+  npy::makeParentDirs(path);  // before the long part: a bad output path fails at once
+  const Archive out = opt::optimize(parsed, o);
   writeArchive(path, out);
   const auto& report = out.extra.at("optimize/report.json");
   const std::string reportPath = path + ".report.json";

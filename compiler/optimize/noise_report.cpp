@@ -82,12 +82,14 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
   if (progress) progress(done, int(samples.size()));
   nlohmann::json layers = nlohmann::json::array(), outputs = nlohmann::json::array();
   int flagged = 0;
+  std::vector<std::string> flaggedNames;
   for (size_t i = 0; i < g.layers.size(); ++i) {
     const Layer& l = g.layers[i];
     if (l.type == LayerType::InputLayer || l.type == LayerType::OutputLayer) continue;
     const double snr = layer[i].snr();
     const bool low = snr < 10.0;
     flagged += low;
+    if (low) flaggedNames.push_back(fmt::format("{} ({:.1f} dB)", l.name, snr));
     layers.push_back({{"layer", l.name},
                       {"type", typeWord(l.type)},
                       {"precision", l.precision},
@@ -123,9 +125,16 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
           "quantization step): the quantized network has collapsed. Check the "
           "precision_mode choices and the calibration data");
   }
-  if (flagged)
+  if (flagged) {
+    std::string names;
+    for (size_t i = 0; i < flaggedNames.size() && i < 6; ++i)
+      names += (i ? ", " : "") + flaggedNames[i];
+    if (flaggedNames.size() > 6) names += ", ...";
     r.summary += fmt::format(
-        "  {} layer(s) below 10 dB: see the per-layer table (kiln info, report JSON)\n", flagged);
+        "  {} layer(s) below 10 dB: {}\n  (every layer's SNR is in the report JSON, field "
+        "\"layers\"; docs/user-guide.md says how to read it)\n",
+        flagged, names);
+  }
   r.json = {{"samples", samples.size()},
             {"outputs", outputs},
             {"layers", layers},

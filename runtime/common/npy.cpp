@@ -1,5 +1,7 @@
 #include "common/npy.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -281,7 +283,21 @@ std::vector<uint8_t> serialize(const Array& a) {
   return out;
 }
 
+void makeParentDirs(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos || slash == 0) return;
+  std::string dir;
+  for (size_t i = 0; i <= slash; ++i) {
+    if ((path[i] == '/' || i == slash) && i > 0) {
+      dir = path.substr(0, path[i] == '/' ? i : i + 1);
+      if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+        throw NpyError(path + ": cannot create directory " + dir + ": " + std::strerror(errno));
+    }
+  }
+}
+
 void writeFileAtomic(const std::string& path, const std::vector<uint8_t>& bytes) {
+  makeParentDirs(path);
   const std::string tmp = path + ".tmp" + std::to_string(::getpid());
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) throw NpyError(path + ": cannot write: " + std::strerror(errno));

@@ -49,6 +49,8 @@ void save(const std::string& path, const Array& a);
 /// Convenience: a float32 array from values and shape.
 Array fromFloat(const std::vector<float>& values, const std::vector<int64_t>& shape);
 
+/// Creates the directories leading to `path` (mkdir -p of its parent); NpyError when it cannot.
+void makeParentDirs(const std::string& path);
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
 /// failure never leaves a half-written file behind.
 void writeFileAtomic(const std::string& path, const std::vector<uint8_t>& bytes);

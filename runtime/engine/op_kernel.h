@@ -14,7 +14,7 @@ namespace kiln::rt {
 
 /// Resource limits a program must respect; validation refuses programs beyond them.
 struct Limits {
-  int64_t maxArenaElems = int64_t(1) << 28;  // 1 GiB of activations (also bounds scratch memory)
+  int64_t maxArenaElems = int64_t(1) << 28;  // 1 GiB of activations
 };
 /// Whatever the limit asked for, no tensor and no arena has more elements than this (16 GiB):
 /// every element count then fits the integer arithmetic of the checks and kernels.

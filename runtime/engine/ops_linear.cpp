@@ -95,8 +95,8 @@ class ConvKernel : public OpKernel {
     const int64_t count = c.product(deconv_ ? g.c : g.k, perChannel, kMaxElems, "weights");
     const ConstView& w = c.weightsAt(0, count, "weights");
     p_.weights = weightPtr(w);
-    if (!deconv_)  // im2col holds (C/groups x kh x kw) rows of OH x OW columns
-      c.product(perChannel, g.oh * g.ow, c.limits.maxArenaElems, "im2col scratch elements");
+    // The kernels' scratch (im2col column tiles, per-plane accumulators) is bounded by these
+    // weights and the tensors' sizes.
     const ConstView& bias = c.constAt(1, ConstType::I64, g.k, "bias");
     c.valuesWithin(bias, -kMaxBias, kMaxBias, "bias");
     p_.bias = bias.as<int64_t>();

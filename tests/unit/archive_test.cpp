@@ -84,10 +84,19 @@ TEST(Archive, CorruptFilesAreRejected) {
 }
 
 TEST(Archive, FailedWriteLeavesNothingBehind) {
-  const std::string p = tempPath("no-such-dir/out.kar");
-  EXPECT_THROW(writeArchive(p, digitsArchive()), Error);
+  // The parent "directory" is a regular file: it can be neither created nor written into.
+  const std::string blocker = tempPath("blocker");
+  npy::writeFileAtomic(blocker, {'x'});
+  const std::string p = blocker + "/out.kar";
+  EXPECT_ANY_THROW(writeArchive(p, digitsArchive()));
   struct stat st;
   EXPECT_NE(::stat(p.c_str(), &st), 0);
+}
+
+TEST(Archive, MissingOutputDirectoriesAreCreated) {
+  const std::string p = tempPath("new-dir/sub/out.kar");
+  writeArchive(p, digitsArchive());
+  EXPECT_EQ(readArchive(p).graph.layers.size(), digitsArchive().graph.layers.size());
 }
 
 TEST(Npy, RoundTripAndValidation) {

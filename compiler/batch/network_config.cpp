@@ -87,6 +87,25 @@ bool isFile(const std::string& p, bool dirOk) {
   return S_ISREG(st.st_mode) || (dirOk && S_ISDIR(st.st_mode));
 }
 
+// A missing path under a `.data/` folder is data a script fetches (examples/real/fetch.sh makes
+// .data/models and .data/calib): name the script when there is one beside that folder.
+std::string fetchHint(const std::string& missing) {
+  namespace fs = std::filesystem;
+  fs::path dir;
+  bool found = false;
+  for (const fs::path& part : fs::path(missing)) {
+    if (part == ".data") {
+      found = true;
+      break;
+    }
+    dir /= part;
+  }
+  if (!found) return "";
+  const fs::path script = (dir.empty() ? fs::path(".") : dir) / "fetch.sh";
+  if (!isFile(script.string(), false)) return "";
+  return " (run " + script.string() + " first: it fetches what .data/ holds)";
+}
+
 std::string numberList(const std::vector<double>& v) {
   std::string s = "[";
   for (size_t i = 0; i < v.size(); ++i) s += fmt::format("{}{}", i ? ", " : "", v[i]);
@@ -239,7 +258,7 @@ NetworkJob resolveNetwork(const NetworkSpec& s, const std::string& origin, Diagn
     if (!s.invalid.count("onnx"))
       d.error(origin, "no onnx key: name the model to compile (onnx: model.onnx)");
   } else if (!isFile(s.onnx.value, false)) {
-    d.error(s.onnx.where, "onnx: no such file: " + s.onnx.value);
+    d.error(s.onnx.where, "onnx: no such file: " + s.onnx.value + fetchHint(s.onnx.value));
   }
   o.onnxPath = s.onnx.value;
   job.name = s.name.set ? s.name.value : stemOf(s.onnx.value);
@@ -251,7 +270,8 @@ NetworkJob resolveNetwork(const NetworkSpec& s, const std::string& origin, Diagn
   if (s.script.set) {
     o.scriptPath = s.script.value;
     if (!isFile(s.script.value, false)) {
-      d.error(s.script.where, "script: no such file: " + s.script.value);
+      d.error(s.script.where,
+              "script: no such file: " + s.script.value + fetchHint(s.script.value));
     } else {
       try {
         script = alls::parseScriptFile(s.script.value);
@@ -273,7 +293,8 @@ NetworkJob resolveNetwork(const NetworkSpec& s, const std::string& origin, Diagn
               "no calib key: give a calibration set (calib: images/ or data.npy; "
               "docs/calibration.md), or random_calib: true to try the flow only");
   } else if (s.calib.set && !isFile(s.calib.value, true)) {
-    d.error(s.calib.where, "calib: no such file or directory: " + s.calib.value);
+    d.error(s.calib.where,
+            "calib: no such file or directory: " + s.calib.value + fetchHint(s.calib.value));
   }
   o.calibPath = s.calib.value;
   o.randomCalib = random;

@@ -1,10 +1,13 @@
 // kiln compile MODEL.onnx | --config NET.yaml | --manifest ZOO.yaml: parse, optimize, compile and
 // verify in one go (the reference's `hailomz compile`); manifests run many networks in parallel.
+#include <cctype>
+
 #include <fmt/core.h>
 
 #include "batch/job.h"
 #include "batch/run_manifest.h"
 #include "cli/commands.h"
+#include "hwarch/hw_arch.h"
 #include "ir/types.h"
 #include "util/strings.h"
 
@@ -47,6 +50,40 @@ batch::NetworkSpec overrides(const CompileArgs& a) {
   return s;
 }
 
+bool isArch(const std::string& s) {
+  try {
+    hw::findArch(s);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+bool endsWithOnnx(const std::string& s) {
+  if (s.size() <= 5) return false;
+  std::string ext = s.substr(s.size() - 5);
+  for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".onnx";
+}
+
+// The list options take every value up to the next option (--hw-arch hailo8 hailo8l), so the
+// MODEL given after them (--hw-arch hailo8 model.onnx) lands in the list: give it back when no
+// MODEL, --config or --manifest was given and the list's last value cannot belong to it (not a
+// target; a tensor shape without '='; a node name ending in .onnx) and is not its only value.
+void reclaimModel(CompileArgs& a) {
+  auto take = [&](std::vector<std::string>& list, bool (*foreign)(const std::string&)) {
+    if (!a.model.empty() || !a.config.empty() || !a.manifest.empty() || !a.job.empty() ||
+        list.size() < 2 || !foreign(list.back()))
+      return;
+    a.model = list.back();
+    list.pop_back();
+  };
+  take(a.hwArch, [](const std::string& v) { return !isArch(v); });
+  take(a.tensorShapes, [](const std::string& v) { return v.find('=') == std::string::npos; });
+  take(a.startNodes, endsWithOnnx);
+  take(a.endNodes, endsWithOnnx);
+}
+
 void printError(const std::string& prefix, const std::string& message) {
   // Script errors carry their own "file:line:col: error:".
   const bool formatted =
@@ -75,6 +112,7 @@ void runSingle(const batch::NetworkJob& job, const std::string& outputDir) {
 }
 
 void runCompile(CompileArgs& a) {
+  reclaimModel(a);
   const int modes = !a.model.empty() + !a.config.empty() + !a.manifest.empty() + !a.job.empty();
   if (modes != 1)
     throw Error(
@@ -149,9 +187,10 @@ void addCompileCommand(CLI::App& app) {
   cmd->add_option("--calib-size", a.calibSize, "Calibration samples (default: the script's, 64)");
   cmd->add_option("--model-script", a.script, "A model script (.alls), docs/alls.md");
   cmd->add_option("--hw-arch", a.hwArch,
-                  "Targets, comma-separated or repeated (default hailo8; docs/hw-arch.md)")
+                  "Targets, space- or comma-separated or repeated: --hw-arch hailo8 hailo8l "
+                  "(default hailo8; docs/hw-arch.md)")
       ->delimiter(',')
-      ->allow_extra_args(false);
+      ->expected(1, -1);
   cmd->add_option("--start-node-names", a.startNodes, "ONNX nodes where the network starts");
   cmd->add_option("--end-node-names", a.endNodes, "ONNX nodes where the network ends");
   cmd->add_option("--tensor-shapes", a.tensorShapes, "Fix dynamic input dimensions: NAME=[d0,...]");

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <fstream>
+#include <iterator>
 
 #include <fmt/core.h>
 
@@ -13,6 +15,7 @@
 #include "cli/commands.h"
 #include "common/npy.h"
 #include "flow/build_executable.h"
+#include "format/kef.h"
 #include "hwarch/resource_plan.h"
 #include "util/strings.h"
 
@@ -27,6 +30,38 @@ struct CompilerArgs {
 void makeDir(const std::string& d) {
   if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
     throw Error(d + ": cannot create output directory (" + std::strerror(errno) + ")");
+}
+
+// The metadata of .kef bytes, read with the runtime's parser (into an 8-byte aligned copy).
+rt::Metadata kefMeta(const uint8_t* data, size_t size) {
+  std::vector<uint64_t> aligned(size / 8 + 1);
+  std::copy(data, data + size, reinterpret_cast<uint8_t*>(aligned.data()));
+  return rt::parseKef(reinterpret_cast<const uint8_t*>(aligned.data()), size).program.meta;
+}
+
+std::string describe(const rt::Metadata& m) {
+  return fmt::format("{} for {} from graph {}", m.netName, m.hwArch,
+                     m.graphHash.empty() ? "(no hash)" : m.graphHash.substr(0, 12));
+}
+
+// The output keeps the name users expect (<net>.kef): say so when it replaces the executable of
+// another graph or target (a newer build of the same graph and target replaces it silently).
+void warnIfReplacing(const std::string& path, const std::vector<uint8_t>& kef) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return;
+  const std::vector<uint8_t> old((std::istreambuf_iterator<char>(f)), {});
+  const rt::Metadata now = kefMeta(kef.data(), kef.size());
+  std::string was;
+  try {
+    const rt::Metadata m = kefMeta(old.data(), old.size());
+    if (m.netName == now.netName && m.hwArch == now.hwArch && m.graphHash == now.graphHash) return;
+    was = "it held " + describe(m);
+  } catch (const rt::Error& e) {
+    was = std::string("it was not a readable .kef (") + e.what() + ")";
+  }
+  fmt::print(stderr,
+             "kiln: warning: replacing {}: {}, now {} (use another --output-dir to keep both)\n",
+             path, was, describe(now));
 }
 
 void runCompiler(const CompilerArgs& args) {
@@ -44,6 +79,7 @@ void runCompiler(const CompilerArgs& args) {
   makeDir(args.outDir);
   const std::string base =
       args.outDir + "/" + sanitizeFileName(a.graph.name.empty() ? "model" : a.graph.name);
+  warnIfReplacing(base + ".kef", kef);
   npy::writeFileAtomic(base + ".kef", kef);
   auto j = plan.toJson();
   nlohmann::ordered_json file = {{"kef", base + ".kef"},
@@ -70,12 +106,13 @@ void addCompilerCommand(CLI::App& app) {
       "Plan an optimized archive for a target and write the executable (.kef) for kilnrt");
   auto args = std::make_shared<CompilerArgs>();
   cmd->add_option("archive", args->archive, "The optimized .kar (from kiln optimize)")->required();
-  cmd->add_option(
-      "--hw-arch", args->hwArch,
-      "Target: " + join(hw::archNames(), ", ") + " (default hailo8; see docs/hw-arch.md)");
+  cmd->add_option("--hw-arch", args->hwArch,
+                  "The target, one of " + join(hw::archNames(), ", ") +
+                      " (default hailo8; see docs/hw-arch.md; kiln compile takes several)");
   cmd->add_option(
       "--output-dir", args->outDir,
-      "Where to write <net>.kef and <net>.compile.json (default: the current directory)");
+      "Where to write <net>.kef and <net>.compile.json (default: the current directory; a "
+      "warning names a <net>.kef of another graph or target that this replaces)");
   cmd->add_option("--model-script", args->script,
                   "A script whose resources_param / context_switch_param / performance_param "
                   "replace those of the script kiln optimize applied");

@@ -69,6 +69,7 @@ int64_t streamElements(const StreamDesc& s) {
 // ---- Model ----
 
 Model::~Model() {
+  prepared_.reset();  // the kernels point into the mapping
   if (mapped_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
@@ -83,10 +84,18 @@ void Model::load(const LoadOptions& opts) {
     version_ = f.version;
     Limits limits;
     limits.maxArenaElems = opts.maxArenaBytes / int64_t(sizeof(int32_t));
-    validateProgram(program_, limits);
+    limits.maxWork = opts.maxWork;
+    prepared_ = std::make_shared<const PreparedProgram>(program_, limits);
   } catch (const Error& e) {
     throw Error(path_ + ": " + e.what());
   }
+}
+
+int64_t Model::work() const {
+  return prepared_->totalWork();
+}
+int64_t Model::opWork(size_t op) const {
+  return prepared_->opWork(op);
 }
 
 std::shared_ptr<const Model> Model::open(const std::string& path, const LoadOptions& opts) {
@@ -128,9 +137,7 @@ std::shared_ptr<const Model> Model::fromBytes(const uint8_t* data, size_t size,
 // ---- Session ----
 
 Session::Session(std::shared_ptr<const Model> model) : model_(std::move(model)) {
-  Limits limits;
-  limits.maxArenaElems = model_->options().maxArenaBytes / int64_t(sizeof(int32_t));
-  exec_ = std::make_unique<Executor>(model_->program(), limits);
+  exec_ = std::make_unique<Executor>(model_->prepared());
 }
 
 Session::~Session() = default;

@@ -14,14 +14,18 @@
 namespace kiln::rt {
 
 class Executor;
+class PreparedProgram;
 
 struct LoadOptions {
   bool verifyChecksums = true;
   int64_t maxArenaBytes = int64_t(1) << 30;
+  /// The largest estimated work per frame (multiply-accumulates and element visits, summed over
+  /// the operations; Model::work): a file beyond it is refused, naming the operation.
+  int64_t maxWork = int64_t(1) << 40;
 };
 
 /// A loaded executable. Immutable and shareable: several sessions (and several models) may be
-/// used in one process.
+/// used in one process. Validated once, when opened: the sessions share its prepared operations.
 class Model {
  public:
   /// Opens and validates a .kef file; Error messages start with the path.
@@ -42,11 +46,19 @@ class Model {
   const std::string& planText() const { return planText_; }
   uint32_t formatVersion() const { return version_; }
   const LoadOptions& options() const { return options_; }
+  /// Estimated work of one frame: multiply-accumulates and element visits (docs/runtime.md),
+  /// in total and per operation.
+  int64_t work() const;
+  int64_t opWork(size_t op) const;
+  /// The validated operations, which every Session of the model runs (they refer to the
+  /// model's program and constants: keep the model alive while using them).
+  const std::shared_ptr<const PreparedProgram>& prepared() const { return prepared_; }
 
  private:
   Model() = default;
   void load(const LoadOptions& opts);
   Program program_;
+  std::shared_ptr<const PreparedProgram> prepared_;  // refers to program_
   std::string path_, planText_;
   uint32_t version_ = 0;
   LoadOptions options_;
@@ -81,6 +93,7 @@ int64_t streamElements(const StreamDesc& s);
 /// Runs one model: holds the activation memory. Not thread-safe; one session per thread.
 class Session {
  public:
+  /// Allocates the activation arena (the model was validated when opened).
   explicit Session(std::shared_ptr<const Model> model);
   ~Session();
   const Model& model() const { return *model_; }

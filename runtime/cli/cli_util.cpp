@@ -64,6 +64,7 @@ void warn(const std::string& msg) {
 
 LatencyStats latencyStats(std::vector<double> s) {
   LatencyStats r;
+  r.frames = int64_t(s.size());
   if (s.empty()) return r;
   std::sort(s.begin(), s.end());
   auto rank = [&](double p) {

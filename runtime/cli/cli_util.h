@@ -29,6 +29,7 @@ void warn(const std::string& msg);
 
 /// Latency statistics over per-frame seconds (nearest-rank percentiles), in milliseconds.
 struct LatencyStats {
+  int64_t frames = 0;  // how many frames the figures come from
   double minMs = 0, p50Ms = 0, p90Ms = 0, p99Ms = 0, maxMs = 0, meanMs = 0;
 };
 LatencyStats latencyStats(std::vector<double> seconds);

@@ -62,7 +62,8 @@ Json toJson(const Model& m) {
                     .set("output_shape", t.shape)
                     .set("bits", t.bits)
                     .set("constants", r.consts)
-                    .set("constant_bytes", static_cast<long long>(r.constBytes)));
+                    .set("constant_bytes", static_cast<long long>(r.constBytes))
+                    .set("work", static_cast<long long>(m.opWork(i))));
   }
   return Json::object()
       .set("file", m.path())
@@ -72,6 +73,7 @@ Json toJson(const Model& m) {
       .set("hw_arch", p.meta.hwArch)
       .set("tool_version", p.meta.toolVersion)
       .set("graph_hash", p.meta.graphHash)
+      .set("work", static_cast<long long>(m.work()))
       .set("inputs", ins)
       .set("outputs", outs)
       .set("contexts", ctxs)
@@ -102,6 +104,10 @@ void printText(const Model& m) {
   std::printf("Hw arch       %s\n", p.meta.hwArch.c_str());
   std::printf("Tool version  %s\n", p.meta.toolVersion.c_str());
   std::printf("Graph hash    %s\n", p.meta.graphHash.c_str());
+  std::printf(
+      "Work          %s MAC-equivalents per frame (estimated: multiply-accumulates and "
+      "element visits; limit %s)\n",
+      formatCount(m.work()).c_str(), formatCount(m.options().maxWork).c_str());
   printStreams("Input streams", p.inputs);
   printStreams("Output streams", p.outputs);
   std::printf("\nContexts (%zu)\n", p.contexts.size());
@@ -116,15 +122,15 @@ void printText(const Model& m) {
                 static_cast<long long>(c.weightBytes), static_cast<long long>(c.macs));
   }
   std::printf("\nLayers (%zu operations)\n", p.ops.size());
-  std::printf("  %4s  %-28s %-16s %-20s %4s %7s %12s\n", "idx", "name", "opcode", "output shape",
-              "bits", "consts", "const bytes");
+  std::printf("  %4s  %-28s %-16s %-20s %4s %7s %12s %9s\n", "idx", "name", "opcode",
+              "output shape", "bits", "consts", "const bytes", "work");
   for (size_t i = 0; i < p.ops.size(); ++i) {
     const OpDesc& op = p.ops[i];
     const TensorDesc& t = p.tensors[op.output];
     const LayerRow r = constsOf(p, op);
-    std::printf("  %4zu  %-28s %-16s %-20s %4d %7zu %12lld\n", i, op.name.c_str(),
+    std::printf("  %4zu  %-28s %-16s %-20s %4d %7zu %12lld %9s\n", i, op.name.c_str(),
                 opName(op.code).c_str(), shapeText(t.shape).c_str(), t.bits, r.consts,
-                static_cast<long long>(r.constBytes));
+                static_cast<long long>(r.constBytes), formatCount(m.opWork(i)).c_str());
   }
   const int64_t arena = p.arenaElems * 4, consts = constantBytes(p);
   std::printf("\nMemory\n");
@@ -148,8 +154,9 @@ int cmdParse(const Args& args) {
                "Describes a Kiln executable without running it: format version, network name, "
                "target, tool version and graph hash; the input and output streams with their "
                "shape, layout, device type (uint8/uint16) and host quantization (qp_scale, "
-               "qp_zp, limvals); the contexts; every operation with its output and constants; "
-               "the memory it needs; and the resource plan kiln compiler stored. The file is "
+               "qp_zp, limvals); the contexts; every operation with its output, constants and "
+               "estimated work; the memory it needs; and the resource plan kiln compiler stored. "
+               "The file is "
                "fully validated (checksums, tables, every operation) as kilnrt run would.");
   ap.positional("FILE.kef", "The executable (from kiln compiler).");
   ap.flag("--json", "Print the same as one JSON object (for scripts).");

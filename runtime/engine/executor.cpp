@@ -101,34 +101,50 @@ void validateContexts(const Program& prog) {
 
 }  // namespace
 
-void validateProgram(const Program& prog, const Limits& limits) {
+PreparedProgram::PreparedProgram(const Program& prog, const Limits& limits) : prog_(prog) {
   validateTensors(prog, limits);
   validateStreams(prog, prog.inputs, "input");
   validateStreams(prog, prog.outputs, "output");
   validateContexts(prog);
   validateConstantUse(prog);
-  for (size_t i = 0; i < prog.ops.size(); ++i) makeKernel(prog, i, limits);
+  kernels_.reserve(prog.ops.size());
+  for (size_t i = 0; i < prog.ops.size(); ++i) {
+    kernels_.push_back(makeKernel(prog, i, limits));
+    // Each operation's work is within the limit (checked by the kernel), so is the sum so far.
+    const int64_t w = kernels_.back()->work();
+    if (w > limits.maxWork - totalWork_) {
+      const OpDesc& op = prog.ops[i];
+      throw Error("operation " + std::to_string(i) + " '" + op.name + "' (" + opName(op.code) +
+                  "): its estimated work of " + exactCount(w) + " brings the program's total to " +
+                  exactCount(totalWork_ + w) + " per frame, beyond the runtime's limit of " +
+                  exactCount(limits.maxWork) + " (LoadOptions::maxWork)");
+    }
+    totalWork_ += w;
+  }
 }
 
-Executor::Executor(const Program& prog, const Limits& limits) : prog_(prog) {
-  validateTensors(prog, limits);
-  validateStreams(prog, prog.inputs, "input");
-  validateStreams(prog, prog.outputs, "output");
-  validateContexts(prog);
-  validateConstantUse(prog);
-  for (size_t i = 0; i < prog.ops.size(); ++i) kernels_.push_back(makeKernel(prog, i, limits));
-  arena_.assign(size_t(prog.arenaElems), 0);
+void validateProgram(const Program& prog, const Limits& limits) {
+  const PreparedProgram checked(prog, limits);
 }
+
+Executor::Executor(std::shared_ptr<const PreparedProgram> prepared)
+    : prepared_(std::move(prepared)), prog_(prepared_->program()) {
+  arena_.assign(size_t(prog_.arenaElems), 0);
+}
+
+Executor::Executor(const Program& prog, const Limits& limits)
+    : Executor(std::make_shared<const PreparedProgram>(prog, limits)) {}
 
 void Executor::run(bool profile) {
+  const auto& kernels = prepared_->kernels();
   if (!profile) {
-    for (const auto& k : kernels_) k->run(arena_.data());
+    for (const auto& k : kernels) k->run(arena_.data());
     return;
   }
-  opSeconds_.assign(kernels_.size(), 0.0);
-  for (size_t i = 0; i < kernels_.size(); ++i) {
+  opSeconds_.assign(kernels.size(), 0.0);
+  for (size_t i = 0; i < kernels.size(); ++i) {
     const auto t0 = std::chrono::steady_clock::now();
-    kernels_[i]->run(arena_.data());
+    kernels[i]->run(arena_.data());
     opSeconds_[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
 }

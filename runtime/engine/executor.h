@@ -1,6 +1,9 @@
 // Executes a validated Program on one sample: an int32 arena laid out by the memory plan, the
 // operations in order. Host conversions between user buffers and the device integers of the
 // streams are in host_convert.h.
+//
+// Validation happens once: PreparedProgram checks the program's tables and builds every
+// operation's kernel (immutable parameters). Executors share it, each with its own arena.
 #pragma once
 
 #include <chrono>
@@ -12,11 +15,32 @@
 
 namespace kiln::rt {
 
-/// Validates the program's tables (tensors, streams, contexts) and every operation. Throws Error.
+/// A validated program: its kernels, ready to run, and the estimated work of each operation.
+/// Immutable, so shareable between executors and threads; the Program must outlive it.
+class PreparedProgram {
+ public:
+  /// Validates the program's tables (tensors, streams, contexts), every operation and the total
+  /// work. Throws Error.
+  PreparedProgram(const Program& prog, const Limits& limits = {});
+  const Program& program() const { return prog_; }
+  const std::vector<std::unique_ptr<OpKernel>>& kernels() const { return kernels_; }
+  /// Estimated work of each operation and of the whole program (OpKernel::work).
+  int64_t opWork(size_t op) const { return kernels_[op]->work(); }
+  int64_t totalWork() const { return totalWork_; }
+
+ private:
+  const Program& prog_;
+  std::vector<std::unique_ptr<OpKernel>> kernels_;
+  int64_t totalWork_ = 0;
+};
+
+/// Validates the program as PreparedProgram does, and drops the kernels. Throws Error.
 void validateProgram(const Program& prog, const Limits& limits = {});
 
 class Executor {
  public:
+  /// Runs a prepared program (kept alive by the executor) on an arena of its own.
+  explicit Executor(std::shared_ptr<const PreparedProgram> prepared);
   /// Validates `prog` (which must outlive the executor) and allocates the arena.
   explicit Executor(const Program& prog, const Limits& limits = {});
   const Program& program() const { return prog_; }
@@ -38,8 +62,8 @@ class Executor {
   size_t arenaBytes() const { return arena_.size() * sizeof(int32_t); }
 
  private:
+  std::shared_ptr<const PreparedProgram> prepared_;
   const Program& prog_;
-  std::vector<std::unique_ptr<OpKernel>> kernels_;
   std::vector<int32_t> arena_;
   std::vector<double> opSeconds_;
 };

@@ -1,5 +1,6 @@
 // Validation helpers shared by the operations, and the opcode dispatch.
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 
 #include "engine/op_kernel.h"
@@ -42,6 +43,28 @@ const char* constTypeName(ConstType t) {
       return "int64";
   }
   return "unknown";
+}
+
+std::string formatCount(int64_t n) {
+  static const char* const kPrefix[] = {"", " k", " M", " G", " T", " P", " E"};
+  double v = double(n);
+  size_t p = 0;
+  while (v >= 999.5 && p + 1 < sizeof(kPrefix) / sizeof(kPrefix[0])) v /= 1000, ++p;
+  char buf[32];
+  if (p == 0)
+    std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(n));
+  else
+    std::snprintf(buf, sizeof buf,
+                  v < 9.995   ? "%.2f%s"
+                  : v < 99.95 ? "%.1f%s"
+                              : "%.0f%s",
+                  v, kPrefix[p]);
+  return buf;
+}
+
+std::string exactCount(int64_t n) {
+  const std::string exact = std::to_string(n), short_ = formatCount(n);
+  return exact == short_ ? exact : exact + " (" + short_ + ")";
 }
 
 namespace {
@@ -179,6 +202,22 @@ void OpCheck::accumulatorFits(int64_t bound, const char* what) const {
   if (bound < 0 || bound > kMaxAcc)
     fail(std::string(what) + ": the accumulator can reach " + std::to_string(bound) +
          ", more than 2^62");
+}
+
+int64_t OpCheck::work(std::initializer_list<int64_t> factors, const char* formula) const {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  int64_t w = 1;
+  std::string values;
+  for (int64_t f : factors) {
+    values += (values.empty() ? "" : " x ") + std::to_string(f);
+    if (f < 0) fail(std::string("work: negative factor in ") + formula);
+    w = (f != 0 && w > kMax / f) ? kMax : w * f;
+  }
+  if (w > limits.maxWork)
+    fail("estimated work of " + exactCount(w) + " per frame (" + formula + " = " + values +
+         ") exceeds the runtime's limit of " + exactCount(limits.maxWork) +
+         " (LoadOptions::maxWork)");
+  return w;
 }
 
 void OpCheck::stage(size_t intBase, size_t constBase, int64_t channels, StageHolder& h,

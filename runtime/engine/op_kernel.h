@@ -4,7 +4,9 @@
 // error names the operation and the field.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/program.h"
@@ -15,6 +17,10 @@ namespace kiln::rt {
 /// Resource limits a program must respect; validation refuses programs beyond them.
 struct Limits {
   int64_t maxArenaElems = int64_t(1) << 28;  // 1 GiB of activations
+  /// Estimated work of one frame (multiply-accumulates or element visits, see OpKernel::work),
+  /// summed over the operations. 2^40 (1.1 T) is ~470 times PP-OCRv4 det at 640x640 (2.34 G);
+  /// at kilnrt's ~3 G per second on one x86-64 core, some 6 minutes per frame.
+  int64_t maxWork = int64_t(1) << 40;
 };
 /// Whatever the limit asked for, no tensor and no arena has more elements than this (16 GiB):
 /// every element count then fits the integer arithmetic of the checks and kernels.
@@ -27,11 +33,21 @@ constexpr int64_t kMaxActivation = int64_t(1) << 16;
 /// The largest |accumulator| an operation may reach (int64 with headroom for the stage's adds).
 constexpr int64_t kMaxAcc = int64_t(1) << 62;
 
+/// A validated operation, ready to run. Immutable: it holds parameters only (pointers into the
+/// program's constants), the arena belongs to the caller, so one kernel may run on several
+/// arenas at once (sessions on threads).
 class OpKernel {
  public:
   virtual ~OpKernel() = default;
   /// Runs the operation on the arena (tensors at the offsets of the memory plan).
   virtual void run(int32_t* arena) const = 0;
+  /// The estimated work of one run, in multiply-accumulates (conv, deconv, fc, matmul) or element
+  /// visits (window taps, interpolation corners, elements read or written): the figure that
+  /// bounds the running time of a validated program (Limits::maxWork).
+  int64_t work() const { return work_; }
+
+ protected:
+  int64_t work_ = 0;
 };
 
 /// Validates operation `index` of `prog` (whose tensors were validated) and prepares it. Throws
@@ -94,6 +110,10 @@ class OpCheck {
   int64_t product(int64_t a, int64_t b, int64_t limit, const char* what) const;
   /// Fails unless bound <= kMaxAcc (the accumulator cannot overflow int64).
   void accumulatorFits(int64_t bound, const char* what) const;
+  /// The work of the operation (OpKernel::work): the product of `factors` (non-negative; the
+  /// product saturates at INT64_MAX). Fails when it alone exceeds limits.maxWork, naming
+  /// `formula` ("output elements x C/groups x kh x kw") with the factors.
+  int64_t work(std::initializer_list<int64_t> factors, const char* formula) const;
   /// The output stage at ints [intBase, intBase + 6) and consts [constBase, constBase + 3), with
   /// `channels` output channels (a stage holds 1 or `channels` multipliers). `accBound` bounds
   /// |accumulator| (one value, or one per channel): every multiplier must keep the rescaled value

@@ -42,6 +42,7 @@ class EltwiseKernel : public OpKernel {
     if (!broadcastStrides(a.shape, out.shape, p_.strideA) ||
         !broadcastStrides(b.shape, out.shape, p_.strideB))
       c.fail("operand shapes do not broadcast to the output shape");
+    work_ = c.work({out.numel()}, "output elements");
     // add/sub: |x mult_a| + |y mult_b|; mult: |x y|; div: |quotient| <= max(|x mult_a|, 2^40).
     const int64_t bound = kMaxActivation * (std::abs(p_.multA) + std::abs(p_.multB)) +
                           kMaxActivation * kMaxActivation + (int64_t(1) << 40);
@@ -65,6 +66,7 @@ class UnaryKernel : public OpKernel {
     c.constsCount(2 + kStageConsts);
     const TensorDesc &in = c.in(0), &out = c.out();
     c.sameShape(in, out, "input and output");
+    work_ = c.work({out.numel()}, "elements");
     p_.shape = out.shape;
     p_.channelDim = c.intAt(0, -1, 16, "channel_dim");
     const int64_t channels = channelsOf(c, out, p_.channelDim);

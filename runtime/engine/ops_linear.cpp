@@ -9,6 +9,7 @@
 //                tensors: in (M x k elements) -> out (M x n elements)
 // matmul         ints:   zp_a zp_b + stage;  consts: stage
 //                tensors: a [..., M, K], b [..., K, N] -> out [batch..., M, N]
+#include <algorithm>
 #include <cstdlib>
 
 #include "engine/op_kernel.h"
@@ -93,6 +94,12 @@ class ConvKernel : public OpKernel {
     const int64_t taps = c.product(g.kh, g.kw, kMaxElems, "kernel taps");
     const int64_t perChannel = c.product(deconv_ ? kg : cg, taps, kMaxElems, "weights");
     const int64_t count = c.product(deconv_ ? g.c : g.k, perChannel, kMaxElems, "weights");
+    // conv: the multiply-accumulates; deconv: one pass over the input per tap and output channel
+    // (C/g multiply-adds and one scatter per input element), and at least the output.
+    work_ = deconv_ ? std::max(c.work({g.n, g.k, g.h, g.w, g.kh, g.kw, cg + 1},
+                                      "N x K x H x W x kh x kw x (C/groups + 1)"),
+                               out.numel())
+                    : c.work({out.numel(), cg, g.kh, g.kw}, "output elements x C/groups x kh x kw");
     const ConstView& w = c.weightsAt(0, count, "weights");
     p_.weights = weightPtr(w);
     // The kernels' scratch (im2col column tiles, per-plane accumulators) is bounded by these
@@ -143,6 +150,7 @@ class FcKernel : public OpKernel {
     if (in.numel() % p_.k != 0) c.fail("input elements are not a multiple of k");
     p_.m = in.numel() / p_.k;
     if (out.numel() != p_.m * p_.n) c.fail("output elements differ from m x n");
+    work_ = c.work({p_.m, p_.n, p_.k}, "M x N x K");
     p_.inZp = c.zeroPointAt(2, in, "in_zp");
     const ConstView& w = c.weightsAt(0, p_.k * p_.n, "weights");
     p_.weights = weightPtr(w);
@@ -184,6 +192,7 @@ class MatMulKernel : public OpKernel {
     if (!broadcastStrides({a.shape.begin(), a.shape.end() - 2}, p_.batch, p_.batchStrideA) ||
         !broadcastStrides({b.shape.begin(), b.shape.end() - 2}, p_.batch, p_.batchStrideB))
       c.fail("operand batch dimensions do not broadcast to the output");
+    work_ = c.work({out.numel(), p_.k}, "output elements x K");
     p_.zpA = c.zeroPointAt(0, a, "zp_a");
     p_.zpB = c.zeroPointAt(1, b, "zp_b");
     const int64_t bound = c.product(p_.k, kMaxActivation * kMaxActivation, kMaxAcc, "K x (2^16)^2");

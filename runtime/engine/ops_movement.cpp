@@ -22,6 +22,7 @@ class CopyKernel : public OpKernel {
   explicit CopyKernel(const OpCheck& c) {
     c.inputs(1);
     if (c.in(0).numel() != c.out().numel()) c.fail("input and output element counts differ");
+    work_ = c.work({c.out().numel()}, "elements");
     in_ = c.in(0).offset, out_ = c.out().offset, n_ = c.out().numel();
   }
   void run(int32_t* arena) const override {
@@ -40,6 +41,7 @@ class TransposeKernel : public OpKernel {
     const size_t r = in.shape.size();
     c.ints(r);
     c.rank(out, r, "output");
+    work_ = c.work({out.numel()}, "elements");
     std::vector<bool> seen(r, false);
     for (size_t i = 0; i < r; ++i) {
       const int64_t p = c.intAt(i, 0, int64_t(r) - 1, "perm");
@@ -65,6 +67,7 @@ class SliceKernel : public OpKernel {
     const size_t r = in.shape.size();
     c.ints(2 * r);
     c.rank(out, r, "output");
+    work_ = c.work({out.numel()}, "output elements");
     for (size_t d = 0; d < r; ++d) {
       const int64_t n = in.shape[d];
       const int64_t s = c.intAt(d, 0, n - 1, "start");
@@ -92,6 +95,7 @@ class PadKernel : public OpKernel {
     const size_t r = in.shape.size();
     c.ints(2 + r);
     c.rank(out, r, "output");
+    work_ = c.work({out.numel()}, "output elements");
     mode_ = PadMode(c.intAt(0, 0, 2, "mode"));
     value_ = int32_t(c.intAt(1, 0, (int64_t(1) << out.bits) - 1, "value"));
     for (size_t d = 0; d < r; ++d) pads_.push_back(c.intAt(2 + d, -(1 << 20), 1 << 20, "pad"));
@@ -116,6 +120,7 @@ class BlockKernel : public OpKernel {
     c.rank(in, 4, "input");
     c.rank(out, 4, "output");
     c.ints(toSpace_ ? 2 : 1);
+    work_ = c.work({out.numel()}, "elements");
     b_ = c.intAt(0, 1, 1024, "blocksize");
     crd_ = toSpace_ && c.intAt(1, 0, 1, "crd") != 0;
     n_ = in.shape[0], c_ = in.shape[1], h_ = in.shape[2], w_ = in.shape[3];
@@ -147,6 +152,7 @@ class ConcatKernel : public OpKernel {
     const size_t r = out.shape.size();
     c.ints(1 + n + kStageInts);
     c.constsCount(kStageConsts);
+    work_ = c.work({out.numel()}, "output elements");
     const int64_t axis = c.intAt(0, 0, int64_t(r) - 1, "axis");
     int64_t total = 0;
     for (size_t i = 0; i < n; ++i) {
@@ -193,6 +199,7 @@ class ConstKernel : public OpKernel {
     c.inputs(0);
     c.constsCount(1);
     const TensorDesc& out = c.out();
+    work_ = c.work({out.numel()}, "elements");
     const ConstView& v = c.constAt(0, ConstType::I32, out.numel(), "value");
     c.valuesWithin(v, 0, (int64_t(1) << out.bits) - 1, "value");
     value_ = v.as<int32_t>(), n_ = v.count, out_ = out.offset;

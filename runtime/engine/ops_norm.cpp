@@ -26,6 +26,7 @@ class SoftmaxKernel : public OpKernel {
     if (c.product(c.product(p_.outer, p_.len, kMaxElems, "outer x len"), p_.inner, kMaxElems,
                   "outer x len x inner") != in.numel())
       c.fail("outer x len x inner != elements");
+    work_ = c.work({in.numel(), 3}, "elements x 3 passes");
     p_.outMax = int32_t(c.intAt(3, 1, (int64_t(1) << out.bits) - 1, "out_max"));
     const ConstView& t = c.constAt(0, ConstType::I32, -1, "exp table");
     if (t.count < 1 || t.count > (int64_t(1) << 20)) c.fail("exp table: 1 to 2^20 entries");
@@ -52,6 +53,7 @@ class LayerNormKernel : public OpKernel {
     c.sameShape(in, out, "input and output");
     p_.len = c.intAt(0, 1, int64_t(1) << 14, "len");
     if (in.numel() % p_.len != 0) c.fail("elements are not a multiple of len");
+    work_ = c.work({in.numel(), 2}, "elements x 2 passes");
     p_.rows = in.numel() / p_.len;
     p_.inZp = c.zeroPointAt(1, in, "in_zp");
     p_.epsQ = c.intAt(2, 0, int64_t(1) << 56, "eps_q");

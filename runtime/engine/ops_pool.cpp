@@ -57,6 +57,7 @@ class PoolKernel : public OpKernel {
     p_.inZp = c.zeroPointAt(12, in, "in_zp");
     checkGeometry(c, g.h, g.oh, g.kh, g.sh, g.dh, g.pt, g.pb, "height");
     checkGeometry(c, g.w, g.ow, g.kw, g.sw, g.dw, g.pl, g.pr, "width");
+    work_ = c.work({out.numel(), g.kh, g.kw}, "output elements x kh x kw");
     if (p_.isMax) {
       if (in.bits != out.bits) c.fail("max pool keeps the input's bit width");
     } else {
@@ -90,6 +91,7 @@ class GlobalAvgPoolKernel : public OpKernel {
     nc_ = in.shape[0] * in.shape[1];
     inner_ = in.numel() / nc_;
     if (out.numel() != nc_) c.fail("output elements differ from N x C");
+    work_ = c.work({in.numel()}, "input elements");
     inZp_ = c.zeroPointAt(0, in, "in_zp");
     c.stage(1, 0, 1, stage_, {inner_ * kMaxActivation});
     in_ = in.offset, out_ = out.offset;
@@ -122,6 +124,7 @@ class ReduceKernel : public OpKernel {
       if (!p_.reduced.back()) kept *= in.shape[d];
     }
     if (out.numel() != kept) c.fail("output elements differ from the kept dimensions");
+    work_ = c.work({in.numel()}, "input elements");
     if (p_.isMax) {
       if (in.bits != out.bits) c.fail("reduce max keeps the input's bit width");
     } else {

@@ -29,6 +29,8 @@ class ResizeKernel : public OpKernel {
       coords += out.shape[d];
     }
     if (interpolated > 4) c.fail("more than 4 interpolated dimensions");
+    work_ = c.work({out.numel(), int64_t(1) << interpolated},
+                   "output elements x 2^interpolated dimensions");
     // A corner's weight is a product of one factor <= 2^weight_bits per interpolated dimension.
     if (p_.weightBits * interpolated > 40)
       c.fail("weight_bits = " + std::to_string(p_.weightBits) + " over " +

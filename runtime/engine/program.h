@@ -50,6 +50,10 @@ enum class OpCode : uint32_t {
 constexpr uint32_t kMaxOpCode = 20;
 /// Readable name of an opcode ("conv"), or "opcode N" when unknown.
 std::string opName(uint32_t code);
+/// "2.31 G", "512 k", "37": a count (e.g. an operation's work) with a decimal prefix.
+std::string formatCount(int64_t n);
+/// The exact count, followed by formatCount's form when they differ: "2335730944 (2.34 G)".
+std::string exactCount(int64_t n);
 
 /// Element type of a constant, as stored.
 enum class ConstType : uint32_t { I8 = 1, I16 = 2, I32 = 3, I64 = 4 };

@@ -1,6 +1,6 @@
 // Parses and checks a .kef file (layout: kef.h, docs/file-format.md). Every size, count, index
 // and offset is checked before use; the program's tables are then validated operation by
-// operation by validateProgram (engine/executor.h) when an Executor is built.
+// operation by PreparedProgram (engine/executor.h) when a Model is loaded.
 #include <algorithm>
 #include <cstring>
 #include <map>

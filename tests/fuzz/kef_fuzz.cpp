@@ -3,9 +3,10 @@
 // Each input is loaded with the checksums off (so mutations reach the parser and the validation
 // instead of stopping at a CRC) and the default limits (loading allocates no arena, so large
 // declared shapes exercise the validation's overflow checks); a program that loads and is cheap
-// to run (arena up to 1 MiB, estimated work small) is then run once on zero inputs, given as
-// float32 (host quantization) or as device integers. rt::Error is the expected outcome of bad
-// input; anything else (a sanitizer report, another exception, a crash, a timeout) is a finding.
+// to run (arena up to 1 MiB, the loader's estimated work Model::work() up to 200 k) is then run
+// once on zero inputs, given as float32 (host quantization) or as device integers. rt::Error is
+// the expected outcome of bad input; anything else (a sanitizer report, another exception, a
+// crash, a timeout) is a finding.
 //
 // Built with -DKEF_FUZZ_WRITE_SEEDS it is instead a program writing the hand-built sample
 // programs (tests/unit/kef_programs.h) as .kef seeds into the directory given.
@@ -47,8 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   o.verifyChecksums = false;
   try {
     const auto model = kiln::rt::Model::fromBytes(data, size, "fuzz.kef", o);
-    if (model->program().arenaElems <= (1 << 18) &&
-        kiln::test::estimateWork(model->program()) <= 2e5)
+    if (model->program().arenaElems <= (1 << 18) && model->work() <= 200000)
       runOnZeros(model, size % 2 == 1);
   } catch (const kiln::rt::Error&) {
   }

@@ -89,6 +89,7 @@ expect 2 "--output-dir is required" infer "$A8" --input-files "$W/good.npy"
 expect 2 "missing FILE.kef|put FILE.kef first" infer --input-files "$W/good.npy" "$A8" --output-dir "$out"
 expect 2 "--frames-count expects an integer|abc" run "$A8" --frames-count abc
 expect 2 "--frames-count must be between" run "$A8" --frames-count 0
+expect 2 "--rounds must be between" benchmark "$A8" "$A16" --rounds 0
 expect 2 "--user-format-type expects one of|int4" infer "$A8" --input-files "$W/good.npy" --output-dir "$out" --user-format-type int4
 expect 2 "unexpected argument" parse "$A8" "$A16"
 expect 2 "missing FILE.kef" benchmark
@@ -101,16 +102,29 @@ expect 0 "commands:" --help
 expect 0 "logits" infer "$A8" --input-files "$W/u8.npy" --output-dir "$out"
 expect 0 "warning|widened" infer "$A16" --input-files "$W/u8.npy" --output-dir "$out"
 expect 0 "[3, 10]" infer "$A16" --input-files "$W/batch.npy" --output-dir "$out" --input-format-type float32
-expect 0 "Throughput|FPS|Latency|peak RSS" run "$A8" --frames-count 20 --measure-latency --profile
+expect 0 "Throughput|FPS|Latency|peak RSS|(of 20 frames)" run "$A8" --frames-count 20 --measure-latency --profile
 expect 0 "\"fps\"" run "$A16" --frames-count 5 --json --input-files "$W/batch.npy"
-expect 0 "Model switching|switch cost" benchmark "$A8" "$A16" --frames-count 20
-expect 0 "Input streams|qp_scale|Layers|Plan" parse "$A16"
+expect 0 "Model switching|5 rounds of 4 frames|switch cost|(sd |rounds |percentiles of 20 frames" benchmark "$A8" "$A16" --frames-count 20
+expect 0 "one round: no spread" benchmark "$A8" "$A16" --frames-count 2 --rounds 1
+expect 0 "Input streams|qp_scale|Layers|Plan|MAC-equivalents per frame|work" parse "$A16"
 expect 0 "Profile|conv2|ms/frame" infer "$A8" --input-files "$W/batch.npy" --output-dir "$out" --profile
-# --json output parses as JSON.
+# --json output parses as JSON and has the figures.
 for args in "parse $A16 --json" "run $A8 --frames-count 3 --measure-latency --profile --json" \
   "benchmark $A8 $A16 --frames-count 3 --json"; do
   # shellcheck disable=SC2086
-  if "$KILNRT" $args | $PY -c 'import json, sys; json.load(sys.stdin)'; then
+  if "$KILNRT" $args | $PY -c '
+import json, sys
+d = json.load(sys.stdin)
+if "layers" in d:
+    assert d["work"] == sum(l["work"] for l in d["layers"]) > 0
+if "latency_ms" in d:
+    assert d["latency_ms"]["frames"] == 3
+if "switching" in d:
+    s = d["switching"]
+    assert s["rounds"] == 5 and len(s["round_switch_costs_ms"]) == 5
+    assert s["switch_cost_min_ms"] <= s["switch_cost_ms"] <= s["switch_cost_max_ms"]
+    assert s["within_noise"] == (abs(s["switch_cost_ms"]) < s["switch_cost_sd_ms"])
+'; then
     passed=$((passed + 1)); echo "ok   kilnrt $args: valid JSON"
   else
     failed=$((failed + 1)); echo "FAIL kilnrt $args: not valid JSON"

@@ -106,6 +106,29 @@ TEST_F(BatchConfig, MissingFilesNameTheKeyAndThePath) {
   EXPECT_NE(none.find("net.yaml: no onnx key"), std::string::npos) << none;
 }
 
+// Paths under .data/ are what a fetch script beside them makes (examples/real/fetch.sh): the error
+// says to run it, when there is one.
+TEST_F(BatchConfig, MissingFetchedDataNamesTheFetchScript) {
+  const std::string text = "onnx: .data/models/net.onnx\ncalib: .data/calib/\n";
+  std::string e = configError(text);
+  EXPECT_NE(e.find("onnx: no such file: " + dir_ + "/.data/models/net.onnx\n"), std::string::npos)
+      << e;
+  EXPECT_EQ(e.find("fetch.sh"), std::string::npos) << e;
+  write("fetch.sh", "#!/bin/sh\n");
+  e = configError(text);
+  const std::string hint = " (run " + dir_ + "/fetch.sh first: it fetches what .data/ holds)";
+  EXPECT_NE(e.find("net.yaml:1:7: onnx: no such file: " + dir_ + "/.data/models/net.onnx" + hint),
+            std::string::npos)
+      << e;
+  EXPECT_NE(
+      e.find("net.yaml:2:8: calib: no such file or directory: " + dir_ + "/.data/calib/" + hint),
+      std::string::npos)
+      << e;
+  // Elsewhere, no hint.
+  e = configError("onnx: models/nope.onnx\ncalib: models/calib.npy\n");
+  EXPECT_EQ(e.find("fetch.sh"), std::string::npos) << e;
+}
+
 TEST_F(BatchConfig, SyntaxErrorsAndBadTargetsHaveALine) {
   const std::string e = configError("onnx: [a, b\ncalib: x\n");
   EXPECT_NE(e.find("net.yaml:2:"), std::string::npos) << e;

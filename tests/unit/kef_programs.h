@@ -215,42 +215,4 @@ inline std::unique_ptr<rt::OwnedProgram> makeTinyProgram() {
   return std::move(b.owned);
 }
 
-/// A rough count of the integer operations one run takes (the fuzzer and the mutation tests run
-/// only cheap programs). `prog` must have been validated.
-inline double estimateWork(const rt::Program& prog) {
-  double work = 0;
-  for (const rt::OpDesc& op : prog.ops) {
-    const auto& out = prog.tensors[op.output];
-    double n = double(out.numel());
-    for (uint32_t t : op.inputs) n += double(prog.tensors[t].numel());
-    const auto weights = [&]() {
-      return op.consts.empty() ? 0.0 : double(prog.consts[op.consts[0]].count);
-    };
-    switch (OpCode(op.code)) {
-      case OpCode::Conv:
-        n += double(out.numel()) * weights() / double(out.shape[1]) * 2;  // im2col + MACs
-        break;
-      case OpCode::Deconv:
-        n += double(prog.tensors[op.inputs[0]].numel()) * weights() / double(out.shape[1]);
-        break;
-      case OpCode::Fc:
-        n += double(out.numel()) * double(op.ints[0]);
-        break;
-      case OpCode::MatMul:
-        n += double(out.numel()) * double(prog.tensors[op.inputs[0]].shape.back());
-        break;
-      case OpCode::Pool:
-        n += double(out.numel()) * double(op.ints[0] * op.ints[1]);
-        break;
-      case OpCode::Resize:
-        n *= 16;
-        break;
-      default:
-        break;
-    }
-    work += n;
-  }
-  return work;
-}
-
 }  // namespace kiln::test

@@ -175,6 +175,52 @@ TEST(KefValidation, ArithmeticOverflowIsRefused) {
               HasSubstr("'sm' (softmax): outer x len x inner != elements"));
 }
 
+// Every operation's work (MACs or element visits) is estimated at validation, and a program
+// whose work exceeds LoadOptions::maxWork is refused: valid but hours-long files do not load.
+TEST(KefValidation, WorkIsEstimatedAndBounded) {
+  const auto bytes = rt::writeKef(makeCnnProgram()->program);
+  const auto model = rt::Model::fromBytes(bytes.data(), bytes.size(), "cnn.kef");
+  // conv1 256 x 3 x 3 x 3, dw1 256 x 1 x 3 x 3, add1 256, cat1 512, maxpool1 128 x 2 x 2,
+  // fc1 1 x 10 x 128, sigmoid1 10.
+  const std::vector<int64_t> want = {6912, 2304, 256, 512, 512, 1280, 10};
+  int64_t total = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(model->opWork(i), want[i]) << model->program().ops[i].name;
+    total += want[i];
+  }
+  EXPECT_EQ(model->work(), total);
+  // The total passes the limit at dw1: 6912 + 2304 > 9000.
+  rt::LoadOptions o;
+  o.maxWork = 9000;
+  EXPECT_THAT(loadError(bytes, o),
+              HasSubstr("operation 1 'dw1' (conv): its estimated work of 2304 (2.30 k) brings "
+                        "the program's total to 9216 (9.22 k) per frame, beyond the runtime's "
+                        "limit of 9000 (9.00 k) (LoadOptions::maxWork)"));
+  o.maxWork = 5000;
+  EXPECT_THAT(loadError(bytes, o),
+              HasSubstr("operation 0 'conv1' (conv): estimated work of 6912 (6.91 k) per frame "
+                        "(output elements x C/groups x kh x kw = 256 x 3 x 3 x 3) exceeds the "
+                        "runtime's limit of 5000 (5.00 k)"));
+  // A 2^28-element max pool with 4096 x 4096 windows: valid, but 4.5 P element visits.
+  ProgramBuilder b;
+  const int64_t side = (int64_t(1) << 14) + 4095;
+  const uint32_t x = b.tensor({1, 1, side, side}, 8), y = b.tensor({1, 1, 1 << 14, 1 << 14}, 8);
+  b.op(OpCode::Pool, "bigpool", {x}, y,
+       b.cat({4096, 4096, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0}, b.stage(0, 0, 0)),
+       {kNone, kNone, kNone});
+  b.stream(true, "x", x, 1, 0);
+  b.stream(false, "y", y, 1, 0);
+  rt::LoadOptions big;
+  big.maxArenaBytes = int64_t(1) << 32;  // the arena is not allocated at load
+  EXPECT_THAT(loadError(rt::writeKef(b.p()), big),
+              HasSubstr("operation 0 'bigpool' (pool): estimated work of 4503599627370496 (4.50 "
+                        "P) per frame (output elements x kh x kw = 268435456 x 4096 x 4096) "
+                        "exceeds the runtime's limit of 1099511627776 (1.10 T) "
+                        "(LoadOptions::maxWork)"));
+  big.maxWork = int64_t(1) << 53;
+  EXPECT_EQ(loadError(rt::writeKef(b.p()), big), "");
+}
+
 TEST(KefValidation, ResizeWeightsAndMinimalStreams) {
   // Four interpolated dimensions of 16-bit weights: a corner weight of 2^64.
   ProgramBuilder b;

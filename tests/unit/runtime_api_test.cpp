@@ -111,6 +111,24 @@ TEST(RuntimeApi, SessionsOnThreadsShareOneModel) {
   for (const auto& g : got) EXPECT_EQ(g, ref);
 }
 
+// A model is validated once, when opened: its sessions run the model's prepared operations
+// (each executor holds a reference) instead of validating the file again.
+TEST(RuntimeApi, SessionsShareTheModelsValidatedOperations) {
+  const auto m = Model::open(kefs().a8);
+  ASSERT_NE(m->prepared(), nullptr);
+  EXPECT_EQ(m->prepared().use_count(), 1);
+  {
+    Session s1(m), s2(m);
+    EXPECT_EQ(m->prepared().use_count(), 3);
+    EXPECT_EQ(runFrame(s1, 0, BufferType::Auto), runFrame(s2, 0, BufferType::Auto));
+  }
+  EXPECT_EQ(m->prepared().use_count(), 1);
+  int64_t sum = 0;
+  for (size_t i = 0; i < m->program().ops.size(); ++i) sum += m->opWork(i);
+  EXPECT_EQ(m->work(), sum);
+  EXPECT_GT(m->work(), m->program().contexts.at(0).macs);  // the MACs and the other operations
+}
+
 TEST(RuntimeApi, FromBytesRunsLikeOpen) {
   std::ifstream f(kefs().a8, std::ios::binary);
   const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), {});

@@ -1,0 +1,35 @@
+// The integer multiply-accumulate loops, compiled twice on x86-64 (AVX2 and the baseline, chosen
+// at load time): integer arithmetic, so both give the same bits.
+#include "kernels/conv_loops.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define KILN_INT_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define KILN_INT_CLONES
+#endif
+
+namespace kiln::rt::loops {
+
+KILN_INT_CLONES
+void axpy4(const int32_t* c, int64_t n, int32_t x0, int32_t x1, int32_t x2, int32_t x3, int32_t* a0,
+           int32_t* a1, int32_t* a2, int32_t* a3) {
+  for (int64_t q = 0; q < n; ++q) {
+    const int32_t v = c[q];
+    a0[q] += x0 * v;
+    a1[q] += x1 * v;
+    a2[q] += x2 * v;
+    a3[q] += x3 * v;
+  }
+}
+
+KILN_INT_CLONES
+void axpy32(const int32_t* c, int64_t n, int32_t x, int32_t* a) {
+  for (int64_t q = 0; q < n; ++q) a[q] += x * c[q];
+}
+
+KILN_INT_CLONES
+void axpy64(const int32_t* c, int64_t n, int64_t x, int64_t* a) {
+  for (int64_t q = 0; q < n; ++q) a[q] += x * int64_t(c[q]);
+}
+
+}  // namespace kiln::rt::loops

@@ -1,0 +1,60 @@
+// Shared inner loops of the integer convolution kernels (conv.cpp, depthwise.cpp, deconv.cpp).
+// Internal to runtime/kernels: not part of the kernels' interface.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+
+#include "kernels/kernels.h"
+
+namespace kiln::rt::loops {
+
+/// a_j[q] += x_j * c[q] for q < n, four accumulators at once (int32: the caller proved no sum
+/// leaves int32). AVX2 and baseline clones on x86-64, chosen at load time.
+void axpy4(const int32_t* c, int64_t n, int32_t x0, int32_t x1, int32_t x2, int32_t x3, int32_t* a0,
+           int32_t* a1, int32_t* a2, int32_t* a3);
+/// a[q] += x * c[q] for q < n, in int32 or int64.
+void axpy32(const int32_t* c, int64_t n, int32_t x, int32_t* a);
+void axpy64(const int32_t* c, int64_t n, int64_t x, int64_t* a);
+inline void axpy(const int32_t* c, int64_t n, int32_t x, int32_t* a) {
+  axpy32(c, n, x, a);
+}
+inline void axpy(const int32_t* c, int64_t n, int64_t x, int64_t* a) {
+  axpy64(c, n, x, a);
+}
+
+// The largest |x - zp| over n values (a bound for the accumulator check).
+inline int64_t maxAbsDiff(const int32_t* x, int64_t n, int32_t zp) {
+  int32_t lo = INT32_MAX, hi = INT32_MIN;
+  for (int64_t i = 0; i < n; ++i) {
+    lo = std::min(lo, x[i]);
+    hi = std::max(hi, x[i]);
+  }
+  return n ? std::max(std::abs(int64_t(lo) - zp), std::abs(int64_t(hi) - zp)) : 0;
+}
+
+// Output columns ox whose input column ox * sw + off lies inside [0, w): [ox0, ox1).
+inline void validColumns(const ConvGeometry& g, int64_t off, int64_t& ox0, int64_t& ox1) {
+  ox0 = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
+  ox1 = g.w - off <= 0 ? 0 : std::min(g.ow, (g.w - off + g.sw - 1) / g.sw);
+  ox0 = std::min(ox0, ox1);
+}
+
+/// Calls f with the weights as a typed pointer of their stored width (int8, int16 or int32).
+template <typename F>
+void withWeights(const WeightPtr& w, F&& f) {
+  switch (w.bytes) {
+    case 1:
+      return f(static_cast<const int8_t*>(w.data));
+    case 2:
+      return f(static_cast<const int16_t*>(w.data));
+    default:
+      return f(static_cast<const int32_t*>(w.data));
+  }
+}
+
+/// Depthwise convolution (groups == channels == outputs), depthwise.cpp.
+void depthwise2d(const ConvParams& p, const int32_t* in, int32_t* out);
+
+}  // namespace kiln::rt::loops

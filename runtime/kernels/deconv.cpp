@@ -1,0 +1,115 @@
+// Integer deconvolution (transposed convolution): one multiply-accumulate pass per kernel tap,
+// scattered to the output positions the tap reaches; checked bit for bit against
+// deconv2dReference, the plain scatter loop kept beside it.
+#include "kernels/conv_loops.h"
+
+namespace kiln::rt {
+
+using loops::axpy;
+
+namespace {
+
+// Deconvolution as one multiply-accumulate pass per kernel tap: t[i] = sum_ic w[ic, oc, tap] *
+// (x[ic, i] - zp) over the input positions i, then t is added to the output positions the tap
+// reaches. The accumulator is int32 when no sum can leave it (bound as in conv2d), else int64.
+template <typename W, typename Acc>
+void deconvChannel(const ConvParams& p, const W* weights, const int32_t* xs, int64_t cg, int64_t kg,
+                   int64_t j, Acc* acc, Acc* tap) {
+  const ConvGeometry& g = p.g;
+  const int64_t hw = g.h * g.w;
+  for (int64_t ky = 0; ky < g.kh; ++ky)
+    for (int64_t kx = 0; kx < g.kw; ++kx) {
+      std::fill(tap, tap + hw, Acc(0));
+      for (int64_t ic = 0; ic < cg; ++ic) {
+        const Acc w = Acc(weights[((ic * kg + j) * g.kh + ky) * g.kw + kx]);
+        if (w != 0) axpy(xs + ic * hw, hw, w, tap);
+      }
+      for (int64_t iy = 0; iy < g.h; ++iy) {
+        const int64_t oy = iy * g.sh - g.pt + ky * g.dh;
+        if (oy < 0 || oy >= g.oh) continue;
+        for (int64_t ix = 0; ix < g.w; ++ix) {
+          const int64_t ox = ix * g.sw - g.pl + kx * g.dw;
+          if (ox >= 0 && ox < g.ow) acc[oy * g.ow + ox] += tap[iy * g.w + ix];
+        }
+      }
+    }
+}
+
+template <typename W>
+void deconv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int32_t* out) {
+  const ConvGeometry& g = p.g;
+  const int64_t cg = g.c / g.groups, kg = g.k / g.groups, hw = g.h * g.w, ohw = g.oh * g.ow;
+  std::vector<int32_t> xs(static_cast<size_t>(cg * hw)), acc32(static_cast<size_t>(ohw)),
+      tap32(static_cast<size_t>(hw));
+  std::vector<int64_t> acc64(static_cast<size_t>(ohw)), tap64(static_cast<size_t>(hw));
+  for (int64_t n = 0; n < g.n; ++n)
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      const int32_t* x = in + (n * g.c + grp * cg) * hw;
+      int64_t maxX = 0;
+      for (int64_t i = 0; i < cg * hw; ++i) {
+        xs[size_t(i)] = x[i] - p.inZp;
+        maxX = std::max<int64_t>(maxX, std::abs(int64_t(xs[size_t(i)])));
+      }
+      for (int64_t j = 0; j < kg; ++j) {
+        const int64_t oc = grp * kg + j;
+        const W* wg = weights + grp * cg * kg * g.kh * g.kw;
+        int64_t sumAbsW = 0;
+        for (int64_t ic = 0; ic < cg; ++ic)
+          for (int64_t t = 0; t < g.kh * g.kw; ++t)
+            sumAbsW += std::abs(int64_t(wg[(ic * kg + j) * g.kh * g.kw + t]));
+        int32_t* o = out + (n * g.k + oc) * ohw;
+        if (sumAbsW * maxX + std::abs(p.bias[oc]) < (int64_t(1) << 31)) {
+          std::fill(acc32.begin(), acc32.end(), int32_t(p.bias[oc]));
+          deconvChannel(p, weights + grp * cg * kg * g.kh * g.kw, xs.data(), cg, kg, j,
+                        acc32.data(), tap32.data());
+          applyStage(p.out, acc32.data(), ohw, oc, o);
+        } else {
+          std::fill(acc64.begin(), acc64.end(), p.bias[oc]);
+          deconvChannel(p, weights + grp * cg * kg * g.kh * g.kw, xs.data(), cg, kg, j,
+                        acc64.data(), tap64.data());
+          applyStage(p.out, acc64.data(), ohw, oc, o);
+        }
+      }
+    }
+}
+
+}  // namespace
+
+void deconv2d(const ConvParams& p, const int32_t* in, int32_t* out) {
+  loops::withWeights(p.weights, [&](const auto* w) { deconv2dTyped(p, w, in, out); });
+}
+
+void deconv2dReference(const ConvParams& p, const int32_t* in, int32_t* out) {
+  const ConvGeometry& g = p.g;
+  const int64_t cg = g.c / g.groups, kg = g.k / g.groups;
+  std::vector<int64_t> acc(size_t(g.k * g.oh * g.ow));
+  for (int64_t n = 0; n < g.n; ++n) {
+    for (int64_t oc = 0; oc < g.k; ++oc)
+      for (int64_t i = 0; i < g.oh * g.ow; ++i) acc[size_t(oc * g.oh * g.ow + i)] = p.bias[oc];
+    for (int64_t ic = 0; ic < g.c; ++ic) {
+      const int64_t grp = ic / cg;
+      const int32_t* plane = in + (n * g.c + ic) * g.h * g.w;
+      for (int64_t j = 0; j < kg; ++j) {
+        const int64_t oc = grp * kg + j;
+        const WeightPtr wk = p.weights + (ic * kg + j) * g.kh * g.kw;
+        int64_t* a = acc.data() + oc * g.oh * g.ow;
+        for (int64_t iy = 0; iy < g.h; ++iy)
+          for (int64_t ix = 0; ix < g.w; ++ix) {
+            const int64_t x = plane[iy * g.w + ix] - p.inZp;
+            for (int64_t ky = 0; ky < g.kh; ++ky) {
+              const int64_t oy = iy * g.sh - g.pt + ky * g.dh;
+              if (oy < 0 || oy >= g.oh) continue;
+              for (int64_t kx = 0; kx < g.kw; ++kx) {
+                const int64_t ox = ix * g.sw - g.pl + kx * g.dw;
+                if (ox >= 0 && ox < g.ow) a[oy * g.ow + ox] += x * wk[ky * g.kw + kx];
+              }
+            }
+          }
+      }
+    }
+    for (int64_t i = 0; i < g.k * g.oh * g.ow; ++i)
+      out[n * g.k * g.oh * g.ow + i] = p.out.apply(acc[size_t(i)], i / (g.oh * g.ow));
+  }
+}
+
+}  // namespace kiln::rt

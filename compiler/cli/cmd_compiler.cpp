@@ -27,11 +27,6 @@ struct CompilerArgs {
   std::string archive, hwArch = "hailo8", outDir = ".", script;
 };
 
-void makeDir(const std::string& d) {
-  if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
-    throw Error(d + ": cannot create output directory (" + std::strerror(errno) + ")");
-}
-
 // The metadata of .kef bytes, read with the runtime's parser (into an 8-byte aligned copy).
 rt::Metadata kefMeta(const uint8_t* data, size_t size) {
   std::vector<uint64_t> aligned(size / 8 + 1);
@@ -76,7 +71,7 @@ void runCompiler(const CompilerArgs& args) {
   const std::vector<uint8_t>& kef = exe.bytes;
   const std::string summary = plan.summary();
 
-  makeDir(args.outDir);
+  npy::makeDirs(args.outDir);
   const std::string base =
       args.outDir + "/" + sanitizeFileName(a.graph.name.empty() ? "model" : a.graph.name);
   warnIfReplacing(base + ".kef", kef);

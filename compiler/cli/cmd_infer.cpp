@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include <fmt/core.h>
 
@@ -14,6 +15,7 @@
 #include "common/npy.h"
 #include "emulator/float_executor.h"
 #include "emulator/quant_executor.h"
+#include "lower/lower_program.h"
 #include "util/strings.h"
 
 namespace kiln::cli {
@@ -24,11 +26,6 @@ struct InferArgs {
   std::string archive, target = "native", outDir, userFormat = "float32";
   std::vector<std::string> inputs;
 };
-
-void makeDir(const std::string& d) {
-  if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
-    throw Error(d + ": cannot create output directory");
-}
 
 void runInfer(const InferArgs& args) {
   const Archive a = readArchive(args.archive);
@@ -90,6 +87,9 @@ void runInfer(const InferArgs& args) {
   const auto outIds = g.outputLayers();
   std::vector<std::vector<float>> outData(outIds.size());
   std::vector<Shape> outShapes;
+  // Lowered once for all samples.
+  const std::unique_ptr<LoweredProgram> lowered =
+      quantizedTarget ? std::make_unique<LoweredProgram>(lowerProgram(g)) : nullptr;
   for (int64_t s = 0; s < batch; ++s) {
     std::vector<FloatBuffer> ins;
     for (size_t k = 0; k < inIds.size(); ++k) {
@@ -103,7 +103,7 @@ void runInfer(const InferArgs& args) {
     }
     std::vector<FloatBuffer> outs;
     if (quantizedTarget) {
-      const auto q = runQuantized(g, ins);
+      const auto q = runLowered(*lowered, g, ins);
       for (size_t k = 0; k < q.size(); ++k) {
         if (rawInts) {
           outs.push_back({q[k].shape, std::vector<float>(q[k].data.begin(), q[k].data.end())});
@@ -119,7 +119,7 @@ void runInfer(const InferArgs& args) {
     for (size_t k = 0; k < outs.size(); ++k)
       outData[k].insert(outData[k].end(), outs[k].data.begin(), outs[k].data.end());
   }
-  makeDir(args.outDir);
+  npy::makeDirs(args.outDir);
   nlohmann::json list = nlohmann::json::array();
   for (size_t k = 0; k < outIds.size(); ++k) {
     Shape shape = outShapes[k];

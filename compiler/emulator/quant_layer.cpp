@@ -7,25 +7,35 @@
 
 namespace kiln {
 
-void runQuantLayer(const Graph& g, const Layer& l, const std::vector<const IntBuffer*>& in,
-                   IntBuffer& out) {
-  const int id = int(&l - g.layers.data());
-  const LoweredProgram lp = lowerSingleLayer(g, id);
-  rt::Executor ex(lp.program());
-  for (size_t k = 0; k < l.inputs.size(); ++k) {
-    const int t = lp.layerTensor[size_t(l.inputs[k].layer)];
-    const auto& desc = lp.program().tensors[size_t(t)];
+QuantLayerRunner::QuantLayerRunner(const Graph& g, const Layer& l)
+    : layer_(l),
+      id_(int(&l - g.layers.data())),
+      lp_(std::make_unique<LoweredProgram>(lowerSingleLayer(g, id_))),
+      ex_(std::make_unique<rt::Executor>(lp_->program())) {}
+
+QuantLayerRunner::~QuantLayerRunner() = default;
+
+void QuantLayerRunner::run(const std::vector<const IntBuffer*>& in, IntBuffer& out) {
+  const rt::Program& prog = lp_->program();
+  for (size_t k = 0; k < layer_.inputs.size(); ++k) {
+    const int t = lp_->layerTensor[size_t(layer_.inputs[k].layer)];
+    const auto& desc = prog.tensors[size_t(t)];
     if (in[k]->data.size() != size_t(desc.numel()))
-      throw Error("layer " + l.name + ": input " + std::to_string(k) + " has " +
+      throw Error("layer " + layer_.name + ": input " + std::to_string(k) + " has " +
                   std::to_string(in[k]->data.size()) + " values, expected " +
                   std::to_string(desc.numel()));
-    std::copy(in[k]->data.begin(), in[k]->data.end(), ex.tensor(size_t(t)));
+    std::copy(in[k]->data.begin(), in[k]->data.end(), ex_->tensor(size_t(t)));
   }
-  ex.run();
-  const size_t t = size_t(lp.layerTensor[size_t(id)]);
-  const auto& desc = lp.program().tensors[t];
+  ex_->run();
+  const size_t o = size_t(lp_->layerTensor[size_t(id_)]);
+  const auto& desc = prog.tensors[o];
   out.shape = desc.shape;
-  out.data.assign(ex.tensor(t), ex.tensor(t) + desc.numel());
+  out.data.assign(ex_->tensor(o), ex_->tensor(o) + desc.numel());
+}
+
+void runQuantLayer(const Graph& g, const Layer& l, const std::vector<const IntBuffer*>& in,
+                   IntBuffer& out) {
+  QuantLayerRunner(g, l).run(in, out);
 }
 
 }  // namespace kiln

@@ -42,7 +42,8 @@ Executable buildExecutable(const Archive& a, const std::string& what, const hw::
                 " --calib-set-path <calib> [--model-script <script.alls>]");
   Executable e;
   e.plan = hw::planResources(a.graph, arch, opts);
-  LoweredProgram lp = lowerProgram(a.graph);
+  auto lowered = std::make_shared<LoweredProgram>(lowerProgram(a.graph));
+  LoweredProgram& lp = *lowered;
   rt::Program& prog = lp.owned.program;
   // The hash kiln.json records (computed here when the archive was never written).
   prog.meta = {a.graph.name, arch.name, toolVersion(),
@@ -54,6 +55,7 @@ Executable buildExecutable(const Archive& a, const std::string& what, const hw::
   e.constants = prog.consts.size();
   // What the runtime will read: parsed back before anyone keeps it.
   rt::parseKef(e.bytes.data(), e.bytes.size());
+  e.lowered = std::move(lowered);
   return e;
 }
 

@@ -3,10 +3,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "archive/archive.h"
 #include "hwarch/resource_plan.h"
+
+namespace kiln {
+struct LoweredProgram;
+}
 
 namespace kiln::flow {
 
@@ -14,6 +19,7 @@ struct Executable {
   std::vector<uint8_t> bytes;
   hw::ResourcePlan plan;  // activationArenaBytes filled in
   size_t operations = 0, constants = 0;
+  std::shared_ptr<const LoweredProgram> lowered;  // the program the bytes hold (for emulation)
 };
 
 /// Throws Error when the archive is not optimized (naming `what`, the archive's path) or the plan

@@ -33,11 +33,6 @@ double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-void makeDir(const std::string& d) {
-  if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
-    throw Error(d + ": cannot create output directory (" + std::strerror(errno) + ")");
-}
-
 std::string stemOf(const std::string& path) {
   std::string s = path.substr(path.find_last_of('/') + 1);
   const size_t dot = s.rfind('.');
@@ -51,7 +46,8 @@ std::string readText(const std::string& path) {
 
 // Runs `samples` calibration samples through the executable (the runtime's Session, loaded from
 // the file's bytes) and through the emulation; any differing byte is an error.
-int verifyExecutable(const Graph& g, const std::string& kefPath, const CompileOptions& o) {
+int verifyExecutable(const Graph& g, const LoweredProgram& lp, const std::string& kefPath,
+                     const CompileOptions& o) {
   if (o.verifySamples <= 0) return 0;
   std::vector<calib::InputSpec> specs;
   for (int id : g.inputLayers())
@@ -61,7 +57,6 @@ int verifyExecutable(const Graph& g, const std::string& kefPath, const CompileOp
                     : calib::loadCalibSet(o.calibPath, specs, size_t(o.verifySamples));
   auto model = rt::Model::open(kefPath);
   rt::Session session(model);
-  const LoweredProgram lp = lowerProgram(g);
   int checked = 0;
   for (const auto& sample : set.samples) {
     std::vector<FloatBuffer> ins;
@@ -96,7 +91,7 @@ int verifyExecutable(const Graph& g, const std::string& kefPath, const CompileOp
 
 OptimizedNetwork optimizeNetwork(const CompileOptions& o) {
   OptimizedNetwork n;
-  makeDir(o.outputDir);
+  npy::makeDirs(o.outputDir);
 
   // 1. Parse.
   auto t = Clock::now();
@@ -159,7 +154,7 @@ CompileResult compileTarget(const OptimizedNetwork& n, const CompileOptions& o,
   times["parse_s"] = n.parseSeconds;
   times["optimize_s"] = n.optimizeSeconds;
   const auto start = Clock::now();
-  makeDir(dir);
+  npy::makeDirs(dir);
   const std::string base = dir + "/" + sanitizeFileName(r.netName);
 
   // 3. Compile.
@@ -178,7 +173,7 @@ CompileResult compileTarget(const OptimizedNetwork& n, const CompileOptions& o,
 
   // 4. Verify.
   t = Clock::now();
-  const int verified = verifyExecutable(optimized.graph, r.kefPath, o);
+  const int verified = verifyExecutable(optimized.graph, *exe.lowered, r.kefPath, o);
   times["verify_s"] = since(t);
   times["total_s"] = n.parseSeconds + n.optimizeSeconds + since(start);
 
@@ -190,7 +185,10 @@ CompileResult compileTarget(const OptimizedNetwork& n, const CompileOptions& o,
   nlohmann::ordered_json snrs = nlohmann::ordered_json::array();
   for (const auto& out : report.at("outputs"))
     snrs.push_back({{"output", out.at("output")}, {"snr_db", out.at("snr_db")}});
-  auto fileSize = [](const std::string& p) { return int64_t(npy::readFile(p).size()); };
+  auto fileSize = [](const std::string& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 ? int64_t(st.st_size) : int64_t(-1);
+  };
   nlohmann::ordered_json s;
   s["net"] = r.netName;
   s["onnx"] = o.onnxPath;

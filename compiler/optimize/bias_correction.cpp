@@ -122,10 +122,11 @@ int empiricalBiasCorrection(Graph& g, const std::vector<std::vector<FloatBuffer>
     Layer& l = g.layers[i];
     if (l.type == LayerType::InputLayer) continue;
     auto runAll = [&] {
+      QuantLayerRunner runner(g, l);  // lowered once, with the layer's current biases
       for (size_t s = 0; s < S; ++s) {
         std::vector<const IntBuffer*> in;
         for (const ValueRef& v : l.inputs) in.push_back(&buf[v.layer][s]);
-        runQuantLayer(g, l, in, buf[i][s]);
+        runner.run(in, buf[i][s]);
       }
     };
     runAll();

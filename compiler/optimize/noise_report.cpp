@@ -1,11 +1,13 @@
 #include "optimize/noise_report.h"
 
 #include <cmath>
+#include <memory>
 
 #include <fmt/core.h>
 
 #include "emulator/quant_executor.h"
 #include "emulator/quant_layer.h"
+#include "lower/lower_program.h"
 
 namespace kiln::opt {
 
@@ -44,11 +46,19 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
   std::vector<Acc> layer(g.layers.size()), local(g.layers.size()), outFloor(g.layers.size());
   const auto outIds = g.outputLayers();
   std::vector<std::vector<float>> outMin(outIds.size()), outMax(outIds.size());
+  // Lowered once: the whole network (keeping every layer's output) and each layer alone.
+  LowerOptions keepAll;
+  keepAll.keepAll = true;
+  const LoweredProgram whole = lowerProgram(g, keepAll);
+  std::vector<std::unique_ptr<QuantLayerRunner>> alone(g.layers.size());
+  for (size_t i = 0; i < g.layers.size(); ++i)
+    if (g.layers[i].type != LayerType::InputLayer)
+      alone[i] = std::make_unique<QuantLayerRunner>(g, g.layers[i]);
   for (const auto& sample : samples) {
     if (progress) progress(done++, int(samples.size()));
     const auto fl = runFloatAllLayers(g, sample);
     std::vector<IntBuffer> q;
-    runQuantized(g, sample, &q);
+    runLowered(whole, g, sample, &q);
     for (size_t i = 0; i < g.layers.size(); ++i) {
       if (q[i].data.empty()) continue;
       layer[i].add(fl[i].data, dequantize(q[i], g.layers[i].outputQuant[0]).data);
@@ -65,7 +75,7 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
       std::vector<const IntBuffer*> ptrs;
       for (const IntBuffer& b : ins) ptrs.push_back(&b);
       IntBuffer out;
-      runQuantLayer(g, l, ptrs, out);
+      alone[i]->run(ptrs, out);
       local[i].add(fl[i].data, dequantize(out, l.outputQuant[0]).data);
       outFloor[i].add(fl[i].data,
                       dequantize(quantizeInput(fl[i], l.outputQuant[0]), l.outputQuant[0]).data);

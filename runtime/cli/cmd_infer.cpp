@@ -15,14 +15,6 @@ namespace kiln::rt::cli {
 
 namespace {
 
-void makeDir(const std::string& d) {
-  if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
-    throw Error(d + ": cannot create output directory (" + std::strerror(errno) + ")");
-  struct stat st {};
-  if (::stat(d.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    throw Error(d + ": exists and is not a directory");
-}
-
 npy::ElemType outputNpyType(BufferType t, const StreamDesc& s) {
   if (t == BufferType::Float32) return npy::ElemType::f32;
   return elementBytes(t, s) == 2 ? npy::ElemType::u16 : npy::ElemType::u8;
@@ -89,7 +81,7 @@ int cmdInfer(const Args& args) {
       results[k].insert(results[k].end(), fb.outData[k].begin(), fb.outData[k].end());
   }
 
-  makeDir(outDir);
+  npy::makeDirs(outDir);
   Json list = Json::array();
   for (size_t k = 0; k < outs.size(); ++k) {
     const StreamDesc& st = outs[k];

@@ -283,17 +283,22 @@ std::vector<uint8_t> serialize(const Array& a) {
   return out;
 }
 
+void makeDirs(const std::string& dir) {
+  for (size_t i = 1; i <= dir.size(); ++i) {
+    if (i < dir.size() && dir[i] != '/') continue;
+    const std::string part = dir.substr(0, i);
+    if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST)
+      throw NpyError(dir + ": cannot create directory " + part + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  if (!dir.empty() && (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)))
+    throw NpyError(dir + ": exists and is not a directory");
+}
+
 void makeParentDirs(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   if (slash == std::string::npos || slash == 0) return;
-  std::string dir;
-  for (size_t i = 0; i <= slash; ++i) {
-    if ((path[i] == '/' || i == slash) && i > 0) {
-      dir = path.substr(0, path[i] == '/' ? i : i + 1);
-      if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-        throw NpyError(path + ": cannot create directory " + dir + ": " + std::strerror(errno));
-    }
-  }
+  makeDirs(path.substr(0, slash));
 }
 
 void writeFileAtomic(const std::string& path, const std::vector<uint8_t>& bytes) {

@@ -49,6 +49,9 @@ void save(const std::string& path, const Array& a);
 /// Convenience: a float32 array from values and shape.
 Array fromFloat(const std::vector<float>& values, const std::vector<int64_t>& shape);
 
+/// mkdir -p: creates `dir` and the directories leading to it; NpyError naming the one that cannot
+/// be created, or when `dir` exists and is not a directory.
+void makeDirs(const std::string& dir);
 /// Creates the directories leading to `path` (mkdir -p of its parent); NpyError when it cannot.
 void makeParentDirs(const std::string& path);
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a

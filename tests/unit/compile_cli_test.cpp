@@ -1,7 +1,6 @@
 // `kiln compile` and `kiln compiler` from the command line on the shipped digits CNN: targets
 // given space-separated beside the MODEL positional, and the warning when an output directory's
 // <net>.kef of another graph or target is replaced.
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -9,38 +8,19 @@
 #include <sstream>
 #include <string>
 
+#include "cli_test_util.h"
+
 namespace kiln::test {
 namespace {
 
-const std::string kDir = std::string(KILN_SOURCE_DIR) + "/examples/digits/";
-
-struct CliRun {
-  int status;
-  std::string out, err;
-};
+const std::string& kDir = kDigitsDir;
 
 std::string tmp(const std::string& name) {
-  return ::testing::TempDir() + "/compilecli_" +
-         ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + name;
-}
-
-std::string slurp(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-bool exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
+  return testTmp("compilecli", name);
 }
 
 CliRun kiln(const std::string& args) {
-  const std::string o = tmp("stdout.txt"), e = tmp("stderr.txt");
-  const int raw =
-      std::system((std::string(KILN_BINARY) + " " + args + " >" + o + " 2>" + e).c_str());
-  return {WEXITSTATUS(raw), slurp(o), slurp(e)};
+  return runKiln("compilecli", args);
 }
 
 TEST(CompileCli, HwArchTakesSpaceSeparatedTargetsBesideTheModel) {

@@ -5,36 +5,21 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli_test_util.h"
 #include "common/npy.h"
 #include "test_util.h"
 
 namespace kiln::test {
 namespace {
 
-const std::string kDir = std::string(KILN_SOURCE_DIR) + "/examples/digits/";
-
-struct CliRun {
-  int status;
-  std::string out, err;
-};
+const std::string& kDir = kDigitsDir;
 
 std::string tmp(const std::string& name) {
-  return ::testing::TempDir() + "/optcli_" +
-         ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + name;
-}
-
-std::string slurp(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return testTmp("optcli", name);
 }
 
 CliRun kiln(const std::string& args) {
-  const std::string o = tmp("stdout.txt"), e = tmp("stderr.txt");
-  const int raw =
-      std::system((std::string(KILN_BINARY) + " " + args + " >" + o + " 2>" + e).c_str());
-  return {WEXITSTATUS(raw), slurp(o), slurp(e)};
+  return runKiln("optcli", args);
 }
 
 std::string parsed() {

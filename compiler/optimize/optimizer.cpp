@@ -9,10 +9,10 @@
 #include "alls/alls.h"
 #include "calib/calib_set.h"
 #include "common/npy.h"
-#include "optimize/bias_correction.h"
 #include "optimize/equalization.h"
 #include "optimize/noise_report.h"
 #include "optimize/script_apply.h"
+#include "optimize/sequential_correction.h"
 #include "quant/prepare.h"
 #include "quant/range_selection.h"
 #include "util/strings.h"
@@ -128,8 +128,12 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
   for (const auto& w : settings.notApplied) o.warn(w);
   const bool biasCorrection =
       settings.biasCorrection >= 0 ? settings.biasCorrection == 1 : settings.optimizationLevel >= 1;
-  if (settings.optimizationLevel >= 2)
-    o.warn("optimization levels 2-4 (fine-tuning, AdaRound) are not implemented");
+  const bool compensateRounding = settings.optimizationLevel >= 2;
+  if (settings.optimizationLevel >= 3)
+    o.warn(fmt::format(
+        "optimization level {}: fine-tuning is not implemented; this runs level 2 (level 1 + "
+        "error-compensating weight rounding)",
+        settings.optimizationLevel));
 
   // Calibration data in the network inputs' own layout.
   std::vector<calib::InputSpec> specs;
@@ -158,8 +162,10 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
     const quant::CalibStats pre =
         quant::collectStats(g, {samples.begin(), samples.begin() + long(m)}, eqOpts);
     const int pairs = equalizeLayers(g, pre.channelAbsMax);
-    o.info(fmt::format("optimization level {}: equalized {} layer pair(s), bias correction {}",
-                       settings.optimizationLevel, pairs, biasCorrection ? "on" : "off"));
+    o.info(fmt::format(
+        "optimization level {}: equalized {} layer pair(s), bias correction {}, weight rounding {}",
+        settings.optimizationLevel, pairs, biasCorrection ? "on" : "off",
+        compensateRounding ? "error-compensating" : "to nearest"));
   }
 
   // Range selection (optimization level >= 0): histograms of every layer output, from which
@@ -240,13 +246,21 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
   }
 
   const size_t n = std::min(samples.size(), size_t(std::max(1, o.reportSamples)));
-  if (biasCorrection) {
-    // Empirical bias correction on up to 16 samples from the end of the calibration set, clear of
-    // the first ones the noise report measures on when there are enough.
+  if (biasCorrection || compensateRounding) {
+    // On up to 16 samples from the end of the calibration set, clear of the first ones the noise
+    // report measures on when there are enough.
     size_t m = std::min<size_t>(samples.size(), 16);
     if (samples.size() >= n + 4) m = std::min(m, samples.size() - n);
-    const int layers = empiricalBiasCorrection(g, {samples.end() - long(m), samples.end()});
-    o.info(fmt::format("bias correction: {} layer(s) corrected on {} sample(s)", layers, m));
+    const CorrectionResult r = sequentialCorrection(g, {samples.end() - long(m), samples.end()},
+                                                    {biasCorrection, compensateRounding});
+    if (compensateRounding)
+      o.info(fmt::format(
+          "weight rounding: {} layer(s) rounded against their inputs on {} sample(s), output "
+          "error from weight rounding {:.1f} dB below rounding to nearest",
+          r.rounded, m, r.chosenError > 0 ? 10 * std::log10(r.nearestError / r.chosenError) : 0.0));
+    if (biasCorrection)
+      o.info(fmt::format("bias correction: {} layer(s) corrected on {} sample(s)", r.biasCorrected,
+                         m));
   }
 
   const NoiseReport report =

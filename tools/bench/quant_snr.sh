@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quantization figures for the three real models, calibrated on 64 natural images with their
-# published pre-processing: output SNR at a8_w8, a16_w16 and a8_w4, and the kiln optimize wall
-# time of each (figures for notes and reports, not a test).
+# published pre-processing: output SNR at a8_w8, a16_w16 and a8_w4 at the default optimization
+# level (1), and a8_w8 and a8_w4 at level 2 (error-compensating weight rounding), with the kiln
+# optimize wall time of each (figures for notes and reports, not a test).
 #   tools/bench/quant_snr.sh [CALIB_SAMPLES]      (after tools/build.sh)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -14,23 +15,32 @@ trap 'rm -rf "$WORK"' EXIT
 source "$ROOT/tests/real_models/quant_models.sh"
 "$ROOT/tools/models/fetch_real_models.sh" "$MODELS_DIR" >/dev/null
 /usr/bin/python3 "$ROOT/tools/models/make_calib.py" "$WORK/calib" "$N" >/dev/null
-printf '%-16s %-24s %10s %10s %10s\n' model output a8_w8 a16_w16 a8_w4
+RUNS=(a8_w8 a16_w16 a8_w4 a8_w8@2 a8_w4@2)
+printf '%-16s %-24s' model output
+printf ' %10s' "${RUNS[@]}"
+echo
 for model in "${MODELS[@]}"; do
   # shellcheck disable=SC2086
   "$KILN" parser onnx "$MODELS_DIR/$model.onnx" --har-path "$WORK/$model.kar" ${PARSE_ARGS[$model]} >/dev/null
   times=""
-  for mode in a8_w8 a16_w16 a8_w4; do
-    { cat "$ROOT/tests/real_models/scripts/$model.alls"; echo "quantization_param({*}, precision_mode=$mode)"; } > "$WORK/s.alls"
+  for run in "${RUNS[@]}"; do
+    mode=${run%@*}
+    {
+      cat "$ROOT/tests/real_models/scripts/$model.alls"
+      echo "quantization_param({*}, precision_mode=$mode)"
+      [[ $run == *@* ]] && echo "model_optimization_flavor(optimization_level=${run#*@})"
+    } > "$WORK/s.alls"
     start=$(date +%s.%N)
     "$KILN" optimize "$WORK/$model.kar" --calib-set-path "$WORK/calib" --model-script "$WORK/s.alls" \
-      --output-har-path "$WORK/$model.$mode.kar" >/dev/null 2>&1
+      --output-har-path "$WORK/$model.$run.kar" >/dev/null 2>&1
     end=$(date +%s.%N)
-    times="$times $mode $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1fs", b - a }')"
+    times="$times $run $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1fs", b - a }')"
   done
   /usr/bin/python3 - "$model" "$WORK/$model" <<'PY'
 import json, sys
 model, base = sys.argv[1], sys.argv[2]
-r = {m: json.load(open(f"{base}.{m}.kar.report.json"))["outputs"] for m in ("a8_w8", "a16_w16", "a8_w4")}
+runs = ("a8_w8", "a16_w16", "a8_w4", "a8_w8@2", "a8_w4@2")
+r = {m: json.load(open(f"{base}.{m}.kar.report.json"))["outputs"] for m in runs}
 for i, o in enumerate(r["a8_w8"]):
     print(f"{model:<16} {o['output']:<24} " + " ".join(f"{r[m][i]['snr_db']:>7.2f} dB" for m in r))
 PY

@@ -1,9 +1,11 @@
-#include "optimize/bias_correction.h"
+#include "optimize/sequential_correction.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "emulator/quant_executor.h"
 #include "emulator/quant_layer.h"
+#include "optimize/error_rounding.h"
 #include "quant/prepare.h"
 
 namespace kiln::opt {
@@ -90,14 +92,18 @@ std::vector<double> meanError(const Layer& l, const std::vector<IntBuffer>& q,
 
 }  // namespace
 
-int empiricalBiasCorrection(Graph& g, const std::vector<std::vector<FloatBuffer>>& samples) {
+CorrectionResult sequentialCorrection(Graph& g,
+                                      const std::vector<std::vector<FloatBuffer>>& samples,
+                                      const CorrectionOptions& opts) {
+  CorrectionResult result;
   const size_t n = g.layers.size(), S = samples.size();
-  if (S == 0) return 0;
+  if (S == 0) return result;
   std::vector<char> target(n, 0);
-  for (size_t i = 0; i < n; ++i) target[i] = correctable(g.layers[i]);
+  for (size_t i = 0; i < n; ++i) target[i] = opts.biasCorrection && correctable(g.layers[i]);
   // Float reference outputs of the layers to correct.
   std::vector<std::vector<FloatBuffer>> ref(S, std::vector<FloatBuffer>(n));
-  for (size_t s = 0; s < S; ++s) {
+  const bool anyTarget = std::find(target.begin(), target.end(), 1) != target.end();
+  for (size_t s = 0; anyTarget && s < S; ++s) {
     auto all = runFloatAllLayers(g, samples[s]);
     for (size_t i = 0; i < n; ++i)
       if (target[i]) ref[s][i] = std::move(all[i]);
@@ -117,7 +123,6 @@ int empiricalBiasCorrection(Graph& g, const std::vector<std::vector<FloatBuffer>
       buf[inIds[k]][s] = quantizeInput(x, l.outputQuant[0]);
     }
   }
-  int corrected = 0;
   for (size_t i = 0; i < n; ++i) {
     Layer& l = g.layers[i];
     if (l.type == LayerType::InputLayer) continue;
@@ -129,6 +134,18 @@ int empiricalBiasCorrection(Graph& g, const std::vector<std::vector<FloatBuffer>
         runner.run(in, buf[i][s]);
       }
     };
+    if (opts.compensateRounding && (l.type == LayerType::Conv || l.type == LayerType::Dw)) {
+      const ValueRef src = l.inputs[0];
+      std::vector<const IntBuffer*> in;
+      for (size_t s = 0; s < S; ++s) in.push_back(&buf[src.layer][s]);
+      const RoundingResult r =
+          compensateRounding(l, g.at(src.layer).outputQuant.at(size_t(src.port)), in);
+      if (r.applied) {
+        ++result.rounded;
+        result.nearestError += r.nearestError;
+        result.chosenError += r.chosenError;
+      }
+    }
     runAll();
     if (target[i]) {
       IntTensor& bias = l.qparams.at("bias");
@@ -148,7 +165,7 @@ int empiricalBiasCorrection(Graph& g, const std::vector<std::vector<FloatBuffer>
           changed = true;
         }
         if (changed) {
-          ++corrected;
+          ++result.biasCorrected;
           runAll();
         }
       }
@@ -156,7 +173,7 @@ int empiricalBiasCorrection(Graph& g, const std::vector<std::vector<FloatBuffer>
     for (const ValueRef& v : l.inputs)
       if (lastUse[v.layer] == int(i)) buf[v.layer] = std::vector<IntBuffer>(S);
   }
-  return corrected;
+  return result;
 }
 
 }  // namespace kiln::opt

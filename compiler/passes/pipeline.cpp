@@ -17,6 +17,9 @@ const std::vector<Pass>& importPipeline() {
       // Constant per-channel affine maps (BatchNorm, x*c, x+c, …) fold into the neighbouring
       // conv where exact; what is left stays a normalization layer.
       {"fold_affine", foldAffine},
+      // A convolution read only through channel slices: one convolution per slice, so each gets
+      // its own quantization range and unread channels are not computed.
+      {"split_channel_slices", splitChannelSlices},
       // Last: activations into whatever produces their input.
       {"fuse_activation", fuseActivation},
   };

@@ -30,6 +30,7 @@ void fuseHardSwish(Graph& g);
 void fuseSilu(Graph& g);
 void fuseLayerNorm(Graph& g);
 void foldAffine(Graph& g);
+void splitChannelSlices(Graph& g);
 void fuseActivation(Graph& g);
 
 /// Helpers for passes: the single consumer of v, or -1 when v has zero or several readers.

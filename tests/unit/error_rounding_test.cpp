@@ -73,7 +73,7 @@ double outputError(const Layer& l, const std::vector<IntBuffer>& xs, int64_t zp,
   const int64_t K = kf.shape[0], cg = kf.shape[1], group = l.attrInt("group", 1);
   double total = 0;
   for (const IntBuffer& x : xs) {
-    const int64_t C = x.shape[1], H = x.shape[2], W = x.shape[3], kg = K / group;
+    const int64_t H = x.shape[2], W = x.shape[3], kg = K / group;
     for (int64_t k = 0; k < K; ++k) {
       const double sw = acc[size_t(k)] / inScale;
       const int64_t c0 = (k / kg) * cg;
@@ -92,7 +92,6 @@ double outputError(const Layer& l, const std::vector<IntBuffer>& xs, int64_t zp,
           total += d * d;
         }
     }
-    (void)C;
   }
   return total;
 }

@@ -37,29 +37,31 @@ std::string slicedNet(const std::string& w, const std::string& b) {
          "}";
 }
 
+// A float tensor literal of the ONNX text syntax.
+std::string literalOf(const std::string& shape, const std::vector<float>& v) {
+  std::string s = "float" + shape + " {";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "}";
+}
+
 // The same function with the kernel rows of each slice written out: two convs, two resizes.
 std::string handSplitNet(const std::vector<float>& w, const std::vector<float>& b) {
-  auto literal = [](const std::string& shape, const std::vector<float>& v) {
-    std::string s = "float" + shape + " {";
-    for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-    return s + "}";
-  };
   auto rows = [](const std::vector<float>& v, size_t per, size_t lo, size_t hi) {
     return std::vector<float>(v.begin() + long(lo * per), v.begin() + long(hi * per));
   };
   return std::string(kHeader) +
          "g (float[1,3,4,4] x) => (float[1,1,8,8] heat, float[1,3,8,8] off) {\n"
          "  wa = Constant <value = " +
-         literal("[1,3,1,1]", rows(w, 3, 2, 3)) +
+         literalOf("[1,3,1,1]", rows(w, 3, 2, 3)) +
          "> ()\n"
          "  ba = Constant <value = " +
-         literal("[1]", rows(b, 1, 2, 3)) +
+         literalOf("[1]", rows(b, 1, 2, 3)) +
          "> ()\n"
          "  wb = Constant <value = " +
-         literal("[3,3,1,1]", rows(w, 3, 4, 7)) +
+         literalOf("[3,3,1,1]", rows(w, 3, 4, 7)) +
          "> ()\n"
          "  bb = Constant <value = " +
-         literal("[3]", rows(b, 1, 4, 7)) +
+         literalOf("[3]", rows(b, 1, 4, 7)) +
          "> ()\n"
          "  s = Constant <value = float[4] {1, 1, 2, 2}> ()\n"
          "  ca = Conv (x, wa, ba)\n"
@@ -74,12 +76,6 @@ std::vector<float> values(size_t n, float scale, float offset) {
   std::vector<float> v;
   for (size_t i = 0; i < n; ++i) v.push_back(offset + scale * std::sin(1.7f * float(i) + 0.3f));
   return v;
-}
-
-std::string literalOf(const std::string& shape, const std::vector<float>& v) {
-  std::string s = "float" + shape + " {";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-  return s + "}";
 }
 
 TEST(SplitChannelSlices, OneConvPerSliceWithTheSameFloatOutputs) {

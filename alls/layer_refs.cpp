@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "alls/errors.h"
-#include "util/strings.h"
+#include "common/strings.h"
 
 namespace kiln::alls {
 namespace {

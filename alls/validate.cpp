@@ -6,7 +6,7 @@
 #include "alls/commands.h"
 #include "alls/errors.h"
 #include "alls/lexer.h"
-#include "util/strings.h"
+#include "common/strings.h"
 
 namespace kiln::alls {
 namespace {

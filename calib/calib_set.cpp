@@ -1,6 +1,6 @@
 // loadCalibSet: works out what PATH is (image/npy directory, per-input subdirectories, .npy,
 // .npz or a single image) and assembles the samples.
-#include "calib_set.h"
+#include "calib/calib_set.h"
 
 #include <algorithm>
 #include <cctype>
@@ -8,10 +8,10 @@
 #include <map>
 #include <set>
 
-#include "image_decode.h"
-#include "image_layout.h"
-#include "npy_samples.h"
-#include "npz_reader.h"
+#include "calib/image_decode.h"
+#include "calib/image_layout.h"
+#include "calib/npy_samples.h"
+#include "calib/npz_reader.h"
 
 namespace fs = std::filesystem;
 
@@ -54,7 +54,7 @@ std::string inputNames(const std::vector<InputSpec>& inputs) {
 
 std::vector<uint8_t> readBytes(const std::string& path) {
   try {
-    return npy::readFile(path);
+    return files::readFile(path);
   } catch (const npy::NpyError& e) {
     throw CalibError(e.what());
   }

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "common/strings.h"
+
 namespace kiln::calib {
 
 /// A network input as the ONNX model sees it, batch 1, e.g. [1,3,640,640] or [1,128,128,3].
@@ -49,8 +51,5 @@ CalibSet randomCalibSet(const std::vector<InputSpec>& inputs, size_t count, uint
 /// True when the set is non-empty and every value is finite and within [-3, 3], i.e. the data
 /// already looks normalized (used to warn about normalizing twice).
 bool looksNormalized(const CalibSet& set);
-
-/// "[1,3,64,64]"
-std::string shapeString(const std::vector<int64_t>& shape);
 
 }  // namespace kiln::calib

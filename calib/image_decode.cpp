@@ -1,8 +1,8 @@
-#include "image_decode.h"
+#include "calib/image_decode.h"
 
 #include <cstring>
 
-#include "calib_set.h"
+#include "calib/calib_set.h"
 
 namespace kiln::calib {
 

@@ -1,4 +1,4 @@
-#include "image_layout.h"
+#include "calib/image_layout.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,7 @@ namespace kiln::calib {
 ImageLayout imageLayoutFor(const InputSpec& input) {
   const auto& s = input.shape;
   auto fail = [&](const std::string& why) {
-    return CalibError("input '" + input.name + "' with shape " + shapeString(s) +
+    return CalibError("input '" + input.name + "' with shape " + shapeStr(s) +
                       " cannot take images: " + why);
   };
   if (s.size() != 4) throw fail("expected a rank-4 NCHW or NHWC input");

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "calib_set.h"
-#include "image_decode.h"
+#include "calib/calib_set.h"
+#include "calib/image_decode.h"
 
 namespace kiln::calib {
 

@@ -1,15 +1,9 @@
-#include "npy_samples.h"
+#include "calib/npy_samples.h"
 
 #include <cmath>
 #include <cstring>
 
 namespace kiln::calib {
-
-std::string shapeString(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 
 std::vector<int64_t> checkInputs(const std::vector<InputSpec>& inputs) {
   if (inputs.empty()) throw CalibError("calibration: the network has no inputs");
@@ -18,12 +12,12 @@ std::vector<int64_t> checkInputs(const std::vector<InputSpec>& inputs) {
     int64_t n = 1;
     for (int64_t d : in.shape) {
       if (d <= 0)
-        throw CalibError("calibration: input '" + in.name + "' has shape " + shapeString(in.shape) +
+        throw CalibError("calibration: input '" + in.name + "' has shape " + shapeStr(in.shape) +
                          "; every dimension must be known and positive (batch 1)");
       if (n > kMaxInputElements / d)
-        throw CalibError("calibration: input '" + in.name + "' with shape " +
-                         shapeString(in.shape) + " is too large (more than " +
-                         std::to_string(kMaxInputElements) + " elements)");
+        throw CalibError("calibration: input '" + in.name + "' with shape " + shapeStr(in.shape) +
+                         " is too large (more than " + std::to_string(kMaxInputElements) +
+                         " elements)");
       n *= d;
     }
     counts.push_back(n);
@@ -92,19 +86,19 @@ std::vector<std::vector<float>> arrayToSamples(const npy::Array& a, const InputS
     if ((batchOne && rest == inner) || rest == s) n = a.shape[0];
   }
   if (!typeOk || n < 0) {
-    std::string expected = shapeString(s);
+    std::string expected = shapeStr(s);
     if (batchOne) {
       std::vector<int64_t> alt = inner;
       if (form == ArrayForm::stacked) {
         std::string st = "[N";
-        for (int64_t d : inner) st += "," + std::to_string(d);
+        for (int64_t d : inner) st += ", " + std::to_string(d);
         expected += " or " + st + "]";
       } else {
-        expected += " or " + shapeString(alt);
+        expected += " or " + shapeStr(alt);
       }
     }
     throw CalibError(what + ": expected float32/uint8 data of shape " + expected + " for input '" +
-                     input.name + "', found " + npy::typeName(a.type) + " " + shapeString(a.shape));
+                     input.name + "', found " + npy::typeName(a.type) + " " + shapeStr(a.shape));
   }
   // n * per-sample elements == a.numel(), which npy::parse bounded by the file size.
   const size_t per = size_t(a.numel() / std::max<int64_t>(n, 1));

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "calib_set.h"
+#include "calib/calib_set.h"
 #include "common/npy.h"
 
 namespace kiln::calib {

@@ -1,11 +1,11 @@
-#include "npz_reader.h"
+#include "calib/npz_reader.h"
 
 #include <algorithm>
 #include <cstring>
 
 #include <zlib.h>
 
-#include "calib_set.h"
+#include "calib/calib_set.h"
 
 namespace kiln::calib {
 namespace {

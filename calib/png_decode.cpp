@@ -7,8 +7,8 @@
 
 #include <png.h>
 
-#include "calib_set.h"
-#include "image_decode.h"
+#include "calib/calib_set.h"
+#include "calib/image_decode.h"
 
 namespace kiln::calib {
 namespace {

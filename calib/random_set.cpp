@@ -2,8 +2,8 @@
 #include <cmath>
 #include <random>
 
-#include "calib_set.h"
-#include "npy_samples.h"
+#include "calib/calib_set.h"
+#include "calib/npy_samples.h"
 
 namespace kiln::calib {
 

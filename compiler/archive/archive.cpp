@@ -1,12 +1,13 @@
-#include "archive/archive.h"
+#include "compiler/archive/archive.h"
 
 #include <cstring>
 
 #include <nlohmann/json.hpp>
 
-#include "archive/tar.h"
+#include "common/file_io.h"
 #include "common/npy.h"
 #include "common/sha256.h"
+#include "compiler/archive/tar.h"
 
 #ifndef KILN_VERSION_STRING
 #define KILN_VERSION_STRING "0.0.0"
@@ -213,7 +214,7 @@ std::vector<uint8_t> serializeArchive(const Archive& a) {
 
 void writeArchive(const std::string& path, const Archive& a) {
   try {
-    npy::writeFileAtomic(path, serializeArchive(a));
+    files::writeFileAtomic(path, serializeArchive(a));
   } catch (const npy::NpyError& e) {
     throw Error(e.what());
   }
@@ -222,7 +223,7 @@ void writeArchive(const std::string& path, const Archive& a) {
 Archive readArchive(const std::string& path) {
   std::vector<uint8_t> bytes;
   try {
-    bytes = npy::readFile(path);
+    bytes = files::readFile(path);
   } catch (const npy::NpyError& e) {
     throw Error(e.what());
   }

@@ -1,8 +1,8 @@
-#include "archive/tar.h"
+#include "compiler/archive/tar.h"
 
 #include <cstring>
 
-#include "ir/types.h"
+#include "compiler/ir/types.h"
 
 namespace kiln::tar {
 

@@ -1,4 +1,4 @@
-#include "batch/cache.h"
+#include "compiler/batch/cache.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -7,10 +7,11 @@
 
 #include <onnx/onnx_pb.h>
 
-#include "archive/archive.h"
+#include "common/file_io.h"
 #include "common/npy.h"
 #include "common/sha256.h"
-#include "util/strings.h"
+#include "common/strings.h"
+#include "compiler/archive/archive.h"
 
 namespace kiln::batch {
 
@@ -31,15 +32,15 @@ std::string digestOfFile(const std::string& path) {
   return f.bad() ? "missing" : h.hexDigest();
 }
 
-void externalLocations(const onnx::GraphProto& g, std::set<std::string>& out);
+void externalLocations(const ::onnx::GraphProto& g, std::set<std::string>& out);
 
-void tensorLocation(const onnx::TensorProto& t, std::set<std::string>& out) {
-  if (t.data_location() != onnx::TensorProto::EXTERNAL) return;
+void tensorLocation(const ::onnx::TensorProto& t, std::set<std::string>& out) {
+  if (t.data_location() != ::onnx::TensorProto::EXTERNAL) return;
   for (const auto& e : t.external_data())
     if (e.key() == "location") out.insert(e.value());
 }
 
-void externalLocations(const onnx::GraphProto& g, std::set<std::string>& out) {
+void externalLocations(const ::onnx::GraphProto& g, std::set<std::string>& out) {
   for (const auto& t : g.initializer()) tensorLocation(t, out);
   for (const auto& n : g.node())
     for (const auto& a : n.attribute()) {
@@ -55,7 +56,7 @@ Json externalData(const std::string& onnxPath, FileDigests& digests) {
   Json out = Json::object();
   std::ifstream f(onnxPath, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  onnx::ModelProto m;
+  ::onnx::ModelProto m;
   if (bytes.empty() || !m.ParseFromString(bytes)) return out;
   std::set<std::string> locations;
   externalLocations(m.graph(), locations);
@@ -66,7 +67,7 @@ Json externalData(const std::string& onnxPath, FileDigests& digests) {
 
 std::optional<Json> previousResult(const std::string& networkDir) {
   try {
-    const auto bytes = npy::readFile(networkDir + "/result.json");
+    const auto bytes = files::readFile(networkDir + "/result.json");
     return Json::parse(bytes.begin(), bytes.end());
   } catch (const std::exception&) {
     return std::nullopt;

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "batch/job.h"
+#include "compiler/batch/job.h"
 
 namespace kiln::batch {
 

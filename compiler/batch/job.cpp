@@ -1,4 +1,4 @@
-#include "batch/job.h"
+#include "compiler/batch/job.h"
 
 #include <chrono>
 #include <cstdio>
@@ -7,11 +7,12 @@
 #include <fmt/core.h>
 
 #include "alls/errors.h"
-#include "archive/archive.h"
+#include "common/file_io.h"
 #include "common/npy.h"
 #include "common/sha256.h"
-#include "ir/types.h"
-#include "util/strings.h"
+#include "common/strings.h"
+#include "compiler/archive/archive.h"
+#include "compiler/ir/types.h"
 
 namespace kiln::batch {
 
@@ -25,7 +26,7 @@ double since(Clock::time_point t) {
 }
 
 void writeText(const std::string& path, const std::string& text) {
-  npy::writeFileAtomic(path, std::vector<uint8_t>(text.begin(), text.end()));
+  files::writeFileAtomic(path, std::vector<uint8_t>(text.begin(), text.end()));
 }
 
 }  // namespace
@@ -79,7 +80,7 @@ std::vector<TargetResult> runNetwork(const NetworkJob& job, const std::string& d
       const flow::CompileResult c = flow::compileTarget(n, o, r.target, tdir);
       const std::string base = dir + "/" + sub + sanitizeFileName(c.netName);
       writeText(base + ".summary.json", c.summary.dump(2) + "\n");
-      const auto kef = npy::readFile(c.kefPath);
+      const auto kef = files::readFile(c.kefPath);
       r.kef = sub + sanitizeFileName(c.netName) + ".kef";
       r.kefSha256 = sha256Hex(kef.data(), kef.size());
       r.summary = c.summary;
@@ -189,7 +190,7 @@ std::vector<TargetResult> resultsFromJson(const nlohmann::ordered_json& j) {
 
 int runJobFile(const std::string& path) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  const auto bytes = npy::readFile(path);
+  const auto bytes = files::readFile(path);
   const auto spec = Json::parse(bytes.begin(), bytes.end());
   const NetworkJob job = jobFromJson(spec.at("job"));
   const std::string dir = spec.at("dir").get<std::string>();

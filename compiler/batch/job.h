@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "batch/network_config.h"
+#include "compiler/batch/network_config.h"
 
 namespace kiln::batch {
 

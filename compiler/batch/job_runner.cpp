@@ -1,4 +1,4 @@
-#include "batch/job_runner.h"
+#include "compiler/batch/job_runner.h"
 
 #include <fcntl.h>
 #include <spawn.h>

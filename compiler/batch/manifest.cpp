@@ -1,10 +1,10 @@
-#include "batch/manifest.h"
+#include "compiler/batch/manifest.h"
 
 #include <filesystem>
 #include <map>
 
-#include "ir/types.h"
-#include "util/strings.h"
+#include "common/strings.h"
+#include "compiler/ir/types.h"
 
 namespace kiln::batch {
 

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "batch/network_config.h"
+#include "compiler/batch/network_config.h"
 
 namespace kiln::batch {
 

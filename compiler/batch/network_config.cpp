@@ -1,4 +1,4 @@
-#include "batch/network_config.h"
+#include "compiler/batch/network_config.h"
 
 #include <sys/stat.h>
 
@@ -9,10 +9,11 @@
 #include <fmt/core.h>
 
 #include "alls/alls.h"
-#include "hwarch/hw_arch.h"
-#include "ir/types.h"
-#include "onnx/importer.h"
-#include "util/strings.h"
+#include "common/file_io.h"
+#include "common/strings.h"
+#include "compiler/hwarch/hw_arch.h"
+#include "compiler/ir/types.h"
+#include "compiler/onnx/importer.h"
 
 namespace kiln::batch {
 
@@ -23,10 +24,6 @@ const std::vector<std::string> kPreprocessingKeys = {"mean", "std", "channel_ord
 template <class T>
 void over(Setting<T>& base, const Setting<T>& top) {
   if (top.set) base = top;
-}
-
-std::string stemOf(const std::string& path) {
-  return std::filesystem::path(path).stem().string();
 }
 
 void readPreprocessing(const Entry& pe, const std::string& file, Diagnostics& d, NetworkSpec& s) {
@@ -261,7 +258,7 @@ NetworkJob resolveNetwork(const NetworkSpec& s, const std::string& origin, Diagn
     d.error(s.onnx.where, "onnx: no such file: " + s.onnx.value + fetchHint(s.onnx.value));
   }
   o.onnxPath = s.onnx.value;
-  job.name = s.name.set ? s.name.value : stemOf(s.onnx.value);
+  job.name = s.name.set ? s.name.value : files::stem(s.onnx.value);
   o.netName = s.name.value;
   job.dir = sanitizeFileName(job.name);
 
@@ -306,7 +303,7 @@ NetworkJob resolveNetwork(const NetworkSpec& s, const std::string& origin, Diagn
   o.tensorShapes = s.tensorShapes.value;
   for (const auto& arg : o.tensorShapes) {
     try {
-      onnximport::parseTensorShapeArg(arg);
+      onnx::parseTensorShapeArg(arg);
     } catch (const Error& e) {
       d.error(s.tensorShapes.where, std::string("tensor_shapes: ") + e.what());
     }
@@ -316,7 +313,7 @@ NetworkJob resolveNetwork(const NetworkSpec& s, const std::string& origin, Diagn
       s.targets.set ? s.targets.value : std::vector<std::string>{"hailo8"};
   for (const auto& t : targets) {
     try {
-      const std::string name = hw::findArch(t).name;
+      const std::string name = hwarch::findArch(t).name;
       if (std::find(job.targets.begin(), job.targets.end(), name) != job.targets.end())
         d.error(s.targets.where, "targets: " + name + " is listed twice");
       else

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "batch/yaml_read.h"
-#include "flow/compile_flow.h"
+#include "compiler/batch/yaml_read.h"
+#include "compiler/flow/compile_flow.h"
 
 namespace kiln::batch {
 

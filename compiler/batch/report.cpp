@@ -1,4 +1,4 @@
-#include "batch/report.h"
+#include "compiler/batch/report.h"
 
 #include <unistd.h>
 
@@ -10,10 +10,11 @@
 
 #include <fmt/core.h>
 
-#include "archive/archive.h"
+#include "common/file_io.h"
 #include "common/npy.h"
-#include "ir/types.h"
-#include "util/strings.h"
+#include "common/strings.h"
+#include "compiler/archive/archive.h"
+#include "compiler/ir/types.h"
 
 namespace kiln::batch {
 
@@ -219,8 +220,8 @@ std::string junitXml(const Json& report) {
 
 void writeReports(const std::string& dir, const Json& report) {
   const std::string json = report.dump(2) + "\n", x = junitXml(report);
-  npy::writeFileAtomic(dir + "/report.json", std::vector<uint8_t>(json.begin(), json.end()));
-  npy::writeFileAtomic(dir + "/report.xml", std::vector<uint8_t>(x.begin(), x.end()));
+  files::writeFileAtomic(dir + "/report.json", std::vector<uint8_t>(json.begin(), json.end()));
+  files::writeFileAtomic(dir + "/report.xml", std::vector<uint8_t>(x.begin(), x.end()));
 }
 
 Json mergeReports(const std::vector<std::string>& paths) {
@@ -231,7 +232,7 @@ Json mergeReports(const std::vector<std::string>& paths) {
   for (const auto& path : paths) {
     Json r;
     try {
-      const auto bytes = npy::readFile(path);
+      const auto bytes = files::readFile(path);
       r = Json::parse(bytes.begin(), bytes.end());
     } catch (const std::exception& e) {
       throw Error(path + ": cannot read the report: " + e.what());

@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "batch/job.h"
-#include "batch/manifest.h"
+#include "compiler/batch/job.h"
+#include "compiler/batch/manifest.h"
 
 namespace kiln::batch {
 

@@ -1,4 +1,4 @@
-#include "batch/run_manifest.h"
+#include "compiler/batch/run_manifest.h"
 
 #include <chrono>
 #include <filesystem>
@@ -8,12 +8,13 @@
 
 #include <fmt/core.h>
 
-#include "batch/cache.h"
-#include "batch/job_runner.h"
-#include "batch/report.h"
+#include "common/file_io.h"
 #include "common/npy.h"
-#include "ir/types.h"
-#include "util/strings.h"
+#include "common/strings.h"
+#include "compiler/batch/cache.h"
+#include "compiler/batch/job_runner.h"
+#include "compiler/batch/report.h"
+#include "compiler/ir/types.h"
 
 namespace kiln::batch {
 
@@ -23,7 +24,7 @@ namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
 void writeText(const std::string& path, const std::string& text) {
-  npy::writeFileAtomic(path, std::vector<uint8_t>(text.begin(), text.end()));
+  files::writeFileAtomic(path, std::vector<uint8_t>(text.begin(), text.end()));
 }
 
 std::string logTail(const std::string& path, size_t lines) {
@@ -124,7 +125,7 @@ int runManifest(const ManifestRunOptions& o) {
     const NetworkJob& job = jobs[k];
     if (e.ran || !e.spawnError.empty()) {
       try {
-        const auto bytes = npy::readFile(o.outputDir + "/" + job.dir + "/result.json");
+        const auto bytes = files::readFile(o.outputDir + "/" + job.dir + "/result.json");
         out.targets = resultsFromJson(Json::parse(bytes.begin(), bytes.end()));
       } catch (const std::exception&) {
         out.targets = allTargets(job, "failed", exitText(e));

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "batch/network_config.h"
+#include "compiler/batch/network_config.h"
 
 namespace kiln::batch {
 

@@ -1,4 +1,4 @@
-#include "batch/yaml_read.h"
+#include "compiler/batch/yaml_read.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,8 +7,8 @@
 #include <set>
 #include <sstream>
 
-#include "ir/types.h"
-#include "util/strings.h"
+#include "common/strings.h"
+#include "compiler/ir/types.h"
 
 namespace kiln::batch {
 

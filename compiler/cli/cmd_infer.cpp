@@ -8,15 +8,14 @@
 
 #include <fmt/core.h>
 
-#include <nlohmann/json.hpp>
-
-#include "archive/archive.h"
-#include "cli/commands.h"
+#include "common/infer_outputs.h"
 #include "common/npy.h"
-#include "emulator/float_executor.h"
-#include "emulator/quant_executor.h"
-#include "lower/lower_program.h"
-#include "util/strings.h"
+#include "common/strings.h"
+#include "compiler/archive/archive.h"
+#include "compiler/cli/commands.h"
+#include "compiler/emulator/float_executor.h"
+#include "compiler/emulator/quant_executor.h"
+#include "compiler/lower/lower_program.h"
 
 namespace kiln::cli {
 
@@ -119,43 +118,27 @@ void runInfer(const InferArgs& args) {
     for (size_t k = 0; k < outs.size(); ++k)
       outData[k].insert(outData[k].end(), outs[k].data.begin(), outs[k].data.end());
   }
-  npy::makeDirs(args.outDir);
-  nlohmann::json list = nlohmann::json::array();
+  std::vector<InferOutput> written;
   for (size_t k = 0; k < outIds.size(); ++k) {
-    Shape shape = outShapes[k];
-    if (batch > 1) {
-      if (shape.empty() || shape[0] != 1)
-        shape.insert(shape.begin(), batch);
-      else
-        shape[0] = batch;
-    }
     const std::string name = g.at(outIds[k]).attrString("onnx_name");
-    const std::string file = sanitizeFileName(name) + ".npy";
-    std::string dtype = "float32";
     if (rawInts) {
       // The integers as the device holds them: uint8 or uint16.
       const QuantInfo& q = g.at(outIds[k]).outputQuant[0];
-      npy::Array arr;
-      arr.type = q.bits == 8 ? npy::ElemType::u8 : npy::ElemType::u16;
-      arr.shape = shape;
-      const size_t es = npy::elemSize(arr.type);
-      arr.data.resize(outData[k].size() * es);
+      InferOutput o{name, {}};
+      o.array.type = q.bits == 8 ? npy::ElemType::u8 : npy::ElemType::u16;
+      o.array.shape = outShapes[k];
+      const size_t es = npy::elemSize(o.array.type);
+      o.array.data.resize(outData[k].size() * es);
       for (size_t i = 0; i < outData[k].size(); ++i) {
         const uint16_t v = uint16_t(outData[k][i]);
-        std::memcpy(arr.data.data() + i * es, &v, es);
+        std::memcpy(o.array.data.data() + i * es, &v, es);
       }
-      npy::save(args.outDir + "/" + file, arr);
-      dtype = npy::typeName(arr.type);
+      written.push_back(std::move(o));
     } else {
-      npy::save(args.outDir + "/" + file, npy::fromFloat(outData[k], shape));
+      written.push_back({name, npy::fromFloat(outData[k], outShapes[k])});
     }
-    list.push_back({{"name", name}, {"shape", shape}, {"file", file}, {"dtype", dtype}});
-    fmt::print("  {:<24} {} -> {}/{}\n", name, shapeStr(shape), args.outDir, file);
   }
-  nlohmann::json j = {{"target", args.target}, {"batch", batch}, {"outputs", list}};
-  const std::string text = j.dump(2) + "\n";
-  npy::writeFileAtomic(args.outDir + "/outputs.json",
-                       std::vector<uint8_t>(text.begin(), text.end()));
+  writeInferOutputs(args.outDir, args.target, batch, std::move(written));
 }
 
 }  // namespace

@@ -3,9 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "archive/archive.h"
-#include "cli/commands.h"
-#include "util/strings.h"
+#include "common/strings.h"
+#include "compiler/archive/archive.h"
+#include "compiler/cli/commands.h"
 
 namespace kiln::cli {
 

@@ -3,10 +3,11 @@
 
 #include <fmt/core.h>
 
-#include "archive/archive.h"
-#include "cli/commands.h"
+#include "common/file_io.h"
 #include "common/npy.h"
-#include "optimize/optimizer.h"
+#include "compiler/archive/archive.h"
+#include "compiler/cli/commands.h"
+#include "compiler/optimize/optimizer.h"
 
 namespace kiln::cli {
 
@@ -28,7 +29,7 @@ std::string defaultOutput(const std::string& in) {
 void runOptimize(const OptimizeArgs& args) {
   if (args.calib.empty() == !args.random)
     throw Error("give exactly one of --calib-set-path PATH and --use-random-calib-set");
-  opt::OptimizeOptions o;
+  optimize::OptimizeOptions o;
   o.calibPath = args.calib;
   o.randomCalib = args.random;
   o.scriptPath = args.script;
@@ -50,12 +51,12 @@ void runOptimize(const OptimizeArgs& args) {
   }
   const Archive parsed = readArchive(args.archive);
   const std::string path = args.output.empty() ? defaultOutput(args.archive) : args.output;
-  npy::makeParentDirs(path);  // before the long part: a bad output path fails at once
-  const Archive out = opt::optimize(parsed, o);
+  files::makeParentDirs(path);  // before the long part: a bad output path fails at once
+  const Archive out = optimize::optimize(parsed, o);
   writeArchive(path, out);
   const auto& report = out.extra.at("optimize/report.json");
   const std::string reportPath = path + ".report.json";
-  npy::writeFileAtomic(reportPath, report);
+  files::writeFileAtomic(reportPath, report);
   std::map<std::string, int> mix;
   for (const Layer& l : out.graph.layers)
     if (!l.precision.empty()) ++mix[l.precision];

@@ -1,10 +1,10 @@
 // kiln parser onnx MODEL.onnx: ONNX -> Kiln archive.
 #include <fmt/core.h>
 
-#include "archive/archive.h"
-#include "cli/commands.h"
-#include "onnx/importer.h"
-#include "util/strings.h"
+#include "common/strings.h"
+#include "compiler/archive/archive.h"
+#include "compiler/cli/commands.h"
+#include "compiler/onnx/importer.h"
 
 namespace kiln::cli {
 
@@ -35,15 +35,15 @@ void addParserCommand(CLI::App& app) {
   onnx->add_flag("-y,--yes", args->yes,
                  "Apply the suggested --end-node-names when the model has unsupported operators");
   onnx->callback([args]() {
-    onnximport::ImportOptions o;
+    onnx::ImportOptions o;
     o.netName = args->netName;
     o.startNodes = args->start;
     o.endNodes = args->end;
     o.acceptSuggestedCuts = args->yes;
-    for (const auto& s : args->shapes) o.tensorShapes.insert(onnximport::parseTensorShapeArg(s));
-    onnximport::ImportReport report;
+    for (const auto& s : args->shapes) o.tensorShapes.insert(onnx::parseTensorShapeArg(s));
+    onnx::ImportReport report;
     Archive a;
-    a.graph = onnximport::importFile(args->model, o, &report);
+    a.graph = onnx::importFile(args->model, o, &report);
     a.stages = {"parse"};
     for (const auto& n : report.notes) fmt::print(stderr, "kiln: note: {}\n", n);
     const std::string out = args->harPath.empty() ? a.graph.name + ".kar" : args->harPath;

@@ -3,9 +3,9 @@
 
 #include <filesystem>
 
-#include "batch/report.h"
-#include "cli/commands.h"
-#include "ir/types.h"
+#include "compiler/batch/report.h"
+#include "compiler/cli/commands.h"
+#include "compiler/ir/types.h"
 
 namespace kiln::cli {
 

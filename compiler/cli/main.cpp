@@ -2,10 +2,10 @@
 #include <iostream>
 
 #include "alls/errors.h"
-#include "archive/archive.h"
 #include "calib/calib_set.h"
-#include "cli/commands.h"
 #include "common/npy.h"
+#include "compiler/archive/archive.h"
+#include "compiler/cli/commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{

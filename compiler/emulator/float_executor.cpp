@@ -1,10 +1,10 @@
 // Float emulation driver: runs the layers in order over FloatBuffers (kernels in emulator/float/),
 // freeing or handing over each buffer after its last reader.
-#include "emulator/float_executor.h"
+#include "compiler/emulator/float_executor.h"
 
 #include <algorithm>
 
-#include "emulator/float/kernels.h"
+#include "compiler/emulator/float_kernels/kernels.h"
 
 namespace kiln {
 
@@ -83,8 +83,8 @@ class BufferPool {
   std::vector<std::vector<float>> pool_;
 };
 
-void runLayer(const Layer& l, const floatk::Inputs& in, FloatBuffer& out, FloatBuffer* pre) {
-  using namespace floatk;
+void runLayer(const Layer& l, const float_kernels::Inputs& in, FloatBuffer& out, FloatBuffer* pre) {
+  using namespace float_kernels;
   out.shape = l.outputShapes.at(0);
   if (isBinaryElementwise(l.type)) {
     elementwise(l, in, out);
@@ -200,9 +200,9 @@ std::vector<FloatBuffer> run(const Graph& g, const std::vector<FloatBuffer>& inp
       // Reshape / activation of a value nobody reads afterwards: take its storage, no copy.
       buf[i].data = std::move(buf[l.inputs[0].layer].data);
       buf[i].shape = l.outputShapes.at(0);
-      floatk::applyFusedActivation(l, buf[i]);
+      float_kernels::applyFusedActivation(l, buf[i]);
     } else if (l.type != LayerType::InputLayer) {
-      floatk::Inputs in;
+      float_kernels::Inputs in;
       for (const ValueRef& v : l.inputs) in.push_back(&buf[v.layer]);
       if (isBinaryElementwise(l.type) && !keepAll && l.inputs.size() == 2 &&
           lastUse[l.inputs[0].layer] == int(i) && l.inputs[1].layer != l.inputs[0].layer &&

@@ -4,15 +4,10 @@
 #include <functional>
 #include <vector>
 
-#include "ir/graph.h"
+#include "compiler/emulator/float_kernels/float_buffer.h"
+#include "compiler/ir/graph.h"
 
 namespace kiln {
-
-/// A dense float32 tensor in row-major order.
-struct FloatBuffer {
-  Shape shape;
-  std::vector<float> data;
-};
 
 /// Runs a graph on one sample (the graph's own shapes, batch included). Inputs are given in the
 /// user's layout (the ONNX input shape), outputs are returned in the ONNX output layout, both in

@@ -1,10 +1,10 @@
-#include "emulator/quant_executor.h"
+#include "compiler/emulator/quant_executor.h"
 
 #include <algorithm>
 
-#include "engine/executor.h"
-#include "engine/host_convert.h"
-#include "lower/lower_program.h"
+#include "compiler/lower/lower_program.h"
+#include "runtime/engine/executor.h"
+#include "runtime/engine/host_convert.h"
 
 namespace kiln {
 

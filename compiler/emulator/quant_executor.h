@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "emulator/float_executor.h"
+#include "compiler/emulator/float_executor.h"
 
 namespace kiln {
 

@@ -1,9 +1,9 @@
-#include "emulator/quant_layer.h"
+#include "compiler/emulator/quant_layer.h"
 
 #include <algorithm>
 
-#include "engine/executor.h"
-#include "lower/lower_program.h"
+#include "compiler/lower/lower_program.h"
+#include "runtime/engine/executor.h"
 
 namespace kiln {
 

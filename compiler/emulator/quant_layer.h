@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "emulator/quant_executor.h"
+#include "compiler/emulator/quant_executor.h"
 
 namespace kiln {
 

@@ -1,10 +1,10 @@
-#include "flow/build_executable.h"
+#include "compiler/flow/build_executable.h"
 
 #include <algorithm>
 
-#include "format/kef.h"
-#include "lower/lower_program.h"
-#include "util/strings.h"
+#include "common/strings.h"
+#include "compiler/lower/lower_program.h"
+#include "runtime/format/kef.h"
 
 namespace kiln::flow {
 
@@ -12,7 +12,8 @@ namespace {
 
 // Operations are in layer order; each context of the plan becomes the run of operations whose
 // layers it holds.
-std::vector<rt::ContextDesc> contextsOf(const LoweredProgram& lp, const hw::ResourcePlan& plan) {
+std::vector<rt::ContextDesc> contextsOf(const LoweredProgram& lp,
+                                        const hwarch::ResourcePlan& plan) {
   std::vector<int> contextOfLayer(lp.layerTensor.size(), 0);
   for (const auto& l : plan.layers) contextOfLayer[size_t(l.layer)] = l.context;
   std::vector<rt::ContextDesc> out;
@@ -34,14 +35,14 @@ std::vector<rt::ContextDesc> contextsOf(const LoweredProgram& lp, const hw::Reso
 
 }  // namespace
 
-Executable buildExecutable(const Archive& a, const std::string& what, const hw::HwArch& arch,
-                           const hw::PlanOptions& opts) {
+Executable buildExecutable(const Archive& a, const std::string& what, const hwarch::HwArch& arch,
+                           const hwarch::PlanOptions& opts) {
   if (std::find(a.stages.begin(), a.stages.end(), "optimize") == a.stages.end())
     throw Error(what + ": this archive holds the float network only (stages: " +
                 join(a.stages, ", ") + "); quantize it first:\n  kiln optimize " + what +
                 " --calib-set-path <calib> [--model-script <script.alls>]");
   Executable e;
-  e.plan = hw::planResources(a.graph, arch, opts);
+  e.plan = hwarch::planResources(a.graph, arch, opts);
   auto lowered = std::make_shared<LoweredProgram>(lowerProgram(a.graph));
   LoweredProgram& lp = *lowered;
   rt::Program& prog = lp.owned.program;

@@ -6,8 +6,8 @@
 #include <memory>
 #include <vector>
 
-#include "archive/archive.h"
-#include "hwarch/resource_plan.h"
+#include "compiler/archive/archive.h"
+#include "compiler/hwarch/resource_plan.h"
 
 namespace kiln {
 struct LoweredProgram;
@@ -17,7 +17,7 @@ namespace kiln::flow {
 
 struct Executable {
   std::vector<uint8_t> bytes;
-  hw::ResourcePlan plan;  // activationArenaBytes filled in
+  hwarch::ResourcePlan plan;  // activationArenaBytes filled in
   size_t operations = 0, constants = 0;
   std::shared_ptr<const LoweredProgram> lowered;  // the program the bytes hold (for emulation)
 };
@@ -25,6 +25,6 @@ struct Executable {
 /// Throws Error when the archive is not optimized (naming `what`, the archive's path) or the plan
 /// cannot be made (context switching disabled and the network does not fit).
 Executable buildExecutable(const Archive& optimized, const std::string& what,
-                           const hw::HwArch& arch, const hw::PlanOptions& opts);
+                           const hwarch::HwArch& arch, const hwarch::PlanOptions& opts);
 
 }  // namespace kiln::flow

@@ -1,4 +1,4 @@
-#include "flow/compile_flow.h"
+#include "compiler/flow/compile_flow.h"
 
 #include <sys/stat.h>
 
@@ -11,17 +11,18 @@
 
 #include <fmt/core.h>
 
-#include "api/runtime.h"
-#include "archive/archive.h"
 #include "calib/calib_set.h"
+#include "common/file_io.h"
 #include "common/npy.h"
-#include "emulator/quant_executor.h"
-#include "flow/build_executable.h"
-#include "hwarch/resource_plan.h"
-#include "lower/lower_program.h"
-#include "onnx/importer.h"
-#include "optimize/optimizer.h"
-#include "util/strings.h"
+#include "common/strings.h"
+#include "compiler/archive/archive.h"
+#include "compiler/emulator/quant_executor.h"
+#include "compiler/flow/build_executable.h"
+#include "compiler/hwarch/resource_plan.h"
+#include "compiler/lower/lower_program.h"
+#include "compiler/onnx/importer.h"
+#include "compiler/optimize/optimizer.h"
+#include "runtime/api/runtime.h"
 
 namespace kiln::flow {
 
@@ -31,17 +32,6 @@ using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-std::string stemOf(const std::string& path) {
-  std::string s = path.substr(path.find_last_of('/') + 1);
-  const size_t dot = s.rfind('.');
-  return dot == std::string::npos ? s : s.substr(0, dot);
-}
-
-std::string readText(const std::string& path) {
-  const auto bytes = npy::readFile(path);
-  return std::string(bytes.begin(), bytes.end());
 }
 
 // Runs `samples` calibration samples through the executable (the runtime's Session, loaded from
@@ -91,18 +81,18 @@ int verifyExecutable(const Graph& g, const LoweredProgram& lp, const std::string
 
 OptimizedNetwork optimizeNetwork(const CompileOptions& o) {
   OptimizedNetwork n;
-  npy::makeDirs(o.outputDir);
+  files::makeDirs(o.outputDir);
 
   // 1. Parse.
   auto t = Clock::now();
-  onnximport::ImportOptions io;
-  io.netName = o.netName.empty() ? stemOf(o.onnxPath) : o.netName;
+  onnx::ImportOptions io;
+  io.netName = o.netName.empty() ? files::stem(o.onnxPath) : o.netName;
   io.startNodes = o.startNodes;
   io.endNodes = o.endNodes;
-  for (const auto& s : o.tensorShapes) io.tensorShapes.insert(onnximport::parseTensorShapeArg(s));
-  onnximport::ImportReport importReport;
+  for (const auto& s : o.tensorShapes) io.tensorShapes.insert(onnx::parseTensorShapeArg(s));
+  onnx::ImportReport importReport;
   Archive parsed;
-  parsed.graph = onnximport::importFile(o.onnxPath, io, &importReport);
+  parsed.graph = onnx::importFile(o.onnxPath, io, &importReport);
   parsed.stages = {"parse"};
   for (const auto& note : importReport.notes) o.warn(note);
   if (o.afterParse) o.afterParse(parsed.graph);
@@ -115,7 +105,7 @@ OptimizedNetwork optimizeNetwork(const CompileOptions& o) {
 
   // 2. Optimize.
   t = Clock::now();
-  opt::OptimizeOptions oo;
+  optimize::OptimizeOptions oo;
   oo.calibPath = o.calibPath;
   oo.randomCalib = o.randomCalib;
   oo.calibSizeOverride = o.calibSize;
@@ -126,17 +116,17 @@ OptimizedNetwork optimizeNetwork(const CompileOptions& o) {
     // so that the script's layer globs see the layers the generated lines add.
     std::string text = o.scriptText;
     if (!text.empty() && text.back() != '\n') text += '\n';
-    if (!o.scriptPath.empty()) text += "# " + o.scriptPath + "\n" + readText(o.scriptPath);
+    if (!o.scriptPath.empty()) text += "# " + o.scriptPath + "\n" + files::readText(o.scriptPath);
     oo.scriptPath = base + ".generated.alls";
-    npy::writeFileAtomic(oo.scriptPath, std::vector<uint8_t>(text.begin(), text.end()));
+    files::writeFileAtomic(oo.scriptPath, std::vector<uint8_t>(text.begin(), text.end()));
   } else {
     oo.scriptPath = o.scriptPath;
   }
-  n.optimized = opt::optimize(parsed, oo);
+  n.optimized = optimize::optimize(parsed, oo);
   n.optimizedPath = base + "_optimized.kar";
   writeArchive(n.optimizedPath, n.optimized);
   n.reportPath = n.optimizedPath + ".report.json";
-  npy::writeFileAtomic(n.reportPath, n.optimized.extra.at("optimize/report.json"));
+  files::writeFileAtomic(n.reportPath, n.optimized.extra.at("optimize/report.json"));
   n.optimizeSeconds = since(t);
   o.info("optimized -> " + n.optimizedPath);
   return n;
@@ -154,21 +144,21 @@ CompileResult compileTarget(const OptimizedNetwork& n, const CompileOptions& o,
   times["parse_s"] = n.parseSeconds;
   times["optimize_s"] = n.optimizeSeconds;
   const auto start = Clock::now();
-  npy::makeDirs(dir);
+  files::makeDirs(dir);
   const std::string base = dir + "/" + sanitizeFileName(r.netName);
 
   // 3. Compile.
   auto t = Clock::now();
-  const hw::HwArch& arch = hw::findArch(hwArch);
+  const hwarch::HwArch& arch = hwarch::findArch(hwArch);
   const Executable exe =
-      buildExecutable(optimized, r.optimizedPath, arch, hw::planOptionsFromArchive(optimized));
-  const hw::ResourcePlan& plan = exe.plan;
+      buildExecutable(optimized, r.optimizedPath, arch, hwarch::planOptionsFromArchive(optimized));
+  const hwarch::ResourcePlan& plan = exe.plan;
   const std::vector<uint8_t>& kef = exe.bytes;
   r.kefPath = base + ".kef";
-  npy::writeFileAtomic(r.kefPath, kef);
+  files::writeFileAtomic(r.kefPath, kef);
   r.planPath = base + ".compile.json";
   const std::string planText = plan.toJson().dump(2) + "\n";
-  npy::writeFileAtomic(r.planPath, std::vector<uint8_t>(planText.begin(), planText.end()));
+  files::writeFileAtomic(r.planPath, std::vector<uint8_t>(planText.begin(), planText.end()));
   times["compile_s"] = since(t);
 
   // 4. Verify.

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "archive/archive.h"
+#include "compiler/archive/archive.h"
 
 namespace kiln::flow {
 

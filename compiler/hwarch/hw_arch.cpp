@@ -1,11 +1,11 @@
-#include "hwarch/hw_arch.h"
+#include "compiler/hwarch/hw_arch.h"
 
 #include <cctype>
 
-#include "ir/types.h"
-#include "util/strings.h"
+#include "common/strings.h"
+#include "compiler/ir/types.h"
 
-namespace kiln::hw {
+namespace kiln::hwarch {
 
 namespace {
 
@@ -132,4 +132,4 @@ const HwArch& findArch(const std::string& name) {
   throw Error(msg);
 }
 
-}  // namespace kiln::hw
+}  // namespace kiln::hwarch

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace kiln::hw {
+namespace kiln::hwarch {
 
 /// Where a figure comes from.
 enum class Source {
@@ -55,4 +55,4 @@ std::vector<std::string> archNames();
 /// kiln::Error naming the unknown architecture, the closest match and every known one.
 const HwArch& findArch(const std::string& name);
 
-}  // namespace kiln::hw
+}  // namespace kiln::hwarch

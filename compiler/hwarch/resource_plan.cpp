@@ -1,4 +1,4 @@
-#include "hwarch/resource_plan.h"
+#include "compiler/hwarch/resource_plan.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,9 +6,9 @@
 
 #include "alls/errors.h"
 #include "alls/parser.h"
-#include "util/strings.h"
+#include "common/strings.h"
 
-namespace kiln::hw {
+namespace kiln::hwarch {
 
 const char* contextSwitchModeName(ContextSwitchMode m) {
   switch (m) {
@@ -104,17 +104,6 @@ void readPerformance(const Statement& st, PlanOptions& o) {
 }
 
 }  // namespace
-
-std::string formatBytes(int64_t bytes) {
-  char buf[32];
-  if (bytes >= 1000000)
-    std::snprintf(buf, sizeof buf, "%.2f MB", double(bytes) / 1e6);
-  else if (bytes >= 1000)
-    std::snprintf(buf, sizeof buf, "%.1f KB", double(bytes) / 1e3);
-  else
-    std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
-  return buf;
-}
 
 PlanOptions planOptionsFromScript(const alls::Script& script) {
   PlanOptions o;
@@ -469,4 +458,4 @@ ResourcePlan planResources(const Graph& g, const HwArch& arch, const PlanOptions
   return plan;
 }
 
-}  // namespace kiln::hw
+}  // namespace kiln::hwarch

@@ -11,11 +11,12 @@
 #include <nlohmann/json.hpp>
 
 #include "alls/ast.h"
-#include "archive/archive.h"
-#include "hwarch/hw_arch.h"
-#include "ir/graph.h"
+#include "common/strings.h"
+#include "compiler/archive/archive.h"
+#include "compiler/hwarch/hw_arch.h"
+#include "compiler/ir/graph.h"
 
-namespace kiln::hw {
+namespace kiln::hwarch {
 
 // ---- Cost-model constants (docs/hw-arch.md explains each) ----
 /// Fraction of peak TOPS a layer sustains (calibrated on ResNet-50 at 1,372 FPS on Hailo-8).
@@ -109,12 +110,9 @@ struct ResourcePlan {
   std::string summary() const;            // a short table: contexts, totals, FPS
 };
 
-/// "812 B", "12.3 KB", "4.56 MB" (decimal units, as the memory figures).
-std::string formatBytes(int64_t bytes);
-
 /// Plans `g` (an optimized graph: every layer has outputQuant) on `arch`. Throws Error when the
 /// graph is not quantized, or when context switching is disabled and the network does not fit in
 /// one context (saying by how much, and which architectures it would fit).
 ResourcePlan planResources(const Graph& g, const HwArch& arch, const PlanOptions& opts);
 
-}  // namespace kiln::hw
+}  // namespace kiln::hwarch

@@ -3,9 +3,9 @@
 #include <cstdio>
 #include <sstream>
 
-#include "hwarch/resource_plan.h"
+#include "compiler/hwarch/resource_plan.h"
 
-namespace kiln::hw {
+namespace kiln::hwarch {
 
 namespace {
 
@@ -163,4 +163,4 @@ std::string ResourcePlan::summary() const {
   return os.str();
 }
 
-}  // namespace kiln::hw
+}  // namespace kiln::hwarch

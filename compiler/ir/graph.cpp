@@ -1,4 +1,4 @@
-#include "ir/graph.h"
+#include "compiler/ir/graph.h"
 
 #include <algorithm>
 #include <sstream>

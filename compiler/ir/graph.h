@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "ir/types.h"
+#include "compiler/ir/types.h"
 
 namespace kiln {
 

@@ -1,7 +1,7 @@
 // Output shapes of each layer type from its input shapes and attributes.
 #include <algorithm>
 
-#include "ir/graph.h"
+#include "compiler/ir/graph.h"
 
 namespace kiln {
 

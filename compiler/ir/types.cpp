@@ -1,4 +1,4 @@
-#include "ir/types.h"
+#include "compiler/ir/types.h"
 
 #include <cmath>
 
@@ -10,12 +10,6 @@ int64_t numel(const Shape& s) {
   return n;
 }
 
-std::string shapeStr(const Shape& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
-
 namespace {
 struct LayerInfo {
   LayerType type;
@@ -24,12 +18,12 @@ struct LayerInfo {
 };
 const LayerInfo kLayers[] = {
 #define KILN_LAYER(e, word, op, mn, mx) {LayerType::e, word, op, mn, mx},
-#include "ir/layer_types.def"
+#include "compiler/ir/layer_types.def"
 #undef KILN_LAYER
 };
 const char* kActNames[] = {
 #define KILN_ACT(e, name, formula) name,
-#include "ir/activation.def"
+#include "compiler/ir/activation.def"
 #undef KILN_ACT
 };
 }  // namespace

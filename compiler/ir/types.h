@@ -8,6 +8,8 @@
 #include <variant>
 #include <vector>
 
+#include "common/strings.h"
+
 namespace kiln {
 
 /// Errors the user can act on (bad input, unsupported model). The message is complete and says
@@ -21,13 +23,11 @@ using Shape = std::vector<int64_t>;
 
 /// Number of elements of a shape (1 for a scalar).
 int64_t numel(const Shape& s);
-/// "[1, 3, 224, 224]".
-std::string shapeStr(const Shape& s);
 
 /// The layer types (see layer_types.def).
 enum class LayerType {
 #define KILN_LAYER(e, word, opcode, mn, mx) e,
-#include "ir/layer_types.def"
+#include "compiler/ir/layer_types.def"
 #undef KILN_LAYER
 };
 /// Kiln type word, e.g. "conv".
@@ -45,7 +45,7 @@ bool isBinaryElementwise(LayerType t);
 /// Activation functions (see activation.def).
 enum class ActKind {
 #define KILN_ACT(e, name, formula) e,
-#include "ir/activation.def"
+#include "compiler/ir/activation.def"
 #undef KILN_ACT
 };
 const char* actName(ActKind k);

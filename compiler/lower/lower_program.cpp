@@ -1,13 +1,13 @@
 // Graph -> rt::Program. One operation per layer (input layers with a layout change add a
 // transpose); the integer parameters come from the layer's qparams as prepared by the optimizer.
 // The ints/consts layout of each opcode is documented beside its kernel in runtime/engine/ops_*.
-#include "lower/lower_program.h"
+#include "compiler/lower/lower_program.h"
 
 #include <map>
 
-#include "engine/host_convert.h"
-#include "engine/op_kernel.h"
-#include "kernels/kernels.h"
+#include "runtime/engine/host_convert.h"
+#include "runtime/engine/op_kernel.h"
+#include "runtime/kernels/kernels.h"
 
 namespace kiln {
 

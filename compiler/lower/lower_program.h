@@ -6,8 +6,8 @@
 
 #include <vector>
 
-#include "engine/program.h"
-#include "ir/graph.h"
+#include "compiler/ir/graph.h"
+#include "runtime/engine/program.h"
 
 namespace kiln {
 

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <map>
 
-#include "lower/lower_program.h"
+#include "compiler/lower/lower_program.h"
 
 namespace kiln {
 

@@ -9,14 +9,14 @@
 
 #include <onnx/onnx_pb.h>
 
-#include "onnx/node_context.h"
-#include "onnx/shape_helpers.h"
+#include "compiler/onnx/node_context.h"
+#include "compiler/onnx/shape_helpers.h"
 
-namespace kiln::onnximport {
+namespace kiln::onnx {
 
 namespace {
 
-using TP = onnx::TensorProto;
+using TP = ::onnx::TensorProto;
 
 ConstTensor broadcastBinary(const NodeContext& ctx, const ConstTensor& a, const ConstTensor& b,
                             int32_t outType, const std::function<double(double, double)>& f) {
@@ -409,4 +409,4 @@ void registerFoldOps(OpTable& t) {
   }
 }
 
-}  // namespace kiln::onnximport
+}  // namespace kiln::onnx

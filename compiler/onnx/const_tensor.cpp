@@ -1,4 +1,4 @@
-#include "onnx/const_tensor.h"
+#include "compiler/onnx/const_tensor.h"
 
 #include <cmath>
 #include <cstring>
@@ -6,9 +6,9 @@
 
 #include <onnx/onnx_pb.h>
 
-namespace kiln::onnximport {
+namespace kiln::onnx {
 
-using TP = onnx::TensorProto;
+using TP = ::onnx::TensorProto;
 
 bool ConstTensor::isFloat() const {
   return dtype == TP::FLOAT || dtype == TP::DOUBLE || dtype == TP::FLOAT16 || dtype == TP::BFLOAT16;
@@ -327,4 +327,4 @@ ConstTensor fromProto(const TP& t, const std::string& baseDir, const std::string
   return c;
 }
 
-}  // namespace kiln::onnximport
+}  // namespace kiln::onnx

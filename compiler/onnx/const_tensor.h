@@ -5,18 +5,18 @@
 #include <string>
 #include <vector>
 
-#include "ir/types.h"
+#include "compiler/ir/types.h"
 
 namespace onnx {
 class TensorProto;
 }
 
-namespace kiln::onnximport {
+namespace kiln::onnx {
 
 /// A constant of any ONNX element type. Floating-point values live in `f`, integer and bool
 /// values in `i`; exactly one of them is filled.
 struct ConstTensor {
-  int32_t dtype = 1;  // onnx::TensorProto_DataType
+  int32_t dtype = 1;  // ::onnx::TensorProto_DataType
   Shape shape;
   std::vector<double> f;
   std::vector<int64_t> i;
@@ -46,7 +46,7 @@ std::string dtypeName(int32_t dtype);
 
 /// Decodes a TensorProto (raw_data or typed fields, or external data relative to `baseDir`).
 /// `what` names the tensor for errors.
-ConstTensor fromProto(const onnx::TensorProto& t, const std::string& baseDir,
+ConstTensor fromProto(const ::onnx::TensorProto& t, const std::string& baseDir,
                       const std::string& what);
 
-}  // namespace kiln::onnximport
+}  // namespace kiln::onnx

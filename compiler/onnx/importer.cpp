@@ -1,6 +1,6 @@
 // The import driver: graph inputs, cuts (start/end nodes), unsupported-operator reporting, the
 // node loop with constant folding, outputs, then the import passes.
-#include "onnx/importer.h"
+#include "compiler/onnx/importer.h"
 
 #include <algorithm>
 #include <set>
@@ -9,21 +9,22 @@
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
-#include "onnx/node_context.h"
-#include "passes/pipeline.h"
-#include "util/strings.h"
+#include "common/file_io.h"
+#include "common/strings.h"
+#include "compiler/onnx/node_context.h"
+#include "compiler/passes/pipeline.h"
 
-namespace kiln::onnximport {
+namespace kiln::onnx {
 
 namespace {
 
-int defaultOpset(const onnx::ModelProto& m) {
+int defaultOpset(const ::onnx::ModelProto& m) {
   for (const auto& o : m.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") return int(o.version());
   return 0;
 }
 
-std::string dimsText(const onnx::TypeProto& t) {
+std::string dimsText(const ::onnx::TypeProto& t) {
   std::string s = "[";
   const auto& dims = t.tensor_type().shape().dim();
   for (int i = 0; i < dims.size(); ++i) {
@@ -37,7 +38,7 @@ std::string dimsText(const onnx::TypeProto& t) {
 }
 
 // The shape of a value from its TypeProto; empty optional when some dimension is not fixed.
-bool fixedShape(const onnx::TypeProto& t, Shape& out) {
+bool fixedShape(const ::onnx::TypeProto& t, Shape& out) {
   if (!t.has_tensor_type() || !t.tensor_type().has_shape()) return false;
   out.clear();
   for (const auto& d : t.tensor_type().shape().dim()) {
@@ -53,20 +54,20 @@ struct Cut {
   std::vector<std::string> outputs;  // value names that become output layers
 };
 
-int nodeIndex(const onnx::GraphProto& g, const std::string& name) {
+int nodeIndex(const ::onnx::GraphProto& g, const std::string& name) {
   for (int i = 0; i < g.node_size(); ++i)
     if (g.node(i).name() == name) return i;
   return -1;
 }
 
-Error unknownNode(const onnx::GraphProto& g, const std::string& name, const char* flag) {
+Error unknownNode(const ::onnx::GraphProto& g, const std::string& name, const char* flag) {
   std::vector<std::string> names;
   for (const auto& n : g.node()) names.push_back(n.name());
   return Error(std::string(flag) + ": the model has no node named '" + name +
                "'. Closest node names: " + join(closestNames(names, name, 5), ", "));
 }
 
-Cut computeCut(const onnx::GraphProto& g, const std::set<std::string>& initializers,
+Cut computeCut(const ::onnx::GraphProto& g, const std::set<std::string>& initializers,
                const ImportOptions& o) {
   Cut cut;
   // Outputs: the end nodes' outputs, or the graph's outputs.
@@ -137,7 +138,7 @@ Cut computeCut(const onnx::GraphProto& g, const std::set<std::string>& initializ
 }
 
 // Unsupported nodes among the active ones; fills the suggested end nodes.
-std::vector<int> findUnsupported(const onnx::GraphProto& g, const Cut& cut) {
+std::vector<int> findUnsupported(const ::onnx::GraphProto& g, const Cut& cut) {
   std::vector<int> bad;
   for (int i : cut.activeNodes) {
     const auto& n = g.node(i);
@@ -147,7 +148,7 @@ std::vector<int> findUnsupported(const onnx::GraphProto& g, const Cut& cut) {
   return bad;
 }
 
-std::vector<std::string> suggestEndNodes(const onnx::GraphProto& g, const Cut& cut,
+std::vector<std::string> suggestEndNodes(const ::onnx::GraphProto& g, const Cut& cut,
                                          const std::vector<int>& bad) {
   std::map<std::string, int> producer;
   for (int i = 0; i < g.node_size(); ++i)
@@ -177,12 +178,12 @@ std::vector<std::string> suggestEndNodes(const onnx::GraphProto& g, const Cut& c
   return ends;
 }
 
-void addInputs(const onnx::ModelProto& model, const Cut& cut, const ImportOptions& o, Graph& g,
+void addInputs(const ::onnx::ModelProto& model, const Cut& cut, const ImportOptions& o, Graph& g,
                std::map<std::string, ImportValue>& values) {
   const auto& graph = model.graph();
-  std::map<std::string, const onnx::TypeProto*> types;
+  std::map<std::string, const ::onnx::TypeProto*> types;
   for (const auto& v : graph.input()) types[v.name()] = &v.type();
-  onnx::ModelProto inferred;
+  ::onnx::ModelProto inferred;
   if (!o.startNodes.empty()) {
     // Intermediate values become inputs: ask ONNX shape inference for their shapes.
     inferred = model;
@@ -194,7 +195,7 @@ void addInputs(const onnx::ModelProto& model, const Cut& cut, const ImportOption
       for (int64_t d : it->second) shape->add_dim()->set_dim_value(d);
     }
     try {
-      onnx::shape_inference::InferShapes(inferred);
+      ::onnx::shape_inference::InferShapes(inferred);
     } catch (const std::exception&) {
     }
     for (const auto& v : inferred.graph().value_info()) types[v.name()] = &v.type();
@@ -203,10 +204,10 @@ void addInputs(const onnx::ModelProto& model, const Cut& cut, const ImportOption
   for (const auto& name : cut.inputs) {
     Shape shape;
     auto given = o.tensorShapes.find(name);
-    const onnx::TypeProto* t = types.count(name) ? types[name] : nullptr;
+    const ::onnx::TypeProto* t = types.count(name) ? types[name] : nullptr;
     if (t && t->has_tensor_type()) {
       const int et = t->tensor_type().elem_type();
-      if (et != onnx::TensorProto::FLOAT && et != 0)
+      if (et != ::onnx::TensorProto::FLOAT && et != 0)
         throw Error("input '" + name + "' has element type " + dtypeName(et) +
                     "; Kiln networks take float32 inputs (cut the graph after the conversion "
                     "with --start-node-names)");
@@ -282,12 +283,12 @@ bool requiresConstantInput(const std::string& opType, int index) {
   return it != opTable().end() && it->second.constInputs(index);
 }
 
-Graph importModel(const onnx::ModelProto& original, const std::string& baseDir,
+Graph importModel(const ::onnx::ModelProto& original, const std::string& baseDir,
                   const ImportOptions& opts, ImportReport* report) {
   // Nodes without a name get "<OpType>_<index>", so messages and original_names can point at them.
   bool unnamed = false;
   for (const auto& n : original.graph().node()) unnamed |= n.name().empty();
-  onnx::ModelProto named;
+  ::onnx::ModelProto named;
   if (unnamed) {
     named = original;
     for (int i = 0; i < named.graph().node_size(); ++i) {
@@ -295,7 +296,7 @@ Graph importModel(const onnx::ModelProto& original, const std::string& baseDir,
       if (n->name().empty()) n->set_name(n->op_type() + "_" + std::to_string(i));
     }
   }
-  const onnx::ModelProto& model = unnamed ? named : original;
+  const ::onnx::ModelProto& model = unnamed ? named : original;
   ImportReport localReport;
   ImportReport& rep = report ? *report : localReport;
   const auto& og = model.graph();
@@ -341,7 +342,7 @@ Graph importModel(const onnx::ModelProto& original, const std::string& baseDir,
   addInputs(model, cut, o, g, values);
 
   for (int idx : cut.activeNodes) {
-    const onnx::NodeProto& node = og.node(idx);
+    const ::onnx::NodeProto& node = og.node(idx);
     NodeContext ctx(g, values, node, opset);
     for (int i = 0; i < ctx.numInputs(); ++i)
       if (ctx.hasInput(i) && !values.count(node.input(i)))
@@ -384,16 +385,11 @@ Graph importModel(const onnx::ModelProto& original, const std::string& baseDir,
 }
 
 Graph importFile(const std::string& path, const ImportOptions& opts, ImportReport* report) {
-  const onnx::ModelProto model = loadModel(path);
+  const ::onnx::ModelProto model = loadModel(path);
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
   ImportOptions o = opts;
-  if (o.netName.empty()) {
-    std::string stem = slash == std::string::npos ? path : path.substr(slash + 1);
-    const size_t dot = stem.rfind('.');
-    if (dot != std::string::npos && dot > 0) stem = stem.substr(0, dot);
-    o.netName = stem;
-  }
+  if (o.netName.empty()) o.netName = files::stem(path);
   try {
     return importModel(model, dir, o, report);
   } catch (const Error& e) {
@@ -401,4 +397,4 @@ Graph importFile(const std::string& path, const ImportOptions& opts, ImportRepor
   }
 }
 
-}  // namespace kiln::onnximport
+}  // namespace kiln::onnx

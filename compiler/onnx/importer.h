@@ -5,13 +5,13 @@
 #include <string>
 #include <vector>
 
-#include "ir/graph.h"
+#include "compiler/ir/graph.h"
 
 namespace onnx {
 class ModelProto;
 }
 
-namespace kiln::onnximport {
+namespace kiln::onnx {
 
 struct ImportOptions {
   std::string netName;                        // default: the file's stem
@@ -31,11 +31,11 @@ struct ImportReport {
 
 /// Loads and validates an ONNX file: existence, protobuf, checker, external data. Throws Error
 /// with a one-paragraph message naming the file and the problem.
-onnx::ModelProto loadModel(const std::string& path);
+::onnx::ModelProto loadModel(const std::string& path);
 
 /// Imports a loaded model; `baseDir` resolves external data. Runs the import passes (activation
 /// fusion, BN folding, pattern rewrites) and names the layers.
-Graph importModel(const onnx::ModelProto& model, const std::string& baseDir,
+Graph importModel(const ::onnx::ModelProto& model, const std::string& baseDir,
                   const ImportOptions& opts, ImportReport* report = nullptr);
 
 /// loadModel + importModel.
@@ -50,4 +50,4 @@ bool requiresConstantInput(const std::string& opType, int index);
 /// Parses `NAME=[d0,d1,…]` (a --tensor-shapes argument).
 std::pair<std::string, Shape> parseTensorShapeArg(const std::string& arg);
 
-}  // namespace kiln::onnximport
+}  // namespace kiln::onnx

@@ -7,9 +7,9 @@
 #include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>
 
-#include "onnx/importer.h"
+#include "compiler/onnx/importer.h"
 
-namespace kiln::onnximport {
+namespace kiln::onnx {
 
 namespace {
 std::string firstLine(const std::string& s) {
@@ -18,7 +18,7 @@ std::string firstLine(const std::string& s) {
 }
 }  // namespace
 
-onnx::ModelProto loadModel(const std::string& path) {
+::onnx::ModelProto loadModel(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) throw Error(path + ": no such file");
   if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory, expected an .onnx file");
@@ -28,7 +28,7 @@ onnx::ModelProto loadModel(const std::string& path) {
   if (bytes.empty()) throw Error(path + ": the file is empty, expected an ONNX model");
   if (bytes.size() > (size_t(2) << 30))
     throw Error(path + ": larger than 2 GiB; save big models with external data");
-  onnx::ModelProto model;
+  ::onnx::ModelProto model;
   if (!model.ParseFromString(bytes))
     throw Error(path +
                 ": not an ONNX model: the bytes do not decode as an ONNX ModelProto protobuf "
@@ -47,19 +47,19 @@ onnx::ModelProto loadModel(const std::string& path) {
                 "onnx.version_converter.convert_version(model, 13)");
   // The ONNX checker of the installed libonnx knows opsets up to its own release; newer models
   // are checked by Kiln's importer alone.
-  const auto& ranges = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
+  const auto& ranges = ::onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
   const int checkerMax = ranges.count("") ? ranges.at("").second : 0;
   if (opset <= checkerMax) {
     try {
-      onnx::checker::CheckerContext ctx;
+      ::onnx::checker::CheckerContext ctx;
       ctx.set_ir_version(int(model.ir_version()));
       std::unordered_map<std::string, int> opsets;
       for (const auto& o : model.opset_import()) opsets[o.domain()] = int(o.version());
       ctx.set_opset_imports(opsets);
       const size_t slash = path.rfind('/');
       ctx.set_model_dir(slash == std::string::npos ? "." : path.substr(0, slash));
-      onnx::checker::LexicalScopeContext lex;
-      onnx::checker::check_graph(model.graph(), ctx, lex);
+      ::onnx::checker::LexicalScopeContext lex;
+      ::onnx::checker::check_graph(model.graph(), ctx, lex);
     } catch (const std::exception& e) {
       throw Error(path + ": the ONNX checker rejects the model: " + firstLine(e.what()));
     }
@@ -67,4 +67,4 @@ onnx::ModelProto loadModel(const std::string& path) {
   return model;
 }
 
-}  // namespace kiln::onnximport
+}  // namespace kiln::onnx

@@ -1,11 +1,11 @@
-#include "onnx/node_context.h"
+#include "compiler/onnx/node_context.h"
 
 #include <onnx/onnx_pb.h>
 
-namespace kiln::onnximport {
+namespace kiln::onnx {
 
 NodeContext::NodeContext(Graph& g, std::map<std::string, ImportValue>& values,
-                         const onnx::NodeProto& node, int opset)
+                         const ::onnx::NodeProto& node, int opset)
     : g_(g), values_(values), node_(node), opset_(opset) {}
 
 const std::string& NodeContext::opType() const {
@@ -73,7 +73,7 @@ Shape NodeContext::shape(int i) const {
   return v.isConst ? v.constant.shape : g_.shapeOf(v.ref);
 }
 
-const onnx::AttributeProto* NodeContext::attr(const std::string& n) const {
+const ::onnx::AttributeProto* NodeContext::attr(const std::string& n) const {
   for (const auto& a : node_.attribute())
     if (a.name() == n) return &a;
   return nullptr;
@@ -168,4 +168,4 @@ const OpTable& opTable() {
   return table;
 }
 
-}  // namespace kiln::onnximport
+}  // namespace kiln::onnx

@@ -6,8 +6,8 @@
 #include <map>
 #include <string>
 
-#include "ir/graph.h"
-#include "onnx/const_tensor.h"
+#include "compiler/ir/graph.h"
+#include "compiler/onnx/const_tensor.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -16,7 +16,7 @@ class NodeProto;
 class AttributeProto;
 }  // namespace onnx
 
-namespace kiln::onnximport {
+namespace kiln::onnx {
 
 /// A value of the ONNX graph during import: a constant, or the output of a Kiln layer.
 struct ImportValue {
@@ -27,10 +27,10 @@ struct ImportValue {
 
 class NodeContext {
  public:
-  NodeContext(Graph& g, std::map<std::string, ImportValue>& values, const onnx::NodeProto& node,
+  NodeContext(Graph& g, std::map<std::string, ImportValue>& values, const ::onnx::NodeProto& node,
               int opset);
 
-  const onnx::NodeProto& node() const { return node_; }
+  const ::onnx::NodeProto& node() const { return node_; }
   int opset() const { return opset_; }
   const std::string& opType() const;
   const std::string& name() const;
@@ -69,11 +69,11 @@ class NodeContext {
 
  private:
   const ImportValue& input(int i) const;
-  const onnx::AttributeProto* attr(const std::string& n) const;
+  const ::onnx::AttributeProto* attr(const std::string& n) const;
 
   Graph& g_;
   std::map<std::string, ImportValue>& values_;
-  const onnx::NodeProto& node_;
+  const ::onnx::NodeProto& node_;
   int opset_;
 };
 
@@ -102,4 +102,4 @@ bool foldNode(NodeContext& ctx);
 /// Normalises a possibly negative axis for a tensor of `rank`; Error when out of range.
 int64_t normAxis(const NodeContext& ctx, int64_t axis, int64_t rank);
 
-}  // namespace kiln::onnximport
+}  // namespace kiln::onnx

@@ -3,9 +3,9 @@
 #include <cmath>
 #include <limits>
 
-#include "onnx/shape_helpers.h"
+#include "compiler/onnx/shape_helpers.h"
 
-namespace kiln::onnximport {
+namespace kiln::onnx {
 
 namespace {
 
@@ -97,4 +97,4 @@ void registerActivationOps(OpTable& t) {
   t["Pow"] = {importPow, [](int i) { return i == 1; }};
 }
 
-}  // namespace kiln::onnximport
+}  // namespace kiln::onnx

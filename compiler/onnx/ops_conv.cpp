@@ -1,7 +1,7 @@
 // Conv -> conv (or dw when every input channel has its own group), ConvTranspose -> deconv.
-#include "onnx/shape_helpers.h"
+#include "compiler/onnx/shape_helpers.h"
 
-namespace kiln::onnximport {
+namespace kiln::onnx {
 
 namespace {
 
@@ -93,4 +93,4 @@ void registerConvOps(OpTable& t) {
   t["ConvTranspose"] = {importConvTranspose, weightsConst};
 }
 
-}  // namespace kiln::onnximport
+}  // namespace kiln::onnx

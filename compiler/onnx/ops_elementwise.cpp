@@ -1,9 +1,9 @@
 // Binary element-wise operators with NumPy broadcasting -> ew_add, ew_sub, ew_mult, ew_div,
 // ew_max, ew_min. A constant operand becomes a const_input layer; Sum/Max/Min with more than two
 // operands become a chain.
-#include "onnx/shape_helpers.h"
+#include "compiler/onnx/shape_helpers.h"
 
-namespace kiln::onnximport {
+namespace kiln::onnx {
 
 namespace {
 
@@ -41,4 +41,4 @@ void registerElementwiseOps(OpTable& t) {
   }};
 }
 
-}  // namespace kiln::onnximport
+}  // namespace kiln::onnx

@@ -1,7 +1,7 @@
 // Gemm -> fc; MatMul -> fc when the right operand is a constant matrix, else matmul.
-#include "onnx/shape_helpers.h"
+#include "compiler/onnx/shape_helpers.h"
 
-namespace kiln::onnximport {
+namespace kiln::onnx {
 
 namespace {
 
@@ -84,4 +84,4 @@ void registerLinearOps(OpTable& t) {
   t["MatMul"] = {importMatMul};
 }
 
-}  // namespace kiln::onnximport
+}  // namespace kiln::onnx

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "onnx/shape_helpers.h"
+#include "compiler/onnx/shape_helpers.h"
 
-namespace kiln::onnximport {
+namespace kiln::onnx {
 
 namespace {
 
@@ -135,4 +135,4 @@ void registerNormOps(OpTable& t) {
   t["ReduceSum"] = reduce(LayerType::ReduceSum, 13);
 }
 
-}  // namespace kiln::onnximport
+}  // namespace kiln::onnx

@@ -1,8 +1,8 @@
 // MaxPool -> maxpool, AveragePool -> avgpool, GlobalAveragePool -> global_avg_pool,
 // GlobalMaxPool -> reduce_max over the spatial axes.
-#include "onnx/shape_helpers.h"
+#include "compiler/onnx/shape_helpers.h"
 
-namespace kiln::onnximport {
+namespace kiln::onnx {
 
 namespace {
 
@@ -57,4 +57,4 @@ void registerPoolOps(OpTable& t) {
   t["GlobalMaxPool"] = {importGlobalMaxPool};
 }
 
-}  // namespace kiln::onnximport
+}  // namespace kiln::onnx

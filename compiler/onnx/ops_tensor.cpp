@@ -3,9 +3,9 @@
 // Identity and Dropout are removed (their output is their input).
 #include <cmath>
 
-#include "onnx/shape_helpers.h"
+#include "compiler/onnx/shape_helpers.h"
 
-namespace kiln::onnximport {
+namespace kiln::onnx {
 
 namespace {
 
@@ -220,4 +220,4 @@ void registerTensorOps(OpTable& t) {
   t["Dropout"] = {importIdentity, fromOne};
 }
 
-}  // namespace kiln::onnximport
+}  // namespace kiln::onnx

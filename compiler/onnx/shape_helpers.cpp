@@ -1,8 +1,8 @@
-#include "onnx/shape_helpers.h"
+#include "compiler/onnx/shape_helpers.h"
 
 #include <algorithm>
 
-namespace kiln::onnximport {
+namespace kiln::onnx {
 
 Shape resolveReshape(const NodeContext& ctx, const Shape& in, const std::vector<int64_t>& spec,
                      bool allowZero) {
@@ -163,9 +163,9 @@ std::vector<int64_t> stridesOf(const Shape& s) {
   return st;
 }
 
-}  // namespace kiln::onnximport
+}  // namespace kiln::onnx
 
-namespace kiln::onnximport {
+namespace kiln::onnx {
 
 Layer makeLayer(LayerType t, std::vector<ValueRef> inputs) {
   Layer l;
@@ -206,4 +206,4 @@ std::vector<int64_t> windowPads(const NodeContext& ctx, const Shape& in,
   return p;
 }
 
-}  // namespace kiln::onnximport
+}  // namespace kiln::onnx

@@ -2,9 +2,9 @@
 // so that a folded constant and an imported layer always agree.
 #pragma once
 
-#include "onnx/node_context.h"
+#include "compiler/onnx/node_context.h"
 
-namespace kiln::onnximport {
+namespace kiln::onnx {
 
 /// Reshape's target shape with 0 (copy) and -1 (infer) resolved.
 Shape resolveReshape(const NodeContext& ctx, const Shape& in, const std::vector<int64_t>& spec,
@@ -33,9 +33,9 @@ std::vector<int64_t> splitSizes(const NodeContext& ctx, const Shape& in, int64_t
 /// Row-major strides of a shape.
 std::vector<int64_t> stridesOf(const Shape& s);
 
-}  // namespace kiln::onnximport
+}  // namespace kiln::onnx
 
-namespace kiln::onnximport {
+namespace kiln::onnx {
 
 /// A layer of type t reading `inputs` (helper for the importers).
 Layer makeLayer(LayerType t, std::vector<ValueRef> inputs);
@@ -49,4 +49,4 @@ std::vector<int64_t> windowPads(const NodeContext& ctx, const Shape& in,
 /// Fails unless the input is a 4-D NCHW tensor (2-D spatial ops).
 void require4d(const NodeContext& ctx, const Shape& in);
 
-}  // namespace kiln::onnximport
+}  // namespace kiln::onnx

@@ -1,11 +1,11 @@
-#include "optimize/equalization.h"
+#include "compiler/optimize/equalization.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "passes/pipeline.h"
+#include "compiler/passes/pipeline.h"
 
-namespace kiln::opt {
+namespace kiln::optimize {
 
 namespace {
 
@@ -116,4 +116,4 @@ int equalizeLayers(Graph& g, const std::vector<std::vector<double>>& actAbsMax) 
   return pairs;
 }
 
-}  // namespace kiln::opt
+}  // namespace kiln::optimize

@@ -6,9 +6,9 @@
 // which share one per-tensor activation scale. Returns the number of layer pairs equalized.
 #pragma once
 
-#include "ir/graph.h"
+#include "compiler/ir/graph.h"
 
-namespace kiln::opt {
+namespace kiln::optimize {
 
 /// `actAbsMax[layer][c]`
 /// is the calibrated largest |value| of channel c of each layer's output. A may also be a
@@ -18,4 +18,4 @@ namespace kiln::opt {
 /// range. One pass: pairs never share their A, so the statistics of the original graph stay valid.
 int equalizeLayers(Graph& g, const std::vector<std::vector<double>>& actAbsMax);
 
-}  // namespace kiln::opt
+}  // namespace kiln::optimize

@@ -1,13 +1,13 @@
-#include "optimize/error_rounding.h"
+#include "compiler/optimize/error_rounding.h"
 
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 
-#include "quant/prepare.h"
-#include "quant/quant_math.h"
+#include "compiler/quant/prepare.h"
+#include "compiler/quant/quant_math.h"
 
-namespace kiln::opt {
+namespace kiln::optimize {
 
 namespace {
 
@@ -198,4 +198,4 @@ RoundingResult compensateRounding(Layer& l, const QuantInfo& in,
   return res;
 }
 
-}  // namespace kiln::opt
+}  // namespace kiln::optimize

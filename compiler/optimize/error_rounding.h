@@ -7,10 +7,10 @@
 
 #include <vector>
 
-#include "emulator/quant_executor.h"
-#include "ir/graph.h"
+#include "compiler/emulator/quant_executor.h"
+#include "compiler/ir/graph.h"
 
-namespace kiln::opt {
+namespace kiln::optimize {
 
 struct RoundingResult {
   bool applied = false;
@@ -25,4 +25,4 @@ struct RoundingResult {
 RoundingResult compensateRounding(Layer& l, const QuantInfo& in,
                                   const std::vector<const IntBuffer*>& inputs);
 
-}  // namespace kiln::opt
+}  // namespace kiln::optimize

@@ -1,15 +1,15 @@
-#include "optimize/noise_report.h"
+#include "compiler/optimize/noise_report.h"
 
 #include <cmath>
 #include <memory>
 
 #include <fmt/core.h>
 
-#include "emulator/quant_executor.h"
-#include "emulator/quant_layer.h"
-#include "lower/lower_program.h"
+#include "compiler/emulator/quant_executor.h"
+#include "compiler/emulator/quant_layer.h"
+#include "compiler/lower/lower_program.h"
 
-namespace kiln::opt {
+namespace kiln::optimize {
 
 namespace {
 
@@ -152,4 +152,4 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
   return r;
 }
 
-}  // namespace kiln::opt
+}  // namespace kiln::optimize

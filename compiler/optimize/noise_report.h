@@ -10,10 +10,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "emulator/float_executor.h"
-#include "ir/graph.h"
+#include "compiler/emulator/float_executor.h"
+#include "compiler/ir/graph.h"
 
-namespace kiln::opt {
+namespace kiln::optimize {
 
 struct NoiseReport {
   nlohmann::json json;
@@ -26,4 +26,4 @@ struct NoiseReport {
 NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffer>>& samples,
                         const std::function<void(int, int)>& progress = {});
 
-}  // namespace kiln::opt
+}  // namespace kiln::optimize

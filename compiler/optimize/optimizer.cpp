@@ -1,4 +1,4 @@
-#include "optimize/optimizer.h"
+#include "compiler/optimize/optimizer.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,23 +8,23 @@
 
 #include "alls/alls.h"
 #include "calib/calib_set.h"
+#include "common/file_io.h"
 #include "common/npy.h"
-#include "optimize/equalization.h"
-#include "optimize/noise_report.h"
-#include "optimize/script_apply.h"
-#include "optimize/sequential_correction.h"
-#include "quant/prepare.h"
-#include "quant/range_selection.h"
-#include "util/strings.h"
+#include "common/strings.h"
+#include "compiler/optimize/equalization.h"
+#include "compiler/optimize/noise_report.h"
+#include "compiler/optimize/script_apply.h"
+#include "compiler/optimize/sequential_correction.h"
+#include "compiler/quant/prepare.h"
+#include "compiler/quant/range_selection.h"
 
-namespace kiln::opt {
+namespace kiln::optimize {
 
 namespace {
 
 std::string readText(const std::string& path) {
   try {
-    const auto b = npy::readFile(path);
-    return std::string(b.begin(), b.end());
+    return files::readText(path);
   } catch (const npy::NpyError& e) {
     throw Error(e.what());
   }
@@ -294,4 +294,4 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
   return a;
 }
 
-}  // namespace kiln::opt
+}  // namespace kiln::optimize

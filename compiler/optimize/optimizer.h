@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "archive/archive.h"
+#include "compiler/archive/archive.h"
 
-namespace kiln::opt {
+namespace kiln::optimize {
 
 struct OptimizeOptions {
   std::string calibPath;      // --calib-set-path
@@ -28,4 +28,4 @@ struct OptimizeOptions {
 /// naming the file and the problem.
 Archive optimize(const Archive& parsed, const OptimizeOptions& o);
 
-}  // namespace kiln::opt
+}  // namespace kiln::optimize

@@ -1,13 +1,13 @@
-#include "optimize/script_apply.h"
+#include "compiler/optimize/script_apply.h"
 
 #include <cmath>
 #include <set>
 #include <tuple>
 
-#include "passes/pipeline.h"
-#include "util/strings.h"
+#include "common/strings.h"
+#include "compiler/passes/pipeline.h"
 
-namespace kiln::opt {
+namespace kiln::optimize {
 
 namespace {
 
@@ -264,4 +264,4 @@ ScriptSettings applyScript(Graph& g, const alls::Script& script) {
   return s;
 }
 
-}  // namespace kiln::opt
+}  // namespace kiln::optimize

@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "alls/alls.h"
-#include "ir/graph.h"
-#include "quant/precision.h"
+#include "compiler/ir/graph.h"
+#include "compiler/quant/precision.h"
 
-namespace kiln::opt {
+namespace kiln::optimize {
 
 /// Everything a script asks of `kiln optimize` beyond the float graph changes.
 struct ScriptSettings {
@@ -44,4 +44,4 @@ ScriptSettings applyScript(Graph& g, const alls::Script& script);
 /// Layer names for script references: Kiln names and ONNX names.
 std::vector<alls::LayerName> layerNames(const Graph& g);
 
-}  // namespace kiln::opt
+}  // namespace kiln::optimize

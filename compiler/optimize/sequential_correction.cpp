@@ -1,14 +1,14 @@
-#include "optimize/sequential_correction.h"
+#include "compiler/optimize/sequential_correction.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "emulator/quant_executor.h"
-#include "emulator/quant_layer.h"
-#include "optimize/error_rounding.h"
-#include "quant/prepare.h"
+#include "compiler/emulator/quant_executor.h"
+#include "compiler/emulator/quant_layer.h"
+#include "compiler/optimize/error_rounding.h"
+#include "compiler/quant/prepare.h"
 
-namespace kiln::opt {
+namespace kiln::optimize {
 
 namespace {
 
@@ -176,4 +176,4 @@ CorrectionResult sequentialCorrection(Graph& g,
   return result;
 }
 
-}  // namespace kiln::opt
+}  // namespace kiln::optimize

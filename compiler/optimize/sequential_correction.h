@@ -7,9 +7,9 @@
 
 #include <vector>
 
-#include "emulator/float_executor.h"
+#include "compiler/emulator/float_executor.h"
 
-namespace kiln::opt {
+namespace kiln::optimize {
 
 struct CorrectionOptions {
   bool biasCorrection = true;       // conv/dw/deconv/fc layers without a table activation
@@ -27,4 +27,4 @@ CorrectionResult sequentialCorrection(Graph& g,
                                       const std::vector<std::vector<FloatBuffer>>& samples,
                                       const CorrectionOptions& opts);
 
-}  // namespace kiln::opt
+}  // namespace kiln::optimize

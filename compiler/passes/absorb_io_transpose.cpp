@@ -1,7 +1,7 @@
 // absorb_io_transpose: an input layer read only by a Transpose takes the permutation itself (its
 // `perm` attribute; the user still feeds the ONNX layout, e.g. NHWC), and an output layer fed by
 // a Transpose read only by it does the same on the way out. Leaves other transposes alone.
-#include "passes/pipeline.h"
+#include "compiler/passes/pipeline.h"
 
 namespace kiln::passes {
 

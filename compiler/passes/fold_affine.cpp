@@ -10,7 +10,7 @@
 // everything else, including a normalization a padded conv reads (folding would change borders).
 #include <cmath>
 
-#include "passes/pipeline.h"
+#include "compiler/passes/pipeline.h"
 
 namespace kiln::passes {
 

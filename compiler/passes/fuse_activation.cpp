@@ -2,7 +2,7 @@
 // activation on its output (conv, dw, deconv, fc, matmul, ew_*, normalization, avgpool,
 // global_avg_pool, layer_normalization) and that nobody else reads is fused into that producer,
 // as the reference toolchain does. Chains fuse only once (the producer must have none yet).
-#include "passes/pipeline.h"
+#include "compiler/passes/pipeline.h"
 
 namespace kiln::passes {
 

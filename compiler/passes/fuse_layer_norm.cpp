@@ -2,7 +2,7 @@
 //   m = ReduceMean(x); d = x - m; v = ReduceMean(d^2); y = d / Sqrt(v + eps) [* gamma] [+ beta]
 // (how many exporters spell it before opset 17) -> one layer_normalization layer over the
 // trailing reduced axes. Leaves any variant it does not recognise exactly as it was.
-#include "passes/pipeline.h"
+#include "compiler/passes/pipeline.h"
 
 namespace kiln::passes {
 

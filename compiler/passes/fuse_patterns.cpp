@@ -4,7 +4,7 @@
 // Both leave the multiplication alone when the gate has other readers.
 #include <cmath>
 
-#include "passes/pipeline.h"
+#include "compiler/passes/pipeline.h"
 
 namespace kiln::passes {
 

@@ -1,4 +1,4 @@
-#include "passes/pipeline.h"
+#include "compiler/passes/pipeline.h"
 
 #include <cstdlib>
 #include <iostream>

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "ir/graph.h"
+#include "compiler/ir/graph.h"
 
 namespace kiln::passes {
 

@@ -6,7 +6,7 @@
 // shared 8-bit grid left the sigmoid's input in steps of 0.8. The float function is unchanged.
 #include <algorithm>
 
-#include "passes/pipeline.h"
+#include "compiler/passes/pipeline.h"
 
 namespace kiln::passes {
 

@@ -1,4 +1,4 @@
-#include "quant/calibration_stats.h"
+#include "compiler/quant/calibration_stats.h"
 
 #include <algorithm>
 #include <cmath>

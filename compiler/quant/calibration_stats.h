@@ -10,7 +10,7 @@
 #include <set>
 #include <vector>
 
-#include "emulator/float_executor.h"
+#include "compiler/emulator/float_executor.h"
 
 namespace kiln::quant {
 

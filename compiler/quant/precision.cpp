@@ -1,4 +1,4 @@
-#include "quant/precision.h"
+#include "compiler/quant/precision.h"
 
 namespace kiln::quant {
 

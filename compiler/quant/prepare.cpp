@@ -1,11 +1,11 @@
 // The prepare driver: bit widths per tensor, QuantInfo per tensor, then each layer family's
 // integer parameters.
-#include "quant/prepare.h"
+#include "compiler/quant/prepare.h"
 
 #include <algorithm>
 
-#include "quant/quant_math.h"
-#include "util/strings.h"
+#include "common/strings.h"
+#include "compiler/quant/quant_math.h"
 
 namespace kiln::quant {
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "ir/graph.h"
-#include "quant/calibration_stats.h"
-#include "quant/precision.h"
+#include "compiler/ir/graph.h"
+#include "compiler/quant/calibration_stats.h"
+#include "compiler/quant/precision.h"
 
 namespace kiln::quant {
 

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "quant/prepare.h"
-#include "quant/quant_math.h"
+#include "compiler/quant/prepare.h"
+#include "compiler/quant/quant_math.h"
 
 namespace kiln::quant {
 

@@ -2,8 +2,8 @@
 // (signed, 4/8/16 bits), biases in accumulator units (int64), then the output stage.
 #include <cmath>
 
-#include "quant/prepare.h"
-#include "quant/quant_math.h"
+#include "compiler/quant/prepare.h"
+#include "compiler/quant/quant_math.h"
 
 namespace kiln::quant {
 

@@ -2,9 +2,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "ir/resize_coords.h"
-#include "quant/prepare.h"
-#include "quant/quant_math.h"
+#include "compiler/ir/resize_coords.h"
+#include "compiler/quant/prepare.h"
+#include "compiler/quant/quant_math.h"
 
 namespace kiln::quant {
 

@@ -1,4 +1,4 @@
-#include "quant/quant_math.h"
+#include "compiler/quant/quant_math.h"
 
 #include <cmath>
 #include <string>

@@ -5,8 +5,8 @@
 
 #include <cstdint>
 
-#include "ir/types.h"
-#include "kernels/requantize.h"
+#include "compiler/ir/types.h"
+#include "runtime/kernels/requantize.h"
 
 namespace kiln::quant {
 

@@ -1,9 +1,9 @@
-#include "quant/range_selection.h"
+#include "compiler/quant/range_selection.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "quant/quant_math.h"
+#include "compiler/quant/quant_math.h"
 
 namespace kiln::quant {
 

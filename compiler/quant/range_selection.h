@@ -3,7 +3,7 @@
 // its calibrated values. See docs/arithmetic.md §1.
 #pragma once
 
-#include "quant/calibration_stats.h"
+#include "compiler/quant/calibration_stats.h"
 
 namespace kiln::quant {
 

@@ -8,8 +8,8 @@
 #include <new>
 #include <string>
 
-#include "api/kilnrt.h"
-#include "api/runtime.h"
+#include "runtime/api/kilnrt.h"
+#include "runtime/api/runtime.h"
 
 struct kilnrt_model {
   std::shared_ptr<const kiln::rt::Model> model;

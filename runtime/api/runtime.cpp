@@ -1,4 +1,4 @@
-#include "api/runtime.h"
+#include "runtime/api/runtime.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -8,15 +8,15 @@
 #include <chrono>
 #include <cstring>
 
-#include "engine/executor.h"
-#include "engine/host_convert.h"
-#include "format/kef.h"
+#include "runtime/engine/executor.h"
+#include "runtime/engine/host_convert.h"
+#include "runtime/format/kef.h"
 
 namespace kiln::rt {
 
 namespace {
 
-std::string shapeText(const std::vector<int64_t>& s) {
+std::string shapeStr(const std::vector<int64_t>& s) {
   std::string r = "[";
   for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
   return r + "]";
@@ -165,7 +165,7 @@ void Session::run(const std::vector<InputBuffer>& inputs,
     if (given != want)
       throw Error(model_->path() + ": " + kind + " stream '" + s.name + "': buffer of " +
                   std::to_string(given) + " bytes, expected " + std::to_string(want) + " (" +
-                  shapeText(s.shape) + " x " + bufferTypeName(t) + ", " + std::to_string(es) +
+                  shapeStr(s.shape) + " x " + bufferTypeName(t) + ", " + std::to_string(es) +
                   " byte(s) each)");
   };
   for (size_t k = 0; k < inputs.size(); ++k) {

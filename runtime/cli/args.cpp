@@ -1,4 +1,4 @@
-#include "cli/args.h"
+#include "runtime/cli/args.h"
 
 #include <cstdio>
 #include <sstream>

@@ -1,4 +1,4 @@
-#include "cli/cli_util.h"
+#include "runtime/cli/cli_util.h"
 
 #include <algorithm>
 #include <cctype>
@@ -10,35 +10,6 @@
 #include <random>
 
 namespace kiln::rt::cli {
-
-std::string shapeText(const std::vector<int64_t>& s) {
-  std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
-  return r + "]";
-}
-
-std::string sanitizeFileName(const std::string& s) {
-  std::string out = s;
-  for (char& c : out)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) c = '_';
-  if (out.empty() || out == "." || out == "..") out = "_" + out;
-  return out;
-}
-
-std::string formatBytes(int64_t bytes) {
-  // Decimal units, as the compiler's resource plan prints them.
-  char buf[64];
-  if (bytes < 0) return "n/a";
-  if (bytes >= 1000000000)
-    std::snprintf(buf, sizeof buf, "%.2f GB", double(bytes) / 1e9);
-  else if (bytes >= 1000000)
-    std::snprintf(buf, sizeof buf, "%.2f MB", double(bytes) / 1e6);
-  else if (bytes >= 1000)
-    std::snprintf(buf, sizeof buf, "%.1f KB", double(bytes) / 1e3);
-  else
-    std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
-  return buf;
-}
 
 int64_t peakRssBytes() {
   std::ifstream f("/proc/self/status");
@@ -115,7 +86,7 @@ npy::ElemType npyTypeOf(BufferType t, const StreamDesc& s) {
 
 std::string streamList(const std::vector<StreamDesc>& v) {
   std::string r;
-  for (const StreamDesc& s : v) r += (r.empty() ? "" : ", ") + s.name + " " + shapeText(s.shape);
+  for (const StreamDesc& s : v) r += (r.empty() ? "" : ", ") + s.name + " " + shapeStr(s.shape);
   return r;
 }
 
@@ -142,8 +113,8 @@ FrameBuffers loadInputs(const Model& m, const std::vector<std::string>& files,
       } else if (arr.type == npy::ElemType::u16) {
         t = BufferType::UInt16;
       } else if (arr.type != npy::ElemType::f32) {
-        throw Error(what + " expects float32 " + shapeText(s.shape) + " (or the device's " +
-                    device + " integers), the file holds " + npy::typeName(arr.type) +
+        throw Error(what + " expects float32 " + shapeStr(s.shape) + " (or the device's " + device +
+                    " integers), the file holds " + npy::typeName(arr.type) +
                     " (convert with x.astype(np.float32), after the model's own pre-processing)");
       }
     } else {
@@ -166,12 +137,11 @@ FrameBuffers loadInputs(const Model& m, const std::vector<std::string>& files,
     } else if (sameRest) {
       n = arr.shape[0];
     } else {
-      throw Error(what + " expects shape " + shapeText(user) +
+      throw Error(what + " expects shape " + shapeStr(user) +
                   " (or [N, ...] with the same trailing dimensions), the file holds " +
-                  shapeText(arr.shape));
+                  shapeStr(arr.shape));
     }
-    if (n < 1)
-      throw Error(what + ": the file holds no sample (shape " + shapeText(arr.shape) + ")");
+    if (n < 1) throw Error(what + ": the file holds no sample (shape " + shapeStr(arr.shape) + ")");
     if (batch >= 0 && n != batch)
       throw Error("inputs disagree on the batch size (" + std::to_string(batch) + " vs " +
                   std::to_string(n) + " in " + file + ")");

@@ -7,19 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "api/runtime.h"
-#include "cli/json.h"
+#include "common/json.h"
 #include "common/npy.h"
+#include "common/strings.h"
+#include "runtime/api/runtime.h"
 
 namespace kiln::rt::cli {
 
-std::string shapeText(const std::vector<int64_t>& s);
-/// Characters outside [A-Za-z0-9._-] become '_' ("", "." and ".." get a leading '_'): the rule of
-/// the compiler's sanitizeFileName (compiler/util/strings.cpp), so kilnrt and `kiln infer` name
-/// output files alike.
-std::string sanitizeFileName(const std::string& s);
-/// "12.5 KB", "3.20 MB" (decimal units, as the compiler prints them).
-std::string formatBytes(int64_t bytes);
 /// Peak resident set size of this process (VmHWM in /proc/self/status); -1 when unknown.
 int64_t peakRssBytes();
 /// Sum of the bytes of every constant of a program.

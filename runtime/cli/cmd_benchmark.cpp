@@ -5,8 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "cli/commands.h"
-#include "cli/frames.h"
+#include "runtime/cli/commands.h"
+#include "runtime/cli/frames.h"
 
 namespace kiln::rt::cli {
 

@@ -7,9 +7,10 @@
 #include <cstdio>
 #include <cstring>
 
-#include "cli/args.h"
-#include "cli/cli_util.h"
-#include "cli/commands.h"
+#include "common/infer_outputs.h"
+#include "runtime/cli/args.h"
+#include "runtime/cli/cli_util.h"
+#include "runtime/cli/commands.h"
 
 namespace kiln::rt::cli {
 
@@ -81,35 +82,15 @@ int cmdInfer(const Args& args) {
       results[k].insert(results[k].end(), fb.outData[k].begin(), fb.outData[k].end());
   }
 
-  npy::makeDirs(outDir);
-  Json list = Json::array();
+  std::vector<InferOutput> written;
   for (size_t k = 0; k < outs.size(); ++k) {
-    const StreamDesc& st = outs[k];
-    std::vector<int64_t> shape = st.shape;
-    if (batch > 1) {
-      if (shape.empty() || shape[0] != 1)
-        shape.insert(shape.begin(), batch);
-      else
-        shape[0] = batch;
-    }
-    const std::string file = sanitizeFileName(st.name) + ".npy";
-    npy::Array arr;
-    arr.type = outputNpyType(outType, st);
-    arr.shape = shape;
-    arr.data = std::move(results[k]);
-    npy::save(outDir + "/" + file, arr);
-    // Keys in sorted order: the bytes kiln infer writes (nlohmann::json sorts them).
-    list.push(Json::object()
-                  .set("dtype", npy::typeName(arr.type))
-                  .set("file", file)
-                  .set("name", st.name)
-                  .set("shape", shape));
-    std::printf("  %-24s %s -> %s/%s\n", st.name.c_str(), shapeText(shape).c_str(), outDir.c_str(),
-                file.c_str());
+    InferOutput o{outs[k].name, {}};
+    o.array.type = outputNpyType(outType, outs[k]);
+    o.array.shape = outs[k].shape;
+    o.array.data = std::move(results[k]);
+    written.push_back(std::move(o));
   }
-  const Json j = Json::object().set("batch", batch).set("outputs", list).set("target", "quantized");
-  const std::string text = j.dump(2) + "\n";
-  npy::writeFileAtomic(outDir + "/outputs.json", std::vector<uint8_t>(text.begin(), text.end()));
+  writeInferOutputs(outDir, "quantized", batch, std::move(written));
   std::printf("Ran %lld frame(s) in %.3f ms (%.4f ms per frame)\n", static_cast<long long>(batch),
               seconds * 1e3, seconds * 1e3 / double(batch));
   if (profile) prof.print(model->program());

@@ -1,9 +1,9 @@
 // kilnrt parse FILE.kef [--json]: what an executable holds, without running it.
 #include <cstdio>
 
-#include "cli/args.h"
-#include "cli/cli_util.h"
-#include "cli/commands.h"
+#include "runtime/cli/args.h"
+#include "runtime/cli/cli_util.h"
+#include "runtime/cli/commands.h"
 
 namespace kiln::rt::cli {
 
@@ -91,7 +91,7 @@ void printStreams(const char* title, const std::vector<StreamDesc>& v) {
               "qp_scale", "qp_zp", "limvals [min, max]");
   for (const StreamDesc& s : v)
     std::printf("  %-24s %-18s %-6s %-6s %13.6g %6lld  [%.6g, %.6g]\n", s.name.c_str(),
-                shapeText(s.shape).c_str(), s.layout.empty() ? "-" : s.layout.c_str(),
+                shapeStr(s.shape).c_str(), s.layout.empty() ? "-" : s.layout.c_str(),
                 s.bits == 16 ? "uint16" : "uint8", s.scale, static_cast<long long>(s.zeroPoint),
                 double(s.limMin), double(s.limMax));
 }
@@ -129,7 +129,7 @@ void printText(const Model& m) {
     const TensorDesc& t = p.tensors[op.output];
     const LayerRow r = constsOf(p, op);
     std::printf("  %4zu  %-28s %-16s %-20s %4d %7zu %12lld %9s\n", i, op.name.c_str(),
-                opName(op.code).c_str(), shapeText(t.shape).c_str(), t.bits, r.consts,
+                opName(op.code).c_str(), shapeStr(t.shape).c_str(), t.bits, r.consts,
                 static_cast<long long>(r.constBytes), formatCount(m.opWork(i)).c_str());
   }
   const int64_t arena = p.arenaElems * 4, consts = constantBytes(p);

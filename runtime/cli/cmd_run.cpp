@@ -1,8 +1,8 @@
 // kilnrt run FILE.kef: throughput, latency and memory of one model.
 #include <cstdio>
 
-#include "cli/commands.h"
-#include "cli/frames.h"
+#include "runtime/cli/commands.h"
+#include "runtime/cli/frames.h"
 
 namespace kiln::rt::cli {
 

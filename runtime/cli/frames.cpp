@@ -1,4 +1,4 @@
-#include "cli/frames.h"
+#include "runtime/cli/frames.h"
 
 #include <cstdio>
 

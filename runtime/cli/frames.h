@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/args.h"
-#include "cli/cli_util.h"
+#include "runtime/cli/args.h"
+#include "runtime/cli/cli_util.h"
 
 namespace kiln::rt::cli {
 

@@ -6,11 +6,11 @@
 #include <new>
 #include <string>
 
-#include "api/runtime.h"
-#include "cli/args.h"
-#include "cli/commands.h"
 #include "common/npy.h"
-#include "format/kef.h"
+#include "runtime/api/runtime.h"
+#include "runtime/cli/args.h"
+#include "runtime/cli/commands.h"
+#include "runtime/format/kef.h"
 
 #ifndef KILNRT_VERSION
 #define KILNRT_VERSION "unknown"

@@ -1,4 +1,4 @@
-#include "engine/executor.h"
+#include "runtime/engine/executor.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@ namespace {
 
 constexpr int64_t kMaxDim = int64_t(1) << 31;
 
-std::string shapeText(const std::vector<int64_t>& s) {
+std::string shapeStr(const std::vector<int64_t>& s) {
   std::string r = "[";
   for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
   return r + "]";
@@ -35,7 +35,7 @@ void validateTensors(const Program& prog, const Limits& limits) {
         throw Error("tensors: " + what + ": dimension " + std::to_string(k) + " is " +
                     std::to_string(d) + ", expected within [1, 2^31]");
       if (n > maxElems / d)
-        throw Error("tensors: " + what + ": shape " + shapeText(t.shape) +
+        throw Error("tensors: " + what + ": shape " + shapeStr(t.shape) +
                     " has more elements than the runtime's limit of " + std::to_string(maxElems));
       n *= d;
     }

@@ -10,8 +10,8 @@
 #include <memory>
 #include <vector>
 
-#include "engine/op_kernel.h"
-#include "engine/program.h"
+#include "runtime/engine/op_kernel.h"
+#include "runtime/engine/program.h"
 
 namespace kiln::rt {
 

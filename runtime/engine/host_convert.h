@@ -9,7 +9,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "engine/program.h"
+#include "runtime/engine/program.h"
 
 namespace kiln::rt {
 

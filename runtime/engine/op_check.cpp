@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <limits>
 
-#include "engine/op_kernel.h"
+#include "runtime/engine/op_kernel.h"
 
 namespace kiln::rt {
 
@@ -83,7 +83,7 @@ int64_t valueAt(const ConstView& c, int64_t i) {
   return 0;
 }
 
-std::string shapeText(const std::vector<int64_t>& s) {
+std::string shapeStr(const std::vector<int64_t>& s) {
   std::string r = "[";
   for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
   return r + "]";
@@ -177,13 +177,13 @@ const ConstView& OpCheck::weightsAt(size_t k, int64_t count, const char* field) 
 
 void OpCheck::rank(const TensorDesc& t, size_t r, const char* which) const {
   if (t.shape.size() != r)
-    fail(std::string(which) + " has shape " + shapeText(t.shape) + ", expected rank " +
+    fail(std::string(which) + " has shape " + shapeStr(t.shape) + ", expected rank " +
          std::to_string(r));
 }
 
 void OpCheck::sameShape(const TensorDesc& a, const TensorDesc& b, const char* what) const {
   if (a.shape != b.shape)
-    fail(std::string(what) + ": shapes " + shapeText(a.shape) + " and " + shapeText(b.shape) +
+    fail(std::string(what) + ": shapes " + shapeStr(a.shape) + " and " + shapeStr(b.shape) +
          " differ");
 }
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/program.h"
-#include "kernels/output_stage.h"
+#include "runtime/engine/program.h"
+#include "runtime/kernels/output_stage.h"
 
 namespace kiln::rt {
 

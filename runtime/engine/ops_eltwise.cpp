@@ -8,9 +8,9 @@
 //                  bias (int64 [C] or none) + stage;  tensors: in -> out (same shape)
 #include <cstdlib>
 
-#include "engine/op_kernel.h"
-#include "engine/shape_util.h"
-#include "kernels/kernels.h"
+#include "runtime/engine/op_kernel.h"
+#include "runtime/engine/shape_util.h"
+#include "runtime/kernels/kernels.h"
 
 namespace kiln::rt {
 

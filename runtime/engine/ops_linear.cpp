@@ -12,9 +12,9 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "engine/op_kernel.h"
-#include "engine/shape_util.h"
-#include "kernels/kernels.h"
+#include "runtime/engine/op_kernel.h"
+#include "runtime/engine/shape_util.h"
+#include "runtime/kernels/kernels.h"
 
 namespace kiln::rt {
 

@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "engine/op_kernel.h"
-#include "kernels/kernels.h"
+#include "runtime/engine/op_kernel.h"
+#include "runtime/kernels/kernels.h"
 
 namespace kiln::rt {
 

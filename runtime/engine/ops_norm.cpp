@@ -5,8 +5,8 @@
 //             tensors: in -> out (same shape, rows of len elements)
 #include <cstdlib>
 
-#include "engine/op_kernel.h"
-#include "kernels/kernels.h"
+#include "runtime/engine/op_kernel.h"
+#include "runtime/kernels/kernels.h"
 
 namespace kiln::rt {
 

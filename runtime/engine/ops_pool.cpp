@@ -7,8 +7,8 @@
 //                  tensors: in [N, C, H, W] -> out [N, C, OH, OW]
 // global_avg_pool  ints: in_zp + stage; consts: stage; in [N, C, ...] -> out N x C elements
 // reduce           ints: is_max in_zp reduced[rank] + stage; consts: stage (none for max)
-#include "engine/op_kernel.h"
-#include "kernels/kernels.h"
+#include "runtime/engine/op_kernel.h"
+#include "runtime/kernels/kernels.h"
 
 namespace kiln::rt {
 

@@ -3,8 +3,8 @@
 //                 dimensions in order) + stage (3)
 //         tensors: in -> out (same rank). Entries: source indices within the input dimension,
 //                  weights of the second tap within [0, 2^weight_bits].
-#include "engine/op_kernel.h"
-#include "kernels/kernels.h"
+#include "runtime/engine/op_kernel.h"
+#include "runtime/kernels/kernels.h"
 
 namespace kiln::rt {
 

@@ -1,4 +1,4 @@
-#include "format/crc32.h"
+#include "runtime/format/crc32.h"
 
 #include <array>
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/program.h"
+#include "runtime/engine/program.h"
 
 namespace kiln::rt {
 

@@ -5,9 +5,9 @@
 #include <cstring>
 #include <map>
 
-#include "format/byte_io.h"
-#include "format/crc32.h"
-#include "format/kef.h"
+#include "runtime/format/byte_io.h"
+#include "runtime/format/crc32.h"
+#include "runtime/format/kef.h"
 
 namespace kiln::rt {
 

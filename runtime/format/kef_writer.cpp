@@ -1,9 +1,9 @@
 // Writes a Program as a .kef file (layout: kef.h, docs/file-format.md).
 #include <cstring>
 
-#include "format/byte_io.h"
-#include "format/crc32.h"
-#include "format/kef.h"
+#include "runtime/format/byte_io.h"
+#include "runtime/format/crc32.h"
+#include "runtime/format/kef.h"
 
 namespace kiln::rt {
 

@@ -5,7 +5,7 @@
 // accumulates in int32 when no partial sum can leave int32 (checked per output channel from the
 // weights and the largest |x - inZp|) and in int64 otherwise, so its results are exactly those
 // of conv2dReference, the plain loop kept beside it (tests compare the two).
-#include "kernels/conv_loops.h"
+#include "runtime/kernels/conv_loops.h"
 
 namespace kiln::rt {
 

@@ -1,6 +1,6 @@
 // The integer multiply-accumulate loops, compiled twice on x86-64 (AVX2 and the baseline, chosen
 // at load time): integer arithmetic, so both give the same bits.
-#include "kernels/conv_loops.h"
+#include "runtime/kernels/conv_loops.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define KILN_INT_CLONES __attribute__((target_clones("avx2", "default")))

@@ -1,7 +1,7 @@
 // Integer deconvolution (transposed convolution): one multiply-accumulate pass per kernel tap,
 // scattered to the output positions the tap reaches; checked bit for bit against
 // deconv2dReference, the plain scatter loop kept beside it.
-#include "kernels/conv_loops.h"
+#include "runtime/kernels/conv_loops.h"
 
 namespace kiln::rt {
 

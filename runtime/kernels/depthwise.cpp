@@ -1,7 +1,7 @@
 // Depthwise convolution: per channel, the window's taps as shifted row multiply-accumulates over
 // the channel's (x - zp) plane; int32 accumulation when no sum can leave it, else int64. The same
 // integer sums as conv2dReference (tests compare the two).
-#include "kernels/conv_loops.h"
+#include "runtime/kernels/conv_loops.h"
 
 namespace kiln::rt::loops {
 

@@ -1,5 +1,5 @@
 // Integer element-wise layers (two operands with broadcasting, and unary/per-channel affine).
-#include "kernels/kernels.h"
+#include "runtime/kernels/kernels.h"
 
 #include <algorithm>
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels/output_stage.h"
+#include "runtime/kernels/output_stage.h"
 
 namespace kiln::rt {
 

@@ -5,7 +5,7 @@
 // is computed exactly with integers (a 128-bit division and an integer square root, no float),
 // z = requantize(n, m, shift) has unit 2^-normBits, and acc = z * gamma[k] + beta[k] goes through
 // the shared output stage (channel k = position in the row, per-element gamma scales).
-#include "kernels/kernels.h"
+#include "runtime/kernels/kernels.h"
 
 namespace kiln::rt {
 

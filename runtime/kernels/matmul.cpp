@@ -1,6 +1,6 @@
 // Integer MatMul of two run-time operands: acc = sum_k (a - zpA)(b - zpB) in int64 (unit
 // s_a * s_b), then the shared output stage. Batch dimensions broadcast numpy-style.
-#include "kernels/kernels.h"
+#include "runtime/kernels/kernels.h"
 
 namespace kiln::rt {
 

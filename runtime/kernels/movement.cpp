@@ -3,7 +3,7 @@
 // rescaled to the output's quantization through its own output stage).
 #include <algorithm>
 
-#include "kernels/kernels.h"
+#include "runtime/kernels/kernels.h"
 
 namespace kiln::rt {
 

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "kernels/requantize.h"
+#include "runtime/kernels/requantize.h"
 
 namespace kiln::rt {
 

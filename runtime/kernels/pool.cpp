@@ -2,7 +2,7 @@
 // sums (x - inZp) and divides inside the multiplier chosen for the window's element count.
 #include <algorithm>
 
-#include "kernels/kernels.h"
+#include "runtime/kernels/kernels.h"
 
 namespace kiln::rt {
 

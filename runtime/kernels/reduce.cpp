@@ -3,7 +3,7 @@
 // the largest quantized value and keeps the input's quantization.
 #include <algorithm>
 
-#include "kernels/kernels.h"
+#include "runtime/kernels/kernels.h"
 
 namespace kiln::rt {
 

@@ -4,7 +4,7 @@
 // quantization (scale 1 / outMax, zero point 0): one rounding from the table values.
 #include <algorithm>
 
-#include "kernels/kernels.h"
+#include "runtime/kernels/kernels.h"
 
 namespace kiln::rt {
 

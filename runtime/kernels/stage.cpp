@@ -1,7 +1,7 @@
 // The output stage over a run of accumulators of one channel: the branches of
 // OutputStage::apply hoisted out of the loop, and on x86-64 an AVX2 clone of the common
 // clamp-only case. Integer arithmetic: the same values as apply(), element by element.
-#include "kernels/kernels.h"
+#include "runtime/kernels/kernels.h"
 
 namespace kiln::rt {
 

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "../unit/kef_programs.h"
-#include "api/runtime.h"
-#include "format/kef.h"
+#include "runtime/api/runtime.h"
+#include "runtime/format/kef.h"
+#include "tests/runtime/format/kef_programs.h"
 
 #ifndef KEF_FUZZ_WRITE_SEEDS
 

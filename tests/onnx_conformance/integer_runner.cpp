@@ -43,18 +43,18 @@
 #include <string>
 #include <vector>
 
-#include "emulator/quant_executor.h"
-#include "kernels/kernels.h"
-#include "onnx/const_tensor.h"
-#include "quant/quant_math.h"
-#include "suite_files.h"
+#include "compiler/emulator/quant_executor.h"
+#include "compiler/onnx/const_tensor.h"
+#include "compiler/quant/quant_math.h"
+#include "runtime/kernels/kernels.h"
+#include "tests/onnx_conformance/suite_files.h"
 
 namespace fs = std::filesystem;
 using kiln::test::parseFile;
 using kiln::test::readFile;
 using namespace kiln;
-using onnximport::ConstTensor;
-using TP = onnx::TensorProto;
+using kiln::onnx::ConstTensor;
+using TP = ::onnx::TensorProto;
 
 namespace {
 
@@ -77,18 +77,18 @@ struct NodeInputs {
   const ConstTensor* at(size_t i) const { return i < v.size() ? v[i] : nullptr; }
 };
 
-int64_t attrInt(const onnx::NodeProto& n, const std::string& name, int64_t dflt) {
+int64_t attrInt(const ::onnx::NodeProto& n, const std::string& name, int64_t dflt) {
   for (const auto& a : n.attribute())
     if (a.name() == name) return a.i();
   return dflt;
 }
-std::vector<int64_t> attrInts(const onnx::NodeProto& n, const std::string& name,
+std::vector<int64_t> attrInts(const ::onnx::NodeProto& n, const std::string& name,
                               std::vector<int64_t> dflt) {
   for (const auto& a : n.attribute())
     if (a.name() == name) return {a.ints().begin(), a.ints().end()};
   return dflt;
 }
-std::string attrString(const onnx::NodeProto& n, const std::string& name, std::string dflt) {
+std::string attrString(const ::onnx::NodeProto& n, const std::string& name, std::string dflt) {
   for (const auto& a : n.attribute())
     if (a.name() == name) return a.s();
   return dflt;
@@ -98,12 +98,12 @@ std::string attrString(const onnx::NodeProto& n, const std::string& name, std::s
 int32_t domainOffset(int32_t dtype, const std::string& what) {
   if (dtype == TP::UINT8) return 0;
   if (dtype == TP::INT8) return 128;
-  throw SkipTest{what + " is " + onnximport::dtypeName(dtype) +
+  throw SkipTest{what + " is " + kiln::onnx::dtypeName(dtype) +
                  "; Kiln's activations are unsigned 8/16-bit affine (int8 via +128)"};
 }
 void requireWeightType(int32_t dtype, const std::string& what) {
   if (dtype != TP::UINT8 && dtype != TP::INT8)
-    throw SkipTest{what + " is " + onnximport::dtypeName(dtype) +
+    throw SkipTest{what + " is " + kiln::onnx::dtypeName(dtype) +
                    "; only 8-bit weights are mapped"};
 }
 
@@ -160,7 +160,7 @@ std::string compareInts(const std::vector<int32_t>& got, const ConstTensor& exp,
 struct AxisSplit {
   int64_t outer = 1, channels = 1, inner = 1;
 };
-AxisSplit splitAxis(const Shape& s, const ConstTensor* scale, const onnx::NodeProto& n) {
+AxisSplit splitAxis(const Shape& s, const ConstTensor* scale, const ::onnx::NodeProto& n) {
   AxisSplit a;
   a.inner = numel(s);
   if (!scale || isPerTensor(*scale)) return a;
@@ -177,13 +177,13 @@ AxisSplit splitAxis(const Shape& s, const ConstTensor* scale, const onnx::NodePr
   return a;
 }
 
-Outcome runQuantizeLinear(const onnx::NodeProto& n, const NodeInputs& in,
+Outcome runQuantizeLinear(const ::onnx::NodeProto& n, const NodeInputs& in,
                           const std::vector<ConstTensor>& expected) {
   const ConstTensor& x = *in.at(0);
   const ConstTensor& scale = *in.at(1);
   const ConstTensor* zpT = in.at(2);
   if (x.dtype != TP::FLOAT)
-    throw SkipTest{"input is " + onnximport::dtypeName(x.dtype) +
+    throw SkipTest{"input is " + kiln::onnx::dtypeName(x.dtype) +
                    "; Kiln's host conversion takes float32"};
   const int32_t outType = zpT ? zpT->dtype : int32_t(TP::UINT8);
   const int32_t off = domainOffset(outType, "output");
@@ -207,7 +207,7 @@ Outcome runQuantizeLinear(const onnx::NodeProto& n, const NodeInputs& in,
   return err.empty() ? Outcome{Outcome::Pass, ""} : Outcome{Outcome::Fail, err};
 }
 
-Outcome runDequantizeLinear(const onnx::NodeProto& n, const NodeInputs& in,
+Outcome runDequantizeLinear(const ::onnx::NodeProto& n, const NodeInputs& in,
                             const std::vector<ConstTensor>& expected) {
   const ConstTensor& x = *in.at(0);
   const ConstTensor& scale = *in.at(1);
@@ -290,7 +290,7 @@ std::string explainRescale(int64_t acc, double ratio, rt::Multiplier m, int64_t 
 }
 
 // Geometry of a 2-D ONNX convolution (ConvInteger, QLinearConv).
-rt::ConvGeometry convGeometry(const onnx::NodeProto& n, const Shape& xs, const Shape& ws) {
+rt::ConvGeometry convGeometry(const ::onnx::NodeProto& n, const Shape& xs, const Shape& ws) {
   if (xs.size() != 4 || ws.size() != 4)
     throw SkipTest{"not a 2-D convolution (input rank " + std::to_string(xs.size()) +
                    "); Kiln maps the 2-D (NCHW) form only"};
@@ -324,7 +324,7 @@ rt::ConvGeometry convGeometry(const onnx::NodeProto& n, const Shape& xs, const S
   return g;
 }
 
-Outcome runConv(const onnx::NodeProto& n, const NodeInputs& in,
+Outcome runConv(const ::onnx::NodeProto& n, const NodeInputs& in,
                 const std::vector<ConstTensor>& expected, bool qlinear) {
   // ConvInteger: x, w, x_zp?, w_zp?   QLinearConv: x, xs, xzp, w, ws, wzp, ys, yzp, B?
   const ConstTensor& x = *in.at(0);
@@ -404,7 +404,7 @@ Outcome runConv(const onnx::NodeProto& n, const NodeInputs& in,
 }
 
 // numpy matmul broadcasting of the leading (batch) dimensions.
-Outcome runMatMul(const onnx::NodeProto&, const NodeInputs& in,
+Outcome runMatMul(const ::onnx::NodeProto&, const NodeInputs& in,
                   const std::vector<ConstTensor>& expected, bool qlinear) {
   // MatMulInteger: A, B, a_zp?, b_zp?   QLinearMatMul: a, as, azp, b, bs, bzp, ys, yzp
   const ConstTensor& A = *in.at(0);
@@ -520,29 +520,29 @@ Outcome runMatMul(const onnx::NodeProto&, const NodeInputs& in,
 // ---------------------------------------------------------------------------------------------
 
 Outcome runTest(const fs::path& dir) {
-  onnx::ModelProto model;
+  ::onnx::ModelProto model;
   if (!parseFile(dir / "model.onnx", model)) return {Outcome::Fail, "cannot parse model.onnx"};
-  const onnx::GraphProto& g = model.graph();
+  const ::onnx::GraphProto& g = model.graph();
   if (g.node_size() != 1) return {Outcome::Skip, "not a single-node test"};
-  const onnx::NodeProto& node = g.node(0);
+  const ::onnx::NodeProto& node = g.node(0);
 
   // Graph inputs come from input_N.pb (in order) or from initializers.
   const fs::path data = dir / "test_data_set_0";
   std::map<std::string, ConstTensor> values;
   for (const auto& t : g.initializer())
-    values[t.name()] = onnximport::fromProto(t, dir.string(), t.name());
+    values[t.name()] = kiln::onnx::fromProto(t, dir.string(), t.name());
   int fileIdx = 0;
   for (int i = 0; i < g.input_size(); ++i) {
     const std::string& name = g.input(i).name();
     if (values.count(name)) continue;
     const fs::path pb = data / ("input_" + std::to_string(fileIdx++) + ".pb");
-    onnx::TensorProto t;
+    ::onnx::TensorProto t;
     if (!parseFile(pb, t)) return {Outcome::Fail, "cannot read " + pb.filename().string()};
-    if (!onnximport::constDtypeSupported(t.data_type()))
+    if (!kiln::onnx::constDtypeSupported(t.data_type()))
       return {Outcome::Skip, "input '" + name + "' has element type " +
                                  std::to_string(t.data_type()) +
                                  " (float8/int4/…), which Kiln does not model"};
-    values[name] = onnximport::fromProto(t, data.string(), name);
+    values[name] = kiln::onnx::fromProto(t, data.string(), name);
   }
   NodeInputs in;
   for (int i = 0; i < node.input_size(); ++i) {
@@ -552,12 +552,12 @@ Outcome runTest(const fs::path& dir) {
   std::vector<ConstTensor> expected;
   for (int i = 0; i < g.output_size(); ++i) {
     const fs::path pb = data / ("output_" + std::to_string(i) + ".pb");
-    onnx::TensorProto t;
+    ::onnx::TensorProto t;
     if (!parseFile(pb, t)) return {Outcome::Fail, "cannot read " + pb.filename().string()};
-    if (!onnximport::constDtypeSupported(t.data_type()))
+    if (!kiln::onnx::constDtypeSupported(t.data_type()))
       return {Outcome::Skip, "output has element type " + std::to_string(t.data_type()) +
                                  " (float8/int4/…), which Kiln does not model"};
-    expected.push_back(onnximport::fromProto(t, data.string(), "output"));
+    expected.push_back(kiln::onnx::fromProto(t, data.string(), "output"));
   }
   if (expected.size() != 1)
     return {Outcome::Skip, "more than one output (y_scale/y_zp outputs: dynamic quantization)"};
@@ -588,7 +588,7 @@ int main(int argc, char** argv) {
   for (const auto& e : fs::directory_iterator(argv[1])) {
     const std::string name = e.path().filename().string();
     if (!e.is_directory() || name.find(filter) == std::string::npos) continue;
-    onnx::ModelProto m;
+    ::onnx::ModelProto m;
     if (name.rfind("test_", 0) != 0 || !parseFile(e.path() / "model.onnx", m)) continue;
     // A test is ours when its graph is made of the exact-integer operators only.
     bool ours = m.graph().node_size() > 0;

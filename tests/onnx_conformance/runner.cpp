@@ -23,10 +23,10 @@
 #include <string>
 #include <vector>
 
-#include "emulator/float_executor.h"
-#include "onnx/const_tensor.h"
-#include "onnx/importer.h"
-#include "suite_files.h"
+#include "compiler/emulator/float_executor.h"
+#include "compiler/onnx/const_tensor.h"
+#include "compiler/onnx/importer.h"
+#include "tests/onnx_conformance/suite_files.h"
 
 namespace fs = std::filesystem;
 using kiln::test::parseFile;
@@ -79,7 +79,7 @@ const std::map<std::string, std::string> kSkips = {
 };
 
 // Kiln tensors always have at least one element.
-bool isEmpty(const onnx::TensorProto& t) {
+bool isEmpty(const ::onnx::TensorProto& t) {
   return std::any_of(t.dims().begin(), t.dims().end(), [](int64_t d) { return d == 0; });
 }
 
@@ -88,7 +88,7 @@ struct Outcome {
   std::string reason;
 };
 
-std::set<std::string> opTypes(const onnx::ModelProto& m) {
+std::set<std::string> opTypes(const ::onnx::ModelProto& m) {
   std::set<std::string> s;
   for (const auto& n : m.graph().node()) s.insert(n.op_type());
   return s;
@@ -101,7 +101,7 @@ bool close(float got, float exp) {
 }
 
 std::string compare(const std::string& name, const FloatBuffer& got,
-                    const onnximport::ConstTensor& exp) {
+                    const kiln::onnx::ConstTensor& exp) {
   if (got.shape != exp.shape)
     return "output '" + name + "' shape " + shapeStr(got.shape) + ", expected " +
            shapeStr(exp.shape);
@@ -121,9 +121,9 @@ std::string compare(const std::string& name, const FloatBuffer& got,
 
 Outcome runTest(const fs::path& dir) {
   const std::string test = dir.filename().string();
-  onnx::ModelProto model;
+  ::onnx::ModelProto model;
   if (!parseFile(dir / "model.onnx", model)) return {Outcome::Fail, "cannot parse model.onnx"};
-  const std::vector<std::string> ops = onnximport::supportedOps();
+  const std::vector<std::string> ops = kiln::onnx::supportedOps();
   for (const auto& n : model.graph().node()) {
     const bool stdDomain = n.domain().empty() || n.domain() == "ai.onnx";
     if (!stdDomain || !std::binary_search(ops.begin(), ops.end(), n.op_type()))
@@ -134,23 +134,23 @@ Outcome runTest(const fs::path& dir) {
   std::set<std::string> frozen;
   for (const auto& n : model.graph().node())
     for (int i = 0; i < n.input_size(); ++i)
-      if (!n.input(i).empty() && onnximport::requiresConstantInput(n.op_type(), i))
+      if (!n.input(i).empty() && kiln::onnx::requiresConstantInput(n.op_type(), i))
         frozen.insert(n.input(i));
 
   // Split the graph inputs (input_N.pb in order) into frozen initializers and run-time inputs.
   const fs::path data = dir / "test_data_set_0";
-  onnx::GraphProto* g = model.mutable_graph();
+  ::onnx::GraphProto* g = model.mutable_graph();
   std::set<std::string> inits;
   for (const auto& t : g->initializer()) inits.insert(t.name());
   std::vector<FloatBuffer> inputs;
-  google::protobuf::RepeatedPtrField<onnx::ValueInfoProto> runtimeInputs;
+  google::protobuf::RepeatedPtrField<::onnx::ValueInfoProto> runtimeInputs;
   for (int i = 0; i < g->input_size(); ++i) {
-    const onnx::ValueInfoProto& vi = g->input(i);
+    const ::onnx::ValueInfoProto& vi = g->input(i);
     if (inits.count(vi.name())) continue;
     const fs::path pb = data / ("input_" + std::to_string(i) + ".pb");
     if (!vi.type().has_tensor_type())
       return {Outcome::Skip, "input '" + vi.name() + "' is not a tensor (sequence/optional/map)"};
-    onnx::TensorProto t;
+    ::onnx::TensorProto t;
     if (!parseFile(pb, t)) return {Outcome::Fail, "cannot read " + pb.filename().string()};
     if (frozen.count(vi.name())) {
       *g->add_initializer() = t;
@@ -158,34 +158,34 @@ Outcome runTest(const fs::path& dir) {
       continue;
     }
     if (isEmpty(t)) return {Outcome::Skip, "input '" + vi.name() + "' is an empty tensor"};
-    if (t.data_type() != onnx::TensorProto::FLOAT)
+    if (t.data_type() != ::onnx::TensorProto::FLOAT)
       return {Outcome::Skip, "input '" + vi.name() + "' is " +
-                                 onnximport::dtypeName(t.data_type()) + ", not float32"};
-    const onnximport::ConstTensor c = onnximport::fromProto(t, data.string(), vi.name());
+                                 kiln::onnx::dtypeName(t.data_type()) + ", not float32"};
+    const kiln::onnx::ConstTensor c = kiln::onnx::fromProto(t, data.string(), vi.name());
     inputs.push_back({c.shape, c.floats()});
     *runtimeInputs.Add() = vi;
   }
   g->mutable_input()->Swap(&runtimeInputs);
 
-  std::vector<onnximport::ConstTensor> expected;
+  std::vector<kiln::onnx::ConstTensor> expected;
   for (int i = 0; i < g->output_size(); ++i) {
     const fs::path pb = data / ("output_" + std::to_string(i) + ".pb");
-    onnx::TensorProto t;
+    ::onnx::TensorProto t;
     if (!g->output(i).type().has_tensor_type() || !parseFile(pb, t))
       return {Outcome::Skip, "output '" + g->output(i).name() + "' is not a tensor"};
-    if (t.data_type() != onnx::TensorProto::FLOAT)
+    if (t.data_type() != ::onnx::TensorProto::FLOAT)
       return {Outcome::Skip, "output '" + g->output(i).name() + "' is " +
-                                 onnximport::dtypeName(t.data_type()) + ", not float32"};
-    expected.push_back(onnximport::fromProto(t, data.string(), pb.filename().string()));
+                                 kiln::onnx::dtypeName(t.data_type()) + ", not float32"};
+    expected.push_back(kiln::onnx::fromProto(t, data.string(), pb.filename().string()));
   }
 
   auto skip = kSkips.find(test);
   if (skip != kSkips.end()) return {Outcome::Skip, skip->second};
 
   try {
-    onnximport::ImportOptions opts;
+    kiln::onnx::ImportOptions opts;
     opts.netName = test;
-    const Graph graph = onnximport::importModel(model, dir.string(), opts);
+    const Graph graph = kiln::onnx::importModel(model, dir.string(), opts);
     const std::vector<FloatBuffer> got = runFloat(graph, inputs);
     if (got.size() != expected.size())
       return {Outcome::Fail,
@@ -233,7 +233,7 @@ int main(int argc, char** argv) {
     }
     const std::string name = dir.filename().string();
     if (verbose && o.kind != Outcome::NotOurs) {
-      onnx::ModelProto m;
+      ::onnx::ModelProto m;
       parseFile(dir / "model.onnx", m);
       for (const auto& op : opTypes(m)) passingOps[op] += o.kind == Outcome::Pass;
     }

@@ -5,9 +5,9 @@
 #include <cstring>
 #include <iostream>
 
-#include "archive/archive.h"
 #include "common/npy.h"
-#include "emulator/float_executor.h"
+#include "compiler/archive/archive.h"
+#include "compiler/emulator/float_executor.h"
 
 int main(int argc, char** argv) {
   if (argc < 3) {

@@ -6,7 +6,7 @@
 #
 # Builds with Debian's clang (-fsanitize=fuzzer,address,undefined) from the runtime's sources
 # into build-fuzz/ (KILN_FUZZ_DIR overrides), seeds the corpus with the hand-built sample
-# programs (tests/unit/kef_programs.h) so the fuzzer starts from valid files, and runs. Exit 0:
+# programs (tests/runtime/format/kef_programs.h) so the fuzzer starts from valid files, and runs. Exit 0:
 # no finding; 1: a crash, sanitizer report or timeout (the input is in build-fuzz/artifacts/);
 # 77: clang or its libFuzzer runtime is not available (tools/bootstrap.sh installs them).
 set -euo pipefail
@@ -32,9 +32,9 @@ CXX=$(find_clang) || { tools/bootstrap.sh >&2 || true; CXX=$(find_clang); } || {
 
 mkdir -p "$OUT/obj" "$OUT/corpus" "$OUT/seeds" "$OUT/artifacts"
 FLAGS=(-std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
-       -fno-sanitize-recover=undefined -Iruntime)
+       -fno-sanitize-recover=undefined -I.)
 # Recompile a source when it or any runtime header (or the sample programs) is newer.
-newest_header=$(find runtime tests/unit/kef_programs.h -name '*.h' -printf '%T@\n' | sort -n | tail -1)
+newest_header=$(find runtime tests/runtime/format/kef_programs.h -name '*.h' -printf '%T@\n' | sort -n | tail -1)
 objs=()
 stale=()
 for src in runtime/engine/*.cpp runtime/kernels/*.cpp runtime/format/*.cpp runtime/api/runtime.cpp; do

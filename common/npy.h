@@ -1,0 +1,52 @@
+// Reading and writing NumPy .npy files (format versions 1.0-3.0, little-endian, C order).
+//
+// Untrusted input is validated here: every header field is checked and the payload size must equal
+// the product of the shape times the element size (with overflow checks). Errors are NpyError with
+// a message that names the file and what was expected.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/file_io.h"
+
+namespace kiln::npy {
+
+/// Element types Kiln reads and writes.
+enum class ElemType { f32, f64, u8, i8, u16, i16, i32, i64, u32, b1 };
+
+/// Size in bytes of one element.
+size_t elemSize(ElemType t);
+/// NumPy descr string, e.g. "<f4".
+std::string descr(ElemType t);
+/// Short readable name, e.g. "float32".
+std::string typeName(ElemType t);
+
+/// Errors of .npy files, and of reading and writing any file (common/file_io.h).
+using NpyError = files::FileError;
+
+/// An array loaded from or about to be written to a .npy file.
+struct Array {
+  ElemType type = ElemType::f32;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> data;  // raw little-endian bytes, C order
+
+  int64_t numel() const;
+  /// Converts every element to float (float64 and int64 values lose precision as float does).
+  std::vector<float> toFloat() const;
+};
+
+/// Parses .npy bytes; `what` names the source in error messages.
+Array parse(const std::vector<uint8_t>& bytes, const std::string& what);
+/// Reads a .npy file.
+Array load(const std::string& path);
+/// Serialises an array to .npy bytes (version 1.0, deterministic header).
+std::vector<uint8_t> serialize(const Array& a);
+/// Writes a .npy file atomically (temporary file + rename).
+void save(const std::string& path, const Array& a);
+/// Convenience: a float32 array from values and shape.
+Array fromFloat(const std::vector<float>& values, const std::vector<int64_t>& shape);
+
+}  // namespace kiln::npy

@@ -1,0 +1,28 @@
+// Small string helpers shared by the CLI, the importer and the script parser.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kiln {
+
+/// Levenshtein distance.
+size_t editDistance(const std::string& a, const std::string& b);
+/// Up to `n` candidates closest to `query`, best first (for "did you mean" hints). With
+/// `typosOnly`, only plausible typos qualify: within max(2, length/3) edits and within one edit of
+/// the best, or sharing a prefix of 4+ characters (`calibset` for `calibset_size`).
+std::vector<std::string> closestNames(const std::vector<std::string>& candidates,
+                                      const std::string& query, size_t n = 3,
+                                      bool typosOnly = false);
+/// Joins with a separator.
+std::string join(const std::vector<std::string>& v, const std::string& sep);
+/// Replaces characters outside [A-Za-z0-9._-] by '_' (output file names); "", "." and ".." get a
+/// leading '_'. `kiln infer` and `kilnrt infer` name their output files with it.
+std::string sanitizeFileName(const std::string& s);
+/// "[1, 3, 224, 224]".
+std::string shapeStr(const std::vector<int64_t>& shape);
+/// "512 B", "12.5 KB", "3.20 MB", "1.05 GB" (decimal units); "n/a" for a negative count.
+std::string formatBytes(int64_t bytes);
+
+}  // namespace kiln

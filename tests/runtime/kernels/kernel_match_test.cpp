@@ -1,0 +1,154 @@
+// Optimized integer kernels against their reference loops, bit for bit, on random geometries,
+// both accumulator widths (8-bit data stays in int32, 16-bit data needs int64).
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "runtime/kernels/kernels.h"
+
+namespace kiln::test {
+namespace {
+
+TEST(KernelMatch, Conv2dEqualsReference) {
+  std::mt19937 rng(7);
+  auto pick = [&](int lo, int hi) { return int64_t(lo + int(rng() % unsigned(hi - lo + 1))); };
+  int executed = 0;
+  for (int trial = 0; trial < 120; ++trial) {
+    rt::ConvParams p;
+    rt::ConvGeometry& g = p.g;
+    const bool wide = trial % 2 == 1;
+    const bool depthwise = trial % 3 == 0;
+    g.n = 1, g.c = pick(1, 6), g.h = pick(1, 9), g.w = pick(1, 9);
+    g.kh = pick(1, 3), g.kw = pick(1, 3), g.sh = pick(1, 2), g.sw = pick(1, 2), g.dh = pick(1, 2),
+    g.dw = pick(1, 2);
+    g.pt = pick(0, 2), g.pl = pick(0, 2), g.pb = pick(0, 2), g.pr = pick(0, 2);
+    g.groups = depthwise ? g.c : 1;
+    g.k = depthwise ? g.c : pick(1, 11);  // 4-channel blocks and a remainder
+    const int64_t effH = g.dh * (g.kh - 1) + 1, effW = g.dw * (g.kw - 1) + 1;
+    if (g.h + g.pt + g.pb < effH || g.w + g.pl + g.pr < effW) continue;
+    g.oh = (g.h + g.pt + g.pb - effH) / g.sh + 1;
+    g.ow = (g.w + g.pl + g.pr - effW) / g.sw + 1;
+    const int64_t qmax = wide ? 65535 : 255, wmax = wide ? 32767 : 127;
+    p.inZp = int32_t(pick(0, int(qmax)));
+    std::vector<int32_t> x(size_t(g.c * g.h * g.w)),
+        w(size_t(g.k * (g.c / g.groups) * g.kh * g.kw));
+    for (auto& v : x) v = int32_t(pick(0, int(qmax)));
+    for (auto& v : w) v = int32_t(pick(-int(wmax), int(wmax)));
+    std::vector<int64_t> bias(size_t(g.k));
+    for (auto& b : bias) b = pick(-100000, 100000) * (wide ? 100000 : 1);
+    std::vector<rt::Multiplier> mult(size_t(g.k));
+    for (auto& m : mult)
+      m = {int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(wide ? 40 : 25, wide ? 50 : 36))};
+    std::vector<int8_t> w8(w.begin(), w.end());
+    p.weights = w.data();
+    if (!wide && trial % 4 == 0) p.weights = w8.data();  // weights stored as int8
+    p.bias = bias.data();
+    p.out.mult = mult.data();
+    p.out.perChannel = true;
+    p.out.outZp = int32_t(qmax / 2);
+    p.out.qmax = int32_t(qmax);
+    std::vector<int32_t> a(size_t(g.k * g.oh * g.ow)), b(a.size());
+    rt::conv2d(p, x.data(), a.data());
+    rt::conv2dReference(p, x.data(), b.data());
+    ASSERT_EQ(a, b) << "trial " << trial;
+    ++executed;
+  }
+  EXPECT_GT(executed, 60);
+}
+
+TEST(KernelMatch, Deconv2dEqualsReference) {
+  std::mt19937 rng(11);
+  auto pick = [&](int lo, int hi) { return int64_t(lo + int(rng() % unsigned(hi - lo + 1))); };
+  for (int trial = 0; trial < 100; ++trial) {
+    rt::ConvParams p;
+    rt::ConvGeometry& g = p.g;
+    const bool wide = trial % 2 == 1;
+    g.groups = trial % 5 == 0 ? 2 : 1;
+    g.n = pick(1, 2), g.c = g.groups * pick(1, 4), g.h = pick(1, 7), g.w = pick(1, 7);
+    g.k = g.groups * pick(1, 4);
+    g.kh = pick(1, 4), g.kw = pick(1, 4), g.sh = pick(1, 3), g.sw = pick(1, 3), g.dh = pick(1, 2),
+    g.dw = pick(1, 2);
+    g.pt = pick(0, 1), g.pl = pick(0, 1), g.pb = pick(0, 1), g.pr = pick(0, 1);
+    g.oh = (g.h - 1) * g.sh - g.pt - g.pb + g.dh * (g.kh - 1) + 1 + pick(0, 1);
+    g.ow = (g.w - 1) * g.sw - g.pl - g.pr + g.dw * (g.kw - 1) + 1 + pick(0, 1);
+    if (g.oh < 1 || g.ow < 1) continue;
+    const int64_t qmax = wide ? 65535 : 255, wmax = wide ? 32767 : 127;
+    p.inZp = int32_t(pick(0, int(qmax)));
+    std::vector<int32_t> x(size_t(g.n * g.c * g.h * g.w)),
+        w(size_t(g.c * (g.k / g.groups) * g.kh * g.kw));
+    for (auto& v : x) v = int32_t(pick(0, int(qmax)));
+    for (auto& v : w) v = int32_t(pick(-int(wmax), int(wmax)));
+    std::vector<int64_t> bias(size_t(g.k));
+    for (auto& b : bias) b = pick(-100000, 100000) * (wide ? 100000 : 1);
+    std::vector<rt::Multiplier> mult(size_t(g.k));
+    for (auto& m : mult)
+      m = {int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(wide ? 40 : 25, wide ? 50 : 36))};
+    std::vector<int16_t> w16(w.begin(), w.end());
+    p.weights = trial % 3 == 0 ? rt::WeightPtr(w16.data()) : rt::WeightPtr(w.data());
+    p.bias = bias.data();
+    p.out.mult = mult.data();
+    p.out.perChannel = true;
+    p.out.outZp = int32_t(qmax / 2);
+    p.out.qmax = int32_t(qmax);
+    std::vector<int32_t> a(size_t(g.n * g.k * g.oh * g.ow)), b(a.size());
+    rt::deconv2d(p, x.data(), a.data());
+    rt::deconv2dReference(p, x.data(), b.data());
+    ASSERT_EQ(a, b) << "trial " << trial;
+  }
+}
+
+// The linear fast path of eltwise (same-shape or scalar operands) against the definition, per op.
+TEST(KernelMatch, EltwiseLinearPathEqualsDefinition) {
+  std::mt19937 rng(5);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  for (int op = 0; op <= 6; ++op)
+    for (int scalarB = 0; scalarB < 2; ++scalarB) {
+      rt::EltwiseParams p;
+      p.op = rt::EltwiseOp(op);
+      p.outShape = {1, 3, 5, 7};
+      p.strideA = {0, 35, 7, 1};
+      p.strideB = scalarB ? std::vector<int64_t>{0, 0, 0, 0} : p.strideA;
+      p.zpA = int32_t(pick(0, 255)), p.zpB = int32_t(pick(0, 255));
+      p.multA = pick(1, 1 << 20), p.multB = pick(1, 1 << 20), p.divShift = 8, p.equalOne = 200;
+      const rt::Multiplier m{int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(30, 40))};
+      p.out.mult = &m;
+      p.out.outZp = 17, p.out.qmax = 255;
+      std::vector<int32_t> a(105), b(scalarB ? 1 : 105), got(105);
+      for (auto& v : a) v = int32_t(pick(0, 255));
+      for (auto& v : b) v = int32_t(pick(0, 255));
+      rt::eltwise(p, a.data(), b.data(), got.data());
+      for (size_t k = 0; k < a.size(); ++k) {
+        const int64_t x = a[k] - p.zpA, y = b[scalarB ? 0 : k] - p.zpB;
+        int64_t want = 0;
+        switch (p.op) {
+          case rt::EltwiseOp::Add:
+            want = p.out.apply(x * p.multA + y * p.multB, 0);
+            break;
+          case rt::EltwiseOp::Sub:
+            want = p.out.apply(x * p.multA - y * p.multB, 0);
+            break;
+          case rt::EltwiseOp::Mult:
+            want = p.out.apply(x * y, 0);
+            break;
+          case rt::EltwiseOp::Max:
+            want = p.out.apply(std::max(x * p.multA, y * p.multB), 0);
+            break;
+          case rt::EltwiseOp::Min:
+            want = p.out.apply(std::min(x * p.multA, y * p.multB), 0);
+            break;
+          case rt::EltwiseOp::Equal:
+            want = x * p.multA == y * p.multB ? p.equalOne : p.out.outZp;
+            break;
+          case rt::EltwiseOp::Div:
+            want = p.out.apply(y == 0 ? (x * p.multA >= 0 ? int64_t(1) << 40 : -(int64_t(1) << 40))
+                                      : rt::divRound(x * p.multA, y * 256),
+                               0);
+            break;
+        }
+        ASSERT_EQ(got[k], want) << "op " << op << " element " << k;
+      }
+    }
+}
+
+}  // namespace
+}  // namespace kiln::test

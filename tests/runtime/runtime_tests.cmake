@@ -1,0 +1,14 @@
+# The runtime's own unit tests: the integer kernels against their reference loops, and the .kef
+# format and loader. They link only the runtime and GoogleTest, so they also build in a
+# runtime-only configuration (-DKILN_BUILD_COMPILER=OFF -DKILN_BUILD_RUNTIME_TESTS=ON), which is
+# how the sanitizer check (kef_asan) builds them.
+find_package(GTest REQUIRED)
+include(GoogleTest)
+
+add_executable(kiln_runtime_tests
+  ${CMAKE_CURRENT_LIST_DIR}/kernels/kernel_match_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/format/kef_format_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/format/kef_validation_test.cpp
+)
+target_link_libraries(kiln_runtime_tests PRIVATE kilnrt_lib GTest::gmock GTest::gtest_main)
+gtest_discover_tests(kiln_runtime_tests DISCOVERY_TIMEOUT 60)

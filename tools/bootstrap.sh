@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages Kiln needs, and nothing when they are all present.
 set -euo pipefail
 PACKAGES=(
-  build-essential cmake git            # toolchain
+  build-essential cmake git ccache     # toolchain (ccache: rebuilds in fresh clones reuse objects)
   libonnx-dev libonnx-testdata         # ONNX protobufs, checker, shape inference, text parser; conformance suite
   libprotobuf-dev protobuf-compiler
   libeigen3-dev libcli11-dev libyaml-cpp-dev libfmt-dev

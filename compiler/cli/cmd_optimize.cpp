@@ -80,8 +80,9 @@ void addOptimizeCommand(CLI::App& app) {
   cmd->add_flag("--use-random-calib-set", args->random,
                 "Calibrate on random data (for trying the flow only: accuracy will be poor)");
   cmd->add_option("--model-script", args->script, "A model script (.alls), see docs/alls.md");
-  cmd->add_option("--output-har-path", args->output,
-                  "Output archive (default: <input>_optimized.kar)");
+  cmd->add_option("--output-har-path,--output-kar-path", args->output,
+                  "Output archive (default: <input>_optimized.kar); --output-har-path is the "
+                  "reference's spelling");
   cmd->add_option("--calib-size", args->calibSize,
                   "Number of calibration samples (default: the script's calibset_size, else 64)");
   cmd->add_option("--report-samples", args->reportSamples,

@@ -10,7 +10,7 @@ namespace kiln::cli {
 
 namespace {
 struct ParserArgs {
-  std::string model, netName, harPath;
+  std::string model, netName, karPath;
   std::vector<std::string> start, end, shapes;
   bool yes = false;
 };
@@ -25,7 +25,9 @@ void addParserCommand(CLI::App& app) {
       "Parse an ONNX model (opsets 9-18): fold constants, map nodes to Kiln layers, write a .kar");
   onnx->add_option("model", args->model, "The .onnx file")->required();
   onnx->add_option("--net-name", args->netName, "Network name (default: the file name's stem)");
-  onnx->add_option("--har-path", args->harPath, "Output archive (default: <net-name>.kar)");
+  onnx->add_option(
+      "--har-path,--kar-path", args->karPath,
+      "Output archive (default: <net-name>.kar); --har-path is the reference's spelling");
   onnx->add_option("--start-node-names", args->start,
                    "ONNX node names where the network starts; their inputs become inputs");
   onnx->add_option("--end-node-names", args->end,
@@ -46,7 +48,7 @@ void addParserCommand(CLI::App& app) {
     a.graph = onnx::importFile(args->model, o, &report);
     a.stages = {"parse"};
     for (const auto& n : report.notes) fmt::print(stderr, "kiln: note: {}\n", n);
-    const std::string out = args->harPath.empty() ? a.graph.name + ".kar" : args->harPath;
+    const std::string out = args->karPath.empty() ? a.graph.name + ".kar" : args->karPath;
     writeArchive(out, a);
     int64_t params = 0, macs = 0;
     for (size_t i = 0; i < a.graph.layers.size(); ++i) {

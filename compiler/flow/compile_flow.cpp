@@ -98,8 +98,8 @@ OptimizedNetwork optimizeNetwork(const CompileOptions& o) {
   if (o.afterParse) o.afterParse(parsed.graph);
   n.netName = parsed.graph.name;
   const std::string base = o.outputDir + "/" + sanitizeFileName(n.netName);
-  n.harPath = base + ".kar";
-  writeArchive(n.harPath, parsed);
+  n.karPath = base + ".kar";
+  writeArchive(n.karPath, parsed);
   n.parseSeconds = since(t);
   o.info(fmt::format("parsed {} -> {} layers", o.onnxPath, parsed.graph.layers.size()));
 
@@ -136,7 +136,7 @@ CompileResult compileTarget(const OptimizedNetwork& n, const CompileOptions& o,
                             const std::string& hwArch, const std::string& dir) {
   CompileResult r;
   r.netName = n.netName;
-  r.harPath = n.harPath;
+  r.karPath = n.karPath;
   r.optimizedPath = n.optimizedPath;
   r.reportPath = n.reportPath;
   const Archive& optimized = n.optimized;
@@ -189,7 +189,7 @@ CompileResult compileTarget(const OptimizedNetwork& n, const CompileOptions& o,
   s["contexts"] = plan.contexts.size();
   s["estimated_fps"] = plan.fps;
   s["verified_samples"] = verified;
-  s["files"] = {{"kar", {{"path", r.harPath}, {"bytes", fileSize(r.harPath)}}},
+  s["files"] = {{"kar", {{"path", r.karPath}, {"bytes", fileSize(r.karPath)}}},
                 {"optimized", {{"path", r.optimizedPath}, {"bytes", fileSize(r.optimizedPath)}}},
                 {"kef", {{"path", r.kefPath}, {"bytes", int64_t(kef.size())}}}};
   s["times"] = times;

@@ -32,14 +32,14 @@ struct CompileOptions {
 };
 
 struct CompileResult {
-  std::string netName, harPath, optimizedPath, kefPath, planPath, reportPath;
+  std::string netName, karPath, optimizedPath, kefPath, planPath, reportPath;
   nlohmann::ordered_json summary;  // layers, precision mix, SNRs, contexts, FPS, sizes, times
   std::string text;                // the same, a few lines for a terminal
 };
 
 /// Parse + optimize: what does not depend on the target. Files go to o.outputDir.
 struct OptimizedNetwork {
-  std::string netName, harPath, optimizedPath, reportPath;
+  std::string netName, karPath, optimizedPath, reportPath;
   Archive optimized;
   double parseSeconds = 0, optimizeSeconds = 0;
 };

@@ -1,5 +1,6 @@
 #include "compiler/optimize/noise_report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -45,7 +46,9 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
   NoiseReport r;
   std::vector<Acc> layer(g.layers.size()), local(g.layers.size()), outFloor(g.layers.size());
   const auto outIds = g.outputLayers();
+  // Per output element, the range over the samples of the quantized and of the float output.
   std::vector<std::vector<float>> outMin(outIds.size()), outMax(outIds.size());
+  std::vector<std::vector<float>> floatMin(outIds.size()), floatMax(outIds.size());
   // Lowered once: the whole network (keeping every layer's output) and each layer alone.
   LowerOptions keepAll;
   keepAll.keepAll = true;
@@ -82,10 +85,18 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
     }
     for (size_t k = 0; k < outIds.size(); ++k) {
       const auto deq = dequantize(q[outIds[k]], g.at(outIds[k]).outputQuant[0]).data;
-      if (outMin[k].empty()) outMin[k] = outMax[k] = deq;
+      const auto& ref = fl[outIds[k]].data;
+      if (outMin[k].empty()) {
+        outMin[k] = outMax[k] = deq;
+        floatMin[k] = floatMax[k] = ref;
+      }
       for (size_t e = 0; e < deq.size(); ++e) {
         outMin[k][e] = std::min(outMin[k][e], deq[e]);
         outMax[k][e] = std::max(outMax[k][e], deq[e]);
+      }
+      for (size_t e = 0; e < ref.size() && e < floatMin[k].size(); ++e) {
+        floatMin[k][e] = std::min(floatMin[k][e], ref[e]);
+        floatMax[k][e] = std::max(floatMax[k][e], ref[e]);
       }
     }
   }
@@ -118,17 +129,34 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
     const Layer& o = g.at(outIds[k]);
     const double snr = layer[outIds[k]].snr();
     // Degenerate: across the calibration set no element moves by more than one quantization step.
-    double spread = 0;
+    double spread = 0, floatSpread = 0, floatMagnitude = 0;
     for (size_t e = 0; e < outMin[k].size(); ++e)
       spread = std::max(spread, double(outMax[k][e] - outMin[k][e]));
-    const bool degenerate = samples.size() > 1 && spread <= o.outputQuant[0].scale * 1.0001;
+    for (size_t e = 0; e < floatMin[k].size(); ++e) {
+      floatSpread = std::max(floatSpread, double(floatMax[k][e] - floatMin[k][e]));
+      floatMagnitude = std::max(
+          {floatMagnitude, std::fabs(double(floatMin[k][e])), std::fabs(double(floatMax[k][e]))});
+    }
+    const double step = o.outputQuant[0].scale * 1.0001;
+    const bool degenerate = samples.size() > 1 && spread <= step;
+    // When the float network's output does not move either (by less than 0.1 % of its size), the
+    // samples are what is degenerate (copies of one image, blank images), not the quantized
+    // network.
+    const bool samplesDegenerate = degenerate && floatSpread <= 1e-3 * floatMagnitude;
     outputs.push_back({{"output", o.attrString("onnx_name")},
                        {"snr_db", std::round(snr * 100) / 100},
                        {"bits", o.outputQuant[0].bits},
                        {"degenerate", degenerate}});
     r.summary += fmt::format("  output {:<24} {:7.2f} dB ({}-bit)\n", o.attrString("onnx_name"),
                              snr, o.outputQuant[0].bits);
-    if (degenerate)
+    if (samplesDegenerate)
+      r.warnings.push_back(fmt::format(
+          "output '{}' does not change over the {} samples the report ran, in float as in the "
+          "quantized network: the calibration samples look alike (copies of one image? blank "
+          "images?), so the ranges, the bias correction and this report describe only them. Use "
+          "a representative calibration set",
+          o.attrString("onnx_name"), samples.size()));
+    else if (degenerate)
       r.warnings.push_back(
           "OUTPUT '" + o.attrString("onnx_name") +
           "' IS NEAR-CONSTANT over the calibration set (it never moves by more than one "

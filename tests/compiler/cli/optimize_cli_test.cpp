@@ -159,13 +159,31 @@ TEST(OptimizeCli, ReportIsInTheArchiveAndBesideIt) {
 }
 
 TEST(OptimizeCli, DegenerateOutputIsALoudWarning) {
-  // A constant input makes every output constant over the calibration set.
-  const std::string calib = tmp("zeros.npy");
-  npy::save(calib, npy::fromFloat(std::vector<float>(8 * 64, 0.25f), {8, 1, 8, 8}));
-  const CliRun r = kiln("optimize " + parsed() + " --calib-set-path " + calib +
+  // A logits range forced far away from the data: the quantized output sits at one end of its
+  // grid on every sample while the float output moves. That is the quantized network collapsing.
+  const CliRun r = kiln("optimize " + parsed() + " --calib-set-path " + kDir +
+                        "calib.npy --model-script " +
+                        script("quantization_param(fc1, force_range_out=[500000, 500001])\n") +
                         " --output-har-path " + tmp("d.kar"));
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("IS NEAR-CONSTANT"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("has collapsed"), std::string::npos) << r.err;
+}
+
+TEST(OptimizeCli, IdenticalCalibrationSamplesAreBlamedNotTheNetwork) {
+  // One digit repeated 64 times: every output is constant over the set, in float too. The
+  // warning must say the samples are alike, not that the quantized network collapsed.
+  const npy::Array all = npy::load(kDir + "calib.npy");
+  const std::vector<float> values = all.toFloat();
+  std::vector<float> repeated;
+  for (int i = 0; i < 64; ++i) repeated.insert(repeated.end(), values.begin(), values.begin() + 64);
+  const std::string calib = tmp("repeated.npy");
+  npy::save(calib, npy::fromFloat(repeated, {64, 1, 8, 8}));
+  const CliRun r = kiln("optimize " + parsed() + " --calib-set-path " + calib +
+                        " --output-har-path " + tmp("r.kar"));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("the calibration samples look alike"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("collapsed"), std::string::npos) << r.err;
 }
 
 TEST(OptimizeCli, ActivationClippingOldAndNewSpellings) {

@@ -380,7 +380,7 @@ Graph importModel(const ::onnx::ModelProto& original, const std::string& baseDir
     l.outputShapes = {g.shapeOf(ref)};
     g.add(std::move(l));
   }
-  passes::runImportPipeline(g);
+  if (o.runImportPasses) passes::runImportPipeline(g);
   return g;
 }
 

@@ -19,6 +19,9 @@ struct ImportOptions {
   std::vector<std::string> endNodes;          // ONNX node names whose outputs become outputs
   std::map<std::string, Shape> tensorShapes;  // fixed shapes for inputs with dynamic dims
   bool acceptSuggestedCuts = false;           // -y: apply the suggested --end-node-names
+  // false: return the graph as translated, before the import passes (the pass tests then run
+  // passes::runPassesUntil and passes::runPass on it).
+  bool runImportPasses = true;
 };
 
 /// What the import did that the user should hear about (cuts applied, nodes removed).
@@ -34,7 +37,8 @@ struct ImportReport {
 ::onnx::ModelProto loadModel(const std::string& path);
 
 /// Imports a loaded model; `baseDir` resolves external data. Runs the import passes (activation
-/// fusion, BN folding, pattern rewrites) and names the layers.
+/// fusion, BN folding, pattern rewrites) and names the layers, unless `opts.runImportPasses` is
+/// false.
 Graph importModel(const ::onnx::ModelProto& model, const std::string& baseDir,
                   const ImportOptions& opts, ImportReport* report = nullptr);
 

@@ -1,5 +1,8 @@
+// The import pipeline: its passes in order, and the functions that run them, all at once
+// (runImportPipeline) or up to a named pass and then that pass alone (for the pass tests).
 #include "compiler/passes/pipeline.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -26,22 +29,66 @@ const std::vector<Pass>& importPipeline() {
   return passes;
 }
 
-void runImportPipeline(Graph& g) {
+namespace {
+
+bool verifyEachPass() {
+  return std::getenv("KILN_VERIFY_EACH_PASS") != nullptr;
+}
+
+// True when KILN_DUMP_IR names pass `p`.
+bool dumpRequested(const Pass& p) {
   const char* dumpAt = std::getenv("KILN_DUMP_IR");
-  const bool verifyEach = std::getenv("KILN_VERIFY_EACH_PASS") != nullptr;
+  return dumpAt && std::string(dumpAt) == p.name;
+}
+
+// What the pipeline does before its first pass.
+void prepare(Graph& g, bool verifyEach) {
   g.compact();
   assignNames(g);
   if (verifyEach) verify(g);
-  for (const Pass& p : importPipeline()) {
-    const bool dump = dumpAt && std::string(dumpAt) == p.name;
-    if (dump) std::cerr << "--- before " << p.name << "\n" << kiln::dump(g);
-    p.run(g);
-    g.compact();
-    assignNames(g);
-    if (dump) std::cerr << "--- after " << p.name << "\n" << kiln::dump(g);
-    if (verifyEach) verify(g);
-  }
+}
+
+// One step of the pipeline: pass `p`, then dead layers removed and the layers named again.
+void runStep(Graph& g, const Pass& p, bool dump, bool verifyEach) {
+  if (dump) std::cerr << "--- before " << p.name << "\n" << kiln::dump(g);
+  p.run(g);
+  g.compact();
+  assignNames(g);
+  if (dump) std::cerr << "--- after " << p.name << "\n" << kiln::dump(g);
+  if (verifyEach) verify(g);
+}
+
+}  // namespace
+
+void runImportPipeline(Graph& g) {
+  const bool verifyEach = verifyEachPass();
+  prepare(g, verifyEach);
+  for (const Pass& p : importPipeline()) runStep(g, p, dumpRequested(p), verifyEach);
   verify(g);
+}
+
+const Pass& importPass(const std::string& name) {
+  std::string known;
+  for (const Pass& p : importPipeline()) {
+    if (name == p.name) return p;
+    known += std::string(known.empty() ? "" : ", ") + p.name;
+  }
+  throw Error("no import pass '" + name + "' (the pipeline has: " + known + ")");
+}
+
+void runPassesUntil(Graph& g, const std::string& pass) {
+  const Pass& until = importPass(pass);
+  const bool verifyEach = verifyEachPass();
+  prepare(g, verifyEach);
+  for (const Pass& p : importPipeline()) {
+    if (&p == &until) return;
+    runStep(g, p, dumpRequested(p), verifyEach);
+  }
+}
+
+void runPass(Graph& g, const std::string& name) {
+  const Pass& p = importPass(name);
+  runStep(g, p, dumpRequested(p), verifyEachPass());
 }
 
 int singleConsumer(const Graph& g, ValueRef v) {

@@ -19,10 +19,28 @@ struct Pass {
 /// The passes run after import, in order (see pipeline.cpp for why this order).
 const std::vector<Pass>& importPipeline();
 
-/// Runs the import pipeline, then removes dead layers, names the layers and verifies the graph.
-/// With KILN_DUMP_IR=<pass name> in the environment the graph is printed before and after it;
-/// KILN_VERIFY_EACH_PASS=1 runs the verifier after every pass (the tests set it).
+/// Runs the import pipeline: removes dead layers and names the layers, then runs each pass
+/// followed again by removing dead layers and naming, and finally verifies the graph. With
+/// KILN_DUMP_IR=<pass name> in the environment the graph is printed before and after that pass;
+/// KILN_VERIFY_EACH_PASS=1 runs the verifier before the first pass and after every pass (the tests
+/// set it).
 void runImportPipeline(Graph& g);
+
+/// The pass of importPipeline() called `name`. Throws Error listing the pipeline's passes when
+/// there is none.
+const Pass& importPass(const std::string& name);
+
+/// Runs the start of the import pipeline on a graph straight from the importer (see
+/// onnx::ImportOptions::runImportPasses): everything runImportPipeline does before it reaches the
+/// pass `pass`, so the graph is then exactly what that pass receives there. With runPass(g, pass)
+/// next, this is how the per-pass tests (tests/compiler/passes/) get their before and after graphs.
+/// Throws Error when `pass` is not in the pipeline.
+void runPassesUntil(Graph& g, const std::string& pass);
+
+/// Runs the one import pass `name` as runImportPipeline does: the pass, then removing dead layers
+/// and naming the layers (with the same KILN_DUMP_IR and KILN_VERIFY_EACH_PASS behaviour). Throws
+/// Error when `name` is not in the pipeline.
+void runPass(Graph& g, const std::string& name);
 
 // The passes (one file each).
 void absorbIoTranspose(Graph& g);

@@ -1,11 +1,12 @@
-// The split_channel_slices pass (M-LSD's last layers): conv -> resize -> channel slices becomes one
-// conv + resize per slice, without the unread channels, with the same float outputs as the
-// network written that way by hand, the output order and the ONNX names kept.
+// The split_channel_slices pass, before and after: a conv read only through channel slices becomes
+// one conv per slice (not with another reader). And M-LSD's last layers: conv -> resize -> channel
+// slices becomes one conv + resize per slice, without the unread channels, with the same float
+// outputs as the network written that way by hand, the output order and the ONNX names kept.
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "tests/support/test_util.h"
+#include "tests/support/pass_test_util.h"
 
 namespace kiln::test {
 namespace {
@@ -76,6 +77,67 @@ std::vector<float> values(size_t n, float scale, float offset) {
   std::vector<float> v;
   for (size_t i = 0; i < n; ++i) v.push_back(offset + scale * std::sin(1.7f * float(i) + 0.3f));
   return v;
+}
+
+const char* kPass = "split_channel_slices";
+
+// conv 1x1 (2 -> 6 channels) read through the channel slices [0, 2) and [3, 6); with `alsoRelu`,
+// also through a Relu of all its channels.
+std::string convSlices(bool alsoRelu) {
+  return std::string(kHeader) + "g (float[1,2,4,4] x) => (float[1,2,4,4] a, float[1,3,4,4] b" +
+         (alsoRelu ? ", float[1,6,4,4] r" : "") +
+         ") {\n"
+         "  w = Constant <value = " +
+         tensorLiteral({6, 2, 1, 1}, 1) +
+         "> ()\n"
+         "  k = Constant <value = " +
+         tensorLiteral({6}, 2) +
+         "> ()\n"
+         "  c = Conv (x, w, k)\n"
+         "  s0 = Constant <value = int64[1] {0}> ()\n"
+         "  e0 = Constant <value = int64[1] {2}> ()\n"
+         "  s1 = Constant <value = int64[1] {3}> ()\n"
+         "  e1 = Constant <value = int64[1] {6}> ()\n"
+         "  ax = Constant <value = int64[1] {1}> ()\n"
+         "  a = Slice (c, s0, e0, ax)\n"
+         "  b = Slice (c, s1, e1, ax)\n" +
+         (alsoRelu ? "  r = Relu (c)\n" : "") + "}";
+}
+
+TEST(SplitChannelSlices, OneConvPerSlice) {
+  const Graph before = importBefore(convSlices(false), kPass);
+  expectIr(before, R"(
+input_layer1 = input_layer() onnx_name=x user_shape=[1, 2, 4, 4] -> [1, 2, 4, 4]
+conv1 = conv(input_layer1) dilations=[1, 1] group=1 pads=[0, 0, 0, 0] strides=[1, 1] bias[6] kernel[6, 2, 1, 1] -> [1, 6, 4, 4]
+slice1 = slice(conv1) ends=[1, 2, 4, 4] starts=[0, 0, 0, 0] steps=[1, 1, 1, 1] -> [1, 2, 4, 4]
+slice2 = slice(conv1) ends=[1, 6, 4, 4] starts=[0, 3, 0, 0] steps=[1, 1, 1, 1] -> [1, 3, 4, 4]
+output_layer1 = output_layer(slice1) onnx_name=a -> [1, 2, 4, 4]
+output_layer2 = output_layer(slice2) onnx_name=b -> [1, 3, 4, 4]
+)");
+  const Graph after = runPassOn(before, kPass);
+  expectIr(after, R"(
+input_layer1 = input_layer() onnx_name=x user_shape=[1, 2, 4, 4] -> [1, 2, 4, 4]
+conv1 = conv(input_layer1) dilations=[1, 1] group=1 pads=[0, 0, 0, 0] strides=[1, 1] bias[2] kernel[2, 2, 1, 1] -> [1, 2, 4, 4]
+output_layer1 = output_layer(conv1) onnx_name=a -> [1, 2, 4, 4]
+conv2 = conv(input_layer1) dilations=[1, 1] group=1 pads=[0, 0, 0, 0] strides=[1, 1] bias[3] kernel[3, 2, 1, 1] -> [1, 3, 4, 4]
+output_layer2 = output_layer(conv2) onnx_name=b -> [1, 3, 4, 4]
+)");
+  expectSameFloatOutputs(before, after);
+}
+
+TEST(SplitChannelSlices, NotWhenTheConvHasAnotherReader) {
+  const Graph before = importBefore(convSlices(true), kPass);
+  expectIr(before, R"(
+input_layer1 = input_layer() onnx_name=x user_shape=[1, 2, 4, 4] -> [1, 2, 4, 4]
+conv1 = conv(input_layer1) dilations=[1, 1] group=1 pads=[0, 0, 0, 0] strides=[1, 1] bias[6] kernel[6, 2, 1, 1] -> [1, 6, 4, 4]
+slice1 = slice(conv1) ends=[1, 2, 4, 4] starts=[0, 0, 0, 0] steps=[1, 1, 1, 1] -> [1, 2, 4, 4]
+slice2 = slice(conv1) ends=[1, 6, 4, 4] starts=[0, 3, 0, 0] steps=[1, 1, 1, 1] -> [1, 3, 4, 4]
+activation1 = activation(conv1) act=relu -> [1, 6, 4, 4]
+output_layer1 = output_layer(slice1) onnx_name=a -> [1, 2, 4, 4]
+output_layer2 = output_layer(slice2) onnx_name=b -> [1, 3, 4, 4]
+output_layer3 = output_layer(activation1) onnx_name=r -> [1, 6, 4, 4]
+)");
+  expectUnchangedBy(before, kPass);
 }
 
 TEST(SplitChannelSlices, OneConvPerSliceWithTheSameFloatOutputs) {

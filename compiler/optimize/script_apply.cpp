@@ -175,7 +175,7 @@ ScriptSettings applyScript(Graph& g, const alls::Script& script) {
             if (!quant::parsePrecisionMode(a.value.text, p.mode))
               throw errorAt(st, a.value.pos,
                             "precision_mode '" + a.value.text + "' is not one of " +
-                                join(quant::precisionModes(), ", "));
+                                join(alls::precisionModes(), ", "));
             p.source = where(st);
             s.precision[name] = p;
           } else if (a.key == "force_range_out") {

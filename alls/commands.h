@@ -78,6 +78,8 @@ std::vector<Diagnostic> validateScript(const Script& script);
 // True when Kiln acts on this statement (its command, feature and conversion are applied ones).
 // Unknown commands are not applied.
 bool isApplied(const Statement& st);
+/// The same for a statement whose command the caller has already looked up (`spec` is its entry).
+bool isApplied(const CommandSpec& spec, const Statement& st);
 
 // `file:line:col: error: message` (+ source line and caret for errors that carry a source line);
 // warnings are one line.

@@ -9,7 +9,6 @@ using Values = std::vector<std::string>;
 
 const Values kPolicy = {"enabled", "disabled"};
 const Values kBool = {"True", "False", "true", "false", "enabled", "disabled"};
-const Values kPrecisionModes = {"a8_w8", "a8_w4", "a16_w16", "a16_w8", "a16_w8_a16", "a8_w8_a16"};
 const Values kEngines = {"cpu", "nn_core", "auto"};
 const Values kConversions = {"bgr_to_rgb",
                              "rgb_to_bgr",
@@ -80,7 +79,7 @@ std::vector<CommandSpec> buildTable() {
   t.push_back(applied("normalization", {}));
   t.push_back(
       applied("quantization_param",
-              {K("precision_mode", kPrecisionModes),
+              {K("precision_mode", precisionModes()),
                K("bias_mode", {"double_scale_initialization", "single_scale_decomposition"}),
                K("use_16bit_bias", kBool), K("force_range_in"), K("force_range_index"),
                K("force_range_out"), K("weight_group_size"), K("activation_fit"),
@@ -235,6 +234,12 @@ const FeatureSpec* findFeature(const CommandSpec& cmd, const std::string& featur
   for (const FeatureSpec& f : cmd.features)
     if (f.name == feature) return &f;
   return nullptr;
+}
+
+const std::vector<std::string>& precisionModes() {
+  static const std::vector<std::string> modes = {"a8_w8",  "a8_w4",      "a16_w16",
+                                                 "a16_w8", "a16_w8_a16", "a8_w8_a16"};
+  return modes;
 }
 
 const char* categoryName(Category c) {

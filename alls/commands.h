@@ -56,6 +56,11 @@ const CommandSpec* findCommand(const std::string& name);
 const FeatureSpec* findFeature(const CommandSpec& cmd, const std::string& feature);
 const char* categoryName(Category c);
 
+/// The accepted values of quantization_param's precision_mode key, a<input bits>_w<weight
+/// bits>[_a<output bits>], in the order messages list them. This is the one list: the validator
+/// checks scripts against it and quant::parsePrecisionMode accepts exactly these.
+const std::vector<std::string>& precisionModes();
+
 struct Diagnostic {
   enum Severity { Error, Warning };
   Severity severity = Error;
@@ -73,6 +78,8 @@ std::vector<Diagnostic> validateScript(const Script& script);
 // True when Kiln acts on this statement (its command, feature and conversion are applied ones).
 // Unknown commands are not applied.
 bool isApplied(const Statement& st);
+/// The same for a statement whose command the caller has already looked up (`spec` is its entry).
+bool isApplied(const CommandSpec& spec, const Statement& st);
 
 // `file:line:col: error: message` (+ source line and caret for errors that carry a source line);
 // warnings are one line.

@@ -250,7 +250,11 @@ std::vector<Diagnostic> validateScript(const Script& script) {
 
 bool isApplied(const Statement& st) {
   const CommandSpec* spec = findCommand(st.command);
-  return spec && appliedState(*spec, st).applied;
+  return spec && isApplied(*spec, st);
+}
+
+bool isApplied(const CommandSpec& spec, const Statement& st) {
+  return appliedState(spec, st).applied;
 }
 
 std::string formatDiagnostic(const Diagnostic& d) {

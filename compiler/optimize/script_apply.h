@@ -1,6 +1,7 @@
 // Applying a model script (.alls) to a parsed network: the float changes (normalization,
 // input_conversion, change_output_activation) and the quantization settings (per-layer
-// precision, forced ranges, calibration size, 16-bit outputs, optimization level).
+// precision, forced ranges, calibration size, 16-bit outputs, optimization level). The handlers
+// are registered in script_commands.h.
 #pragma once
 
 #include <map>
@@ -38,7 +39,9 @@ struct ScriptSettings {
 };
 
 /// Applies `script` to `g` (float changes happen in place; layers are renamed afterwards) and
-/// returns the settings. Errors (ScriptError) point at the statement.
+/// returns the settings. Each applied statement goes to the handler script_commands.h registers
+/// for its command (and feature); keys and statements without one are listed in notApplied.
+/// Errors (ScriptError) point at the statement.
 ScriptSettings applyScript(Graph& g, const alls::Script& script);
 
 /// Layer names for script references: Kiln names and ONNX names.

@@ -1,10 +1,8 @@
-// Per-layer precision: a<input bits>_w<weight bits>[_a<output bits>] (a8_w8, a8_w4, a16_w16,
-// a16_w8, a16_w8_a16, a8_w8_a16), and where each layer's choice came from.
+// Per-layer precision: a<input bits>_w<weight bits>[_a<output bits>] (the accepted values are the
+// script language's list, alls::precisionModes()), and where each layer's choice came from.
 #pragma once
 
-#include <map>
 #include <string>
-#include <vector>
 
 namespace kiln::quant {
 
@@ -13,10 +11,9 @@ struct PrecisionMode {
   std::string name = "a8_w8";
 };
 
-/// Parses a precision_mode value; false when it is not one of the accepted modes.
+/// Parses a precision_mode value: one of alls::precisionModes(), read as a<in>_w<w>[_a<out>]
+/// (output bits default to the input bits). Returns false when `s` is not an accepted mode.
 bool parsePrecisionMode(const std::string& s, PrecisionMode& out);
-/// The accepted precision_mode values.
-const std::vector<std::string>& precisionModes();
 
 struct LayerPrecision {
   PrecisionMode mode;

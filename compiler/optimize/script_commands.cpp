@@ -1,0 +1,345 @@
+// The handlers of the model-script commands `kiln optimize` applies, and the table that registers
+// them with the keys they apply (script_commands.h).
+#include "compiler/optimize/script_commands.h"
+
+#include <cmath>
+#include <tuple>
+
+#include "common/strings.h"
+#include "compiler/passes/pipeline.h"
+
+namespace kiln::optimize {
+
+namespace {
+
+using alls::Arg;
+using alls::Statement;
+using alls::Value;
+
+alls::ScriptError errorAt(const Statement& st, const alls::SourcePos& pos,
+                          const std::string& what) {
+  return alls::ScriptError(pos, what, st.lineText(pos.line));
+}
+
+std::vector<double> numbers(const Statement& st, const Value& v) {
+  std::vector<double> out;
+  if (v.kind == Value::Kind::Number) return {v.number};
+  if (v.kind != Value::Kind::List)
+    throw errorAt(st, v.pos, "expected a list of numbers, found " + v.text);
+  for (const Value& item : v.items) {
+    if (item.kind != Value::Kind::Number)
+      throw errorAt(st, item.pos, "expected a number, found " + item.text);
+    out.push_back(item.number);
+  }
+  return out;
+}
+
+std::pair<double, double> rangeArg(const Statement& st, const Value& v) {
+  const auto n = numbers(st, v);
+  if (n.size() != 2 || !(n[0] <= n[1]))
+    throw errorAt(st, v.pos, "expected [low, high] with low <= high, found " + v.text);
+  return {n[0], n[1]};
+}
+
+// Clipping bounds [low, high]: percentiles (within [0, 100]) unless `manual`.
+ScriptSettings::Clipping clippingArg(const Statement& st, const Value& values, bool manual) {
+  ScriptSettings::Clipping c;
+  c.percentile = !manual;
+  std::tie(c.lo, c.hi) = rangeArg(st, values);
+  if (c.percentile && (c.lo < 0 || c.hi > 100))
+    throw errorAt(st, values.pos, "percentiles must lie within [0, 100]");
+  return c;
+}
+
+// policy=enabled|disabled of a feature statement (absent: enabled).
+bool policyEnabled(const Statement& st) {
+  const Arg* policy = st.find("policy");
+  return !policy || policy->value.text == "enabled";
+}
+
+// ---- float graph changes --------------------------------------------------------------------
+
+// Inserts y = (x - mean) / std per channel right after input layer `inputId`.
+void insertNormalization(Graph& g, int inputId, const std::vector<double>& mean,
+                         const std::vector<double>& stdv, const Statement& st) {
+  const Shape& s = g.at(inputId).outputShapes[0];
+  if (s.size() < 2)
+    throw errorAt(st, st.pos, "normalization needs an input with a channel dimension");
+  const int64_t C = s[1];
+  auto expand = [&](const std::vector<double>& v, const char* what) {
+    if (v.size() == 1) return std::vector<double>(C, v[0]);
+    if (int64_t(v.size()) != C)
+      throw errorAt(st, st.pos,
+                    std::string("normalization ") + what + " has " + std::to_string(v.size()) +
+                        " values, the input has " + std::to_string(C) + " channels");
+    return v;
+  };
+  const auto m = expand(mean, "mean"), d = expand(stdv, "std");
+  Layer l;
+  l.type = LayerType::Normalization;
+  l.originalNames = {"alls:" + std::to_string(st.pos.line)};
+  Tensor scale, bias;
+  scale.shape = bias.shape = {C};
+  for (int64_t c = 0; c < C; ++c) {
+    if (d[c] == 0) throw errorAt(st, st.pos, "normalization std must not be 0");
+    scale.data.push_back(float(1.0 / d[c]));
+    bias.data.push_back(float(-m[c] / d[c]));
+  }
+  l.params["scale"] = scale;
+  l.params["bias"] = bias;
+  l.inputs = {{inputId, 0}};
+  l.outputShapes = {s};
+  // Insert right after the input, keeping topological order, and redirect its readers.
+  const int pos = inputId + 1;
+  for (Layer& x : g.layers)
+    for (ValueRef& v : x.inputs)
+      if (v.layer >= pos) ++v.layer;
+  g.layers.insert(g.layers.begin() + pos, l);
+  for (size_t i = 0; i < g.layers.size(); ++i)
+    if (int(i) != pos)
+      for (ValueRef& v : g.layers[i].inputs)
+        if (v == ValueRef{inputId, 0}) v = {pos, 0};
+}
+
+// Swaps channels 0 and 2 of an input: permutes the input channels of the convolutions reading it
+// (exact); anything else reading it gets a 1x1 conv that swaps.
+void swapRedBlue(Graph& g, int inputId, const Statement& st) {
+  const Shape& s = g.at(inputId).outputShapes[0];
+  if (s.size() != 4 || s[1] != 3)
+    throw errorAt(st, st.pos, "input_conversion needs a 3-channel NCHW image input");
+  for (int c : g.consumers({inputId, 0})) {
+    Layer& l = g.at(c);
+    if (l.type != LayerType::Conv || l.attrInt("group", 1) != 1)
+      throw errorAt(st, st.pos,
+                    "input_conversion: the input is read by " + l.name + " (" + typeWord(l.type) +
+                        "); Kiln applies it to inputs read only by convolutions");
+  }
+  for (int c : g.consumers({inputId, 0})) {
+    Tensor& k = g.at(c).params["kernel"];
+    const int64_t per = k.shape[2] * k.shape[3], cin = k.shape[1];
+    for (int64_t o = 0; o < k.shape[0]; ++o)
+      for (int64_t t = 0; t < per; ++t)
+        std::swap(k.data[(o * cin + 0) * per + t], k.data[(o * cin + 2) * per + t]);
+  }
+}
+
+// ---- statement handlers ---------------------------------------------------------------------
+
+void normalization(ScriptContext& c) {
+  const Statement& st = c.st;
+  const Value* mean = st.positional(0);
+  const Value* stdv = st.positional(1);
+  if (!mean || !stdv)
+    throw errorAt(st, st.pos, "normalization needs (mean list, std list [, layer])");
+  int input = c.g.inputLayers().at(0);
+  if (const Value* at = st.positional(2)) {
+    const auto ids = alls::resolveLayers(*at, layerNames(c.g), c.g.name, &st);
+    if (ids.size() != 1 || c.g.at(ids[0]).type != LayerType::InputLayer)
+      throw errorAt(st, at->pos, "normalization takes one input layer");
+    input = ids[0];
+  }
+  insertNormalization(c.g, input, numbers(st, *mean), numbers(st, *stdv), st);
+  assignNames(c.g);
+  c.settings.normalizes = true;
+}
+
+void inputConversion(ScriptContext& c) {
+  int input = c.g.inputLayers().at(0);
+  if (c.st.positionalCount() == 2) {
+    const auto ids = alls::resolveLayers(*c.st.positional(0), layerNames(c.g), c.g.name, &c.st);
+    input = ids.at(0);
+  }
+  swapRedBlue(c.g, input, c.st);
+}
+
+void changeOutputActivation(ScriptContext& c) {
+  const Statement& st = c.st;
+  const Value* act = st.positional(st.positionalCount() - 1);
+  ActKind kind;
+  if (!act || !actFromName(act->text == "linear" ? "linear" : act->text, kind))
+    throw errorAt(st, st.pos, "change_output_activation needs sigmoid, tanh or linear");
+  std::vector<int> targets;
+  if (st.positionalCount() >= 2) {
+    targets = alls::resolveLayers(*st.positional(0), layerNames(c.g), c.g.name, &st);
+  } else {
+    for (int o : c.g.outputLayers()) targets.push_back(c.g.at(o).inputs[0].layer);
+  }
+  for (int t : targets) {
+    Layer& l = c.g.at(t);
+    if (l.type == LayerType::OutputLayer) {
+      const int src = l.inputs[0].layer;
+      c.g.at(src).activation = Activation{kind, 0, 0};
+    } else {
+      l.activation = Activation{kind, 0, 0};
+    }
+  }
+}
+
+// quantization_param: resolves the layer reference its keys apply to.
+void quantizationParamLayers(ScriptContext& c) {
+  const Value* ref = c.st.positional(0);
+  if (!ref) throw errorAt(c.st, c.st.pos, "quantization_param needs a layer reference first");
+  c.layers = alls::resolveLayers(*ref, layerNames(c.g), c.g.name, &c.st);
+}
+
+void equalization(ScriptContext& c) {
+  c.settings.equalization = policyEnabled(c.st);
+}
+
+void biasCorrection(ScriptContext& c) {
+  c.settings.biasCorrection = policyEnabled(c.st) ? 1 : 0;
+}
+
+void activationClipping(ScriptContext& c) {
+  const Statement& st = c.st;
+  const Arg* layers = st.find("layers");
+  const Arg* mode = st.find("mode");
+  const Arg* values = st.find("clipping_values");
+  if (!layers || !values)
+    throw errorAt(st, st.pos,
+                  "activation_clipping needs layers=... and clipping_values=[low, high]");
+  const auto clip = clippingArg(st, values->value, mode && mode->value.text == "manual");
+  for (int id : alls::resolveLayers(layers->value, layerNames(c.g), c.g.name, &st))
+    if (policyEnabled(st)) c.settings.activationClipping[c.g.at(id).name] = clip;
+}
+
+// ---- key handlers ---------------------------------------------------------------------------
+
+void precisionMode(ScriptContext& c, const Arg& a) {
+  for (int id : c.layers) {
+    quant::LayerPrecision p;
+    if (!quant::parsePrecisionMode(a.value.text, p.mode))
+      throw errorAt(c.st, a.value.pos,
+                    "precision_mode '" + a.value.text + "' is not one of " +
+                        join(alls::precisionModes(), ", "));
+    p.source = statementWhere(c.st);
+    c.settings.precision[c.g.at(id).name] = p;
+  }
+}
+
+void forceRangeOut(ScriptContext& c, const Arg& a) {
+  for (int id : c.layers) c.settings.forceRangeOut[c.g.at(id).name] = rangeArg(c.st, a.value);
+}
+
+void forceRangeIn(ScriptContext& c, const Arg& a) {
+  for (int id : c.layers) c.settings.forceRangeIn[c.g.at(id).name] = rangeArg(c.st, a.value);
+}
+
+// The old spelling of activation_clipping; the mode comes from activation_clipping_mode.
+void activationClippingValues(ScriptContext& c, const Arg& a) {
+  const Arg* mode = c.st.find("activation_clipping_mode");
+  for (int id : c.layers)
+    c.settings.activationClipping[c.g.at(id).name] =
+        clippingArg(c.st, a.value, mode && mode->value.text == "manual");
+}
+
+void optimizationLevel(ScriptContext& c, const Arg& a) {
+  c.settings.optimizationLevel = int(a.value.number);
+}
+
+void compressionLevel(ScriptContext& c, const Arg& a) {
+  c.settings.compressionLevel = int(a.value.number);
+}
+
+void calibsetSize(ScriptContext& c, const Arg& a) {
+  c.settings.calibsetSize = int(a.value.number);
+}
+
+void output16bit(ScriptContext& c, const Arg& a) {
+  c.settings.output16 = a.value.text == "enabled";
+}
+
+// ---- the table ------------------------------------------------------------------------------
+
+// A key the handler applies (nullptr: another key's handler reads it).
+ScriptKey key(std::string name, KeyHandler apply = nullptr) {
+  ScriptKey k;
+  k.name = std::move(name);
+  k.apply = apply;
+  return k;
+}
+
+// A key that is not applied, with the reason the report gives.
+ScriptKey notedKey(std::string name, std::string note) {
+  ScriptKey k;
+  k.name = std::move(name);
+  k.note = std::move(note);
+  return k;
+}
+
+// A statement handled as a whole; its keys are the handler's business.
+ScriptCommand statement(std::string command, std::string feature, StatementHandler apply) {
+  ScriptCommand c;
+  c.command = std::move(command);
+  c.feature = std::move(feature);
+  c.apply = apply;
+  return c;
+}
+
+// A statement applied key by key; the other keys are reported.
+ScriptCommand byKeys(std::string command, std::string feature, StatementHandler apply,
+                     std::vector<ScriptKey> keys, bool needsAppliedKey) {
+  ScriptCommand c = statement(std::move(command), std::move(feature), apply);
+  c.keys = std::move(keys);
+  c.otherKeys = OtherKeys::Reported;
+  c.needsAppliedKey = needsAppliedKey;
+  return c;
+}
+
+std::vector<ScriptCommand> buildTable() {
+  std::vector<ScriptCommand> t;
+  t.push_back(statement("normalization", "", normalization));
+  t.push_back(byKeys("quantization_param", "", quantizationParamLayers,
+                     {key("precision_mode", precisionMode), key("force_range_out", forceRangeOut),
+                      key("force_range_in", forceRangeIn),
+                      key("activation_clipping_values", activationClippingValues),
+                      key("activation_clipping_mode")},
+                     false));
+  {
+    // Keys other than these are not reported: the validator has rejected them already.
+    ScriptCommand c = statement("model_optimization_flavor", "", nullptr);
+    c.keys = {key("optimization_level", optimizationLevel),
+              key("compression_level", compressionLevel),
+              notedKey("batch_size", "does not change Kiln's results")};
+    t.push_back(c);
+  }
+  // model_optimization_config: a statement is applied when one of its feature's keys is.
+  t.push_back(byKeys("model_optimization_config", "calibration", nullptr,
+                     {key("calibset_size", calibsetSize)}, true));
+  t.push_back(byKeys("model_optimization_config", "globals", nullptr,
+                     {key("output_16bit", output16bit)}, true));
+  for (const char* feature : {"compression_params", "checker_cfg", "negative_exponent"})
+    t.push_back(byKeys("model_optimization_config", feature, nullptr, {}, true));
+  t.push_back(statement("pre_quantization_optimization", "equalization", equalization));
+  t.push_back(
+      statement("pre_quantization_optimization", "activation_clipping", activationClipping));
+  t.push_back(statement("post_quantization_optimization", "bias_correction", biasCorrection));
+  t.push_back(statement("change_output_activation", "", changeOutputActivation));
+  t.push_back(statement("input_conversion", "", inputConversion));
+  return t;
+}
+
+}  // namespace
+
+const ScriptKey* ScriptCommand::findKey(const std::string& name) const {
+  for (const ScriptKey& k : keys)
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+const std::vector<ScriptCommand>& scriptCommands() {
+  static const std::vector<ScriptCommand> table = buildTable();
+  return table;
+}
+
+const ScriptCommand* findScriptCommand(const std::string& command, const std::string& feature) {
+  for (const ScriptCommand& c : scriptCommands())
+    if (c.command == command && c.feature == feature) return &c;
+  return nullptr;
+}
+
+std::string statementWhere(const alls::Statement& st) {
+  return st.pos.file + ":" + std::to_string(st.pos.line);
+}
+
+}  // namespace kiln::optimize

@@ -1,0 +1,48 @@
+// Step "calibrate": loads the calibration set (or random data) in the network inputs' own layout,
+// warns about what looks wrong with it, and keeps its samples as float buffers.
+#include "calib/calib_set.h"
+#include "compiler/optimize/optimize_steps.h"
+
+namespace kiln::optimize {
+
+namespace {
+
+std::vector<std::vector<FloatBuffer>> toBuffers(const calib::CalibSet& set, const Graph& g) {
+  std::vector<std::vector<FloatBuffer>> out;
+  const auto ids = g.inputLayers();
+  for (const auto& sample : set.samples) {
+    std::vector<FloatBuffer> bufs;
+    for (size_t k = 0; k < ids.size(); ++k)
+      bufs.push_back({g.at(ids[k]).attrInts("user_shape"), sample[k]});
+    out.push_back(std::move(bufs));
+  }
+  return out;
+}
+
+}  // namespace
+
+void stepCalibrate(OptimizeState& s) {
+  const OptimizeOptions& o = s.options;
+  const Graph& g = s.graph();
+  std::vector<calib::InputSpec> specs;
+  for (int id : g.inputLayers())
+    specs.push_back({g.at(id).attrString("onnx_name"), g.at(id).attrInts("user_shape")});
+  const int want = o.calibSizeOverride > 0 ? o.calibSizeOverride : s.settings.calibsetSize;
+  s.calibSet = o.randomCalib ? calib::randomCalibSet(specs, size_t(want), 0)
+                             : calib::loadCalibSet(o.calibPath, specs, size_t(want));
+  const calib::CalibSet& set = s.calibSet;
+  for (const auto& w : set.warnings) o.warn(w);
+  if (set.random)
+    o.warn(
+        "calibrating on random data (--use-random-calib-set): the ranges, and so the accuracy, "
+        "mean nothing");
+  if (s.settings.normalizes && calib::looksNormalized(set))
+    o.warn(
+        "the script adds normalization, but the calibration data already lies within [-3, 3]: is "
+        "it "
+        "normalized twice? After a script normalization the network takes raw 0-255 pixels");
+  o.info(set.description);
+  s.samples = toBuffers(set, g);
+}
+
+}  // namespace kiln::optimize

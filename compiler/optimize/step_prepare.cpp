@@ -1,0 +1,28 @@
+// Step "prepare": every tensor's quantization and every layer's integer parameters from the
+// chosen ranges and precisions; then which least-error ranges the layers really use.
+#include <fmt/core.h>
+
+#include "compiler/optimize/optimize_steps.h"
+
+namespace kiln::optimize {
+
+void stepPrepare(OptimizeState& s) {
+  Graph& g = s.graph();
+  quant::prepareQuantization(g, s.stats, s.precision);
+  if (!s.selectRanges) return;
+  int changed = 0;
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    if (s.rangeMethod[i] != RangeMethod::Mse) continue;
+    // Layers that keep their input's quantization (maxpool, reshape, ...) or have a fixed one
+    // (softmax) do not use their own range.
+    const QuantInfo& q = g.layers[i].outputQuant.at(0);
+    if (q.min == std::min(s.chosen[i].lo, 0.0) && q.max == std::max(s.chosen[i].hi, 0.0))
+      ++changed;
+    else
+      s.rangeMethod[i] = RangeMethod::NotOwn;
+  }
+  s.options.info(fmt::format(
+      "range selection: {} 8-bit tensor(s) narrowed to their least-error range", changed));
+}
+
+}  // namespace kiln::optimize

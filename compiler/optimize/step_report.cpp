@@ -1,0 +1,48 @@
+// Step "report": the noise report (quantized vs float on the first calibration samples), with
+// each layer's calibrated range and range method, the calibration set and the script's applied
+// and not-applied lines; stored in the archive (optimize/report.json, optimize/script.alls),
+// which is marked optimized.
+#include "compiler/optimize/noise_report.h"
+#include "compiler/optimize/optimize_steps.h"
+
+namespace kiln::optimize {
+
+void stepReport(OptimizeState& s) {
+  const OptimizeOptions& o = s.options;
+  const Graph& g = s.graph();
+  const size_t n = s.reportSampleCount();
+  const NoiseReport report =
+      noiseReport(g, {s.samples.begin(), s.samples.begin() + n}, o.reportProgress);
+  o.info(report.summary);
+  for (const auto& w : report.warnings) o.warn(w);
+
+  nlohmann::json& rj = s.report;
+  rj = report.json;
+  // Per layer: the calibrated min/max and how the range used was chosen (a layer that keeps its
+  // input's quantization, e.g. maxpool, reports its own calibrated range and "min_max").
+  for (auto& lj : rj["layers"]) {
+    const size_t id = size_t(g.find(lj["layer"].get<std::string>()));
+    const quant::Range& c = s.calibrated[id];
+    lj["calibrated_range"] = c.valid() ? nlohmann::json{c.min, c.max} : nlohmann::json(nullptr);
+    lj["range_method"] = rangeMethodName(s.rangeMethod[id]);
+    if (s.rangeMethod[id] == RangeMethod::Mse) {
+      lj["clipped_fraction"] = s.chosen[id].clipped;
+      lj["expected_mse"] = {{"min_max", s.chosen[id].mseMinMax}, {"chosen", s.chosen[id].mse}};
+    }
+  }
+  const calib::CalibSet& set = s.calibSet;
+  rj["calibration"] = {
+      {"description", set.description}, {"samples", set.samples.size()}, {"random", set.random}};
+  rj["script"] = o.scriptPath;
+  rj["applied"] = s.settings.applied;
+  rj["not_applied"] = s.settings.notApplied;
+  Archive& a = s.archive;
+  a.stages.push_back("optimize");
+  const std::string reportText = rj.dump(2) + "\n";
+  a.extra["optimize/report.json"] = std::vector<uint8_t>(reportText.begin(), reportText.end());
+  if (!s.scriptText.empty())
+    a.extra["optimize/script.alls"] =
+        std::vector<uint8_t>(s.scriptText.begin(), s.scriptText.end());
+}
+
+}  // namespace kiln::optimize

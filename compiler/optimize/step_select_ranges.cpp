@@ -1,0 +1,65 @@
+// Step "select ranges": the calibration statistics of the equalized graph and the range each
+// layer output is quantized to, in two parts: the ranges the script sets (activation_clipping,
+// force_range_out, force_range_in), then, once the precision is known, the least-error range of
+// every other 8-bit tensor (docs/arithmetic.md §1).
+#include <fmt/core.h>
+
+#include "compiler/optimize/optimize_steps.h"
+
+namespace kiln::optimize {
+
+void stepSelectRanges(OptimizeState& s) {
+  const ScriptSettings& st = s.settings;
+  Graph& g = s.graph();
+  // Range selection (optimization level >= 0) needs histograms of every layer output, from which
+  // each 8-bit tensor gets the range of least expected quantization error.
+  quant::StatsOptions statsOpts;
+  statsOpts.channelAbsMax = false;
+  statsOpts.histograms = s.selectRanges;
+  for (const auto& [name, c] : st.activationClipping)
+    if (c.percentile) statsOpts.sampleLayers.insert(g.find(name));
+  s.stats = quant::collectStats(g, s.samples, statsOpts, s.options.progress);
+  s.calibrated = s.stats.out;
+  s.rangeMethod.assign(g.layers.size(), RangeMethod::MinMax);
+  s.chosen.assign(g.layers.size(), quant::RangeChoice{});
+  for (const auto& [name, c] : st.activationClipping) {
+    const int id = g.find(name);
+    s.rangeMethod[size_t(id)] = RangeMethod::ActivationClipping;
+    double lo = c.lo, hi = c.hi;
+    if (c.percentile) {
+      lo = quant::percentile(s.stats.values[id], c.lo);
+      hi = quant::percentile(s.stats.values[id], c.hi);
+    }
+    s.stats.out[id] = {lo, hi};
+    s.options.info(fmt::format("activation clipping: {} range [{:.4g}, {:.4g}]", name, lo, hi));
+  }
+  for (const auto& [name, r] : st.forceRangeOut) {
+    const int id = g.find(name);
+    s.stats.out[id] = {r.first, r.second};
+    s.stats.pre[id] = {r.first, r.second};
+    s.rangeMethod[size_t(id)] = RangeMethod::ForceRangeOut;
+  }
+  for (const auto& [name, r] : st.forceRangeIn)
+    for (const ValueRef& v : g.at(g.find(name)).inputs) {
+      s.stats.out[v.layer] = {r.first, r.second};
+      s.rangeMethod[size_t(v.layer)] = RangeMethod::ForceRangeIn;
+    }
+}
+
+void stepSelectLeastErrorRanges(OptimizeState& s) {
+  if (!s.selectRanges) return;
+  const Graph& g = s.graph();
+  // 8-bit tensors whose range the script does not set get the range of least expected error
+  // (16 bits keep min/max: their rounding noise is negligible).
+  const std::vector<int> bits = quant::assignBits(g, s.precision);
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    if (s.rangeMethod[i] != RangeMethod::MinMax || s.stats.hist[i].empty() || bits[i] != 8)
+      continue;
+    s.chosen[i] = quant::selectRange(s.stats.hist[i], s.stats.out[i], 8);
+    if (!s.chosen[i].changed) continue;
+    s.stats.out[i] = {s.chosen[i].lo, s.chosen[i].hi};
+    s.rangeMethod[i] = RangeMethod::Mse;
+  }
+}
+
+}  // namespace kiln::optimize

@@ -37,8 +37,63 @@ KeySpec K(std::string name, Values values = {}) {
   return KeySpec{std::move(name), std::move(values)};
 }
 
+// A closed set whose key also takes a list of its values (loss_types=[l2, l2rel]).
+KeySpec Ks(std::string name, Values values) {
+  KeySpec k = K(std::move(name), std::move(values));
+  k.list = true;
+  return k;
+}
+
+KeySpec typed(std::string name, ValueType type, double min, double max, bool minExclusive = false) {
+  KeySpec k = K(std::move(name));
+  k.type = type;
+  k.min = min;
+  k.max = max;
+  k.minExclusive = minExclusive;
+  return k;
+}
+
+// Counts (samples, batches, epochs, sizes) stay far below the int range the appliers convert to.
+constexpr double kMaxCount = 1000000;
+constexpr double kHuge = 1e308;
+
+KeySpec Int(std::string name, double min, double max = kMaxCount) {
+  return typed(std::move(name), ValueType::Integer, min, max);
+}
+KeySpec Num(std::string name, double min = -kHuge, double max = kHuge) {
+  return typed(std::move(name), ValueType::Number, min, max);
+}
+// A fraction in [0, 1].
+KeySpec Frac(std::string name) {
+  return Num(std::move(name), 0, 1);
+}
+// A utilization the resource plan divides by: (0, 1].
+KeySpec Util(std::string name) {
+  return typed(std::move(name), ValueType::Number, 0, 1, true);
+}
+KeySpec Range(std::string name) {
+  return typed(std::move(name), ValueType::Range, -kHuge, kHuge);
+}
+KeySpec Nums(std::string name) {
+  return typed(std::move(name), ValueType::Numbers, -kHuge, kHuge);
+}
+KeySpec Ints(std::string name, double min) {
+  return typed(std::move(name), ValueType::Integers, min, kMaxCount);
+}
+
+// An applied feature with keys Kiln accepts but does not act on.
+FeatureSpec ignoring(FeatureSpec f, std::vector<std::string> keys, std::string why) {
+  f.ignoredKeys = std::move(keys);
+  f.ignoredWhy = std::move(why);
+  return f;
+}
+
 FeatureSpec F(std::string name, bool applied, std::vector<KeySpec> keys = {}) {
-  return FeatureSpec{std::move(name), applied, std::move(keys)};
+  FeatureSpec f;
+  f.name = std::move(name);
+  f.applied = applied;
+  f.keys = std::move(keys);
+  return f;
 }
 
 CommandSpec applied(std::string name, std::vector<KeySpec> keys,
@@ -72,6 +127,15 @@ CommandSpec open(std::string name, Category cat) {
   return c;
 }
 
+// A resource command kiln compiler's plan reads: its keys are declared, so a typo is an error.
+CommandSpec planned(std::string name, std::vector<KeySpec> keys) {
+  CommandSpec c = open(std::move(name), Category::Recorded);
+  c.anyKeys = false;
+  c.planned = true;
+  c.keys = std::move(keys);
+  return c;
+}
+
 std::vector<CommandSpec> buildTable() {
   std::vector<CommandSpec> t;
 
@@ -81,30 +145,37 @@ std::vector<CommandSpec> buildTable() {
       applied("quantization_param",
               {K("precision_mode", precisionModes()),
                K("bias_mode", {"double_scale_initialization", "single_scale_decomposition"}),
-               K("use_16bit_bias", kBool), K("force_range_in"), K("force_range_index"),
-               K("force_range_out"), K("weight_group_size"), K("activation_fit"),
-               K("max_elementwise_feed_repeat"), K("null_channels_cutoff_factor"),
-               K("activation_clipping_mode"), K("activation_clipping_values")}));
-  t.push_back(applied("model_optimization_flavor",
-                      {K("optimization_level", {"-100", "0", "1", "2", "3", "4"}),
-                       K("compression_level", {"0", "1", "2", "3", "4", "5"}), K("batch_size")}));
+               K("use_16bit_bias", kBool), Range("force_range_in"), Int("force_range_index", 0),
+               Range("force_range_out"), Int("weight_group_size", 1), K("activation_fit"),
+               Int("max_elementwise_feed_repeat", 1), Num("null_channels_cutoff_factor", 0),
+               K("activation_clipping_mode"), Range("activation_clipping_values")}));
+  t.push_back(
+      applied("model_optimization_flavor",
+              {K("optimization_level", {"-100", "0", "1", "2", "3", "4"}),
+               K("compression_level", {"0", "1", "2", "3", "4", "5"}), Int("batch_size", 1)}));
   t.push_back(featureCommand(
       "model_optimization_config", true, {},
-      {F("calibration", true, {K("calibset_size"), K("batch_size")}),
+      {F("calibration", true, {Int("calibset_size", 1), Int("batch_size", 1)}),
        F("globals", true,
          {K("output_16bit", kPolicy), K("output_encoding_vector", kPolicy), K("multiproc_policy"),
           K("gpu_policy")}),
-       F("compression_params", true, {K("auto_4bit_weights_ratio"), K("auto_16bit_weights_ratio")}),
+       F("compression_params", true,
+         {Frac("auto_4bit_weights_ratio"), Frac("auto_16bit_weights_ratio")}),
        F("checker_cfg", true,
-         {K("policy", kPolicy), K("analyze_mode", {"simple", "advanced"}), K("dataset_size"),
-          K("batch_size"), K("batch_norm_checker", kBool), K("layers")}),
-       F("negative_exponent", true, {K("layers"), K("rank")})}));
+         {K("policy", kPolicy), K("analyze_mode", {"simple", "advanced"}), Int("dataset_size", 1),
+          Int("batch_size", 1), K("batch_norm_checker", kBool), K("layers")}),
+       F("negative_exponent", true, {K("layers"), Int("rank", 0)})}));
   t.push_back(featureCommand(
       "pre_quantization_optimization", true,
-      {K("policy", kPolicy), K("layers"), K("mode"), K("clipping_values")},
-      {F("equalization", true),
-       F("activation_clipping", true,
-         {K("mode", {"percentile", "manual", "percentile_force"}), K("recollect_stats", kBool)}),
+      {K("policy", kPolicy), K("layers"), K("mode"), Range("clipping_values")},
+      {ignoring(F("equalization", true), {"layers", "mode", "clipping_values"},
+                "Kiln switches cross-layer equalization for the whole network"),
+       ignoring(F("activation_clipping", true,
+                  {K("mode", {"percentile", "manual", "percentile_force"}),
+                   K("recollect_stats", kBool)}),
+                {"recollect_stats"},
+                "Kiln clips the statistics of its one calibration pass and does not collect "
+                "them again"),
        F("weights_clipping", true, {K("mode", {"mmse", "mmse_if4b", "percentile", "manual"})}),
        F("dead_channels_removal", false),
        F("zero_static_channels", false),
@@ -116,74 +187,108 @@ std::vector<CommandSpec> buildTable() {
        F("ew_add_fusing", false),
        F("matmul_correction", false, {K("correction_type")}),
        F("matmul_equalization", false, {K("matmul_bias")}),
-       F("global_avgpool_reduction", false, {K("division_factors")}),
+       F("global_avgpool_reduction", false, {Ints("division_factors", 1)}),
        F("se_optimization", false, {K("method")}),
        F("smart_softmax_stats", false),
-       F("resolution_reduction", false, {K("shape"), K("interpolation")}),
+       F("resolution_reduction", false, {Ints("shape", 1), K("interpolation")}),
        F("add_shortcut_layer", false),
        F("switch_concat_with_add", false),
-       F("split_ew_mult_by_bit_significance", false, {K("num_splits")}),
+       F("split_ew_mult_by_bit_significance", false, {Int("num_splits", 1)}),
        F("split_fused_activation", false),
-       F("defuse", false, {K("num_splits")}),
+       F("defuse", false, {Int("num_splits", 1)}),
        F("mix_precision", false),
        F("use_prequantized_weights", false)}));
   t.push_back(featureCommand(
       "post_quantization_optimization", true,
-      {K("policy", kPolicy), K("layers"), K("dataset_size"), K("batch_size")},
-      {F("bias_correction", true, {K("cache_compression", kPolicy)}),
+      {K("policy", kPolicy), K("layers"), Int("dataset_size", 1), Int("batch_size", 1)},
+      {ignoring(F("bias_correction", true, {K("cache_compression", kPolicy)}),
+                {"layers", "dataset_size", "batch_size", "cache_compression"},
+                "Kiln corrects every eligible layer on up to 16 calibration samples"),
        F("finetune", false,
-         {K("learning_rate"),       K("epochs"),
-          K("loss_layer_names"),    K("loss_types", {"l2", "l2rel", "ce", "cosine"}),
-          K("loss_factors"),        K("train_scales", kBool),
-          K("train_bias", kBool),   K("def_loss_type"),
-          K("layers_to_freeze"),    K("native_layers"),
-          K("val_images"),          K("val_batch_size"),
-          K("optimizer"),           K("warmup_epochs"),
-          K("warmup_lr"),           K("decay_rate"),
-          K("decay_epochs"),        K("lr_schedule"),
-          K("shuffle_buffer_size"), K("stop_gradient_at_loss", kBool),
-          K("bias_only", kBool),    K("force_pruning", kBool),
-          K("native_activations"),  K("cache_compression", kPolicy)}),
+         {Num("learning_rate", 0),
+          Int("epochs", 0),
+          K("loss_layer_names"),
+          Ks("loss_types", {"l2", "l2rel", "ce", "cosine"}),
+          Nums("loss_factors"),
+          K("train_scales", kBool),
+          K("train_bias", kBool),
+          K("def_loss_type"),
+          K("layers_to_freeze"),
+          K("native_layers"),
+          Int("val_images", 0),
+          Int("val_batch_size", 1),
+          K("optimizer"),
+          Int("warmup_epochs", 0),
+          Num("warmup_lr", 0),
+          Num("decay_rate", 0),
+          Num("decay_epochs", 0),
+          K("lr_schedule"),
+          Int("shuffle_buffer_size", 0),
+          K("stop_gradient_at_loss", kBool),
+          K("bias_only", kBool),
+          K("force_pruning", kBool),
+          K("native_activations"),
+          K("cache_compression", kPolicy)}),
        F("adaround", false,
-         {K("epochs"), K("warmup"), K("weight"), K("b_range"), K("decay_start"),
-          K("train_bias", kBool), K("bias_correction_count"), K("mode"),
+         {Int("epochs", 0), Frac("warmup"), Num("weight", 0), Range("b_range"), Frac("decay_start"),
+          K("train_bias", kBool), Int("bias_correction_count", 0), K("mode"),
           K("cache_compression", kPolicy), K("eager", kBool)}),
-       F("mix_precision_search", false, {K("snr_cap"), K("output_regulizer"), K("optimizer")}),
-       F("train_encoding", false, {K("learning_rate"), K("epochs")})}));
+       F("mix_precision_search", false, {Num("snr_cap"), Num("output_regulizer"), K("optimizer")}),
+       F("train_encoding", false, {Num("learning_rate", 0), Int("epochs", 0)})}));
   t.push_back(applied("change_output_activation", {},
                       {PositionalSpec{-1, "activation", {"sigmoid", "tanh", "linear"}, {}}}));
   t.push_back(
       applied("input_conversion", {K("emulator_support", kBool)},
               {PositionalSpec{-1, "conversion", kConversions, {"bgr_to_rgb", "rgb_to_bgr"}}}));
   {
-    CommandSpec c =
-        applied("resize", {K("resize_shapes"), K("resize_method", {"bilinear", "nearest_neighbor"}),
-                           K("engine", kEngines), K("pixels_mode")});
+    CommandSpec c = applied(
+        "resize", {Ints("resize_shapes", 1), K("resize_method", {"bilinear", "nearest_neighbor"}),
+                   K("engine", kEngines), K("pixels_mode")});
     c.applied = false;
     t.push_back(c);
   }
-  t.push_back(applied("logits_layer", {K("axis"), K("engine", kEngines)},
+  t.push_back(applied("logits_layer", {Int("axis", -8, 8), K("engine", kEngines)},
                       {PositionalSpec{1, "logits function", {"softmax", "argmax"}, {}}}));
   {
-    CommandSpec c = applied("nms_postprocess",
-                            {K("meta_arch"), K("engine", kEngines), K("classes"), K("config_path"),
-                             K("nms_scores_th"), K("nms_iou_th"), K("image_dims"),
-                             K("max_proposals_per_class"), K("max_total_output_proposals"),
-                             K("bbox_decoders"), K("output_original_name"), K("mask_threshold")});
+    CommandSpec c =
+        applied("nms_postprocess",
+                {K("meta_arch"), K("engine", kEngines), Int("classes", 1), K("config_path"),
+                 Frac("nms_scores_th"), Frac("nms_iou_th"), Ints("image_dims", 1),
+                 Int("max_proposals_per_class", 1), Int("max_total_output_proposals", 1),
+                 K("bbox_decoders"), K("output_original_name"), Frac("mask_threshold")});
     c.applied = false;
     t.push_back(c);
   }
   for (const char* name : {"remove_node", "set_seed", "transpose"}) {
-    CommandSpec c = applied(name, name == std::string("set_seed") ? std::vector<KeySpec>{K("seed")}
-                                                                  : std::vector<KeySpec>{});
+    CommandSpec c = applied(name, name == std::string("set_seed")
+                                      ? std::vector<KeySpec>{Int("seed", 0, 4294967295.0)}
+                                      : std::vector<KeySpec>{});
     c.applied = false;
     t.push_back(c);
   }
 
   // ---- §3b: resource planning, recorded for the compiler ----
+  // The three the plan reads declare their keys (the Dataflow Compiler's; docs/hw-arch.md says
+  // which the plan uses). max_utilization=0.0, as compiler-written scripts have it, means "not
+  // set"; the specific utilizations must be above 0.
+  t.push_back(planned("performance_param",
+                      {typed("fps", ValueType::Number, 0, kHuge, true),
+                       K("compiler_optimization_level", {"0", "1", "2", "max"}),
+                       Int("optimize_for_batch", 1, 1024), K("optimize_for_power", kBool)}));
+  t.push_back(planned(
+      "resources_param",
+      {Frac("max_utilization"), Util("max_memory_utilization"), Util("max_compute_utilization"),
+       Util("max_control_utilization"), Frac("max_compute_16bit_utilization"),
+       Frac("max_apu_utilization"), Frac("max_input_aligner_utilization")}));
+  t.push_back(
+      planned("context_switch_param",
+              {K("mode", {"allowed", "automatic", "enabled", "disabled"}), Frac("max_utilization"),
+               Frac("max_memory_utilization"), Frac("max_compute_utilization"),
+               Frac("max_control_utilization"), Frac("goal_network_memory_utilization"),
+               Frac("goal_network_compute_utilization"), Frac("goal_network_control_utilization"),
+               Frac("goal_network_weights_utilization")}));
   for (const char* name :
-       {"performance_param", "resources_param", "context_switch_param", "allocator_param",
-        "hef_param", "platform_param", "network_group", "buffer_calc_param"})
+       {"allocator_param", "hef_param", "platform_param", "network_group", "buffer_calc_param"})
     t.push_back(open(name, Category::Recorded));
 
   // ---- §3c: placement written by a compiler ----

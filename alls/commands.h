@@ -15,11 +15,25 @@ enum class Category {
   NotApplied,  // §3c: placement written by a compiler; parsed and reported
 };
 
+/// What a key's value must be, besides a closed set of values.
+enum class ValueType {
+  Any,       // anything: a name, string, list, glob (or a closed set, below)
+  Number,    // one number in [min, max]
+  Integer,   // one whole number in [min, max]
+  Range,     // [low, high]: two numbers in [min, max], low <= high
+  Numbers,   // a list of numbers in [min, max] (one number is accepted too)
+  Integers,  // a list of whole numbers in [min, max] (one number is accepted too)
+};
+
 struct KeySpec {
   std::string name;
-  // Closed value set (compared as text, and numerically for numbers; each item of a list value is
-  // checked). Empty = any value.
+  // Closed value set (compared as text, and numerically for numbers). Empty = any value. A list
+  // value is accepted only when `list` is set, and then each item is checked.
   std::vector<std::string> values;
+  bool list = false;
+  ValueType type = ValueType::Any;
+  double min = -1e308, max = 1e308;  // bounds of numeric values (inclusive unless minExclusive)
+  bool minExclusive = false;
 };
 
 // A sub-feature selected by the first positional argument, e.g.
@@ -28,6 +42,9 @@ struct FeatureSpec {
   std::string name;
   bool applied = false;
   std::vector<KeySpec> keys;  // in addition to the command's common keys
+  // Keys an applied feature accepts but Kiln does not act on (reported with `ignoredWhy`).
+  std::vector<std::string> ignoredKeys;
+  std::string ignoredWhy;
 };
 
 // A closed value set for a positional argument.
@@ -44,7 +61,8 @@ struct CommandSpec {
   std::string name;
   Category category = Category::NotApplied;
   bool applied = false;  // Kiln acts on it (refined by features and PositionalSpec::appliedValues)
-  bool anyKeys = false;  // resource and placement commands carry dozens of keys: accept all
+  bool anyKeys = false;  // placement and some resource commands carry dozens of keys: accept all
+  bool planned = false;  // kiln compiler's resource plan reads it (hwarch::planOptionsFromScript)
   std::vector<KeySpec> keys;  // common keys (for feature commands: keys valid for every feature)
   std::vector<FeatureSpec> features;  // not empty = the first positional argument names a feature
   std::vector<PositionalSpec> positional;
@@ -70,10 +88,21 @@ struct Diagnostic {
       sourceLine;  // text of line pos.line (printed under errors with a caret), may be empty
 };
 
+/// Which tool reads the script: `kiln optimize` applies the optimization commands and records the
+/// resource commands; `kiln compiler --model-script` reads only the resource commands, so every
+/// other command gets a warning that it has no effect there.
+enum class Stage { Optimize, Compile };
+
+/// At most this many errors, and this many warnings, are kept; the rest are counted in one
+/// final diagnostic ("and N more ...").
+constexpr size_t kMaxDiagnostics = 50;
+
 // Checks every statement against the command table: unknown commands (with the closest names),
-// unknown features and keys (with the accepted ones), values outside a closed set (with the
-// accepted values), and one Warning per statement Kiln parses but does not apply.
-std::vector<Diagnostic> validateScript(const Script& script);
+// unknown features and keys (with the accepted ones), keys given more than once (one error per
+// key), values outside a closed set (with the accepted values), numbers of the wrong type or
+// outside their range (naming the key and the accepted range), and one Warning per statement (or
+// key) Kiln parses but does not apply at `stage`. At most kMaxDiagnostics errors and warnings.
+std::vector<Diagnostic> validateScript(const Script& script, Stage stage = Stage::Optimize);
 
 // True when Kiln acts on this statement (its command, feature and conversion are applied ones).
 // Unknown commands are not applied.

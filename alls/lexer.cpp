@@ -14,16 +14,26 @@ bool isWordChar(char c) {
          c == '/';
 }
 
+bool isLineEnd(char c) {
+  return c == '\n' || c == '\r';
+}
+
+// Bytes of the line end at `i` (LF, CR or CRLF), 0 when there is none.
+size_t lineEndSize(const std::string& s, size_t i) {
+  if (i >= s.size() || !isLineEnd(s[i])) return 0;
+  return s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n' ? 2 : 1;
+}
+
+// Lines split at LF, CRLF and CR alike.
 std::vector<std::string> splitLines(const std::string& text) {
   std::vector<std::string> lines;
   size_t start = 0;
-  while (start <= text.size()) {
-    size_t nl = text.find('\n', start);
-    if (nl == std::string::npos) nl = text.size();
-    std::string l = text.substr(start, nl - start);
-    if (!l.empty() && l.back() == '\r') l.pop_back();
-    lines.push_back(std::move(l));
-    start = nl + 1;
+  while (true) {
+    size_t end = start;
+    while (end < text.size() && !isLineEnd(text[end])) ++end;
+    lines.push_back(text.substr(start, end - start));
+    if (end >= text.size()) break;
+    start = end + lineEndSize(text, end);
   }
   return lines;
 }
@@ -39,14 +49,20 @@ class Lexer {
     const std::string& s = out_.text;
     while (i_ < s.size()) {
       const char c = s[i_];
-      if (c == '\n') {
-        if (depth_ == 0) push(TokenKind::Newline, "", i_, i_ + 1, lineEndCol());
+      if (isLineEnd(c)) {
+        if (depth_ == 0) push(TokenKind::Newline, "", i_, i_ + lineEndSize(s, i_), lineEndCol());
         advanceLine();
-      } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+      } else if (c == ' ' || c == '\t' || c == '\f' || c == '\v') {
         ++i_;
       } else if (c == '#') {
-        while (i_ < s.size() && s[i_] != '\n') ++i_;
+        while (i_ < s.size() && !isLineEnd(s[i_])) ++i_;
       } else if (c == '(' || c == '[') {
+        // The parser recurses once per open '[': bound the depth so no input exhausts the stack.
+        if (depth_ >= kMaxNesting)
+          fail(
+              fmt::format("brackets nested too deeply: this '{}' would open level {}, but at most "
+                          "{} levels of '(' and '[' are accepted",
+                          c, depth_ + 1, kMaxNesting));
         ++depth_;
         punct(c == '(' ? TokenKind::LParen : TokenKind::LBracket);
       } else if (c == ')' || c == ']') {
@@ -91,7 +107,7 @@ class Lexer {
   int lineEndCol() const { return int(out_.line(line_).size()) + 1; }
 
   void advanceLine() {
-    ++i_;
+    i_ += lineEndSize(out_.text, i_);
     ++line_;
     lineStart_ = i_;
   }
@@ -118,13 +134,12 @@ class Lexer {
     std::string value;
     ++i_;
     while (true) {
-      if (i_ >= s.size() || s[i_] == '\n' ||
-          (s[i_] == '\r' && i_ + 1 < s.size() && s[i_ + 1] == '\n'))
+      if (i_ >= s.size() || isLineEnd(s[i_]))
         fail(fmt::format("unterminated string: expected a closing {} before the end of the {}",
                          quote, i_ >= s.size() ? "file" : "line"),
              column);
       if (s[i_] == quote) break;
-      if (s[i_] == '\\' && i_ + 1 < s.size() && s[i_ + 1] != '\n') ++i_;
+      if (s[i_] == '\\' && i_ + 1 < s.size() && !isLineEnd(s[i_ + 1])) ++i_;
       value += s[i_++];
     }
     ++i_;
@@ -136,7 +151,7 @@ class Lexer {
     const size_t begin = i_;
     const int column = col();
     size_t j = i_ + 1;
-    while (j < s.size() && s[j] != '}' && s[j] != '\n') ++j;
+    while (j < s.size() && s[j] != '}' && !isLineEnd(s[j])) ++j;
     if (j >= s.size() || s[j] != '}') {
       fail(
           fmt::format("unterminated glob: expected '}}' to close the '{{' before the end of the {}",

@@ -1,6 +1,7 @@
-// Tokens of a model script. Line ends matter only outside brackets: a newline while a ( or [ is
-// open is whitespace, so statements continue over several lines. `#` starts a comment that runs
-// to the end of the line. A `{...}` glob is a single token.
+// Tokens of a model script. Line ends (LF, CRLF or CR) matter only outside brackets: a newline
+// while a ( or [ is open is whitespace, so statements continue over several lines. `#` starts a
+// comment that runs to the end of the line. A `{...}` glob is a single token. Brackets nest at
+// most kMaxNesting deep.
 #pragma once
 
 #include <string>
@@ -9,6 +10,10 @@
 #include "alls/ast.h"
 
 namespace kiln::alls {
+
+/// The deepest nesting of '(' and '[' a script may use (real scripts use two or three levels);
+/// deeper input is a ScriptError rather than a parser recursing without bound.
+constexpr int kMaxNesting = 64;
 
 enum class TokenKind {
   Word,
@@ -35,7 +40,7 @@ struct Token {
 
 struct TokenStream {
   std::vector<Token> tokens;       // always ends with an End token
-  std::vector<std::string> lines;  // the source lines without line ends (CR stripped), 0-based
+  std::vector<std::string> lines;  // the source lines without line ends (LF, CRLF, CR), 0-based
   std::string text;                // the source text
 
   // Text of 1-based line `line`, or "" when out of range.

@@ -1,7 +1,10 @@
 // validateScript: checks a parsed script against the command table.
 #include <fmt/format.h>
 
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <map>
 
 #include "alls/commands.h"
 #include "alls/errors.h"
@@ -53,6 +56,39 @@ const Value* badValue(const Value& v, const std::vector<std::string>& allowed) {
       return nullptr;
   }
   return &v;
+}
+
+// A number as written in messages: whole numbers without a fraction.
+std::string num(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(int64_t(v));
+  return fmt::format("{}", v);
+}
+
+// "a whole number from 1 to 1000000", "a number in (0, 1]", "a number >= 0".
+std::string accepted(const KeySpec& k, bool whole, bool plural = false) {
+  const std::string what =
+      plural ? (whole ? "whole numbers" : "numbers") : (whole ? "a whole number" : "a number");
+  const bool hasMin = k.min > -1e307, hasMax = k.max < 1e307;
+  if (hasMin && hasMax) {
+    if (whole) return fmt::format("{} from {} to {}", what, num(k.min), num(k.max));
+    return fmt::format("{} in {}{}, {}]", what, k.minExclusive ? "(" : "[", num(k.min), num(k.max));
+  }
+  if (hasMin) return fmt::format("{} {} {}", what, k.minExclusive ? ">" : ">=", num(k.min));
+  if (hasMax) return fmt::format("{} <= {}", what, num(k.max));
+  return what;
+}
+
+// Why number `v` does not fit key `k`, or "" when it does.
+std::string numberProblem(const KeySpec& k, const Value& v, bool whole) {
+  if (v.kind != Value::Kind::Number)
+    return fmt::format("found {} '{}'", kindName(v.kind), shorten(v.text));
+  const double x = v.number;
+  if (!std::isfinite(x))
+    return fmt::format("found {}, beyond the range of a number", shorten(v.text));
+  if (whole && x != std::floor(x)) return fmt::format("found {}, not a whole number", v.text);
+  if (x < k.min || x > k.max || (k.minExclusive && x == k.min))
+    return fmt::format("found {}", shorten(v.text));
+  return {};
 }
 
 // Position of the command name: after the targets' '=' when there are targets.
@@ -119,13 +155,13 @@ Applied appliedState(const CommandSpec& spec, const Statement& st) {
 
 class Validator {
  public:
-  explicit Validator(std::vector<Diagnostic>& out) : out_(out) {}
+  Validator(std::vector<Diagnostic>& out, Stage stage) : out_(out), stage_(stage) {}
 
   void statement(const Statement& st) {
-    const size_t before = out_.size();
+    const size_t errorsBefore = errors_;
     const CommandSpec* spec = findCommand(st.command);
     if (!spec) {
-      std::string msg = fmt::format("unknown command '{}'", st.command);
+      std::string msg = fmt::format("unknown command '{}'", shorten(st.command));
       const auto close = closestNames(commandNames(), st.command, 3, true);
       msg += close.empty() ? " (alls-language.md §3 lists the commands Kiln knows)"
                            : fmt::format("; did you mean {}?", join(close, " or "));
@@ -142,30 +178,54 @@ class Validator {
                           spec->name, accepted));
       } else if (f->kind != Value::Kind::Word || !(feature = findFeature(*spec, f->text))) {
         error(st, f->pos,
-              withChoices(fmt::format("unknown feature '{}' for {}", f->text, spec->name), f->text,
-                          featureNames(*spec), "features"));
+              withChoices(fmt::format("unknown feature '{}' for {}", shorten(f->text), spec->name),
+                          f->text, featureNames(*spec), "features"));
       }
     }
     keys(st, *spec, feature);
     for (const PositionalSpec& ps : spec->positional) positional(st, *spec, ps);
 
-    if (out_.size() != before) return;  // an erroneous statement gets no "not applied" warning
+    if (errors_ != errorsBefore) return;  // an erroneous statement gets no "not applied" warning
+    if (stage_ == Stage::Compile) {
+      compileWarning(st, *spec);
+      return;
+    }
     const Applied a = appliedState(*spec, st);
-    if (a.applied) return;
+    if (a.applied) {
+      ignoredKeys(st, *spec, feature);
+      return;
+    }
     // A disabled optimization Kiln does not have is exactly what the script asks for.
     const Arg* policy = st.find("policy");
     if (feature && policy && policy->value.text == "disabled") return;
+    warning(st, fmt::format("{} (line {}) is parsed, not applied ({})", a.label, st.pos.line,
+                            a.reason));
+  }
+
+  // The last diagnostic: how many were left out.
+  void finish(const std::string& file) {
+    if (droppedErrors_ == 0 && droppedWarnings_ == 0) return;
+    std::vector<std::string> parts;
+    if (droppedErrors_)
+      parts.push_back(
+          fmt::format("{} more error{}", droppedErrors_, droppedErrors_ == 1 ? "" : "s"));
+    if (droppedWarnings_)
+      parts.push_back(
+          fmt::format("{} more warning{}", droppedWarnings_, droppedWarnings_ == 1 ? "" : "s"));
     Diagnostic d;
-    d.severity = Diagnostic::Warning;
-    d.pos = st.pos;
-    d.message =
-        fmt::format("{} (line {}) is parsed, not applied ({})", a.label, st.pos.line, a.reason);
-    d.sourceLine = st.lineText(st.pos.line);
+    d.severity = droppedErrors_ ? Diagnostic::Error : Diagnostic::Warning;
+    d.pos = {file, 0, 0};
+    d.message = fmt::format("and {} (only the first {} errors and {} warnings are shown)",
+                            join(parts, " and "), kMaxDiagnostics, kMaxDiagnostics);
     out_.push_back(std::move(d));
   }
 
  private:
   void error(const Statement& st, const SourcePos& pos, std::string msg) {
+    if (++errors_ > kMaxDiagnostics) {
+      ++droppedErrors_;
+      return;
+    }
     Diagnostic d;
     d.severity = Diagnostic::Error;
     d.pos = pos;
@@ -174,17 +234,75 @@ class Validator {
     out_.push_back(std::move(d));
   }
 
-  void keys(const Statement& st, const CommandSpec& spec, const FeatureSpec* feature) {
-    std::vector<const Arg*> seen;
+  void warning(const Statement& st, std::string msg) {
+    if (++warnings_ > kMaxDiagnostics) {
+      ++droppedWarnings_;
+      return;
+    }
+    Diagnostic d;
+    d.severity = Diagnostic::Warning;
+    d.pos = st.pos;
+    d.message = std::move(msg);
+    d.sourceLine = st.lineText(st.pos.line);
+    out_.push_back(std::move(d));
+  }
+
+  // kiln compiler reads only the resource commands its plan uses; say so for every other one.
+  void compileWarning(const Statement& st, const CommandSpec& spec) {
+    if (spec.planned) return;  // the plan reports the keys it does not use
+    const std::string label = appliedState(spec, st).label;
+    switch (spec.category) {
+      case Category::Applied:
+        warning(st, fmt::format("{} (line {}) has no effect in kiln compiler: optimization "
+                                "commands act in kiln optimize, and the archive is already "
+                                "optimized",
+                                label, st.pos.line));
+        break;
+      case Category::Recorded:
+        warning(st, fmt::format("{} (line {}) is parsed, not applied (Kiln's resource plan does "
+                                "not model it)",
+                                label, st.pos.line));
+        break;
+      case Category::NotApplied:
+        warning(st, fmt::format("{} (line {}) is parsed, not applied (compiler placement command)",
+                                label, st.pos.line));
+        break;
+    }
+  }
+
+  // Keys of an applied feature that Kiln accepts but does not act on.
+  void ignoredKeys(const Statement& st, const CommandSpec& spec, const FeatureSpec* feature) {
+    if (!feature) return;
     for (const Arg& arg : st.args) {
       if (arg.key.empty()) continue;
-      for (const Arg* prev : seen) {
-        if (prev->key == arg.key)
-          error(st, arg.pos,
-                fmt::format("key '{}' is given twice (first at line {}, column {})", arg.key,
-                            prev->pos.line, prev->pos.col));
+      for (const std::string& k : feature->ignoredKeys)
+        if (k == arg.key)
+          warning(st, fmt::format("{}({}) key {} (line {}) is parsed, not applied ({})", spec.name,
+                                  feature->name, arg.key, arg.pos.line, feature->ignoredWhy));
+    }
+  }
+
+  void keys(const Statement& st, const CommandSpec& spec, const FeatureSpec* feature) {
+    // A key given n times is one error, at its second occurrence.
+    std::map<std::string, std::pair<const Arg*, size_t>> counts;
+    for (const Arg& arg : st.args)
+      if (!arg.key.empty()) {
+        auto& c = counts[arg.key];
+        if (!c.first) c.first = &arg;
+        ++c.second;
       }
-      seen.push_back(&arg);
+    std::map<std::string, size_t> seen;
+    for (const Arg& arg : st.args) {
+      if (arg.key.empty()) continue;
+      const auto& [first, count] = counts[arg.key];
+      if (++seen[arg.key] == 2) {
+        error(
+            st, arg.pos,
+            fmt::format("key '{}' is given {} (first at line {}, column {})", arg.key,
+                        count == 2 ? std::string("twice") : fmt::format("{} times", count),
+                        first->pos.line, first->pos.col));
+      }
+      if (seen[arg.key] > 1) continue;  // a repeated key is checked once
       if (spec.anyKeys) continue;
 
       const KeySpec* key = nullptr;
@@ -212,11 +330,69 @@ class Validator {
         }
         continue;
       }
-      if (key->values.empty()) continue;
-      if (const Value* bad = badValue(arg.value, key->values)) {
+      value(st, *key, arg.value);
+    }
+  }
+
+  // The value of a known key: its closed set, its type, its range.
+  void value(const Statement& st, const KeySpec& key, const Value& v) {
+    if (!key.values.empty()) {
+      if (v.kind == Value::Kind::List && !key.list) {
+        error(st, v.pos,
+              fmt::format("{} takes one value, found the list {}; accepted values: {}", key.name,
+                          shorten(v.text), join(key.values, ", ")));
+      } else if (const Value* bad = badValue(v, key.values)) {
         error(st, bad->pos,
-              withChoices(fmt::format("bad value '{}' for {}", bad->text, key->name), bad->text,
-                          key->values, "values"));
+              withChoices(fmt::format("bad value '{}' for {}", shorten(bad->text), key.name),
+                          bad->text, key.values, "values"));
+      }
+      return;
+    }
+    const bool whole = key.type == ValueType::Integer || key.type == ValueType::Integers;
+    switch (key.type) {
+      case ValueType::Any:
+        return;
+      case ValueType::Number:
+      case ValueType::Integer:
+        if (v.kind == Value::Kind::List) {
+          error(st, v.pos,
+                fmt::format("{} expects {}, found the list {}", key.name, accepted(key, whole),
+                            shorten(v.text)));
+        } else if (const std::string p = numberProblem(key, v, whole); !p.empty()) {
+          error(st, v.pos, fmt::format("{} expects {}, {}", key.name, accepted(key, whole), p));
+        }
+        return;
+      case ValueType::Range:
+        if (v.kind != Value::Kind::List || v.items.size() != 2) {
+          error(st, v.pos,
+                fmt::format("{} expects [low, high] (two numbers), found {}", key.name,
+                            shorten(v.text)));
+          return;
+        }
+        for (const Value& item : v.items)
+          if (const std::string p = numberProblem(key, item, false); !p.empty()) {
+            error(st, item.pos,
+                  fmt::format("{} expects [low, high] with {}, {}", key.name, accepted(key, false),
+                              p));
+            return;
+          }
+        if (!(v.items[0].number <= v.items[1].number))
+          error(st, v.pos,
+                fmt::format("{} expects [low, high] with low <= high, found {}", key.name,
+                            shorten(v.text)));
+        return;
+      case ValueType::Numbers:
+      case ValueType::Integers: {
+        const std::vector<Value> one = {v};
+        const std::vector<Value>& items = v.kind == Value::Kind::List ? v.items : one;
+        for (const Value& item : items)
+          if (const std::string p = numberProblem(key, item, whole); !p.empty()) {
+            error(st, item.pos,
+                  fmt::format("{} expects a list of {}, {}", key.name, accepted(key, whole, true),
+                              p));
+            return;
+          }
+        return;
       }
     }
   }
@@ -231,20 +407,23 @@ class Validator {
     }
     if (const Value* bad = badValue(*v, ps.values)) {
       error(st, bad->pos,
-            withChoices(fmt::format("bad {} '{}' for {}", ps.what, bad->text, spec.name), bad->text,
-                        ps.values, "values"));
+            withChoices(fmt::format("bad {} '{}' for {}", ps.what, shorten(bad->text), spec.name),
+                        bad->text, ps.values, "values"));
     }
   }
 
   std::vector<Diagnostic>& out_;
+  Stage stage_;
+  size_t errors_ = 0, warnings_ = 0, droppedErrors_ = 0, droppedWarnings_ = 0;
 };
 
 }  // namespace
 
-std::vector<Diagnostic> validateScript(const Script& script) {
+std::vector<Diagnostic> validateScript(const Script& script, Stage stage) {
   std::vector<Diagnostic> out;
-  Validator v(out);
+  Validator v(out, stage);
   for (const Statement& st : script.statements) v.statement(st);
+  v.finish(script.file);
   return out;
 }
 

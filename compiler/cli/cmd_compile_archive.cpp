@@ -10,6 +10,7 @@
 
 #include <fmt/core.h>
 
+#include "alls/commands.h"
 #include "alls/parser.h"
 #include "common/file_io.h"
 #include "common/npy.h"
@@ -60,13 +61,26 @@ void warnIfReplacing(const std::string& path, const std::vector<uint8_t>& kef) {
              path, was, describe(now));
 }
 
+// --model-script: validated like kiln optimize validates (unknown commands, keys and values are
+// errors); the commands kiln compiler does not read (optimization, placement) get a warning each.
+hwarch::PlanOptions scriptOptions(const std::string& path) {
+  const alls::Script script = alls::parseScriptFile(path);
+  const auto diags = alls::validateScript(script, alls::Stage::Compile);
+  std::string errors;
+  for (const alls::Diagnostic& d : diags)
+    if (d.severity == alls::Diagnostic::Error)
+      errors += (errors.empty() ? "" : "\n") + alls::formatDiagnostic(d);
+  if (!errors.empty()) throw Error(errors);
+  for (const alls::Diagnostic& d : diags) fmt::print(stderr, "{}\n", alls::formatDiagnostic(d));
+  return hwarch::planOptionsFromScript(script);
+}
+
 void runCompiler(const CompilerArgs& args) {
   const auto t0 = std::chrono::steady_clock::now();
   const Archive a = readArchive(args.archive);
   const hwarch::HwArch& arch = hwarch::findArch(args.hwArch);
   const hwarch::PlanOptions opts =
-      args.script.empty() ? hwarch::planOptionsFromArchive(a)
-                          : hwarch::planOptionsFromScript(alls::parseScriptFile(args.script));
+      args.script.empty() ? hwarch::planOptionsFromArchive(a) : scriptOptions(args.script);
   const flow::Executable exe = flow::buildExecutable(a, args.archive, arch, opts);
   const hwarch::ResourcePlan& plan = exe.plan;
   const std::vector<uint8_t>& kef = exe.bytes;
@@ -111,7 +125,9 @@ void addCompilerCommand(CLI::App& app) {
       "warning names a <net>.kef of another graph or target that this replaces)");
   cmd->add_option("--model-script", args->script,
                   "A script whose resources_param / context_switch_param / performance_param "
-                  "replace those of the script kiln optimize applied");
+                  "replace those of the script kiln optimize applied; it is validated like kiln "
+                  "optimize validates it, and any other command gets a warning that it has no "
+                  "effect here");
   cmd->callback([args]() { runCompiler(*args); });
 }
 

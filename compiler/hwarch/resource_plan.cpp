@@ -45,12 +45,37 @@ double number(const Statement& st, const Arg& a, const std::string& expected) {
   return a.value.number;
 }
 
-// A utilization fraction in [0, 1]; 0 means "not set" (real scripts write max_utilization=0.0).
+// max_utilization: a fraction in [0, 1]; 0 means "not set" (compiler-written scripts have
+// max_utilization=0.0 beside the specific keys).
 double fraction(const Statement& st, const Arg& a) {
   const double v = number(st, a, "a fraction in [0, 1] (e.g. 0.8)");
   if (v < 0 || v > 1)
-    throw errorAt(st, a, a.key + " expects a fraction in [0, 1] (e.g. 0.8), found " + a.value.text);
+    throw errorAt(
+        st, a,
+        a.key + " expects a fraction in [0, 1] (e.g. 0.8), found " + alls::shorten(a.value.text));
   return v;
+}
+
+// A specific utilization: in (0, 1]. 0 would leave the plan nothing to place, so it is an error
+// rather than silently "not set".
+double utilization(const Statement& st, const Arg& a) {
+  const double v = number(st, a, "a number in (0, 1] (e.g. 0.8)");
+  if (!(v > 0 && v <= 1))
+    throw errorAt(st, a,
+                  a.key + " expects a number in (0, 1] (e.g. 0.8), found " +
+                      alls::shorten(a.value.text) +
+                      (v == 0 ? " (only max_utilization=0 means \"not set\")" : ""));
+  return v;
+}
+
+// Keys of a planned command the plan does not read: "model.alls:3: resources_param key
+// max_apu_utilization is parsed, not applied (why)".
+void reportUnread(const Statement& st, const std::vector<std::string>& read, const char* why,
+                  PlanOptions& o) {
+  for (const Arg& a : st.args)
+    if (!a.key.empty() && std::find(read.begin(), read.end(), a.key) == read.end())
+      o.notApplied.push_back(where(st) + ": " + st.command + " key " + a.key +
+                             " is parsed, not applied (" + why + ")");
 }
 
 void readResources(const Statement& st, PlanOptions& o) {
@@ -63,12 +88,19 @@ void readResources(const Statement& st, PlanOptions& o) {
       {"max_compute_utilization", &o.maxComputeUtilization},
       {"max_control_utilization", &o.maxControlUtilization}};
   for (const auto& [key, field] : keys)
-    if (const Arg* a = st.find(key); a && fraction(st, *a) > 0) *field = fraction(st, *a);
+    if (const Arg* a = st.find(key)) *field = utilization(st, *a);
+  reportUnread(st,
+               {"max_utilization", "max_memory_utilization", "max_compute_utilization",
+                "max_control_utilization"},
+               "the plan models memory, compute and control only", o);
 }
 
 void readContextSwitch(const Statement& st, PlanOptions& o) {
   const Arg* a = st.find("mode");
-  if (!a) return;
+  if (!a) {
+    reportUnread(st, {"mode"}, "the plan takes its utilizations from resources_param", o);
+    return;
+  }
   const std::string& m = a->value.text;
   if (m == "allowed" || m == "automatic")
     o.contextSwitch = ContextSwitchMode::Allowed;
@@ -82,6 +114,7 @@ void readContextSwitch(const Statement& st, PlanOptions& o) {
                   "found " +
                       m);
   o.contextSwitchSource = where(st);
+  reportUnread(st, {"mode"}, "the plan takes its utilizations from resources_param", o);
 }
 
 void readPerformance(const Statement& st, PlanOptions& o) {
@@ -101,6 +134,8 @@ void readPerformance(const Statement& st, PlanOptions& o) {
           "optimize_for_batch expects a whole batch size in 1..1024, found " + a->value.text);
     o.batchSize = int(v);
   }
+  reportUnread(st, {"compiler_optimization_level", "fps", "optimize_for_batch"},
+               "the plan does not model it", o);
 }
 
 }  // namespace
@@ -358,6 +393,7 @@ ResourcePlan planResources(const Graph& g, const HwArch& arch, const PlanOptions
   ResourcePlan plan;
   plan.arch = arch;
   plan.options = opts;
+  plan.warnings = opts.notApplied;  // nothing the script asks for is dropped silently
   const int64_t memory =
       opts.memoryBytesOverride > 0 ? opts.memoryBytesOverride : arch.onChipMemoryBytes;
   plan.usableMemoryBytes = int64_t(double(memory) * opts.maxMemoryUtilization);

@@ -48,11 +48,15 @@ struct PlanOptions {
   std::string contextSwitchSource;        // "model.alls:4" of the statement setting the mode
   std::string fpsSource;                  // "model.alls:5" of the statement setting fps
   std::vector<std::string> applied;       // "model.alls:3 resources_param(…)", in script order
+  /// Keys of those commands the plan does not read ("model.alls:3: resources_param key
+  /// max_apu_utilization is parsed, not applied (…)"); planResources makes them warnings.
+  std::vector<std::string> notApplied;
 };
 
 /// Reads resources_param, context_switch_param and performance_param from a parsed script (later
-/// statements override earlier ones; other commands and keys are ignored). A value out of range
-/// is an alls::ScriptError pointing at it.
+/// statements override earlier ones; other commands are ignored, other keys of these three are
+/// listed in notApplied). A value out of range, or a specific utilization of 0, is an
+/// alls::ScriptError pointing at it.
 PlanOptions planOptionsFromScript(const alls::Script& script);
 /// The same for the script stored in an optimized archive (optimize/script.alls); defaults when
 /// the archive has none.

@@ -238,12 +238,29 @@ TEST(ResourcePlan, ScriptOptions) {
 
   const hwarch::ResourcePlan p = planResources(quantizedCnn(), hwarch::findArch("hailo15m"), o);
   EXPECT_FALSE(p.fpsMet);
-  ASSERT_EQ(p.warnings.size(), 1u);
-  EXPECT_NE(p.warnings[0].find("(model.alls:3)"), std::string::npos) << p.warnings[0];
+  ASSERT_EQ(p.warnings.size(), 2u);  // max_apu_utilization is not read (below), fps is missed
+  EXPECT_NE(p.warnings[1].find("(model.alls:3)"), std::string::npos) << p.warnings[1];
 
   EXPECT_THROW(optionsFrom("resources_param(max_memory_utilization=80)\n"), alls::ScriptError);
   EXPECT_THROW(optionsFrom("context_switch_param(mode=sometimes)\n"), alls::ScriptError);
   EXPECT_THROW(optionsFrom("performance_param(fps=-3)\n"), alls::ScriptError);
+  // A specific utilization of 0 used to be ignored while 0.0001 was applied: an error now.
+  try {
+    optionsFrom("resources_param(max_memory_utilization=0)\n");
+    ADD_FAILURE() << "expected a ScriptError";
+  } catch (const alls::ScriptError& e) {
+    EXPECT_EQ(e.detail(),
+              "max_memory_utilization expects a number in (0, 1] (e.g. 0.8), found 0 (only "
+              "max_utilization=0 means \"not set\")");
+  }
+  EXPECT_DOUBLE_EQ(
+      optionsFrom("resources_param(max_memory_utilization=0.0001)\n").maxMemoryUtilization, 0.0001);
+  // Keys the plan does not read are listed, and become plan warnings.
+  EXPECT_EQ(o.notApplied,
+            (std::vector<std::string>{"model.alls:2: resources_param key max_apu_utilization is "
+                                      "parsed, not applied (the plan models memory, compute and "
+                                      "control only)"}));
+  EXPECT_EQ(p.warnings[0], o.notApplied[0]);
 
   // The script stored in an optimized archive.
   Archive a;

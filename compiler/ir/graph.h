@@ -89,11 +89,6 @@ class Graph {
   int64_t macs(int id) const;
 };
 
-/// Checks structural invariants: topological order, input counts within the type's limits, refs
-/// in range, shapes consistent with shape inference, parameter shapes. Throws Error naming the
-/// layer and what is wrong. Run after every pass in tests.
-void verify(const Graph& g);
-
 /// Computes the output shapes of a layer from its input shapes and attributes. Throws Error when
 /// the attributes do not fit the inputs.
 std::vector<Shape> inferShapes(const Layer& l, const std::vector<Shape>& inputShapes);

@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "compiler/ir/verifier.h"
+
 namespace kiln::passes {
 
 const std::vector<Pass>& importPipeline() {

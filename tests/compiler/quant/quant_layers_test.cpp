@@ -7,6 +7,7 @@
 
 #include "compiler/archive/archive.h"
 #include "compiler/emulator/quant_executor.h"
+#include "compiler/ir/verifier.h"
 #include "compiler/quant/prepare.h"
 #include "compiler/quant/quant_math.h"
 #include "runtime/kernels/kernels.h"

@@ -84,9 +84,8 @@ class Graph {
   void compact();
   /// Index of the layer with that Kiln name, or -1.
   int find(const std::string& name) const;
-  /// Total parameter count and MACs of one layer.
+  /// Total parameter count of one layer (its MACs: layerMacs in macs.h).
   int64_t paramCount(int id) const;
-  int64_t macs(int id) const;
 };
 
 /// Computes the output shapes of a layer from its input shapes and attributes. Throws Error when

@@ -52,8 +52,7 @@ void verify(const Graph& g) {
     if (expect != l.outputShapes)
       fail("stored output shapes " + shapesStr(l.outputShapes) + " differ from inferred ones " +
            shapesStr(expect));
-    if (l.type == LayerType::Conv || l.type == LayerType::Dw || l.type == LayerType::Deconv ||
-        l.type == LayerType::Fc) {
+    if (hasWeights(l.type)) {
       const int64_t cout =
           l.outputShapes[0][l.type == LayerType::Fc ? l.outputShapes[0].size() - 1 : 1];
       if (!l.hasParam("bias") || l.param("bias").numel() != cout)

@@ -8,6 +8,7 @@
 #include "common/npy.h"
 #include "common/sha256.h"
 #include "compiler/archive/tar.h"
+#include "compiler/ir/verifier.h"
 
 #ifndef KILN_VERSION_STRING
 #define KILN_VERSION_STRING "0.0.0"

@@ -6,6 +6,7 @@
 #include "common/strings.h"
 #include "compiler/archive/archive.h"
 #include "compiler/cli/commands.h"
+#include "compiler/ir/macs.h"
 
 namespace kiln::cli {
 
@@ -57,7 +58,7 @@ void printInfo(const Archive& a, bool asJson) {
                         {"input_shapes", ins},
                         {"output_shapes", l.outputShapes},
                         {"params", g.paramCount(int(i))},
-                        {"macs", g.macs(int(i))}});
+                        {"macs", layerMacs(g, l)}});
       if (!l.outputQuant.empty()) {
         const QuantInfo& q = l.outputQuant[0];
         layers.back()["quant"] = {{"precision", l.precision},
@@ -67,7 +68,7 @@ void printInfo(const Archive& a, bool asJson) {
                                   {"zero_point", q.zeroPoint}};
       }
       totalParams += g.paramCount(int(i));
-      totalMacs += g.macs(int(i));
+      totalMacs += layerMacs(g, l);
     }
     nlohmann::json j = {{"net_name", g.name},        {"tool_version", a.toolVersion},
                         {"graph_hash", a.graphHash}, {"stages", a.stages},
@@ -86,10 +87,10 @@ void printInfo(const Archive& a, bool asJson) {
     std::string names = join(l.originalNames, ",");
     if (names.size() > 28) names = names.substr(0, 25) + "...";
     fmt::print("{:<20} {:<22} {:<28} {:<22} {:<22} {:>10} {:>12}{}\n", l.name, typeText(l), names,
-               inputShapes(g, l), outputShapes(l), g.paramCount(int(i)), g.macs(int(i)),
+               inputShapes(g, l), outputShapes(l), g.paramCount(int(i)), layerMacs(g, l),
                quantized ? "  " + precisionText(l) : "");
     totalParams += g.paramCount(int(i));
-    totalMacs += g.macs(int(i));
+    totalMacs += layerMacs(g, l);
   }
   std::map<std::string, int> counts;
   for (const Layer& l : g.layers) ++counts[typeWord(l.type)];

@@ -4,6 +4,7 @@
 #include "common/strings.h"
 #include "compiler/archive/archive.h"
 #include "compiler/cli/commands.h"
+#include "compiler/ir/macs.h"
 #include "compiler/onnx/importer.h"
 
 namespace kiln::cli {
@@ -53,7 +54,7 @@ void addParserCommand(CLI::App& app) {
     int64_t params = 0, macs = 0;
     for (size_t i = 0; i < a.graph.layers.size(); ++i) {
       params += a.graph.paramCount(int(i));
-      macs += a.graph.macs(int(i));
+      macs += layerMacs(a.graph, a.graph.layers[i]);
     }
     fmt::print("Parsed {}: {} ONNX nodes ({} folded as constants) -> {} Kiln layers\n", args->model,
                report.onnxNodes, report.foldedNodes, a.graph.layers.size());

@@ -7,6 +7,7 @@
 #include "alls/errors.h"
 #include "alls/parser.h"
 #include "common/strings.h"
+#include "compiler/ir/macs.h"
 
 namespace kiln::hwarch {
 
@@ -178,51 +179,9 @@ int64_t packedBytes(const IntTensor& t, int maxBits) {
 }
 
 // MACs of the layers that multiply-accumulate; MAC-equivalents of the others.
-int64_t layerMacs(const Graph& g, int id) {
-  const Layer& l = g.at(id);
-  const int64_t out = numel(l.outputShapes.at(0));
-  auto kernelShape = [&]() -> Shape {
-    if (l.hasParam("kernel")) return l.param("kernel").shape;
-    return l.qparam("kernel").shape;
-  };
-  auto inElems = [&] { return l.inputs.empty() ? out : numel(g.shapeOf(l.inputs[0])); };
-  const auto other = [](int64_t n) {
-    return int64_t(std::llround(double(n) * kOtherOpMacsPerElement));
-  };
-  switch (l.type) {
-    case LayerType::Conv:
-    case LayerType::Dw: {
-      const Shape k = kernelShape();  // [Cout, Cin/g, kh, kw]
-      return out * k[1] * k[2] * k[3];
-    }
-    case LayerType::Deconv: {
-      const Shape k = kernelShape();  // [Cin, Cout/g, kh, kw]
-      return inElems() * k[1] * k[2] * k[3];
-    }
-    case LayerType::Fc:
-      return out * kernelShape()[0];
-    case LayerType::MatMul:
-      return out * g.shapeOf(l.inputs[0]).back();
-    case LayerType::InputLayer:
-    case LayerType::OutputLayer:
-    case LayerType::ConstInput:
-    case LayerType::Reshape:
-      return 0;
-    case LayerType::MaxPool:
-    case LayerType::AvgPool: {
-      const auto k = l.attrInts("kernel");
-      return other(out * (k.size() == 2 ? k[0] * k[1] : 1));
-    }
-    case LayerType::GlobalAvgPool:
-    case LayerType::ReduceMean:
-    case LayerType::ReduceMax:
-    case LayerType::ReduceSum:
-    case LayerType::Softmax:
-    case LayerType::LayerNormalization:
-      return other(inElems());
-    default:
-      return other(out);
-  }
+int64_t planMacs(const Graph& g, const Layer& l) {
+  if (multipliesAccumulates(l.type)) return layerMacs(g, l);
+  return int64_t(std::llround(double(layerElementOps(g, l)) * kOtherOpMacsPerElement));
 }
 
 LayerPlan layerPlan(const Graph& g, int id) {
@@ -245,7 +204,7 @@ LayerPlan layerPlan(const Graph& g, int id) {
   if (l.type != LayerType::OutputLayer)
     for (size_t port = 0; port < l.outputShapes.size(); ++port)
       p.activationBytes += numel(l.outputShapes[port]) * bytesPerElement(l.outputQuant[port].bits);
-  p.macs = layerMacs(g, id);
+  p.macs = planMacs(g, l);
   int inBits = 0;
   for (const ValueRef& v : l.inputs)
     inBits = std::max(inBits, g.at(v.layer).outputQuant.at(v.port).bits);

@@ -1,3 +1,4 @@
+// Layer attribute and parameter access, the Graph's queries and edits, names and text dumps.
 #include "compiler/ir/graph.h"
 
 #include <algorithm>
@@ -130,31 +131,6 @@ int64_t Graph::paramCount(int id) const {
   int64_t n = 0;
   for (const auto& [role, t] : layers[id].params) n += t.numel();
   return n;
-}
-
-int64_t Graph::macs(int id) const {
-  const Layer& l = layers[id];
-  if (l.outputShapes.empty()) return 0;
-  const int64_t out = numel(l.outputShapes[0]);
-  switch (l.type) {
-    case LayerType::Conv:
-    case LayerType::Dw: {
-      const Shape& k = l.param("kernel").shape;  // [Cout, Cin/g, kh, kw]
-      return out * k[1] * k[2] * k[3];
-    }
-    case LayerType::Deconv: {
-      const Shape& k = l.param("kernel").shape;  // [Cin, Cout/g, kh, kw]
-      return numel(shapeOf(l.inputs[0])) * k[1] * k[2] * k[3];
-    }
-    case LayerType::Fc:
-      return out * l.param("kernel").shape[0];
-    case LayerType::MatMul: {
-      const Shape& a = shapeOf(l.inputs[0]);
-      return out * a.back();
-    }
-    default:
-      return 0;
-  }
 }
 
 void assignNames(Graph& g) {

@@ -84,15 +84,9 @@ class Graph {
   void compact();
   /// Index of the layer with that Kiln name, or -1.
   int find(const std::string& name) const;
-  /// Total parameter count and MACs of one layer.
+  /// Total parameter count of one layer (its MACs: layerMacs in macs.h).
   int64_t paramCount(int id) const;
-  int64_t macs(int id) const;
 };
-
-/// Checks structural invariants: topological order, input counts within the type's limits, refs
-/// in range, shapes consistent with shape inference, parameter shapes. Throws Error naming the
-/// layer and what is wrong. Run after every pass in tests.
-void verify(const Graph& g);
 
 /// Computes the output shapes of a layer from its input shapes and attributes. Throws Error when
 /// the attributes do not fit the inputs.

@@ -221,37 +221,4 @@ void reinferShapes(Graph& g) {
   }
 }
 
-void verify(const Graph& g) {
-  for (size_t i = 0; i < g.layers.size(); ++i) {
-    const Layer& l = g.layers[i];
-    auto fail = [&](const std::string& what) {
-      throw Error("IR verifier: layer " + l.name + " (" + typeWord(l.type) + "): " + what);
-    };
-    if (l.dead) fail("dead layer left in the graph");
-    const int n = int(l.inputs.size());
-    if (n < minInputs(l.type) || (maxInputs(l.type) >= 0 && n > maxInputs(l.type)))
-      fail("has " + std::to_string(n) + " inputs");
-    std::vector<Shape> in;
-    for (const ValueRef& v : l.inputs) {
-      if (v.layer < 0 || v.layer >= int(i)) fail("input is not an earlier layer (order broken)");
-      if (v.port < 0 || v.port >= int(g.layers[v.layer].outputShapes.size()))
-        fail("input port out of range");
-      in.push_back(g.shapeOf(v));
-    }
-    const std::vector<Shape> expect = inferShapes(l, in);
-    if (expect != l.outputShapes) fail("stored output shapes differ from inferred ones");
-    if ((l.type == LayerType::Conv || l.type == LayerType::Dw || l.type == LayerType::Deconv ||
-         l.type == LayerType::Fc)) {
-      const int64_t cout =
-          l.outputShapes[0][l.type == LayerType::Fc ? l.outputShapes[0].size() - 1 : 1];
-      if (!l.hasParam("bias") || l.param("bias").numel() != cout)
-        fail("bias does not match outputs");
-    }
-    for (const auto& [role, t] : l.params)
-      if (int64_t(t.data.size()) != t.numel()) fail("parameter " + role + " size mismatch");
-    if (l.activation.kind == ActKind::PRelu && !l.hasParam("prelu_slope"))
-      fail("prelu without prelu_slope");
-  }
-}
-
 }  // namespace kiln

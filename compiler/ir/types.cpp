@@ -1,3 +1,4 @@
+// The layer-type table (layer_types.def) and its queries, activation names and evaluation.
 #include "compiler/ir/types.h"
 
 #include <cmath>
@@ -11,13 +12,23 @@ int64_t numel(const Shape& s) {
 }
 
 namespace {
+
+// The property flags of layer_types.def.
+constexpr unsigned kEltwise = 1u << 0;
+constexpr unsigned kKeepsQuant = 1u << 1;
+constexpr unsigned kWeights = 1u << 2;
+constexpr unsigned kFusesAct = 1u << 3;
+constexpr unsigned kQuant = 1u << 4;
+
 struct LayerInfo {
   LayerType type;
   const char* word;
-  int opcode, minIn, maxIn;
+  int minIn, maxIn;
+  MacKind mac;
+  unsigned props;
 };
 const LayerInfo kLayers[] = {
-#define KILN_LAYER(e, word, op, mn, mx) {LayerType::e, word, op, mn, mx},
+#define KILN_LAYER(e, word, mn, mx, mac, props) {LayerType::e, word, mn, mx, MacKind::mac, props},
 #include "compiler/ir/layer_types.def"
 #undef KILN_LAYER
 };
@@ -26,19 +37,24 @@ const char* kActNames[] = {
 #include "compiler/ir/activation.def"
 #undef KILN_ACT
 };
+
+const LayerInfo& info(LayerType t) {
+  return kLayers[int(t)];
+}
+bool has(LayerType t, unsigned prop) {
+  return (info(t).props & prop) != 0;
+}
+
 }  // namespace
 
 const char* typeWord(LayerType t) {
-  return kLayers[int(t)].word;
-}
-int opcode(LayerType t) {
-  return kLayers[int(t)].opcode;
+  return info(t).word;
 }
 int minInputs(LayerType t) {
-  return kLayers[int(t)].minIn;
+  return info(t).minIn;
 }
 int maxInputs(LayerType t) {
-  return kLayers[int(t)].maxIn;
+  return info(t).maxIn;
 }
 
 bool layerTypeFromWord(const std::string& word, LayerType& out) {
@@ -56,19 +72,39 @@ std::vector<LayerType> allLayerTypes() {
   return v;
 }
 
-bool isBinaryElementwise(LayerType t) {
-  switch (t) {
-    case LayerType::EwAdd:
-    case LayerType::EwSub:
-    case LayerType::EwMult:
-    case LayerType::EwDiv:
-    case LayerType::EwMax:
-    case LayerType::EwMin:
-    case LayerType::EwEqual:
+MacKind macKind(LayerType t) {
+  return info(t).mac;
+}
+bool multipliesAccumulates(LayerType t) {
+  switch (macKind(t)) {
+    case MacKind::Conv:
+    case MacKind::Deconv:
+    case MacKind::Fc:
+    case MacKind::MatMul:
       return true;
-    default:
+    case MacKind::None:
+    case MacKind::Window:
+    case MacKind::InElems:
+    case MacKind::OutElems:
       return false;
   }
+  return false;
+}
+
+bool isBinaryElementwise(LayerType t) {
+  return has(t, kEltwise);
+}
+bool keepsInputQuantization(LayerType t) {
+  return has(t, kKeepsQuant);
+}
+bool hasWeights(LayerType t) {
+  return has(t, kWeights);
+}
+bool canFuseActivation(LayerType t) {
+  return has(t, kFusesAct);
+}
+bool isQuantizable(LayerType t) {
+  return has(t, kQuant);
 }
 
 const char* actName(ActKind k) {

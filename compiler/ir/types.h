@@ -26,21 +26,52 @@ int64_t numel(const Shape& s);
 
 /// The layer types (see layer_types.def).
 enum class LayerType {
-#define KILN_LAYER(e, word, opcode, mn, mx) e,
+#define KILN_LAYER(e, word, mn, mx, mac, props) e,
 #include "compiler/ir/layer_types.def"
 #undef KILN_LAYER
 };
 /// Kiln type word, e.g. "conv".
 const char* typeWord(LayerType t);
-/// Executable opcode of the layer type.
-int opcode(LayerType t);
+/// Fewest inputs a layer of this type takes.
 int minInputs(LayerType t);
+/// Most inputs a layer of this type takes; -1 means any number.
 int maxInputs(LayerType t);
 /// Looks a type word up; returns false when unknown.
 bool layerTypeFromWord(const std::string& word, LayerType& out);
+/// Every layer type, in the order of layer_types.def.
 std::vector<LayerType> allLayerTypes();
-/// ew_add, ew_sub, ew_mult, ew_div, ew_max, ew_min, ew_equal.
+
+/// How a layer's work is counted (the MAC kind column of layer_types.def). The first kinds are
+/// multiply-accumulates (layerMacs); the others count element operations (layerElementOps).
+enum class MacKind {
+  None,      ///< no arithmetic: input, output, constant, reshape
+  Conv,      ///< output elements x kernel [Cout, Cin/g, kh, kw] window Cin/g * kh * kw
+  Deconv,    ///< input elements x kernel [Cin, Cout/g, kh, kw] window Cout/g * kh * kw
+  Fc,        ///< output elements x K of the kernel [K, N]
+  MatMul,    ///< output elements x the shared dimension (the first input's last)
+  Window,    ///< element operations: output elements x pooling window kh * kw
+  InElems,   ///< element operations: one per input element (reductions, softmax, …)
+  OutElems,  ///< element operations: one per output element
+};
+/// The MAC kind of a layer type.
+MacKind macKind(LayerType t);
+/// True for the layer types that multiply-accumulate (conv, dw, deconv, fc, matmul).
+bool multipliesAccumulates(LayerType t);
+
+/// True for the binary element-wise types: ew_add, ew_sub, ew_mult, ew_div, ew_max, ew_min,
+/// ew_equal (NumPy broadcasting).
 bool isBinaryElementwise(LayerType t);
+/// True for the types that move or select values without changing them (output_layer, maxpool,
+/// reshape, transpose, slice, pad, resize, reduce_max, depth_to_space, space_to_depth): their
+/// output keeps the quantization of their first input exactly.
+bool keepsInputQuantization(LayerType t);
+/// True for the types with a `kernel` (weights) and a `bias` parameter: conv, dw, deconv, fc.
+bool hasWeights(LayerType t);
+/// True for the types that can apply a fused activation to their output.
+bool canFuseActivation(LayerType t);
+/// True for the types that have an integer implementation (a layer may still be refused for
+/// its size; see quant::canQuantize).
+bool isQuantizable(LayerType t);
 
 /// Activation functions (see activation.def).
 enum class ActKind {

@@ -13,9 +13,7 @@ namespace kiln::optimize {
 namespace {
 
 bool correctable(const Layer& l) {
-  if (l.type != LayerType::Conv && l.type != LayerType::Dw && l.type != LayerType::Deconv &&
-      l.type != LayerType::Fc)
-    return false;
+  if (!hasWeights(l.type)) return false;
   if (!l.qparams.count("bias") || !l.qparams.count("kernel") || l.qparams.count("stage_lut") ||
       !l.qparams.count("stage_misc"))
     return false;

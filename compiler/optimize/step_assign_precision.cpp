@@ -24,9 +24,7 @@ std::vector<int> choose4BitLayers(const Graph& g, double fraction,
   int64_t total = 0;
   for (size_t i = 0; i < g.layers.size(); ++i) {
     const Layer& l = g.layers[i];
-    if (l.type != LayerType::Conv && l.type != LayerType::Dw && l.type != LayerType::Fc &&
-        l.type != LayerType::Deconv)
-      continue;
+    if (!hasWeights(l.type)) continue;
     const Tensor& k = l.param("kernel");
     total += k.numel();
     if (explicitPrecision.count(int(i))) continue;

@@ -1,33 +1,11 @@
 // fuse_activation: an activation layer whose input is produced by a layer that can apply an
-// activation on its output (conv, dw, deconv, fc, matmul, ew_*, normalization, avgpool,
-// global_avg_pool, layer_normalization) and that nobody else reads is fused into that producer,
-// as the reference toolchain does. Chains fuse only once (the producer must have none yet).
+// activation on its output (canFuseActivation, the kFusesAct column of layer_types.def: conv,
+// dw, deconv, fc, matmul, ew_add/sub/mult/div, normalization, avgpool, global_avg_pool,
+// layer_normalization) and that nobody else reads is fused into that producer, as the reference
+// toolchain does. Chains fuse only once (the producer must have none yet).
 #include "compiler/passes/pipeline.h"
 
 namespace kiln::passes {
-
-namespace {
-bool canFuse(LayerType t) {
-  switch (t) {
-    case LayerType::Conv:
-    case LayerType::Dw:
-    case LayerType::Deconv:
-    case LayerType::Fc:
-    case LayerType::MatMul:
-    case LayerType::EwAdd:
-    case LayerType::EwSub:
-    case LayerType::EwMult:
-    case LayerType::EwDiv:
-    case LayerType::Normalization:
-    case LayerType::AvgPool:
-    case LayerType::GlobalAvgPool:
-    case LayerType::LayerNormalization:
-      return true;
-    default:
-      return false;
-  }
-}
-}  // namespace
 
 void fuseActivation(Graph& g) {
   for (size_t i = 0; i < g.layers.size(); ++i) {
@@ -35,7 +13,8 @@ void fuseActivation(Graph& g) {
     if (act.dead || act.type != LayerType::Activation) continue;
     const ValueRef src = act.inputs[0];
     Layer& p = g.at(src.layer);
-    if (!canFuse(p.type) || p.activation.kind != ActKind::None || singleConsumer(g, src) != int(i))
+    if (!canFuseActivation(p.type) || p.activation.kind != ActKind::None ||
+        singleConsumer(g, src) != int(i))
       continue;
     if (act.activation.kind == ActKind::PRelu) {
       // Per-channel slopes must broadcast to the producer's output exactly as before.

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "compiler/ir/verifier.h"
+
 namespace kiln::passes {
 
 const std::vector<Pass>& importPipeline() {

@@ -11,26 +11,6 @@ namespace kiln::quant {
 
 namespace {
 
-// Layers that move or select values without changing them: their output keeps the input's
-// quantization exactly.
-bool keepsQuantization(LayerType t) {
-  switch (t) {
-    case LayerType::OutputLayer:
-    case LayerType::MaxPool:
-    case LayerType::Reshape:
-    case LayerType::Transpose:
-    case LayerType::Slice:
-    case LayerType::Pad:
-    case LayerType::Resize:
-    case LayerType::ReduceMax:
-    case LayerType::DepthToSpace:
-    case LayerType::SpaceToDepth:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // Why Kiln cannot quantize this layer, or "" when it can.
 std::string refusal(const Layer& l) {
   if (l.type == LayerType::LayerNormalization) {
@@ -62,10 +42,10 @@ std::vector<int> assignBits(const Graph& g, const PrepareOptions& o) {
       const Layer& l = g.layers[i];
       int need = precisionOf(o, int(i)).mode.in;
       if (l.type == LayerType::OutputLayer && o.output16) need = 16;
-      if (keepsQuantization(l.type)) need = std::max(need, bits[i]);
+      if (keepsInputQuantization(l.type)) need = std::max(need, bits[i]);
       for (const ValueRef& v : l.inputs)
         if (bits[v.layer] < need) bits[v.layer] = need, changed = true;
-      if (keepsQuantization(l.type) && bits[i] < bits[l.inputs[0].layer])
+      if (keepsInputQuantization(l.type) && bits[i] < bits[l.inputs[0].layer])
         bits[i] = bits[l.inputs[0].layer], changed = true;
     }
   }
@@ -73,45 +53,7 @@ std::vector<int> assignBits(const Graph& g, const PrepareOptions& o) {
 }
 
 bool canQuantize(const Layer& l) {
-  // Every layer type is listed (no default), so a new type in layer_types.def makes the compiler
-  // warn here until it is given an integer implementation or refused explicitly.
-  switch (l.type) {
-    case LayerType::InputLayer:
-    case LayerType::OutputLayer:
-    case LayerType::ConstInput:
-    case LayerType::Conv:
-    case LayerType::Dw:
-    case LayerType::Deconv:
-    case LayerType::Fc:
-    case LayerType::MatMul:
-    case LayerType::Normalization:
-    case LayerType::EwAdd:
-    case LayerType::EwSub:
-    case LayerType::EwMult:
-    case LayerType::EwDiv:
-    case LayerType::EwMax:
-    case LayerType::EwMin:
-    case LayerType::EwEqual:
-    case LayerType::Activation:
-    case LayerType::MaxPool:
-    case LayerType::AvgPool:
-    case LayerType::GlobalAvgPool:
-    case LayerType::ReduceMean:
-    case LayerType::ReduceMax:
-    case LayerType::ReduceSum:
-    case LayerType::Softmax:
-    case LayerType::LayerNormalization:
-    case LayerType::Concat:
-    case LayerType::Reshape:
-    case LayerType::Transpose:
-    case LayerType::Slice:
-    case LayerType::Pad:
-    case LayerType::Resize:
-    case LayerType::DepthToSpace:
-    case LayerType::SpaceToDepth:
-      return refusal(l).empty();
-  }
-  return false;
+  return isQuantizable(l.type) && refusal(l).empty();
 }
 
 void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions& opts) {
@@ -136,7 +78,7 @@ void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions
     std::vector<QuantInfo> in;
     for (const ValueRef& v : l.inputs) in.push_back(g.at(v.layer).outputQuant.at(v.port));
     QuantInfo out;
-    if (keepsQuantization(l.type)) {
+    if (keepsInputQuantization(l.type)) {
       out = in.at(0);
     } else if (l.type == LayerType::EwEqual || l.type == LayerType::Softmax) {
       // Known output range [0, 1]: scale 1 / (2^b - 1), zero point 0 (softmax: probabilities of

@@ -18,7 +18,9 @@ struct PrepareOptions {
   bool output16 = false;                    // globals output_16bit: outputs in 16 bits
 };
 
-/// The layer types with an integer implementation.
+/// True when Kiln can quantize this layer: its type has an integer implementation
+/// (isQuantizable, the kQuant column of layer_types.def) and the layer is within that
+/// implementation's size limits.
 bool canQuantize(const Layer& l);
 
 /// Bit width of every layer's output: the producer's output bits, raised to what any consumer

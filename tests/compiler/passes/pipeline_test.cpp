@@ -4,6 +4,7 @@
 // FuseActivation).
 #include <cctype>
 
+#include "compiler/ir/verifier.h"
 #include "tests/support/pass_test_util.h"
 
 namespace kiln::test {

@@ -7,6 +7,7 @@
 
 #include "compiler/archive/archive.h"
 #include "compiler/emulator/quant_executor.h"
+#include "compiler/ir/verifier.h"
 #include "compiler/quant/prepare.h"
 #include "compiler/quant/quant_math.h"
 #include "runtime/kernels/kernels.h"
@@ -373,12 +374,7 @@ TEST(QuantLayersExact, DepthToSpaceModes) {
 // --- Coverage of layer_types.def ------------------------------------------------------------
 
 TEST(QuantLayersCoverage, EveryLayerTypeQuantizes) {
-  const LayerType all[] = {
-#define KILN_LAYER(e, word, op, mn, mx) LayerType::e,
-#include "compiler/ir/layer_types.def"
-#undef KILN_LAYER
-  };
-  for (LayerType t : all) {
+  for (LayerType t : allLayerTypes()) {
     Layer l;
     l.type = t;
     l.name = typeWord(t);

@@ -3,6 +3,7 @@
 #include "common/npy.h"
 #include "compiler/archive/archive.h"
 #include "compiler/emulator/quant_executor.h"
+#include "compiler/ir/verifier.h"
 #include "compiler/quant/prepare.h"
 #include "tests/support/test_util.h"
 

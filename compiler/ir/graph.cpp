@@ -128,29 +128,36 @@ int Graph::find(const std::string& n) const {
 
 int64_t Graph::paramCount(int id) const {
   int64_t n = 0;
-  for (const auto& [role, t] : layers[id].params) n += t.numel();
+  for (const auto& [role, t] : layers[id].params)
+    n = checkedAdd(n, t.numel(), "the parameter count of layer " + layers[id].name);
   return n;
 }
 
 int64_t Graph::macs(int id) const {
   const Layer& l = layers[id];
   if (l.outputShapes.empty()) return 0;
+  const std::string what = "the MAC count of layer " + l.name;
+  const auto mul = [&what](std::initializer_list<int64_t> f) {
+    int64_t r = 1;
+    for (int64_t v : f) r = checkedMul(r, v, what);
+    return r;
+  };
   const int64_t out = numel(l.outputShapes[0]);
   switch (l.type) {
     case LayerType::Conv:
     case LayerType::Dw: {
       const Shape& k = l.param("kernel").shape;  // [Cout, Cin/g, kh, kw]
-      return out * k[1] * k[2] * k[3];
+      return mul({out, k[1], k[2], k[3]});
     }
     case LayerType::Deconv: {
       const Shape& k = l.param("kernel").shape;  // [Cin, Cout/g, kh, kw]
-      return numel(shapeOf(l.inputs[0])) * k[1] * k[2] * k[3];
+      return mul({numel(shapeOf(l.inputs[0])), k[1], k[2], k[3]});
     }
     case LayerType::Fc:
-      return out * l.param("kernel").shape[0];
+      return mul({out, l.param("kernel").shape[0]});
     case LayerType::MatMul: {
       const Shape& a = shapeOf(l.inputs[0]);
-      return out * a.back();
+      return mul({out, a.back()});
     }
     default:
       return 0;

@@ -24,5 +24,11 @@ std::string sanitizeFileName(const std::string& s);
 std::string shapeStr(const std::vector<int64_t>& shape);
 /// "512 B", "12.5 KB", "3.20 MB", "1.05 GB" (decimal units); "n/a" for a negative count.
 std::string formatBytes(int64_t bytes);
+/// Byte offset of the first byte of `s` that is not valid UTF-8 (a stray continuation byte, a
+/// truncated or overlong sequence, a surrogate or a code point above U+10FFFF), or
+/// std::string::npos when all of `s` is valid UTF-8.
+size_t invalidUtf8Offset(const std::string& s);
+/// `s` for quoting in a message: valid UTF-8 is kept, every invalid byte becomes "\xHH".
+std::string escapeInvalidUtf8(const std::string& s);
 
 }  // namespace kiln

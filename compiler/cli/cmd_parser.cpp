@@ -40,6 +40,7 @@ void addParserCommand(CLI::App& app) {
   onnx->callback([args]() {
     onnx::ImportOptions o;
     o.netName = args->netName;
+    if (!o.netName.empty()) o.netNameField = "--net-name";
     o.startNodes = args->start;
     o.endNodes = args->end;
     o.acceptSuggestedCuts = args->yes;
@@ -53,8 +54,8 @@ void addParserCommand(CLI::App& app) {
     writeArchive(out, a);
     int64_t params = 0, macs = 0;
     for (size_t i = 0; i < a.graph.layers.size(); ++i) {
-      params += a.graph.paramCount(int(i));
-      macs += layerMacs(a.graph, a.graph.layers[i]);
+      params = checkedAdd(params, a.graph.paramCount(int(i)), "the network's parameter count");
+      macs = checkedAdd(macs, layerMacs(a.graph, a.graph.layers[i]), "the network's MAC count");
     }
     fmt::print("Parsed {}: {} ONNX nodes ({} folded as constants) -> {} Kiln layers\n", args->model,
                report.onnxNodes, report.foldedNodes, a.graph.layers.size());

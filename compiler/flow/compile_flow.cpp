@@ -87,6 +87,7 @@ OptimizedNetwork optimizeNetwork(const CompileOptions& o) {
   auto t = Clock::now();
   onnx::ImportOptions io;
   io.netName = o.netName.empty() ? files::stem(o.onnxPath) : o.netName;
+  if (o.netName.empty()) io.netNameField = "the network name (taken from the file name)";
   io.startNodes = o.startNodes;
   io.endNodes = o.endNodes;
   for (const auto& s : o.tensorShapes) io.tensorShapes.insert(onnx::parseTensorShapeArg(s));

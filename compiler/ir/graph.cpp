@@ -129,7 +129,8 @@ int Graph::find(const std::string& n) const {
 
 int64_t Graph::paramCount(int id) const {
   int64_t n = 0;
-  for (const auto& [role, t] : layers[id].params) n += t.numel();
+  for (const auto& [role, t] : layers[id].params)
+    n = checkedAdd(n, t.numel(), "the parameter count of layer " + layers[id].name);
   return n;
 }
 

@@ -10,6 +10,14 @@ const Shape& kernelShape(const Layer& l) {
   return l.qparam("kernel").shape;
 }
 
+// The product of `factors`, overflow-checked: an error naming the layer, never a wrapped count.
+int64_t product(const Layer& l, const char* what, std::initializer_list<int64_t> factors) {
+  const std::string context = std::string("the ") + what + " count of layer " + l.name;
+  int64_t r = 1;
+  for (int64_t v : factors) r = checkedMul(r, v, context);
+  return r;
+}
+
 }  // namespace
 
 int64_t layerMacs(const Graph& g, const Layer& l) {
@@ -18,16 +26,16 @@ int64_t layerMacs(const Graph& g, const Layer& l) {
   switch (macKind(l.type)) {
     case MacKind::Conv: {
       const Shape& k = kernelShape(l);  // [Cout, Cin/g, kh, kw]
-      return out * k[1] * k[2] * k[3];
+      return product(l, "MAC", {out, k[1], k[2], k[3]});
     }
     case MacKind::Deconv: {
       const Shape& k = kernelShape(l);  // [Cin, Cout/g, kh, kw]
-      return numel(g.shapeOf(l.inputs[0])) * k[1] * k[2] * k[3];
+      return product(l, "MAC", {numel(g.shapeOf(l.inputs[0])), k[1], k[2], k[3]});
     }
     case MacKind::Fc:
-      return out * kernelShape(l)[0];  // [K, N]
+      return product(l, "MAC", {out, kernelShape(l)[0]});  // [K, N]
     case MacKind::MatMul:
-      return out * g.shapeOf(l.inputs[0]).back();
+      return product(l, "MAC", {out, g.shapeOf(l.inputs[0]).back()});
     case MacKind::None:
     case MacKind::Window:
     case MacKind::InElems:
@@ -43,7 +51,7 @@ int64_t layerElementOps(const Graph& g, const Layer& l) {
   switch (macKind(l.type)) {
     case MacKind::Window: {
       const auto k = l.attrInts("kernel");
-      return out * (k.size() == 2 ? k[0] * k[1] : 1);
+      return k.size() == 2 ? product(l, "element operation", {out, k[0], k[1]}) : out;
     }
     case MacKind::InElems:
       return l.inputs.empty() ? out : numel(g.shapeOf(l.inputs[0]));

@@ -7,8 +7,26 @@ namespace kiln {
 
 int64_t numel(const Shape& s) {
   int64_t n = 1;
-  for (int64_t d : s) n *= d;
+  for (int64_t d : s)
+    if (__builtin_mul_overflow(n, d, &n))
+      throw Error("the element count of shape " + shapeStr(s) + " overflows 64-bit arithmetic");
   return n;
+}
+
+int64_t checkedMul(int64_t a, int64_t b, const std::string& what) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    throw Error(what + " overflows 64-bit arithmetic (" + std::to_string(a) + " x " +
+                std::to_string(b) + ")");
+  return r;
+}
+
+int64_t checkedAdd(int64_t a, int64_t b, const std::string& what) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r))
+    throw Error(what + " overflows 64-bit arithmetic (" + std::to_string(a) + " + " +
+                std::to_string(b) + ")");
+  return r;
 }
 
 namespace {

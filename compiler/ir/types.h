@@ -21,8 +21,14 @@ class Error : public std::runtime_error {
 
 using Shape = std::vector<int64_t>;
 
-/// Number of elements of a shape (1 for a scalar).
+/// Number of elements of a shape (1 for a scalar). Throws Error when the count does not fit in
+/// int64 (a shape from a hostile model or archive).
 int64_t numel(const Shape& s);
+
+/// a * b and a + b, or an Error saying that `what` overflows 64-bit arithmetic (MAC and size
+/// counts of absurd shapes).
+int64_t checkedMul(int64_t a, int64_t b, const std::string& what);
+int64_t checkedAdd(int64_t a, int64_t b, const std::string& what);
 
 /// The layer types (see layer_types.def).
 enum class LayerType {

@@ -9,6 +9,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include "compiler/onnx/attr_checks.h"
 #include "compiler/onnx/node_context.h"
 #include "compiler/onnx/shape_helpers.h"
 
@@ -194,8 +195,11 @@ std::map<std::string, Folder> makeFolders() {
     const double start = s.value(0), limit = c.constant(1, "limit").value(0),
                  delta = c.constant(2, "delta").value(0);
     if (delta == 0) throw c.error("Range with delta 0");
-    const int64_t n = std::max<int64_t>(0, int64_t(std::ceil((limit - start) / delta)));
-    if (n > (int64_t(1) << 28)) throw c.error("Range too long");
+    const double count = std::ceil((limit - start) / delta);
+    if (!(count <= double(int64_t(1) << 28)))
+      throw c.error("Range from " + std::to_string(start) + " to " + std::to_string(limit) +
+                    " by " + std::to_string(delta) + ": expected at most 2^28 values");
+    const int64_t n = std::max<int64_t>(0, int64_t(count));
     ConstTensor out;
     out.dtype = s.dtype;
     out.shape = {n};
@@ -235,7 +239,14 @@ std::map<std::string, Folder> makeFolders() {
     std::vector<const ConstTensor*> parts;
     for (int i = 0; i < c.numInputs(); ++i) {
       parts.push_back(&c.constant(i, "inputs"));
-      if (parts.back()->shape.size() != first.shape.size()) throw c.error("inputs differ in rank");
+      const Shape& ps = parts.back()->shape;
+      bool fits = ps.size() == first.shape.size();
+      for (size_t d = 0; fits && d < ps.size(); ++d)
+        fits = int64_t(d) == axis || ps[d] == first.shape[d];
+      if (!fits)
+        throw c.error("input " + std::to_string(i) + " of shape " + shapeStr(ps) +
+                      ": expected the shape of input 0 " + shapeStr(first.shape) +
+                      " outside axis " + std::to_string(axis));
       out.shape[axis] += parts.back()->shape[axis];
     }
     out.allocate();
@@ -261,7 +272,7 @@ std::map<std::string, Folder> makeFolders() {
   f["Reshape"] = [](NodeContext& c) {
     const ConstTensor& a = c.constant(0, "data");
     const auto spec = c.constant(1, "shape").ints();
-    c.setOutput(0, withShape(a, resolveReshape(c, a.shape, spec, c.attrInt("allowzero", 0) != 0)));
+    c.setOutput(0, withShape(a, resolveReshape(c, a.shape, spec, flagAttr(c, "allowzero", 0))));
   };
   f["Flatten"] = [](NodeContext& c) {
     const ConstTensor& a = c.constant(0, "input");
@@ -272,9 +283,7 @@ std::map<std::string, Folder> makeFolders() {
     std::vector<int64_t> perm = c.attrInts("perm", {});
     if (perm.empty())
       for (int64_t i = int64_t(a.shape.size()) - 1; i >= 0; --i) perm.push_back(i);
-    if (perm.size() != a.shape.size()) throw c.error("perm does not match the rank");
-    for (auto& p : perm) p = normAxis(c, p, int64_t(a.shape.size()));
-    c.setOutput(0, transposeConst(a, perm));
+    c.setOutput(0, transposeConst(a, checkPermutation(c, perm, int64_t(a.shape.size()))));
   };
   f["Slice"] = [](NodeContext& c) {
     const ConstTensor& a = c.constant(0, "data");

@@ -63,6 +63,13 @@ ConstTensor ConstTensor::fromDoubles(const std::vector<double>& v, const Shape& 
 }
 
 void ConstTensor::allocate() {
+  for (int64_t d : shape)
+    if (d < 0)
+      throw Error("a folded constant would have shape " + shapeStr(shape) +
+                  ": expected dimensions >= 0");
+  if (numel() > (int64_t(1) << 28))
+    throw Error("a folded constant would have shape " + shapeStr(shape) +
+                ": expected at most 2^28 elements (Kiln's limit for compile-time constants)");
   if (isFloat()) {
     f.assign(numel(), 0.0);
     i.clear();

@@ -11,6 +11,8 @@
 
 #include "common/file_io.h"
 #include "common/strings.h"
+#include "compiler/ir/macs.h"
+#include "compiler/onnx/attr_checks.h"
 #include "compiler/onnx/node_context.h"
 #include "compiler/passes/pipeline.h"
 
@@ -219,11 +221,12 @@ void addInputs(const ::onnx::ModelProto& model, const Cut& cut, const ImportOpti
         throw Error("--tensor-shapes " + name + "=" + shapeStr(shape) + ": the model's input has " +
                     std::to_string(t->tensor_type().shape().dim_size()) + " dimensions " +
                     dimsText(*t));
-      for (int64_t d : shape)
-        if (d <= 0) throw Error("--tensor-shapes " + name + ": dimensions must be positive");
+      checkTensorShape("--tensor-shapes " + name, shape);
     } else if (!t || !fixedShape(*t, shape)) {
       dynamic.push_back("'" + name + "' " + (t ? dimsText(*t) : std::string("[unknown]")));
       continue;
+    } else {
+      checkTensorShape("input '" + name + "'", shape);
     }
     Layer l;
     l.type = LayerType::InputLayer;
@@ -306,6 +309,12 @@ Graph importModel(const ::onnx::ModelProto& original, const std::string& baseDir
   std::set<std::string> initNames;
   for (const auto& t : og.initializer()) initNames.insert(t.name());
   ImportOptions o = opts;
+  checkModelNames(og);
+  checkUtf8(o.netNameField.empty() ? "the network name" : o.netNameField, o.netName);
+  if (og.output_size() == 0 && o.endNodes.empty())
+    throw Error(
+        "the graph has no outputs: expected at least one graph output (or "
+        "--end-node-names), found none; there would be nothing to compute");
   Cut cut = computeCut(og, initNames, o);
   const std::vector<int> bad = findUnsupported(og, cut);
   if (!bad.empty()) {
@@ -347,11 +356,17 @@ Graph importModel(const ::onnx::ModelProto& original, const std::string& baseDir
     for (int i = 0; i < ctx.numInputs(); ++i)
       if (ctx.hasInput(i) && !values.count(node.input(i)))
         throw ctx.error("input '" + node.input(i) + "' is not produced by any earlier node");
-    if (foldNode(ctx)) {
-      ++rep.foldedNodes;
-      continue;
+    try {
+      if (foldNode(ctx)) {
+        ++rep.foldedNodes;
+        continue;
+      }
+      opTable().at(node.op_type()).import(ctx);
+    } catch (const NodeError&) {
+      throw;
+    } catch (const Error& e) {
+      throw ctx.error(e.what());  // say which node it was
     }
-    opTable().at(node.op_type()).import(ctx);
     for (int i = 0; i < ctx.numOutputs(); ++i)
       if (!node.output(i).empty() && !values.count(node.output(i)))
         throw ctx.error("Kiln does not produce output " + std::to_string(i) + " ('" +
@@ -381,6 +396,12 @@ Graph importModel(const ::onnx::ModelProto& original, const std::string& baseDir
     g.add(std::move(l));
   }
   if (o.runImportPasses) passes::runImportPipeline(g);
+  // MAC and parameter totals must stay countable (kiln parser and kiln info print them).
+  int64_t macs = 0, params = 0;
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    macs = checkedAdd(macs, layerMacs(g, g.layers[i]), "the network's MAC count");
+    params = checkedAdd(params, g.paramCount(int(i)), "the network's parameter count");
+  }
   return g;
 }
 
@@ -389,7 +410,10 @@ Graph importFile(const std::string& path, const ImportOptions& opts, ImportRepor
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
   ImportOptions o = opts;
-  if (o.netName.empty()) o.netName = files::stem(path);
+  if (o.netName.empty()) {
+    o.netName = files::stem(path);
+    o.netNameField = "the network name (taken from the file name)";
+  }
   try {
     return importModel(model, dir, o, report);
   } catch (const Error& e) {

@@ -15,6 +15,7 @@ namespace kiln::onnx {
 
 struct ImportOptions {
   std::string netName;                        // default: the file's stem
+  std::string netNameField;                   // where netName came from, for errors ("--net-name")
   std::vector<std::string> startNodes;        // ONNX node names where the graph starts
   std::vector<std::string> endNodes;          // ONNX node names whose outputs become outputs
   std::map<std::string, Shape> tensorShapes;  // fixed shapes for inputs with dynamic dims

@@ -2,6 +2,8 @@
 
 #include <onnx/onnx_pb.h>
 
+#include "compiler/onnx/attr_checks.h"
+
 namespace kiln::onnx {
 
 NodeContext::NodeContext(Graph& g, std::map<std::string, ImportValue>& values,
@@ -24,9 +26,9 @@ int NodeContext::numOutputs() const {
   return node_.output_size();
 }
 
-Error NodeContext::error(const std::string& what) const {
-  return Error("node '" + node_.name() + "' (" + node_.op_type() + ", opset " +
-               std::to_string(opset_) + "): " + what);
+NodeError NodeContext::error(const std::string& what) const {
+  return NodeError("node '" + node_.name() + "' (" + node_.op_type() + ", opset " +
+                   std::to_string(opset_) + "): " + what);
 }
 
 const ImportValue& NodeContext::input(int i) const {
@@ -79,35 +81,70 @@ const ::onnx::AttributeProto* NodeContext::attr(const std::string& n) const {
   return nullptr;
 }
 
+namespace {
+const char* attrTypeName(int t) {
+  using A = ::onnx::AttributeProto;
+  switch (t) {
+    case A::FLOAT:
+      return "a float";
+    case A::INT:
+      return "an integer";
+    case A::STRING:
+      return "a string";
+    case A::TENSOR:
+      return "a tensor";
+    case A::GRAPH:
+      return "a graph";
+    case A::FLOATS:
+      return "a list of floats";
+    case A::INTS:
+      return "a list of integers";
+    case A::STRINGS:
+      return "a list of strings";
+    default:
+      return "another type";
+  }
+}
+}  // namespace
+
+const ::onnx::AttributeProto* NodeContext::typedAttr(const std::string& n, int type) const {
+  const auto* a = attr(n);
+  // Old exporters leave the type UNDEFINED; the value fields decide then.
+  if (a && a->type() != ::onnx::AttributeProto::UNDEFINED && a->type() != type)
+    throw error("attribute '" + n + "': expected " + attrTypeName(type) + ", found " +
+                attrTypeName(a->type()));
+  return a;
+}
+
 bool NodeContext::hasAttr(const std::string& n) const {
   return attr(n) != nullptr;
 }
 
 int64_t NodeContext::attrInt(const std::string& n, int64_t dflt) const {
-  const auto* a = attr(n);
+  const auto* a = typedAttr(n, ::onnx::AttributeProto::INT);
   return a ? a->i() : dflt;
 }
 
 double NodeContext::attrFloat(const std::string& n, double dflt) const {
-  const auto* a = attr(n);
+  const auto* a = typedAttr(n, ::onnx::AttributeProto::FLOAT);
   return a ? double(a->f()) : dflt;
 }
 
 std::string NodeContext::attrString(const std::string& n, const std::string& dflt) const {
-  const auto* a = attr(n);
+  const auto* a = typedAttr(n, ::onnx::AttributeProto::STRING);
   return a ? a->s() : dflt;
 }
 
 std::vector<int64_t> NodeContext::attrInts(const std::string& n,
                                            const std::vector<int64_t>& dflt) const {
-  const auto* a = attr(n);
+  const auto* a = typedAttr(n, ::onnx::AttributeProto::INTS);
   if (!a) return dflt;
   return std::vector<int64_t>(a->ints().begin(), a->ints().end());
 }
 
 std::vector<double> NodeContext::attrFloats(const std::string& n,
                                             const std::vector<double>& dflt) const {
-  const auto* a = attr(n);
+  const auto* a = typedAttr(n, ::onnx::AttributeProto::FLOATS);
   if (!a) return dflt;
   return std::vector<double>(a->floats().begin(), a->floats().end());
 }
@@ -126,6 +163,25 @@ ValueRef NodeContext::addLayer(Layer l) {
     l.outputShapes = inferShapes(l, in);
   } catch (const Error& e) {
     throw error(e.what());
+  }
+  for (size_t k = 0; k < l.outputShapes.size(); ++k) {
+    const Shape& s = l.outputShapes[k];
+    std::string inputs;
+    for (const Shape& i : in) inputs += (inputs.empty() ? "" : ", ") + shapeStr(i);
+    // ONNX defines empty slices (and Concat drops empty inputs); anywhere else a 0-sized
+    // dimension means the attributes do not fit the input (a window larger than the image…).
+    const int64_t minDim = l.type == LayerType::Slice ? 0 : 1;
+    for (int64_t d : s)
+      if (d < minDim)
+        throw error("the " + std::string(typeWord(l.type)) + " layer it becomes would have the " +
+                    "empty output shape " + shapeStr(s) + " from input(s) " + inputs +
+                    ": expected every output dimension >= " + std::to_string(minDim) +
+                    " (check the attributes against the input shape)");
+    try {
+      checkTensorShape("output " + std::to_string(k), s, minDim);
+    } catch (const Error& e) {
+      throw error(e.what());
+    }
   }
   return {g_.add(std::move(l)), 0};
 }
@@ -147,8 +203,10 @@ void NodeContext::setOutput(int i, ConstTensor c) {
 
 int64_t normAxis(const NodeContext& ctx, int64_t axis, int64_t rank) {
   if (axis < -rank || axis >= std::max<int64_t>(rank, 1))
-    throw ctx.error("axis " + std::to_string(axis) + " is out of range for rank " +
-                    std::to_string(rank));
+    throw ctx.error("axis " + std::to_string(axis) + " is out of range: expected an axis from " +
+                    std::to_string(-rank) + " to " +
+                    std::to_string(std::max<int64_t>(rank, 1) - 1) + " for the rank-" +
+                    std::to_string(rank) + " input");
   return axis < 0 ? axis + rank : axis;
 }
 

@@ -25,6 +25,13 @@ struct ImportValue {
   ValueRef ref;
 };
 
+/// An Error that already names its node (what NodeContext::error returns). The import loop
+/// adds the node to any other Error raised while importing or folding it.
+class NodeError : public Error {
+ public:
+  using Error::Error;
+};
+
 class NodeContext {
  public:
   NodeContext(Graph& g, std::map<std::string, ImportValue>& values, const ::onnx::NodeProto& node,
@@ -48,6 +55,9 @@ class NodeContext {
   Shape shape(int i) const;
   int numOutputs() const;
 
+  /// Attribute accessors: the value, or `dflt` when the node does not have the attribute. An
+  /// Error when the attribute has another type (a float list where integers are expected…).
+  /// Range checks are in attr_checks.h.
   bool hasAttr(const std::string& n) const;
   int64_t attrInt(const std::string& n, int64_t dflt) const;
   double attrFloat(const std::string& n, double dflt) const;
@@ -58,18 +68,21 @@ class NodeContext {
   ConstTensor attrTensor(const std::string& n) const;
 
   /// Adds a layer made from this node (original name set, shapes inferred) and returns output 0.
+  /// An Error when an output shape is empty or beyond Kiln's size limits.
   ValueRef addLayer(Layer l);
   /// Binds ONNX output i to a runtime value or a constant.
   void setOutput(int i, ValueRef v);
   void setOutput(int i, ConstTensor c);
 
   /// An Error that names the node: "node 'Conv_3' (Conv, opset 11): what".
-  Error error(const std::string& what) const;
+  NodeError error(const std::string& what) const;
   Graph& graph() { return g_; }
 
  private:
   const ImportValue& input(int i) const;
   const ::onnx::AttributeProto* attr(const std::string& n) const;
+  /// attr(n), checked to be of `type` (an ::onnx::AttributeProto_AttributeType).
+  const ::onnx::AttributeProto* typedAttr(const std::string& n, int type) const;
 
   Graph& g_;
   std::map<std::string, ImportValue>& values_;

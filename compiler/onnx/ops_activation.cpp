@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "compiler/onnx/attr_checks.h"
 #include "compiler/onnx/shape_helpers.h"
 
 namespace kiln::onnx {
@@ -22,8 +23,8 @@ OpImporter simple(ActKind k, const char* alphaAttr = nullptr, double alphaDefaul
   imp.import = [=](NodeContext& c) {
     Activation a;
     a.kind = k;
-    if (alphaAttr) a.alpha = c.attrFloat(alphaAttr, alphaDefault);
-    if (betaAttr) a.beta = c.attrFloat(betaAttr, betaDefault);
+    if (alphaAttr) a.alpha = finiteAttr(c, alphaAttr, alphaDefault);
+    if (betaAttr) a.beta = finiteAttr(c, betaAttr, betaDefault);
     addActivation(c, a);
   };
   return imp;
@@ -39,6 +40,7 @@ void importClip(NodeContext& c) {
     if (c.hasInput(1)) lo = c.constant(1, "min").value(0);
     if (c.hasInput(2)) hi = c.constant(2, "max").value(0);
   }
+  if (std::isnan(lo) || std::isnan(hi)) throw c.error("min/max: expected numbers, found NaN");
   Activation a;
   if (lo == 0 && hi == 6) {
     a.kind = ActKind::Relu6;

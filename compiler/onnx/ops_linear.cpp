@@ -1,4 +1,5 @@
 // Gemm -> fc; MatMul -> fc when the right operand is a constant matrix, else matmul.
+#include "compiler/onnx/attr_checks.h"
 #include "compiler/onnx/shape_helpers.h"
 
 namespace kiln::onnx {
@@ -9,15 +10,15 @@ void importGemm(NodeContext& c) {
   const Shape a = c.shape(0);
   if (a.size() != 2) throw c.error("input A must be 2-D, got " + shapeStr(a));
   ValueRef in = c.value(0);
-  if (c.attrInt("transA", 0)) {  // A^T: an explicit transpose in front of the fc
+  if (flagAttr(c, "transA", 0)) {  // A^T: an explicit transpose in front of the fc
     Layer t = makeLayer(LayerType::Transpose, {in});
     t.attrs["perm"] = std::vector<int64_t>{1, 0};
     in = c.addLayer(std::move(t));
   }
   const ConstTensor& b = c.constant(1, "B (weights)");
   if (b.shape.size() != 2) throw c.error("B must be 2-D");
-  const bool transB = c.attrInt("transB", 0) != 0;
-  const double alpha = c.attrFloat("alpha", 1.0), beta = c.attrFloat("beta", 1.0);
+  const bool transB = flagAttr(c, "transB", 0);
+  const double alpha = finiteAttr(c, "alpha", 1.0), beta = finiteAttr(c, "beta", 1.0);
   const int64_t K = transB ? b.shape[1] : b.shape[0], N = transB ? b.shape[0] : b.shape[1];
   Tensor w;
   w.shape = {K, N};

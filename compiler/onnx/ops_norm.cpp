@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "compiler/onnx/attr_checks.h"
 #include "compiler/onnx/shape_helpers.h"
 
 namespace kiln::onnx {
@@ -10,7 +11,7 @@ namespace kiln::onnx {
 namespace {
 
 void importBatchNorm(NodeContext& c) {
-  if (c.attrInt("training_mode", 0)) throw c.error("training_mode=1 is not supported");
+  if (flagAttr(c, "training_mode", 0)) throw c.error("training_mode=1 is not supported");
   const Shape in = c.shape(0);
   if (in.size() < 2) throw c.error("input must have a channel dimension");
   const int64_t C = in[1];
@@ -19,10 +20,15 @@ void importBatchNorm(NodeContext& c) {
   if (int64_t(gamma.size()) != C || int64_t(beta.size()) != C || int64_t(mean.size()) != C ||
       int64_t(var.size()) != C)
     throw c.error("scale/B/mean/var must have one value per channel (" + std::to_string(C) + ")");
-  const double eps = c.attrFloat("epsilon", 1e-5);
+  const double eps = finiteAttr(c, "epsilon", 1e-5);
   Tensor scale, bias;
   scale.shape = bias.shape = {C};
   for (int64_t i = 0; i < C; ++i) {
+    if (!(var[i] + eps > 0))
+      throw c.error(
+          "var (input 4) + attribute 'epsilon': expected a positive sum for every "
+          "channel, found var[" +
+          std::to_string(i) + "] = " + std::to_string(var[i]) + ", epsilon " + std::to_string(eps));
     const double s = gamma[i] / std::sqrt(var[i] + eps);
     scale.data.push_back(float(s));
     bias.data.push_back(float(beta[i] - mean[i] * s));
@@ -36,7 +42,9 @@ void importBatchNorm(NodeContext& c) {
 void importLayerNorm(NodeContext& c) {
   const Shape in = c.shape(0);
   const int64_t axis = normAxis(c, c.attrInt("axis", -1), int64_t(in.size()));
-  const double eps = c.attrFloat("epsilon", 1e-5);
+  const double eps = finiteAttr(c, "epsilon", 1e-5);
+  if (!(eps > 0))
+    throw c.error("attribute 'epsilon': expected a positive number, found " + std::to_string(eps));
   bool wantStats = false;
   for (int i = 1; i < c.numOutputs(); ++i) wantStats |= !c.node().output(i).empty();
   if (wantStats) {
@@ -109,7 +117,7 @@ OpImporter reduce(LayerType t, int axesInputSince) {
     const Shape in = c.shape(0);
     std::vector<int64_t> axes = readAxes(c, 1, axesInputSince);
     if (axes.empty()) {
-      if (c.attrInt("noop_with_empty_axes", 0)) return c.setOutput(0, c.value(0));
+      if (flagAttr(c, "noop_with_empty_axes", 0)) return c.setOutput(0, c.value(0));
       for (size_t i = 0; i < in.size(); ++i) axes.push_back(int64_t(i));
     }
     for (auto& a : axes) a = normAxis(c, a, int64_t(in.size()));
@@ -117,7 +125,7 @@ OpImporter reduce(LayerType t, int axesInputSince) {
     axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
     Layer l = makeLayer(t, {c.value(0)});
     l.attrs["axes"] = axes;
-    l.attrs["keepdims"] = c.attrInt("keepdims", 1);
+    l.attrs["keepdims"] = int64_t(flagAttr(c, "keepdims", 1));
     c.setOutput(0, c.addLayer(std::move(l)));
   };
   imp.constInputs = [](int i) { return i == 1; };

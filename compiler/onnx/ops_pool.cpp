@@ -1,5 +1,6 @@
 // MaxPool -> maxpool, AveragePool -> avgpool, GlobalAveragePool -> global_avg_pool,
 // GlobalMaxPool -> reduce_max over the spatial axes.
+#include "compiler/onnx/attr_checks.h"
 #include "compiler/onnx/shape_helpers.h"
 
 namespace kiln::onnx {
@@ -13,20 +14,20 @@ OpImporter window(LayerType t) {
     require4d(c, in);
     if (c.numOutputs() > 1 && !c.node().output(1).empty())
       throw c.error("the Indices output of MaxPool is not supported");
-    const auto k = c.attrInts("kernel_shape", {});
-    if (k.size() != 2) throw c.error("kernel_shape must have 2 entries");
-    const auto s = c.attrInts("strides", {1, 1});
-    const auto d = c.attrInts("dilations", {1, 1});
-    if (s.size() != 2 || d.size() != 2) throw c.error("strides/dilations must have 2 entries");
+    const auto k = requiredIntsAttr(c, "kernel_shape", 2, "one per spatial axis of the 4-D input",
+                                    1, kMaxWindow);
+    const auto s = spatialAttr(c, "strides", 1);
+    const auto d = spatialAttr(c, "dilations", 1);
+    if (t == LayerType::MaxPool) flagAttr(c, "storage_order", 0);  // only shapes Indices
     Layer l = makeLayer(t, {c.value(0)});
     l.attrs["kernel"] = k;
     l.attrs["strides"] = s;
     l.attrs["dilations"] = d;
     l.attrs["pads"] = windowPads(c, in, k, s, d);
-    l.attrs["ceil_mode"] = c.attrInt("ceil_mode", 0);
+    l.attrs["ceil_mode"] = int64_t(flagAttr(c, "ceil_mode", 0));
     if (t == LayerType::AvgPool) {
       if (d != std::vector<int64_t>{1, 1}) throw c.error("dilated AveragePool is not supported");
-      l.attrs["count_include_pad"] = c.attrInt("count_include_pad", 0);
+      l.attrs["count_include_pad"] = int64_t(flagAttr(c, "count_include_pad", 0));
     }
     c.setOutput(0, c.addLayer(std::move(l)));
   };

@@ -3,6 +3,7 @@
 // Identity and Dropout are removed (their output is their input).
 #include <cmath>
 
+#include "compiler/onnx/attr_checks.h"
 #include "compiler/onnx/shape_helpers.h"
 
 namespace kiln::onnx {
@@ -33,7 +34,7 @@ void importTranspose(NodeContext& c) {
   std::vector<int64_t> perm = c.attrInts("perm", {});
   if (perm.empty())
     for (int64_t i = r - 1; i >= 0; --i) perm.push_back(i);
-  for (auto& p : perm) p = normAxis(c, p, r);
+  perm = checkPermutation(c, perm, r);
   Layer l = makeLayer(LayerType::Transpose, {c.value(0)});
   l.attrs["perm"] = perm;
   c.setOutput(0, c.addLayer(std::move(l)));
@@ -97,9 +98,8 @@ void importPad(NodeContext& c) {
   if (int64_t(pads.size()) != 2 * r) throw c.error("pads must have 2 × rank entries");
   for (int64_t p : pads)
     if (p < 0) throw c.error("negative pads (cropping) are not supported");
-  const std::string mode = c.attrString("mode", "constant");
-  if (mode != "constant" && mode != "reflect" && mode != "edge")
-    throw c.error("pad mode '" + mode + "' is not supported (constant, reflect, edge)");
+  const std::string mode = enumAttr(c, "mode", "constant", {"constant", "reflect", "edge", "wrap"});
+  if (mode == "wrap") throw c.error("pad mode 'wrap' is not supported (constant, reflect, edge)");
   Layer l = makeLayer(LayerType::Pad, {c.value(0)});
   l.attrs["pads"] = pads;
   l.attrs["mode"] = mode;
@@ -112,16 +112,25 @@ void importResize(NodeContext& c) {
   const int64_t r = int64_t(in.size());
   const bool upsample = c.opType() == "Upsample";
   const bool v10 = upsample || c.opset() < 11;
-  std::string mode = c.attrString("mode", "nearest");
+  std::string mode = enumAttr(c, "mode", "nearest", {"nearest", "linear", "bilinear", "cubic"});
   if (mode == "bilinear") mode = "linear";
-  if (mode != "nearest" && mode != "linear")
-    throw c.error("resize mode '" + mode + "' is not supported (nearest, linear)");
+  if (mode == "cubic") throw c.error("resize mode 'cubic' is not supported (nearest, linear)");
   std::string ctm =
-      v10 ? "asymmetric" : c.attrString("coordinate_transformation_mode", "half_pixel");
+      v10 ? "asymmetric"
+          : enumAttr(c, "coordinate_transformation_mode", "half_pixel",
+                     {"half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners",
+                      "asymmetric", "tf_half_pixel_for_nn", "tf_crop_and_resize"});
   if (ctm == "tf_crop_and_resize")
     throw c.error("coordinate_transformation_mode tf_crop_and_resize is not supported");
-  if (c.attrString("keep_aspect_ratio_policy", "stretch") != "stretch")
+  if (enumAttr(c, "keep_aspect_ratio_policy", "stretch",
+               {"stretch", "not_larger", "not_smaller"}) != "stretch")
     throw c.error("keep_aspect_ratio_policy other than stretch is not supported");
+  if (flagAttr(c, "antialias", 0))
+    throw c.error("attribute 'antialias': Kiln supports 0 (no antialiasing filter), found 1");
+  const std::string nearestMode =
+      v10 ? std::string("floor")
+          : enumAttr(c, "nearest_mode", "round_prefer_floor",
+                     {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"});
   std::vector<double> scales;
   Shape sizes;
   const int scalesIdx = v10 ? 1 : 2, sizesIdx = 3;
@@ -136,8 +145,14 @@ void importResize(NodeContext& c) {
   }
   // Opset 18 may name the axes the scales/sizes refer to.
   const auto axes = c.attrInts("axes", {});
+  for (int64_t a : axes) normAxis(c, a, r);
+  checkUniqueAxes(c, "attribute 'axes'", axes);
   auto expand = [&](auto vals, auto fill) {
     if (axes.empty()) return vals;
+    if (vals.size() != axes.size())
+      throw c.error("attribute 'axes' names " + std::to_string(axes.size()) +
+                    " axes: expected as many scales or sizes, found " +
+                    std::to_string(vals.size()));
     decltype(vals) full(r, fill);
     for (size_t k = 0; k < axes.size(); ++k) full[normAxis(c, axes[k], r)] = vals.at(k);
     return full;
@@ -146,8 +161,15 @@ void importResize(NodeContext& c) {
     scales = expand(scales, 1.0);
     if (int64_t(scales.size()) != r) throw c.error("scales must have one entry per dimension");
     for (int64_t i = 0; i < r; ++i) {
-      if (!(scales[i] > 0)) throw c.error("scales must be positive");
-      sizes.push_back(int64_t(std::floor(double(in[i]) * scales[i])));
+      if (!(scales[i] > 0) || !std::isfinite(scales[i]))
+        throw c.error("scales: expected positive finite numbers, found " +
+                      std::to_string(scales[i]) + " for dimension " + std::to_string(i));
+      const double size = std::floor(double(in[i]) * scales[i]);
+      if (size > double(kMaxDim))
+        throw c.error("scales: dimension " + std::to_string(i) + " of " + shapeStr(in) +
+                      " scaled by " + std::to_string(scales[i]) + " exceeds " +
+                      std::to_string(kMaxDim));
+      sizes.push_back(int64_t(size));
     }
   } else {
     sizes = expand(sizes, int64_t(0));
@@ -161,20 +183,36 @@ void importResize(NodeContext& c) {
   Layer l = makeLayer(LayerType::Resize, {c.value(0)});
   l.attrs["mode"] = mode;
   l.attrs["coordinate_transformation_mode"] = ctm;
-  l.attrs["nearest_mode"] =
-      v10 ? std::string("floor") : c.attrString("nearest_mode", "round_prefer_floor");
+  l.attrs["nearest_mode"] = nearestMode;
   l.attrs["sizes"] = sizes;
   l.attrs["scales"] = scales;
   c.setOutput(0, c.addLayer(std::move(l)));
 }
 
+// blocksize (required): from 1 up, dividing the channels (DepthToSpace, by its square) or the
+// spatial dimensions (SpaceToDepth).
+int64_t blockSize(const NodeContext& c, const Shape& in, LayerType t) {
+  if (!c.hasAttr("blocksize"))
+    throw c.error("attribute 'blocksize' is required (an integer >= 1), but the node has none");
+  const int64_t b = intAttr(c, "blocksize", 1, 1, kMaxWindow);
+  if (t == LayerType::DepthToSpace && in[1] % (b * b))
+    throw c.error("attribute 'blocksize' = " + std::to_string(b) +
+                  ": expected input channels divisible by " + std::to_string(b * b) +
+                  ", found input " + shapeStr(in));
+  if (t == LayerType::SpaceToDepth && (in[2] % b || in[3] % b))
+    throw c.error("attribute 'blocksize' = " + std::to_string(b) +
+                  ": expected height and width divisible by it, found input " + shapeStr(in));
+  return b;
+}
+
 OpImporter blocks(LayerType t) {
   OpImporter imp;
   imp.import = [t](NodeContext& c) {
-    require4d(c, c.shape(0));
+    const Shape in = c.shape(0);
+    require4d(c, in);
     Layer l = makeLayer(t, {c.value(0)});
-    l.attrs["blocksize"] = c.attrInt("blocksize", 1);
-    if (t == LayerType::DepthToSpace) l.attrs["mode"] = c.attrString("mode", "DCR");
+    l.attrs["blocksize"] = blockSize(c, in, t);
+    if (t == LayerType::DepthToSpace) l.attrs["mode"] = enumAttr(c, "mode", "DCR", {"DCR", "CRD"});
     c.setOutput(0, c.addLayer(std::move(l)));
   };
   return imp;
@@ -197,7 +235,7 @@ void registerTensorOps(OpTable& t) {
   t["Concat"] = {importConcat};
   t["Reshape"] = {[](NodeContext& c) {
                     setReshape(c, resolveReshape(c, c.shape(0), c.constant(1, "shape").ints(),
-                                                 c.attrInt("allowzero", 0) != 0));
+                                                 flagAttr(c, "allowzero", 0)));
                   },
                   fromOne};
   t["Flatten"] = {

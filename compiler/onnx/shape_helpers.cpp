@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "compiler/onnx/attr_checks.h"
+
 namespace kiln::onnx {
 
 Shape resolveReshape(const NodeContext& ctx, const Shape& in, const std::vector<int64_t>& spec,
@@ -22,7 +24,9 @@ Shape resolveReshape(const NodeContext& ctx, const Shape& in, const std::vector<
       inferAt = int(i);
       continue;
     }
-    if (d < 0) throw ctx.error("shape entry " + std::to_string(d) + " is invalid");
+    if (d < 0 || d > kMaxDim)
+      throw ctx.error("shape: expected entries from -1 to " + std::to_string(kMaxDim) + ", found " +
+                      std::to_string(d) + " in " + shapeStr(spec));
     out[i] = d;
     known *= d;
   }
@@ -41,7 +45,10 @@ Shape resolveReshape(const NodeContext& ctx, const Shape& in, const std::vector<
 Shape flattenShape(const NodeContext& ctx, const Shape& in, int64_t axis) {
   const int64_t r = int64_t(in.size());
   if (axis < 0) axis += r;
-  if (axis < 0 || axis > r) throw ctx.error("flatten axis out of range");
+  if (axis < 0 || axis > r)
+    throw ctx.error("attribute 'axis': expected an axis from " + std::to_string(-r) + " to " +
+                    std::to_string(r) + " (the input has rank " + std::to_string(r) + "), found " +
+                    std::to_string(axis < 0 ? axis - r : axis));
   int64_t a = 1, b = 1;
   for (int64_t i = 0; i < r; ++i) (i < axis ? a : b) *= in[i];
   return {a, b};
@@ -107,6 +114,9 @@ SliceSpec readSlice(const NodeContext& ctx, const Shape& in) {
   if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
     throw ctx.error("starts, ends, axes and steps differ in length");
   const int64_t r = int64_t(in.size());
+  std::vector<int64_t> normAxes;
+  for (int64_t a : axes) normAxes.push_back(normAxis(ctx, a, r));
+  checkUniqueAxes(ctx, "axes", normAxes);
   SliceSpec s;
   s.starts.assign(r, 0);
   s.ends = in;
@@ -114,7 +124,10 @@ SliceSpec readSlice(const NodeContext& ctx, const Shape& in) {
   for (size_t k = 0; k < axes.size(); ++k) {
     const int64_t ax = normAxis(ctx, axes[k], r);
     const int64_t dim = in[ax], step = steps[k];
-    if (step == 0) throw ctx.error("slice step 0");
+    if (step == 0 || step < -kMaxDim || step > kMaxDim)
+      throw ctx.error("steps: expected non-zero integers from -" + std::to_string(kMaxDim) +
+                      " to " + std::to_string(kMaxDim) + ", found " + std::to_string(step) +
+                      " for axis " + std::to_string(axes[k]));
     int64_t st = starts[k], en = ends[k];
     if (st < 0) st = st < -dim ? -dim : st, st += dim;
     if (en < 0) en = en < -dim ? -dim - 1 : en, en += dim;
@@ -140,7 +153,8 @@ std::vector<int64_t> splitSizes(const NodeContext& c, const Shape& in, int64_t a
     sizes = c.attrInts("split", {});
   const int n = c.numOutputs();
   if (sizes.empty()) {
-    const int64_t parts = c.hasAttr("num_outputs") ? c.attrInt("num_outputs", n) : n;
+    if (n < 1) throw c.error("expected at least one output, found none");
+    const int64_t parts = intAttr(c, "num_outputs", n, 1, kMaxDim);
     const int64_t chunk = (in[axis] + parts - 1) / parts;
     for (int64_t i = 0, left = in[axis]; i < parts; ++i, left -= chunk)
       sizes.push_back(std::max<int64_t>(0, std::min(chunk, left)));
@@ -183,17 +197,9 @@ void require4d(const NodeContext& ctx, const Shape& in) {
 std::vector<int64_t> windowPads(const NodeContext& ctx, const Shape& in,
                                 const std::vector<int64_t>& k, const std::vector<int64_t>& s,
                                 const std::vector<int64_t>& d) {
-  const std::string autoPad = ctx.attrString("auto_pad", "NOTSET");
-  if (autoPad == "NOTSET") {
-    std::vector<int64_t> p = ctx.attrInts("pads", {0, 0, 0, 0});
-    if (p.size() != 4) throw ctx.error("pads must have 4 entries for a 2-D operator");
-    for (int64_t v : p)
-      if (v < 0) throw ctx.error("negative pads are not supported");
-    return p;
-  }
+  const std::string autoPad = autoPadAttr(ctx);
+  if (autoPad == "NOTSET") return padsAttr(ctx);
   if (autoPad == "VALID") return {0, 0, 0, 0};
-  if (autoPad != "SAME_UPPER" && autoPad != "SAME_LOWER")
-    throw ctx.error("unknown auto_pad '" + autoPad + "'");
   std::vector<int64_t> p(4);
   for (int i = 0; i < 2; ++i) {
     const int64_t n = in[2 + i];

@@ -123,6 +123,35 @@ TEST(CliErrors, UnknownOpsetVersion) {
                    "opset 7; Kiln reads opsets 9 through 18");
 }
 
+// Issue 12: a Conv with a stride of 0 killed `kiln parser onnx` with SIGFPE, printing nothing.
+TEST(CliErrors, ConvStrideZero) {
+  ::onnx::ModelProto m = parseText(
+      "<ir_version: 8, opset_import: [\"\" : 13]>\n"
+      "g (float[1,1,8,8] x) => (float[1,1,8,8] y) {\n"
+      "  w = Constant <value = float[1,1,1,1] {1.0}> ()\n"
+      "  y = Conv <strides = [0, 1]> (x, w)\n}");
+  m.mutable_graph()->mutable_node(1)->set_name("bad_conv");
+  expectParseError(writeBytes("stride0.onnx", m.SerializeAsString()),
+                   "stride0.onnx: node 'bad_conv' (Conv, opset 13): attribute 'strides': expected "
+                   "integers from 1 to 1048576, found [0, 1]");
+}
+
+// A graph without outputs gave "0 Kiln layers" and exit 0.
+TEST(CliErrors, GraphWithoutOutputs) {
+  ::onnx::ModelProto m = parseText(
+      "<ir_version: 8, opset_import: [\"\" : 13]>\n"
+      "g (float[1,4] x) => (float[1,4] y) { y = Relu (x) }");
+  m.mutable_graph()->clear_output();
+  expectParseError(writeBytes("no_outputs.onnx", m.SerializeAsString()),
+                   "no_outputs.onnx: the graph has no outputs");
+}
+
+// A non-UTF-8 --net-name ended in "internal error: [json.exception.type_error.316]".
+TEST(CliErrors, NonUtf8NetName) {
+  expectParseError(kDigits, "--net-name 'net\\xFF' is not valid UTF-8: byte 0xFF at offset 3",
+                   "--net-name 'net\xff'");
+}
+
 TEST(CliErrors, InferChecksInputShapeAndType) {
   const std::string kar = ::testing::TempDir() + "/cli_digits.kar";
   ASSERT_EQ(runKiln("parser onnx " + kDigits + " --har-path " + kar).status, 0);

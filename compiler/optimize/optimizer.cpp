@@ -15,6 +15,7 @@
 #include "compiler/optimize/noise_report.h"
 #include "compiler/optimize/script_apply.h"
 #include "compiler/optimize/sequential_correction.h"
+#include "compiler/quant/outliers.h"
 #include "compiler/quant/prepare.h"
 #include "compiler/quant/range_selection.h"
 
@@ -153,7 +154,10 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
         "it "
         "normalized twice? After a script normalization the network takes raw 0-255 pixels");
   o.info(set.description);
-  const auto samples = toBuffers(set, g);
+  auto samples = toBuffers(set, g);
+  std::vector<std::string> inputNames;
+  for (const auto& spec : specs) inputNames.push_back(spec.name);
+  for (const auto& w : quant::dropInputOutliers(samples, inputNames)) o.warn(w);
   if (settings.optimizationLevel >= 0 && settings.equalization) {
     // Equalization works on the calibrated per-channel ranges of the original graph (a first,
     // shorter pass over at most 16 samples); the real calibration below sees the equalized graph.
@@ -177,6 +181,7 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
   for (const auto& [name, c] : settings.activationClipping)
     if (c.percentile) statsOpts.sampleLayers.insert(g.find(name));
   quant::CalibStats stats = quant::collectStats(g, samples, statsOpts, o.progress);
+  for (const auto& w : quant::rangeOutlierWarnings(g, stats)) o.warn(w);
   const std::vector<quant::Range> calibrated = stats.out;
   std::vector<std::string> rangeMethod(g.layers.size(), "min_max");
   for (const auto& [name, c] : settings.activationClipping) {
@@ -282,7 +287,7 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
     }
   }
   rj["calibration"] = {
-      {"description", set.description}, {"samples", set.samples.size()}, {"random", set.random}};
+      {"description", set.description}, {"samples", samples.size()}, {"random", set.random}};
   rj["script"] = o.scriptPath;
   rj["applied"] = settings.applied;
   rj["not_applied"] = settings.notApplied;

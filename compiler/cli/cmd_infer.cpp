@@ -87,8 +87,13 @@ void runInfer(const InferArgs& args) {
   std::vector<std::vector<float>> outData(outIds.size());
   std::vector<Shape> outShapes;
   // Lowered once for all samples.
-  const std::unique_ptr<LoweredProgram> lowered =
-      quantizedTarget ? std::make_unique<LoweredProgram>(lowerProgram(g)) : nullptr;
+  std::unique_ptr<LoweredProgram> lowered;
+  try {
+    if (quantizedTarget) lowered = std::make_unique<LoweredProgram>(lowerProgram(g));
+  } catch (const rt::Error& e) {
+    throw Error(args.archive +
+                ": the archive's quantization parameters do not make a valid program: " + e.what());
+  }
   for (int64_t s = 0; s < batch; ++s) {
     std::vector<FloatBuffer> ins;
     for (size_t k = 0; k < inIds.size(); ++k) {

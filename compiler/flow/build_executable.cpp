@@ -42,21 +42,28 @@ Executable buildExecutable(const Archive& a, const std::string& what, const hwar
                 join(a.stages, ", ") + "); quantize it first:\n  kiln optimize " + what +
                 " --calib-set-path <calib> [--model-script <script.alls>]");
   Executable e;
-  e.plan = hwarch::planResources(a.graph, arch, opts);
-  auto lowered = std::make_shared<LoweredProgram>(lowerProgram(a.graph));
-  LoweredProgram& lp = *lowered;
-  rt::Program& prog = lp.owned.program;
-  // The hash kiln.json records (computed here when the archive was never written).
-  prog.meta = {a.graph.name, arch.name, toolVersion(),
-               a.graphHash.empty() ? graphHash(a.graph) : a.graphHash};
-  prog.contexts = contextsOf(lp, e.plan);
-  e.plan.activationArenaBytes = prog.arenaElems * int64_t(sizeof(int32_t));
-  e.bytes = rt::writeKef(prog, e.plan.summary());
-  e.operations = prog.ops.size();
-  e.constants = prog.consts.size();
-  // What the runtime will read: parsed back before anyone keeps it.
-  rt::parseKef(e.bytes.data(), e.bytes.size());
-  e.lowered = std::move(lowered);
+  try {
+    e.plan = hwarch::planResources(a.graph, arch, opts);
+    auto lowered = std::make_shared<LoweredProgram>(lowerProgram(a.graph));
+    LoweredProgram& lp = *lowered;
+    rt::Program& prog = lp.owned.program;
+    // The hash kiln.json records (computed here when the archive was never written).
+    prog.meta = {a.graph.name, arch.name, toolVersion(),
+                 a.graphHash.empty() ? graphHash(a.graph) : a.graphHash};
+    prog.contexts = contextsOf(lp, e.plan);
+    e.plan.activationArenaBytes = prog.arenaElems * int64_t(sizeof(int32_t));
+    e.bytes = rt::writeKef(prog, e.plan.summary());
+    e.operations = prog.ops.size();
+    e.constants = prog.consts.size();
+    // What the runtime will read: parsed back before anyone keeps it.
+    rt::parseKef(e.bytes.data(), e.bytes.size());
+    e.lowered = std::move(lowered);
+  } catch (const rt::Error& err) {
+    // The runtime's checks of the lowered program: quantization parameters no optimizer writes
+    // (an edited archive). Name the archive, which the runtime's message cannot.
+    throw Error(what + ": the archive's quantization parameters do not make a valid program: " +
+                err.what());
+  }
   return e;
 }
 

@@ -1,9 +1,11 @@
 #include "compiler/flow/build_executable.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "common/strings.h"
 #include "compiler/lower/lower_program.h"
+#include "runtime/engine/executor.h"
 #include "runtime/format/kef.h"
 
 namespace kiln::flow {
@@ -55,8 +57,13 @@ Executable buildExecutable(const Archive& a, const std::string& what, const hwar
     e.bytes = rt::writeKef(prog, e.plan.summary());
     e.operations = prog.ops.size();
     e.constants = prog.consts.size();
-    // What the runtime will read: parsed back before anyone keeps it.
-    rt::parseKef(e.bytes.data(), e.bytes.size());
+    // What the runtime will read: parsed back and validated (every operation's checks, as
+    // kilnrt loads it; resource limits aside) before anyone keeps it.
+    const rt::KefFile parsed = rt::parseKef(e.bytes.data(), e.bytes.size());
+    rt::Limits structural;
+    structural.maxArenaElems = rt::kMaxElems;
+    structural.maxWork = std::numeric_limits<int64_t>::max();
+    rt::validateProgram(parsed.program, structural);
     e.lowered = std::move(lowered);
   } catch (const rt::Error& err) {
     // The runtime's checks of the lowered program: quantization parameters no optimizer writes

@@ -8,6 +8,7 @@
 
 #include "common/file_io.h"
 #include "common/npy.h"
+#include "compiler/archive/archive.h"
 #include "compiler/archive/tar.h"
 #include "tests/support/cli_test_util.h"
 
@@ -162,6 +163,30 @@ TEST(CalibArchiveCli, CorruptedOptimizedArchiveIsRefusedEverywhere) {
     const CliRun r = kiln(cmd);
     EXPECT_EQ(r.status, 1) << cmd << "\n" << r.err;
     EXPECT_TRUE(contains(r.err, want)) << cmd << "\n" << r.err;
+  }
+}
+
+// An archive edited with its hashes recomputed, holding a stage qmax no optimizer writes: the
+// runtime's check ("stage qmax = 16777471 ...") did not say which archive.
+TEST(CalibArchiveCli, InvalidQuantizationParametersNameTheArchive) {
+  const std::string good = tmp("opt.kar");
+  ASSERT_EQ(optimize(parsed(), kDir + "calib.npy", good).status, 0);
+  Archive a = readArchive(good);
+  Layer& conv = a.graph.layers.at(size_t(a.graph.find("conv1")));
+  conv.qparams.at("stage_misc").data.at(2) = 16777471;  // [zero point, qmin, qmax, ...]
+  const std::string bad = tmp("bad.kar");
+  writeArchive(bad, a);
+  for (const std::string& cmd : {"compiler " + bad + " --hw-arch hailo8 --output-dir " + tmp("kef"),
+                                 "infer " + bad + " --target quantized --input-files " + kDir +
+                                     "test_x.npy --output-dir " + tmp("q")}) {
+    const CliRun r = kiln(cmd);
+    EXPECT_EQ(r.status, 1) << cmd << "\n" << r.err;
+    EXPECT_TRUE(contains(
+        r.err, "kiln: error: " + bad +
+                   ": the archive's quantization parameters do not make a valid program: "))
+        << cmd << "\n"
+        << r.err;
+    EXPECT_TRUE(contains(r.err, "16777471")) << r.err;
   }
 }
 

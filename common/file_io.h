@@ -17,8 +17,11 @@ class FileError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Reads a whole file; FileError naming the file when it cannot be read.
+/// Reads a whole regular file; FileError naming the file when it cannot be read or is not a
+/// regular file (a directory, FIFO, device or socket is refused without blocking on it).
 std::vector<uint8_t> readFile(const std::string& path);
+/// What a stat mode is, for messages: "a directory", "a FIFO (named pipe)", ...
+std::string fileKindText(unsigned mode);
 /// Reads a whole file as text.
 std::string readText(const std::string& path);
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.

@@ -7,6 +7,7 @@
 #include "common/file_io.h"
 #include "common/npy.h"
 #include "common/sha256.h"
+#include "compiler/archive/integrity.h"
 #include "compiler/archive/tar.h"
 #include "compiler/ir/verifier.h"
 
@@ -201,7 +202,7 @@ std::vector<uint8_t> serializeArchive(const Archive& a) {
                {"graph_hash", graphHash(a.graph)}, {"stages", a.stages}};
   auto bytes = [](const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); };
   std::vector<tar::Entry> entries;
-  entries.emplace_back("kiln.json", bytes(meta.dump(2) + "\n"));
+  entries.emplace_back("kiln.json", std::vector<uint8_t>{});  // written last, over the others
   entries.emplace_back("network.json", bytes(net.dump(1) + "\n"));
   for (const Layer& l : a.graph.layers)
     for (const auto& [role, t] : l.params)
@@ -210,6 +211,8 @@ std::vector<uint8_t> serializeArchive(const Archive& a) {
     for (const auto& [role, t] : l.qparams)
       entries.emplace_back(qparamFile(l, role), npy::serialize(intToNpy(t)));
   for (const auto& [name, data] : a.extra) entries.emplace_back(name, data);
+  archive::seal(meta, entries);
+  entries.front().second = bytes(meta.dump(2) + "\n");
   return tar::write(entries);
 }
 
@@ -252,7 +255,11 @@ Archive readArchive(const std::string& path) {
     a.toolVersion = meta.at("tool_version").get<std::string>();
     a.graphHash = meta.at("graph_hash").get<std::string>();
     a.stages = meta.at("stages").get<std::vector<std::string>>();
+    // From version 2 on, every entry's bytes and kiln.json's own fields are checked before
+    // anything else is read; version 1 archives (no hashes) rely on the graph hash below.
+    if (version >= archive::kFirstSealedVersion) archive::checkSeal(meta, files, path);
   } catch (const Error& e) {
+    if (std::string(e.what()).rfind(path + ": ", 0) == 0) throw;
     throw Error(path + ": kiln.json: " + e.what());
   } catch (const std::exception& e) {
     throw Error(path + ": kiln.json: missing or malformed field: " + e.what());

@@ -1,5 +1,6 @@
-// The Kiln archive (.kar): a tar holding kiln.json (format, tool version, graph hash, stages),
-// network.json (the layers) and params/*.npy (float parameters). See docs/archive-format.md.
+// The Kiln archive (.kar): a tar holding kiln.json (format, tool version, graph hash, stages,
+// entry hashes), network.json (the layers) and params/*.npy (float parameters). See
+// docs/archive-format.md.
 #pragma once
 
 #include <map>
@@ -10,7 +11,9 @@
 
 namespace kiln {
 
-inline constexpr int kArchiveFormatVersion = 1;
+/// 2: kiln.json lists the SHA-256 of every entry and a hash of its own fields (integrity.h).
+/// Version 1 archives (no entry hashes) are still read.
+inline constexpr int kArchiveFormatVersion = 2;
 /// The tool version written into archives (from CMake).
 const char* toolVersion();
 

@@ -87,8 +87,19 @@ void runInfer(const InferArgs& args) {
   std::vector<std::vector<float>> outData(outIds.size());
   std::vector<Shape> outShapes;
   // Lowered once for all samples.
-  const std::unique_ptr<LoweredProgram> lowered =
-      quantizedTarget ? std::make_unique<LoweredProgram>(lowerProgram(g)) : nullptr;
+  // The runtime's checks of the lowered program (at lowering and when run) fail only on
+  // quantization parameters no optimizer writes (an edited archive): name the archive.
+  auto invalidProgram = [&](const rt::Error& e) {
+    return Error(
+        args.archive +
+        ": the archive's quantization parameters do not make a valid program: " + e.what());
+  };
+  std::unique_ptr<LoweredProgram> lowered;
+  try {
+    if (quantizedTarget) lowered = std::make_unique<LoweredProgram>(lowerProgram(g));
+  } catch (const rt::Error& e) {
+    throw invalidProgram(e);
+  }
   for (int64_t s = 0; s < batch; ++s) {
     std::vector<FloatBuffer> ins;
     for (size_t k = 0; k < inIds.size(); ++k) {
@@ -102,7 +113,12 @@ void runInfer(const InferArgs& args) {
     }
     std::vector<FloatBuffer> outs;
     if (quantizedTarget) {
-      const auto q = runLowered(*lowered, g, ins);
+      std::vector<IntBuffer> q;
+      try {
+        q = runLowered(*lowered, g, ins);
+      } catch (const rt::Error& e) {
+        throw invalidProgram(e);
+      }
       for (size_t k = 0; k < q.size(); ++k) {
         if (rawInts) {
           outs.push_back({q[k].shape, std::vector<float>(q[k].data.begin(), q[k].data.end())});

@@ -1,9 +1,11 @@
 #include "compiler/flow/build_executable.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "common/strings.h"
 #include "compiler/lower/lower_program.h"
+#include "runtime/engine/executor.h"
 #include "runtime/format/kef.h"
 
 namespace kiln::flow {
@@ -42,21 +44,33 @@ Executable buildExecutable(const Archive& a, const std::string& what, const hwar
                 join(a.stages, ", ") + "); quantize it first:\n  kiln optimize " + what +
                 " --calib-set-path <calib> [--model-script <script.alls>]");
   Executable e;
-  e.plan = hwarch::planResources(a.graph, arch, opts);
-  auto lowered = std::make_shared<LoweredProgram>(lowerProgram(a.graph));
-  LoweredProgram& lp = *lowered;
-  rt::Program& prog = lp.owned.program;
-  // The hash kiln.json records (computed here when the archive was never written).
-  prog.meta = {a.graph.name, arch.name, toolVersion(),
-               a.graphHash.empty() ? graphHash(a.graph) : a.graphHash};
-  prog.contexts = contextsOf(lp, e.plan);
-  e.plan.activationArenaBytes = prog.arenaElems * int64_t(sizeof(int32_t));
-  e.bytes = rt::writeKef(prog, e.plan.summary());
-  e.operations = prog.ops.size();
-  e.constants = prog.consts.size();
-  // What the runtime will read: parsed back before anyone keeps it.
-  rt::parseKef(e.bytes.data(), e.bytes.size());
-  e.lowered = std::move(lowered);
+  try {
+    e.plan = hwarch::planResources(a.graph, arch, opts);
+    auto lowered = std::make_shared<LoweredProgram>(lowerProgram(a.graph));
+    LoweredProgram& lp = *lowered;
+    rt::Program& prog = lp.owned.program;
+    // The hash kiln.json records (computed here when the archive was never written).
+    prog.meta = {a.graph.name, arch.name, toolVersion(),
+                 a.graphHash.empty() ? graphHash(a.graph) : a.graphHash};
+    prog.contexts = contextsOf(lp, e.plan);
+    e.plan.activationArenaBytes = prog.arenaElems * int64_t(sizeof(int32_t));
+    e.bytes = rt::writeKef(prog, e.plan.summary());
+    e.operations = prog.ops.size();
+    e.constants = prog.consts.size();
+    // What the runtime will read: parsed back and validated (every operation's checks, as
+    // kilnrt loads it; resource limits aside) before anyone keeps it.
+    const rt::KefFile parsed = rt::parseKef(e.bytes.data(), e.bytes.size());
+    rt::Limits structural;
+    structural.maxArenaElems = rt::kMaxElems;
+    structural.maxWork = std::numeric_limits<int64_t>::max();
+    rt::validateProgram(parsed.program, structural);
+    e.lowered = std::move(lowered);
+  } catch (const rt::Error& err) {
+    // The runtime's checks of the lowered program: quantization parameters no optimizer writes
+    // (an edited archive). Name the archive, which the runtime's message cannot.
+    throw Error(what + ": the archive's quantization parameters do not make a valid program: " +
+                err.what());
+  }
   return e;
 }
 

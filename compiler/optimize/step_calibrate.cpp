@@ -2,6 +2,7 @@
 // warns about what looks wrong with it, and keeps its samples as float buffers.
 #include "calib/calib_set.h"
 #include "compiler/optimize/optimize_steps.h"
+#include "compiler/quant/outliers.h"
 
 namespace kiln::optimize {
 
@@ -43,6 +44,10 @@ void stepCalibrate(OptimizeState& s) {
         "normalized twice? After a script normalization the network takes raw 0-255 pixels");
   o.info(set.description);
   s.samples = toBuffers(set, g);
+  // A handful of samples far above the rest would set every input range alone: left out.
+  std::vector<std::string> inputNames;
+  for (const auto& spec : specs) inputNames.push_back(spec.name);
+  for (const auto& w : quant::dropInputOutliers(s.samples, inputNames)) o.warn(w);
 }
 
 }  // namespace kiln::optimize

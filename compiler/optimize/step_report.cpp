@@ -32,7 +32,7 @@ void stepReport(OptimizeState& s) {
   }
   const calib::CalibSet& set = s.calibSet;
   rj["calibration"] = {
-      {"description", set.description}, {"samples", set.samples.size()}, {"random", set.random}};
+      {"description", set.description}, {"samples", s.samples.size()}, {"random", set.random}};
   rj["script"] = o.scriptPath;
   rj["applied"] = s.settings.applied;
   rj["not_applied"] = s.settings.notApplied;

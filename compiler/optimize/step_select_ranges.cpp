@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include "compiler/optimize/optimize_steps.h"
+#include "compiler/quant/outliers.h"
 
 namespace kiln::optimize {
 
@@ -19,6 +20,7 @@ void stepSelectRanges(OptimizeState& s) {
   for (const auto& [name, c] : st.activationClipping)
     if (c.percentile) statsOpts.sampleLayers.insert(g.find(name));
   s.stats = quant::collectStats(g, s.samples, statsOpts, s.options.progress);
+  for (const auto& w : quant::rangeOutlierWarnings(g, s.stats)) s.options.warn(w);
   s.calibrated = s.stats.out;
   s.rangeMethod.assign(g.layers.size(), RangeMethod::MinMax);
   s.chosen.assign(g.layers.size(), quant::RangeChoice{});

@@ -102,6 +102,7 @@ CalibStats collectStats(const Graph& g, const std::vector<std::vector<FloatBuffe
   s.out.resize(L);
   s.pre.resize(L);
   s.channelAbsMax.resize(L);
+  s.sampleAbsMax.assign(L, std::vector<double>(samples.size(), 0.0));
   if (opts.histograms) s.hist.resize(L);
   std::vector<float> chLo, chHi;  // per-channel extremes of the current buffer
   for (size_t k = 0; k < samples.size(); ++k) {
@@ -146,8 +147,12 @@ CalibStats collectStats(const Graph& g, const std::vector<std::vector<FloatBuffe
       if (finite) {
         s.out[id].min = std::min(s.out[id].min, double(lo));
         s.out[id].max = std::max(s.out[id].max, double(hi));
+        s.sampleAbsMax[id][k] = std::max(-double(lo), double(hi));
       } else {
         s.out[id].add(out.data);
+        Range r;
+        r.add(out.data);
+        if (r.valid()) s.sampleAbsMax[id][k] = std::max(-r.min, r.max);
       }
       if (perChannel && opts.channelAbsMax) {
         auto& am = s.channelAbsMax[id];

@@ -50,6 +50,8 @@ struct CalibStats {
       channelAbsMax;            // per layer, largest |value| of each index of dimension 1
   std::vector<Histogram> hist;  // per layer output (empty when not asked for)
   std::map<int, std::vector<float>> values;  // sampled output values of the layers asked for
+  /// Per layer, per sample: the largest finite |value| of the output (quant/outliers.h).
+  std::vector<std::vector<double>> sampleAbsMax;
   int samples = 0;
 };
 

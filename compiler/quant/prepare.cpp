@@ -3,6 +3,7 @@
 #include "compiler/quant/prepare.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "common/strings.h"
 #include "compiler/quant/quant_math.h"
@@ -10,6 +11,21 @@
 namespace kiln::quant {
 
 namespace {
+
+std::string shortNum(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+// The scales the integer pipeline and the runtime represent (runtime/engine/executor.cpp checks
+// input and output scales against the same bounds).
+void checkScale(const QuantInfo& q) {
+  if (q.scale >= 1e-30 && q.scale <= 1e30) return;
+  throw Error("the output range gives a quantization scale of " + shortNum(q.scale) +
+              ", outside [1e-30, 1e30]: the values are too " +
+              (q.scale > 1e30 ? "large" : "small") + " to quantize");
+}
 
 // Why Kiln cannot quantize this layer, or "" when it can.
 std::string refusal(const Layer& l) {
@@ -70,48 +86,64 @@ void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions
                 ". Cut the network before them with --end-node-names when parsing");
   const std::vector<int> bits = assignBits(g, opts);
   for (size_t i = 0; i < g.layers.size(); ++i) {
-    Layer& l = g.layers[i];
-    const LayerPrecision p = precisionOf(opts, int(i));
-    l.precision = p.mode.name;
-    l.precisionSource = p.source;
-    l.qparams.clear();
-    std::vector<QuantInfo> in;
-    for (const ValueRef& v : l.inputs) in.push_back(g.at(v.layer).outputQuant.at(v.port));
-    QuantInfo out;
-    if (keepsInputQuantization(l.type)) {
-      out = in.at(0);
-    } else if (l.type == LayerType::EwEqual || l.type == LayerType::Softmax) {
-      // Known output range [0, 1]: scale 1 / (2^b - 1), zero point 0 (softmax: probabilities of
-      // inputs never calibrated cannot leave it).
-      out = quantFromRange(0.0, 1.0, bits[i]);
-    } else {
-      const Range& r = stats.out.at(i);
-      out = quantFromRange(r.valid() ? r.min : 0.0, r.valid() ? r.max : 0.0, bits[i]);
-    }
-    l.outputQuant = {out};
-    if (isBinaryElementwise(l.type)) {
-      prepareEltwise(l, in, stats, int(i));
-      continue;
-    }
-    switch (l.type) {
-      case LayerType::Conv:
-      case LayerType::Dw:
-      case LayerType::Deconv:
-      case LayerType::Fc:
-      case LayerType::Normalization:
-        prepareLinear(l, in, stats, int(i), p.mode.w);
-        break;
-      case LayerType::Activation:
-      case LayerType::ConstInput:
+    try {
+      Layer& l = g.layers[i];
+      const LayerPrecision p = precisionOf(opts, int(i));
+      l.precision = p.mode.name;
+      l.precisionSource = p.source;
+      l.qparams.clear();
+      std::vector<QuantInfo> in;
+      for (const ValueRef& v : l.inputs) in.push_back(g.at(v.layer).outputQuant.at(v.port));
+      QuantInfo out;
+      if (keepsInputQuantization(l.type)) {
+        out = in.at(0);
+      } else if (l.type == LayerType::EwEqual || l.type == LayerType::Softmax) {
+        // Known output range [0, 1]: scale 1 / (2^b - 1), zero point 0 (softmax: probabilities of
+        // inputs never calibrated cannot leave it).
+        out = quantFromRange(0.0, 1.0, bits[i]);
+      } else {
+        const Range& r = stats.out.at(i);
+        out = quantFromRange(r.valid() ? r.min : 0.0, r.valid() ? r.max : 0.0, bits[i]);
+        checkScale(out);
+      }
+      l.outputQuant = {out};
+      if (isBinaryElementwise(l.type)) {
         prepareEltwise(l, in, stats, int(i));
-        break;
-      case LayerType::Softmax:
-      case LayerType::LayerNormalization:
-        prepareNorm(l, in, g, stats, int(i), p.mode.w);
-        break;
-      default:
-        prepareOther(l, in, g, stats, int(i));
-        break;
+        continue;
+      }
+      switch (l.type) {
+        case LayerType::Conv:
+        case LayerType::Dw:
+        case LayerType::Deconv:
+        case LayerType::Fc:
+        case LayerType::Normalization:
+          prepareLinear(l, in, stats, int(i), p.mode.w);
+          break;
+        case LayerType::Activation:
+        case LayerType::ConstInput:
+          prepareEltwise(l, in, stats, int(i));
+          break;
+        case LayerType::Softmax:
+        case LayerType::LayerNormalization:
+          prepareNorm(l, in, g, stats, int(i), p.mode.w);
+          break;
+        default:
+          prepareOther(l, in, g, stats, int(i));
+          break;
+      }
+    } catch (const Error& e) {
+      // Extreme ranges (calibration data, force_range_out, a script normalization) surface
+      // here: name the layer, its ONNX origin and its range.
+      const Layer& l = g.layers[i];
+      const std::string what = e.what(), prefix = "layer " + l.name + ": ";
+      const Range& r = stats.out.at(i);
+      throw Error(
+          "layer " + l.name + " (" + typeWord(l.type) + ", ONNX " + join(l.originalNames, ",") +
+          "): " + (what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what) +
+          (r.valid() ? "; its output range is [" + shortNum(r.min) + ", " + shortNum(r.max) + "]"
+                     : std::string("; its calibrated output holds no finite value")) +
+          ". Check the calibration data and, in the model script, any normalization, "
+          "force_range_out or force_range_in that applies to it");
     }
   }
 }

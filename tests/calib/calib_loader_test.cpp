@@ -12,6 +12,7 @@
 
 #include <jpeglib.h>
 #include <png.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -785,4 +786,32 @@ TEST_F(CalibTest, BadInputSpecs) {
             }),
             "calibration: input 'x' has shape [1, -1, 4]; every dimension must be known and "
             "positive (batch 1)");
+}
+
+// Issue 12: a FIFO named like a calibration file blocked forever in open(); a directory named
+// x.npy failed with a stream error. Both are refused at once, naming the path and what it is.
+TEST_F(CalibTest, FifoOrDirectoryNamedNpyIsRefused) {
+  const std::string fifo = path("x.npy");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  EXPECT_EQ(errorOf([&] {
+              loadCalibSet(fifo, {{"x", {1, 4}}}, 0);
+            }),
+            fifo + ": expected a regular file, found a FIFO (named pipe)");
+  const std::string npz = path("y.npz");
+  ASSERT_EQ(::mkfifo(npz.c_str(), 0644), 0);
+  EXPECT_EQ(errorOf([&] {
+              loadCalibSet(npz, {{"x", {1, 4}}}, 0);
+            }),
+            npz + ": expected a regular file, found a FIFO (named pipe)");
+  // Inside a calibration directory a FIFO is not a calibration file: skipped, not read.
+  const std::string dir = mkdir("npys");
+  Array a;
+  a.type = ElemType::f32;
+  a.shape = {1, 4};
+  a.data.assign(16, 0);
+  writeAll(dir + "/a.npy", kiln::npy::serialize(a));
+  ASSERT_EQ(::mkfifo((dir + "/b.npy").c_str(), 0644), 0);
+  EXPECT_EQ(loadCalibSet(dir, {{"x", {1, 4}}}, 0).samples.size(), 1u);
+  EXPECT_EQ(errorOf([&] { kiln::npy::load(dir); }),
+            "wrong exception type: " + dir + ": expected a regular file, found a directory");
 }

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "common/file_io.h"
 #include "common/npy.h"
 #include "compiler/archive/archive.h"
@@ -50,6 +52,25 @@ TEST(Archive, ExtraEntriesArePreserved) {
   EXPECT_EQ(readArchive(p).extra.at("calibration/stats.json"), (std::vector<uint8_t>{'{', '}'}));
 }
 
+nlohmann::json metaOf(const std::vector<tar::Entry>& entries) {
+  return nlohmann::json::parse(entries.at(0).second.begin(), entries.at(0).second.end());
+}
+
+void setMeta(std::vector<tar::Entry>& entries, const nlohmann::json& meta) {
+  const std::string text = meta.dump(2) + "\n";
+  entries.at(0).second.assign(text.begin(), text.end());
+}
+
+/// The archive as format version 1 wrote it: kiln.json without entry hashes.
+std::vector<tar::Entry> asVersion1(std::vector<tar::Entry> entries) {
+  nlohmann::json meta = metaOf(entries);
+  meta.erase("entries");
+  meta.erase("content_hash");
+  meta["format_version"] = 1;
+  setMeta(entries, meta);
+  return entries;
+}
+
 void expectReadError(const std::vector<uint8_t>& bytes, const std::string& fragment) {
   const std::string p = tempPath("bad.kar");
   files::writeFileAtomic(p, bytes);
@@ -69,19 +90,80 @@ TEST(Archive, CorruptFilesAreRejected) {
   std::vector<uint8_t> flipped = good;
   flipped[100] ^= 0x40;  // inside the first header
   expectReadError(flipped, "checksum");
-  // Change one weight value: the graph hash no longer matches.
+  // Change one weight value: its entry hash no longer matches (the entry is named).
   std::vector<tar::Entry> entries = tar::read(good, "x");
   for (auto& [name, data] : entries)
     if (name.find("conv1.kernel") != std::string::npos) data[data.size() - 1] ^= 0x01;
-  expectReadError(tar::write(entries), "graph hash");
+  expectReadError(tar::write(entries),
+                  "entry params/conv1.kernel.npy does not match its SHA-256 in kiln.json");
+  // The same change in a format-version-1 archive (no entry hashes): the graph hash catches it.
+  expectReadError(tar::write(asVersion1(entries)), "graph hash");
   // A newer format version names both versions.
   entries = tar::read(good, "x");
-  std::string meta(entries[0].second.begin(), entries[0].second.end());
-  meta.replace(meta.find("\"format_version\": 1"), 19, "\"format_version\": 9");
-  entries[0].second.assign(meta.begin(), meta.end());
+  nlohmann::json meta = metaOf(entries);
+  meta["format_version"] = 9;
+  setMeta(entries, meta);
   expectReadError(tar::write(entries), "archive format version 9 is newer");
   expectReadError(tar::write({{"readme.txt", {'h', 'i'}}}),
                   "not a Kiln archive: it has no kiln.json");
+}
+
+// Issue 12: one flipped byte in an integer parameter of an optimized archive went unnoticed
+// (only the float graph was hashed). Every entry and kiln.json itself are now checked.
+TEST(Archive, EveryEntryAndKilnJsonAreHashed) {
+  Archive a = digitsArchive();
+  IntTensor q;
+  q.shape = {4};
+  q.bits = 8;
+  q.isSigned = true;
+  q.data = {1, -2, 3, -4};
+  Layer& l = a.graph.layers[1];
+  l.qparams["kernel"] = q;  // integer parameters, not part of the graph hash
+  QuantInfo out;
+  out.bits = 8;
+  out.scale = 0.1;
+  out.min = 0;
+  out.max = 25.5;
+  l.outputQuant = {out};
+  l.precision = "a8_w8";
+  l.precisionSource = "default";
+  a.extra["optimize/report.json"] = {'{', '}'};
+  const std::vector<uint8_t> good = serializeArchive(a);
+  const std::string qfile = "qparams/" + a.graph.layers[1].name + ".kernel.npy";
+  auto changed = [&](const std::string& entry) {
+    std::vector<tar::Entry> entries = tar::read(good, "x");
+    for (auto& [name, data] : entries)
+      if (name == entry) data[data.size() - 1] ^= 0x01;
+    return entries;
+  };
+  expectReadError(tar::write(changed(qfile)),
+                  "entry " + qfile + " does not match its SHA-256 in kiln.json");
+  expectReadError(tar::write(changed("optimize/report.json")),
+                  "entry optimize/report.json does not match its SHA-256");
+  expectReadError(tar::write(changed("network.json")), "entry network.json does not match");
+  // kiln.json's own fields: a changed stage list.
+  std::vector<tar::Entry> entries = tar::read(good, "x");
+  nlohmann::json meta = metaOf(entries);
+  meta["stages"] = {"parse", "optimize"};
+  setMeta(entries, meta);
+  expectReadError(tar::write(entries), "kiln.json does not match its content_hash");
+  // An entry added or removed.
+  entries = tar::read(good, "x");
+  entries.emplace_back("extra.txt", std::vector<uint8_t>{'x'});
+  expectReadError(tar::write(entries), "entry extra.txt is not listed in kiln.json's entries");
+  entries = tar::read(good, "x");
+  entries.pop_back();
+  expectReadError(tar::write(entries), "entry optimize/report.json listed in kiln.json is missing");
+  // Hashes removed from a version-2 kiln.json.
+  entries = tar::read(good, "x");
+  meta = metaOf(entries);
+  meta.erase("entries");
+  setMeta(entries, meta);
+  expectReadError(tar::write(entries), "format version 2 needs the fields 'entries'");
+  // Version 1 archives (no hashes) are still read.
+  const std::string p = tempPath("v1.kar");
+  files::writeFileAtomic(p, tar::write(asVersion1(tar::read(good, "x"))));
+  EXPECT_EQ(readArchive(p).graph.layers[1].qparams.at("kernel").data, q.data);
 }
 
 TEST(Archive, FailedWriteLeavesNothingBehind) {

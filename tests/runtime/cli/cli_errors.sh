@@ -33,6 +33,8 @@ head -c 1000 "$A8" >"$W/truncated.kef"
 cp "$A8" "$W/corrupt.kef"
 printf '\xff' | dd of="$W/corrupt.kef" bs=1 seek=2000 conv=notrunc status=none
 printf 'x' >"$W/afile"
+mkfifo "$W/fifo.npy"
+mkdir "$W/dir.npy"
 
 passed=0
 failed=0
@@ -73,6 +75,9 @@ expect 1 "u16.npy|uint8 on the device|narrowed" infer "$A8" --input-files "$W/u1
 expect 1 "empty.npy|no sample" infer "$A8" --input-files "$W/empty.npy" --output-dir "$out"
 expect 1 "1 input(s)|--input-files gave 2" infer "$A8" --input-files "$W/good.npy" "$W/good.npy" --output-dir "$out"
 expect 1 "missing.npy" infer "$A8" --input-files "$W/missing.npy" --output-dir "$out"
+# Issue 12: a FIFO blocked forever; a directory gave "basic_filebuf::underflow ... Is a directory".
+expect 1 "fifo.npy: expected a regular file, found a FIFO (named pipe)" infer "$A8" --input-files "$W/fifo.npy" --output-dir "$out"
+expect 1 "dir.npy: expected a regular file, found a directory" infer "$A8" --input-files "$W/dir.npy" --output-dir "$out"
 expect 1 "missing.kef|cannot open" infer "$W/missing.kef" --input-files "$W/good.npy" --output-dir "$out"
 expect 1 "text.kef|not a Kiln executable" parse "$W/text.kef"
 expect 1 "good.npy|not a Kiln executable" run "$W/good.npy"

@@ -247,6 +247,11 @@ void overlay(NetworkSpec& base, const NetworkSpec& top) {
   if (top.randomCalib.set && top.randomCalib.value && !top.calib.set) base.calib = {};
 }
 
+std::string networkDir(const std::string& name) {
+  const std::string dir = sanitizeFileName(name);
+  return dir.compare(0, 7, "report.") == 0 ? "_" + dir : dir;
+}
+
 NetworkJob resolveNetwork(const NetworkSpec& s, const std::string& origin, Diagnostics& d) {
   NetworkJob job;
   job.origin = origin;
@@ -260,7 +265,7 @@ NetworkJob resolveNetwork(const NetworkSpec& s, const std::string& origin, Diagn
   o.onnxPath = s.onnx.value;
   job.name = s.name.set ? s.name.value : files::stem(s.onnx.value);
   o.netName = s.name.value;
-  job.dir = sanitizeFileName(job.name);
+  job.dir = networkDir(job.name);
 
   alls::Script script;
   bool haveScript = false;

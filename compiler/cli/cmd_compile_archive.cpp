@@ -16,6 +16,7 @@
 #include "common/strings.h"
 #include "compiler/archive/archive.h"
 #include "compiler/cli/commands.h"
+#include "compiler/cli/options.h"
 #include "compiler/flow/build_executable.h"
 #include "compiler/hwarch/resource_plan.h"
 #include "runtime/format/kef.h"
@@ -106,9 +107,10 @@ void addCompilerCommand(CLI::App& app) {
                   "The target, one of " + join(hwarch::archNames(), ", ") +
                       " (default hailo8; see docs/hw-arch.md; kiln compile takes several)");
   cmd->add_option(
-      "--output-dir", args->outDir,
-      "Where to write <net>.kef and <net>.compile.json (default: the current directory; a "
-      "warning names a <net>.kef of another graph or target that this replaces)");
+         "--output-dir", args->outDir,
+         "Where to write <net>.kef and <net>.compile.json (default: the current directory; a "
+         "warning names a <net>.kef of another graph, target or precision that this replaces)")
+      ->check(nonEmptyPath());
   cmd->add_option("--model-script", args->script,
                   "A script whose resources_param / context_switch_param / performance_param "
                   "replace those of the script kiln optimize applied");

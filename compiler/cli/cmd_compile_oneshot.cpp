@@ -8,6 +8,7 @@
 #include "compiler/batch/job.h"
 #include "compiler/batch/run_manifest.h"
 #include "compiler/cli/commands.h"
+#include "compiler/cli/options.h"
 #include "compiler/hwarch/hw_arch.h"
 #include "compiler/ir/types.h"
 
@@ -172,7 +173,8 @@ void addCompileCommand(CLI::App& app) {
                   "options, targets (docs/batch.md)");
   cmd->add_option("--manifest", a.manifest,
                   "A manifest (.yaml) of many networks, each compiled in its own process");
-  cmd->add_option("-j,--jobs", a.jobs, "Manifest: networks compiled at a time (default 1)");
+  cmd->add_option("-j,--jobs", a.jobs, "Manifest: networks compiled at a time (default 1)")
+      ->check(intIn(1, 1024));
   cmd->add_flag("--keep-going", a.keepGoing,
                 "Manifest: after a network fails, start the others anyway");
   cmd->add_flag("--no-cache", a.noCache,
@@ -184,7 +186,8 @@ void addCompileCommand(CLI::App& app) {
                   "Calibration data (images, .npy files, one .npy or .npz; docs/calibration.md)");
   cmd->add_flag("--use-random-calib-set", a.randomCalib,
                 "Calibrate on random data (to try the flow only)");
-  cmd->add_option("--calib-size", a.calibSize, "Calibration samples (default: the script's, 64)");
+  cmd->add_option("--calib-size", a.calibSize, "Calibration samples (default: the script's, 64)")
+      ->check(intIn(1, kMaxCalibSize));
   cmd->add_option("--model-script", a.script, "A model script (.alls), docs/alls.md");
   cmd->add_option("--hw-arch", a.hwArch,
                   "Targets, space- or comma-separated or repeated: --hw-arch hailo8 hailo8l "
@@ -196,12 +199,15 @@ void addCompileCommand(CLI::App& app) {
   cmd->add_option("--tensor-shapes", a.tensorShapes, "Fix dynamic input dimensions: NAME=[d0,...]");
   cmd->add_option("--net-name", a.netName, "Network name (default: the ONNX file's stem)");
   cmd->add_option("--output-dir", a.outputDir,
-                  "Where the archives, the .kef and the reports go (default: current directory)");
+                  "Where the archives, the .kef and the reports go (default: current directory)")
+      ->check(nonEmptyPath());
   cmd->add_option("--report-samples", a.reportSamples,
-                  "Calibration samples for the noise report (default 8)");
+                  "Calibration samples for the noise report (default 8)")
+      ->check(intIn(1, kMaxCalibSize));
   cmd->add_option("--verify-samples", a.verifySamples,
                   "Calibration samples run through the .kef and the emulation (default 4; 0 "
-                  "skips the check)");
+                  "skips the check)")
+      ->check(intIn(0, kMaxCalibSize));
   cmd->callback([args]() { runCompile(*args); });
 }
 

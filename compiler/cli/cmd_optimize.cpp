@@ -7,6 +7,7 @@
 #include "common/npy.h"
 #include "compiler/archive/archive.h"
 #include "compiler/cli/commands.h"
+#include "compiler/cli/options.h"
 #include "compiler/optimize/optimizer.h"
 
 namespace kiln::cli {
@@ -81,12 +82,14 @@ void addOptimizeCommand(CLI::App& app) {
                 "Calibrate on random data (for trying the flow only: accuracy will be poor)");
   cmd->add_option("--model-script", args->script, "A model script (.alls), see docs/alls.md");
   cmd->add_option("--output-har-path", args->output,
-                  "Output archive (default: <input>_optimized.kar)");
+                  "Output archive (default: <input>_optimized.kar)")
+      ->check(nonEmptyPath());
   cmd->add_option("--calib-size", args->calibSize,
-                  "Number of calibration samples (default: the script's calibset_size, else 64)");
+                  "Number of calibration samples (default: the script's calibset_size, else 64)")
+      ->check(intIn(1, kMaxCalibSize));
   cmd->add_option("--report-samples", args->reportSamples,
                   "Calibration samples the noise report runs (default 16; fewer is faster)")
-      ->check(CLI::Range(1, 100000));
+      ->check(intIn(1, kMaxCalibSize));
   cmd->add_flag("--strict", args->strict,
                 "Treat script commands Kiln parses but does not apply as errors");
   cmd->callback([args]() { runOptimize(*args); });

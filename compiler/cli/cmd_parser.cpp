@@ -4,6 +4,7 @@
 #include "common/strings.h"
 #include "compiler/archive/archive.h"
 #include "compiler/cli/commands.h"
+#include "compiler/cli/options.h"
 #include "compiler/onnx/importer.h"
 
 namespace kiln::cli {
@@ -25,7 +26,8 @@ void addParserCommand(CLI::App& app) {
       "Parse an ONNX model (opsets 9-18): fold constants, map nodes to Kiln layers, write a .kar");
   onnx->add_option("model", args->model, "The .onnx file")->required();
   onnx->add_option("--net-name", args->netName, "Network name (default: the file name's stem)");
-  onnx->add_option("--har-path", args->harPath, "Output archive (default: <net-name>.kar)");
+  onnx->add_option("--har-path", args->harPath, "Output archive (default: <net-name>.kar)")
+      ->check(nonEmptyPath());
   onnx->add_option("--start-node-names", args->start,
                    "ONNX node names where the network starts; their inputs become inputs");
   onnx->add_option("--end-node-names", args->end,

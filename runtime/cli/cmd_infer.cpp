@@ -58,6 +58,10 @@ int cmdInfer(const Args& args) {
   const std::string inFormat =
       ap.has("--input-format-type") ? ap.getChoice("--input-format-type", kTypes) : "";
   std::string outDir = ap.get("--output-dir");
+  if (outDir.empty())
+    throw UsageError(
+        "infer: --output-dir is empty (\"\" would write into /); give a directory, e.g. . for "
+        "the current one");
   while (outDir.size() > 1 && outDir.back() == '/') outDir.pop_back();
   const bool profile = ap.has("--profile");
 

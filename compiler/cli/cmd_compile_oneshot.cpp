@@ -4,7 +4,9 @@
 
 #include <fmt/core.h>
 
+#include "common/output_dir.h"
 #include "common/strings.h"
+#include "compiler/batch/console.h"
 #include "compiler/batch/job.h"
 #include "compiler/batch/run_manifest.h"
 #include "compiler/cli/commands.h"
@@ -21,7 +23,7 @@ struct CompileArgs {
   int jobs = 1;
   bool keepGoing = false, noCache = false;
   std::string calib, script, netName, outputDir = ".";
-  bool randomCalib = false;
+  bool randomCalib = false, failOnUnfit = false;
   int calibSize = 0, reportSamples = 8, verifySamples = 4;
   std::vector<std::string> hwArch, startNodes, endNodes, tensorShapes;
   CLI::App* cmd = nullptr;
@@ -48,6 +50,7 @@ batch::NetworkSpec overrides(const CompileArgs& a) {
   if (given(a, "--start-node-names")) s.startNodes.assign(a.startNodes, w("--start-node-names"));
   if (given(a, "--end-node-names")) s.endNodes.assign(a.endNodes, w("--end-node-names"));
   if (given(a, "--tensor-shapes")) s.tensorShapes.assign(a.tensorShapes, w("--tensor-shapes"));
+  if (given(a, "--fail-on-unfit")) s.failOnUnfit.assign(a.failOnUnfit, w("--fail-on-unfit"));
   return s;
 }
 
@@ -94,10 +97,11 @@ void printError(const std::string& prefix, const std::string& message) {
 
 // One network in this process: MODEL.onnx or --config.
 void runSingle(const batch::NetworkJob& job, const std::string& outputDir) {
+  const files::DirLock lock(outputDir, printNote);
   const bool several = job.targets.size() > 1;
   const auto results = batch::runNetwork(
       job, outputDir, several,
-      [](const std::string& w) { fmt::print(stderr, "kiln: warning: {}\n", w); },
+      [](const std::string& w) { fmt::print(stderr, "{}\n", batch::warningLine(w)); },
       [](const std::string& s) { fmt::print("{}\n", s); });
   bool failed = false;
   for (const auto& r : results) {
@@ -208,6 +212,9 @@ void addCompileCommand(CLI::App& app) {
                   "Calibration samples run through the .kef and the emulation (default 4; 0 "
                   "skips the check)")
       ->check(intIn(0, kMaxCalibSize));
+  cmd->add_flag("--fail-on-unfit", a.failOnUnfit,
+                "Fail a target (no .kef) when a context of its resource plan does not fit the "
+                "target's memory (manifests and configs: fail_on_unfit: true)");
   cmd->callback([args]() { runCompile(*args); });
 }
 

@@ -139,7 +139,7 @@ void runInfer(const InferArgs& args) {
       written.push_back({name, npy::fromFloat(outData[k], outShapes[k])});
     }
   }
-  writeInferOutputs(args.outDir, args.target, batch, std::move(written));
+  writeInferOutputs(args.outDir, args.target, batch, std::move(written), printNote);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "common/output_dir.h"
 #include "compiler/batch/report.h"
 #include "compiler/cli/commands.h"
 #include "compiler/cli/options.h"
@@ -32,9 +33,7 @@ void addReportCommand(CLI::App& app) {
       ->check(nonEmptyPath());
   merge->callback([args]() {
     const auto merged = batch::mergeReports(args->reports);
-    std::error_code ec;
-    std::filesystem::create_directories(args->outputDir, ec);
-    if (ec) throw Error(args->outputDir + ": cannot create the output directory");
+    const files::DirLock lock(args->outputDir, printNote);
     batch::writeReports(args->outputDir, merged);
     fmt::print("merged {} report(s): {}\nreport: {}/report.json, {}/report.xml\n",
                args->reports.size(), batch::summaryLine(merged), args->outputDir, args->outputDir);

@@ -1,6 +1,7 @@
 #include "compiler/cli/options.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <vector>
 
@@ -37,6 +38,10 @@ std::string commandPath(const CLI::App* app) {
 }
 
 }  // namespace
+
+void printNote(const std::string& message) {
+  std::fprintf(stderr, "kiln: note: %s\n", message.c_str());
+}
 
 CLI::Validator nonEmptyPath() {
   return CLI::Validator(

@@ -11,6 +11,9 @@ namespace kiln::cli {
 /// The largest --calib-size, --report-samples and --verify-samples taken.
 constexpr long long kMaxCalibSize = 1000000;
 
+/// Prints "kiln: note: MESSAGE" on stderr (a DirLock's messages).
+void printNote(const std::string& message);
+
 /// Rejects an empty value: `--output-dir ""` would otherwise put every file under "/".
 CLI::Validator nonEmptyPath();
 

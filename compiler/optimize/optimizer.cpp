@@ -123,6 +123,7 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
   Archive a = parsed;
   Graph& g = a.graph;
   std::string scriptText;
+  o.stepStarted("script");
   const alls::Script script = loadScript(o, scriptText);
   const ScriptSettings settings = applyScript(g, script);
   for (const auto& w : settings.notApplied) o.warn(w);
@@ -139,6 +140,7 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
   std::vector<calib::InputSpec> specs;
   for (int id : g.inputLayers())
     specs.push_back({g.at(id).attrString("onnx_name"), g.at(id).attrInts("user_shape")});
+  o.stepStarted("calibration data");
   const int want = o.calibSizeOverride > 0 ? o.calibSizeOverride : settings.calibsetSize;
   calib::CalibSet set = o.randomCalib ? calib::randomCalibSet(specs, size_t(want), 0)
                                       : calib::loadCalibSet(o.calibPath, specs, size_t(want));
@@ -157,6 +159,7 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
   if (settings.optimizationLevel >= 0 && settings.equalization) {
     // Equalization works on the calibrated per-channel ranges of the original graph (a first,
     // shorter pass over at most 16 samples); the real calibration below sees the equalized graph.
+    o.stepStarted("equalization");
     const size_t m = std::min<size_t>(samples.size(), 16);
     quant::StatsOptions eqOpts;
     const quant::CalibStats pre =
@@ -176,7 +179,9 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
   statsOpts.histograms = selectRanges;
   for (const auto& [name, c] : settings.activationClipping)
     if (c.percentile) statsOpts.sampleLayers.insert(g.find(name));
+  o.stepStarted("calibration");
   quant::CalibStats stats = quant::collectStats(g, samples, statsOpts, o.progress);
+  o.stepStarted("quantization");
   const std::vector<quant::Range> calibrated = stats.out;
   std::vector<std::string> rangeMethod(g.layers.size(), "min_max");
   for (const auto& [name, c] : settings.activationClipping) {
@@ -249,6 +254,7 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
   if (biasCorrection || compensateRounding) {
     // On up to 16 samples from the end of the calibration set, clear of the first ones the noise
     // report measures on when there are enough.
+    o.stepStarted(compensateRounding ? "bias correction and weight rounding" : "bias correction");
     size_t m = std::min<size_t>(samples.size(), 16);
     if (samples.size() >= n + 4) m = std::min(m, samples.size() - n);
     const CorrectionResult r = sequentialCorrection(g, {samples.end() - long(m), samples.end()},
@@ -263,6 +269,7 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
                          m));
   }
 
+  o.stepStarted("noise report");
   const NoiseReport report =
       noiseReport(g, {samples.begin(), samples.begin() + n}, o.reportProgress);
   o.info(report.summary);

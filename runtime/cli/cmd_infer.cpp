@@ -94,7 +94,7 @@ int cmdInfer(const Args& args) {
     o.array.data = std::move(results[k]);
     written.push_back(std::move(o));
   }
-  writeInferOutputs(outDir, "quantized", batch, std::move(written));
+  writeInferOutputs(outDir, "quantized", batch, std::move(written), warn);
   std::printf("Ran %lld frame(s) in %.3f ms (%.4f ms per frame)\n", static_cast<long long>(batch),
               seconds * 1e3, seconds * 1e3 / double(batch));
   if (profile) prof.print(model->program());

@@ -66,6 +66,11 @@ void makeDirs(const std::string& dir) {
     throw FileError(dir + ": exists and is not a directory");
 }
 
+void removeFile(const std::string& path) {
+  if (std::remove(path.c_str()) != 0 && errno != ENOENT)
+    throw FileError(path + ": cannot remove: " + std::strerror(errno));
+}
+
 void makeParentDirs(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   if (slash == std::string::npos || slash == 0) return;

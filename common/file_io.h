@@ -28,6 +28,8 @@ std::string readText(const std::string& path);
 void writeFileAtomic(const std::string& path, const std::vector<uint8_t>& bytes);
 /// writeFileAtomic of a string.
 void writeTextAtomic(const std::string& path, const std::string& text);
+/// Removes `path`; nothing when it does not exist. FileError naming it when it cannot be removed.
+void removeFile(const std::string& path);
 /// mkdir -p: creates `dir` and the directories leading to it; FileError naming the one that
 /// cannot be created, or when `dir` exists and is not a directory.
 void makeDirs(const std::string& dir);

@@ -4,13 +4,15 @@
 
 #include "common/file_io.h"
 #include "common/json.h"
+#include "common/output_dir.h"
 #include "common/strings.h"
 
 namespace kiln {
 
 void writeInferOutputs(const std::string& dir, const std::string& target, int64_t batch,
-                       std::vector<InferOutput> outputs) {
-  files::makeDirs(dir);
+                       std::vector<InferOutput> outputs,
+                       const std::function<void(const std::string&)>& note) {
+  const files::DirLock lock(dir, note);
   // Keys in sorted order, as nlohmann::json writes them.
   Json list = Json::array();
   for (InferOutput& out : outputs) {

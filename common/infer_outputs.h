@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,10 @@ struct InferOutput {
 
 /// Writes `dir`/<name>.npy for every output and `dir`/outputs.json, creating `dir`, and prints
 /// one line per output. With batch > 1 the leading dimension becomes the batch (or is added
-/// when the shape does not start with 1). `target` is recorded in outputs.json.
+/// when the shape does not start with 1). `target` is recorded in outputs.json. Holds the
+/// directory's lock (DirLock) while writing; `note` gets its messages (waiting, stale temporaries).
 void writeInferOutputs(const std::string& dir, const std::string& target, int64_t batch,
-                       std::vector<InferOutput> outputs);
+                       std::vector<InferOutput> outputs,
+                       const std::function<void(const std::string&)>& note);
 
 }  // namespace kiln

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <new>
 
 #include <fmt/core.h>
@@ -12,6 +13,7 @@
 #include "common/sha256.h"
 #include "common/strings.h"
 #include "compiler/archive/archive.h"
+#include "compiler/batch/console.h"
 #include "compiler/ir/types.h"
 
 namespace kiln::batch {
@@ -27,6 +29,18 @@ double since(Clock::time_point t) {
 
 void writeText(const std::string& path, const std::string& text) {
   files::writeFileAtomic(path, std::vector<uint8_t>(text.begin(), text.end()));
+}
+
+// The files one network's compile writes (flow::optimizeNetwork, compileTarget, runNetwork).
+void removeOutputSet(const std::string& dir, const std::string& stem,
+                     const std::vector<std::string>& targets, bool perTargetDirs) {
+  const std::string base = dir + "/" + stem;
+  for (const char* f : {".kar", "_optimized.kar", "_optimized.kar.report.json", ".generated.alls"})
+    files::removeFile(base + f);
+  for (const std::string& t : targets) {
+    const std::string tbase = perTargetDirs ? dir + "/" + t + "/" + stem : base;
+    for (const char* f : {".kef", ".compile.json", ".summary.json"}) files::removeFile(tbase + f);
+  }
 }
 
 }  // namespace
@@ -57,11 +71,24 @@ std::vector<TargetResult> runNetwork(const NetworkJob& job, const std::string& d
   o.outputDir = dir;
   o.warn = warn;
   o.info = info;
-  if (job.imageSize.size() == 2) o.afterParse = [&job](const Graph& g) { checkImageSize(job, g); };
+  // Progress of calibration and the noise report: plain lines in a pipe or a manifest's log.
+  const bool terminal = stderrIsTerminal();
+  o.progress = progressPrinter("calibration", terminal);
+  o.reportProgress = progressPrinter("noise report", terminal);
+  auto steps = std::make_shared<StepTimes>(terminal);
+  o.stepStarted = [steps](const std::string& s) { steps->step(s); };
+  // After the parse, before the first file is written: the old files of the network go, so that a
+  // kill at any point leaves the files of one run (a prefix of .kar, _optimized.kar, report, .kef,
+  // plan, summary), never a new archive beside an old .kef.
+  o.afterParse = [&job, &dir, perTargetDirs](const Graph& g) {
+    if (job.imageSize.size() == 2) checkImageSize(job, g);
+    removeOutputSet(dir, sanitizeFileName(g.name), job.targets, perTargetDirs);
+  };
   const auto start = Clock::now();
   flow::OptimizedNetwork n;
   try {
     n = flow::optimizeNetwork(o);
+    steps->finish();
   } catch (...) {
     const std::string why = describeCurrentException();
     const double share = since(start) / double(std::max<size_t>(1, out.size()));
@@ -114,6 +141,7 @@ Json jobToJson(const NetworkJob& job) {
   j["script_text"] = o.scriptText;
   j["report_samples"] = o.reportSamples;
   j["verify_samples"] = o.verifySamples;
+  if (o.failOnUnfit) j["fail_on_unfit"] = true;  // only when set: cache keys stay as they were
   j["image_size"] = job.imageSize;
   j["image_size_where"] = job.imageSizeWhere;
   return j;
@@ -139,6 +167,7 @@ NetworkJob jobFromJson(const nlohmann::ordered_json& j) {
   o.scriptText = j.at("script_text").get<std::string>();
   o.reportSamples = j.at("report_samples").get<int>();
   o.verifySamples = j.at("verify_samples").get<int>();
+  o.failOnUnfit = j.value("fail_on_unfit", false);
   job.imageSize = j.at("image_size").get<std::vector<int64_t>>();
   job.imageSizeWhere = j.at("image_size_where").get<std::string>();
   return job;
@@ -197,7 +226,7 @@ int runJobFile(const std::string& path) {
   fmt::print("kiln {}: {} ({}) for {}\n", toolVersion(), job.name, job.origin,
              join(job.targets, ", "));
   const auto results = runNetwork(
-      job, dir, true, [](const std::string& w) { fmt::print(stderr, "kiln: warning: {}\n", w); },
+      job, dir, true, [](const std::string& w) { fmt::print(stderr, "{}\n", warningLine(w)); },
       [](const std::string& s) { fmt::print("{}\n", s); });
   bool failed = false;
   for (const TargetResult& r : results) {

@@ -46,7 +46,7 @@ NetworkJob readNetwork(const YAML::Node& entry, int index, const std::string& pa
   if (!spec.onnx.set && !spec.name.set) {
     job.name = configPath.empty() ? "network" + std::to_string(index + 1)
                                   : std::filesystem::path(configPath).stem().string();
-    job.dir = sanitizeFileName(job.name);
+    job.dir = networkDir(job.name);
   }
   if (!d.empty()) job.error = d.text();
   return job;

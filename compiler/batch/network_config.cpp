@@ -165,7 +165,7 @@ const std::vector<std::string>& networkKeys() {
   static const std::vector<std::string> keys = {
       "name",          "description",    "onnx",           "script",    "calib",
       "random_calib",  "calib_size",     "start_nodes",    "end_nodes", "tensor_shapes",
-      "preprocessing", "report_samples", "verify_samples", "targets"};
+      "preprocessing", "report_samples", "verify_samples", "targets",   "fail_on_unfit"};
   return keys;
 }
 
@@ -197,6 +197,8 @@ NetworkSpec readNetworkSpec(const YAML::Node& map, const std::string& file, cons
             .assign(resolvePath(file, text), w);
     } else if (k == "random_calib") {
       if (readBool(e, file, d, flag)) s.randomCalib.assign(flag, w);
+    } else if (k == "fail_on_unfit") {
+      if (readBool(e, file, d, flag)) s.failOnUnfit.assign(flag, w);
     } else if (k == "calib_size" || k == "report_samples" || k == "verify_samples") {
       if (readInt(e, file, d, k == "calib_size" ? 1 : 0, n)) {
         if (n > INT_MAX)
@@ -231,6 +233,7 @@ void overlay(NetworkSpec& base, const NetworkSpec& top) {
   over(base.calib, top.calib);
   over(base.channelOrder, top.channelOrder);
   over(base.randomCalib, top.randomCalib);
+  over(base.failOnUnfit, top.failOnUnfit);
   over(base.calibSize, top.calibSize);
   over(base.reportSamples, top.reportSamples);
   over(base.verifySamples, top.verifySamples);
@@ -247,6 +250,11 @@ void overlay(NetworkSpec& base, const NetworkSpec& top) {
   if (top.randomCalib.set && top.randomCalib.value && !top.calib.set) base.calib = {};
 }
 
+std::string networkDir(const std::string& name) {
+  const std::string dir = sanitizeFileName(name);
+  return dir.compare(0, 7, "report.") == 0 ? "_" + dir : dir;
+}
+
 NetworkJob resolveNetwork(const NetworkSpec& s, const std::string& origin, Diagnostics& d) {
   NetworkJob job;
   job.origin = origin;
@@ -260,7 +268,7 @@ NetworkJob resolveNetwork(const NetworkSpec& s, const std::string& origin, Diagn
   o.onnxPath = s.onnx.value;
   job.name = s.name.set ? s.name.value : files::stem(s.onnx.value);
   o.netName = s.name.value;
-  job.dir = sanitizeFileName(job.name);
+  job.dir = networkDir(job.name);
 
   alls::Script script;
   bool haveScript = false;
@@ -298,6 +306,7 @@ NetworkJob resolveNetwork(const NetworkSpec& s, const std::string& origin, Diagn
   if (s.calibSize.set) o.calibSize = int(s.calibSize.value);
   if (s.reportSamples.set) o.reportSamples = int(s.reportSamples.value);
   if (s.verifySamples.set) o.verifySamples = int(s.verifySamples.value);
+  o.failOnUnfit = s.failOnUnfit.set && s.failOnUnfit.value;
   o.startNodes = s.startNodes.value;
   o.endNodes = s.endNodes.value;
   o.tensorShapes = s.tensorShapes.value;

@@ -30,7 +30,7 @@ struct Setting {
 /// manifest defaults and command-line options are layered with overlay().
 struct NetworkSpec {
   Setting<std::string> name, description, onnx, script, calib, channelOrder;
-  Setting<bool> randomCalib;
+  Setting<bool> randomCalib, failOnUnfit;
   Setting<int64_t> calibSize, reportSamples, verifySamples;
   Setting<std::vector<std::string>> startNodes, endNodes, tensorShapes, targets;
   Setting<std::vector<double>> mean, stdv;
@@ -62,6 +62,11 @@ struct NetworkJob {
   std::string imageSizeWhere;
   std::string error;  // a manifest network that could not be resolved: why
 };
+
+/// The directory of a network's files in a manifest run's output directory: its name made a safe
+/// file name, with a leading '_' when it would collide with the run's own files (report.json,
+/// report.xml and their temporaries: every name starting with "report.").
+std::string networkDir(const std::string& name);
 
 /// Checks and resolves a spec: required keys, that files exist, targets, the script and the
 /// pre-processing (which becomes script lines). Errors go to `d` with the place of the setting;

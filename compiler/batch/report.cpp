@@ -1,5 +1,6 @@
 #include "compiler/batch/report.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -224,12 +225,68 @@ void writeReports(const std::string& dir, const Json& report) {
   files::writeFileAtomic(dir + "/report.xml", std::vector<uint8_t>(x.begin(), x.end()));
 }
 
+namespace {
+
+// The parts of a shard report the merge reads, checked so that a damaged or hand-edited file is
+// named with what is wrong in it (not blamed on the manifest, not an internal error).
+void checkShardReport(const Json& r, const std::string& path) {
+  auto bad = [&](const std::string& what) {
+    return Error(path + ": not a valid Kiln report: " + what);
+  };
+  if (!r.is_object() || r.value("format", "") != "kiln-report-1")
+    throw Error(path + ": not a Kiln report (format kiln-report-1)");
+  const Json& m = r.contains("manifest") ? r["manifest"] : Json();
+  if (!m.is_object() || !m.contains("networks") || !m["networks"].is_array())
+    throw bad("manifest.networks: expected a list of network names");
+  for (const auto& n : m["networks"])
+    if (!n.is_string()) throw bad("manifest.networks: expected a list of network names");
+  if (!m.contains("name") || !m["name"].is_string()) throw bad("manifest.name: expected a string");
+  for (const char* k : {"shards", "hosts"}) {
+    if (!r.contains(k) || !r[k].is_array()) throw bad(std::string(k) + ": expected a list");
+    for (const auto& v : r[k])
+      if (!v.is_string()) throw bad(std::string(k) + ": expected a list of strings");
+  }
+  if (!r.contains("started") || !r["started"].is_string()) throw bad("started: expected a string");
+  if (r.contains("wall_seconds") && !r["wall_seconds"].is_number())
+    throw bad("wall_seconds: expected a number");
+  if (!r.contains("results") || !r["results"].is_array())
+    throw bad("results: expected a list, found " +
+              std::string(r.contains("results") ? r["results"].type_name() : "nothing"));
+  size_t k = 0;
+  for (const auto& e : r["results"]) {
+    const std::string at = "results[" + std::to_string(k++) + "]";
+    if (!e.is_object()) throw bad(at + ": expected an object");
+    for (const char* key : {"network", "target", "status", "log"})
+      if (!e.contains(key) || !e[key].is_string())
+        throw bad(at + "." + key + ": expected a string");
+    if (!e.contains("index") || !e["index"].is_number_integer())
+      throw bad(at + ".index: expected an integer");
+    if (!e.contains("seconds") || !e["seconds"].is_number())
+      throw bad(at + ".seconds: expected a number");
+  }
+}
+
+// The same file given twice (under one path or two): its device and inode.
+std::string fileIdentity(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return path;
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+}
+
+}  // namespace
+
 Json mergeReports(const std::vector<std::string>& paths) {
   if (paths.empty()) throw Error("give the shard reports to merge (report.json files)");
   Json merged;
-  std::map<std::string, std::string> owner;  // network -> report that has it
+  // Who has what, to name both files of a duplicate: a file, a shard, a (network, target).
+  std::map<std::string, std::string> files, shards, results;
   std::set<std::string> hosts;
   for (const auto& path : paths) {
+    const std::string id = fileIdentity(path);
+    if (files.count(id))
+      throw Error(path + ": this report is given twice (also as " + files[id] +
+                  "); give each shard's report once");
+    files[id] = path;
     Json r;
     try {
       const auto bytes = files::readFile(path);
@@ -237,8 +294,7 @@ Json mergeReports(const std::vector<std::string>& paths) {
     } catch (const std::exception& e) {
       throw Error(path + ": cannot read the report: " + e.what());
     }
-    if (!r.is_object() || r.value("format", "") != "kiln-report-1")
-      throw Error(path + ": not a Kiln report (format kiln-report-1)");
+    checkShardReport(r, path);
     if (merged.is_null()) {
       merged = r;
       merged["shards"] = Json::array();
@@ -248,26 +304,34 @@ Json mergeReports(const std::vector<std::string>& paths) {
       throw Error(path + ": its manifest lists other networks than " + paths[0] +
                   "'s; merge the shards of one manifest");
     }
-    for (const auto& s : r["shards"]) merged["shards"].push_back(s);
+    for (const auto& s : r["shards"]) {
+      const std::string shard = s.get<std::string>();
+      if (shards.count(shard))
+        throw Error(path + ": shard " + shard + " is in " + shards[shard] +
+                    " too (a copy, or a run of the same shard twice); give each shard once");
+      shards[shard] = path;
+      merged["shards"].push_back(s);
+    }
     for (const auto& h : r["hosts"]) hosts.insert(h.get<std::string>());
     if (r.value("started", "") < merged.value("started", "")) merged["started"] = r["started"];
     merged["wall_seconds"] =
         std::max(merged["wall_seconds"].get<double>(), r.value("wall_seconds", 0.0));
-    std::set<std::string> mine;
     for (const auto& e : r["results"]) {
       const std::string net = e["network"].get<std::string>();
-      if (owner.count(net) && owner[net] != path)
-        throw Error(path + ": network '" + net + "' is in " + owner[net] + " too");
-      owner[net] = path;
+      const std::string key = net + "\n" + e["target"].get<std::string>();
+      if (results.count(key))
+        throw Error(path + ": network '" + net + "' on " + e["target"].get<std::string>() +
+                    " is in " + results[key] + " too; give each shard's report once");
+      results[key] = path;
       merged["results"].push_back(e);
     }
   }
   merged["hosts"] = Json(std::vector<std::string>(hosts.begin(), hosts.end()));
-  std::vector<Json> results(merged["results"].begin(), merged["results"].end());
-  std::stable_sort(results.begin(), results.end(), [](const Json& a, const Json& b) {
+  std::vector<Json> sorted(merged["results"].begin(), merged["results"].end());
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Json& a, const Json& b) {
     return a["index"].get<int>() < b["index"].get<int>();
   });
-  merged["results"] = Json(results);
+  merged["results"] = Json(sorted);
   recount(merged, true);
   return merged;
 }

@@ -38,8 +38,9 @@ std::string junitXml(const nlohmann::ordered_json& report);
 void writeReports(const std::string& dir, const nlohmann::ordered_json& report);
 
 /// Shard reports of one manifest merged into one: results in manifest order, the summary
-/// recounted, networks that no report has listed under summary.missing. Throws Error on
-/// reports of different manifests and on a network given twice.
+/// recounted, networks that no report has listed under summary.missing. Throws Error naming the
+/// files on reports of different manifests, on a file or shard given twice, on a network and
+/// target in two reports, and on a report whose structure is not a Kiln report's.
 nlohmann::ordered_json mergeReports(const std::vector<std::string>& paths);
 
 /// "8 results: 6 ok, 0 cached, 2 failed, 0 skipped" (+ missing).

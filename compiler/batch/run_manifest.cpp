@@ -10,6 +10,7 @@
 
 #include "common/file_io.h"
 #include "common/npy.h"
+#include "common/output_dir.h"
 #include "common/strings.h"
 #include "compiler/batch/cache.h"
 #include "compiler/batch/job_runner.h"
@@ -69,8 +70,9 @@ int runManifest(const ManifestRunOptions& o) {
     run.shard = o.shard;
   }
   std::error_code ec;
-  fs::create_directories(o.outputDir, ec);
-  if (ec) throw Error(o.outputDir + ": cannot create the output directory (" + ec.message() + ")");
+  // One run at a time in an output directory: the networks' directories and the report.
+  const files::DirLock lock(
+      o.outputDir, [](const std::string& note) { fmt::print(stderr, "kiln: note: {}\n", note); });
 
   const std::string kilnId = kilnIdentity();
   FileDigests digests;

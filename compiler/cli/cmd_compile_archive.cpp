@@ -14,9 +14,11 @@
 #include "alls/parser.h"
 #include "common/file_io.h"
 #include "common/npy.h"
+#include "common/output_dir.h"
 #include "common/strings.h"
 #include "compiler/archive/archive.h"
 #include "compiler/cli/commands.h"
+#include "compiler/cli/options.h"
 #include "compiler/flow/build_executable.h"
 #include "compiler/hwarch/resource_plan.h"
 #include "runtime/format/kef.h"
@@ -27,32 +29,53 @@ namespace {
 
 struct CompilerArgs {
   std::string archive, hwArch = "hailo8", outDir = ".", script;
+  bool failOnUnfit = false;
 };
 
-// The metadata of .kef bytes, read with the runtime's parser (into an 8-byte aligned copy).
-rt::Metadata kefMeta(const uint8_t* data, size_t size) {
+// What the warning compares of a .kef: its metadata and the precision of its activations.
+struct KefInfo {
+  rt::Metadata meta;
+  std::string precision;  // a8, a16, or "mixed (N of M activations in 16 bits)"
+};
+
+// Read with the runtime's parser (into an 8-byte aligned copy).
+KefInfo kefInfo(const uint8_t* data, size_t size) {
   std::vector<uint64_t> aligned(size / 8 + 1);
   std::copy(data, data + size, reinterpret_cast<uint8_t*>(aligned.data()));
-  return rt::parseKef(reinterpret_cast<const uint8_t*>(aligned.data()), size).program.meta;
+  const rt::Program p =
+      rt::parseKef(reinterpret_cast<const uint8_t*>(aligned.data()), size).program;
+  size_t wide = 0;
+  for (const rt::TensorDesc& t : p.tensors) wide += t.bits == 16;
+  const std::string precision =
+      wide == 0 ? "a8"
+      : wide == p.tensors.size()
+          ? "a16"
+          : fmt::format("mixed ({} of {} activations in 16 bits)", wide, p.tensors.size());
+  return {p.meta, precision};
 }
 
-std::string describe(const rt::Metadata& m) {
-  return fmt::format("{} for {} from graph {}", m.netName, m.hwArch,
+std::string describe(const KefInfo& k) {
+  const rt::Metadata& m = k.meta;
+  return fmt::format("{} {} for {} from graph {}", m.netName, k.precision, m.hwArch,
                      m.graphHash.empty() ? "(no hash)" : m.graphHash.substr(0, 12));
 }
 
 // The output keeps the name users expect (<net>.kef): say so when it replaces the executable of
-// another graph or target (a newer build of the same graph and target replaces it silently).
+// another graph, target or precision (a8 -> a16); a newer build of the same graph, target and
+// precision replaces it silently.
 void warnIfReplacing(const std::string& path, const std::vector<uint8_t>& kef) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return;
   const std::vector<uint8_t> old((std::istreambuf_iterator<char>(f)), {});
-  const rt::Metadata now = kefMeta(kef.data(), kef.size());
+  const KefInfo now = kefInfo(kef.data(), kef.size());
   std::string was;
   try {
-    const rt::Metadata m = kefMeta(old.data(), old.size());
-    if (m.netName == now.netName && m.hwArch == now.hwArch && m.graphHash == now.graphHash) return;
-    was = "it held " + describe(m);
+    const KefInfo k = kefInfo(old.data(), old.size());
+    const rt::Metadata& m = k.meta;
+    if (m.netName == now.meta.netName && m.hwArch == now.meta.hwArch &&
+        m.graphHash == now.meta.graphHash && k.precision == now.precision)
+      return;
+    was = "it held " + describe(k);
   } catch (const rt::Error& e) {
     was = std::string("it was not a readable .kef (") + e.what() + ")";
   }
@@ -85,11 +108,18 @@ void runCompiler(const CompilerArgs& args) {
   const hwarch::ResourcePlan& plan = exe.plan;
   const std::vector<uint8_t>& kef = exe.bytes;
   const std::string summary = plan.summary();
+  if (args.failOnUnfit && !plan.unfit().empty()) {
+    fmt::print("{}", summary);
+    throw Error(args.archive + ": " + plan.unfit());
+  }
 
-  files::makeDirs(args.outDir);
+  const files::DirLock lock(args.outDir, printNote);
   const std::string base =
       args.outDir + "/" + sanitizeFileName(a.graph.name.empty() ? "model" : a.graph.name);
   warnIfReplacing(base + ".kef", kef);
+  // The plan of the old .kef goes first: a kill between the two writes leaves a .kef without a
+  // plan, never a new .kef beside the plan of the old one.
+  files::removeFile(base + ".compile.json");
   files::writeFileAtomic(base + ".kef", kef);
   auto j = plan.toJson();
   nlohmann::ordered_json file = {{"kef", base + ".kef"},
@@ -120,14 +150,18 @@ void addCompilerCommand(CLI::App& app) {
                   "The target, one of " + join(hwarch::archNames(), ", ") +
                       " (default hailo8; see docs/hw-arch.md; kiln compile takes several)");
   cmd->add_option(
-      "--output-dir", args->outDir,
-      "Where to write <net>.kef and <net>.compile.json (default: the current directory; a "
-      "warning names a <net>.kef of another graph or target that this replaces)");
+         "--output-dir", args->outDir,
+         "Where to write <net>.kef and <net>.compile.json (default: the current directory; a "
+         "warning names a <net>.kef of another graph, target or precision that this replaces)")
+      ->check(nonEmptyPath());
   cmd->add_option("--model-script", args->script,
                   "A script whose resources_param / context_switch_param / performance_param "
                   "replace those of the script kiln optimize applied; it is validated like kiln "
                   "optimize validates it, and any other command gets a warning that it has no "
                   "effect here");
+  cmd->add_flag("--fail-on-unfit", args->failOnUnfit,
+                "Fail (exit 1, no .kef) when a context of the resource plan does not fit the "
+                "target's memory, instead of writing the .kef with a warning");
   cmd->callback([args]() { runCompiler(*args); });
 }
 

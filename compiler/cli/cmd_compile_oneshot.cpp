@@ -4,10 +4,13 @@
 
 #include <fmt/core.h>
 
+#include "common/output_dir.h"
 #include "common/strings.h"
+#include "compiler/batch/console.h"
 #include "compiler/batch/job.h"
 #include "compiler/batch/run_manifest.h"
 #include "compiler/cli/commands.h"
+#include "compiler/cli/options.h"
 #include "compiler/hwarch/hw_arch.h"
 #include "compiler/ir/types.h"
 
@@ -20,7 +23,7 @@ struct CompileArgs {
   int jobs = 1;
   bool keepGoing = false, noCache = false;
   std::string calib, script, netName, outputDir = ".";
-  bool randomCalib = false;
+  bool randomCalib = false, failOnUnfit = false;
   int calibSize = 0, reportSamples = 8, verifySamples = 4;
   std::vector<std::string> hwArch, startNodes, endNodes, tensorShapes;
   CLI::App* cmd = nullptr;
@@ -47,6 +50,7 @@ batch::NetworkSpec overrides(const CompileArgs& a) {
   if (given(a, "--start-node-names")) s.startNodes.assign(a.startNodes, w("--start-node-names"));
   if (given(a, "--end-node-names")) s.endNodes.assign(a.endNodes, w("--end-node-names"));
   if (given(a, "--tensor-shapes")) s.tensorShapes.assign(a.tensorShapes, w("--tensor-shapes"));
+  if (given(a, "--fail-on-unfit")) s.failOnUnfit.assign(a.failOnUnfit, w("--fail-on-unfit"));
   return s;
 }
 
@@ -93,10 +97,11 @@ void printError(const std::string& prefix, const std::string& message) {
 
 // One network in this process: MODEL.onnx or --config.
 void runSingle(const batch::NetworkJob& job, const std::string& outputDir) {
+  const files::DirLock lock(outputDir, printNote);
   const bool several = job.targets.size() > 1;
   const auto results = batch::runNetwork(
       job, outputDir, several,
-      [](const std::string& w) { fmt::print(stderr, "kiln: warning: {}\n", w); },
+      [](const std::string& w) { fmt::print(stderr, "{}\n", batch::warningLine(w)); },
       [](const std::string& s) { fmt::print("{}\n", s); });
   bool failed = false;
   for (const auto& r : results) {
@@ -172,7 +177,8 @@ void addCompileCommand(CLI::App& app) {
                   "options, targets (docs/batch.md)");
   cmd->add_option("--manifest", a.manifest,
                   "A manifest (.yaml) of many networks, each compiled in its own process");
-  cmd->add_option("-j,--jobs", a.jobs, "Manifest: networks compiled at a time (default 1)");
+  cmd->add_option("-j,--jobs", a.jobs, "Manifest: networks compiled at a time (default 1)")
+      ->check(intIn(1, 1024));
   cmd->add_flag("--keep-going", a.keepGoing,
                 "Manifest: after a network fails, start the others anyway");
   cmd->add_flag("--no-cache", a.noCache,
@@ -184,7 +190,8 @@ void addCompileCommand(CLI::App& app) {
                   "Calibration data (images, .npy files, one .npy or .npz; docs/calibration.md)");
   cmd->add_flag("--use-random-calib-set", a.randomCalib,
                 "Calibrate on random data (to try the flow only)");
-  cmd->add_option("--calib-size", a.calibSize, "Calibration samples (default: the script's, 64)");
+  cmd->add_option("--calib-size", a.calibSize, "Calibration samples (default: the script's, 64)")
+      ->check(intIn(1, kMaxCalibSize));
   cmd->add_option("--model-script", a.script, "A model script (.alls), docs/alls.md");
   cmd->add_option("--hw-arch", a.hwArch,
                   "Targets, space- or comma-separated or repeated: --hw-arch hailo8 hailo8l "
@@ -196,12 +203,18 @@ void addCompileCommand(CLI::App& app) {
   cmd->add_option("--tensor-shapes", a.tensorShapes, "Fix dynamic input dimensions: NAME=[d0,...]");
   cmd->add_option("--net-name", a.netName, "Network name (default: the ONNX file's stem)");
   cmd->add_option("--output-dir", a.outputDir,
-                  "Where the archives, the .kef and the reports go (default: current directory)");
+                  "Where the archives, the .kef and the reports go (default: current directory)")
+      ->check(nonEmptyPath());
   cmd->add_option("--report-samples", a.reportSamples,
-                  "Calibration samples for the noise report (default 8)");
+                  "Calibration samples for the noise report (default 8)")
+      ->check(intIn(1, kMaxCalibSize));
   cmd->add_option("--verify-samples", a.verifySamples,
                   "Calibration samples run through the .kef and the emulation (default 4; 0 "
-                  "skips the check)");
+                  "skips the check)")
+      ->check(intIn(0, kMaxCalibSize));
+  cmd->add_flag("--fail-on-unfit", a.failOnUnfit,
+                "Fail a target (no .kef) when a context of its resource plan does not fit the "
+                "target's memory (manifests and configs: fail_on_unfit: true)");
   cmd->callback([args]() { runCompile(*args); });
 }
 

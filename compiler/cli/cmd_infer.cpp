@@ -13,6 +13,7 @@
 #include "common/strings.h"
 #include "compiler/archive/archive.h"
 #include "compiler/cli/commands.h"
+#include "compiler/cli/options.h"
 #include "compiler/emulator/float_executor.h"
 #include "compiler/emulator/quant_executor.h"
 #include "compiler/lower/lower_program.h"
@@ -154,7 +155,7 @@ void runInfer(const InferArgs& args) {
       written.push_back({name, npy::fromFloat(outData[k], outShapes[k])});
     }
   }
-  writeInferOutputs(args.outDir, args.target, batch, std::move(written));
+  writeInferOutputs(args.outDir, args.target, batch, std::move(written), printNote);
 }
 
 }  // namespace
@@ -177,7 +178,8 @@ void addInferCommand(CLI::App& app) {
                   "leading batch dimension N > 1 runs N samples")
       ->required();
   cmd->add_option("--output-dir", args->outDir, "Where to write <output>.npy and outputs.json")
-      ->required();
+      ->required()
+      ->check(nonEmptyPath());
   cmd->callback([args]() { runInfer(*args); });
 }
 

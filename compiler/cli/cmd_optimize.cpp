@@ -1,12 +1,13 @@
 // kiln optimize FILE.kar: model script, calibration and quantization -> an optimized archive.
-#include <unistd.h>
-
 #include <fmt/core.h>
 
 #include "common/file_io.h"
 #include "common/npy.h"
+#include "common/output_dir.h"
 #include "compiler/archive/archive.h"
+#include "compiler/batch/console.h"
 #include "compiler/cli/commands.h"
+#include "compiler/cli/options.h"
 #include "compiler/optimize/optimizer.h"
 
 namespace kiln::cli {
@@ -26,6 +27,20 @@ std::string defaultOutput(const std::string& in) {
   return stem + "_optimized.kar";
 }
 
+// The archive and its report beside it, as one set: the old report goes first, so that a kill
+// between the two renames never leaves a new archive beside the report of the old one (the
+// report is also inside the archive: optimize/report.json).
+void writeOptimized(const std::string& path, const std::string& reportPath, const Archive& out) {
+  const size_t slash = path.find_last_of('/');
+  const files::DirLock lock(slash == std::string::npos ? "."
+                            : slash == 0               ? "/"
+                                                       : path.substr(0, slash),
+                            printNote);
+  files::removeFile(reportPath);
+  writeArchive(path, out);
+  files::writeFileAtomic(reportPath, out.extra.at("optimize/report.json"));
+}
+
 void runOptimize(const OptimizeArgs& args) {
   if (args.calib.empty() == !args.random)
     throw Error("give exactly one of --calib-set-path PATH and --use-random-calib-set");
@@ -36,34 +51,32 @@ void runOptimize(const OptimizeArgs& args) {
   o.strict = args.strict;
   o.calibSizeOverride = args.calibSize;
   o.reportSamples = args.reportSamples;
-  o.warn = [](const std::string& w) { fmt::print(stderr, "kiln: warning: {}\n", w); };
+  o.warn = [](const std::string& w) { fmt::print(stderr, "{}\n", batch::warningLine(w)); };
   o.info = [](const std::string& s) { fmt::print("{}\n", s); };
-  if (::isatty(2)) {
-    o.progress = [](int done, int total) {
-      fmt::print(stderr, "\rcalibrating: {}/{} samples", done, total);
-      if (done == total) fmt::print(stderr, "\n");
-    };
-    // The report runs the float and the integer network per sample: the slow part on big models.
-    o.reportProgress = [](int done, int total) {
-      fmt::print(stderr, "\rnoise report: {}/{} samples", done, total);
-      if (done == total) fmt::print(stderr, "\n");
-    };
-  }
+  // On a terminal a line rewritten in place; in a pipe (CI logs) plain lines every 10 % or 10 s.
+  // The report runs the float and the integer network per sample: the slow part on big models.
+  const bool terminal = batch::stderrIsTerminal();
+  o.progress = batch::progressPrinter(terminal ? "calibrating" : "calibration", terminal);
+  o.reportProgress = batch::progressPrinter("noise report", terminal);
+  batch::StepTimes steps(terminal);
+  o.stepStarted = [&steps](const std::string& s) { steps.step(s); };
+  steps.step("read");
   const Archive parsed = readArchive(args.archive);
   const std::string path = args.output.empty() ? defaultOutput(args.archive) : args.output;
   files::makeParentDirs(path);  // before the long part: a bad output path fails at once
   const Archive out = optimize::optimize(parsed, o);
-  writeArchive(path, out);
-  const auto& report = out.extra.at("optimize/report.json");
+  steps.step("write");
   const std::string reportPath = path + ".report.json";
-  files::writeFileAtomic(reportPath, report);
+  writeOptimized(path, reportPath, out);
+  steps.finish();
   std::map<std::string, int> mix;
   for (const Layer& l : out.graph.layers)
     if (!l.precision.empty()) ++mix[l.precision];
   std::string mixText;
   for (const auto& [m, n] : mix)
     mixText += fmt::format("{}{} {}", mixText.empty() ? "" : ", ", n, m);
-  fmt::print("Precision: {}\nWrote {} and {}\n", mixText, path, reportPath);
+  fmt::print("Precision: {}\nTime: {}\nWrote {} and {}\n", mixText, steps.summary(), path,
+             reportPath);
 }
 
 }  // namespace
@@ -82,12 +95,14 @@ void addOptimizeCommand(CLI::App& app) {
   cmd->add_option("--model-script", args->script, "A model script (.alls), see docs/alls.md");
   cmd->add_option("--output-har-path,--output-kar-path", args->output,
                   "Output archive (default: <input>_optimized.kar); --output-har-path is the "
-                  "reference's spelling");
+                  "reference's spelling")
+      ->check(nonEmptyPath());
   cmd->add_option("--calib-size", args->calibSize,
-                  "Number of calibration samples (default: the script's calibset_size, else 64)");
+                  "Number of calibration samples (default: the script's calibset_size, else 64)")
+      ->check(intIn(1, kMaxCalibSize));
   cmd->add_option("--report-samples", args->reportSamples,
                   "Calibration samples the noise report runs (default 16; fewer is faster)")
-      ->check(CLI::Range(1, 100000));
+      ->check(intIn(1, kMaxCalibSize));
   cmd->add_flag("--strict", args->strict,
                 "Treat script commands Kiln parses but does not apply as errors");
   cmd->callback([args]() { runOptimize(*args); });

@@ -4,6 +4,7 @@
 #include "common/strings.h"
 #include "compiler/archive/archive.h"
 #include "compiler/cli/commands.h"
+#include "compiler/cli/options.h"
 #include "compiler/ir/macs.h"
 #include "compiler/onnx/importer.h"
 
@@ -27,8 +28,9 @@ void addParserCommand(CLI::App& app) {
   onnx->add_option("model", args->model, "The .onnx file")->required();
   onnx->add_option("--net-name", args->netName, "Network name (default: the file name's stem)");
   onnx->add_option(
-      "--har-path,--kar-path", args->karPath,
-      "Output archive (default: <net-name>.kar); --har-path is the reference's spelling");
+          "--har-path,--kar-path", args->karPath,
+          "Output archive (default: <net-name>.kar); --har-path is the reference's spelling")
+      ->check(nonEmptyPath());
   onnx->add_option("--start-node-names", args->start,
                    "ONNX node names where the network starts; their inputs become inputs");
   onnx->add_option("--end-node-names", args->end,

@@ -3,8 +3,10 @@
 
 #include <filesystem>
 
+#include "common/output_dir.h"
 #include "compiler/batch/report.h"
 #include "compiler/cli/commands.h"
+#include "compiler/cli/options.h"
 #include "compiler/ir/types.h"
 
 namespace kiln::cli {
@@ -25,13 +27,13 @@ void addReportCommand(CLI::App& app) {
       "Merge the report.json files of a manifest's shards (kiln compile --manifest --shard i/n) "
       "into one report.json and report.xml, in manifest order");
   merge->add_option("reports", args->reports, "The shards' report.json files")->required();
-  merge->add_option("--output-dir", args->outputDir,
-                    "Where report.json and report.xml go (default: current directory)");
+  merge
+      ->add_option("--output-dir", args->outputDir,
+                   "Where report.json and report.xml go (default: current directory)")
+      ->check(nonEmptyPath());
   merge->callback([args]() {
     const auto merged = batch::mergeReports(args->reports);
-    std::error_code ec;
-    std::filesystem::create_directories(args->outputDir, ec);
-    if (ec) throw Error(args->outputDir + ": cannot create the output directory");
+    const files::DirLock lock(args->outputDir, printNote);
     batch::writeReports(args->outputDir, merged);
     fmt::print("merged {} report(s): {}\nreport: {}/report.json, {}/report.xml\n",
                args->reports.size(), batch::summaryLine(merged), args->outputDir, args->outputDir);

@@ -1,11 +1,10 @@
 // kiln: the Kiln compiler driver.
 #include <iostream>
 
-#include "alls/errors.h"
-#include "calib/calib_set.h"
-#include "common/npy.h"
 #include "compiler/archive/archive.h"
 #include "compiler/cli/commands.h"
+#include "compiler/cli/errors.h"
+#include "compiler/cli/options.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -30,6 +29,11 @@ int main(int argc, char** argv) {
   kiln::cli::addCompileCommand(app);
   kiln::cli::addReportCommand(app);
   kiln::cli::addInferCommand(app);
+  const std::string unknown = kiln::cli::unknownCommand(app, argc, argv);
+  if (!unknown.empty()) {
+    std::cerr << "kiln: error: " << unknown << "\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -42,30 +46,15 @@ int main(int argc, char** argv) {
     return e.get_exit_code();  // a command's exit status (e.g. a manifest with failures)
   } catch (const CLI::ParseError& e) {
     // Usage mistakes: one line, exit status 2 (like kilnrt).
+    const std::string option = kiln::cli::unknownOption(app, argc, argv);
+    if (!option.empty()) {
+      std::cerr << "kiln: error: " << option << "\n";
+      return 2;
+    }
     std::cerr << "kiln: error: " << e.what() << "\nRun with --help for the options.\n";
     return 2;
-  } catch (const kiln::Error& e) {
-    // Messages that already carry "FILE:LINE:COL: error:" (model scripts) print as they are.
-    const std::string what = e.what();
-    const size_t firstLine = what.find('\n');
-    const bool located = what.substr(0, firstLine).find(": error: ") != std::string::npos;
-    std::cerr << (located ? "" : "kiln: error: ") << what << "\n";
-    return 1;
-  } catch (const kiln::npy::NpyError& e) {
-    std::cerr << "kiln: error: " << e.what() << "\n";
-    return 1;
-  } catch (const kiln::alls::ScriptError& e) {
-    std::cerr << e.what() << "\n";
-    return 1;
-  } catch (const kiln::calib::CalibError& e) {
-    std::cerr << "kiln: error: " << e.what() << "\n";
-    return 1;
-  } catch (const std::bad_alloc&) {
-    std::cerr << "kiln: error: out of memory\n";
-    return 1;
-  } catch (const std::exception& e) {
-    std::cerr << "kiln: internal error: " << e.what() << "\n";
-    return 2;
+  } catch (...) {
+    return kiln::cli::reportError(std::current_exception());
   }
   return 0;
 }

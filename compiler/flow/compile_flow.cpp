@@ -112,6 +112,9 @@ OptimizedNetwork optimizeNetwork(const CompileOptions& o) {
   oo.calibSizeOverride = o.calibSize;
   oo.reportSamples = o.reportSamples;
   oo.warn = o.warn;
+  oo.progress = o.progress;
+  oo.reportProgress = o.reportProgress;
+  if (o.stepStarted) oo.stepStarted = o.stepStarted;
   if (!o.scriptText.empty()) {
     // A generated script (config pre-processing): the generated lines, then the user's script,
     // so that the script's layer globs see the layers the generated lines add.
@@ -154,6 +157,7 @@ CompileResult compileTarget(const OptimizedNetwork& n, const CompileOptions& o,
   const Executable exe =
       buildExecutable(optimized, r.optimizedPath, arch, hwarch::planOptionsFromArchive(optimized));
   const hwarch::ResourcePlan& plan = exe.plan;
+  if (o.failOnUnfit && !plan.unfit().empty()) throw Error(r.optimizedPath + ": " + plan.unfit());
   const std::vector<uint8_t>& kef = exe.bytes;
   r.kefPath = base + ".kef";
   files::writeFileAtomic(r.kefPath, kef);

@@ -25,10 +25,15 @@ struct CompileOptions {
   std::string hwArch = "hailo8";
   std::string outputDir = ".";
   int reportSamples = 8;
-  int verifySamples = 4;  // calibration samples run through the .kef and the emulation
+  int verifySamples = 4;     // calibration samples run through the .kef and the emulation
+  bool failOnUnfit = false;  // a resource plan that does not fit is an error (no .kef)
   std::function<void(const std::string&)> warn = [](const std::string&) {};
   std::function<void(const std::string&)> info = [](const std::string&) {};
   std::function<void(const Graph&)> afterParse;  // checks on the parsed graph (configs)
+  // Progress of the long optimize steps (optimize::OptimizeOptions: progress, reportProgress,
+  // stepStarted); unset: nothing.
+  std::function<void(int, int)> progress, reportProgress;
+  std::function<void(const std::string&)> stepStarted;
 };
 
 struct CompileResult {

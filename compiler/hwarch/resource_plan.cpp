@@ -329,10 +329,19 @@ std::string num(double v) {
   msg += ". ";
   msg += fitsOn.empty() ? "It fits no known architecture in one context. "
                         : "It fits in one context on: " + join(fitsOn, ", ") + ". ";
-  msg +=
-      "Otherwise compress the weights to 4 bits (model_optimization_flavor(compression_level=...) "
-      "or quantization_param(..., precision_mode=a8_w4)), or allow context switching "
-      "(context_switch_param(mode=allowed)).";
+  // 4-bit weights help only when the weights, not the activations, are what is too big.
+  const bool activationsDominate =
+      all.memory() > usable && all.peak >= all.weightBytes + all.auxBytes;
+  if (activationsDominate)
+    msg += "The activations (" + mb(all.peak) +
+           ") take most of it, so 4-bit weights would not help: reduce the input resolution or "
+           "use 8-bit activations where 16-bit ones are set, or allow context switching "
+           "(context_switch_param(mode=allowed)).";
+  else
+    msg +=
+        "Otherwise compress the weights to 4 bits (model_optimization_flavor(compression_level=..."
+        ") or quantization_param(..., precision_mode=a8_w4)), or allow context switching "
+        "(context_switch_param(mode=allowed)).";
   throw Error(msg);
 }
 

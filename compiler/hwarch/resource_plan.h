@@ -112,6 +112,8 @@ struct ResourcePlan {
 
   nlohmann::ordered_json toJson() const;  // deterministic key order and values
   std::string summary() const;            // a short table: contexts, totals, FPS
+  /// "" when every context fits; else what does not (for --fail-on-unfit).
+  std::string unfit() const;
 };
 
 /// Plans `g` (an optimized graph: every layer has outputQuant) on `arch`. Throws Error when the

@@ -120,6 +120,18 @@ nlohmann::ordered_json ResourcePlan::toJson() const {
   return j;
 }
 
+std::string ResourcePlan::unfit() const {
+  std::string out;
+  for (const ContextPlan& c : contexts)
+    if (!c.fits)
+      out += (out.empty() ? "" : "; ") + std::string("context ") + std::to_string(c.index) +
+             " (layer " + layers[size_t(c.firstLayer)].name + ") needs " + mb(c.memoryBytes()) +
+             " of " + mb(usableMemoryBytes) + " usable";
+  return out.empty() ? out
+                     : "the resource plan on " + arch.name + " does not fit: " + out +
+                           " (--fail-on-unfit; without it the .kef is written anyway)";
+}
+
 std::string ResourcePlan::summary() const {
   std::ostringstream os;
   const int64_t mem =

@@ -266,9 +266,13 @@ std::pair<std::string, Shape> parseTensorShapeArg(const std::string& arg) {
   while (std::getline(ss, item, ',')) {
     item.erase(0, item.find_first_not_of(' '));
     item.erase(item.find_last_not_of(' ') + 1);
-    if (item.empty() || item.size() > 12 ||
-        item.find_first_not_of("0123456789") != std::string::npos)
-      throw bad();
+    // Say which dimension is wrong: -1 (dynamic) and 0 are what users try first.
+    const bool digits = !item.empty() && item.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || item.size() > 9 || std::stoll(item) == 0)
+      throw Error("--tensor-shapes '" + arg + "': dimension " + std::to_string(shape.size()) +
+                  " is '" + item +
+                  "'; expected a positive integer below 10^9 (every dimension fixed, e.g. " +
+                  arg.substr(0, eq) + "=[1,3,640,640])");
     shape.push_back(std::stoll(item));
   }
   if (shape.empty()) throw bad();

@@ -21,6 +21,9 @@ struct OptimizeOptions {
   std::function<void(const std::string&)> info = [](const std::string&) {};
   std::function<void(int, int)> progress;        // calibration progress (done, total)
   std::function<void(int, int)> reportProgress;  // noise report progress (done, total)
+  /// Called as each step starts ("script", "calibration data", "equalization", "calibration",
+  /// "quantization", "bias correction", "noise report"), for per-step times and progress lines.
+  std::function<void(const std::string&)> stepStarted = [](const std::string&) {};
 };
 
 /// Returns the optimized archive (stages parse, optimize; extra entries optimize/script.alls and

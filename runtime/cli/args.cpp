@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "common/strings.h"
+
 namespace kiln::rt::cli {
 
 namespace {
@@ -58,9 +60,12 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
     }
     const Option* o = find(name);
     if (!o) {
-      std::string known;
-      for (const Option& k : options_) known += (known.empty() ? "" : ", ") + k.name;
-      fail("unknown option '" + name + "'" + (known.empty() ? "" : " (options: " + known + ")"));
+      std::vector<std::string> known;
+      for (const Option& k : options_) known.push_back(k.name);
+      const auto close = closestNames(known, name, 1, true);
+      fail("unknown option '" + name + "'" +
+           (known.empty() ? "" : " (options: " + join(known, ", ") + ")") +
+           (close.empty() ? "" : "; did you mean " + close[0] + "?"));
     }
     if (o->kind != Kind::Multi && values_.count(name)) fail(name + " is given twice");
     std::vector<std::string>& v = values_[name];

@@ -58,6 +58,10 @@ int cmdInfer(const Args& args) {
   const std::string inFormat =
       ap.has("--input-format-type") ? ap.getChoice("--input-format-type", kTypes) : "";
   std::string outDir = ap.get("--output-dir");
+  if (outDir.empty())
+    throw UsageError(
+        "infer: --output-dir is empty (\"\" would write into /); give a directory, e.g. . for "
+        "the current one");
   while (outDir.size() > 1 && outDir.back() == '/') outDir.pop_back();
   const bool profile = ap.has("--profile");
 
@@ -90,7 +94,7 @@ int cmdInfer(const Args& args) {
     o.array.data = std::move(results[k]);
     written.push_back(std::move(o));
   }
-  writeInferOutputs(outDir, "quantized", batch, std::move(written));
+  writeInferOutputs(outDir, "quantized", batch, std::move(written), warn);
   std::printf("Ran %lld frame(s) in %.3f ms (%.4f ms per frame)\n", static_cast<long long>(batch),
               seconds * 1e3, seconds * 1e3 / double(batch));
   if (profile) prof.print(model->program());

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/npy.h"
+#include "common/strings.h"
 #include "runtime/api/runtime.h"
 #include "runtime/cli/args.h"
 #include "runtime/cli/commands.h"
@@ -69,8 +70,10 @@ int dispatch(int argc, char** argv) {
   if (cmd == "infer") return cmdInfer(args);
   if (cmd == "run") return cmdRun(args);
   if (cmd == "benchmark") return cmdBenchmark(args);
-  throw UsageError("unknown command '" + cmd +
-                   "' (commands: parse, infer, run, benchmark; see 'kilnrt --help')");
+  const auto close = kiln::closestNames({"parse", "infer", "run", "benchmark"}, cmd, 1, true);
+  throw UsageError("unknown command '" + cmd + "' (commands: parse, infer, run, benchmark" +
+                   (close.empty() ? "" : "; did you mean " + close[0] + "?") +
+                   "; see 'kilnrt --help')");
 }
 
 }  // namespace

@@ -91,6 +91,9 @@ expect 1 "uint16 on the device|--user-format-type uint8" infer "$A16" --input-fi
 expect 2 "unknown command 'frobnicate'" frobnicate
 expect 2 "unknown option '--nope'|--help" infer "$A8" --nope
 expect 2 "--output-dir is required" infer "$A8" --input-files "$W/good.npy"
+expect 2 "--output-dir is empty|would write into /" infer "$A8" --input-files "$W/good.npy" --output-dir ""
+expect 2 "unknown command 'infr'|did you mean infer?" infr "$A8"
+expect 2 "unknown option '--jsn'|did you mean --json?" parse "$A8" --jsn
 expect 2 "missing FILE.kef|put FILE.kef first" infer --input-files "$W/good.npy" "$A8" --output-dir "$out"
 expect 2 "--frames-count expects an integer|abc" run "$A8" --frames-count abc
 expect 2 "--frames-count must be between" run "$A8" --frames-count 0

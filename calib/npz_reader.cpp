@@ -42,8 +42,11 @@ class Reader {
 
 std::vector<uint8_t> inflateRaw(const Reader& r, const uint8_t* src, uint64_t srcSize,
                                 uint64_t outSize, const std::string& name) {
-  // One spare byte detects data that inflates to more than the declared size.
-  std::vector<uint8_t> out(size_t(outSize) + 1);
+  // One spare byte detects data that inflates to more than the declared size. The buffer grows
+  // with what zlib produces (from 1 MiB, doubling) instead of taking the declared size on trust:
+  // a few hundred bytes declaring 4 GiB must not allocate 4 GiB.
+  const uint64_t limit = outSize + 1;
+  std::vector<uint8_t> out(size_t(std::min<uint64_t>(limit, uint64_t(1) << 20)));
   z_stream zs;
   std::memset(&zs, 0, sizeof zs);
   if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) throw r.fail("cannot initialise zlib");
@@ -60,11 +63,14 @@ std::vector<uint8_t> inflateRaw(const Reader& r, const uint8_t* src, uint64_t sr
       inGiven += n;
     }
     if (zs.avail_out == 0) {
-      const uint64_t n = std::min<uint64_t>(chunk, out.size() - outGiven);
-      if (n == 0) {
-        problem = "inflates to more than the declared " + std::to_string(outSize) + " bytes";
-        break;
+      if (outGiven == out.size()) {  // everything given so far is filled
+        if (out.size() == limit) {
+          problem = "inflates to more than the declared " + std::to_string(outSize) + " bytes";
+          break;
+        }
+        out.resize(size_t(std::min<uint64_t>(limit, uint64_t(out.size()) * 2)));
       }
+      const uint64_t n = std::min<uint64_t>(chunk, out.size() - outGiven);
       zs.next_out = out.data() + outGiven;
       zs.avail_out = uInt(n);
       outGiven += n;

@@ -11,7 +11,7 @@ PACKAGES=(
   libpng-dev libjpeg-dev zlib1g-dev    # calibration images and .npz files
   python3-numpy python3-skimage        # test inputs from natural images, accuracy scripts
   g++-aarch64-linux-gnu qemu-user file # the runtime cross-built for aarch64, run under qemu (tests/cross)
-  clang libclang-rt-14-dev             # libFuzzer + sanitizers for the .kef loader fuzzer (tools/fuzz)
+  clang libclang-rt-14-dev             # ASan/UBSan + libFuzzer: the sanitizer and fuzz tiers (tools/sanitize)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -2,8 +2,10 @@
 # The README's second command: install what is missing, build, and run the tests (CTest).
 #
 #   tools/test.sh            the fast tier: unit tests, ONNX conformance, real models, bit-exactness
-#   tools/test.sh --all      every tier: also the sanitizer builds, the fuzzers and the aarch64
-#                            cross build under qemu (what CI runs: .ci/run)
+#   tools/test.sh --all      every tier: also the sanitizer build (build-sanitize/: the test
+#                            programs of the compiler, alls, calib and runtime under ASan + UBSan,
+#                            and the fuzz targets for 45 s each) and the aarch64 cross build
+#                            under qemu (what CI runs: .ci/run)
 #
 # Further arguments go to ctest (e.g. -R importer, --output-on-failure is always on).
 set -euo pipefail

@@ -1,4 +1,4 @@
-// libFuzzer target for the .kef loader (tools/fuzz/run_kef_fuzz.sh builds and runs it).
+// libFuzzer target for the .kef loader (tools/fuzz/run_fuzz.sh kef runs it).
 //
 // Each input is loaded with the checksums off (so mutations reach the parser and the validation
 // instead of stopping at a CRC) and the default limits (loading allocates no arena, so large
@@ -8,18 +8,12 @@
 // the expected outcome of bad input; anything else (a sanitizer report, another exception, a
 // crash, a timeout) is a finding.
 //
-// Built with -DKEF_FUZZ_WRITE_SEEDS it is instead a program writing the hand-built sample
-// programs (tests/unit/kef_programs.h) as .kef seeds into the directory given.
+// Seeds: the hand-built sample programs (tests/runtime/format/kef_programs.h), written by
+// kiln_fuzz_seeds.
 #include <cstdint>
-#include <cstdio>
-#include <string>
 #include <vector>
 
 #include "runtime/api/runtime.h"
-#include "runtime/format/kef.h"
-#include "tests/runtime/format/kef_programs.h"
-
-#ifndef KEF_FUZZ_WRITE_SEEDS
 
 namespace {
 
@@ -54,29 +48,3 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   return 0;
 }
-
-#else
-
-int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s SEED_DIR\n", argv[0]);
-    return 2;
-  }
-  const std::pair<const char*, std::unique_ptr<kiln::rt::OwnedProgram>> samples[] = {
-      {"cnn", kiln::test::makeCnnProgram()},
-      {"misc", kiln::test::makeMiscProgram()},
-      {"tiny", kiln::test::makeTinyProgram()}};
-  for (const auto& [name, owned] : samples) {
-    const auto bytes = kiln::rt::writeKef(owned->program, std::string("plan of ") + name);
-    const std::string path = std::string(argv[1]) + "/" + name + ".kef";
-    FILE* f = std::fopen(path.c_str(), "wb");
-    if (!f || std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) {
-      std::perror(path.c_str());
-      return 1;
-    }
-    std::fclose(f);
-  }
-  return 0;
-}
-
-#endif

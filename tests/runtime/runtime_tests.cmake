@@ -1,7 +1,6 @@
 # The runtime's own unit tests: the integer kernels against their reference loops, and the .kef
 # format and loader. They link only the runtime and GoogleTest, so they also build in a
-# runtime-only configuration (-DKILN_BUILD_COMPILER=OFF -DKILN_BUILD_RUNTIME_TESTS=ON), which is
-# how the sanitizer check (kef_asan) builds them.
+# runtime-only configuration (-DKILN_BUILD_COMPILER=OFF -DKILN_BUILD_RUNTIME_TESTS=ON).
 find_package(GTest REQUIRED)
 include(GoogleTest)
 

@@ -8,6 +8,7 @@
 #include "common/npy.h"
 #include "common/sha256.h"
 #include "compiler/archive/integrity.h"
+#include "compiler/archive/json_text.h"
 #include "compiler/archive/tar.h"
 #include "compiler/ir/verifier.h"
 
@@ -46,7 +47,7 @@ AttrValue attrFromJson(const json& j, const std::string& where) {
     if (anyFloat) return j.get<std::vector<double>>();
     return j.get<std::vector<int64_t>>();
   }
-  throw Error(where + ": unsupported attribute value " + j.dump());
+  throw Error(where + ": unsupported attribute value " + jsonText(j));
 }
 
 std::string refName(const Graph& g, ValueRef v) {
@@ -189,7 +190,7 @@ npy::Array toNpy(const Tensor& t) {
 std::string graphHash(const Graph& g) {
   Sha256 h;
   // The float network only: an optimized archive keeps the hash of the graph it was made from.
-  h.update(networkJson(g, false).dump());
+  h.update(jsonText(networkJson(g, false)));
   for (const Layer& l : g.layers)
     for (const auto& [role, t] : l.params) h.update(t.data.data(), t.data.size() * sizeof(float));
   return h.hexDigest();
@@ -203,7 +204,7 @@ std::vector<uint8_t> serializeArchive(const Archive& a) {
   auto bytes = [](const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); };
   std::vector<tar::Entry> entries;
   entries.emplace_back("kiln.json", std::vector<uint8_t>{});  // written last, over the others
-  entries.emplace_back("network.json", bytes(net.dump(1) + "\n"));
+  entries.emplace_back("network.json", bytes(jsonText(net, 1) + "\n"));
   for (const Layer& l : a.graph.layers)
     for (const auto& [role, t] : l.params)
       entries.emplace_back(paramFile(l, role), npy::serialize(toNpy(t)));
@@ -212,7 +213,7 @@ std::vector<uint8_t> serializeArchive(const Archive& a) {
       entries.emplace_back(qparamFile(l, role), npy::serialize(intToNpy(t)));
   for (const auto& [name, data] : a.extra) entries.emplace_back(name, data);
   archive::seal(meta, entries);
-  entries.front().second = bytes(meta.dump(2) + "\n");
+  entries.front().second = bytes(jsonText(meta, 2) + "\n");
   return tar::write(entries);
 }
 

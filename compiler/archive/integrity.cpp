@@ -2,6 +2,7 @@
 #include "compiler/archive/integrity.h"
 
 #include "common/sha256.h"
+#include "compiler/archive/json_text.h"
 #include "compiler/ir/types.h"
 
 namespace kiln::archive {
@@ -12,7 +13,7 @@ namespace {
 
 std::string contentHash(json meta) {
   meta.erase("content_hash");
-  const std::string text = meta.dump();
+  const std::string text = jsonText(meta);
   return sha256Hex(text.data(), text.size());
 }
 
@@ -51,7 +52,7 @@ void checkSeal(const json& meta, const std::map<std::string, std::vector<uint8_t
     const std::string actual = sha256Hex(data.data(), data.size());
     if (!h.is_string() || h.get<std::string>() != actual)
       throw Error(path + ": entry " + name + " does not match its SHA-256 in kiln.json (" +
-                  (h.is_string() ? shortHash(h.get<std::string>()) : h.dump()) + " recorded, " +
+                  (h.is_string() ? shortHash(h.get<std::string>()) : jsonText(h)) + " recorded, " +
                   shortHash(actual) + " computed)" + tail);
   }
   for (const auto& [name, h] : list.items())

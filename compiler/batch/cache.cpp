@@ -12,6 +12,7 @@
 #include "common/sha256.h"
 #include "common/strings.h"
 #include "compiler/archive/archive.h"
+#include "compiler/archive/json_text.h"
 
 namespace kiln::batch {
 
@@ -119,7 +120,7 @@ CacheKey cacheKey(const NetworkJob& job, const std::string& kilnId, FileDigests&
   c.inputs["calib"] = o.randomCalib ? "random" : digests.directory(o.calibPath);
   c.inputs["options"] = options;
   c.inputs["targets"] = job.targets;
-  const std::string text = c.inputs.dump();
+  const std::string text = jsonText(c.inputs);
   c.key = sha256Hex(text.data(), text.size());
   return c;
 }

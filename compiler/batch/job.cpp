@@ -13,6 +13,7 @@
 #include "common/sha256.h"
 #include "common/strings.h"
 #include "compiler/archive/archive.h"
+#include "compiler/archive/json_text.h"
 #include "compiler/batch/console.h"
 #include "compiler/ir/types.h"
 
@@ -106,7 +107,7 @@ std::vector<TargetResult> runNetwork(const NetworkJob& job, const std::string& d
       const std::string tdir = perTargetDirs ? dir + "/" + r.target : dir;
       const flow::CompileResult c = flow::compileTarget(n, o, r.target, tdir);
       const std::string base = dir + "/" + sub + sanitizeFileName(c.netName);
-      writeText(base + ".summary.json", c.summary.dump(2) + "\n");
+      writeText(base + ".summary.json", jsonText(c.summary, 2) + "\n");
       const auto kef = files::readFile(c.kefPath);
       r.kef = sub + sanitizeFileName(c.netName) + ".kef";
       r.kefSha256 = sha256Hex(kef.data(), kef.size());
@@ -238,10 +239,11 @@ int runJobFile(const std::string& path) {
     }
   }
   std::fflush(stdout);
-  writeText(dir + "/result.json", resultToJson(job, spec.at("cache_key").get<std::string>(),
-                                               spec.at("cache_inputs"), results)
-                                          .dump(2) +
-                                      "\n");
+  writeText(dir + "/result.json",
+            jsonText(resultToJson(job, spec.at("cache_key").get<std::string>(),
+                                  spec.at("cache_inputs"), results),
+                     2) +
+                "\n");
   return failed ? 1 : 0;
 }
 

@@ -15,6 +15,7 @@
 #include "common/npy.h"
 #include "common/strings.h"
 #include "compiler/archive/archive.h"
+#include "compiler/archive/json_text.h"
 #include "compiler/ir/types.h"
 
 namespace kiln::batch {
@@ -220,7 +221,7 @@ std::string junitXml(const Json& report) {
 }
 
 void writeReports(const std::string& dir, const Json& report) {
-  const std::string json = report.dump(2) + "\n", x = junitXml(report);
+  const std::string json = jsonText(report, 2) + "\n", x = junitXml(report);
   files::writeFileAtomic(dir + "/report.json", std::vector<uint8_t>(json.begin(), json.end()));
   files::writeFileAtomic(dir + "/report.xml", std::vector<uint8_t>(x.begin(), x.end()));
 }

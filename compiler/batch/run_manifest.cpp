@@ -12,6 +12,7 @@
 #include "common/npy.h"
 #include "common/output_dir.h"
 #include "common/strings.h"
+#include "compiler/archive/json_text.h"
 #include "compiler/batch/cache.h"
 #include "compiler/batch/job_runner.h"
 #include "compiler/batch/report.h"
@@ -110,7 +111,7 @@ int runManifest(const ManifestRunOptions& o) {
     spec["dir"] = dir;
     spec["cache_key"] = key.key;
     spec["cache_inputs"] = key.inputs;
-    writeText(dir + "/job.json", spec.dump(2) + "\n");
+    writeText(dir + "/job.json", jsonText(spec, 2) + "\n");
     fs::remove(dir + "/result.json", ec);  // a crash must not leave an old success behind
     tasks[k].args = {"compile", "--job", dir + "/job.json"};
   }

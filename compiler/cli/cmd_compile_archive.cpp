@@ -17,6 +17,7 @@
 #include "common/output_dir.h"
 #include "common/strings.h"
 #include "compiler/archive/archive.h"
+#include "compiler/archive/json_text.h"
 #include "compiler/cli/commands.h"
 #include "compiler/cli/options.h"
 #include "compiler/flow/build_executable.h"
@@ -128,7 +129,7 @@ void runCompiler(const CompilerArgs& args) {
                                  {"constants", exe.constants},
                                  {"activation_arena_bytes", plan.activationArenaBytes}};
   j["executable"] = file;
-  const std::string text = j.dump(2) + "\n";
+  const std::string text = jsonText(j, 2) + "\n";
   files::writeFileAtomic(base + ".compile.json", std::vector<uint8_t>(text.begin(), text.end()));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   fmt::print("{}", summary);

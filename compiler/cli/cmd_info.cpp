@@ -5,6 +5,7 @@
 
 #include "common/strings.h"
 #include "compiler/archive/archive.h"
+#include "compiler/archive/json_text.h"
 #include "compiler/cli/commands.h"
 #include "compiler/ir/macs.h"
 
@@ -74,7 +75,7 @@ void printInfo(const Archive& a, bool asJson) {
                         {"graph_hash", a.graphHash}, {"stages", a.stages},
                         {"layers", layers},          {"total_params", totalParams},
                         {"total_macs", totalMacs}};
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", jsonText(j, 2));
     return;
   }
   fmt::print("Network {}  (Kiln {}, stages: {}, graph {})\n\n", g.name, a.toolVersion,

@@ -16,6 +16,7 @@
 #include "common/npy.h"
 #include "common/strings.h"
 #include "compiler/archive/archive.h"
+#include "compiler/archive/json_text.h"
 #include "compiler/emulator/quant_executor.h"
 #include "compiler/flow/build_executable.h"
 #include "compiler/hwarch/resource_plan.h"
@@ -162,7 +163,7 @@ CompileResult compileTarget(const OptimizedNetwork& n, const CompileOptions& o,
   r.kefPath = base + ".kef";
   files::writeFileAtomic(r.kefPath, kef);
   r.planPath = base + ".compile.json";
-  const std::string planText = plan.toJson().dump(2) + "\n";
+  const std::string planText = jsonText(plan.toJson(), 2) + "\n";
   files::writeFileAtomic(r.planPath, std::vector<uint8_t>(planText.begin(), planText.end()));
   times["compile_s"] = since(t);
 

@@ -2,6 +2,7 @@
 // each layer's calibrated range and range method, the calibration set and the script's applied
 // and not-applied lines; stored in the archive (optimize/report.json, optimize/script.alls),
 // which is marked optimized.
+#include "compiler/archive/json_text.h"
 #include "compiler/optimize/noise_report.h"
 #include "compiler/optimize/optimize_steps.h"
 
@@ -38,7 +39,7 @@ void stepReport(OptimizeState& s) {
   rj["not_applied"] = s.settings.notApplied;
   Archive& a = s.archive;
   a.stages.push_back("optimize");
-  const std::string reportText = rj.dump(2) + "\n";
+  const std::string reportText = jsonText(rj, 2) + "\n";
   a.extra["optimize/report.json"] = std::vector<uint8_t>(reportText.begin(), reportText.end());
   if (!s.scriptText.empty())
     a.extra["optimize/script.alls"] =

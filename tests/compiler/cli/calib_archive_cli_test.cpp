@@ -93,6 +93,21 @@ TEST(CalibArchiveCli, FifoAndDirectoryAsDataFilesAreRefused) {
 }
 
 // One value of 1e10 in one sample took int8 accuracy from 99.72 % to 10 % without a word.
+TEST(CalibArchiveCli, NonUtf8DirectoryNamesReachTheReportAsReplacementCharacters) {
+  // The calibration set's path is recorded in the report (JSON, which must be UTF-8): a directory
+  // named with a Latin-1 byte once ended in "internal error: [json.exception.type_error.316]".
+  const std::string dir = tmp("cal\xE9");
+  files::makeDirs(dir);
+  files::writeFileAtomic(dir + "/calib.npy", files::readFile(kDir + "calib.npy"));
+  const std::string out = tmp("u.kar");
+  const CliRun r = kiln("optimize " + parsed() + " --calib-set-path '" + dir +
+                        "/calib.npy' --report-samples 2 --output-har-path " + out);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string report = files::readText(out + ".report.json");
+  EXPECT_NE(report.find("cal\xEF\xBF\xBD/calib.npy"), std::string::npos) << report;
+  EXPECT_EQ(kiln("info " + out).status, 0);
+}
+
 TEST(CalibArchiveCli, OneOutlierSampleIsLeftOutWithAWarning) {
   const std::string calib = calibWith("outlier.npy", [](std::vector<float>& v) {
     v[17 * 64 + 30] = 1e10f;  // sample 17 (8x8 images)

@@ -141,9 +141,8 @@ void runInfer(const InferArgs& args) {
     if (rawInts) {
       // The integers as the device holds them: uint8 or uint16.
       const QuantInfo& q = g.at(outIds[k]).outputQuant[0];
-      InferOutput o{name, {}};
-      o.array.type = q.bits == 8 ? npy::ElemType::u8 : npy::ElemType::u16;
-      o.array.shape = outShapes[k];
+      InferOutput o{
+          name, npy::Array{q.bits == 8 ? npy::ElemType::u8 : npy::ElemType::u16, outShapes[k], {}}};
       const size_t es = npy::elemSize(o.array.type);
       o.array.data.resize(outData[k].size() * es);
       for (size_t i = 0; i < outData[k].size(); ++i) {

@@ -69,7 +69,7 @@ TEST_F(ScriptCli, OptimizeReadsCrOnlyScripts) {
 }
 
 TEST_F(ScriptCli, OptimizeRefusesNumbersThatWouldWrap) {
-  for (const std::string& v : {"-1", "18446744073709551617", "[1,2]"}) {
+  for (const std::string v : {"-1", "18446744073709551617", "[1,2]"}) {
     const CliRun r = optimize("model_optimization_config(calibration, calibset_size=" + v + ")\n");
     EXPECT_EQ(r.status, 1) << v;
     EXPECT_NE(r.err.find(":1:54: error: calibset_size expects a whole number from 1 to 1000000"),

@@ -67,9 +67,14 @@ KeySpec Num(std::string name, double min = -kHuge, double max = kHuge) {
 KeySpec Frac(std::string name) {
   return Num(std::move(name), 0, 1);
 }
-// A utilization the resource plan divides by: (0, 1].
+// A utilization the resource plan divides by: (0, 2] (above 1 as in the reference's scripts).
 KeySpec Util(std::string name) {
-  return typed(std::move(name), ValueType::Number, 0, 1, true);
+  return typed(std::move(name), ValueType::Number, 0, 2, true);
+}
+// A utilization a plan goal may set above 1 (the reference's scripts hold 1.2 and 1.125, and
+// rounding leaves 1.0000000000000007): [0, 2], the plan says what it does with it.
+KeySpec Goal(std::string name) {
+  return Num(std::move(name), 0, 2);
 }
 KeySpec Range(std::string name) {
   return typed(std::move(name), ValueType::Range, -kHuge, kHuge);
@@ -271,22 +276,24 @@ std::vector<CommandSpec> buildTable() {
   // The three the plan reads declare their keys (the Dataflow Compiler's; docs/hw-arch.md says
   // which the plan uses). max_utilization=0.0, as compiler-written scripts have it, means "not
   // set"; the specific utilizations must be above 0.
-  t.push_back(planned("performance_param",
-                      {typed("fps", ValueType::Number, 0, kHuge, true),
-                       K("compiler_optimization_level", {"0", "1", "2", "max"}),
-                       Int("optimize_for_batch", 1, 1024), K("optimize_for_power", kBool)}));
+  KeySpec fps = typed("fps", ValueType::Number, 0, kHuge, true);
+  fps.nullable = true;  // fps=None / null: no target (51 scripts of the zoo)
+  t.push_back(planned(
+      "performance_param",
+      {fps, K("compiler_optimization_level", {"0", "1", "2", "max"}), K("optimization_level"),
+       Int("optimize_for_batch", 1, 1024), K("optimize_for_power", kBool)}));
   t.push_back(planned(
       "resources_param",
-      {Frac("max_utilization"), Util("max_memory_utilization"), Util("max_compute_utilization"),
-       Util("max_control_utilization"), Frac("max_compute_16bit_utilization"),
-       Frac("max_apu_utilization"), Frac("max_input_aligner_utilization")}));
-  t.push_back(
-      planned("context_switch_param",
-              {K("mode", {"allowed", "automatic", "enabled", "disabled"}), Frac("max_utilization"),
-               Frac("max_memory_utilization"), Frac("max_compute_utilization"),
-               Frac("max_control_utilization"), Frac("goal_network_memory_utilization"),
-               Frac("goal_network_compute_utilization"), Frac("goal_network_control_utilization"),
-               Frac("goal_network_weights_utilization")}));
+      {Goal("max_utilization"), Util("max_memory_utilization"), Util("max_compute_utilization"),
+       Util("max_control_utilization"), Goal("max_compute_16bit_utilization"),
+       Goal("max_apu_utilization"), Goal("max_input_aligner_utilization"), K("strategy")}));
+  t.push_back(planned(
+      "context_switch_param",
+      {K("mode", {"allowed", "automatic", "enabled", "disabled", "manual"}),
+       Goal("max_utilization"), Goal("max_memory_utilization"), Goal("max_compute_utilization"),
+       Goal("max_control_utilization"), Goal("goal_network_memory_utilization"),
+       Goal("goal_network_compute_utilization"), Goal("goal_network_control_utilization"),
+       Goal("goal_network_weights_utilization"), Int("slotter_chances", 0)}));
   for (const char* name :
        {"allocator_param", "hef_param", "platform_param", "network_group", "buffer_calc_param"})
     t.push_back(open(name, Category::Recorded));

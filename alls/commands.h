@@ -34,6 +34,7 @@ struct KeySpec {
   ValueType type = ValueType::Any;
   double min = -1e308, max = 1e308;  // bounds of numeric values (inclusive unless minExclusive)
   bool minExclusive = false;
+  bool nullable = false;  // None / null also accepted, meaning "not set" (fps=None)
 };
 
 // A sub-feature selected by the first positional argument, e.g.

@@ -296,11 +296,10 @@ class Validator {
       if (arg.key.empty()) continue;
       const auto& [first, count] = counts[arg.key];
       if (++seen[arg.key] == 2) {
-        error(
-            st, arg.pos,
-            fmt::format("key '{}' is given {} (first at line {}, column {})", arg.key,
-                        count == 2 ? std::string("twice") : fmt::format("{} times", count),
-                        first->pos.line, first->pos.col));
+        error(st, arg.pos,
+              fmt::format("key '{}' is given {} (first at line {}, column {})", arg.key,
+                          count == 2 ? std::string("twice") : fmt::format("{} times", count),
+                          first->pos.line, first->pos.col));
       }
       if (seen[arg.key] > 1) continue;  // a repeated key is checked once
       if (spec.anyKeys) continue;
@@ -354,6 +353,7 @@ class Validator {
         return;
       case ValueType::Number:
       case ValueType::Integer:
+        if (key.nullable && (v.text == "None" || v.text == "null")) return;
         if (v.kind == Value::Kind::List) {
           error(st, v.pos,
                 fmt::format("{} expects {}, found the list {}", key.name, accepted(key, whole),

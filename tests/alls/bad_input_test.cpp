@@ -201,7 +201,7 @@ TEST(AllsBadInput, NumbersAreCheckedForTypeAndRange) {
                       "range of a number"),
             std::string::npos);
   EXPECT_NE(oneError("resources_param(max_memory_utilization=0)\n")
-                .find("max_memory_utilization expects a number in (0, 1], found 0"),
+                .find("max_memory_utilization expects a number in (0, 2], found 0"),
             std::string::npos);
   EXPECT_NE(oneError("performance_param(fps=-3)\n").find("fps expects a number > 0, found -3"),
             std::string::npos);
@@ -213,6 +213,13 @@ TEST(AllsBadInput, NumbersAreCheckedForTypeAndRange) {
       hasErrors(check("model_optimization_config(calibration, batch_size=8, calibset_size=2048)\n"
                       "model_optimization_config(calibration, calibset_size=64.0)\n"
                       "resources_param(max_utilization=0.0, max_memory_utilization=0.9)\n"
+                      // The public Model Zoo's scripts (v2.18) write these resource keys too.
+                      "resources_param(strategy=greedy, max_control_utilization=1.2, "
+                      "max_utilization=1.125)\n"
+                      "performance_param(fps=null, optimization_level=max)\n"
+                      "performance_param(fps=None)\n"
+                      "context_switch_param(mode=manual, slotter_chances=600, "
+                      "max_compute_utilization=1.0000000000000007)\n"
                       "quantization_param(conv1, force_range_out=[-1.5, 2e3])\n"
                       "post_quantization_optimization(finetune, learning_rate=0.0001, epochs=4, "
                       "loss_types=[l2rel, l2rel], loss_factors=[1, 0.5])\n")));

@@ -282,7 +282,8 @@ Array fromFloat(const std::vector<float>& values, const std::vector<int64_t>& sh
   a.type = ElemType::f32;
   a.shape = shape;
   a.data.resize(values.size() * 4);
-  std::memcpy(a.data.data(), values.data(), a.data.size());
+  // An empty tensor (a zero-sized slice) has no buffer: memcpy of a null pointer is undefined.
+  if (!values.empty()) std::memcpy(a.data.data(), values.data(), a.data.size());
   return a;
 }
 

@@ -2,7 +2,12 @@
 # Runs one libFuzzer target of build-sanitize/ (tools/sanitize/build.sh) for a bounded time from
 # its seeds, and prints how many inputs it executed.
 #
-#   tools/fuzz/run_fuzz.sh TARGET [SECONDS]     TARGET: kef onnx alls kar calib (default 45 s)
+#   tools/fuzz/run_fuzz.sh TARGET [SECONDS [RUNS]]   TARGET: kef onnx alls kar calib (default 45 s)
+#
+# With RUNS (what CI does), the run is reproducible: libFuzzer's -seed is fixed (KILN_FUZZ_SEED,
+# default 1) and it stops after RUNS inputs, so a CI run explores exactly what a run here did;
+# SECONDS then only bounds a slow machine. Without RUNS it explores for SECONDS from a random
+# seed (KILN_FUZZ_SEED=0), for longer campaigns by hand.
 #
 # Seeds (copied into build-sanitize/fuzz/TARGET/seeds/ on each run):
 #   kef    the hand-built sample programs (kiln_fuzz_seeds kef)
@@ -21,6 +26,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGET=${1:?usage: run_fuzz.sh kef|onnx|alls|kar|calib [SECONDS]}
 SECONDS_TO_RUN=${2:-45}
+RUNS=${3:-}
+BOUND=(-max_total_time="$SECONDS_TO_RUN")
+if [ -n "$RUNS" ]; then
+  BOUND=(-runs="$RUNS" -seed="${KILN_FUZZ_SEED:-1}" -max_total_time="$((SECONDS_TO_RUN * 4))")
+elif [ -n "${KILN_FUZZ_SEED:-}" ]; then
+  BOUND+=(-seed="$KILN_FUZZ_SEED")
+fi
 B=${KILN_SANITIZE_DIR:-build-sanitize}
 FUZZER="$B/tests/fuzz/kiln_fuzz_$TARGET"
 if [ ! -x "$FUZZER" ]; then
@@ -29,6 +41,7 @@ if [ ! -x "$FUZZER" ]; then
 fi
 W="$B/fuzz/$TARGET"
 rm -rf "$W/seeds"
+[ -n "$RUNS" ] && rm -rf "$W/corpus"  # reproducible: the same start every time
 mkdir -p "$W/seeds" "$W/corpus" "$W/artifacts"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -79,10 +92,14 @@ esac
 # Inputs of fixed findings run first, with the seeds.
 REGRESSIONS=()
 [ -d "tests/fuzz/regressions/$TARGET" ] && REGRESSIONS=("tests/fuzz/regressions/$TARGET")
-echo "fuzz_$TARGET: fuzzing for $SECONDS_TO_RUN s from $(ls "$W/seeds" | wc -l) seeds" \
-  "(corpus $W/corpus)"
+if [ -n "$RUNS" ]; then
+  what="$RUNS inputs from seed ${KILN_FUZZ_SEED:-1} (at most $((SECONDS_TO_RUN * 4)) s)"
+else
+  what="$SECONDS_TO_RUN s"
+fi
+echo "fuzz_$TARGET: fuzzing $what from $(ls "$W/seeds" | wc -l) seeds (corpus $W/corpus)"
 set +e
-"$FUZZER" -max_total_time="$SECONDS_TO_RUN" -print_final_stats=1 "${MAX_LEN[@]}" \
+"$FUZZER" "${BOUND[@]}" -print_final_stats=1 "${MAX_LEN[@]}" \
   -timeout=30 -rss_limit_mb=2048 -artifact_prefix="$W/artifacts/" \
   "$W/corpus" "$W/seeds" "${REGRESSIONS[@]}" >"$W/fuzz.log" 2>&1
 rc=$?
@@ -94,5 +111,5 @@ if [ "$rc" != 0 ]; then
   echo "fuzz_$TARGET: FINDING after ${execs:-?} executions (exit $rc); inputs in $W/artifacts/"
   exit 1
 fi
-echo "fuzz_$TARGET: ${execs:-?} executions in $SECONDS_TO_RUN s, ${cov:-cov: ?}, corpus of" \
+echo "fuzz_$TARGET: ${execs:-?} executions, ${cov:-cov: ?}, corpus of" \
   "$(ls "$W/corpus" | wc -l) inputs, no finding"

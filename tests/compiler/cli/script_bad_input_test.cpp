@@ -89,7 +89,7 @@ TEST_F(ScriptCli, CompilerValidatesItsModelScript) {
 
   r = compiler("resources_param(max_memory_utilization=0)\n");
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.err.find(":1:40: error: max_memory_utilization expects a number in (0, 1], found 0"),
+  EXPECT_NE(r.err.find(":1:40: error: max_memory_utilization expects a number in (0, 2], found 0"),
             std::string::npos)
       << r.err;
 }

@@ -67,6 +67,12 @@ std::string shapeStr(const std::vector<int64_t>& shape) {
   return out + "]";
 }
 
+std::string shortNumber(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return buf;
+}
+
 std::string formatBytes(int64_t bytes) {
   char buf[64];
   if (bytes < 0) return "n/a";

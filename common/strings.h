@@ -22,6 +22,8 @@ std::string join(const std::vector<std::string>& v, const std::string& sep);
 std::string sanitizeFileName(const std::string& s);
 /// "[1, 3, 224, 224]".
 std::string shapeStr(const std::vector<int64_t>& shape);
+/// `v` in printf's %g form with `digits` significant digits ("0.0039", "1e+10"), for messages.
+std::string shortNumber(double v, int digits = 4);
 /// "512 B", "12.5 KB", "3.20 MB", "1.05 GB" (decimal units); "n/a" for a negative count.
 std::string formatBytes(int64_t bytes);
 /// Byte offset of the first byte of `s` that is not valid UTF-8 (a stray continuation byte, a

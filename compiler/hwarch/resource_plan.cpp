@@ -295,12 +295,6 @@ std::string mb(int64_t bytes) {
   return formatBytes(bytes);
 }
 
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
 [[noreturn]] void throwDoesNotFit(const HwArch& arch, const PlanOptions& o, const RangeStats& all,
                                   int64_t usable, int slots) {
   std::string msg = "context_switch_param(mode=disabled)";
@@ -318,14 +312,14 @@ std::string num(double v) {
            " + other parameters " + mb(all.auxBytes) + " + activations " + mb(all.peak) + ") of " +
            mb(usable) + " usable on-chip memory (" +
            mb(o.memoryBytesOverride > 0 ? o.memoryBytesOverride : arch.onChipMemoryBytes) +
-           " x max_memory_utilization " + num(o.maxMemoryUtilization) +
+           " x max_memory_utilization " + shortNumber(o.maxMemoryUtilization, 6) +
            "): " + mb(all.memory() - usable) + " too much";
     if (all.slots > slots) msg += ", and ";
   }
   if (all.slots > slots)
     msg += "it has " + std::to_string(all.slots) + " layers where one context holds at most " +
-           std::to_string(slots) + " (max_control_utilization " + num(o.maxControlUtilization) +
-           ")";
+           std::to_string(slots) + " (max_control_utilization " +
+           shortNumber(o.maxControlUtilization, 6) + ")";
   msg += ". ";
   msg += fitsOn.empty() ? "It fits no known architecture in one context. "
                         : "It fits in one context on: " + join(fitsOn, ", ") + ". ";
@@ -354,7 +348,8 @@ ResourcePlan planResources(const Graph& g, const HwArch& arch, const PlanOptions
       {"max_control_utilization", opts.maxControlUtilization}};
   for (const auto& [key, v] : utils)
     if (!(v > 0 && v <= 1))
-      throw Error(std::string("resource planning: ") + key + " must be in (0, 1], got " + num(v));
+      throw Error(std::string("resource planning: ") + key + " must be in (0, 1], got " +
+                  shortNumber(v, 6));
   if (opts.batchSize < 1)
     throw Error("resource planning: the batch size must be at least 1, got " +
                 std::to_string(opts.batchSize));
@@ -455,9 +450,9 @@ ResourcePlan planResources(const Graph& g, const HwArch& arch, const PlanOptions
     char buf[200];
     std::snprintf(buf, sizeof buf, "estimated %.1f FPS on %s is below the target of %g FPS",
                   plan.fps, arch.name.c_str(), opts.targetFps);
-    plan.warnings.push_back(std::string("performance_param(fps=") + num(opts.targetFps) + ")" +
-                            (opts.fpsSource.empty() ? "" : " (" + opts.fpsSource + ")") + ": " +
-                            buf);
+    plan.warnings.push_back(std::string("performance_param(fps=") + shortNumber(opts.targetFps, 6) +
+                            ")" + (opts.fpsSource.empty() ? "" : " (" + opts.fpsSource + ")") +
+                            ": " + buf);
   }
   return plan;
 }

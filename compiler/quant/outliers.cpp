@@ -1,6 +1,8 @@
 // Finding calibration samples far outside the rest; see outliers.h.
 #include "compiler/quant/outliers.h"
 
+#include "common/strings.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -11,12 +13,6 @@ namespace kiln::quant {
 
 namespace {
 
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
-
 double absMaxOf(const std::vector<float>& v) {
   double m = 0;
   for (float x : v)
@@ -25,9 +21,9 @@ double absMaxOf(const std::vector<float>& v) {
 }
 
 std::string ratio(const OutlierSamples& o) {
-  return "values up to " + num(o.outlierAbsMax) + " in absolute value, " +
-         num(o.outlierAbsMax / o.restAbsMax) + " times the largest of the other samples (" +
-         num(o.restAbsMax) + ")";
+  return "values up to " + shortNumber(o.outlierAbsMax, 3) + " in absolute value, " +
+         shortNumber(o.outlierAbsMax / o.restAbsMax, 3) +
+         " times the largest of the other samples (" + shortNumber(o.restAbsMax, 3) + ")";
 }
 
 }  // namespace

@@ -12,17 +12,11 @@ namespace kiln::quant {
 
 namespace {
 
-std::string shortNum(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
-}
-
 // The scales the integer pipeline and the runtime represent (runtime/engine/executor.cpp checks
 // input and output scales against the same bounds).
 void checkScale(const QuantInfo& q) {
   if (q.scale >= 1e-30 && q.scale <= 1e30) return;
-  throw Error("the output range gives a quantization scale of " + shortNum(q.scale) +
+  throw Error("the output range gives a quantization scale of " + shortNumber(q.scale) +
               ", outside [1e-30, 1e30]: the values are too " +
               (q.scale > 1e30 ? "large" : "small") + " to quantize");
 }
@@ -140,8 +134,9 @@ void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions
       throw Error(
           "layer " + l.name + " (" + typeWord(l.type) + ", ONNX " + join(l.originalNames, ",") +
           "): " + (what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what) +
-          (r.valid() ? "; its output range is [" + shortNum(r.min) + ", " + shortNum(r.max) + "]"
-                     : std::string("; its calibrated output holds no finite value")) +
+          (r.valid()
+               ? "; its output range is [" + shortNumber(r.min) + ", " + shortNumber(r.max) + "]"
+               : std::string("; its calibrated output holds no finite value")) +
           ". Check the calibration data and, in the model script, any normalization, "
           "force_range_out or force_range_in that applies to it");
     }

@@ -1,25 +1,17 @@
 #include "compiler/quant/quant_math.h"
 
+#include "common/strings.h"
+
 #include <cmath>
 #include <cstdio>
 #include <string>
 
 namespace kiln::quant {
 
-namespace {
-
-std::string g4(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
-}
-
-}  // namespace
-
 rt::Multiplier quantizeMultiplier(double real) {
   if (real == 0) return {0, 0};
   if (!std::isfinite(real) || real < 0 || real >= 2147483648.0)
-    throw Error("the rescaling factor " + g4(real) +
+    throw Error("the rescaling factor " + shortNumber(real) +
                 " between its input and output scales is out of range (0 to 2^31)");
   int exp = 0;
   const double frac = std::frexp(real, &exp);  // real = frac * 2^exp, frac in [0.5, 1)
@@ -31,7 +23,7 @@ rt::Multiplier quantizeMultiplier(double real) {
   int shift = 31 - exp;
   if (shift > 62) return {0, 0};  // below 2^-32: the result always rounds to 0
   if (shift < 0)
-    throw Error("the rescaling factor " + g4(real) +
+    throw Error("the rescaling factor " + shortNumber(real) +
                 " between its input and output scales is too large");
   return {int32_t(m), shift};
 }
@@ -42,7 +34,7 @@ QuantInfo quantFromRange(double min, double max, int bits) {
   q.min = std::min(min, 0.0);
   q.max = std::max(max, 0.0);
   if (!std::isfinite(q.min) || !std::isfinite(q.max))
-    throw Error("non-finite range [" + g4(min) + ", " + g4(max) + "]");
+    throw Error("non-finite range [" + shortNumber(min) + ", " + shortNumber(max) + "]");
   const double qmax = double(q.qmax());
   q.scale = (q.max - q.min) / qmax;
   if (!(q.scale > 0)) q.scale = 1.0 / qmax;  // a constant-zero tensor

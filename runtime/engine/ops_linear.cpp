@@ -1,14 +1,10 @@
 // conv, deconv, fc and matmul operations.
 //
-// conv / deconv  ints:   kh kw sh sw dh dw pad_top pad_left pad_bottom pad_right groups in_zp
-//                        + stage (6)
-//                consts: weights (int8/16/32; conv [K, C/g, kh, kw], deconv [C, K/g, kh, kw]),
-//                        bias (int64 [K]) + stage (3)
-//                tensors: in [N, C, H, W] -> out [N, K, OH, OW]
-// fc             ints:   k n in_zp + stage;  consts: weights [k, n], bias [n] + stage
-//                tensors: in (M x k elements) -> out (M x n elements)
-// matmul         ints:   zp_a zp_b + stage;  consts: stage
-//                tensors: a [..., M, K], b [..., K, N] -> out [batch..., M, N]
+// Fields: runtime/engine/ops.def.
+// conv / deconv  weights int8/16/32 (conv [K, C/g, kh, kw], deconv [C, K/g, kh, kw]), bias int64
+//                [K]; tensors: in [N, C, H, W] -> out [N, K, OH, OW]
+// fc             weights [k, n], bias [n]; tensors: in (M x k elements) -> out (M x n elements)
+// matmul         tensors: a [..., M, K], b [..., K, N] -> out [batch..., M, N]
 #include <algorithm>
 #include <cstdlib>
 

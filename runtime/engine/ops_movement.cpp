@@ -1,12 +1,12 @@
 // Data movement (quantization unchanged) and concat.
 //
+// Fields: runtime/engine/ops.def.
 // copy            in -> out, same element count (reshape)
-// transpose       ints: perm[rank]
-// slice           ints: starts[rank] steps[rank] (steps may be negative; every read in range)
-// pad             ints: mode (0 constant, 1 reflect, 2 edge) value pads_begin[rank]
-// depth_to_space  ints: blocksize crd;  space_to_depth  ints: blocksize   (NCHW)
-// concat          ints: axis zp[inputs] + stage (6);  consts: stage (3), one multiplier per input
-// const           consts: value (int32, one per output element)
+// slice           steps may be negative; every read in range
+// pad             mode: an rt::PadMode (file values); the output shape gives the end pads
+// depth_to_space  crd: 0 DCR, 1 CRD (NCHW, as space_to_depth)
+// concat          the stage has one multiplier per input
+// const           value: int32, one per output element
 #include <algorithm>
 #include <cstring>
 

@@ -1,8 +1,6 @@
-// softmax     ints: outer len inner out_max;  consts: exp table (int32, entry 0 > 0)
-//             tensors: in -> out (outer x len x inner elements)
-// layer_norm  ints: len in_zp eps_q norm_bits + stage (6)
-//             consts: gamma (int64 [len]), beta (int64 [len]) + stage (3)
-//             tensors: in -> out (same shape, rows of len elements)
+// Fields: runtime/engine/ops.def.
+// softmax     exp_table: int32, entry 0 > 0; tensors: in -> out (outer x len x inner elements)
+// layer_norm  gamma, beta: int64 [len]; tensors: in -> out (same shape, rows of len elements)
 #include <cstdlib>
 
 #include "runtime/engine/op_kernel.h"

@@ -1,12 +1,10 @@
 // Pooling and reductions.
 //
-// pool             ints:   kh kw sh sw dh dw pad_top pad_left pad_bottom pad_right is_max
-//                          count_include_pad in_zp + stage (6; unused by max)
-//                  consts: stage (3; none for max). Average: stage multiplier i is for a window
-//                          of i + 1 elements (kh x kw of them).
-//                  tensors: in [N, C, H, W] -> out [N, C, OH, OW]
-// global_avg_pool  ints: in_zp + stage; consts: stage; in [N, C, ...] -> out N x C elements
-// reduce           ints: is_max in_zp reduced[rank] + stage; consts: stage (none for max)
+// Fields: runtime/engine/ops.def.
+// pool             the stage is unused by max; average: stage multiplier i is for a window of
+//                  i + 1 elements (kh x kw of them); tensors: in [N, C, H, W] -> [N, C, OH, OW]
+// global_avg_pool  in [N, C, ...] -> out N x C elements
+// reduce           reduced: 1 for a reduced dimension; the stage is unused by max
 #include "runtime/engine/op_kernel.h"
 #include "runtime/kernels/kernels.h"
 

@@ -1,8 +1,7 @@
-// resize  ints:   weight_bits in_zp interpolated[rank] + stage (6)
-//         consts: i0, i1, w1 (int64, for each dimension one entry per output coordinate,
-//                 dimensions in order) + stage (3)
-//         tensors: in -> out (same rank). Entries: source indices within the input dimension,
-//                  weights of the second tap within [0, 2^weight_bits].
+// resize  fields: runtime/engine/ops.def.
+//         i0, i1, w1: int64, for each dimension one entry per output coordinate, dimensions in
+//         order: source indices within the input dimension, weights of the second tap within
+//         [0, 2^weight_bits]; tensors: in -> out (same rank).
 #include "runtime/engine/op_kernel.h"
 #include "runtime/kernels/kernels.h"
 

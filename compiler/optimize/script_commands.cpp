@@ -306,8 +306,11 @@ std::vector<ScriptCommand> buildTable() {
   t.push_back(byKeys("model_optimization_config", "calibration", nullptr,
                      {key("calibset_size", calibsetSize), key("batch_size"), key("use_acceleras")},
                      true));
+  // multiproc_policy / gpu_policy choose how the reference spreads its work over processes and
+  // GPUs; Kiln's results are the same for any thread count: accepted with that meaning.
   t.push_back(byKeys("model_optimization_config", "globals", nullptr,
-                     {key("output_16bit", output16bit)}, true));
+                     {key("output_16bit", output16bit), key("multiproc_policy"), key("gpu_policy")},
+                     true));
   // Kiln's 64-bit accumulators need no negative exponent (alls/commands.cpp says why).
   t.push_back(byKeys("model_optimization_config", "negative_exponent", nullptr,
                      {key("layers"), key("rank")}, false));

@@ -125,6 +125,17 @@ TEST(ScriptCommands, SetSeed) {
   EXPECT_TRUE(s.notApplied.empty());
 }
 
+// Keys that only say how the reference distributes its work are accepted without a report.
+TEST(ScriptCommands, WorkDistributionKeysAreAccepted) {
+  const alls::Script script = alls::parseScript(
+      "model_optimization_config(globals, multiproc_policy=disabled, gpu_policy=enabled)\n"
+      "model_optimization_config(calibration, batch_size=4, use_acceleras=disabled)\n"
+      "model_optimization_config(negative_exponent, layers={*}, rank=0)\n",
+      "t.alls");
+  EXPECT_TRUE(alls::validateScript(script).empty());
+  EXPECT_TRUE(scriptNotApplied(script).empty());
+}
+
 TEST(RangeMethods, NamesRoundTrip) {
   const std::vector<std::pair<RangeMethod, std::string>> all = {
       {RangeMethod::MinMax, "min_max"},

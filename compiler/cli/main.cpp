@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
       "  kiln compile model.onnx --calib-set-path calib/ ...   (all of the above, verified)\n"
       "  kiln compile --manifest zoo.yaml -j 2 --output-dir D  (many networks, reports)\n"
       "  kiln info FILE.kar                      (layers, precisions)\n"
+      "  kiln check-script m.alls [DIR...]       (validate model scripts, no network)\n"
       "  kiln infer FILE.kar --target native|fp-optimized|quantized --input-files x.npy "
       "--output-dir out/\n\nDocs: docs/user-guide.md",
       "kiln"};
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   kiln::cli::addCompileCommand(app);
   kiln::cli::addReportCommand(app);
   kiln::cli::addInferCommand(app);
+  kiln::cli::addCheckScriptCommand(app);
   const std::string unknown = kiln::cli::unknownCommand(app, argc, argv);
   if (!unknown.empty()) {
     std::cerr << "kiln: error: " << unknown << "\n";

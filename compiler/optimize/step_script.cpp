@@ -29,7 +29,7 @@ alls::Script loadScript(const OptimizeOptions& o, std::string& text) {
   const auto diags = alls::validateScript(script);
   std::string errors;
   for (const auto& d : diags) {
-    const bool error = d.severity == alls::Diagnostic::Error || o.strict;
+    const bool error = d.severity == alls::Diagnostic::Error || (o.strict && d.notApplied);
     if (error) {
       alls::Diagnostic e = d;
       e.severity = alls::Diagnostic::Error;

@@ -44,6 +44,18 @@ def python_ms_per_frame(session, frame, frames, output_type):
     return (time.perf_counter() - t0) * 1e3 / frames
 
 
+def wrapper_us_per_call(session, frame, frames, output_type):
+    """Wall time of a Python call minus the C++ Session::run time inside it (conversions
+    included), per call: what the binding adds (argument checks, arrays, the GIL)."""
+    outside = inside = 0.0
+    for _ in range(frames):
+        t0 = time.perf_counter()
+        session.run(frame, output_type=output_type)
+        outside += time.perf_counter() - t0
+        inside += session.last_run_seconds
+    return (outside - inside) * 1e6 / frames
+
+
 def cpp_ms_per_frame(kilnrt_bin, kef, frame_file, frames, output_type):
     r = subprocess.run([kilnrt_bin, "run", str(kef), "--frames-count", str(frames), "--warmup",
                         "50", "--input-files", str(frame_file), "--user-format-type",
@@ -70,16 +82,20 @@ def main():
         session = model.session()
         print(f"{kef}: {args.frames} frames per round, {args.rounds} rounds, "
               f"output_type={args.output_type}")
-        print(f"{'round':>5} {'C++ API ms/frame':>17} {'Python ms/frame':>16} {'overhead':>9}")
-        cpp, py = [], []
+        print(f"{'round':>5} {'C++ API ms/frame':>17} {'Python ms/frame':>16} {'overhead':>9} "
+              f"{'binding us/call':>16}")
+        cpp, py, wrap = [], [], []
         for r in range(args.rounds):
             cpp.append(cpp_ms_per_frame(args.kilnrt, kef, frame_file, args.frames,
                                         args.output_type))
             py.append(python_ms_per_frame(session, frame, args.frames, args.output_type))
-            print(f"{r + 1:>5} {cpp[-1]:>17.4f} {py[-1]:>16.4f} {py[-1] / cpp[-1] - 1:>+9.1%}")
-        c, p = statistics.median(cpp), statistics.median(py)
-        print(f"{'median':>6} {c:>16.4f} {p:>16.4f} {p / c - 1:>+9.1%}  "
-              f"({(p - c) * 1e3:.2f} us per call)")
+            wrap.append(wrapper_us_per_call(session, frame, args.frames, args.output_type))
+            print(f"{r + 1:>5} {cpp[-1]:>17.4f} {py[-1]:>16.4f} {py[-1] / cpp[-1] - 1:>+9.1%} "
+                  f"{wrap[-1]:>16.2f}")
+        c, p, w = statistics.median(cpp), statistics.median(py), statistics.median(wrap)
+        print(f"{'median':>5} {c:>17.4f} {p:>16.4f} {p / c - 1:>+9.1%} {w:>16.2f}")
+        print(f"binding overhead: {w:.2f} us per call = {w / (c * 1e3):.1%} of the C++ API's "
+              "time per frame")
 
 
 if __name__ == "__main__":

@@ -170,6 +170,8 @@ def test_bad_dtype_or_shape_is_a_value_error(digits_runner):
             digits_runner.infer(ctx, x[:, 0])
         with pytest.raises(ValueError, match="complex"):
             digits_runner.infer(ctx, x.astype(np.complex64))
+        with pytest.raises(ValueError, match="holds no sample"):  # was out of bounds in kiln infer
+            digits_runner.infer(ctx, x[:0])
         with pytest.raises(kiln.InputError, match="gave 2"):
             digits_runner.infer(ctx, [x, x])
         with pytest.raises(kiln.InputError, match="no array for input"):

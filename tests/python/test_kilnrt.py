@@ -54,6 +54,8 @@ def test_bad_inputs_are_value_errors(digits_kef):
         session.run(x[:, :, :4])
     with pytest.raises(ValueError, match="gave 2"):
         session.run([x, x])
+    with pytest.raises(ValueError, match="holds no sample"):
+        session.run(x[:0])
     with pytest.raises(ValueError, match="output_type"):
         session.run(x, output_type="int8")
     with pytest.raises(ValueError, match="threads"):

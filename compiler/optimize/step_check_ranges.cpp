@@ -3,8 +3,9 @@
 // activation_clipping). The positive side of a decision tensor matters always (a score logit
 // that quantizes to 0 or below has lost its decision); either side of any other tensor matters
 // when the range, not the 8-bit grid itself, excludes it (min/max would have kept most of it).
-// A value is excluded when it lies beyond the grid (clipped) or rounds to the zero point (its
-// sign is lost). Findings become warnings and the report's "range_findings".
+// A value is excluded when it lies beyond the grid (clipped) or, in a tensor with both signs,
+// rounds to the zero point (its sign is lost). Findings become warnings and the report's
+// "range_findings".
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -22,7 +23,8 @@ constexpr double kMostOf = 0.5;
 
 struct SideLoss {
   double share, clipped, lost;
-  double excluded() const { return clipped + lost; }
+  // Disjoint unless the grid has no step on that side at all (then both are 1).
+  double excluded() const { return std::min(1.0, clipped + lost); }
 };
 
 }  // namespace
@@ -41,18 +43,26 @@ void stepCheckRanges(OptimizeState& s) {
     const QuantInfo& q = l.outputQuant[0];
     const quant::Range& c = s.calibrated[i];
     // The grid's ends, after the zero point's rounding.
-    const double gridLo = -double(q.zeroPoint) * q.scale,
+    const double gridLo = q.zeroPoint > 0 ? -double(q.zeroPoint) * q.scale : 0.0,
                  gridHi = double(q.qmax() - q.zeroPoint) * q.scale;
     const quant::SignLoss got = quant::signLoss(s.stats.hist[i], c, q);
     const quant::SignLoss mm =
         quant::signLoss(s.stats.hist[i], c, quant::quantFromRange(c.min, c.max, q.bits));
     const bool decision = i < s.decision.size() && s.decision[i];
-    const SideLoss pos{got.positives, got.positiveClipped, got.positiveLost};
-    const SideLoss neg{got.negatives, got.negativeClipped, got.negativeLost};
-    const bool posFlag = pos.share > 0 && pos.excluded() > kMostOf &&
-                         (decision || mm.positiveLost + mm.positiveClipped <= kMostOf);
-    const bool negFlag = !decision && neg.share > 0 && neg.excluded() > kMostOf &&
-                         mm.negativeLost + mm.negativeClipped <= kMostOf;
+    // Rounding to the zero point loses information only where the sign is information: in a
+    // tensor with both signs (a logit). In a one-signed tensor (a probability map, a ReLU
+    // output) values near 0 say "no" and only clipping excludes anything.
+    const bool bothSigns = c.min < 0 && c.max > 0;
+    const SideLoss pos{got.positives, got.positiveClipped, bothSigns ? got.positiveLost : 0.0};
+    const SideLoss neg{got.negatives, got.negativeClipped, bothSigns ? got.negativeLost : 0.0};
+    const double posMinMax =
+        SideLoss{0, mm.positiveClipped, bothSigns ? mm.positiveLost : 0.0}.excluded();
+    const double negMinMax =
+        SideLoss{0, mm.negativeClipped, bothSigns ? mm.negativeLost : 0.0}.excluded();
+    const bool posFlag =
+        pos.share > 0 && pos.excluded() > kMostOf && (decision || posMinMax <= kMostOf);
+    const bool negFlag =
+        !decision && neg.share > 0 && neg.excluded() > kMostOf && negMinMax <= kMostOf;
     for (int side = 0; side < 2; ++side) {
       if (!(side == 0 ? posFlag : negFlag)) continue;
       const SideLoss& sl = side == 0 ? pos : neg;
@@ -71,7 +81,7 @@ void stepCheckRanges(OptimizeState& s) {
       f.range = {gridLo, gridHi};
       f.message = fmt::format(
           "layer {} (ONNX {}): its {}-bit range [{}, {}] ({}) excludes {:.0f}% of its {} "
-          "values ({:.2g}% of all its values; {:.0f}% clipped, {:.0f}% quantize to 0){}. Set "
+          "values ({:.3g}% of all its values; {:.0f}% clipped, {:.0f}% quantize to 0){}. Set "
           "its range in the model script (quantization_param({}, force_range_out=[{}, {}])) or "
           "lift it to 16 bits (quantization_param({}, precision_mode=a16_w16))",
           l.name, join(l.originalNames, ","), q.bits, shortNumber(gridLo), shortNumber(gridHi),

@@ -45,7 +45,7 @@ struct RangeSearch {
 };
 
 /// Decision tensors: the positive side spans at least this many steps of the 8-bit grid.
-constexpr int kDecisionPositiveLevels = 32;
+constexpr int kDecisionPositiveLevels = 64;
 
 /// What a quantization grid does to each sign of a histogram's values.
 struct SignLoss {

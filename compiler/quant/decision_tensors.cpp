@@ -10,6 +10,10 @@ std::vector<bool> decisionTensors(const Graph& g) {
   for (size_t i = n; i-- > 0;) {
     const Layer& l = g.layers[i];
     if (l.type == LayerType::InputLayer) continue;
+    if (l.type == LayerType::OutputLayer) {
+      decision[i] = true;
+      continue;
+    }
     for (int c : g.consumers({int(i), 0})) {
       const Layer& u = g.at(c);
       // A weighted layer (or a matmul) mixes values into new ones: its inputs are features,

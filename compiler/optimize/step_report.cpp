@@ -33,6 +33,8 @@ void stepReport(OptimizeState& s) {
       lj["expected_mse"] = {{"min_max", s.chosen[id].mseMinMax}, {"chosen", s.chosen[id].mse}};
     }
     if (id < s.decision.size() && s.decision[id]) lj["decision_tensor"] = true;
+    if (s.chosen[id].positiveSideShort && s.rangeMethod[id] != RangeMethod::NotOwn)
+      lj["positive_side_short"] = true;
   }
   // Ranges that exclude most of a sign that matters (step_check_ranges.cpp), also warned.
   nlohmann::json findings = nlohmann::json::array();

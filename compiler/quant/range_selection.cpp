@@ -150,16 +150,15 @@ RangeChoice selectRange(const Histogram& h, const Range& minmax, int bits,
   c.clipped = mm.clipped;
   // The positive-levels rule applies when there are positive values to keep.
   const int64_t wantLevels = m.pos.s0[0] > 0 ? opts.minPositiveLevels : 0;
-  // Candidates in three tiers, the best of the first non-empty tier wins: (0) within every
-  // limit, (1) a decision tensor's positive levels reached only by clipping more of the negative
-  // side than maxSideClipped allows (up to maxDecisionClipped), (2) not even that: the most
-  // positive levels. Min/max is a candidate too, and wins ties.
-  const double negCap = wantLevels > 0 ? opts.maxDecisionClipped : opts.maxSideClipped;
+  // Candidates in two tiers, the best of the first non-empty tier wins: (0) within every limit,
+  // (1) a decision tensor whose positive levels cannot be reached without clipping more than
+  // maxDecisionClipped of its negative values: the most positive levels within that bound.
+  // Min/max is a candidate too, and wins ties.
+  const double negCap = wantLevels > 0 ? opts.maxDecisionClipped : 1.0;
   auto tierOf = [&](const Eval& e) {
-    if (e.clipped > opts.maxClipped || e.posClipped > opts.maxSideClipped) return 3;
+    if (e.clipped > opts.maxClipped || e.posClipped > opts.maxPositiveClipped) return 3;
     if (e.negClipped > negCap) return 3;
-    if (e.posLevels < wantLevels) return 2;
-    return e.negClipped > opts.maxSideClipped ? 1 : 0;
+    return e.posLevels < wantLevels ? 1 : 0;
   };
   int bestTier = tierOf(mm);
   Eval best = mm;
@@ -191,7 +190,7 @@ RangeChoice selectRange(const Histogram& h, const Range& minmax, int bits,
       const int tier = tierOf(e);
       if (tier == 3 || tier > bestTier) continue;
       const bool better =
-          tier < bestTier || (tier == 2 ? e.posLevels > best.posLevels ||
+          tier < bestTier || (tier == 1 ? e.posLevels > best.posLevels ||
                                               (e.posLevels == best.posLevels && e.err < best.err)
                                         : e.err < best.err);
       if (!better) continue;
@@ -202,7 +201,7 @@ RangeChoice selectRange(const Histogram& h, const Range& minmax, int bits,
     }
   c.mse = best.err;
   c.clipped = best.clipped;
-  c.positiveSideShort = bestTier == 2;
+  c.positiveSideShort = bestTier == 1;
   c.changed = c.lo != minmax.min || c.hi != minmax.max;
   return c;
 }

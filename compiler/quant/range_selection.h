@@ -22,10 +22,11 @@ struct RangeChoice {
 struct RangeSearch {
   /// Candidates are never allowed to clip more than this fraction of the calibrated values.
   double maxClipped = 1.0;
-  /// ... nor more than this fraction of either sign's nonzero values: a rare sign (the few
-  /// positive logits of a score head, the rare positive side of a pre-activation) weighs little
-  /// in the squared error but is often what the network decides with.
-  double maxSideClipped = 0.01;
+  /// ... nor more than this fraction of the positive values: a rare positive side (the few
+  /// positive logits of a score head, what a ReLU will let through of a pre-activation) weighs
+  /// little in the squared error but is often what the network decides with. (The negative side
+  /// is free: clipping the small negative side of a hardswish costs PP-OCR nothing.)
+  double maxPositiveClipped = 0.01;
   /// Weight of the clipping error against the rounding error. Above 1, clipped values count
   /// more than their own squared error: large values often carry the signal downstream (e.g. the
   /// few text pixels of a detection map), and the output SNR of BlazeFace and PP-OCR is best

@@ -101,7 +101,7 @@ TEST(RangeSelection, ARareSignIsNotClipped) {
   quant::Range r;
   const quant::Histogram h = histogramOf(v, r);
   quant::RangeSearch plain;
-  plain.maxSideClipped = 1.0;
+  plain.maxPositiveClipped = 1.0;
   EXPECT_LT(quant::selectRange(h, r, 8, plain).hi, 0.9 * r.max);
   EXPECT_GE(quant::selectRange(h, r, 8).hi, 0.99 * r.max);
 }

@@ -12,5 +12,7 @@ void addOptimizeCommand(CLI::App& app);
 void addCompilerCommand(CLI::App& app);
 void addCompileCommand(CLI::App& app);
 void addReportCommand(CLI::App& app);
+void addProfilerCommand(CLI::App& app);
+void addVisualizerCommand(CLI::App& app);
 
 }  // namespace kiln::cli

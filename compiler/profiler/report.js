@@ -150,6 +150,12 @@
     lab.appendChild(document.createTextNode(" colour by " + (mode === "snr" ? "SNR" : "precision")));
     input.addEventListener("change", function () { colourBy(mode); });
   });
+  var zoomLabel = el("label", {}, tools);
+  var zoom = el("input", { type: "checkbox" }, zoomLabel);
+  zoomLabel.appendChild(document.createTextNode(" actual size (scroll) instead of fit to width"));
+  zoom.addEventListener("change", function () {
+    document.getElementById("graph").classList.toggle("actual", zoom.checked);
+  });
 
   function scriptLine(source) {
     var m = /:(\d+)$/.exec(source || "");
@@ -240,10 +246,15 @@
     var w = Math.max(760, left + right + step * Math.max(1, labels.length - 1));
     var vals = [];
     series.forEach(function (se) { se.values.forEach(function (v) { if (v !== null && isFinite(v)) vals.push(v); }); });
-    var lo = Math.min(0, Math.min.apply(null, vals)), hi = Math.max.apply(null, vals.concat([10]));
+    // The axis ends a little above the accumulated SNRs: local and floor SNRs of exact layers
+    // (constants, copies) can be far higher and are drawn at the top edge.
+    var main = [];
+    series.slice(0, 1).forEach(function (se) { se.values.forEach(function (v) { if (v !== null && isFinite(v)) main.push(v); }); });
+    var lo = Math.min(0, Math.min.apply(null, vals));
+    var hi = Math.min(Math.max.apply(null, vals.concat([10])), Math.max.apply(null, main.concat([10])) + 20);
     hi = Math.ceil(hi / 10) * 10;
     function X(i) { return left + i * step; }
-    function Y(v) { return top + ph - ph * (v - lo) / (hi - lo || 1); }
+    function Y(v) { return top + ph - ph * (Math.min(v, hi) - lo) / (hi - lo || 1); }
     var s = sv("svg", { width: w, height: top + ph + bottom }, host);
     sv("text", { x: 4, y: 16, "font-weight": "bold" }, s, title);
     for (var g = lo; g <= hi; g += 10) {
@@ -274,11 +285,11 @@
     });
     var lx = left + 10;
     series.forEach(function (se) {
-      sv("rect", { x: lx, y: top - 16, width: 10, height: 4, fill: se.colour }, s);
-      sv("text", { x: lx + 14, y: top - 11 }, s, se.name);
+      sv("rect", { x: lx, y: top - 14, width: 10, height: 4, fill: se.colour }, s);
+      sv("text", { x: lx + 14, y: top - 9 }, s, se.name);
       lx += 90;
     });
-    sv("text", { x: lx + 10, y: top - 11, fill: "#d73027" }, s, "– – 10 dB flag line; shaded: outputs");
+    sv("text", { x: lx + 10, y: top - 9, fill: "#d73027" }, s, "– – 10 dB flag line; shaded: outputs; values above " + hi + " dB drawn at the top");
   }
 
   if (report) {
@@ -397,7 +408,10 @@
   colourBy("precision");
   show(location.hash.slice(1));
   // Tabs replace the anchors: a #view in the address shows that view from the top.
-  window.addEventListener("load", function () { window.scrollTo(0, 0); });
+  window.addEventListener("load", function () {
+    window.scrollTo(0, 0);
+    setTimeout(function () { window.scrollTo(0, 0); }, 0);
+  });
   window.addEventListener("hashchange", function () { show(location.hash.slice(1)); });
   document.body.setAttribute("data-kiln-ready", "yes");
 })();

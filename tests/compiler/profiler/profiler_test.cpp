@@ -16,7 +16,9 @@
 namespace kiln {
 namespace {
 
+using test::importText;
 using test::runKiln;
+using test::tensorLiteral;
 using test::testTmp;
 
 std::string twoBranchText() {

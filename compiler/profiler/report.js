@@ -169,7 +169,7 @@
     el("h4", {}, c, l.name);
     var dl = el("dl", {}, c);
     function row(k, v) { if (v === undefined || v === null || v === "") return; el("dt", {}, dl, k); el("dd", {}, dl, v); }
-    row("type", l.type + (l.activation && l.activation !== "none" ? " + " + l.activation : ""));
+    row("type", l.type + (l.activation && l.activation !== "linear" ? " + " + l.activation : ""));
     row("ONNX names", l.original_names.join(", "));
     row("inputs", l.inputs.join(", "));
     row("input shapes", l.input_shapes.map(shape).join(" "));
@@ -246,12 +246,14 @@
     var w = Math.max(760, left + right + step * Math.max(1, labels.length - 1));
     var vals = [];
     series.forEach(function (se) { se.values.forEach(function (v) { if (v !== null && isFinite(v)) vals.push(v); }); });
-    // The axis ends a little above the accumulated SNRs: local and floor SNRs of exact layers
-    // (constants, copies) can be far higher and are drawn at the top edge.
+    // The axis ends 40 dB above the median accumulated SNR: exact layers (constants, copies)
+    // have SNRs far higher, drawn at the top edge.
     var main = [];
     series.slice(0, 1).forEach(function (se) { se.values.forEach(function (v) { if (v !== null && isFinite(v)) main.push(v); }); });
     var lo = Math.min(0, Math.min.apply(null, vals));
-    var hi = Math.min(Math.max.apply(null, vals.concat([10])), Math.max.apply(null, main.concat([10])) + 20);
+    main.sort(function (a, b) { return a - b; });
+    var median = main.length ? main[Math.floor((main.length - 1) / 2)] : 10;
+    var hi = Math.min(Math.max.apply(null, vals.concat([10])), Math.max(10, median) + 40);
     hi = Math.ceil(hi / 10) * 10;
     function X(i) { return left + i * step; }
     function Y(v) { return top + ph - ph * (Math.min(v, hi) - lo) / (hi - lo || 1); }
@@ -406,12 +408,18 @@
   }
 
   colourBy("precision");
-  show(location.hash.slice(1));
+  // #view, or #model/<layer> for a layer's card (a link to one layer).
+  function route() {
+    var parts = decodeURIComponent(location.hash.slice(1)).split("/");
+    show(parts[0]);
+    if (parts[0] === "model" && parts[1] && byName[parts[1]]) card(byName[parts[1]].index);
+  }
+  route();
   // Tabs replace the anchors: a #view in the address shows that view from the top.
   window.addEventListener("load", function () {
     window.scrollTo(0, 0);
     setTimeout(function () { window.scrollTo(0, 0); }, 0);
   });
-  window.addEventListener("hashchange", function () { show(location.hash.slice(1)); });
+  window.addEventListener("hashchange", route);
   document.body.setAttribute("data-kiln-ready", "yes");
 })();

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 
+#include "alls/commands.h"
+#include "alls/errors.h"
+#include "alls/parser.h"
 #include "common/file_io.h"
 #include "compiler/hwarch/resource_plan.h"
 #include "compiler/profiler/colours.h"
@@ -33,6 +36,20 @@ nlohmann::json entryJson(const Archive& a, const std::string& entry) {
   const auto it = a.extra.find(entry);
   if (it == a.extra.end()) return nullptr;
   return nlohmann::json::parse(it->second.begin(), it->second.end());
+}
+
+// The validator's warnings on the script as kiln optimize read it (commands and keys that are
+// parsed but not applied): [{"line", "message"}].
+nlohmann::json scriptWarnings(const std::string& text, const std::string& path) {
+  nlohmann::json out = nlohmann::json::array();
+  try {
+    for (const alls::Diagnostic& d : alls::validateScript(alls::parseScript(text, path)))
+      if (d.severity == alls::Diagnostic::Warning)
+        out.push_back({{"line", d.pos.line}, {"message", d.message}});
+  } catch (const alls::ScriptError&) {
+    // kiln optimize accepted this script; a newer Kiln that rejects it has nothing to mark.
+  }
+  return out;
 }
 
 bool optimized(const Archive& a) {
@@ -73,9 +90,11 @@ nlohmann::json reportData(const Archive& a, const ReportInputs& in) {
   d["optimization"] = entryJson(a, "optimize/report.json");
   const auto script = a.extra.find("optimize/script.alls");
   d["script"] = nullptr;
-  if (script != a.extra.end() && !d["optimization"].is_null())
-    d["script"] = {{"path", d["optimization"].value("script", "")},
-                   {"text", std::string(script->second.begin(), script->second.end())}};
+  if (script != a.extra.end() && !d["optimization"].is_null()) {
+    const std::string path = d["optimization"].value("script", "");
+    const std::string text(script->second.begin(), script->second.end());
+    d["script"] = {{"path", path}, {"text", text}, {"warnings", scriptWarnings(text, path)}};
+  }
   d["executable"] = in.kefPath.empty() ? nlohmann::json() : executableJson(in.kefPath);
   d["compilation"] = compilation(a, in, d["executable"]);
 

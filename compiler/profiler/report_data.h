@@ -20,10 +20,11 @@ struct ReportInputs {
 };
 
 /// {"kind": "kiln-profile", "version": 1, "palette", "model" (kiln info --json), "optimization"
-/// (optimize/report.json), "script" {"path", "text"}, "compilation" {"source", "plan"} (the
-/// resource plan of kiln compiler's compile.json), "executable" (executable_json.h), "runtime"
-/// (kilnrt run --profile --json), "noise" (kiln analyze-noise --json); absent parts are null.
-/// Throws Error naming the file that is missing or not what its option expects.
+/// (optimize/report.json), "script" {"path", "text", "warnings" (the script validator's)},
+/// "compilation" {"source", "plan"} (the resource plan of kiln compiler's compile.json),
+/// "executable" (executable_json.h), "runtime" (kilnrt run --profile --json), "noise" (kiln
+/// analyze-noise --json); absent parts are null. Throws Error naming the file that is missing or
+/// not what its option expects.
 nlohmann::json reportData(const Archive& archive, const ReportInputs& in);
 
 }  // namespace kiln::profiler

@@ -121,7 +121,7 @@ std::string modelView(const Json& d, const std::string& graphSvg) {
   for (const Json& l : model.at("layers")) {
     const std::string name = str(l, "name");
     std::string type = str(l, "type");
-    if (str(l, "activation") != "none" && !str(l, "activation").empty())
+    if (str(l, "activation") != "linear" && !str(l, "activation").empty())
       type += "+" + str(l, "activation");
     const Json q = l.value("quant", Json::object());
     const auto s = snr.find(name);
@@ -212,6 +212,8 @@ std::string optimizationView(const Json& d) {
       if (colon != std::string::npos && lineColon != std::string::npos)
         notApplied[std::atoi(s.c_str() + lineColon + 1)] += s.substr(colon + 2) + " ";
     }
+    for (const Json& w : script.value("warnings", Json::array()))
+      notApplied[w.value("line", 0)] += w.value("message", std::string()) + " ";
     o << "<p>" << esc(str(script, "path"))
       << " as applied; lines marked <span class=\"na\">not applied</span> were parsed and "
          "reported but have no effect in Kiln.</p>\n<pre class=\"script\">";

@@ -2,6 +2,7 @@
 // The page in a browser is checked by check_report.sh (CTest profiler_report).
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <regex>
 
 #include <nlohmann/json.hpp>
@@ -137,6 +138,25 @@ TEST_F(ProfilerCli, RejectsInputsThatAreNotWhatTheOptionExpects) {
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("kiln-noise-analysis"), std::string::npos) << r.err;
   EXPECT_FALSE(test::exists(out));
+}
+
+TEST_F(ProfilerCli, MarksTheScriptLinesThatAreNotApplied) {
+  const std::string script = testTmp("profiler", "na.alls");
+  std::ofstream(script) << "quantization_param(conv2, precision_mode=a16_w16)\n"
+                           "post_quantization_optimization(finetune, policy=enabled)\n";
+  const std::string opt = testTmp("profiler", "na.kar"), out = testTmp("profiler", "na.html");
+  ASSERT_EQ(runKiln("profiler", "optimize " + dir_ + "/digits_cnn.kar --calib-set-path " +
+                                    test::kDigitsDir + "calib.npy --model-script " + script +
+                                    " --output-har-path " + opt)
+                .status,
+            0);
+  const auto r = runKiln("profiler", "profiler " + opt + " -o " + out);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string html = test::slurp(out);
+  EXPECT_NE(html.find("<span class=\"line\" id=\"script-1\">"), std::string::npos);
+  EXPECT_NE(html.find("<span class=\"line na\" id=\"script-2\" title=\""), std::string::npos);
+  // The card's "set by" names the script line: conv2's precision source.
+  EXPECT_NE(html.find("na.alls:1"), std::string::npos);
 }
 
 TEST_F(ProfilerCli, FloatArchiveHasModelViewOnly) {

@@ -14,6 +14,8 @@ PACKAGES=(
   python3-pil fonts-dejavu-core        # examples/real/make_sets.py renders text scenes with DejaVu
   g++-aarch64-linux-gnu qemu-user file # the runtime cross-built for aarch64, run under qemu (tests/cross)
   clang libclang-rt-14-dev             # ASan/UBSan + libFuzzer: the sanitizer and fuzz tiers (tools/sanitize)
+  graphviz                             # dot lays out the graph of kiln profiler / kiln visualizer
+  chromium                             # headless browser: the profiler report test (tests/compiler/profiler)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

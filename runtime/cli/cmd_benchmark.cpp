@@ -138,6 +138,7 @@ int cmdBenchmark(const Args& args) {
       ap.has("--input-format-type") ? ap.getChoice("--input-format-type", kFormatTypes) : "";
   const BufferType outType = parseBufferType(ap.getChoice("--user-format-type", kFormatTypes));
   const bool json = ap.has("--json");
+  const int threads = threadsOption(ap);
 
   std::vector<Loaded> models;
   Json list = Json::array();
@@ -148,7 +149,7 @@ int cmdBenchmark(const Args& args) {
     std::printf("%-*s %9s %11s %9s %9s %9s %9s %9s\n", width, "model", "load ms", "FPS", "mean ms",
                 "p50 ms", "p90 ms", "p99 ms", "max ms");
   for (const std::string& path : ap.positionals("FILE.kef")) {
-    models.push_back(load(path, {}, inFormat, outType));
+    models.push_back(load(path, {}, inFormat, outType, threads));
     Loaded& l = models.back();
     runFrames(*l.session, l.fb, warmup, false);
     const Measured m = runFrames(*l.session, l.fb, frames, true);
@@ -157,6 +158,8 @@ int cmdBenchmark(const Args& args) {
       list.push(Json::object()
                     .set("file", path)
                     .set("load_ms", l.loadSeconds * 1e3)
+                    .set("threads", threads)
+                    .set("kernel_path", kernelPathName(l.model->kernelPath()))
                     .set("fps", m.fps())
                     .set("latency_ms", latencyJson(lat)));
     } else {
@@ -166,7 +169,9 @@ int cmdBenchmark(const Args& args) {
     }
   }
   if (!json)
-    std::printf("(latency percentiles of %lld frames per model)\n", static_cast<long long>(frames));
+    std::printf("(latency percentiles of %lld frames per model, %d thread(s), %s kernels)\n",
+                static_cast<long long>(frames), threads,
+                kernelPathName(models.front().model->kernelPath()));
   Json j = Json::object().set("frames", frames).set("warmup", warmup).set("models", list);
   if (models.size() >= 2) {
     // The same frames in all as one long measurement would take, split into rounds.

@@ -6,11 +6,17 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "runtime/kernels/kernel_path.h"
 #include "runtime/kernels/output_stage.h"
 
 namespace kiln::rt {
+
+namespace gemm {
+struct PackedWeights;  // gemm.h
+}
 
 /// Signed integer weights stored in 8, 16 or 32 bits (the executable keeps them as stored).
 struct WeightPtr {
@@ -55,8 +61,15 @@ struct ConvParams {
   WeightPtr weights;              // conv/dw: [K, C/g, kh, kw]; deconv: [C, K/g, kh, kw]
   const int64_t* bias = nullptr;  // [K], in accumulator units
   OutputStage out;
+  // conv: the weights packed for the GEMM micro-kernels (packConvWeights) and the path that runs
+  // them; without them conv2d takes its int32/int64 multiply-accumulate loops.
+  const gemm::PackedWeights* packed = nullptr;
+  KernelPath path = KernelPath::Portable;
 };
 
+/// conv (not depthwise) weights as the GEMM micro-kernels read them, prepared once per model;
+/// null when the layer has no such path (depthwise, or a weight outside int16).
+std::shared_ptr<const gemm::PackedWeights> packConvWeights(const ConvParams& p);
 void conv2d(const ConvParams& p, const int32_t* in, int32_t* out);
 /// The plain loop conv2d must match bit for bit (tests only).
 void conv2dReference(const ConvParams& p, const int32_t* in, int32_t* out);

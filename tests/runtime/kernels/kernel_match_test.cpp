@@ -51,9 +51,79 @@ TEST(KernelMatch, Conv2dEqualsReference) {
     rt::conv2d(p, x.data(), a.data());
     rt::conv2dReference(p, x.data(), b.data());
     ASSERT_EQ(a, b) << "trial " << trial;
+    // The packed GEMM on every path this CPU runs (it falls back to the loops where the int16 /
+    // int32 bounds do not hold: the wide trials).
+    const auto packed = rt::packConvWeights(p);
+    p.packed = packed.get();
+    for (rt::KernelPath path : rt::supportedKernelPaths()) {
+      p.path = path;
+      std::fill(a.begin(), a.end(), -1);
+      rt::conv2d(p, x.data(), a.data());
+      ASSERT_EQ(a, b) << "trial " << trial << " path " << rt::kernelPathName(path);
+    }
     ++executed;
   }
   EXPECT_GT(executed, 60);
+}
+
+// The packed GEMM against the reference on larger random shapes with edge values: activations
+// at 0 and 255, weights at -128 and 127 (and int16 extremes), zero points at both ends, groups,
+// odd row counts (a half pair), column counts that leave partial 16-column blocks, channel counts
+// that leave partial 4-channel blocks, and a layer whose sums need int64 (the loops take it).
+TEST(KernelMatch, PackedConvEqualsReferenceOnEveryPath) {
+  std::mt19937 rng(23);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  int packedTrials = 0;
+  for (int trial = 0; trial < 80; ++trial) {
+    rt::ConvParams p;
+    rt::ConvGeometry& g = p.g;
+    g.groups = trial % 4 == 1 ? pick(2, 3) : 1;
+    g.n = pick(1, 2), g.c = g.groups * pick(1, 9), g.h = pick(1, 23), g.w = pick(1, 23);
+    g.k = g.groups * pick(1, 13);
+    g.kh = pick(1, 5), g.kw = pick(1, 5), g.sh = pick(1, 3), g.sw = pick(1, 3), g.dh = pick(1, 2),
+    g.dw = pick(1, 2);
+    g.pt = pick(0, 2), g.pl = pick(0, 2), g.pb = pick(0, 2), g.pr = pick(0, 2);
+    const int64_t effH = g.dh * (g.kh - 1) + 1, effW = g.dw * (g.kw - 1) + 1;
+    if (g.h + g.pt + g.pb < effH || g.w + g.pl + g.pr < effW) continue;
+    if (g.groups == g.c && g.k == g.c) continue;  // depthwise: its own kernel
+    g.oh = (g.h + g.pt + g.pb - effH) / g.sh + 1;
+    g.ow = (g.w + g.pl + g.pr - effW) / g.sw + 1;
+    const int edge = trial % 5;  // 0: random; 1, 2: extremes; 3: 16-bit weights; 4: overflow
+    const int64_t wmax = edge >= 3 ? 32767 : 127;
+    p.inZp = int32_t(edge == 1 ? 0 : edge == 2 ? 255 : pick(0, 255));
+    std::vector<int32_t> x(size_t(g.n * g.c * g.h * g.w)),
+        w(size_t(g.k * (g.c / g.groups) * g.kh * g.kw));
+    for (auto& v : x) v = int32_t(edge == 1 || edge == 2 ? (pick(0, 1) ? 255 : 0) : pick(0, 255));
+    for (auto& v : w)
+      v = int32_t(edge == 1 || edge == 2 || edge == 4 ? (pick(0, 1) ? wmax : -wmax - 1)
+                                                      : pick(-wmax - 1, wmax));
+    if (edge == 4) x.assign(x.size(), 255), p.inZp = 0;  // then some sums need int64
+    std::vector<int64_t> bias(size_t(g.k));
+    for (auto& b : bias) b = pick(-100000, 100000);
+    std::vector<rt::Multiplier> mult(size_t(g.k));
+    for (auto& m : mult) m = {int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(25, 44))};
+    std::vector<int8_t> w8(w.begin(), w.end());
+    std::vector<int16_t> w16(w.begin(), w.end());
+    p.weights = wmax == 127 ? rt::WeightPtr(w8.data()) : rt::WeightPtr(w16.data());
+    p.bias = bias.data();
+    p.out.mult = mult.data();
+    p.out.perChannel = true;
+    p.out.outZp = 128;
+    p.out.qmax = 255;
+    std::vector<int32_t> ref(size_t(g.n * g.k * g.oh * g.ow)), got(ref.size());
+    rt::conv2dReference(p, x.data(), ref.data());
+    const auto packed = rt::packConvWeights(p);
+    ASSERT_TRUE(packed) << "trial " << trial;
+    p.packed = packed.get();
+    for (rt::KernelPath path : rt::supportedKernelPaths()) {
+      p.path = path;
+      std::fill(got.begin(), got.end(), -1);
+      rt::conv2d(p, x.data(), got.data());
+      ASSERT_EQ(got, ref) << "trial " << trial << " path " << rt::kernelPathName(path);
+    }
+    ++packedTrials;
+  }
+  EXPECT_GT(packedTrials, 40);
 }
 
 TEST(KernelMatch, Deconv2dEqualsReference) {

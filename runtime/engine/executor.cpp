@@ -147,12 +147,19 @@ Executor::Executor(const Program& prog, const Limits& limits)
 
 void Executor::setThreads(int n) {
   if (n == threads()) return;
-  pool_.reset();
-  if (n > 1) pool_ = std::make_unique<ThreadPool>(n);
+  pool_ = nullptr;
+  ownPool_.reset();
+  if (n > 1) ownPool_ = std::make_unique<ThreadPool>(n);
+  pool_ = ownPool_.get();
+}
+
+void Executor::setPool(ThreadPool* pool) {
+  ownPool_.reset();
+  pool_ = pool;
 }
 
 void Executor::run(bool profile) {
-  const ThreadPool::Scope scope(pool_.get());
+  const ThreadPool::Scope scope(pool_);
   const auto& kernels = prepared_->kernels();
   if (!profile) {
     for (const auto& k : kernels) k->run(arena_.data());

@@ -64,6 +64,8 @@ class Executor {
   /// Threads the operations may split their outputs over (a persistent pool owned by this
   /// executor; 1: none). The results are the same bytes for every count. n >= 1.
   void setThreads(int n);
+  /// Runs on `pool` (borrowed, may be shared by executors; null: none) instead.
+  void setPool(ThreadPool* pool);
   int threads() const { return pool_ ? pool_->threads() : 1; }
   /// Seconds per operation of the last profiled run.
   const std::vector<double>& opSeconds() const { return opSeconds_; }
@@ -74,7 +76,8 @@ class Executor {
   const Program& prog_;
   std::vector<int32_t> arena_;
   std::vector<double> opSeconds_;
-  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<ThreadPool> ownPool_;
+  ThreadPool* pool_ = nullptr;
 };
 
 }  // namespace kiln::rt

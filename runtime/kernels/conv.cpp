@@ -141,25 +141,29 @@ void convGroupLoops(const ConvParams& p, const W* weights, int64_t n, int64_t gr
   }
 }
 
-// Whether the packed GEMM is exact for this group: |x - zp| fits int16 and every output
-// channel's sum fits int32 (then so does every partial sum, in any order).
-bool packedPathExact(const ConvParams& p, const gemm::PackedWeights& pw, const int32_t* planes,
-                     int64_t grp) {
+// The largest |x - zp| of the group's input when the packed GEMM is exact for it, else -1:
+// |x - zp| fits int16 and every output channel's sum of products fits int32 (then so does every
+// partial sum, in any order). A bias that would take the sum out of int32 is added in int64
+// after the GEMM (channelBiasFits).
+int64_t packedPathMaxX(const ConvParams& p, const gemm::PackedWeights& pw, const int32_t* planes,
+                       int64_t grp) {
   const ConvGeometry& g = p.g;
   const int64_t maxX = maxAbsDiff(planes, g.c / g.groups * g.h * g.w, p.inZp);
-  if (maxX > INT16_MAX) return false;
-  for (int64_t j = 0; j < pw.kg; ++j) {
-    const int64_t oc = grp * pw.kg + j;
-    if (pw.sumAbsW[size_t(oc)] * maxX + std::abs(p.bias[oc]) >= (int64_t(1) << 31)) return false;
-  }
-  return true;
+  if (maxX > INT16_MAX) return -1;
+  for (int64_t j = 0; j < pw.kg; ++j)
+    if (pw.sumAbsW[size_t(grp * pw.kg + j)] * maxX >= (int64_t(1) << 31)) return -1;
+  return maxX;
 }
 
-// Columns [t0, t0 + tl) of one group of one batch image with the packed GEMM (packedPathExact
-// holds): the panel (block cb, pair q, column j at (cb * pairs + q) * kNR + j), then every block
-// of output channels over it, each finished tile through the output stage.
-void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const int32_t* planes, int64_t t0,
-                    int64_t tl, int32_t* out) {
+bool channelBiasFits(const ConvParams& p, const gemm::PackedWeights& pw, int64_t oc, int64_t maxX) {
+  return pw.sumAbsW[size_t(oc)] * maxX + std::abs(p.bias[oc]) < (int64_t(1) << 31);
+}
+
+// Columns [t0, t0 + tl) of one group of one batch image with the packed GEMM (packedPathMaxX
+// gave maxX): the panel (block cb, pair q, column j at (cb * pairs + q) * kNR + j), then every
+// block of output channels over it, each finished tile through the output stage.
+void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const int32_t* planes,
+                    int64_t maxX, int64_t t0, int64_t tl, int32_t* out) {
   using gemm::kMR;
   using gemm::kNR;
   const ConvGeometry& g = p.g;
@@ -168,6 +172,7 @@ void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const int32_t* 
   const int64_t blocks = (tl + kNR - 1) / kNR, width = blocks * kNR;
   std::vector<int32_t> pan(size_t(pairs * width)), acc(size_t(kMR * width));
   std::vector<int32_t> r0(size_t(width), 0), r1(size_t(width), 0);
+  std::vector<int64_t> wide;
   for (int64_t q = 0; q < pairs; ++q) {
     im2colRow(planes, g, 2 * q, p.inZp, t0, tl, r0.data());
     if (2 * q + 1 < pw.rows)
@@ -183,11 +188,22 @@ void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const int32_t* 
   for (int64_t blk = 0; blk < pw.blocks; ++blk) {
     int32_t bias[kMR] = {0, 0, 0, 0};
     const int64_t m1 = std::min(kMR, kg - blk * kMR);
-    for (int64_t m = 0; m < m1; ++m) bias[m] = int32_t(p.bias[grp * kg + blk * kMR + m]);
+    for (int64_t m = 0; m < m1; ++m) {
+      const int64_t oc = grp * kg + blk * kMR + m;
+      if (channelBiasFits(p, pw, oc, maxX)) bias[m] = int32_t(p.bias[oc]);
+    }
     gemm::panel(p.path, pw.block(grp, blk), pan.data(), pairs, blocks, bias, acc.data(), width);
     for (int64_t m = 0; m < m1; ++m) {
       const int64_t oc = grp * kg + blk * kMR + m;
-      applyStage(p.out, acc.data() + m * width, tl, oc, out + (n * g.k + oc) * cols + t0);
+      int32_t* o = out + (n * g.k + oc) * cols + t0;
+      const int32_t* a = acc.data() + m * width;
+      if (channelBiasFits(p, pw, oc, maxX)) {
+        applyStage(p.out, a, tl, oc, o);
+      } else {
+        wide.assign(a, a + tl);
+        for (int64_t& v : wide) v += p.bias[oc];
+        applyStage(p.out, wide.data(), tl, oc, o);
+      }
     }
   }
 }
@@ -195,7 +211,8 @@ void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const int32_t* 
 // One group of one batch image with the packed GEMM, in column tiles whose panel (pairs x tile
 // words) stays in L2 (about 192 KB) while every block of output channels passes over it; the
 // tiles are independent, so they are spread over the threads (at least one tile per thread).
-void convGroupPacked(const ConvParams& p, int64_t n, int64_t grp, const int32_t* in, int32_t* out) {
+void convGroupPacked(const ConvParams& p, int64_t n, int64_t grp, int64_t maxX, const int32_t* in,
+                     int32_t* out) {
   using gemm::kNR;
   const ConvGeometry& g = p.g;
   const int64_t cols = g.oh * g.ow, pairs = p.packed->pairs;
@@ -207,7 +224,7 @@ void convGroupPacked(const ConvParams& p, int64_t n, int64_t grp, const int32_t*
   const int64_t tiles = (cols + tile - 1) / tile;
   parallelFor(tiles, [&](int64_t t) {
     const int64_t t0 = t * tile;
-    convTilePacked(p, n, grp, planes, t0, std::min(tile, cols - t0), out);
+    convTilePacked(p, n, grp, planes, maxX, t0, std::min(tile, cols - t0), out);
   });
 }
 
@@ -219,8 +236,9 @@ void conv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int32
   for (int64_t n = 0; n < g.n; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       const int32_t* planes = in + (n * g.c + grp * cg) * g.h * g.w;
-      if (p.packed && packedPathExact(p, *p.packed, planes, grp))
-        convGroupPacked(p, n, grp, in, out);
+      const int64_t maxX = p.packed ? packedPathMaxX(p, *p.packed, planes, grp) : -1;
+      if (maxX >= 0)
+        convGroupPacked(p, n, grp, maxX, in, out);
       else
         convGroupLoops(p, weights, n, grp, in, out);
     }

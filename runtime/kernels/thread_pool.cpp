@@ -61,6 +61,7 @@ void ThreadPool::run(int64_t parts, const std::function<void(int64_t)>& f) {
     for (int64_t i = 0; i < parts; ++i) f(i);
     return;
   }
+  const std::lock_guard<std::mutex> one(runMu_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     job_ = &f;

@@ -25,7 +25,8 @@ class ThreadPool {
   int threads() const { return int(workers_.size()) + 1; }
 
   /// Calls f(part) for part in [0, parts), spread over the workers and the caller; returns
-  /// when all are done. Not reentrant: a part must not call run() on the same pool.
+  /// when all are done. Callers on several threads take turns; a part must not call run() on
+  /// the same pool.
   void run(int64_t parts, const std::function<void(int64_t)>& f);
 
   /// Makes `pool` (may be null) current on this thread until the scope ends.
@@ -45,6 +46,7 @@ class ThreadPool {
   void drain();
 
   std::vector<std::thread> workers_;
+  std::mutex runMu_;  // one job at a time
   std::mutex mu_;
   std::condition_variable wake_, done_;
   const std::function<void(int64_t)>* job_ = nullptr;

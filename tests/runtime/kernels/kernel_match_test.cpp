@@ -69,7 +69,7 @@ TEST(KernelMatch, Conv2dEqualsReference) {
 // The packed GEMM against the reference on larger random shapes with edge values: activations
 // at 0 and 255, weights at -128 and 127 (and int16 extremes), zero points at both ends, groups,
 // odd row counts (a half pair), column counts that leave partial 16-column blocks, channel counts
-// that leave partial 4-channel blocks, and a layer whose sums need int64 (the loops take it).
+// that leave partial 4-channel blocks, and biases beyond int32.
 TEST(KernelMatch, PackedConvEqualsReferenceOnEveryPath) {
   std::mt19937 rng(23);
   auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
@@ -88,7 +88,7 @@ TEST(KernelMatch, PackedConvEqualsReferenceOnEveryPath) {
     if (g.groups == g.c && g.k == g.c) continue;  // depthwise: its own kernel
     g.oh = (g.h + g.pt + g.pb - effH) / g.sh + 1;
     g.ow = (g.w + g.pl + g.pr - effW) / g.sw + 1;
-    const int edge = trial % 5;  // 0: random; 1, 2: extremes; 3: 16-bit weights; 4: overflow
+    const int edge = trial % 5;  // 0: random; 1, 2: extremes; 3: 16-bit weights; 4: wide bias
     const int64_t wmax = edge >= 3 ? 32767 : 127;
     p.inZp = int32_t(edge == 1 ? 0 : edge == 2 ? 255 : pick(0, 255));
     std::vector<int32_t> x(size_t(g.n * g.c * g.h * g.w)),
@@ -97,11 +97,16 @@ TEST(KernelMatch, PackedConvEqualsReferenceOnEveryPath) {
     for (auto& v : w)
       v = int32_t(edge == 1 || edge == 2 || edge == 4 ? (pick(0, 1) ? wmax : -wmax - 1)
                                                       : pick(-wmax - 1, wmax));
-    if (edge == 4) x.assign(x.size(), 255), p.inZp = 0;  // then some sums need int64
+    if (edge == 4) x.assign(x.size(), 255), p.inZp = 0;
     std::vector<int64_t> bias(size_t(g.k));
     for (auto& b : bias) b = pick(-100000, 100000);
+    // Biases beyond int32 on every other channel: added in int64 after the GEMM.
+    if (edge == 4)
+      for (size_t k = 0; k < bias.size(); k += 2)
+        bias[k] = (pick(0, 1) ? 1 : -1) * pick(int64_t(1) << 31, int64_t(1) << 40);
     std::vector<rt::Multiplier> mult(size_t(g.k));
-    for (auto& m : mult) m = {int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(25, 44))};
+    for (auto& m : mult)
+      m = {int32_t(pick(1 << 30, INT32_MAX)), int32_t(edge == 4 ? pick(40, 50) : pick(25, 44))};
     std::vector<int8_t> w8(w.begin(), w.end());
     std::vector<int16_t> w16(w.begin(), w.end());
     p.weights = wmax == 127 ? rt::WeightPtr(w8.data()) : rt::WeightPtr(w16.data());

@@ -134,9 +134,61 @@ void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,
     }
 }
 
+namespace {
+
+// resize when only the last two dimensions interpolate (images): per output row, the two source
+// rows and their weights, per column the two source columns and theirs; a dimension that does
+// not interpolate reads its one source with weight 1 (the second tap has weight 0). The same
+// integer sums as the general loop, then the run form of the stage.
+void resizeLastTwo(const ResizeParams& p, const std::vector<int64_t>& is, const int32_t* in,
+                   int32_t* out) {
+  const size_t r = p.inShape.size(), dh = r - 2, dw = r - 1;
+  const int64_t one = int64_t(1) << p.weightBits;
+  const int64_t oh = p.outShape[dh], ow = p.outShape[dw];
+  const size_t n = static_cast<size_t>(ow);
+  std::vector<int64_t> x0(n), x1(n), wx0(n), wx1(n);
+  for (int64_t ox = 0; ox < ow; ++ox) {
+    const bool lin = p.interpolated[dw];
+    x0[size_t(ox)] = p.i0[dw][size_t(ox)] * is[dw];
+    x1[size_t(ox)] = lin ? p.i1[dw][size_t(ox)] * is[dw] : x0[size_t(ox)];
+    wx1[size_t(ox)] = lin ? p.w1[dw][size_t(ox)] : 0;
+    wx0[size_t(ox)] = lin ? one - wx1[size_t(ox)] : 1;
+  }
+  std::vector<int64_t> acc(n);
+  std::vector<int64_t> idx(dh, 0);
+  int64_t outer = 1;
+  for (size_t d = 0; d < dh; ++d) outer *= p.outShape[d];
+  for (int64_t o = 0; o < outer; ++o) {
+    int64_t base = 0;
+    for (size_t d = 0; d < dh; ++d) base += p.i0[d][size_t(idx[d])] * is[d];
+    for (int64_t oy = 0; oy < oh; ++oy) {
+      const bool lin = p.interpolated[dh];
+      const int64_t y0 = base + p.i0[dh][size_t(oy)] * is[dh];
+      const int64_t y1 = lin ? base + p.i1[dh][size_t(oy)] * is[dh] : y0;
+      const int64_t wy1 = lin ? p.w1[dh][size_t(oy)] : 0, wy0 = lin ? one - wy1 : 1;
+      for (int64_t ox = 0; ox < ow; ++ox) {
+        const size_t j = size_t(ox);
+        const int64_t a = int64_t(in[y0 + x0[j]]) - p.inZp, b = int64_t(in[y0 + x1[j]]) - p.inZp;
+        const int64_t c = int64_t(in[y1 + x0[j]]) - p.inZp, d = int64_t(in[y1 + x1[j]]) - p.inZp;
+        acc[j] = wy0 * (wx0[j] * a + wx1[j] * b) + wy1 * (wx0[j] * c + wx1[j] * d);
+      }
+      applyStage(p.out, acc.data(), ow, 0, out + (o * oh + oy) * ow);
+    }
+    for (int d = int(dh) - 1; d >= 0; --d) {
+      if (++idx[size_t(d)] < p.outShape[size_t(d)]) break;
+      idx[size_t(d)] = 0;
+    }
+  }
+}
+
+}  // namespace
+
 void resize(const ResizeParams& p, const int32_t* in, int32_t* out) {
   const size_t r = p.inShape.size();
   const auto is = strides(p.inShape);
+  bool lastTwo = r >= 2;
+  for (size_t d = 0; d + 2 < r; ++d) lastTwo = lastTwo && !p.interpolated[d];
+  if (lastTwo) return resizeLastTwo(p, is, in, out);
   std::vector<size_t> lin;
   for (size_t d = 0; d < r; ++d)
     if (p.interpolated[d]) lin.push_back(d);

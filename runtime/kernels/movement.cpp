@@ -64,18 +64,22 @@ void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outSha
          const std::vector<int64_t>& pads, PadMode mode, int32_t value, const int32_t* in,
          int32_t* out) {
   const size_t r = inShape.size();
-  const auto is = strides(inShape);
-  std::vector<int64_t> idx(r, 0);
   const int64_t total = count(outShape);
-  for (int64_t k = 0; k < total; ++k) {
-    int64_t src = 0;
-    bool outside = false;
-    for (size_t d = 0; d < r && !outside; ++d) {
-      int64_t i = idx[d] - pads[d];
-      const int64_t n = inShape[d];
+  if (r == 0 || total == 0) {
+    if (total) out[0] = in[0];
+    return;
+  }
+  const auto is = strides(inShape);
+  // Per dimension, the source index of each output index (-1: outside, constant mode).
+  std::vector<std::vector<int64_t>> src(r);
+  for (size_t d = 0; d < r; ++d) {
+    const int64_t n = inShape[d];
+    src[d].resize(size_t(outShape[d]));
+    for (int64_t o = 0; o < outShape[d]; ++o) {
+      int64_t i = o - pads[d];
       if (i < 0 || i >= n) {
         if (mode == PadMode::Constant) {
-          outside = true;
+          i = -1;
         } else if (mode == PadMode::Edge) {
           i = std::clamp<int64_t>(i, 0, n - 1);
         } else {
@@ -84,12 +88,31 @@ void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outSha
           if (i >= n) i = period - i;
         }
       }
-      src += i * is[d];
+      src[d][size_t(o)] = i;
     }
-    out[k] = outside ? value : in[src];
-    for (int d = int(r) - 1; d >= 0; --d) {
-      if (++idx[d] < outShape[d]) break;
-      idx[d] = 0;
+  }
+  // Row by row along the last dimension.
+  const int64_t width = outShape[r - 1];
+  const std::vector<int64_t>& last = src[r - 1];
+  std::vector<int64_t> idx(r - 1, 0);
+  for (int64_t k = 0; k < total; k += width) {
+    int64_t row = 0;
+    bool outside = false;
+    for (size_t d = 0; d + 1 < r; ++d) {
+      const int64_t i = src[d][size_t(idx[d])];
+      outside = outside || i < 0;
+      row += i * is[d];
+    }
+    int32_t* o = out + k;
+    if (outside) {
+      std::fill(o, o + width, value);
+    } else {
+      const int32_t* x = in + row;
+      for (int64_t j = 0; j < width; ++j) o[j] = last[size_t(j)] < 0 ? value : x[last[size_t(j)]];
+    }
+    for (int d = int(r) - 2; d >= 0; --d) {
+      if (++idx[size_t(d)] < outShape[size_t(d)]) break;
+      idx[size_t(d)] = 0;
     }
   }
 }

@@ -25,7 +25,6 @@ namespace {
 // (oy, ox)): x - zp, 0 where the window reads padding.
 void im2colRow(const int32_t* planes, const ConvGeometry& g, int64_t r, int32_t zp, int64_t t0,
                int64_t tl, int32_t* dst) {
-  std::fill(dst, dst + tl, 0);
   const int64_t c = r / (g.kh * g.kw), ky = r / g.kw % g.kh, kx = r % g.kw;
   const int32_t* plane = planes + c * g.h * g.w;
   const int64_t off = kx * g.dw - g.pl;
@@ -36,15 +35,20 @@ void im2colRow(const int32_t* planes, const ConvGeometry& g, int64_t r, int32_t 
     const int64_t oy = j / g.ow, segStart = j % g.ow;
     const int64_t segEnd = std::min(g.ow, segStart + (t0 + tl - j));
     const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+    int32_t* d = dst + (j - segStart) - t0;  // d[ox] is column (oy, ox)
     if (iy >= 0 && iy < g.h) {
       const int32_t* src = plane + iy * g.w + off;
-      int32_t* d = dst + (j - segStart) - t0;  // d[ox] is column (oy, ox)
-      const int64_t lo = std::max(ox0, segStart), hi = std::min(ox1, segEnd);
+      const int64_t lo = std::min(std::max(ox0, segStart), segEnd);
+      const int64_t hi = std::max(std::min(ox1, segEnd), lo);
+      std::fill(d + segStart, d + lo, 0);
       if (g.sw == 1) {
         for (int64_t ox = lo; ox < hi; ++ox) d[ox] = src[ox] - zp;
       } else {
         for (int64_t ox = lo; ox < hi; ++ox) d[ox] = src[ox * g.sw] - zp;
       }
+      std::fill(d + hi, d + segEnd, 0);
+    } else {
+      std::fill(d + segStart, d + segEnd, 0);
     }
     j += segEnd - segStart;
   }
@@ -170,9 +174,16 @@ void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const int32_t* 
   const gemm::PackedWeights& pw = *p.packed;
   const int64_t kg = pw.kg, pairs = pw.pairs, cols = g.oh * g.ow;
   const int64_t blocks = (tl + kNR - 1) / kNR, width = blocks * kNR;
-  std::vector<int32_t> pan(size_t(pairs * width)), acc(size_t(kMR * width));
-  std::vector<int32_t> r0(size_t(width), 0), r1(size_t(width), 0);
-  std::vector<int64_t> wide;
+  // Scratch of this thread, kept between calls (no allocation and zeroing per tile); the
+  // panel's columns beyond tl are zeroed below, the rest is written before it is read.
+  thread_local std::vector<int32_t> pan, acc, r0, r1;
+  thread_local std::vector<int64_t> wide;
+  pan.resize(size_t(pairs * width));
+  acc.resize(size_t(kMR * width));
+  r0.resize(size_t(width));
+  r1.resize(size_t(width));
+  std::fill(r0.begin() + tl, r0.begin() + width, 0);
+  std::fill(r1.begin() + tl, r1.begin() + width, 0);
   for (int64_t q = 0; q < pairs; ++q) {
     im2colRow(planes, g, 2 * q, p.inZp, t0, tl, r0.data());
     if (2 * q + 1 < pw.rows)

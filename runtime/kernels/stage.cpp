@@ -3,6 +3,8 @@
 // common clamp-only case. Integer arithmetic: the same values as apply(), element by element.
 #include "runtime/kernels/kernels.h"
 
+#include <algorithm>
+
 namespace kiln::rt {
 
 namespace {
@@ -74,6 +76,26 @@ void applyStage(const OutputStage& s, const int32_t* acc, int64_t n, int64_t cha
 
 void applyStage(const OutputStage& s, const int64_t* acc, int64_t n, int64_t channel,
                 int32_t* out) {
+  const Multiplier& m = s.mult[s.perChannel ? channel : 0];
+  if (!s.lut && !s.multNeg && m.shift >= 1) {
+    // Accumulators within int32 (the usual case) take the vectorized int32 run, in pieces.
+    constexpr int64_t kRun = 256;
+    int32_t narrow[kRun];
+    for (int64_t i0 = 0; i0 < n; i0 += kRun) {
+      const int64_t len = std::min(kRun, n - i0);
+      bool fits = true;
+      for (int64_t i = 0; i < len; ++i) {
+        const int64_t v = acc[i0 + i];
+        fits = fits && v >= INT32_MIN && v <= INT32_MAX;
+        narrow[i] = int32_t(v);
+      }
+      if (fits)
+        clampRun32(narrow, len, m.m, m.shift, s.outZp, s.qmin, s.qmax, out + i0);
+      else
+        clampRun(s, m, acc + i0, len, out + i0);
+    }
+    return;
+  }
   applyStageRun(s, acc, n, channel, out);
 }
 

@@ -141,6 +141,10 @@ enum class PadMode { Constant, Reflect, Edge };
 void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
          const std::vector<int64_t>& pads, PadMode mode, int32_t value, const int32_t* in,
          int32_t* out);
+/// The per-element loop pad must match bit for bit (tests only).
+void padReference(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
+                  const std::vector<int64_t>& pads, PadMode mode, int32_t value, const int32_t* in,
+                  int32_t* out);
 
 /// depth_to_space (mode DCR or CRD) and space_to_depth on NCHW, blocksize b.
 void depthToSpace(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, bool crd,
@@ -165,6 +169,9 @@ struct ResizeParams {
   OutputStage out;
 };
 void resize(const ResizeParams& p, const int32_t* in, int32_t* out);
+/// The general per-element loop resize must match bit for bit (tests; and any layout whose
+/// leading dimensions interpolate).
+void resizeReference(const ResizeParams& p, const int32_t* in, int32_t* out);
 
 /// MatMul of two run-time tensors with numpy broadcasting of the batch dimensions:
 /// y[.., m, n] = stage(sum_k (a[.., m, k] - zpA) * (b[.., k, n] - zpB)), one stage channel.

@@ -117,6 +117,40 @@ void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outSha
   }
 }
 
+void padReference(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
+                  const std::vector<int64_t>& pads, PadMode mode, int32_t value, const int32_t* in,
+                  int32_t* out) {
+  const size_t r = inShape.size();
+  const auto is = strides(inShape);
+  std::vector<int64_t> idx(r, 0);
+  const int64_t total = count(outShape);
+  for (int64_t k = 0; k < total; ++k) {
+    int64_t src = 0;
+    bool outside = false;
+    for (size_t d = 0; d < r && !outside; ++d) {
+      int64_t i = idx[d] - pads[d];
+      const int64_t n = inShape[d];
+      if (i < 0 || i >= n) {
+        if (mode == PadMode::Constant) {
+          outside = true;
+        } else if (mode == PadMode::Edge) {
+          i = std::clamp<int64_t>(i, 0, n - 1);
+        } else {
+          const int64_t period = 2 * (n - 1);
+          i = period == 0 ? 0 : ((i % period) + period) % period;
+          if (i >= n) i = period - i;
+        }
+      }
+      src += i * is[d];
+    }
+    out[k] = outside ? value : in[src];
+    for (int d = int(r) - 1; d >= 0; --d) {
+      if (++idx[d] < outShape[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
 void depthToSpace(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, bool crd,
                   const int32_t* in, int32_t* out) {
   const int64_t oc = c / (b * b), oh = h * b, ow = w * b;
@@ -216,10 +250,15 @@ void resizeLastTwo(const ResizeParams& p, const std::vector<int64_t>& is, const 
 
 void resize(const ResizeParams& p, const int32_t* in, int32_t* out) {
   const size_t r = p.inShape.size();
-  const auto is = strides(p.inShape);
   bool lastTwo = r >= 2;
   for (size_t d = 0; d + 2 < r; ++d) lastTwo = lastTwo && !p.interpolated[d];
-  if (lastTwo) return resizeLastTwo(p, is, in, out);
+  if (lastTwo) return resizeLastTwo(p, strides(p.inShape), in, out);
+  resizeReference(p, in, out);
+}
+
+void resizeReference(const ResizeParams& p, const int32_t* in, int32_t* out) {
+  const size_t r = p.inShape.size();
+  const auto is = strides(p.inShape);
   std::vector<size_t> lin;
   for (size_t d = 0; d < r; ++d)
     if (p.interpolated[d]) lin.push_back(d);

@@ -36,13 +36,17 @@ void lutRun(const OutputStage& s, const Multiplier& m, const Acc* acc, int64_t n
   const int64_t offset = int64_t(s.lutOffset) << f, top = int64_t(s.lutSize - 1) << f;
   const int64_t fracMask = (int64_t(1) << f) - 1, last = s.lutSize - 1;
   const int32_t outShift = 30 + int32_t(f) + s.lutValueBits;
+  // requantize(y, 2^30, S) = floor((2^30 y + 2^(S-1)) / 2^S) = floor((y + 2^(S-31)) / 2^(S-30))
+  // for S >= 31 (the same integer without the 128-bit product), and y itself for S = 30.
+  const int32_t yShift = outShift - 30;
+  const int64_t yHalf = yShift >= 1 ? int64_t(1) << (yShift - 1) : 0;
   const int32_t* lut = s.lut;
   for (int64_t k = 0; k < n; ++k) {
     const int64_t v = clampTo(requantize(int64_t(acc[k]), m) + offset, 0, top);
     const int64_t i = v >> f, frac = v & fracMask;
     const int64_t a = lut[i], b = i < last ? lut[i + 1] : a;
     const int64_t y = (a << f) + (b - a) * frac;
-    out[k] = static_cast<int32_t>(clampTo(requantize(y, 1 << 30, outShift), s.qmin, s.qmax));
+    out[k] = static_cast<int32_t>(clampTo((y + yHalf) >> yShift, s.qmin, s.qmax));
   }
 }
 

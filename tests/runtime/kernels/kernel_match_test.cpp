@@ -227,3 +227,120 @@ TEST(KernelMatch, EltwiseLinearPathEqualsDefinition) {
 
 }  // namespace
 }  // namespace kiln::test
+
+namespace kiln::test {
+namespace {
+
+// The run forms of the output stage (hoisted clamp and table branches, the vectorized int32
+// clamp, int64 runs narrowed when they fit) against OutputStage::apply, element by element.
+TEST(KernelMatch, StageRunsEqualApply) {
+  std::mt19937 rng(31);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  for (int trial = 0; trial < 300; ++trial) {
+    const int kind = trial % 3;  // 0: clamp, 1: table, 2: negative multiplier
+    rt::OutputStage s;
+    // Rescaled values stay within 2^52 (validation keeps them within 2^62).
+    const rt::Multiplier m{int32_t(pick(1 << 30, INT32_MAX)),
+                           int32_t(pick(trial % 2 ? 20 : 0, 62))};
+    const rt::Multiplier neg{int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(20, 62))};
+    std::vector<int32_t> lut(size_t(pick(2, 300)));
+    for (auto& v : lut) v = int32_t(pick(0, 1 << 20));
+    s.mult = &m;
+    s.outZp = int32_t(pick(0, 255));
+    s.qmin = int32_t(pick(0, 10)), s.qmax = int32_t(pick(200, 65535));
+    if (kind == 1) {
+      s.lut = lut.data(), s.lutSize = int32_t(lut.size());
+      s.lutOffset = int32_t(pick(0, s.lutSize));
+      s.lutFracBits = int32_t(pick(0, 16)), s.lutValueBits = int32_t(pick(0, 16));
+    }
+    if (kind == 2) s.multNeg = &neg;
+    const int64_t n = pick(1, 700);
+    const int64_t range = trial % 2 ? (int64_t(1) << 40) : (int64_t(1) << 30);
+    const size_t len = static_cast<size_t>(n);
+    std::vector<int64_t> acc64(len);
+    std::vector<int32_t> acc32(len);
+    for (int64_t i = 0; i < n; ++i) {
+      acc64[size_t(i)] = pick(-range, range);
+      acc32[size_t(i)] = int32_t(pick(INT32_MIN / 2, INT32_MAX / 2));
+    }
+    if (m.shift > 30) acc64[0] = int64_t(1) << 40;  // an int64 run that does not fit int32
+    std::vector<int32_t> got(len), want(len);
+    rt::applyStage(s, acc64.data(), n, 0, got.data());
+    for (int64_t i = 0; i < n; ++i) want[size_t(i)] = s.apply(acc64[size_t(i)], 0);
+    ASSERT_EQ(got, want) << "int64 trial " << trial;
+    rt::applyStage(s, acc32.data(), n, 0, got.data());
+    for (int64_t i = 0; i < n; ++i) want[size_t(i)] = s.apply(acc32[size_t(i)], 0);
+    ASSERT_EQ(got, want) << "int32 trial " << trial;
+  }
+}
+
+}  // namespace
+}  // namespace kiln::test
+
+namespace kiln::test {
+namespace {
+
+// pad's row-wise copy against the per-element loop, every mode, ranks 1 to 4.
+TEST(KernelMatch, PadEqualsReference) {
+  std::mt19937 rng(37);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  for (int trial = 0; trial < 150; ++trial) {
+    const size_t r = size_t(pick(1, 4));
+    const auto mode = rt::PadMode(trial % 3);
+    std::vector<int64_t> in(r), out(r), pads(2 * r);
+    for (size_t d = 0; d < r; ++d) {
+      in[d] = pick(1, 6);
+      const int64_t most = mode == rt::PadMode::Reflect ? in[d] - 1 : 3;
+      pads[d] = pick(0, most), pads[r + d] = pick(0, most);
+      out[d] = in[d] + pads[d] + pads[r + d];
+    }
+    int64_t nin = 1, nout = 1;
+    for (size_t d = 0; d < r; ++d) nin *= in[d], nout *= out[d];
+    std::vector<int32_t> x(static_cast<size_t>(nin));
+    for (auto& v : x) v = int32_t(pick(0, 255));
+    std::vector<int32_t> a(size_t(nout), -1), b(size_t(nout), -2);
+    rt::pad(in, out, pads, mode, 77, x.data(), a.data());
+    rt::padReference(in, out, pads, mode, 77, x.data(), b.data());
+    ASSERT_EQ(a, b) << "trial " << trial;
+  }
+}
+
+// resize over the last two dimensions against the general loop: nearest and linear taps, up- and
+// downscaling, 8- and 16-bit values.
+TEST(KernelMatch, ResizeEqualsReference) {
+  std::mt19937 rng(41);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  for (int trial = 0; trial < 100; ++trial) {
+    rt::ResizeParams p;
+    p.inShape = {pick(1, 2), pick(1, 3), pick(1, 9), pick(1, 9)};
+    p.outShape = {p.inShape[0], p.inShape[1], pick(1, 17), pick(1, 17)};
+    p.weightBits = int32_t(pick(1, 12));
+    p.interpolated = {false, false, trial % 4 != 0, trial % 3 != 0};
+    for (size_t d = 0; d < 4; ++d) {
+      std::vector<int64_t> i0, i1, w1;
+      for (int64_t o = 0; o < p.outShape[d]; ++o) {
+        const bool copy = d < 2;
+        i0.push_back(copy ? o : pick(0, p.inShape[d] - 1));
+        i1.push_back(copy ? o : pick(0, p.inShape[d] - 1));
+        w1.push_back(pick(0, int64_t(1) << p.weightBits));
+      }
+      p.i0.push_back(i0), p.i1.push_back(i1), p.w1.push_back(w1);
+    }
+    const bool wide = trial % 2 == 1;
+    p.inZp = int32_t(pick(0, wide ? 65535 : 255));
+    const rt::Multiplier m{int32_t(pick(1 << 30, INT32_MAX)), 31 + 2 * p.weightBits};
+    p.out.mult = &m;
+    p.out.outZp = 9;
+    p.out.qmax = wide ? 65535 : 255;
+    std::vector<int32_t> x(size_t(p.inShape[0] * p.inShape[1] * p.inShape[2] * p.inShape[3]));
+    for (auto& v : x) v = int32_t(pick(0, wide ? 65535 : 255));
+    const size_t n = size_t(p.outShape[0] * p.outShape[1] * p.outShape[2] * p.outShape[3]);
+    std::vector<int32_t> a(n, -1), b(n, -2);
+    rt::resize(p, x.data(), a.data());
+    rt::resizeReference(p, x.data(), b.data());
+    ASSERT_EQ(a, b) << "trial " << trial;
+  }
+}
+
+}  // namespace
+}  // namespace kiln::test

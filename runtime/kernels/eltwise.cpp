@@ -89,6 +89,35 @@ void eltwise(const EltwiseParams& p, const int32_t* a, const int32_t* b, int32_t
   for (int64_t d : p.outShape) total *= d;
   std::vector<int64_t> idx(r, 0);
   int64_t ia = 0, ib = 0;
+  const bool rowOp = p.op == EltwiseOp::Add || p.op == EltwiseOp::Sub || p.op == EltwiseOp::Mult;
+  if (r >= 1 && rowOp && p.channelDim != int64_t(r) - 1 && total > 0) {
+    // Broadcasting add/sub/mult row by row along the last dimension (one channel per row),
+    // through the run form of the stage: the same accumulators as eltwiseOne.
+    const int64_t width = p.outShape[r - 1], sa = p.strideA[r - 1], sb = p.strideB[r - 1];
+    const int64_t mA = p.multA, mB = p.op == EltwiseOp::Sub ? -p.multB : p.multB;
+    std::vector<int64_t> acc(static_cast<size_t>(width));
+    for (int64_t k = 0; k < total; k += width) {
+      const int64_t c = channelOf(idx, p.channelDim);
+      if (p.op == EltwiseOp::Mult) {
+        for (int64_t j = 0; j < width; ++j)
+          acc[size_t(j)] = (int64_t(a[ia + j * sa]) - p.zpA) * (int64_t(b[ib + j * sb]) - p.zpB);
+      } else {
+        for (int64_t j = 0; j < width; ++j)
+          acc[size_t(j)] =
+              (int64_t(a[ia + j * sa]) - p.zpA) * mA + (int64_t(b[ib + j * sb]) - p.zpB) * mB;
+      }
+      applyStage(p.out, acc.data(), width, c, out + k);
+      for (int d = int(r) - 2; d >= 0; --d) {
+        ia += p.strideA[d];
+        ib += p.strideB[d];
+        if (++idx[d] < p.outShape[d]) break;
+        ia -= p.strideA[d] * p.outShape[d];
+        ib -= p.strideB[d] * p.outShape[d];
+        idx[d] = 0;
+      }
+    }
+    return;
+  }
   for (int64_t k = 0; k < total; ++k) {
     const int64_t x = int64_t(a[ia]) - p.zpA, y = int64_t(b[ib]) - p.zpB;
     const int64_t c = channelOf(idx, p.channelDim);

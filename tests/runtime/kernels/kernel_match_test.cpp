@@ -344,3 +344,44 @@ TEST(KernelMatch, ResizeEqualsReference) {
 
 }  // namespace
 }  // namespace kiln::test
+
+namespace kiln::test {
+namespace {
+
+// Broadcasting add/sub/mult by rows (a per-channel operand, per-channel stages) against the
+// definition element by element.
+TEST(KernelMatch, EltwiseBroadcastRowsEqualDefinition) {
+  std::mt19937 rng(43);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  for (int op = 0; op <= 2; ++op)
+    for (int channelStage = 0; channelStage < 2; ++channelStage) {
+      rt::EltwiseParams p;
+      p.op = rt::EltwiseOp(op);
+      p.outShape = {2, 3, 5, 7};
+      p.strideA = {105, 35, 7, 1};
+      p.strideB = {0, 1, 0, 0};  // [1, 3, 1, 1]
+      p.channelDim = channelStage ? 1 : -1;
+      p.zpA = int32_t(pick(0, 255)), p.zpB = int32_t(pick(0, 255));
+      p.multA = pick(1, 1 << 20), p.multB = pick(1, 1 << 20);
+      std::vector<rt::Multiplier> m(3);
+      for (auto& v : m) v = {int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(30, 40))};
+      p.out.mult = m.data();
+      p.out.perChannel = channelStage == 1;
+      p.out.outZp = 17, p.out.qmax = 255;
+      std::vector<int32_t> a(210), b(3), got(210);
+      for (auto& v : a) v = int32_t(pick(0, 255));
+      for (auto& v : b) v = int32_t(pick(0, 255));
+      rt::eltwise(p, a.data(), b.data(), got.data());
+      for (size_t k = 0; k < a.size(); ++k) {
+        const int64_t c = int64_t(k) / 35 % 3;
+        const int64_t x = a[k] - p.zpA, y = b[size_t(c)] - p.zpB;
+        const int64_t acc = op == 0   ? x * p.multA + y * p.multB
+                            : op == 1 ? x * p.multA - y * p.multB
+                                      : x * y;
+        ASSERT_EQ(got[k], p.out.apply(acc, channelStage ? c : 0)) << "op " << op << " at " << k;
+      }
+    }
+}
+
+}  // namespace
+}  // namespace kiln::test

@@ -1,6 +1,8 @@
 #include "compiler/emulator/quant_executor.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <thread>
 
 #include "compiler/lower/lower_program.h"
 #include "runtime/engine/executor.h"
@@ -20,6 +22,21 @@ rt::StreamDesc streamFor(const QuantInfo& q) {
 }
 
 }  // namespace
+
+rt::ThreadPool* emulationPool() {
+  static rt::ThreadPool pool([] {
+    const char* env = std::getenv("KILN_THREADS");
+    if (env && *env) {
+      char* end = nullptr;
+      const long n = std::strtol(env, &end, 10);
+      if (*end != 0 || n < 1 || n > 256)
+        throw Error(std::string("KILN_THREADS=") + env + ": expected a thread count, 1 to 256");
+      return int(n);
+    }
+    return int(std::min(8u, std::max(1u, std::thread::hardware_concurrency())));
+  }());
+  return &pool;
+}
 
 IntBuffer quantizeInput(const FloatBuffer& x, const QuantInfo& q) {
   IntBuffer out;
@@ -53,6 +70,7 @@ std::vector<IntBuffer> runLowered(const LoweredProgram& lp, const Graph& g,
     throw Error("the network has " + std::to_string(prog.inputs.size()) + " inputs, " +
                 std::to_string(inputs.size()) + " given");
   rt::Executor ex(prog);
+  ex.setPool(emulationPool());
   for (size_t k = 0; k < inputs.size(); ++k) {
     const rt::StreamDesc& s = prog.inputs[k];
     if (inputs[k].shape != s.shape)

@@ -9,6 +9,10 @@
 
 namespace kiln {
 
+namespace rt {
+class ThreadPool;
+}
+
 struct LoweredProgram;
 
 /// An integer tensor in a layer's output quantization (values within [0, 2^bits - 1]).
@@ -27,6 +31,11 @@ FloatBuffer dequantize(const IntBuffer& b, const QuantInfo& q);
 /// user layout. With `all`, every layer's integer output (IR layout) is kept, index = layer id.
 std::vector<IntBuffer> runQuantized(const Graph& g, const std::vector<FloatBuffer>& inputs,
                                     std::vector<IntBuffer>* all = nullptr);
+
+/// The worker pool the quantized emulation runs its operations on (the runtime's kernels split
+/// their outputs over it; the results are the same bytes for any thread count): one per
+/// process, of KILN_THREADS threads (1 to 256), by default the CPU's count up to 8.
+rt::ThreadPool* emulationPool();
 
 /// The same with a program lowered once (lowerProgram with keepAll when `all` is wanted).
 std::vector<IntBuffer> runLowered(const LoweredProgram& lp, const Graph& g,

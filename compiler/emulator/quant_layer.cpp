@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "compiler/emulator/quant_executor.h"
 #include "compiler/lower/lower_program.h"
 #include "runtime/engine/executor.h"
 
@@ -11,7 +12,9 @@ QuantLayerRunner::QuantLayerRunner(const Graph& g, const Layer& l)
     : layer_(l),
       id_(int(&l - g.layers.data())),
       lp_(std::make_unique<LoweredProgram>(lowerSingleLayer(g, id_))),
-      ex_(std::make_unique<rt::Executor>(lp_->program())) {}
+      ex_(std::make_unique<rt::Executor>(lp_->program())) {
+  ex_->setPool(emulationPool());
+}
 
 QuantLayerRunner::~QuantLayerRunner() = default;
 

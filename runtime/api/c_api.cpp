@@ -219,6 +219,18 @@ kilnrt_status kilnrt_session_set_warning_callback(kilnrt_session* session, kilnr
   return KILNRT_OK;
 }
 
+kilnrt_status kilnrt_session_set_threads(kilnrt_session* session, int threads) {
+  if (!session || !session->session)
+    return fail(KILNRT_ERROR_INVALID_ARGUMENT, "kilnrt_session_set_threads: session is NULL");
+  if (threads < 1 || threads > 256)
+    return fail(KILNRT_ERROR_INVALID_ARGUMENT, "kilnrt_session_set_threads: threads = " +
+                                                   std::to_string(threads) + ", expected 1 to 256");
+  return guard(KILNRT_ERROR_INVALID_ARGUMENT, [&] {
+    session->session->setThreads(threads);
+    return KILNRT_OK;
+  });
+}
+
 kilnrt_status kilnrt_session_run(kilnrt_session* session, const kilnrt_input_buffer* inputs,
                                  size_t input_count, const kilnrt_output_buffer* outputs,
                                  size_t output_count) {

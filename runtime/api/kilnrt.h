@@ -96,6 +96,9 @@ typedef void (*kilnrt_warning_fn)(const char* message, void* user_data);
 /* Receives warnings of this session (NULL: warnings are dropped, the default). */
 kilnrt_status kilnrt_session_set_warning_callback(kilnrt_session* session, kilnrt_warning_fn fn,
                                                   void* user_data);
+/* Threads each operation may split its output over (1 to 256; default 1). The outputs are the
+   same bytes for every count. */
+kilnrt_status kilnrt_session_set_threads(kilnrt_session* session, int threads);
 
 /* The message of the last failing call on this thread ("" when none). */
 const char* kilnrt_last_error(void);

@@ -97,6 +97,9 @@ int64_t Model::work() const {
 int64_t Model::opWork(size_t op) const {
   return prepared_->opWork(op);
 }
+KernelPath Model::kernelPath() const {
+  return prepared_->kernelPath();
+}
 
 std::shared_ptr<const Model> Model::open(const std::string& path, const LoadOptions& opts) {
   std::shared_ptr<Model> m(new Model());
@@ -141,6 +144,15 @@ Session::Session(std::shared_ptr<const Model> model) : model_(std::move(model)) 
 }
 
 Session::~Session() = default;
+
+void Session::setThreads(int n) {
+  if (n < 1 || n > 256)
+    throw Error(model_->path() + ": threads = " + std::to_string(n) + ", expected 1 to 256");
+  exec_->setThreads(n);
+}
+int Session::threads() const {
+  return exec_->threads();
+}
 
 const std::vector<double>& Session::opSeconds() const {
   return exec_->opSeconds();

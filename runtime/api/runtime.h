@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/engine/program.h"
+#include "runtime/kernels/kernel_path.h"
 
 namespace kiln::rt {
 
@@ -50,6 +51,9 @@ class Model {
   /// in total and per operation.
   int64_t work() const;
   int64_t opWork(size_t op) const;
+  /// The micro-kernel path chosen when the model was opened: the CPU's best, or the one named
+  /// by the environment variable KILN_KERNEL_PATH (docs/runtime.md "Kernel paths").
+  KernelPath kernelPath() const;
   /// The validated operations, which every Session of the model runs (they refer to the
   /// model's program and constants: keep the model alive while using them).
   const std::shared_ptr<const PreparedProgram>& prepared() const { return prepared_; }
@@ -107,6 +111,11 @@ class Session {
   double lastComputeSeconds() const { return lastCompute_; }
   /// Per-operation seconds of the last run when profiling is on.
   void setProfiling(bool on) { profile_ = on; }
+  /// Threads each operation may split its output over (a persistent pool of this session; the
+  /// default 1 uses none). Outputs are the same bytes for every count. Throws Error unless
+  /// 1 <= n <= 256.
+  void setThreads(int n);
+  int threads() const;
   const std::vector<double>& opSeconds() const;
   size_t arenaBytes() const;
 

@@ -159,6 +159,7 @@ int cmdBenchmark(const Args& args) {
       ap.has("--input-format-type") ? ap.getChoice("--input-format-type", kFormatTypes) : "";
   const BufferType outType = parseBufferType(ap.getChoice("--user-format-type", kFormatTypes));
   const bool json = ap.has("--json");
+  const int threads = threadsOption(ap);
 
   std::vector<Loaded> models;
   Json list = Json::array();
@@ -170,7 +171,7 @@ int cmdBenchmark(const Args& args) {
                 "FPS", "mean ms", "p50 ms", "p90 ms", "p99 ms", "max ms");
   int64_t fewestFrames = frames;
   for (const std::string& path : ap.positionals("FILE.kef")) {
-    models.push_back(load(path, {}, inFormat, outType));
+    models.push_back(load(path, {}, inFormat, outType, threads));
     Loaded& l = models.back();
     runFrames(*l.session, l.fb, warmup, false);
     const Measured m = seconds > 0 ? runForSeconds(*l.session, l.fb, seconds)
@@ -181,6 +182,8 @@ int cmdBenchmark(const Args& args) {
       list.push(Json::object()
                     .set("file", path)
                     .set("load_ms", l.loadSeconds * 1e3)
+                    .set("threads", threads)
+                    .set("kernel_path", kernelPathName(l.model->kernelPath()))
                     .set("frames", static_cast<long long>(m.frames))
                     .set("seconds", m.seconds)
                     .set("fps", m.fps())
@@ -191,10 +194,14 @@ int cmdBenchmark(const Args& args) {
                   lat.p50Ms, lat.p90Ms, lat.p99Ms, lat.maxMs);
     }
   }
+  const char* path = kernelPathName(models.front().model->kernelPath());
   if (!json && seconds > 0)
-    std::printf("(latency percentiles of the frames each model ran in %g s)\n", seconds);
+    std::printf(
+        "(latency percentiles of the frames each model ran in %g s, %d thread(s), %s kernels)\n",
+        seconds, threads, path);
   else if (!json)
-    std::printf("(latency percentiles of %lld frames per model)\n", static_cast<long long>(frames));
+    std::printf("(latency percentiles of %lld frames per model, %d thread(s), %s kernels)\n",
+                static_cast<long long>(frames), threads, path);
   if (seconds > 0) frames = fewestFrames;  // the switch-cost rounds share it out
   Json j = Json::object().set("warmup", warmup).set("models", list);
   if (seconds > 0)

@@ -11,6 +11,7 @@
 #include "runtime/cli/args.h"
 #include "runtime/cli/cli_util.h"
 #include "runtime/cli/commands.h"
+#include "runtime/cli/frames.h"
 
 namespace kiln::rt::cli {
 
@@ -45,6 +46,7 @@ int cmdInfer(const Args& args) {
            "Input format: float32, uint8, uint16 or auto (the stream's device type); the .npy "
            "dtype must match it. Default: follow each file's dtype (float32, uint8 or uint16).");
   ap.flag("--profile", "Also print the time of the 10 slowest operations (mean per frame).");
+  addThreadsOption(ap);
   ap.epilog(
       "example:\n"
       "  kilnrt infer digits_cnn.kef --input-files test_x.npy --output-dir out/\n"
@@ -71,6 +73,7 @@ int cmdInfer(const Args& args) {
   Session session(model);
   session.onWarning = warn;
   session.setProfiling(profile);
+  session.setThreads(threadsOption(ap));
   OpProfile prof;
 
   const auto& outs = model->outputs();

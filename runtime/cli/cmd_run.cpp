@@ -7,14 +7,15 @@
 namespace kiln::rt::cli {
 
 int cmdRun(const Args& args) {
-  ArgParser ap("run", "FILE.kef [--frames-count N] [--measure-latency] [options]",
-               "Runs the executable frame after frame on one CPU thread and prints throughput "
-               "(frames per second), with --measure-latency each frame's latency (min, p50, p90, "
-               "p99, max, and how many frames they come from: p99 of 100 frames is the second "
-               "slowest, take 1000 or more for a steady one), and memory: the process's peak "
-               "resident set (VmHWM) beside the .kef "
-               "file size and the activation arena. Latency includes the host conversions of the "
-               "chosen formats.");
+  ArgParser ap(
+      "run", "FILE.kef [--frames-count N] [--measure-latency] [options]",
+      "Runs the executable frame after frame (on --threads CPU threads) and prints throughput "
+      "(frames per second), with --measure-latency each frame's latency (min, p50, p90, "
+      "p99, max, and how many frames they come from: p99 of 100 frames is the second "
+      "slowest, take 1000 or more for a steady one), and memory: the process's peak "
+      "resident set (VmHWM) beside the .kef "
+      "file size and the activation arena. Latency includes the host conversions of the "
+      "chosen formats.");
   ap.positional("FILE.kef", "The executable (from kiln compiler).");
   addCommonOptions(ap, true);
   ap.flag("--measure-latency", "Time every frame and print latency percentiles.");
@@ -32,7 +33,8 @@ int cmdRun(const Args& args) {
   const bool json = ap.has("--json");
 
   const std::vector<std::string> files = ap.getAll("--input-files");
-  Loaded l = load(ap.positionals("FILE.kef")[0], files, inFormat, outType);
+  const int threads = threadsOption(ap);
+  Loaded l = load(ap.positionals("FILE.kef")[0], files, inFormat, outType, threads);
   runFrames(*l.session, l.fb, warmup, false);
   OpProfile prof;
   l.session->setProfiling(profile);
@@ -51,6 +53,8 @@ int cmdRun(const Args& args) {
                  .set("inputs", inputs)
                  .set("frames", frames)
                  .set("warmup", warmup)
+                 .set("threads", threads)
+                 .set("kernel_path", kernelPathName(l.model->kernelPath()))
                  .set("seconds", m.seconds)
                  .set("fps", m.fps())
                  .set("ms_per_frame", m.msPerFrame());
@@ -67,8 +71,9 @@ int cmdRun(const Args& args) {
   std::printf("Model       %s (%s, %s)\n", l.model->path().c_str(), p.meta.netName.c_str(),
               p.meta.hwArch.c_str());
   std::printf("Inputs      %s; outputs %s\n", inputs.c_str(), bufferTypeName(outType));
-  std::printf("Frames      %lld measured after %lld warm-up, one thread on the CPU\n",
-              static_cast<long long>(frames), static_cast<long long>(warmup));
+  std::printf("Frames      %lld measured after %lld warm-up, %d thread(s) on the CPU, %s kernels\n",
+              static_cast<long long>(frames), static_cast<long long>(warmup), threads,
+              kernelPathName(l.model->kernelPath()));
   std::printf("Throughput  %.1f FPS (%.4f ms per frame%s)\n", m.fps(), m.msPerFrame(),
               profile ? ", profiling on" : "");
   if (latency) printLatency(lat);

@@ -53,11 +53,12 @@ void printLatency(const LatencyStats& l) {
 }
 
 Loaded load(const std::string& path, const std::vector<std::string>& inputFiles,
-            const std::string& inFormat, BufferType outType) {
+            const std::string& inFormat, BufferType outType, int threads) {
   Loaded l;
   const auto t0 = Clock::now();
   l.model = Model::open(path);
   l.session = std::make_unique<Session>(l.model);
+  l.session->setThreads(threads);
   l.loadSeconds = since(t0);
   l.session->onWarning = warn;
   l.fb = inputFiles.empty() ? randomInputs(*l.model, inFormat)
@@ -80,6 +81,18 @@ void addCommonOptions(ArgParser& ap, bool files) {
   ap.value("--user-format-type", "TYPE", "Output format (auto, uint8, uint16, float32).",
            "float32");
   ap.flag("--json", "Print the figures as one JSON object.");
+  addThreadsOption(ap);
+}
+
+void addThreadsOption(ArgParser& ap) {
+  ap.value("--threads", "N",
+           "Threads each operation splits its output over (a persistent pool; the outputs are "
+           "the same bytes for every N).",
+           "1");
+}
+
+int threadsOption(const ArgParser& ap) {
+  return int(ap.getInt("--threads", 1, 1, 256));
 }
 
 }  // namespace kiln::rt::cli

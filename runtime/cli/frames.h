@@ -48,9 +48,13 @@ struct Loaded {
 };
 /// Opens `path`, creates a session, prepares inputs (from files, or random) and outputs.
 Loaded load(const std::string& path, const std::vector<std::string>& inputFiles,
-            const std::string& inFormat, BufferType outType);
+            const std::string& inFormat, BufferType outType, int threads = 1);
 
-/// --frames-count, --warmup, [--input-files], --input-format-type, --user-format-type, --json.
+/// --frames-count, --warmup, [--input-files], --input-format-type, --user-format-type, --json,
+/// --threads.
 void addCommonOptions(ArgParser& ap, bool files);
+/// --threads N (the session's thread count).
+void addThreadsOption(ArgParser& ap);
+int threadsOption(const ArgParser& ap);
 
 }  // namespace kiln::rt::cli

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace kiln::rt {
 
@@ -101,7 +102,16 @@ void validateContexts(const Program& prog) {
 
 }  // namespace
 
-PreparedProgram::PreparedProgram(const Program& prog, const Limits& limits) : prog_(prog) {
+PreparedProgram::PreparedProgram(const Program& prog, const Limits& given) : prog_(prog) {
+  Limits limits = given;
+  if (!limits.kernelPath) {
+    try {
+      limits.kernelPath = selectKernelPath();
+    } catch (const std::invalid_argument& e) {
+      throw Error(e.what());
+    }
+  }
+  path_ = *limits.kernelPath;
   validateTensors(prog, limits);
   validateStreams(prog, prog.inputs, "input");
   validateStreams(prog, prog.outputs, "output");
@@ -135,7 +145,21 @@ Executor::Executor(std::shared_ptr<const PreparedProgram> prepared)
 Executor::Executor(const Program& prog, const Limits& limits)
     : Executor(std::make_shared<const PreparedProgram>(prog, limits)) {}
 
+void Executor::setThreads(int n) {
+  if (n == threads()) return;
+  pool_ = nullptr;
+  ownPool_.reset();
+  if (n > 1) ownPool_ = std::make_unique<ThreadPool>(n);
+  pool_ = ownPool_.get();
+}
+
+void Executor::setPool(ThreadPool* pool) {
+  ownPool_.reset();
+  pool_ = pool;
+}
+
 void Executor::run(bool profile) {
+  const ThreadPool::Scope scope(pool_);
   const auto& kernels = prepared_->kernels();
   if (!profile) {
     for (const auto& k : kernels) k->run(arena_.data());

@@ -12,6 +12,7 @@
 
 #include "runtime/engine/op_kernel.h"
 #include "runtime/engine/program.h"
+#include "runtime/kernels/thread_pool.h"
 
 namespace kiln::rt {
 
@@ -27,9 +28,12 @@ class PreparedProgram {
   /// Estimated work of each operation and of the whole program (OpKernel::work).
   int64_t opWork(size_t op) const { return kernels_[op]->work(); }
   int64_t totalWork() const { return totalWork_; }
+  /// The micro-kernel path its kernels run (docs/runtime.md "Kernel paths").
+  KernelPath kernelPath() const { return path_; }
 
  private:
   const Program& prog_;
+  KernelPath path_ = KernelPath::Portable;
   std::vector<std::unique_ptr<OpKernel>> kernels_;
   int64_t totalWork_ = 0;
 };
@@ -57,6 +61,12 @@ class Executor {
 
   /// Runs every operation; with `profile`, records each operation's time.
   void run(bool profile = false);
+  /// Threads the operations may split their outputs over (a persistent pool owned by this
+  /// executor; 1: none). The results are the same bytes for every count. n >= 1.
+  void setThreads(int n);
+  /// Runs on `pool` (borrowed, may be shared by executors; null: none) instead.
+  void setPool(ThreadPool* pool);
+  int threads() const { return pool_ ? pool_->threads() : 1; }
   /// Seconds per operation of the last profiled run.
   const std::vector<double>& opSeconds() const { return opSeconds_; }
   size_t arenaBytes() const { return arena_.size() * sizeof(int32_t); }
@@ -66,6 +76,8 @@ class Executor {
   const Program& prog_;
   std::vector<int32_t> arena_;
   std::vector<double> opSeconds_;
+  std::unique_ptr<ThreadPool> ownPool_;
+  ThreadPool* pool_ = nullptr;
 };
 
 }  // namespace kiln::rt

@@ -6,11 +6,13 @@
 
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "runtime/engine/op_table.h"
 #include "runtime/engine/program.h"
+#include "runtime/kernels/kernel_path.h"
 #include "runtime/kernels/output_stage.h"
 
 namespace kiln::rt {
@@ -22,6 +24,9 @@ struct Limits {
   /// summed over the operations. 2^40 (1.1 T) is ~470 times PP-OCRv4 det at 640x640 (2.34 G);
   /// at kilnrt's ~3 G per second on one x86-64 core, some 6 minutes per frame.
   int64_t maxWork = int64_t(1) << 40;
+  /// The micro-kernel path the kernels are prepared for; unset: selectKernelPath() (the CPU's
+  /// best, or KILN_KERNEL_PATH), resolved once by PreparedProgram.
+  std::optional<KernelPath> kernelPath;
 };
 /// Whatever the limit asked for, no tensor and no arena has more elements than this (16 GiB):
 /// every element count then fits the integer arithmetic of the checks and kernels.

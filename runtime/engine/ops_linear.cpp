@@ -119,6 +119,11 @@ class ConvKernel : public OpKernel {
       bounds[size_t(oc)] = channelBound(c, sumAbsW[size_t(oc)], p_.bias[oc]);
     c.stage(g.k, stage_, bounds);
     p_.out = stage_.stage;
+    if (!deconv_) {  // packed once here, shared by every session of the model
+      packed_ = packConvWeights(p_);
+      p_.packed = packed_.get();
+      p_.path = c.limits.kernelPath.value_or(KernelPath::Portable);
+    }
   }
   void run(int32_t* arena) const override {
     if (deconv_)
@@ -130,6 +135,7 @@ class ConvKernel : public OpKernel {
  private:
   bool deconv_;
   ConvParams p_;
+  std::shared_ptr<const gemm::PackedWeights> packed_;
   StageHolder stage_;
   int64_t in_ = 0, out_ = 0;
 };

@@ -1,11 +1,16 @@
 // Integer conv (and dw through depthwise.cpp) and fc: accumulation of (x - inZp) * w plus the
 // bias, then the output stage per output channel.
 //
-// conv2d is im2col by column tile + multiply-accumulate passes of four output channels; it
-// accumulates in int32 when no partial sum can leave int32 (checked per output channel from the
-// weights and the largest |x - inZp|) and in int64 otherwise, so its results are exactly those
-// of conv2dReference, the plain loop kept beside it (tests compare the two).
+// conv2d, per batch image and group: when the weights were packed (packConvWeights), every
+// |x - inZp| fits int16 and no output channel's sum can leave int32, the packed GEMM (gemm.h):
+// im2col column tiles as int16 pair panels, micro-kernels of 4 output channels x 16 columns,
+// the output stage applied to each finished tile. Otherwise im2col by column tile +
+// multiply-accumulate passes of four output channels in int32, or int64 for the channels whose
+// sums could leave int32. Either way the results are exactly those of conv2dReference, the plain
+// loop kept beside it (tests compare them on every path).
 #include "runtime/kernels/conv_loops.h"
+#include "runtime/kernels/gemm.h"
+#include "runtime/kernels/thread_pool.h"
 
 namespace kiln::rt {
 
@@ -16,38 +21,45 @@ using loops::validColumns;
 
 namespace {
 
-// Columns [t0, t0 + tl) of the im2col matrix of one group: (x - zp) as rows (ic, ky, kx) by
-// output positions (oy, ox), row stride tl; padding reads 0.
+// Row r = (c, ky, kx) of the im2col matrix of one group, columns [t0, t0 + tl) (output positions
+// (oy, ox)): x - zp, 0 where the window reads padding.
+void im2colRow(const int32_t* planes, const ConvGeometry& g, int64_t r, int32_t zp, int64_t t0,
+               int64_t tl, int32_t* dst) {
+  const int64_t c = r / (g.kh * g.kw), ky = r / g.kw % g.kh, kx = r % g.kw;
+  const int32_t* plane = planes + c * g.h * g.w;
+  const int64_t off = kx * g.dw - g.pl;
+  int64_t ox0, ox1;
+  validColumns(g, off, ox0, ox1);
+  // Walk the tile one output row segment at a time.
+  for (int64_t j = t0; j < t0 + tl;) {
+    const int64_t oy = j / g.ow, segStart = j % g.ow;
+    const int64_t segEnd = std::min(g.ow, segStart + (t0 + tl - j));
+    const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+    int32_t* d = dst + (j - segStart) - t0;  // d[ox] is column (oy, ox)
+    if (iy >= 0 && iy < g.h) {
+      const int32_t* src = plane + iy * g.w + off;
+      const int64_t lo = std::min(std::max(ox0, segStart), segEnd);
+      const int64_t hi = std::max(std::min(ox1, segEnd), lo);
+      std::fill(d + segStart, d + lo, 0);
+      if (g.sw == 1) {
+        for (int64_t ox = lo; ox < hi; ++ox) d[ox] = src[ox] - zp;
+      } else {
+        for (int64_t ox = lo; ox < hi; ++ox) d[ox] = src[ox * g.sw] - zp;
+      }
+      std::fill(d + hi, d + segEnd, 0);
+    } else {
+      std::fill(d + segStart, d + segEnd, 0);
+    }
+    j += segEnd - segStart;
+  }
+}
+
+// Columns [t0, t0 + tl) of the im2col matrix of one group, rows (ic, ky, kx) of stride tl.
 void im2colTile(const int32_t* planes, const ConvGeometry& g, int64_t channels, int32_t zp,
                 int64_t t0, int64_t tl, std::vector<int32_t>& col) {
-  col.assign(size_t(channels * g.kh * g.kw * tl), 0);
-  for (int64_t c = 0; c < channels; ++c) {
-    const int32_t* plane = planes + c * g.h * g.w;
-    for (int64_t ky = 0; ky < g.kh; ++ky)
-      for (int64_t kx = 0; kx < g.kw; ++kx) {
-        int32_t* row = col.data() + ((c * g.kh + ky) * g.kw + kx) * tl;
-        const int64_t off = kx * g.dw - g.pl;
-        int64_t ox0, ox1;
-        validColumns(g, off, ox0, ox1);
-        // Walk the tile one output row segment at a time.
-        for (int64_t j = t0; j < t0 + tl;) {
-          const int64_t oy = j / g.ow, segStart = j % g.ow;
-          const int64_t segEnd = std::min(g.ow, segStart + (t0 + tl - j));
-          const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
-          if (iy >= 0 && iy < g.h) {
-            const int32_t* src = plane + iy * g.w + off;
-            int32_t* dst = row + (j - segStart) - t0;  // dst[ox] is column (oy, ox)
-            const int64_t lo = std::max(ox0, segStart), hi = std::min(ox1, segEnd);
-            if (g.sw == 1) {
-              for (int64_t ox = lo; ox < hi; ++ox) dst[ox] = src[ox] - zp;
-            } else {
-              for (int64_t ox = lo; ox < hi; ++ox) dst[ox] = src[ox * g.sw] - zp;
-            }
-          }
-          j += segEnd - segStart;
-        }
-      }
-  }
+  const int64_t rows = channels * g.kh * g.kw;
+  col.resize(size_t(rows * tl));
+  for (int64_t r = 0; r < rows; ++r) im2colRow(planes, g, r, zp, t0, tl, col.data() + r * tl);
 }
 
 template <typename Acc, typename W>
@@ -73,10 +85,11 @@ void accumulate4(const W* w0, const W* w1, const W* w2, const W* w3, int64_t row
   }
 }
 
+// One group of one batch image with the multiply-accumulate loops.
 template <typename W>
-void conv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int32_t* out) {
+void convGroupLoops(const ConvParams& p, const W* weights, int64_t n, int64_t grp,
+                    const int32_t* in, int32_t* out) {
   const ConvGeometry& g = p.g;
-  if (g.groups == g.c && g.k == g.c) return loops::depthwise2d(p, in, out);
   const int64_t cg = g.c / g.groups, kg = g.k / g.groups;
   const int64_t rows = cg * g.kh * g.kw, cols = g.oh * g.ow;
   // Column tiles whose im2col rows stay in cache (about 256 KB) while every output channel
@@ -86,56 +99,172 @@ void conv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int32
   std::vector<int32_t> acc32(static_cast<size_t>(4 * tile));
   std::vector<int64_t> acc64(static_cast<size_t>(tile));
   std::vector<char> fits32(static_cast<size_t>(kg));
+  const int32_t* planes = in + (n * g.c + grp * cg) * g.h * g.w;
+  const int64_t maxX = maxAbsDiff(planes, cg * g.h * g.w, p.inZp);
+  for (int64_t j = 0; j < kg; ++j) {
+    const int64_t oc = grp * kg + j;
+    const W* w = weights + oc * rows;
+    int64_t sumAbsW = 0;
+    for (int64_t r = 0; r < rows; ++r) sumAbsW += std::abs(int64_t(w[r]));
+    fits32[size_t(j)] = sumAbsW * maxX + std::abs(p.bias[oc]) < (int64_t(1) << 31);
+  }
+  for (int64_t t0 = 0; t0 < cols; t0 += tile) {
+    const int64_t tl = std::min(tile, cols - t0);
+    im2colTile(planes, g, cg, p.inZp, t0, tl, col);
+    int64_t j = 0;
+    while (j < kg) {
+      const int64_t oc = grp * kg + j;
+      if (j + 4 <= kg && fits32[size_t(j)] && fits32[size_t(j + 1)] && fits32[size_t(j + 2)] &&
+          fits32[size_t(j + 3)]) {
+        int32_t* a = acc32.data();
+        for (int64_t b = 0; b < 4; ++b)
+          std::fill(a + b * tile, a + b * tile + tl, int32_t(p.bias[oc + b]));
+        accumulate4(weights + oc * rows, weights + (oc + 1) * rows, weights + (oc + 2) * rows,
+                    weights + (oc + 3) * rows, rows, col.data(), tl, 0, tl, a, a + tile,
+                    a + 2 * tile, a + 3 * tile);
+        for (int64_t b = 0; b < 4; ++b) {
+          int32_t* o = out + (n * g.k + oc + b) * cols + t0;
+          applyStage(p.out, a + b * tile, tl, oc + b, o);
+        }
+        j += 4;
+        continue;
+      }
+      const W* w = weights + oc * rows;
+      int32_t* o = out + (n * g.k + oc) * cols + t0;
+      if (fits32[size_t(j)]) {
+        std::fill(acc32.begin(), acc32.begin() + tl, int32_t(p.bias[oc]));
+        accumulateRows(w, rows, col.data(), tl, tl, acc32.data());
+        applyStage(p.out, acc32.data(), tl, oc, o);
+      } else {
+        std::fill(acc64.begin(), acc64.begin() + tl, p.bias[oc]);
+        accumulateRows(w, rows, col.data(), tl, tl, acc64.data());
+        applyStage(p.out, acc64.data(), tl, oc, o);
+      }
+      ++j;
+    }
+  }
+}
+
+// The largest |x - zp| of the group's input when the packed GEMM is exact for it, else -1:
+// |x - zp| fits int16 and every output channel's sum of products fits int32 (then so does every
+// partial sum, in any order). A bias that would take the sum out of int32 is added in int64
+// after the GEMM (channelBiasFits).
+int64_t packedPathMaxX(const ConvParams& p, const gemm::PackedWeights& pw, const int32_t* planes,
+                       int64_t grp) {
+  const ConvGeometry& g = p.g;
+  const int64_t maxX = maxAbsDiff(planes, g.c / g.groups * g.h * g.w, p.inZp);
+  if (maxX > INT16_MAX) return -1;
+  for (int64_t j = 0; j < pw.kg; ++j)
+    if (pw.sumAbsW[size_t(grp * pw.kg + j)] * maxX >= (int64_t(1) << 31)) return -1;
+  return maxX;
+}
+
+bool channelBiasFits(const ConvParams& p, const gemm::PackedWeights& pw, int64_t oc, int64_t maxX) {
+  return pw.sumAbsW[size_t(oc)] * maxX + std::abs(p.bias[oc]) < (int64_t(1) << 31);
+}
+
+// Columns [t0, t0 + tl) of one group of one batch image with the packed GEMM (packedPathMaxX
+// gave maxX): the panel (block cb, pair q, column j at (cb * pairs + q) * kNR + j), then every
+// block of output channels over it, each finished tile through the output stage.
+void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const int32_t* planes,
+                    int64_t maxX, int64_t t0, int64_t tl, int32_t* out) {
+  using gemm::kMR;
+  using gemm::kNR;
+  const ConvGeometry& g = p.g;
+  const gemm::PackedWeights& pw = *p.packed;
+  const int64_t kg = pw.kg, pairs = pw.pairs, cols = g.oh * g.ow;
+  const int64_t blocks = (tl + kNR - 1) / kNR, width = blocks * kNR;
+  // Scratch of this thread, kept between calls (no allocation and zeroing per tile); the
+  // panel's columns beyond tl are zeroed below, the rest is written before it is read.
+  thread_local std::vector<int32_t> pan, acc, r0, r1;
+  thread_local std::vector<int64_t> wide;
+  pan.resize(size_t(pairs * width));
+  acc.resize(size_t(kMR * width));
+  r0.resize(size_t(width));
+  r1.resize(size_t(width));
+  std::fill(r0.begin() + tl, r0.begin() + width, 0);
+  std::fill(r1.begin() + tl, r1.begin() + width, 0);
+  for (int64_t q = 0; q < pairs; ++q) {
+    im2colRow(planes, g, 2 * q, p.inZp, t0, tl, r0.data());
+    if (2 * q + 1 < pw.rows)
+      im2colRow(planes, g, 2 * q + 1, p.inZp, t0, tl, r1.data());
+    else
+      std::fill(r1.begin(), r1.begin() + tl, 0);
+    for (int64_t cb = 0; cb < blocks; ++cb) {
+      int32_t* dst = pan.data() + (cb * pairs + q) * kNR;
+      const int32_t *a = r0.data() + cb * kNR, *b = r1.data() + cb * kNR;
+      for (int64_t j = 0; j < kNR; ++j) dst[j] = gemm::pairWord(a[j], b[j]);
+    }
+  }
+  for (int64_t blk = 0; blk < pw.blocks; ++blk) {
+    int32_t bias[kMR] = {0, 0, 0, 0};
+    const int64_t m1 = std::min(kMR, kg - blk * kMR);
+    for (int64_t m = 0; m < m1; ++m) {
+      const int64_t oc = grp * kg + blk * kMR + m;
+      if (channelBiasFits(p, pw, oc, maxX)) bias[m] = int32_t(p.bias[oc]);
+    }
+    gemm::panel(p.path, pw.block(grp, blk), pan.data(), pairs, blocks, bias, acc.data(), width);
+    for (int64_t m = 0; m < m1; ++m) {
+      const int64_t oc = grp * kg + blk * kMR + m;
+      int32_t* o = out + (n * g.k + oc) * cols + t0;
+      const int32_t* a = acc.data() + m * width;
+      if (channelBiasFits(p, pw, oc, maxX)) {
+        applyStage(p.out, a, tl, oc, o);
+      } else {
+        wide.assign(a, a + tl);
+        for (int64_t& v : wide) v += p.bias[oc];
+        applyStage(p.out, wide.data(), tl, oc, o);
+      }
+    }
+  }
+}
+
+// One group of one batch image with the packed GEMM, in column tiles whose panel (pairs x tile
+// words) stays in L2 (about 192 KB) while every block of output channels passes over it; the
+// tiles are independent, so they are spread over the threads (at least one tile per thread).
+void convGroupPacked(const ConvParams& p, int64_t n, int64_t grp, int64_t maxX, const int32_t* in,
+                     int32_t* out) {
+  using gemm::kNR;
+  const ConvGeometry& g = p.g;
+  const int64_t cols = g.oh * g.ow, pairs = p.packed->pairs;
+  const int32_t* planes = in + (n * g.c + grp * (g.c / g.groups)) * g.h * g.w;
+  const int64_t byCache = std::max<int64_t>(kNR, 49152 / pairs / kNR * kNR);
+  const int64_t threads = currentThreads();
+  const int64_t byThreads = ((cols + threads - 1) / threads + kNR - 1) / kNR * kNR;
+  const int64_t tile = std::min(byCache, byThreads);
+  const int64_t tiles = (cols + tile - 1) / tile;
+  parallelFor(tiles, [&](int64_t t) {
+    const int64_t t0 = t * tile;
+    convTilePacked(p, n, grp, planes, maxX, t0, std::min(tile, cols - t0), out);
+  });
+}
+
+template <typename W>
+void conv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int32_t* out) {
+  const ConvGeometry& g = p.g;
+  if (g.groups == g.c && g.k == g.c) return loops::depthwise2d(p, in, out);
+  const int64_t cg = g.c / g.groups;
   for (int64_t n = 0; n < g.n; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       const int32_t* planes = in + (n * g.c + grp * cg) * g.h * g.w;
-      const int64_t maxX = maxAbsDiff(planes, cg * g.h * g.w, p.inZp);
-      for (int64_t j = 0; j < kg; ++j) {
-        const int64_t oc = grp * kg + j;
-        const W* w = weights + oc * rows;
-        int64_t sumAbsW = 0;
-        for (int64_t r = 0; r < rows; ++r) sumAbsW += std::abs(int64_t(w[r]));
-        fits32[size_t(j)] = sumAbsW * maxX + std::abs(p.bias[oc]) < (int64_t(1) << 31);
-      }
-      for (int64_t t0 = 0; t0 < cols; t0 += tile) {
-        const int64_t tl = std::min(tile, cols - t0);
-        im2colTile(planes, g, cg, p.inZp, t0, tl, col);
-        int64_t j = 0;
-        while (j < kg) {
-          const int64_t oc = grp * kg + j;
-          if (j + 4 <= kg && fits32[size_t(j)] && fits32[size_t(j + 1)] && fits32[size_t(j + 2)] &&
-              fits32[size_t(j + 3)]) {
-            int32_t* a = acc32.data();
-            for (int64_t b = 0; b < 4; ++b)
-              std::fill(a + b * tile, a + b * tile + tl, int32_t(p.bias[oc + b]));
-            accumulate4(weights + oc * rows, weights + (oc + 1) * rows, weights + (oc + 2) * rows,
-                        weights + (oc + 3) * rows, rows, col.data(), tl, 0, tl, a, a + tile,
-                        a + 2 * tile, a + 3 * tile);
-            for (int64_t b = 0; b < 4; ++b) {
-              int32_t* o = out + (n * g.k + oc + b) * cols + t0;
-              applyStage(p.out, a + b * tile, tl, oc + b, o);
-            }
-            j += 4;
-            continue;
-          }
-          const W* w = weights + oc * rows;
-          int32_t* o = out + (n * g.k + oc) * cols + t0;
-          if (fits32[size_t(j)]) {
-            std::fill(acc32.begin(), acc32.begin() + tl, int32_t(p.bias[oc]));
-            accumulateRows(w, rows, col.data(), tl, tl, acc32.data());
-            applyStage(p.out, acc32.data(), tl, oc, o);
-          } else {
-            std::fill(acc64.begin(), acc64.begin() + tl, p.bias[oc]);
-            accumulateRows(w, rows, col.data(), tl, tl, acc64.data());
-            applyStage(p.out, acc64.data(), tl, oc, o);
-          }
-          ++j;
-        }
-      }
+      const int64_t maxX = p.packed ? packedPathMaxX(p, *p.packed, planes, grp) : -1;
+      if (maxX >= 0)
+        convGroupPacked(p, n, grp, maxX, in, out);
+      else
+        convGroupLoops(p, weights, n, grp, in, out);
     }
 }
 
 }  // namespace
+
+std::shared_ptr<const gemm::PackedWeights> packConvWeights(const ConvParams& p) {
+  const ConvGeometry& g = p.g;
+  if (g.groups == g.c && g.k == g.c) return nullptr;  // depthwise2d
+  auto pw = std::make_shared<gemm::PackedWeights>();
+  const int64_t rows = g.c / g.groups * g.kh * g.kw;
+  if (!gemm::packWeights(p.weights, g.groups, g.k / g.groups, rows, false, *pw)) return nullptr;
+  return pw;
+}
 
 void conv2d(const ConvParams& p, const int32_t* in, int32_t* out) {
   loops::withWeights(p.weights, [&](const auto* w) { conv2dTyped(p, w, in, out); });

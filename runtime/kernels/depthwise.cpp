@@ -1,14 +1,23 @@
 // Depthwise convolution: per channel, the window's taps as shifted row multiply-accumulates over
-// the channel's (x - zp) plane; int32 accumulation when no sum can leave it, else int64. The same
-// integer sums as conv2dReference (tests compare the two).
+// the channel's (x - zp) plane; int32 accumulation when no sum can leave it, else int64. With a
+// column stride s > 1 the plane is first split into s phase planes (columns i, i + s, ...), so
+// every tap reads a contiguous run. Channels are independent and spread over the threads. The
+// same integer sums as conv2dReference (tests compare the two).
 #include "runtime/kernels/conv_loops.h"
+#include "runtime/kernels/thread_pool.h"
 
 namespace kiln::rt::loops {
 
 namespace {
 
+// floor(a / b) for b > 0.
+int64_t floorDiv(int64_t a, int64_t b) {
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+// xs: sw phase planes of h rows by wp columns, phase ph holding input columns ph, ph + sw, ...
 template <typename W, typename Acc>
-void depthwiseChannel(const ConvParams& p, const W* w, const int32_t* xs, Acc* acc) {
+void depthwiseChannel(const ConvParams& p, const W* w, const int32_t* xs, int64_t wp, Acc* acc) {
   const ConvGeometry& g = p.g;
   for (int64_t ky = 0; ky < g.kh; ++ky)
     for (int64_t kx = 0; kx < g.kw; ++kx) {
@@ -17,16 +26,16 @@ void depthwiseChannel(const ConvParams& p, const W* w, const int32_t* xs, Acc* a
       const int64_t off = kx * g.dw - g.pl;
       int64_t ox0, ox1;
       validColumns(g, off, ox0, ox1);
+      if (ox0 >= ox1) continue;
+      // Input column ox * sw + off = (ox + q) * sw + ph.
+      const int64_t q = floorDiv(off, g.sw), ph = off - q * g.sw;
+      const int32_t* phase = xs + ph * g.h * wp;
       for (int64_t oy = 0; oy < g.oh; ++oy) {
         const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
         if (iy < 0 || iy >= g.h) continue;
-        const int32_t* src = xs + iy * g.w + off;
+        const int32_t* src = phase + iy * wp + q;
         Acc* dst = acc + oy * g.ow;
-        if (g.sw == 1) {
-          axpy(src + ox0, ox1 - ox0, wv, dst + ox0);
-        } else {
-          for (int64_t ox = ox0; ox < ox1; ++ox) dst[ox] += wv * Acc(src[ox * g.sw]);
-        }
+        axpy(src + ox0, ox1 - ox0, wv, dst + ox0);
       }
     }
 }
@@ -35,30 +44,37 @@ template <typename W>
 void depthwiseTyped(const ConvParams& p, const W* weights, const int32_t* in, int32_t* out) {
   const ConvGeometry& g = p.g;
   const int64_t hw = g.h * g.w, ohw = g.oh * g.ow, taps = g.kh * g.kw;
-  std::vector<int32_t> xs(static_cast<size_t>(hw)), acc32(static_cast<size_t>(ohw));
-  std::vector<int64_t> acc64(static_cast<size_t>(ohw));
-  for (int64_t n = 0; n < g.n; ++n)
-    for (int64_t c = 0; c < g.c; ++c) {
-      const int32_t* plane = in + (n * g.c + c) * hw;
+  const int64_t wp = (g.w + g.sw - 1) / g.sw;
+  const int64_t planes = g.n * g.c;
+  const int64_t parts = std::min<int64_t>(planes, 4 * currentThreads());
+  parallelFor(parts, [&](int64_t part) {
+    std::vector<int32_t> xs(static_cast<size_t>(g.sw * g.h * wp)), acc32(static_cast<size_t>(ohw));
+    std::vector<int64_t> acc64;
+    for (int64_t nc = part * planes / parts; nc < (part + 1) * planes / parts; ++nc) {
+      const int64_t c = nc % g.c;
+      const int32_t* plane = in + nc * hw;
       int64_t maxX = 0;
-      for (int64_t i = 0; i < hw; ++i) {
-        xs[size_t(i)] = plane[i] - p.inZp;
-        maxX = std::max<int64_t>(maxX, std::abs(int64_t(xs[size_t(i)])));
-      }
+      for (int64_t iy = 0; iy < g.h; ++iy)
+        for (int64_t ix = 0; ix < g.w; ++ix) {
+          const int32_t v = plane[iy * g.w + ix] - p.inZp;
+          xs[size_t(((ix % g.sw) * g.h + iy) * wp + ix / g.sw)] = v;
+          maxX = std::max<int64_t>(maxX, std::abs(int64_t(v)));
+        }
       const W* w = weights + c * taps;
       int64_t sumAbsW = 0;
       for (int64_t t = 0; t < taps; ++t) sumAbsW += std::abs(int64_t(w[t]));
-      int32_t* o = out + (n * g.k + c) * ohw;
+      int32_t* o = out + nc * ohw;
       if (sumAbsW * maxX + std::abs(p.bias[c]) < (int64_t(1) << 31)) {
         std::fill(acc32.begin(), acc32.end(), int32_t(p.bias[c]));
-        depthwiseChannel(p, w, xs.data(), acc32.data());
+        depthwiseChannel(p, w, xs.data(), wp, acc32.data());
         applyStage(p.out, acc32.data(), ohw, c, o);
       } else {
-        std::fill(acc64.begin(), acc64.end(), p.bias[c]);
-        depthwiseChannel(p, w, xs.data(), acc64.data());
+        acc64.assign(static_cast<size_t>(ohw), p.bias[c]);
+        depthwiseChannel(p, w, xs.data(), wp, acc64.data());
         applyStage(p.out, acc64.data(), ohw, c, o);
       }
     }
+  });
 }
 
 }  // namespace

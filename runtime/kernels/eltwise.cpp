@@ -62,10 +62,23 @@ void eltwise(const EltwiseParams& p, const int32_t* a, const int32_t* b, int32_t
     for (int64_t d : p.outShape) total *= d;
     const int64_t sa = scalarA ? 0 : 1, sb = scalarB ? 0 : 1;
     // Residual adds dominate: their loop without the per-element op switch (~5% of BlazeFace).
-    if (p.op == EltwiseOp::Add && !p.out.lut && !p.out.multNeg) {
-      for (int64_t k = 0; k < total; ++k)
-        out[k] = p.out.apply(
-            (int64_t(a[k * sa]) - p.zpA) * p.multA + (int64_t(b[k * sb]) - p.zpB) * p.multB, 0);
+    // Add, sub and mult in chunks through the run form of the stage.
+    if (p.op == EltwiseOp::Add || p.op == EltwiseOp::Sub || p.op == EltwiseOp::Mult) {
+      constexpr int64_t kChunk = 512;
+      int64_t acc[kChunk];
+      const int64_t mA = p.multA, mB = p.op == EltwiseOp::Sub ? -p.multB : p.multB;
+      for (int64_t k0 = 0; k0 < total; k0 += kChunk) {
+        const int64_t len = std::min(kChunk, total - k0);
+        if (p.op == EltwiseOp::Mult) {
+          for (int64_t k = 0; k < len; ++k)
+            acc[k] = (int64_t(a[(k0 + k) * sa]) - p.zpA) * (int64_t(b[(k0 + k) * sb]) - p.zpB);
+        } else {
+          for (int64_t k = 0; k < len; ++k)
+            acc[k] =
+                (int64_t(a[(k0 + k) * sa]) - p.zpA) * mA + (int64_t(b[(k0 + k) * sb]) - p.zpB) * mB;
+        }
+        applyStage(p.out, acc, len, 0, out + k0);
+      }
       return;
     }
     for (int64_t k = 0; k < total; ++k)
@@ -76,6 +89,35 @@ void eltwise(const EltwiseParams& p, const int32_t* a, const int32_t* b, int32_t
   for (int64_t d : p.outShape) total *= d;
   std::vector<int64_t> idx(r, 0);
   int64_t ia = 0, ib = 0;
+  const bool rowOp = p.op == EltwiseOp::Add || p.op == EltwiseOp::Sub || p.op == EltwiseOp::Mult;
+  if (r >= 1 && rowOp && p.channelDim != int64_t(r) - 1 && total > 0) {
+    // Broadcasting add/sub/mult row by row along the last dimension (one channel per row),
+    // through the run form of the stage: the same accumulators as eltwiseOne.
+    const int64_t width = p.outShape[r - 1], sa = p.strideA[r - 1], sb = p.strideB[r - 1];
+    const int64_t mA = p.multA, mB = p.op == EltwiseOp::Sub ? -p.multB : p.multB;
+    std::vector<int64_t> acc(static_cast<size_t>(width));
+    for (int64_t k = 0; k < total; k += width) {
+      const int64_t c = channelOf(idx, p.channelDim);
+      if (p.op == EltwiseOp::Mult) {
+        for (int64_t j = 0; j < width; ++j)
+          acc[size_t(j)] = (int64_t(a[ia + j * sa]) - p.zpA) * (int64_t(b[ib + j * sb]) - p.zpB);
+      } else {
+        for (int64_t j = 0; j < width; ++j)
+          acc[size_t(j)] =
+              (int64_t(a[ia + j * sa]) - p.zpA) * mA + (int64_t(b[ib + j * sb]) - p.zpB) * mB;
+      }
+      applyStage(p.out, acc.data(), width, c, out + k);
+      for (int d = int(r) - 2; d >= 0; --d) {
+        ia += p.strideA[d];
+        ib += p.strideB[d];
+        if (++idx[d] < p.outShape[d]) break;
+        ia -= p.strideA[d] * p.outShape[d];
+        ib -= p.strideB[d] * p.outShape[d];
+        idx[d] = 0;
+      }
+    }
+    return;
+  }
   for (int64_t k = 0; k < total; ++k) {
     const int64_t x = int64_t(a[ia]) - p.zpA, y = int64_t(b[ib]) - p.zpB;
     const int64_t c = channelOf(idx, p.channelDim);
@@ -99,13 +141,21 @@ void unary(const UnaryParams& p, const int32_t* in, int32_t* out) {
   if (p.channelDim >= 0) {
     channels = p.shape[p.channelDim];
     for (size_t d = p.channelDim + 1; d < r; ++d) inner *= p.shape[d];
+  } else {
+    inner = total;
   }
-  for (int64_t k = 0; k < total; ++k) {
-    const int64_t c = p.channelDim >= 0 ? (k / inner) % channels : 0;
-    int64_t acc = int64_t(in[k]) - p.inZp;
-    if (p.scale) acc *= p.scale[c];
-    if (p.bias) acc += p.bias[c];
-    out[k] = p.out.apply(acc, c);
+  if (total == 0) return;
+  // Runs of one channel (inner elements each), in chunks through the run form of the stage.
+  constexpr int64_t kChunk = 512;
+  int64_t acc[kChunk];
+  for (int64_t run = 0; run < total / inner; ++run) {
+    const int64_t c = p.channelDim >= 0 ? run % channels : 0;
+    const int64_t scale = p.scale ? p.scale[c] : 1, bias = p.bias ? p.bias[c] : 0;
+    for (int64_t k0 = run * inner; k0 < (run + 1) * inner; k0 += kChunk) {
+      const int64_t len = std::min(kChunk, (run + 1) * inner - k0);
+      for (int64_t k = 0; k < len; ++k) acc[k] = (int64_t(in[k0 + k]) - p.inZp) * scale + bias;
+      applyStage(p.out, acc, len, c, out + k0);
+    }
   }
 }
 

@@ -6,11 +6,17 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "runtime/kernels/kernel_path.h"
 #include "runtime/kernels/output_stage.h"
 
 namespace kiln::rt {
+
+namespace gemm {
+struct PackedWeights;  // gemm.h
+}
 
 /// Signed integer weights stored in 8, 16 or 32 bits (the executable keeps them as stored).
 struct WeightPtr {
@@ -55,8 +61,15 @@ struct ConvParams {
   WeightPtr weights;              // conv/dw: [K, C/g, kh, kw]; deconv: [C, K/g, kh, kw]
   const int64_t* bias = nullptr;  // [K], in accumulator units
   OutputStage out;
+  // conv: the weights packed for the GEMM micro-kernels (packConvWeights) and the path that runs
+  // them; without them conv2d takes its int32/int64 multiply-accumulate loops.
+  const gemm::PackedWeights* packed = nullptr;
+  KernelPath path = KernelPath::Portable;
 };
 
+/// conv (not depthwise) weights as the GEMM micro-kernels read them, prepared once per model;
+/// null when the layer has no such path (depthwise, or a weight outside int16).
+std::shared_ptr<const gemm::PackedWeights> packConvWeights(const ConvParams& p);
 void conv2d(const ConvParams& p, const int32_t* in, int32_t* out);
 /// The plain loop conv2d must match bit for bit (tests only).
 void conv2dReference(const ConvParams& p, const int32_t* in, int32_t* out);
@@ -130,6 +143,10 @@ enum class PadMode { Constant = 0, Reflect = 1, Edge = 2 };
 void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
          const std::vector<int64_t>& pads, PadMode mode, int32_t value, const int32_t* in,
          int32_t* out);
+/// The per-element loop pad must match bit for bit (tests only).
+void padReference(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
+                  const std::vector<int64_t>& pads, PadMode mode, int32_t value, const int32_t* in,
+                  int32_t* out);
 
 /// depth_to_space (mode DCR or CRD) and space_to_depth on NCHW, blocksize b.
 void depthToSpace(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, bool crd,
@@ -154,6 +171,9 @@ struct ResizeParams {
   OutputStage out;
 };
 void resize(const ResizeParams& p, const int32_t* in, int32_t* out);
+/// The general per-element loop resize must match bit for bit (tests; and any layout whose
+/// leading dimensions interpolate).
+void resizeReference(const ResizeParams& p, const int32_t* in, int32_t* out);
 
 /// MatMul of two run-time tensors with numpy broadcasting of the batch dimensions:
 /// y[.., m, n] = stage(sum_k (a[.., m, k] - zpA) * (b[.., k, n] - zpB)), one stage channel.

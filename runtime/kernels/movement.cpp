@@ -64,6 +64,63 @@ void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outSha
          const std::vector<int64_t>& pads, PadMode mode, int32_t value, const int32_t* in,
          int32_t* out) {
   const size_t r = inShape.size();
+  const int64_t total = count(outShape);
+  if (r == 0 || total == 0) {
+    if (total) out[0] = in[0];
+    return;
+  }
+  const auto is = strides(inShape);
+  // Per dimension, the source index of each output index (-1: outside, constant mode).
+  std::vector<std::vector<int64_t>> src(r);
+  for (size_t d = 0; d < r; ++d) {
+    const int64_t n = inShape[d];
+    src[d].resize(size_t(outShape[d]));
+    for (int64_t o = 0; o < outShape[d]; ++o) {
+      int64_t i = o - pads[d];
+      if (i < 0 || i >= n) {
+        if (mode == PadMode::Constant) {
+          i = -1;
+        } else if (mode == PadMode::Edge) {
+          i = std::clamp<int64_t>(i, 0, n - 1);
+        } else {
+          const int64_t period = 2 * (n - 1);
+          i = period == 0 ? 0 : ((i % period) + period) % period;
+          if (i >= n) i = period - i;
+        }
+      }
+      src[d][size_t(o)] = i;
+    }
+  }
+  // Row by row along the last dimension.
+  const int64_t width = outShape[r - 1];
+  const std::vector<int64_t>& last = src[r - 1];
+  std::vector<int64_t> idx(r - 1, 0);
+  for (int64_t k = 0; k < total; k += width) {
+    int64_t row = 0;
+    bool outside = false;
+    for (size_t d = 0; d + 1 < r; ++d) {
+      const int64_t i = src[d][size_t(idx[d])];
+      outside = outside || i < 0;
+      row += i * is[d];
+    }
+    int32_t* o = out + k;
+    if (outside) {
+      std::fill(o, o + width, value);
+    } else {
+      const int32_t* x = in + row;
+      for (int64_t j = 0; j < width; ++j) o[j] = last[size_t(j)] < 0 ? value : x[last[size_t(j)]];
+    }
+    for (int d = int(r) - 2; d >= 0; --d) {
+      if (++idx[size_t(d)] < outShape[size_t(d)]) break;
+      idx[size_t(d)] = 0;
+    }
+  }
+}
+
+void padReference(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
+                  const std::vector<int64_t>& pads, PadMode mode, int32_t value, const int32_t* in,
+                  int32_t* out) {
+  const size_t r = inShape.size();
   const auto is = strides(inShape);
   std::vector<int64_t> idx(r, 0);
   const int64_t total = count(outShape);
@@ -130,11 +187,76 @@ void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,
     for (size_t i = 0; i < ins.size(); ++i) {
       const int64_t chunk = inShapes[i][axis] * inner;
       const int32_t* src = ins[i] + o * chunk;
-      for (int64_t j = 0; j < chunk; ++j) *out++ = stages[i].apply(int64_t(src[j]) - inZps[i], 0);
+      // x - zp fits int32 (activations and zero points lie in [0, 2^16)): the run form.
+      constexpr int64_t kRun = 512;
+      int32_t acc[kRun];
+      for (int64_t j0 = 0; j0 < chunk; j0 += kRun) {
+        const int64_t len = std::min(kRun, chunk - j0);
+        for (int64_t j = 0; j < len; ++j) acc[j] = src[j0 + j] - inZps[i];
+        applyStage(stages[i], acc, len, 0, out);
+        out += len;
+      }
     }
 }
 
+namespace {
+
+// resize when only the last two dimensions interpolate (images): per output row, the two source
+// rows and their weights, per column the two source columns and theirs; a dimension that does
+// not interpolate reads its one source with weight 1 (the second tap has weight 0). The same
+// integer sums as the general loop, then the run form of the stage.
+void resizeLastTwo(const ResizeParams& p, const std::vector<int64_t>& is, const int32_t* in,
+                   int32_t* out) {
+  const size_t r = p.inShape.size(), dh = r - 2, dw = r - 1;
+  const int64_t one = int64_t(1) << p.weightBits;
+  const int64_t oh = p.outShape[dh], ow = p.outShape[dw];
+  const size_t n = static_cast<size_t>(ow);
+  std::vector<int64_t> x0(n), x1(n), wx0(n), wx1(n);
+  for (int64_t ox = 0; ox < ow; ++ox) {
+    const bool lin = p.interpolated[dw];
+    x0[size_t(ox)] = p.i0[dw][size_t(ox)] * is[dw];
+    x1[size_t(ox)] = lin ? p.i1[dw][size_t(ox)] * is[dw] : x0[size_t(ox)];
+    wx1[size_t(ox)] = lin ? p.w1[dw][size_t(ox)] : 0;
+    wx0[size_t(ox)] = lin ? one - wx1[size_t(ox)] : 1;
+  }
+  std::vector<int64_t> acc(n);
+  std::vector<int64_t> idx(dh, 0);
+  int64_t outer = 1;
+  for (size_t d = 0; d < dh; ++d) outer *= p.outShape[d];
+  for (int64_t o = 0; o < outer; ++o) {
+    int64_t base = 0;
+    for (size_t d = 0; d < dh; ++d) base += p.i0[d][size_t(idx[d])] * is[d];
+    for (int64_t oy = 0; oy < oh; ++oy) {
+      const bool lin = p.interpolated[dh];
+      const int64_t y0 = base + p.i0[dh][size_t(oy)] * is[dh];
+      const int64_t y1 = lin ? base + p.i1[dh][size_t(oy)] * is[dh] : y0;
+      const int64_t wy1 = lin ? p.w1[dh][size_t(oy)] : 0, wy0 = lin ? one - wy1 : 1;
+      for (int64_t ox = 0; ox < ow; ++ox) {
+        const size_t j = size_t(ox);
+        const int64_t a = int64_t(in[y0 + x0[j]]) - p.inZp, b = int64_t(in[y0 + x1[j]]) - p.inZp;
+        const int64_t c = int64_t(in[y1 + x0[j]]) - p.inZp, d = int64_t(in[y1 + x1[j]]) - p.inZp;
+        acc[j] = wy0 * (wx0[j] * a + wx1[j] * b) + wy1 * (wx0[j] * c + wx1[j] * d);
+      }
+      applyStage(p.out, acc.data(), ow, 0, out + (o * oh + oy) * ow);
+    }
+    for (int d = int(dh) - 1; d >= 0; --d) {
+      if (++idx[size_t(d)] < p.outShape[size_t(d)]) break;
+      idx[size_t(d)] = 0;
+    }
+  }
+}
+
+}  // namespace
+
 void resize(const ResizeParams& p, const int32_t* in, int32_t* out) {
+  const size_t r = p.inShape.size();
+  bool lastTwo = r >= 2;
+  for (size_t d = 0; d + 2 < r; ++d) lastTwo = lastTwo && !p.interpolated[d];
+  if (lastTwo) return resizeLastTwo(p, strides(p.inShape), in, out);
+  resizeReference(p, in, out);
+}
+
+void resizeReference(const ResizeParams& p, const int32_t* in, int32_t* out) {
   const size_t r = p.inShape.size();
   const auto is = strides(p.inShape);
   std::vector<size_t> lin;

@@ -123,6 +123,22 @@ int main(int argc, char** argv) {
   /* The session still works after errors. */
   CHECK(kilnrt_session_run(session, ins, n_in, outs, n_out) == KILNRT_OK, "run after errors");
 
+  /* Threads: the same output bytes on two threads; 0 threads is an invalid argument. */
+  {
+    const size_t n = outs[0].bytes;
+    unsigned char* one = malloc(n);
+    memcpy(one, outs[0].data, n);
+    CHECK(kilnrt_session_set_threads(session, 2) == KILNRT_OK, "2 threads: %s",
+          kilnrt_last_error());
+    CHECK(kilnrt_session_run(session, ins, n_in, outs, n_out) == KILNRT_OK, "run on 2 threads");
+    CHECK(memcmp(one, outs[0].data, n) == 0, "2 threads changed the output");
+    st = kilnrt_session_set_threads(session, 0);
+    CHECK(st == KILNRT_ERROR_INVALID_ARGUMENT && contains(kilnrt_last_error(), "threads"),
+          "0 threads: %s %s", kilnrt_status_name(st), kilnrt_last_error());
+    CHECK(kilnrt_session_set_threads(NULL, 2) == KILNRT_ERROR_INVALID_ARGUMENT, "NULL session");
+    free(one);
+  }
+
   kilnrt_stream_info info;
   st = kilnrt_model_stream_info(model, KILNRT_INPUT, n_in, &info);
   CHECK(st == KILNRT_ERROR_INVALID_ARGUMENT && contains(kilnrt_last_error(), "out of range"),

@@ -111,6 +111,39 @@ TEST(RuntimeApi, SessionsOnThreadsShareOneModel) {
   for (const auto& g : got) EXPECT_EQ(g, ref);
 }
 
+// Every kernel path this CPU runs (KILN_KERNEL_PATH, read when a model is opened) and every
+// thread count give the bytes of the portable path on one thread, at a8_w8 and a16_w16.
+TEST(RuntimeApi, KernelPathsAndThreadCountsGiveTheSameBytes) {
+  for (const std::string& file : {kefs().a8, kefs().a16}) {
+    ::setenv("KILN_KERNEL_PATH", "portable", 1);
+    const auto ref = alone(Model::open(file), BufferType::Auto);
+    for (KernelPath path : supportedKernelPaths()) {
+      ::setenv("KILN_KERNEL_PATH", kernelPathName(path), 1);
+      const auto m = Model::open(file);
+      EXPECT_EQ(m->kernelPath(), path);
+      for (int threads : {1, 2, 3}) {
+        Session s(m);
+        s.setThreads(threads);
+        EXPECT_EQ(s.threads(), threads);
+        for (int64_t f = 0; f < kFrames; ++f)
+          EXPECT_EQ(runFrame(s, f, BufferType::Auto), ref[size_t(f)])
+              << file << " path " << kernelPathName(path) << " threads " << threads;
+      }
+    }
+  }
+  ::setenv("KILN_KERNEL_PATH", "no-such-path", 1);
+  try {
+    Model::open(kefs().a8);
+    ADD_FAILURE() << "an unknown kernel path was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("KILN_KERNEL_PATH=no-such-path"), std::string::npos)
+        << e.what();
+  }
+  ::unsetenv("KILN_KERNEL_PATH");
+  Session s(Model::open(kefs().a8));
+  EXPECT_THROW(s.setThreads(0), Error);
+}
+
 // A model is validated once, when opened: its sessions run the model's prepared operations
 // (each executor holds a reference) instead of validating the file again.
 TEST(RuntimeApi, SessionsShareTheModelsValidatedOperations) {

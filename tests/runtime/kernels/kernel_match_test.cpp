@@ -51,9 +51,84 @@ TEST(KernelMatch, Conv2dEqualsReference) {
     rt::conv2d(p, x.data(), a.data());
     rt::conv2dReference(p, x.data(), b.data());
     ASSERT_EQ(a, b) << "trial " << trial;
+    // The packed GEMM on every path this CPU runs (it falls back to the loops where the int16 /
+    // int32 bounds do not hold: the wide trials).
+    const auto packed = rt::packConvWeights(p);
+    p.packed = packed.get();
+    for (rt::KernelPath path : rt::supportedKernelPaths()) {
+      p.path = path;
+      std::fill(a.begin(), a.end(), -1);
+      rt::conv2d(p, x.data(), a.data());
+      ASSERT_EQ(a, b) << "trial " << trial << " path " << rt::kernelPathName(path);
+    }
     ++executed;
   }
   EXPECT_GT(executed, 60);
+}
+
+// The packed GEMM against the reference on larger random shapes with edge values: activations
+// at 0 and 255, weights at -128 and 127 (and int16 extremes), zero points at both ends, groups,
+// odd row counts (a half pair), column counts that leave partial 16-column blocks, channel counts
+// that leave partial 4-channel blocks, and biases beyond int32.
+TEST(KernelMatch, PackedConvEqualsReferenceOnEveryPath) {
+  std::mt19937 rng(23);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  int packedTrials = 0;
+  for (int trial = 0; trial < 80; ++trial) {
+    rt::ConvParams p;
+    rt::ConvGeometry& g = p.g;
+    g.groups = trial % 4 == 1 ? pick(2, 3) : 1;
+    g.n = pick(1, 2), g.c = g.groups * pick(1, 9), g.h = pick(1, 23), g.w = pick(1, 23);
+    g.k = g.groups * pick(1, 13);
+    g.kh = pick(1, 5), g.kw = pick(1, 5), g.sh = pick(1, 3), g.sw = pick(1, 3), g.dh = pick(1, 2),
+    g.dw = pick(1, 2);
+    g.pt = pick(0, 2), g.pl = pick(0, 2), g.pb = pick(0, 2), g.pr = pick(0, 2);
+    const int64_t effH = g.dh * (g.kh - 1) + 1, effW = g.dw * (g.kw - 1) + 1;
+    if (g.h + g.pt + g.pb < effH || g.w + g.pl + g.pr < effW) continue;
+    if (g.groups == g.c && g.k == g.c) continue;  // depthwise: its own kernel
+    g.oh = (g.h + g.pt + g.pb - effH) / g.sh + 1;
+    g.ow = (g.w + g.pl + g.pr - effW) / g.sw + 1;
+    const int edge = trial % 5;  // 0: random; 1, 2: extremes; 3: 16-bit weights; 4: wide bias
+    const int64_t wmax = edge >= 3 ? 32767 : 127;
+    p.inZp = int32_t(edge == 1 ? 0 : edge == 2 ? 255 : pick(0, 255));
+    std::vector<int32_t> x(size_t(g.n * g.c * g.h * g.w)),
+        w(size_t(g.k * (g.c / g.groups) * g.kh * g.kw));
+    for (auto& v : x) v = int32_t(edge == 1 || edge == 2 ? (pick(0, 1) ? 255 : 0) : pick(0, 255));
+    for (auto& v : w)
+      v = int32_t(edge == 1 || edge == 2 || edge == 4 ? (pick(0, 1) ? wmax : -wmax - 1)
+                                                      : pick(-wmax - 1, wmax));
+    if (edge == 4) x.assign(x.size(), 255), p.inZp = 0;
+    std::vector<int64_t> bias(size_t(g.k));
+    for (auto& b : bias) b = pick(-100000, 100000);
+    // Biases beyond int32 on every other channel: added in int64 after the GEMM.
+    if (edge == 4)
+      for (size_t k = 0; k < bias.size(); k += 2)
+        bias[k] = (pick(0, 1) ? 1 : -1) * pick(int64_t(1) << 31, int64_t(1) << 40);
+    std::vector<rt::Multiplier> mult(size_t(g.k));
+    for (auto& m : mult)
+      m = {int32_t(pick(1 << 30, INT32_MAX)), int32_t(edge == 4 ? pick(40, 50) : pick(25, 44))};
+    std::vector<int8_t> w8(w.begin(), w.end());
+    std::vector<int16_t> w16(w.begin(), w.end());
+    p.weights = wmax == 127 ? rt::WeightPtr(w8.data()) : rt::WeightPtr(w16.data());
+    p.bias = bias.data();
+    p.out.mult = mult.data();
+    p.out.perChannel = true;
+    p.out.outZp = 128;
+    p.out.qmax = 255;
+    std::vector<int32_t> ref(size_t(g.n * g.k * g.oh * g.ow)), got(ref.size());
+    rt::conv2dReference(p, x.data(), ref.data());
+    const auto packed = rt::packConvWeights(p);
+    ASSERT_TRUE(packed) << "trial " << trial;
+    p.packed = packed.get();
+    for (rt::KernelPath path : rt::supportedKernelPaths()) {
+      p.path = path;
+      std::fill(got.begin(), got.end(), -1);
+      rt::conv2d(p, x.data(), got.data());
+      ASSERT_EQ(got, ref) << "trial " << trial << " path " << rt::kernelPathName(path);
+    }
+    ++packedTrials;
+  }
+  EXPECT_GT(packedTrials, 40);
 }
 
 TEST(KernelMatch, Deconv2dEqualsReference) {
@@ -146,6 +221,164 @@ TEST(KernelMatch, EltwiseLinearPathEqualsDefinition) {
             break;
         }
         ASSERT_EQ(got[k], want) << "op " << op << " element " << k;
+      }
+    }
+}
+
+}  // namespace
+}  // namespace kiln::test
+
+namespace kiln::test {
+namespace {
+
+// The run forms of the output stage (hoisted clamp and table branches, the vectorized int32
+// clamp, int64 runs narrowed when they fit) against OutputStage::apply, element by element.
+TEST(KernelMatch, StageRunsEqualApply) {
+  std::mt19937 rng(31);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  for (int trial = 0; trial < 300; ++trial) {
+    const int kind = trial % 3;  // 0: clamp, 1: table, 2: negative multiplier
+    rt::OutputStage s;
+    // Rescaled values stay within 2^52 (validation keeps them within 2^62).
+    const rt::Multiplier m{int32_t(pick(1 << 30, INT32_MAX)),
+                           int32_t(pick(trial % 2 ? 20 : 0, 62))};
+    const rt::Multiplier neg{int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(20, 62))};
+    std::vector<int32_t> lut(size_t(pick(2, 300)));
+    for (auto& v : lut) v = int32_t(pick(0, 1 << 20));
+    s.mult = &m;
+    s.outZp = int32_t(pick(0, 255));
+    s.qmin = int32_t(pick(0, 10)), s.qmax = int32_t(pick(200, 65535));
+    if (kind == 1) {
+      s.lut = lut.data(), s.lutSize = int32_t(lut.size());
+      s.lutOffset = int32_t(pick(0, s.lutSize));
+      s.lutFracBits = int32_t(pick(0, 16)), s.lutValueBits = int32_t(pick(0, 16));
+    }
+    if (kind == 2) s.multNeg = &neg;
+    const int64_t n = pick(1, 700);
+    const int64_t range = trial % 2 ? (int64_t(1) << 40) : (int64_t(1) << 30);
+    const size_t len = static_cast<size_t>(n);
+    std::vector<int64_t> acc64(len);
+    std::vector<int32_t> acc32(len);
+    for (int64_t i = 0; i < n; ++i) {
+      acc64[size_t(i)] = pick(-range, range);
+      acc32[size_t(i)] = int32_t(pick(INT32_MIN / 2, INT32_MAX / 2));
+    }
+    if (m.shift > 30) acc64[0] = int64_t(1) << 40;  // an int64 run that does not fit int32
+    std::vector<int32_t> got(len), want(len);
+    rt::applyStage(s, acc64.data(), n, 0, got.data());
+    for (int64_t i = 0; i < n; ++i) want[size_t(i)] = s.apply(acc64[size_t(i)], 0);
+    ASSERT_EQ(got, want) << "int64 trial " << trial;
+    rt::applyStage(s, acc32.data(), n, 0, got.data());
+    for (int64_t i = 0; i < n; ++i) want[size_t(i)] = s.apply(acc32[size_t(i)], 0);
+    ASSERT_EQ(got, want) << "int32 trial " << trial;
+  }
+}
+
+}  // namespace
+}  // namespace kiln::test
+
+namespace kiln::test {
+namespace {
+
+// pad's row-wise copy against the per-element loop, every mode, ranks 1 to 4.
+TEST(KernelMatch, PadEqualsReference) {
+  std::mt19937 rng(37);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  for (int trial = 0; trial < 150; ++trial) {
+    const size_t r = size_t(pick(1, 4));
+    const auto mode = rt::PadMode(trial % 3);
+    std::vector<int64_t> in(r), out(r), pads(2 * r);
+    for (size_t d = 0; d < r; ++d) {
+      in[d] = pick(1, 6);
+      const int64_t most = mode == rt::PadMode::Reflect ? in[d] - 1 : 3;
+      pads[d] = pick(0, most), pads[r + d] = pick(0, most);
+      out[d] = in[d] + pads[d] + pads[r + d];
+    }
+    int64_t nin = 1, nout = 1;
+    for (size_t d = 0; d < r; ++d) nin *= in[d], nout *= out[d];
+    std::vector<int32_t> x(static_cast<size_t>(nin));
+    for (auto& v : x) v = int32_t(pick(0, 255));
+    std::vector<int32_t> a(size_t(nout), -1), b(size_t(nout), -2);
+    rt::pad(in, out, pads, mode, 77, x.data(), a.data());
+    rt::padReference(in, out, pads, mode, 77, x.data(), b.data());
+    ASSERT_EQ(a, b) << "trial " << trial;
+  }
+}
+
+// resize over the last two dimensions against the general loop: nearest and linear taps, up- and
+// downscaling, 8- and 16-bit values.
+TEST(KernelMatch, ResizeEqualsReference) {
+  std::mt19937 rng(41);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  for (int trial = 0; trial < 100; ++trial) {
+    rt::ResizeParams p;
+    p.inShape = {pick(1, 2), pick(1, 3), pick(1, 9), pick(1, 9)};
+    p.outShape = {p.inShape[0], p.inShape[1], pick(1, 17), pick(1, 17)};
+    p.weightBits = int32_t(pick(1, 12));
+    p.interpolated = {false, false, trial % 4 != 0, trial % 3 != 0};
+    for (size_t d = 0; d < 4; ++d) {
+      std::vector<int64_t> i0, i1, w1;
+      for (int64_t o = 0; o < p.outShape[d]; ++o) {
+        const bool copy = d < 2;
+        i0.push_back(copy ? o : pick(0, p.inShape[d] - 1));
+        i1.push_back(copy ? o : pick(0, p.inShape[d] - 1));
+        w1.push_back(pick(0, int64_t(1) << p.weightBits));
+      }
+      p.i0.push_back(i0), p.i1.push_back(i1), p.w1.push_back(w1);
+    }
+    const bool wide = trial % 2 == 1;
+    p.inZp = int32_t(pick(0, wide ? 65535 : 255));
+    const rt::Multiplier m{int32_t(pick(1 << 30, INT32_MAX)), 31 + 2 * p.weightBits};
+    p.out.mult = &m;
+    p.out.outZp = 9;
+    p.out.qmax = wide ? 65535 : 255;
+    std::vector<int32_t> x(size_t(p.inShape[0] * p.inShape[1] * p.inShape[2] * p.inShape[3]));
+    for (auto& v : x) v = int32_t(pick(0, wide ? 65535 : 255));
+    const size_t n = size_t(p.outShape[0] * p.outShape[1] * p.outShape[2] * p.outShape[3]);
+    std::vector<int32_t> a(n, -1), b(n, -2);
+    rt::resize(p, x.data(), a.data());
+    rt::resizeReference(p, x.data(), b.data());
+    ASSERT_EQ(a, b) << "trial " << trial;
+  }
+}
+
+}  // namespace
+}  // namespace kiln::test
+
+namespace kiln::test {
+namespace {
+
+// Broadcasting add/sub/mult by rows (a per-channel operand, per-channel stages) against the
+// definition element by element.
+TEST(KernelMatch, EltwiseBroadcastRowsEqualDefinition) {
+  std::mt19937 rng(43);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  for (int op = 0; op <= 2; ++op)
+    for (int channelStage = 0; channelStage < 2; ++channelStage) {
+      rt::EltwiseParams p;
+      p.op = rt::EltwiseOp(op);
+      p.outShape = {2, 3, 5, 7};
+      p.strideA = {105, 35, 7, 1};
+      p.strideB = {0, 1, 0, 0};  // [1, 3, 1, 1]
+      p.channelDim = channelStage ? 1 : -1;
+      p.zpA = int32_t(pick(0, 255)), p.zpB = int32_t(pick(0, 255));
+      p.multA = pick(1, 1 << 20), p.multB = pick(1, 1 << 20);
+      std::vector<rt::Multiplier> m(3);
+      for (auto& v : m) v = {int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(30, 40))};
+      p.out.mult = m.data();
+      p.out.perChannel = channelStage == 1;
+      p.out.outZp = 17, p.out.qmax = 255;
+      std::vector<int32_t> a(210), b(3), got(210);
+      for (auto& v : a) v = int32_t(pick(0, 255));
+      for (auto& v : b) v = int32_t(pick(0, 255));
+      rt::eltwise(p, a.data(), b.data(), got.data());
+      for (size_t k = 0; k < a.size(); ++k) {
+        const int64_t c = int64_t(k) / 35 % 3;
+        const int64_t x = a[k] - p.zpA, y = b[size_t(c)] - p.zpB;
+        const int64_t acc = op == 0   ? x * p.multA + y * p.multB
+                            : op == 1 ? x * p.multA - y * p.multB
+                                      : x * y;
+        ASSERT_EQ(got[k], p.out.apply(acc, channelStage ? c : 0)) << "op " << op << " at " << k;
       }
     }
 }

@@ -1,0 +1,56 @@
+// The packed integer GEMM behind conv and fc (internal to runtime/kernels).
+//
+// acc[m][j] = bias[m] + sum_r w[m][r] * x[r][j] with 16-bit operands and int32 sums. The
+// reduction runs over pairs of rows: a weight word holds (w[m][2p], w[m][2p+1]) and a panel word
+// (x[2p][j], x[2p+1][j]) as two int16 halves, so one vpmaddwd (AVX2) or smull+addp (NEON) forms
+// w0*x0 + w1*x1 exactly (|each| < 2^30, the pair < 2^31). The caller proves the whole sum fits
+// int32 (sum |w| * max |x| + |bias| < 2^31): every partial sum then does too, in any order, so
+// every path gives the same int32.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "runtime/kernels/kernel_path.h"
+#include "runtime/kernels/kernels.h"
+
+namespace kiln::rt::gemm {
+
+/// Output channels per micro-kernel call and columns per panel block.
+constexpr int64_t kMR = 4;
+constexpr int64_t kNR = 16;
+
+inline int32_t pairWord(int32_t lo, int32_t hi) {
+  return int32_t(uint32_t(uint16_t(int16_t(lo))) | (uint32_t(uint16_t(int16_t(hi))) << 16));
+}
+
+/// Weights [groups][kg][rows] as pair words, blocks of kMR output channels (zero beyond kg and
+/// beyond rows): block b of group g is [pairs][kMR] at data + (g * blocks + b) * pairs * kMR.
+struct PackedWeights {
+  int64_t groups = 0, kg = 0, rows = 0, pairs = 0, blocks = 0;
+  std::vector<int32_t> data;
+  std::vector<int64_t> sumAbsW;  // per output channel (groups * kg): sum |w| for the int32 check
+  const int32_t* block(int64_t grp, int64_t b) const {
+    return data.data() + (grp * blocks + b) * pairs * kMR;
+  }
+};
+
+/// Packs weights stored as [groups * kg][rows] (conv) or, with `transposed`, [rows][kg] (fc,
+/// one group). Returns false, leaving `out` empty, when a weight lies outside int16.
+bool packWeights(const WeightPtr& w, int64_t groups, int64_t kg, int64_t rows, bool transposed,
+                 PackedWeights& out);
+
+/// acc[m * ldacc + cb * kNR + j] for m < kMR, cb < blocks, j < kNR: bias[m] plus the products of
+/// weight block `w` ([pairs][kMR]) with panel blocks x + cb * pairs * kNR ([pairs][kNR]).
+void panel(KernelPath path, const int32_t* w, const int32_t* x, int64_t pairs, int64_t blocks,
+           const int32_t* bias, int32_t* acc, int64_t ldacc);
+
+// The per-path implementations (gemm_*.cpp).
+void panelPortable(const int32_t* w, const int32_t* x, int64_t pairs, int64_t blocks,
+                   const int32_t* bias, int32_t* acc, int64_t ldacc);
+void panelAvx2(const int32_t* w, const int32_t* x, int64_t pairs, int64_t blocks,
+               const int32_t* bias, int32_t* acc, int64_t ldacc);
+void panelNeon(const int32_t* w, const int32_t* x, int64_t pairs, int64_t blocks,
+               const int32_t* bias, int32_t* acc, int64_t ldacc);
+
+}  // namespace kiln::rt::gemm

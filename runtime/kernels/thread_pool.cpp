@@ -1,0 +1,100 @@
+// The persistent worker pool of thread_pool.h: workers sleep on a condition variable between
+// jobs and take parts from a shared counter, so no thread is created per operation.
+#include "runtime/kernels/thread_pool.h"
+
+namespace kiln::rt {
+
+namespace {
+thread_local ThreadPool* tCurrent = nullptr;
+}
+
+ThreadPool::ThreadPool(int threads) {
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { workerLoop(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+// Takes parts until none is left (called with mu_ unlocked).
+void ThreadPool::drain() {
+  for (;;) {
+    int64_t part;
+    const std::function<void(int64_t)>* job;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (next_ >= parts_) return;
+      part = next_++;
+      job = job_;
+    }
+    (*job)(part);
+    bool last;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      last = ++finished_ == parts_;
+    }
+    if (last) done_.notify_all();
+  }
+}
+
+void ThreadPool::workerLoop() {
+  uint64_t seen = 0;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+    }
+    drain();
+  }
+}
+
+void ThreadPool::run(int64_t parts, const std::function<void(int64_t)>& f) {
+  if (parts <= 0) return;
+  if (workers_.empty() || parts == 1) {
+    for (int64_t i = 0; i < parts; ++i) f(i);
+    return;
+  }
+  const std::lock_guard<std::mutex> one(runMu_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    job_ = &f;
+    parts_ = parts, next_ = 0, finished_ = 0;
+    ++generation_;
+  }
+  wake_.notify_all();
+  drain();
+  std::unique_lock<std::mutex> lock(mu_);
+  done_.wait(lock, [&] { return finished_ == parts_; });
+  job_ = nullptr;
+  parts_ = 0, next_ = 0;
+}
+
+ThreadPool::Scope::Scope(ThreadPool* pool) : saved_(tCurrent) {
+  tCurrent = pool;
+}
+ThreadPool::Scope::~Scope() {
+  tCurrent = saved_;
+}
+
+ThreadPool* ThreadPool::current() {
+  return tCurrent;
+}
+
+void parallelFor(int64_t parts, const std::function<void(int64_t)>& f) {
+  ThreadPool* pool = tCurrent;
+  if (pool && pool->threads() > 1 && parts > 1) return pool->run(parts, f);
+  for (int64_t i = 0; i < parts; ++i) f(i);
+}
+
+int currentThreads() {
+  return tCurrent ? tCurrent->threads() : 1;
+}
+
+}  // namespace kiln::rt

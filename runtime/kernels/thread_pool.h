@@ -1,0 +1,63 @@
+// A small persistent pool of worker threads for the integer kernels (docs/runtime.md "Threads").
+// A kernel splits its output into disjoint parts and each part is computed exactly as it would
+// be on one thread, so the results are byte-identical for every thread count.
+//
+// The engine makes a session's pool current on the running thread for the duration of a frame
+// (ThreadPool::Scope); kernels ask for parallelFor(), which runs inline when no pool is current.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace kiln::rt {
+
+class ThreadPool {
+ public:
+  /// `threads` >= 1 workers in total: the calling thread and threads - 1 started here.
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+  int threads() const { return int(workers_.size()) + 1; }
+
+  /// Calls f(part) for part in [0, parts), spread over the workers and the caller; returns
+  /// when all are done. Callers on several threads take turns; a part must not call run() on
+  /// the same pool.
+  void run(int64_t parts, const std::function<void(int64_t)>& f);
+
+  /// Makes `pool` (may be null) current on this thread until the scope ends.
+  class Scope {
+   public:
+    explicit Scope(ThreadPool* pool);
+    ~Scope();
+
+   private:
+    ThreadPool* saved_;
+  };
+  /// The pool current on this thread, or null.
+  static ThreadPool* current();
+
+ private:
+  void workerLoop();
+  void drain();
+
+  std::vector<std::thread> workers_;
+  std::mutex runMu_;  // one job at a time
+  std::mutex mu_;
+  std::condition_variable wake_, done_;
+  const std::function<void(int64_t)>* job_ = nullptr;
+  int64_t parts_ = 0, next_ = 0, finished_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+};
+
+/// f(part) for part in [0, parts): on the current pool's threads, or inline.
+void parallelFor(int64_t parts, const std::function<void(int64_t)>& f);
+/// The current pool's thread count (1 without a pool).
+int currentThreads();
+
+}  // namespace kiln::rt

@@ -44,7 +44,9 @@ py::dict streamInfo(const rt::StreamDesc& s) {
 class PySession {
  public:
   PySession(std::shared_ptr<const rt::Model> model, const SessionOptions& opts)
-      : model_(std::move(model)), session_(model_), options_(opts) {}
+      : model_(std::move(model)), session_(model_), options_(opts) {
+    session_.setThreads(opts.threads);
+  }
 
   py::object run(const py::object& inputs, const std::string& outputType);
   double lastRunSeconds() const { return session_.lastRunSeconds(); }
@@ -186,9 +188,9 @@ PyModel openModelFrom(const py::object& source, bool verifyChecksums, int64_t ma
 }
 
 std::unique_ptr<PySession> makeSession(const PyModel& p, int threads) {
-  if (threads != 1)
+  if (threads < 1 || threads > 256)
     throw py::value_error("threads=" + std::to_string(threads) +
-                          ": this runtime runs a session on one thread (threads=1)");
+                          ": expected a thread count from 1 to 256");
   SessionOptions o;
   o.threads = threads;
   return std::make_unique<PySession>(p.model, o);
@@ -289,7 +291,8 @@ LoadOptions (docs/runtime.md): a file beyond the limits is refused. Raises Kilnr
 the file and the problem.
 )doc")
       .def("session", &makeSession, py::kw_only(), py::arg("threads") = 1,
-           "A new Session of this model (threads: the threads it runs on; 1 in this runtime).")
+           "A new Session of this model (threads: the threads each operation may split its work over,\n"
+           "1 to 256; the outputs are the same bytes for every count).")
       .def_property_readonly(
           "inputs", [](const PyModel& p) { return streams(p.model->inputs()); },
           "The input streams: dicts of name, shape (ONNX layout), layout, dtype (the device's "

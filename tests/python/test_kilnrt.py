@@ -97,6 +97,18 @@ def test_sessions_in_two_threads_give_identical_results(digits_kef):
     assert all(r is not None and same_array(r, expected) for r in results)
 
 
+def test_thread_counts_give_identical_bytes(digits_kef):
+    model = kilnrt.Model(digits_kef)
+    x = np.load(DIGITS / "test_x.npy")
+    one = model.session(threads=1).run(x, output_type="auto")
+    for n in (2, 3):
+        session = model.session(threads=n)
+        assert session.threads == n
+        assert same_array(session.run(x, output_type="auto"), one)
+    with pytest.raises(ValueError, match="threads"):
+        model.session(threads=257)
+
+
 def test_compile_bytes_run_in_kilnrt(digits_runner, digits_cli):
     model = kilnrt.Model(digits_runner.compile())
     x = np.load(DIGITS / "test_x.npy")

@@ -115,6 +115,7 @@ MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::Optim
     o.scriptPath = m.scriptOut;
     res.archive = optimize::optimize(parsed, o);
     const Graph& g = res.archive.graph;
+    o.stepStarted("held-out measurement");
     optimize::NoiseAnalysisOptions simple;
     const auto measured = optimize::analyzeNoise(g, held, simple);
     snr.clear();
@@ -136,6 +137,7 @@ MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::Optim
     res.met = met;
     if (met || round >= m.maxRounds) break;
     o.info("mixed precision: ranking the tensors (advanced noise analysis)");
+    o.stepStarted("noise analysis (advanced)");
     optimize::NoiseAnalysisOptions adv;
     adv.advanced = true;
     adv.progress = o.reportProgress;

@@ -1,7 +1,11 @@
 #include "compiler/optimize/noise_analysis.h"
 
+#include <atomic>
 #include <cmath>
+#include <exception>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "compiler/emulator/quant_executor.h"
 #include "compiler/emulator/quant_layer.h"
@@ -90,39 +94,17 @@ bool readsChanged(const Layer& l, const Deviation& d) {
   return false;
 }
 
-class Analyzer {
+// One thread's share of the what-if runs: its own deviation and single-layer runners (an
+// executor holds state), reading the sample's shared activations.
+class Worker {
  public:
-  Analyzer(const Graph& g, NoiseAnalysis& r) : g_(g), r_(r), dev_(g.layers.size()) {
-    LowerOptions keepAll;
-    keepAll.keepAll = true;
-    whole_ = std::make_unique<LoweredProgram>(lowerProgram(g, keepAll));
+  Worker(const Graph& g, NoiseAnalysis& r) : g_(g), r_(r), dev_(g.layers.size()) {
     alone_.resize(g.layers.size());
   }
 
-  void sample(const std::vector<FloatBuffer>& in, bool advanced,
-              const std::function<void()>& step) {
-    Activations a;
-    a.fl = runFloatAllLayers(g_, in);
-    runLowered(*whole_, g_, in, &a.q);
-    for (size_t i = 0; i < g_.layers.size(); ++i) {
-      const Layer& l = g_.layers[i];
-      if (l.type == LayerType::InputLayer || l.type == LayerType::OutputLayer ||
-          a.q[i].data.empty())
-        continue;
-      r_.layerSnr[i].add(a.fl[i].data, dequantize(a.q[i], l.outputQuant[0]).data);
-    }
-    for (size_t k = 0; k < r_.outputs.size(); ++k) {
-      const int o = r_.outputs[k];
-      r_.outputSnr[k].add(a.fl[size_t(o)].data,
-                          dequantize(a.q[size_t(o)], g_.at(o).outputQuant[0]).data);
-    }
-    step();
-    if (!advanced) return;
-    for (size_t c = 0; c < r_.candidates.size(); ++c) {
-      quantizeOnly(a, r_.candidates[c], r_.quantizeOnly[c]);
-      lift16(a, r_.candidates[c], r_.lifted16[c]);
-      step();
-    }
+  void candidate(const Activations& a, size_t c) {
+    quantizeOnly(a, r_.candidates[c], r_.quantizeOnly[c]);
+    lift16(a, r_.candidates[c], r_.lifted16[c]);
   }
 
  private:
@@ -229,8 +211,83 @@ class Analyzer {
   const Graph& g_;
   NoiseAnalysis& r_;
   Deviation dev_;
-  std::unique_ptr<LoweredProgram> whole_;
   std::vector<std::unique_ptr<QuantLayerRunner>> alone_;
+};
+
+// Per sample: the float and integer activations of the whole network (the baseline figures),
+// then every candidate's what-if runs, spread over the workers (candidate c on worker c mod n; each
+// candidate's figures are its own, so the result does not depend on the number of threads).
+class Analyzer {
+ public:
+  Analyzer(const Graph& g, NoiseAnalysis& r, int threads) : g_(g), r_(r) {
+    LowerOptions keepAll;
+    keepAll.keepAll = true;
+    whole_ = std::make_unique<LoweredProgram>(lowerProgram(g, keepAll));
+    for (int t = 0; t < std::max(1, threads); ++t)
+      workers_.push_back(std::make_unique<Worker>(g, r));
+  }
+
+  void sample(const std::vector<FloatBuffer>& in, bool advanced,
+              const std::function<void(int)>& step) {
+    Activations a;
+    a.fl = runFloatAllLayers(g_, in);
+    runLowered(*whole_, g_, in, &a.q);
+    for (size_t i = 0; i < g_.layers.size(); ++i) {
+      const Layer& l = g_.layers[i];
+      if (l.type == LayerType::InputLayer || l.type == LayerType::OutputLayer ||
+          a.q[i].data.empty())
+        continue;
+      r_.layerSnr[i].add(a.fl[i].data, dequantize(a.q[i], l.outputQuant[0]).data);
+    }
+    for (size_t k = 0; k < r_.outputs.size(); ++k) {
+      const int o = r_.outputs[k];
+      r_.outputSnr[k].add(a.fl[size_t(o)].data,
+                          dequantize(a.q[size_t(o)], g_.at(o).outputQuant[0]).data);
+    }
+    step(1);
+    if (!advanced) return;
+    const size_t n = workers_.size(), count = r_.candidates.size();
+    std::atomic<int> done{0};
+    std::exception_ptr error;
+    std::mutex m;
+    auto work = [&](size_t t) {
+      try {
+        for (size_t c = t; c < count; c += n) {
+          workers_[t]->candidate(a, c);
+          ++done;
+        }
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(m);
+        if (!error) error = std::current_exception();
+      }
+    };
+    std::vector<std::thread> threads;
+    for (size_t t = 1; t < n; ++t) threads.emplace_back(work, t);
+    // The calling thread works too, and reports progress between its candidates.
+    int reported = 0;
+    for (size_t c = 0; c < count; c += n) {
+      try {
+        workers_[0]->candidate(a, c);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(m);
+        if (!error) error = std::current_exception();
+        break;
+      }
+      ++done;
+      const int now = done.load();
+      step(now - reported);
+      reported = now;
+    }
+    for (auto& t : threads) t.join();
+    if (error) std::rethrow_exception(error);
+    step(int(count) - reported);
+  }
+
+ private:
+  const Graph& g_;
+  NoiseAnalysis& r_;
+  std::unique_ptr<LoweredProgram> whole_;
+  std::vector<std::unique_ptr<Worker>> workers_;
 };
 
 }  // namespace
@@ -247,13 +304,15 @@ NoiseAnalysis analyzeNoise(const Graph& g, const std::vector<std::vector<FloatBu
     r.quantizeOnly.assign(r.candidates.size(), std::vector<SnrAccumulator>(r.outputs.size()));
     r.lifted16.assign(r.candidates.size(), std::vector<SnrAccumulator>(r.outputs.size()));
   }
-  Analyzer an(g, r);
+  Analyzer an(g, r,
+              o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency())));
   const int total = int(samples.size() * (o.advanced ? 1 + r.candidates.size() : 1));
   int done = 0;
   if (o.progress) o.progress(0, total);
   for (const auto& s : samples)
-    an.sample(s, o.advanced, [&] {
-      ++done;
+    an.sample(s, o.advanced, [&](int steps) {
+      if (steps <= 0) return;
+      done += steps;
       if (o.progress) o.progress(done, total);
     });
   return r;

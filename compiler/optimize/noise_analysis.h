@@ -28,6 +28,8 @@ struct NoiseAnalysisOptions {
   bool advanced = false;
   /// (done, total) units of work: samples (simple) or sample x candidate steps (advanced).
   std::function<void(int, int)> progress;
+  /// Threads for the advanced what-if runs (0: one per core); the figures do not depend on it.
+  int threads = 0;
 };
 
 /// Signal and noise energy of a quantized tensor against its float reference.

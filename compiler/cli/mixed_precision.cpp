@@ -34,25 +34,20 @@ std::vector<std::vector<FloatBuffer>> loadHeldOut(const Graph& g, const std::str
   return out;
 }
 
-int64_t activationElements(const Graph& g) {
-  int64_t n = 0;
-  for (const Layer& l : g.layers)
-    if (l.type != LayerType::OutputLayer && !l.outputShapes.empty()) n += numel(l.outputShapes[0]);
-  return n;
-}
-
-// Picks suggestions until every output is expected to reach the target (+0.5 dB margin), the
-// byte budget allows no more, or none is left. Gains combine as removed noise power: lifting a
-// tensor with gain G at an output removes 1 - 10^(-G/10) of its noise, and removals add up (at
-// most to 95 % of the noise).
-std::vector<const NoiseSuggestion*> pick(const std::vector<NoiseSuggestion>& list,
+// Picks suggestions until every output is expected to reach the target (+0.5 dB margin), no
+// further one fits within `maxFraction` of activation bytes in 16 bits (counted with what each
+// lift drags along, quant::assignBits), or none is left. Gains combine as removed noise power:
+// lifting a tensor with gain G at an output removes 1 - 10^(-G/10) of its noise, and removals
+// add up (at most to 95 % of the noise).
+std::vector<const NoiseSuggestion*> pick(const Graph& g, const std::vector<NoiseSuggestion>& list,
                                          const std::vector<double>& snr, double target,
-                                         int64_t budget) {
+                                         double maxFraction) {
   std::vector<double> removed(snr.size(), 0.0);
   auto estimate = [&](size_t k) {
     return snr[k] - 10 * std::log10(std::max(0.05, 1.0 - removed[k]));
   };
   std::vector<const NoiseSuggestion*> chosen;
+  std::vector<int> lifted;
   std::set<const NoiseSuggestion*> used;
   for (;;) {
     size_t worst = 0;
@@ -61,14 +56,17 @@ std::vector<const NoiseSuggestion*> pick(const std::vector<NoiseSuggestion>& lis
     if (estimate(worst) >= target + 0.5) break;
     const NoiseSuggestion* best = nullptr;
     for (const auto& s : list) {
-      if (used.count(&s) || s.activationBytes > budget) continue;
-      if (s.gains[worst].second <= 0.01) continue;
-      if (!best || s.gains[worst].second > best->gains[worst].second) best = &s;
+      if (used.count(&s) || s.gains[worst].second <= 0.01) continue;
+      if (best && s.gains[worst].second <= best->gains[worst].second) continue;
+      std::vector<int> with = lifted;
+      with.push_back(s.layer);
+      if (sixteenBitFraction(g, bitsWithLifted(g, with)) > maxFraction) continue;
+      best = &s;
     }
     if (!best) break;
     used.insert(best);
     chosen.push_back(best);
-    budget -= best->activationBytes;
+    lifted.push_back(best->layer);
     for (size_t k = 0; k < snr.size(); ++k)
       removed[k] += 1.0 - std::pow(10.0, -std::max(0.0, best->gains[k].second) / 10);
   }
@@ -143,11 +141,7 @@ MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::Optim
     adv.progress = o.reportProgress;
     const auto r = optimize::analyzeNoise(g, held, adv);
     auto list = rankSuggestions(g, r, arch, r.candidates.size());
-    // The budget left, in bytes of activations that may still turn 16-bit.
-    const int64_t total = activationElements(g);
-    const int64_t budget =
-        int64_t(m.max16BitFraction * double(total)) - int64_t(fraction * double(total));
-    const auto chosen = pick(list, snr, m.targetSnrDb, budget);
+    const auto chosen = pick(g, list, snr, m.targetSnrDb, m.max16BitFraction);
     if (chosen.empty()) {
       o.warn(
           fmt::format("mixed precision: no further tensor within the budget of {:.0f} % "

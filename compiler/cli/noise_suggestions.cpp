@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "compiler/hwarch/resource_plan.h"
+#include "compiler/quant/prepare.h"
 
 namespace kiln::cli {
 
@@ -15,20 +16,41 @@ double round2(double v) {
   return std::round(v * 100) / 100;
 }
 
-// The layers that carry tensor `id` on (they keep its quantization): lifted with it.
-std::vector<int> carriers(const Graph& g, int id) {
-  std::vector<int> ids = {id};
-  for (size_t j = size_t(id) + 1; j < g.layers.size(); ++j) {
-    const Layer& l = g.layers[j];
-    if (l.inputs.empty() || !keepsInputQuantization(l.type)) continue;
-    if (std::find(ids.begin(), ids.end(), l.inputs[0].layer) != ids.end() &&
-        l.outputQuant.at(0) == g.at(id).outputQuant.at(0))
-      ids.push_back(int(j));
+int64_t activationBytes(const Graph& g, const std::vector<int>& bits) {
+  int64_t n = 0;
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    const Layer& l = g.layers[i];
+    if (l.type == LayerType::OutputLayer || l.outputShapes.empty()) continue;
+    n += numel(l.outputShapes[0]) * (bits[i] > 8 ? 2 : 1);
   }
-  return ids;
+  return n;
 }
 
 }  // namespace
+
+std::vector<int> bitsWithLifted(const Graph& g, const std::vector<int>& lift) {
+  quant::PrepareOptions p;
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    quant::LayerPrecision lp;
+    if (!g.layers[i].precision.empty() && quant::parsePrecisionMode(g.layers[i].precision, lp.mode))
+      p.precision[int(i)] = lp;
+  }
+  for (int id : lift) quant::parsePrecisionMode(kLiftMode, p.precision[id].mode);
+  for (int id : g.outputLayers()) p.output16 |= g.at(id).outputQuant.at(0).bits > 8;
+  return quant::assignBits(g, p);
+}
+
+double sixteenBitFraction(const Graph& g, const std::vector<int>& bits) {
+  int64_t all = 0, wide = 0;
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    const Layer& l = g.layers[i];
+    if (l.type == LayerType::OutputLayer || l.outputShapes.empty()) continue;
+    const int64_t b = numel(l.outputShapes[0]) * (bits[i] > 8 ? 2 : 1);
+    all += b;
+    if (bits[i] > 8) wide += b;
+  }
+  return all ? double(wide) / double(all) : 0.0;
+}
 
 nlohmann::json NoiseSuggestion::toJson() const {
   nlohmann::json all = nlohmann::json::object();
@@ -62,11 +84,12 @@ std::vector<NoiseSuggestion> rankSuggestions(const Graph& g, const optimize::Noi
       }
     }
     if (s.gainDb <= 0.01) continue;
-    for (int id : carriers(g, s.layer))
-      if (g.at(id).outputQuant.at(0).bits <= 8)
-        s.activationBytes += numel(g.at(id).outputShapes.at(0));
     all.push_back(std::move(s));
   }
+  // The cost: the activation bytes that turn 16-bit, the tensor and what its bits drag along.
+  const int64_t base = activationBytes(g, bitsWithLifted(g, {}));
+  for (NoiseSuggestion& s : all)
+    s.activationBytes = activationBytes(g, bitsWithLifted(g, {s.layer})) - base;
   std::stable_sort(all.begin(), all.end(), [](const NoiseSuggestion& a, const NoiseSuggestion& b) {
     if (a.gainDb != b.gainDb) return a.gainDb > b.gainDb;
     return a.activationBytes < b.activationBytes;
@@ -79,10 +102,13 @@ std::vector<NoiseSuggestion> rankSuggestions(const Graph& g, const optimize::Noi
   Graph what = g;
   for (NoiseSuggestion& s : all) {
     s.fpsBefore = before;
-    const auto ids = carriers(g, s.layer);
-    for (int id : ids) what.layers[size_t(id)].outputQuant[0].bits = 16;
+    const auto bits = bitsWithLifted(g, {s.layer});
+    for (size_t i = 0; i < bits.size(); ++i)
+      if (!what.layers[i].outputQuant.empty()) what.layers[i].outputQuant[0].bits = bits[i];
     s.fpsAfter = hwarch::planResources(what, arch, popts).fps;
-    for (int id : ids) what.layers[size_t(id)].outputQuant[0].bits = g.at(id).outputQuant[0].bits;
+    for (size_t i = 0; i < bits.size(); ++i)
+      if (!what.layers[i].outputQuant.empty())
+        what.layers[i].outputQuant[0].bits = g.layers[i].outputQuant[0].bits;
   }
   return all;
 }

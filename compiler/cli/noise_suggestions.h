@@ -24,6 +24,14 @@ struct NoiseSuggestion {
   nlohmann::json toJson() const;
 };
 
+/// Every layer's output bits when the layers `lift` are set to kLiftMode on top of the precisions
+/// the graph has (quant::assignBits: a tensor gets the widest bits any reader asks for).
+std::vector<int> bitsWithLifted(const Graph& g, const std::vector<int>& lift);
+
+/// Fraction of activation bytes (every non-output layer's output at 1 or 2 bytes per element)
+/// in 16 bits, for the given bits per layer.
+double sixteenBitFraction(const Graph& g, const std::vector<int>& bits);
+
 /// The `top` best suggestions (gain > 0.01 dB), best first; ties broken by fewer bytes, then by
 /// layer order.
 std::vector<NoiseSuggestion> rankSuggestions(const Graph& g, const optimize::NoiseAnalysis& r,

@@ -10,6 +10,7 @@
 #include "compiler/emulator/quant_executor.h"
 #include "compiler/emulator/quant_layer.h"
 #include "compiler/lower/lower_program.h"
+#include "compiler/quant/prepare.h"
 
 namespace kiln::optimize {
 
@@ -98,7 +99,8 @@ bool readsChanged(const Layer& l, const Deviation& d) {
 // executor holds state), reading the sample's shared activations.
 class Worker {
  public:
-  Worker(const Graph& g, NoiseAnalysis& r) : g_(g), r_(r), dev_(g.layers.size()) {
+  Worker(const Graph& g, NoiseAnalysis& r, const std::vector<Layer>& dequantized)
+      : g_(g), r_(r), deq_(dequantized), dev_(g.layers.size()) {
     alone_.resize(g.layers.size());
   }
 
@@ -128,7 +130,7 @@ class Worker {
 
   // Quantized network, tensor `id` in 16 bits (modelled as float, see the header).
   void lift16(const Activations& a, int id, std::vector<SnrAccumulator>& acc) {
-    runFloatOnQuantized(a, g_.at(id), dev_.setFloat(id));
+    runFloatOnQuantized(a, deq_[size_t(id)], dev_.setFloat(id));
     for (size_t j = size_t(id) + 1; j < g_.layers.size(); ++j) {
       const Layer& l = g_.layers[j];
       if (!readsChanged(l, dev_)) continue;
@@ -137,7 +139,7 @@ class Worker {
         readsFloat |= dev_.kind(in.layer) == Deviation::Kind::Float;
       if (readsFloat) {
         FloatBuffer out;
-        runFloatOnQuantized(a, l, out);
+        runFloatOnQuantized(a, deq_[j], out);
         // Output layers and layers that keep their first input's quantization carry the 16-bit
         // tensor on; the others round to their own (unchanged) quantization.
         const bool carries = l.type == LayerType::OutputLayer ||
@@ -210,6 +212,7 @@ class Worker {
 
   const Graph& g_;
   NoiseAnalysis& r_;
+  const std::vector<Layer>& deq_;
   Deviation dev_;
   std::vector<std::unique_ptr<QuantLayerRunner>> alone_;
 };
@@ -223,8 +226,16 @@ class Analyzer {
     LowerOptions keepAll;
     keepAll.keepAll = true;
     whole_ = std::make_unique<LoweredProgram>(lowerProgram(g, keepAll));
+    // Layers computed in float in the lift runs use their integer weights and biases
+    // (weight rounding, bias correction), dequantized.
+    for (const Layer& l : g.layers)
+      dequantized_.push_back(
+          l.inputs.empty()
+              ? l
+              : quant::withDequantizedWeights(
+                    l, g.at(l.inputs[0].layer).outputQuant.at(l.inputs[0].port).scale));
     for (int t = 0; t < std::max(1, threads); ++t)
-      workers_.push_back(std::make_unique<Worker>(g, r));
+      workers_.push_back(std::make_unique<Worker>(g, r, dequantized_));
   }
 
   void sample(const std::vector<FloatBuffer>& in, bool advanced,
@@ -287,6 +298,7 @@ class Analyzer {
   const Graph& g_;
   NoiseAnalysis& r_;
   std::unique_ptr<LoweredProgram> whole_;
+  std::vector<Layer> dequantized_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

@@ -8,11 +8,11 @@
 // are re-run):
 //   - quantize-only: the float network with only this tensor rounded to its quantization grid;
 //   - lift to 16 bits: the quantized network with this tensor in 16 bits. The layer computes its
-//     output from its integer inputs in float (16-bit rounding is ~48 dB below 8-bit and is left
-//     out), the layers reading it compute in float on that and round to their own unchanged
-//     quantization, everything further down runs the unchanged integer layers. That is what
-//     `quantization_param(L, precision_mode=a8_w8_a16)` builds, up to the readers' weight
-//     rounding and to bias correction, which kiln optimize re-runs.
+//     output in float from its integer inputs with its integer weights and bias dequantized
+//     (16-bit rounding is ~48 dB below 8-bit and is left out), the layers reading it do the same
+//     and round to their own unchanged quantization, everything further down runs the unchanged
+//     integer layers. That is what `quantization_param(L, precision_mode=a8_w8_a16)` builds, up
+//     to the bias correction and range selection kiln optimize re-runs for it.
 #pragma once
 
 #include <functional>

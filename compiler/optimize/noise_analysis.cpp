@@ -33,7 +33,8 @@ std::vector<int> noiseCandidates(const Graph& g) {
   for (size_t i = 0; i < g.layers.size(); ++i) {
     const Layer& l = g.layers[i];
     if (l.type == LayerType::InputLayer || l.type == LayerType::OutputLayer ||
-        l.type == LayerType::ConstInput || l.outputQuant.empty() || l.outputQuant[0].bits == 0)
+        l.type == LayerType::ConstInput || l.outputQuant.empty() || l.outputQuant[0].bits == 0 ||
+        l.outputQuant[0].bits > 8)  // already 16-bit: nothing to lift
       continue;
     // A layer that keeps its input's quantization has no tensor of its own to lift.
     if (!l.inputs.empty() && keepsInputQuantization(l.type) &&

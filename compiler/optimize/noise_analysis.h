@@ -51,7 +51,8 @@ struct NoiseAnalysis {
 };
 
 /// The layers whose output tensors the advanced analysis varies: every quantized layer that has
-/// its own quantization (not the inputs, the output layers, or layers that keep their input's).
+/// its own 8-bit quantization (not the inputs, the output layers, layers that keep their input's,
+/// or tensors already in 16 bits).
 std::vector<int> noiseCandidates(const Graph& g);
 
 /// Runs the analysis of an optimized graph on `samples` ([sample][input], user layout).

@@ -31,8 +31,13 @@ struct Arg {
 };
 
 struct Statement {
-  std::vector<std::string> targets;  // `a, b = ...`; `{} = ...` gives the single target "{}"
-  std::string object;                // `obj.place(...)` gives "obj"; empty otherwise
+  // `a, b = ...`; `{} = ...` gives the single target "{}"; a dictionary target
+  // `{net/matmul1: [...], net/matmul2: [...]} = ...` gives its keys, in order.
+  std::vector<std::string> targets;
+  // The dictionary target's values, source text as written ("[a, b]"), parallel to `targets`;
+  // empty for other statements.
+  std::vector<std::string> targetValues;
+  std::string object;  // `obj.place(...)` gives "obj"; empty otherwise
   std::string command;
   std::vector<Arg> args;
   SourcePos pos;           // of the first token of the statement
@@ -47,9 +52,18 @@ struct Statement {
   size_t positionalCount() const;
 };
 
+/// Something the parser accepted although the grammar does not allow it (a `)` too many at the
+/// end of a statement, as a zoo script has it); the validator reports it as a warning.
+struct ParseNote {
+  SourcePos pos;
+  std::string message;
+  std::string sourceLine;
+};
+
 struct Script {
   std::string file;
   std::vector<Statement> statements;
+  std::vector<ParseNote> notes;
 };
 
 // Human-readable kind of a value, e.g. "word", "list".

@@ -160,40 +160,47 @@ std::vector<CommandSpec> buildTable() {
                K("compression_level", {"0", "1", "2", "3", "4", "5"}), Int("batch_size", 1)}));
   t.push_back(featureCommand(
       "model_optimization_config", true, {},
-      {F("calibration", true, {Int("calibset_size", 1), Int("batch_size", 1)}),
+      {F("calibration", true,
+         {Int("calibset_size", 1), Int("batch_size", 1), K("use_acceleras", kBool)}),
        F("globals", true,
          {K("output_16bit", kPolicy), K("output_encoding_vector", kPolicy), K("multiproc_policy"),
           K("gpu_policy")}),
-       F("compression_params", true,
+       F("compression_params", false,
          {Frac("auto_4bit_weights_ratio"), Frac("auto_16bit_weights_ratio")}),
-       F("checker_cfg", true,
+       F("checker_cfg", false,
          {K("policy", kPolicy), K("analyze_mode", {"simple", "advanced"}), Int("dataset_size", 1),
           Int("batch_size", 1), K("batch_norm_checker", kBool), K("layers")}),
+       // The reference shifts accumulators that would exceed its accumulator width; Kiln's
+       // accumulators are 64-bit and its requantization product 128-bit (docs/arithmetic.md §3),
+       // so there is nothing to shift: accepted, no effect needed.
        F("negative_exponent", true, {K("layers"), Int("rank", 0)})}));
   t.push_back(featureCommand(
       "pre_quantization_optimization", true,
       {K("policy", kPolicy), K("layers"), K("mode"), Range("clipping_values")},
-      {ignoring(F("equalization", true), {"layers", "mode", "clipping_values"},
+      {ignoring(F("equalization", true, {K("equalization_target", {"activation", "weights"})}),
+                {"layers", "mode", "clipping_values", "equalization_target"},
                 "Kiln switches cross-layer equalization for the whole network"),
        ignoring(F("activation_clipping", true,
-                  {K("mode", {"percentile", "manual", "percentile_force"}),
+                  {K("mode", {"percentile", "manual", "percentile_force", "disabled"}),
                    K("recollect_stats", kBool)}),
                 {"recollect_stats"},
                 "Kiln clips the statistics of its one calibration pass and does not collect "
                 "them again"),
-       F("weights_clipping", true, {K("mode", {"mmse", "mmse_if4b", "percentile", "manual"})}),
+       F("weights_clipping", false, {K("mode", {"mmse", "mmse_if4b", "percentile", "manual"})}),
        F("dead_channels_removal", false),
        F("zero_static_channels", false),
        F("dead_layers_removal", false),
        F("layer_norm_decomposition", false,
-         {K("equalization", kPolicy), K("bit_decomposition_mode")}),
+         {K("equalization", kPolicy),
+          K("bit_decomposition_mode", {"split_precision", "uniform_precision"}),
+          K("eq_consumer", kBool)}),
        F("layer_decomposition", false),
        F("conv_decomposition", false),
-       F("ew_add_fusing", false),
+       F("ew_add_fusing", false, {K("infusible_ew_add_type")}),
        F("matmul_correction", false, {K("correction_type")}),
        F("matmul_equalization", false, {K("matmul_bias")}),
        F("global_avgpool_reduction", false, {Ints("division_factors", 1)}),
-       F("se_optimization", false, {K("method")}),
+       F("se_optimization", false, {K("method"), Int("count", 0), Int("tile_height", 1)}),
        F("smart_softmax_stats", false),
        F("resolution_reduction", false, {Ints("shape", 1), K("interpolation")}),
        F("add_shortcut_layer", false),
@@ -210,30 +217,17 @@ std::vector<CommandSpec> buildTable() {
                 {"layers", "dataset_size", "batch_size", "cache_compression"},
                 "Kiln corrects every eligible layer on up to 16 calibration samples"),
        F("finetune", false,
-         {Num("learning_rate", 0),
-          Int("epochs", 0),
-          K("loss_layer_names"),
-          Ks("loss_types", {"l2", "l2rel", "ce", "cosine"}),
-          Nums("loss_factors"),
-          K("train_scales", kBool),
-          K("train_bias", kBool),
-          K("def_loss_type"),
-          K("layers_to_freeze"),
-          K("native_layers"),
-          Int("val_images", 0),
-          Int("val_batch_size", 1),
-          K("optimizer"),
-          Int("warmup_epochs", 0),
-          Num("warmup_lr", 0),
-          Num("decay_rate", 0),
-          Num("decay_epochs", 0),
-          K("lr_schedule"),
-          Int("shuffle_buffer_size", 0),
-          K("stop_gradient_at_loss", kBool),
-          K("bias_only", kBool),
-          K("force_pruning", kBool),
-          K("native_activations"),
-          K("cache_compression", kPolicy)}),
+         {Num("learning_rate", 0), Int("epochs", 0), K("loss_layer_names"),
+          // The zoo writes L2REL as well as l2rel: the reference compares without case.
+          Ks("loss_types", {"l2", "l2rel", "ce", "cosine", "l2rel_channelwise_weighted", "L2",
+                            "L2REL", "CE", "COSINE"}),
+          Nums("loss_factors"), K("train_scales", kBool), K("train_bias", kBool),
+          K("def_loss_type"), K("layers_to_freeze"), K("native_layers"), Int("val_images", 0),
+          Int("val_batch_size", 1), K("optimizer"), Int("warmup_epochs", 0), Num("warmup_lr", 0),
+          Num("decay_rate", 0), Num("decay_epochs", 0), K("lr_schedule"),
+          Int("shuffle_buffer_size", 0), K("stop_gradient_at_loss", kBool), K("bias_only", kBool),
+          K("force_pruning", kBool), K("native_activations"), K("cache_compression", kPolicy),
+          K("meta_arch"), K("use_acceleras", kBool)}),
        F("adaround", false,
          {Int("epochs", 0), Frac("warmup"), Num("weight", 0), Range("b_range"), Frac("decay_start"),
           K("train_bias", kBool), Int("bias_correction_count", 0), K("mode"),
@@ -252,22 +246,28 @@ std::vector<CommandSpec> buildTable() {
     c.applied = false;
     t.push_back(c);
   }
-  t.push_back(applied("logits_layer", {Int("axis", -8, 8), K("engine", kEngines)},
-                      {PositionalSpec{1, "logits function", {"softmax", "argmax"}, {}}}));
+  {
+    CommandSpec c = applied("logits_layer", {Int("axis", -8, 8), K("engine", kEngines)},
+                            {PositionalSpec{1, "logits function", {"softmax", "argmax"}, {}}});
+    c.applied = false;
+    t.push_back(c);
+  }
   {
     CommandSpec c =
         applied("nms_postprocess",
                 {K("meta_arch"), K("engine", kEngines), Int("classes", 1), K("config_path"),
                  Frac("nms_scores_th"), Frac("nms_iou_th"), Ints("image_dims", 1),
                  Int("max_proposals_per_class", 1), Int("max_total_output_proposals", 1),
-                 K("bbox_decoders"), K("output_original_name"), Frac("mask_threshold")});
+                 K("bbox_decoders"), K("output_original_name"), Frac("mask_threshold"),
+                 K("bbox_decoding_only", kBool)});
     c.applied = false;
     t.push_back(c);
   }
-  for (const char* name : {"remove_node", "set_seed", "transpose"}) {
-    CommandSpec c = applied(name, name == std::string("set_seed")
-                                      ? std::vector<KeySpec>{Int("seed", 0, 4294967295.0)}
-                                      : std::vector<KeySpec>{});
+  // set_seed seeds the random calibration set (--use-random-calib-set); nothing else in Kiln
+  // draws random numbers.
+  t.push_back(applied("set_seed", {Int("seed", 0, 4294967295.0)}));
+  for (const char* name : {"remove_node", "transpose"}) {
+    CommandSpec c = applied(name, {});
     c.applied = false;
     t.push_back(c);
   }
@@ -294,15 +294,96 @@ std::vector<CommandSpec> buildTable() {
        Goal("max_control_utilization"), Goal("goal_network_memory_utilization"),
        Goal("goal_network_compute_utilization"), Goal("goal_network_control_utilization"),
        Goal("goal_network_weights_utilization"), Int("slotter_chances", 0)}));
-  for (const char* name :
-       {"allocator_param", "hef_param", "platform_param", "network_group", "buffer_calc_param"})
+  // The reference compiler's allocator knobs: recorded, no effect on Kiln's plan (docs/alls.md).
+  // The keys the zoo's scripts use are declared; others are accepted too.
+  {
+    CommandSpec c = open("allocator_param", Category::Recorded);
+    for (const char* k : {"auto_split_const_inputs",
+                          "automatic_ddr",
+                          "automatic_l4_portals",
+                          "automatic_reshapes",
+                          "automatic_resize_reshapes",
+                          "calculate_power",
+                          "defuse_by_validator",
+                          "disable_row_per_cut",
+                          "enable_auto_spatial_collapse",
+                          "enable_auto_spatial_reshapes",
+                          "enable_automatic_offdevice_outputs",
+                          "enable_axis_upsize",
+                          "enable_collapser",
+                          "enable_defuse_with_slack",
+                          "enable_fixer",
+                          "enable_lanes",
+                          "enable_lcu_ecc",
+                          "enable_muxer",
+                          "enable_partial_row_buffers",
+                          "enable_post_split_average_buffers",
+                          "enable_swapper",
+                          "force_map_on_mirror",
+                          "optimize_pipeline_stoppage",
+                          "validate",
+                          "width_splitter_defuse"})
+      c.keys.push_back(K(k, kBool));
+    for (const char* k : {"automatic_ddr_l3_cuts_threshold",
+                          "automatic_l4_portals_l3_cuts_threshold", "input_layer_max_successors",
+                          "max_auto_defuse", "max_auto_merge_depth", "ppu_reshape_slack", "seed"})
+      c.keys.push_back(Int(k, 0));
+    for (const char* k : {"merge_max_layer_utilization", "merge_max_memory_utilization",
+                          "merge_min_layer_utilization"})
+      c.keys.push_back(Num(k, 0, 2));
+    // Seconds, or with a unit: 600, 25m, 5h.
+    for (const char* k : {"cluster_timeout", "splitter_timeout", "timeout"}) c.keys.push_back(K(k));
+    t.push_back(c);
+  }
+  {
+    CommandSpec c = open("platform_param", Category::Recorded);
+    c.keys = {Int("hef_version", 0)};
+    t.push_back(c);
+  }
+  for (const char* name : {"hef_param", "network_group", "buffer_calc_param"})
     t.push_back(open(name, Category::Recorded));
 
   // ---- §3c: placement written by a compiler ----
-  for (const char* name : {"defuse",
-                           "defuse_block",
-                           "compilation_param",
-                           "buffers",
+  // The keys the zoo's scripts use are declared (their values checked); others are accepted.
+  {
+    const Values kAllowed = {"allowed", "enabled", "disabled"};
+    CommandSpec c = open("compilation_param", Category::NotApplied);
+    c.keys = {
+        K("balance_output_multisplit", kAllowed),
+        K("buffer_in_l4", kBool),
+        K("compress_l3_weights", kAllowed),
+        Int("defuse_num_layers", 0),
+        K("defuse_spatial_w", kBool),
+        K("enable_ew_add_optimization", kAllowed),
+        K("hw_layer_type_list"),
+        K("layer_output_buffers_format", {"automatic", "consecutive", "offset", "row_per_cut"}),
+        K("mixed_mem", kAllowed),
+        K("no_contexts", kAllowed),
+        Int("number_of_apus", 0),
+        Int("number_of_input_aligners", 0),
+        Int("number_of_subclusters", 0),
+        K("parallel_activation", kAllowed),
+        K("resize_bilinear_streaming", kBool),
+        K("resources_allocation_strategy"),
+        K("use_16x4_sc", kAllowed)};
+    t.push_back(c);
+  }
+  {
+    CommandSpec c = open("defuse", Category::NotApplied);
+    c.keys = {K("axis"), K("defuse_type"), K("splitter", kBool), Int("num_splits", 1)};
+    t.push_back(c);
+  }
+  {
+    CommandSpec c = open("defuse_block", Category::NotApplied);
+    c.keys = {Int("defuse_count", 1)};
+    t.push_back(c);
+  }
+  {
+    CommandSpec c = open("format_conversion", Category::NotApplied);
+    c.keys = {K("collapse", kBool), Ints("input_windows", 1), Ints("output_windows", 1)};
+    t.push_back(c);
+  }
+  for (const char* name : {"buffers",
                            "context",
                            "place",
                            "bucket",
@@ -319,7 +400,6 @@ std::vector<CommandSpec> buildTable() {
                            "output_mux",
                            "output_layer",
                            "transpose_concat",
-                           "format_conversion",
                            "convert_to_dense",
                            "spatial_reshape_flow_params",
                            "yuv_to_rgb",

@@ -62,7 +62,9 @@ struct CommandSpec {
   std::string name;
   Category category = Category::NotApplied;
   bool applied = false;  // Kiln acts on it (refined by features and PositionalSpec::appliedValues)
-  bool anyKeys = false;  // placement and some resource commands carry dozens of keys: accept all
+  // Placement and some resource commands carry dozens of keys: accept any key. The keys they
+  // declare (those of the public zoo's scripts) still have their values checked.
+  bool anyKeys = false;
   bool planned = false;  // kiln compiler's resource plan reads it (hwarch::planOptionsFromScript)
   std::vector<KeySpec> keys;  // common keys (for feature commands: keys valid for every feature)
   std::vector<FeatureSpec> features;  // not empty = the first positional argument names a feature
@@ -87,6 +89,11 @@ struct Diagnostic {
   std::string message;
   std::string
       sourceLine;  // text of line pos.line (printed under errors with a caret), may be empty
+  /// A warning that Kiln parses something but does not act on it (the ones --strict makes
+  /// errors); `label` then names it: "nms_postprocess", "input_conversion(nv12_to_hailo_yuv)",
+  /// "pre_quantization_optimization(equalization) key layers".
+  bool notApplied = false;
+  std::string label;
 };
 
 /// Which tool reads the script: `kiln optimize` applies the optimization commands and records the

@@ -34,6 +34,7 @@ class Parser {
       if (peek().kind == TokenKind::End) break;
       script.statements.push_back(statement());
     }
+    script.notes = std::move(notes_);
     return script;
   }
 
@@ -62,6 +63,9 @@ class Parser {
         first.kind == TokenKind::Glob && first.text.empty() && peek(1).kind == TokenKind::Equals;
     if (emptyGlobTarget) {
       st.targets.push_back("{}");
+      i_ += 2;
+    } else if (first.kind == TokenKind::Glob && peek(1).kind == TokenKind::Equals) {
+      dictionaryTarget(st, first);
       i_ += 2;
     } else if (first.kind == TokenKind::Word &&
                (peek(1).kind == TokenKind::Comma || peek(1).kind == TokenKind::Equals)) {
@@ -99,6 +103,16 @@ class Parser {
                              describe(open)));
     }
     args(st, open);
+    // One ')' too many at the end of the statement: a zoo script ships
+    // `finetune, ..., loss_layer_names=[conv93, conv84, conv74]))`, which the reference accepts.
+    if (peek().kind == TokenKind::RParen &&
+        (peek(1).kind == TokenKind::Newline || peek(1).kind == TokenKind::End)) {
+      const Token& extra = next();
+      notes_.push_back({extra.pos,
+                        "one ')' too many at the end of the statement; accepted as the reference "
+                        "accepts it, remove it",
+                        ts_.line(extra.pos.line)});
+    }
     const Token& close = peek();  // ')' already consumed by args(); `close` is what follows it
     if (close.kind != TokenKind::Newline && close.kind != TokenKind::End)
       fail(close, fmt::format("expected the end of the line after ')', found {}", describe(close)));
@@ -107,6 +121,57 @@ class Parser {
     for (int l = st.pos.line; l <= lastLine; ++l)
       st.sourceLine += (l > st.pos.line ? "\n" : "") + ts_.line(l);
     return st;
+  }
+
+  // `{key: value, key: value} = ...`: the glob token holds the dictionary's text. Keys are layer
+  // names (letters, digits, '_', '/', '.', '-'); values are kept as written ([a, b] lists).
+  void dictionaryTarget(Statement& st, const Token& glob) {
+    const std::string& text = glob.text;
+    // The pattern starts after '{' and any spaces the lexer trimmed.
+    const std::string line = ts_.line(glob.pos.line);
+    const size_t base = line.find(text, size_t(glob.pos.col));
+    size_t i = 0;
+    auto colAt = [&](size_t k) {
+      return base == std::string::npos ? glob.pos.col : int(base + k) + 1;
+    };
+    auto bad = [&](size_t k, const std::string& what) {
+      throw ScriptError({glob.pos.file, glob.pos.line, colAt(k)}, what, line);
+    };
+    auto skipSpace = [&] {
+      while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    };
+    while (true) {
+      skipSpace();
+      const size_t keyStart = i;
+      while (i < text.size() && text[i] != ':' && text[i] != ',' &&
+             !std::isspace(static_cast<unsigned char>(text[i])))
+        ++i;
+      const std::string key = text.substr(keyStart, i - keyStart);
+      if (key.empty())
+        bad(keyStart, "expected a layer name in the dictionary target {name: [...], ...}");
+      skipSpace();
+      if (i >= text.size() || text[i] != ':')
+        bad(i, fmt::format("expected ':' after '{}' in the dictionary target {{name: [...], ...}}",
+                           shorten(key)));
+      ++i;
+      skipSpace();
+      const size_t valueStart = i;
+      int depth = 0;
+      while (i < text.size() && (depth > 0 || text[i] != ',')) {
+        if (text[i] == '[' || text[i] == '(') ++depth;
+        if (text[i] == ']' || text[i] == ')') --depth;
+        ++i;
+      }
+      std::string value = text.substr(valueStart, i - valueStart);
+      while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())))
+        value.pop_back();
+      if (value.empty()) bad(valueStart, fmt::format("expected a value after '{}:'", key));
+      if (depth != 0) bad(valueStart, fmt::format("unbalanced brackets in the value of '{}'", key));
+      st.targets.push_back(key);
+      st.targetValues.push_back(value);
+      if (i >= text.size()) break;
+      ++i;  // ','
+    }
   }
 
   // Reports a missing closer: at end of file, or at a token on a later line than the opener (the
@@ -203,6 +268,7 @@ class Parser {
   TokenStream ts_;
   std::string file_;
   size_t i_ = 0;
+  std::vector<ParseNote> notes_;
 };
 
 }  // namespace

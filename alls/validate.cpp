@@ -195,11 +195,29 @@ class Validator {
       ignoredKeys(st, *spec, feature);
       return;
     }
+    // Resource commands the plan reads are recorded in the archive and honoured by kiln compiler
+    // (which reports the keys its plan does not use).
+    if (spec->planned) return;
     // A disabled optimization Kiln does not have is exactly what the script asks for.
     const Arg* policy = st.find("policy");
     if (feature && policy && policy->value.text == "disabled") return;
-    warning(st, fmt::format("{} (line {}) is parsed, not applied ({})", a.label, st.pos.line,
-                            a.reason));
+    warning(st,
+            fmt::format("{} (line {}) is parsed, not applied ({})", a.label, st.pos.line, a.reason),
+            a.label);
+  }
+
+  // What the parser accepted outside the grammar (an extra ')').
+  void parseNote(const ParseNote& n) {
+    if (++warnings_ > kMaxDiagnostics) {
+      ++droppedWarnings_;
+      return;
+    }
+    Diagnostic d;
+    d.severity = Diagnostic::Warning;
+    d.pos = n.pos;
+    d.message = n.message;
+    d.sourceLine = n.sourceLine;
+    out_.push_back(std::move(d));
   }
 
   // The last diagnostic: how many were left out.
@@ -234,13 +252,30 @@ class Validator {
     out_.push_back(std::move(d));
   }
 
-  void warning(const Statement& st, std::string msg) {
+  // A warning about the script's text itself (not about what Kiln applies).
+  void plainWarning(const Statement& st, const SourcePos& pos, std::string msg) {
     if (++warnings_ > kMaxDiagnostics) {
       ++droppedWarnings_;
       return;
     }
     Diagnostic d;
     d.severity = Diagnostic::Warning;
+    d.pos = pos;
+    d.message = std::move(msg);
+    d.sourceLine = st.lineText(pos.line);
+    out_.push_back(std::move(d));
+  }
+
+  // A "parsed, not applied" warning about `label`.
+  void warning(const Statement& st, std::string msg, std::string label) {
+    if (++warnings_ > kMaxDiagnostics) {
+      ++droppedWarnings_;
+      return;
+    }
+    Diagnostic d;
+    d.severity = Diagnostic::Warning;
+    d.notApplied = true;
+    d.label = std::move(label);
     d.pos = st.pos;
     d.message = std::move(msg);
     d.sourceLine = st.lineText(st.pos.line);
@@ -253,19 +288,25 @@ class Validator {
     const std::string label = appliedState(spec, st).label;
     switch (spec.category) {
       case Category::Applied:
-        warning(st, fmt::format("{} (line {}) has no effect in kiln compiler: optimization "
-                                "commands act in kiln optimize, and the archive is already "
-                                "optimized",
-                                label, st.pos.line));
+        warning(st,
+                fmt::format("{} (line {}) has no effect in kiln compiler: optimization "
+                            "commands act in kiln optimize, and the archive is already "
+                            "optimized",
+                            label, st.pos.line),
+                label);
         break;
       case Category::Recorded:
-        warning(st, fmt::format("{} (line {}) is parsed, not applied (Kiln's resource plan does "
-                                "not model it)",
-                                label, st.pos.line));
+        warning(st,
+                fmt::format("{} (line {}) is parsed, not applied (Kiln's resource plan does "
+                            "not model it)",
+                            label, st.pos.line),
+                label);
         break;
       case Category::NotApplied:
-        warning(st, fmt::format("{} (line {}) is parsed, not applied (compiler placement command)",
-                                label, st.pos.line));
+        warning(st,
+                fmt::format("{} (line {}) is parsed, not applied (compiler placement command)",
+                            label, st.pos.line),
+                label);
         break;
     }
   }
@@ -277,8 +318,10 @@ class Validator {
       if (arg.key.empty()) continue;
       for (const std::string& k : feature->ignoredKeys)
         if (k == arg.key)
-          warning(st, fmt::format("{}({}) key {} (line {}) is parsed, not applied ({})", spec.name,
-                                  feature->name, arg.key, arg.pos.line, feature->ignoredWhy));
+          warning(st,
+                  fmt::format("{}({}) key {} (line {}) is parsed, not applied ({})", spec.name,
+                              feature->name, arg.key, arg.pos.line, feature->ignoredWhy),
+                  fmt::format("{}({}) key {}", spec.name, feature->name, arg.key));
     }
   }
 
@@ -296,13 +339,19 @@ class Validator {
       if (arg.key.empty()) continue;
       const auto& [first, count] = counts[arg.key];
       if (++seen[arg.key] == 2) {
-        error(st, arg.pos,
-              fmt::format("key '{}' is given {} (first at line {}, column {})", arg.key,
-                          count == 2 ? std::string("twice") : fmt::format("{} times", count),
-                          first->pos.line, first->pos.col));
+        const std::string msg =
+            fmt::format("key '{}' is given {} (first at line {}, column {})", arg.key,
+                        count == 2 ? std::string("twice") : fmt::format("{} times", count),
+                        first->pos.line, first->pos.col);
+        // A zoo script repeats allocator_param(enable_auto_spatial_reshapes=...): accepted in
+        // the commands whose keys Kiln does not read; an error where Kiln acts on the value.
+        if (spec.anyKeys)
+          plainWarning(st, arg.pos,
+                       msg + "; accepted, Kiln does not read " + spec.name + "'s keys");
+        else
+          error(st, arg.pos, msg);
       }
       if (seen[arg.key] > 1) continue;  // a repeated key is checked once
-      if (spec.anyKeys) continue;
 
       const KeySpec* key = nullptr;
       if (feature)
@@ -311,6 +360,8 @@ class Validator {
       if (!key)
         for (const KeySpec& k : spec.keys)
           if (k.name == arg.key) key = &k;
+      // Commands that accept any key still check the values of the keys they declare.
+      if (!key && spec.anyKeys) continue;
       if (!key) {
         // Without a known feature only the common keys can be checked.
         if (!spec.features.empty() && !feature) continue;
@@ -422,6 +473,7 @@ class Validator {
 std::vector<Diagnostic> validateScript(const Script& script, Stage stage) {
   std::vector<Diagnostic> out;
   Validator v(out, stage);
+  for (const ParseNote& n : script.notes) v.parseNote(n);
   for (const Statement& st : script.statements) v.statement(st);
   v.finish(script.file);
   return out;

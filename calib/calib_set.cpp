@@ -226,6 +226,36 @@ void loadNpyFile(const std::string& path, const std::vector<InputSpec>& inputs, 
   set.description = std::to_string(set.samples.size()) + " samples from " + path;
 }
 
+// Splits arrays[i] (labels[i] names it, after `path:`) into the samples of inputs[i]; every
+// input needs the same number of samples. Returns the "label -> 'input'" mapping text.
+std::string assembleSamples(const std::vector<npy::Array>& arrays,
+                            const std::vector<std::string>& labels,
+                            const std::vector<InputSpec>& inputs, size_t maxSamples,
+                            const std::string& path, CalibSet& set, size_t& available) {
+  std::vector<std::vector<std::vector<float>>> per;
+  std::vector<size_t> counts;
+  std::string mapping;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::string what = path + ":" + labels[i];
+    size_t n = 0;
+    per.push_back(arrayToSamples(arrays[i], inputs[i], ArrayForm::stacked, maxSamples, what, &n));
+    counts.push_back(n);
+    mapping += (i ? ", " : "") + labels[i] + " -> '" + inputs[i].name + "'";
+  }
+  for (size_t i = 1; i < counts.size(); ++i)
+    if (counts[i] != counts[0])
+      throw CalibError(path + ": every input needs the same number of samples, but array '" +
+                       labels[0] + "' holds " + std::to_string(counts[0]) + " and '" + labels[i] +
+                       "' holds " + std::to_string(counts[i]));
+  available = counts[0];
+  for (size_t s = 0; s < per[0].size(); ++s) {
+    std::vector<std::vector<float>> sample;
+    for (auto& p : per) sample.push_back(std::move(p[s]));
+    set.samples.push_back(std::move(sample));
+  }
+  return mapping;
+}
+
 void loadNpzFile(const std::string& path, const std::vector<InputSpec>& inputs, size_t maxSamples,
                  CalibSet& set, size_t& available) {
   std::vector<ZipMember> members = readZip(readBytes(path), path);
@@ -258,32 +288,31 @@ void loadNpzFile(const std::string& path, const std::vector<InputSpec>& inputs, 
                              ") do not match the input names (" + inputNames(inputs) +
                              "); using the arrays in order");
   }
-  std::vector<std::vector<std::vector<float>>> per;
-  std::vector<size_t> counts;
-  std::string mapping;
+  std::vector<npy::Array> parsed;
+  std::vector<std::string> labels;
   for (size_t i = 0; i < inputs.size(); ++i) {
     ZipMember& m = *arrays[chosen[i]];
-    const std::string what = path + ":" + m.name;
-    size_t n = 0;
-    per.push_back(arrayToSamples(parseNpy(m.data, what), inputs[i], ArrayForm::stacked, maxSamples,
-                                 what, &n));
+    labels.push_back(m.name);
+    parsed.push_back(parseNpy(m.data, path + ":" + m.name));
     std::vector<uint8_t>().swap(m.data);  // release the raw bytes early
-    counts.push_back(n);
-    mapping += (i ? ", " : "") + m.name + " -> '" + inputs[i].name + "'";
   }
-  for (size_t i = 1; i < counts.size(); ++i)
-    if (counts[i] != counts[0])
-      throw CalibError(path + ": every input needs the same number of samples, but array '" +
-                       arrays[chosen[0]]->name + "' holds " + std::to_string(counts[0]) + " and '" +
-                       arrays[chosen[i]]->name + "' holds " + std::to_string(counts[i]));
-  available = counts[0];
-  for (size_t s = 0; s < per[0].size(); ++s) {
-    std::vector<std::vector<float>> sample;
-    for (auto& p : per) sample.push_back(std::move(p[s]));
-    set.samples.push_back(std::move(sample));
-  }
+  const std::string mapping =
+      assembleSamples(parsed, labels, inputs, maxSamples, path, set, available);
   set.description =
       std::to_string(set.samples.size()) + " samples from " + path + " (" + mapping + ")";
+}
+
+// The checks and notes every calibration set gets: not empty, "(the first N of M)", a warning
+// when it holds fewer samples than asked for.
+void finish(const std::string& path, size_t maxSamples, size_t available, CalibSet& set) {
+  if (set.samples.empty()) throw CalibError(path + ": the calibration set holds no samples");
+  if (available > set.samples.size())
+    set.description += " (the first " + std::to_string(set.samples.size()) + " of " +
+                       std::to_string(available) + ")";
+  if (maxSamples != 0 && set.samples.size() < maxSamples)
+    set.warnings.push_back("only " + std::to_string(set.samples.size()) +
+                           " calibration samples, fewer than the " + std::to_string(maxSamples) +
+                           " requested; small calibration sets give poor ranges");
 }
 
 }  // namespace
@@ -322,14 +351,24 @@ CalibSet loadCalibSet(const std::string& path, const std::vector<InputSpec>& inp
                          "an .npz file or a single .jpg/.jpeg/.png image");
     }
   }
-  if (set.samples.empty()) throw CalibError(path + ": the calibration set holds no samples");
-  if (available > set.samples.size())
-    set.description += " (the first " + std::to_string(set.samples.size()) + " of " +
-                       std::to_string(available) + ")";
-  if (maxSamples != 0 && set.samples.size() < maxSamples)
-    set.warnings.push_back("only " + std::to_string(set.samples.size()) +
-                           " calibration samples, fewer than the " + std::to_string(maxSamples) +
-                           " requested; small calibration sets give poor ranges");
+  finish(path, maxSamples, available, set);
+  return set;
+}
+
+CalibSet calibSetFromArrays(const std::vector<npy::Array>& arrays,
+                            const std::vector<InputSpec>& inputs, size_t maxSamples,
+                            const std::string& what) {
+  checkInputs(inputs);
+  if (arrays.size() != inputs.size())
+    throw CalibError(what + ": " + std::to_string(arrays.size()) + " array(s) for a network with " +
+                     std::to_string(inputs.size()) + " input(s) (" + inputNames(inputs) + ")");
+  std::vector<std::string> labels;
+  for (const InputSpec& in : inputs) labels.push_back(in.name);
+  CalibSet set;
+  size_t available = 0;
+  assembleSamples(arrays, labels, inputs, maxSamples, what, set, available);
+  set.description = std::to_string(set.samples.size()) + " samples from " + what;
+  finish(what, maxSamples, available, set);
   return set;
 }
 

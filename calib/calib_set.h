@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/npy.h"
 #include "common/strings.h"
 
 namespace kiln::calib {
@@ -44,6 +45,13 @@ class CalibError : public std::runtime_error {
 /// Loads up to `maxSamples` samples (the first ones, in order; 0 = all) from `path`.
 CalibSet loadCalibSet(const std::string& path, const std::vector<InputSpec>& inputs,
                       size_t maxSamples);
+
+/// The samples of arrays already in memory (the Python API): arrays[i] for inputs[i], each the
+/// input's shape or [N, ...] (float32, float64 or uint8, as an .npz member); the first
+/// `maxSamples` (0 = all). `what` names the data in messages and the description.
+CalibSet calibSetFromArrays(const std::vector<npy::Array>& arrays,
+                            const std::vector<InputSpec>& inputs, size_t maxSamples,
+                            const std::string& what);
 
 /// `count` samples of standard normal noise from a fixed, platform-independent generator.
 CalibSet randomCalibSet(const std::vector<InputSpec>& inputs, size_t count, uint32_t seed);

@@ -9,6 +9,16 @@
 
 namespace kiln {
 
+std::vector<int64_t> batchedShape(std::vector<int64_t> shape, int64_t batch) {
+  if (batch > 1) {
+    if (shape.empty() || shape[0] != 1)
+      shape.insert(shape.begin(), batch);
+    else
+      shape[0] = batch;
+  }
+  return shape;
+}
+
 void writeInferOutputs(const std::string& dir, const std::string& target, int64_t batch,
                        std::vector<InferOutput> outputs,
                        const std::function<void(const std::string&)>& note) {
@@ -17,12 +27,7 @@ void writeInferOutputs(const std::string& dir, const std::string& target, int64_
   Json list = Json::array();
   for (InferOutput& out : outputs) {
     std::vector<int64_t>& shape = out.array.shape;
-    if (batch > 1) {
-      if (shape.empty() || shape[0] != 1)
-        shape.insert(shape.begin(), batch);
-      else
-        shape[0] = batch;
-    }
+    shape = batchedShape(shape, batch);
     const std::string file = sanitizeFileName(out.name) + ".npy";
     npy::save(dir + "/" + file, out.array);
     list.push(Json::object()

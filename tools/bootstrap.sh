@@ -10,8 +10,12 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libpng-dev libjpeg-dev zlib1g-dev    # calibration images and .npz files
   python3-numpy python3-skimage        # test inputs from natural images, accuracy scripts
+  python3-dev pybind11-dev python3-pytest  # the Python packages kiln and kilnrt, their tests
+  python3-pil fonts-dejavu-core        # examples/real/make_sets.py renders text scenes with DejaVu
   g++-aarch64-linux-gnu qemu-user file # the runtime cross-built for aarch64, run under qemu (tests/cross)
   clang libclang-rt-14-dev             # ASan/UBSan + libFuzzer: the sanitizer and fuzz tiers (tools/sanitize)
+  graphviz                             # dot lays out the graph of kiln profiler / kiln visualizer
+  chromium                             # headless browser: the profiler report test (tests/compiler/profiler)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -40,7 +40,8 @@ void removeOutputSet(const std::string& dir, const std::string& stem,
     files::removeFile(base + f);
   for (const std::string& t : targets) {
     const std::string tbase = perTargetDirs ? dir + "/" + t + "/" + stem : base;
-    for (const char* f : {".kef", ".compile.json", ".summary.json"}) files::removeFile(tbase + f);
+    for (const char* f : {".kef", ".compile.json", ".summary.json", ".report.html"})
+      files::removeFile(tbase + f);
   }
 }
 
@@ -143,6 +144,7 @@ Json jobToJson(const NetworkJob& job) {
   j["report_samples"] = o.reportSamples;
   j["verify_samples"] = o.verifySamples;
   if (o.failOnUnfit) j["fail_on_unfit"] = true;  // only when set: cache keys stay as they were
+  if (o.reportHtml) j["report_html"] = true;
   j["image_size"] = job.imageSize;
   j["image_size_where"] = job.imageSizeWhere;
   return j;
@@ -169,6 +171,7 @@ NetworkJob jobFromJson(const nlohmann::ordered_json& j) {
   o.reportSamples = j.at("report_samples").get<int>();
   o.verifySamples = j.at("verify_samples").get<int>();
   o.failOnUnfit = j.value("fail_on_unfit", false);
+  o.reportHtml = j.value("report_html", false);
   job.imageSize = j.at("image_size").get<std::vector<int64_t>>();
   job.imageSizeWhere = j.at("image_size_where").get<std::string>();
   return job;

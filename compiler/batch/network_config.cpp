@@ -163,9 +163,10 @@ std::string preprocessingScript(const NetworkSpec& s, const alls::Script* script
 
 const std::vector<std::string>& networkKeys() {
   static const std::vector<std::string> keys = {
-      "name",          "description",    "onnx",           "script",    "calib",
-      "random_calib",  "calib_size",     "start_nodes",    "end_nodes", "tensor_shapes",
-      "preprocessing", "report_samples", "verify_samples", "targets",   "fail_on_unfit"};
+      "name",           "description",   "onnx",          "script",
+      "calib",          "random_calib",  "calib_size",    "start_nodes",
+      "end_nodes",      "tensor_shapes", "preprocessing", "report_samples",
+      "verify_samples", "targets",       "fail_on_unfit", "report_html"};
   return keys;
 }
 
@@ -199,6 +200,8 @@ NetworkSpec readNetworkSpec(const YAML::Node& map, const std::string& file, cons
       if (readBool(e, file, d, flag)) s.randomCalib.assign(flag, w);
     } else if (k == "fail_on_unfit") {
       if (readBool(e, file, d, flag)) s.failOnUnfit.assign(flag, w);
+    } else if (k == "report_html") {
+      if (readBool(e, file, d, flag)) s.reportHtml.assign(flag, w);
     } else if (k == "calib_size" || k == "report_samples" || k == "verify_samples") {
       if (readInt(e, file, d, k == "calib_size" ? 1 : 0, n)) {
         if (n > INT_MAX)
@@ -234,6 +237,7 @@ void overlay(NetworkSpec& base, const NetworkSpec& top) {
   over(base.channelOrder, top.channelOrder);
   over(base.randomCalib, top.randomCalib);
   over(base.failOnUnfit, top.failOnUnfit);
+  over(base.reportHtml, top.reportHtml);
   over(base.calibSize, top.calibSize);
   over(base.reportSamples, top.reportSamples);
   over(base.verifySamples, top.verifySamples);
@@ -307,6 +311,7 @@ NetworkJob resolveNetwork(const NetworkSpec& s, const std::string& origin, Diagn
   if (s.reportSamples.set) o.reportSamples = int(s.reportSamples.value);
   if (s.verifySamples.set) o.verifySamples = int(s.verifySamples.value);
   o.failOnUnfit = s.failOnUnfit.set && s.failOnUnfit.value;
+  o.reportHtml = s.reportHtml.set && s.reportHtml.value;
   o.startNodes = s.startNodes.value;
   o.endNodes = s.endNodes.value;
   o.tensorShapes = s.tensorShapes.value;

@@ -30,7 +30,7 @@ struct Setting {
 /// manifest defaults and command-line options are layered with overlay().
 struct NetworkSpec {
   Setting<std::string> name, description, onnx, script, calib, channelOrder;
-  Setting<bool> randomCalib, failOnUnfit;
+  Setting<bool> randomCalib, failOnUnfit, reportHtml;
   Setting<int64_t> calibSize, reportSamples, verifySamples;
   Setting<std::vector<std::string>> startNodes, endNodes, tensorShapes, targets;
   Setting<std::vector<double>> mean, stdv;

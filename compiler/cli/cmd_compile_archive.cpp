@@ -10,8 +10,6 @@
 
 #include <fmt/core.h>
 
-#include "alls/commands.h"
-#include "alls/parser.h"
 #include "common/file_io.h"
 #include "common/npy.h"
 #include "common/output_dir.h"
@@ -85,26 +83,15 @@ void warnIfReplacing(const std::string& path, const std::vector<uint8_t>& kef) {
              path, was, describe(now));
 }
 
-// --model-script: validated like kiln optimize validates (unknown commands, keys and values are
-// errors); the commands kiln compiler does not read (optimization, placement) get a warning each.
-hwarch::PlanOptions scriptOptions(const std::string& path) {
-  const alls::Script script = alls::parseScriptFile(path);
-  const auto diags = alls::validateScript(script, alls::Stage::Compile);
-  std::string errors;
-  for (const alls::Diagnostic& d : diags)
-    if (d.severity == alls::Diagnostic::Error)
-      errors += (errors.empty() ? "" : "\n") + alls::formatDiagnostic(d);
-  if (!errors.empty()) throw Error(errors);
-  for (const alls::Diagnostic& d : diags) fmt::print(stderr, "{}\n", alls::formatDiagnostic(d));
-  return hwarch::planOptionsFromScript(script);
-}
-
 void runCompiler(const CompilerArgs& args) {
   const auto t0 = std::chrono::steady_clock::now();
   const Archive a = readArchive(args.archive);
   const hwarch::HwArch& arch = hwarch::findArch(args.hwArch);
   const hwarch::PlanOptions opts =
-      args.script.empty() ? hwarch::planOptionsFromArchive(a) : scriptOptions(args.script);
+      args.script.empty() ? hwarch::planOptionsFromArchive(a)
+                          : flow::planOptionsFromScriptFile(args.script, [](const std::string& d) {
+                              fmt::print(stderr, "{}\n", d);
+                            });
   const flow::Executable exe = flow::buildExecutable(a, args.archive, arch, opts);
   const hwarch::ResourcePlan& plan = exe.plan;
   const std::vector<uint8_t>& kef = exe.bytes;

@@ -23,7 +23,7 @@ struct CompileArgs {
   int jobs = 1;
   bool keepGoing = false, noCache = false;
   std::string calib, script, netName, outputDir = ".";
-  bool randomCalib = false, failOnUnfit = false;
+  bool randomCalib = false, failOnUnfit = false, reportHtml = false;
   int calibSize = 0, reportSamples = 8, verifySamples = 4;
   std::vector<std::string> hwArch, startNodes, endNodes, tensorShapes;
   CLI::App* cmd = nullptr;
@@ -51,6 +51,7 @@ batch::NetworkSpec overrides(const CompileArgs& a) {
   if (given(a, "--end-node-names")) s.endNodes.assign(a.endNodes, w("--end-node-names"));
   if (given(a, "--tensor-shapes")) s.tensorShapes.assign(a.tensorShapes, w("--tensor-shapes"));
   if (given(a, "--fail-on-unfit")) s.failOnUnfit.assign(a.failOnUnfit, w("--fail-on-unfit"));
+  if (given(a, "--report-html")) s.reportHtml.assign(a.reportHtml, w("--report-html"));
   return s;
 }
 
@@ -215,6 +216,10 @@ void addCompileCommand(CLI::App& app) {
   cmd->add_flag("--fail-on-unfit", a.failOnUnfit,
                 "Fail a target (no .kef) when a context of its resource plan does not fit the "
                 "target's memory (manifests and configs: fail_on_unfit: true)");
+  cmd->add_flag("--report-html", a.reportHtml,
+                "Also write <net>.report.html beside each target's .kef: the kiln profiler "
+                "report of the network, its quantization and its executable (needs Graphviz's "
+                "dot; manifests and configs: report_html: true)");
   cmd->callback([args]() { runCompile(*args); });
 }
 

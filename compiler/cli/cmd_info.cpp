@@ -1,13 +1,12 @@
 // kiln info FILE.kar: the layers of an archive as a table (or JSON for scripts).
 #include <fmt/core.h>
 
-#include <nlohmann/json.hpp>
-
 #include "common/strings.h"
 #include "compiler/archive/archive.h"
 #include "compiler/archive/json_text.h"
 #include "compiler/cli/commands.h"
 #include "compiler/ir/macs.h"
+#include "compiler/profiler/model_json.h"
 
 namespace kiln::cli {
 
@@ -47,35 +46,7 @@ void printInfo(const Archive& a, bool asJson) {
   const Graph& g = a.graph;
   int64_t totalParams = 0, totalMacs = 0;
   if (asJson) {
-    nlohmann::json layers = nlohmann::json::array();
-    for (size_t i = 0; i < g.layers.size(); ++i) {
-      const Layer& l = g.layers[i];
-      std::vector<Shape> ins;
-      for (const ValueRef& v : l.inputs) ins.push_back(g.shapeOf(v));
-      layers.push_back({{"name", l.name},
-                        {"type", typeWord(l.type)},
-                        {"activation", actName(l.activation.kind)},
-                        {"original_names", l.originalNames},
-                        {"input_shapes", ins},
-                        {"output_shapes", l.outputShapes},
-                        {"params", g.paramCount(int(i))},
-                        {"macs", layerMacs(g, l)}});
-      if (!l.outputQuant.empty()) {
-        const QuantInfo& q = l.outputQuant[0];
-        layers.back()["quant"] = {{"precision", l.precision},
-                                  {"precision_source", l.precisionSource},
-                                  {"output_bits", q.bits},
-                                  {"scale", q.scale},
-                                  {"zero_point", q.zeroPoint}};
-      }
-      totalParams += g.paramCount(int(i));
-      totalMacs += layerMacs(g, l);
-    }
-    nlohmann::json j = {{"net_name", g.name},        {"tool_version", a.toolVersion},
-                        {"graph_hash", a.graphHash}, {"stages", a.stages},
-                        {"layers", layers},          {"total_params", totalParams},
-                        {"total_macs", totalMacs}};
-    fmt::print("{}\n", jsonText(j, 2));
+    fmt::print("{}\n", jsonText(profiler::modelJson(a), 2));
     return;
   }
   fmt::print("Network {}  (Kiln {}, stages: {}, graph {})\n\n", g.name, a.toolVersion,

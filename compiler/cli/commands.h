@@ -13,5 +13,8 @@ void addAnalyzeNoiseCommand(CLI::App& app);
 void addCompilerCommand(CLI::App& app);
 void addCompileCommand(CLI::App& app);
 void addReportCommand(CLI::App& app);
+void addCheckScriptCommand(CLI::App& app);
+void addProfilerCommand(CLI::App& app);
+void addVisualizerCommand(CLI::App& app);
 
 }  // namespace kiln::cli

@@ -19,8 +19,11 @@ int main(int argc, char** argv) {
       "  kiln analyze-noise model_optimized.kar --data-path held_out/ [--mode advanced]\n"
       "                                         (noise on held-out data, 16-bit suggestions)\n"
       "  kiln info FILE.kar                      (layers, precisions)\n"
+      "  kiln check-script m.alls [DIR...]       (validate model scripts, no network)\n"
       "  kiln infer FILE.kar --target native|fp-optimized|quantized --input-files x.npy "
-      "--output-dir out/\n\nDocs: docs/user-guide.md",
+      "--output-dir out/\n"
+      "  kiln profiler FILE.kar [--kef X.kef] -o report.html   (one HTML report)\n"
+      "  kiln visualizer FILE.kar -o graph.svg   (the graph)\n\nDocs: docs/user-guide.md",
       "kiln"};
   app.set_version_flag("--version", std::string("kiln ") + kiln::toolVersion());
   app.require_subcommand(1);
@@ -32,6 +35,9 @@ int main(int argc, char** argv) {
   kiln::cli::addCompileCommand(app);
   kiln::cli::addReportCommand(app);
   kiln::cli::addInferCommand(app);
+  kiln::cli::addCheckScriptCommand(app);
+  kiln::cli::addProfilerCommand(app);
+  kiln::cli::addVisualizerCommand(app);
   const std::string unknown = kiln::cli::unknownCommand(app, argc, argv);
   if (!unknown.empty()) {
     std::cerr << "kiln: error: " << unknown << "\n";

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "alls/commands.h"
+#include "alls/parser.h"
 #include "common/strings.h"
 #include "compiler/lower/lower_program.h"
 #include "runtime/engine/executor.h"
@@ -72,6 +74,19 @@ Executable buildExecutable(const Archive& a, const std::string& what, const hwar
                 err.what());
   }
   return e;
+}
+
+hwarch::PlanOptions planOptionsFromScriptFile(const std::string& path,
+                                              const std::function<void(const std::string&)>& warn) {
+  const alls::Script script = alls::parseScriptFile(path);
+  const auto diags = alls::validateScript(script, alls::Stage::Compile);
+  std::string errors;
+  for (const alls::Diagnostic& d : diags)
+    if (d.severity == alls::Diagnostic::Error)
+      errors += (errors.empty() ? "" : "\n") + alls::formatDiagnostic(d);
+  if (!errors.empty()) throw Error(errors);
+  for (const alls::Diagnostic& d : diags) warn(alls::formatDiagnostic(d));
+  return hwarch::planOptionsFromScript(script);
 }
 
 }  // namespace kiln::flow

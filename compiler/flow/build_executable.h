@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -26,5 +27,12 @@ struct Executable {
 /// cannot be made (context switching disabled and the network does not fit).
 Executable buildExecutable(const Archive& optimized, const std::string& what,
                            const hwarch::HwArch& arch, const hwarch::PlanOptions& opts);
+
+/// The plan options of a model script given at compile time (kiln compiler --model-script): its
+/// resources_param / context_switch_param / performance_param. Validated as kiln optimize
+/// validates it (errors throw Error); the other diagnostics, such as the commands that have no
+/// effect when compiling, go to `warn`, one formatted diagnostic each.
+hwarch::PlanOptions planOptionsFromScriptFile(const std::string& path,
+                                              const std::function<void(const std::string&)>& warn);
 
 }  // namespace kiln::flow

@@ -23,6 +23,7 @@
 #include "compiler/lower/lower_program.h"
 #include "compiler/onnx/importer.h"
 #include "compiler/optimize/optimizer.h"
+#include "compiler/profiler/profiler.h"
 #include "runtime/api/runtime.h"
 
 namespace kiln::flow {
@@ -171,6 +172,17 @@ CompileResult compileTarget(const OptimizedNetwork& n, const CompileOptions& o,
   t = Clock::now();
   const int verified = verifyExecutable(optimized.graph, *exe.lowered, r.kefPath, o);
   times["verify_s"] = since(t);
+
+  // 5. The HTML report (kiln profiler) of what was just written.
+  if (o.reportHtml) {
+    t = Clock::now();
+    profiler::ReportInputs in;
+    in.karPath = r.optimizedPath;
+    in.kefPath = r.kefPath;
+    r.reportHtmlPath = base + ".report.html";
+    files::writeTextAtomic(r.reportHtmlPath, profiler::buildReport(optimized, in));
+    times["report_html_s"] = since(t);
+  }
   times["total_s"] = n.parseSeconds + n.optimizeSeconds + since(start);
 
   // Summary.
@@ -198,6 +210,8 @@ CompileResult compileTarget(const OptimizedNetwork& n, const CompileOptions& o,
   s["files"] = {{"kar", {{"path", r.karPath}, {"bytes", fileSize(r.karPath)}}},
                 {"optimized", {{"path", r.optimizedPath}, {"bytes", fileSize(r.optimizedPath)}}},
                 {"kef", {{"path", r.kefPath}, {"bytes", int64_t(kef.size())}}}};
+  if (!r.reportHtmlPath.empty())
+    s["files"]["report_html"] = {{"path", r.reportHtmlPath}, {"bytes", fileSize(r.reportHtmlPath)}};
   s["times"] = times;
   r.summary = s;
   std::string mixText, snrText;
@@ -214,6 +228,9 @@ CompileResult compileTarget(const OptimizedNetwork& n, const CompileOptions& o,
       plan.fps, r.kefPath, kef.size(), verified, times["parse_s"].get<double>(),
       times["optimize_s"].get<double>(), times["compile_s"].get<double>(),
       times["verify_s"].get<double>());
+  if (!r.reportHtmlPath.empty())
+    r.text += fmt::format("  report: {} ({:.1f} s)\n", r.reportHtmlPath,
+                          times["report_html_s"].get<double>());
   return r;
 }
 

@@ -27,6 +27,7 @@ struct CompileOptions {
   int reportSamples = 8;
   int verifySamples = 4;     // calibration samples run through the .kef and the emulation
   bool failOnUnfit = false;  // a resource plan that does not fit is an error (no .kef)
+  bool reportHtml = false;   // also <net>.report.html (kiln profiler) beside the .kef
   std::function<void(const std::string&)> warn = [](const std::string&) {};
   std::function<void(const std::string&)> info = [](const std::string&) {};
   std::function<void(const Graph&)> afterParse;  // checks on the parsed graph (configs)
@@ -38,6 +39,7 @@ struct CompileOptions {
 
 struct CompileResult {
   std::string netName, karPath, optimizedPath, kefPath, planPath, reportPath;
+  std::string reportHtmlPath;      // "" unless CompileOptions::reportHtml
   nlohmann::ordered_json summary;  // layers, precision mix, SNRs, contexts, FPS, sizes, times
   std::string text;                // the same, a few lines for a terminal
 };
@@ -51,7 +53,7 @@ struct OptimizedNetwork {
 OptimizedNetwork optimizeNetwork(const CompileOptions& o);
 
 /// Compile + verify one target (o.hwArch and o.outputDir are not used): `dir`/<net>.kef,
-/// <net>.compile.json.
+/// <net>.compile.json (and <net>.report.html with CompileOptions::reportHtml).
 CompileResult compileTarget(const OptimizedNetwork& n, const CompileOptions& o,
                             const std::string& hwArch, const std::string& dir);
 

@@ -46,27 +46,44 @@ double number(const Statement& st, const Arg& a, const std::string& expected) {
   return a.value.number;
 }
 
-// max_utilization: a fraction in [0, 1]; 0 means "not set" (compiler-written scripts have
-// max_utilization=0.0 beside the specific keys).
-double fraction(const Statement& st, const Arg& a) {
-  const double v = number(st, a, "a fraction in [0, 1] (e.g. 0.8)");
-  if (v < 0 || v > 1)
-    throw errorAt(
-        st, a,
-        a.key + " expects a fraction in [0, 1] (e.g. 0.8), found " + alls::shorten(a.value.text));
-  return v;
+// Utilizations the reference's scripts hold go up to 2 (max_utilization=1.125,
+// max_memory_utilization=1.5, and rounding leaves 1.0000000000000007); the validator's command
+// table accepts (0, 2] for the same reason. Kiln's plan cannot use more than all of a resource, so
+// a value above 1 is planned as 1, with a note unless it is only rounding noise.
+constexpr double kMaxScriptUtilization = 2;
+constexpr double kRoundingNoise = 1e-9;
+
+double clampUtilization(const Statement& st, const Arg& a, double v, PlanOptions& o) {
+  if (v <= 1) return v;
+  if (v > 1 + kRoundingNoise)
+    o.adjusted.push_back(where(st) + ": " + st.command + " " + a.key + "=" +
+                         alls::shorten(a.value.text) +
+                         " is planned as 1 (Kiln's plan uses at most all of a resource; the "
+                         "reference lets a context overcommit it)");
+  return 1;
 }
 
-// A specific utilization: in (0, 1]. 0 would leave the plan nothing to place, so it is an error
-// rather than silently "not set".
-double utilization(const Statement& st, const Arg& a) {
-  const double v = number(st, a, "a number in (0, 1] (e.g. 0.8)");
-  if (!(v > 0 && v <= 1))
+// max_utilization: a fraction in [0, 2] (above 1 planned as 1); 0 means "not set"
+// (compiler-written scripts have max_utilization=0.0 beside the specific keys).
+double fraction(const Statement& st, const Arg& a, PlanOptions& o) {
+  const double v = number(st, a, "a fraction in [0, 2] (e.g. 0.8)");
+  if (v < 0 || v > kMaxScriptUtilization)
+    throw errorAt(
+        st, a,
+        a.key + " expects a fraction in [0, 2] (e.g. 0.8), found " + alls::shorten(a.value.text));
+  return clampUtilization(st, a, v, o);
+}
+
+// A specific utilization: in (0, 2] (above 1 planned as 1). 0 would leave the plan nothing to
+// place, so it is an error rather than silently "not set".
+double utilization(const Statement& st, const Arg& a, PlanOptions& o) {
+  const double v = number(st, a, "a number in (0, 2] (e.g. 0.8)");
+  if (!(v > 0 && v <= kMaxScriptUtilization))
     throw errorAt(st, a,
-                  a.key + " expects a number in (0, 1] (e.g. 0.8), found " +
+                  a.key + " expects a number in (0, 2] (e.g. 0.8), found " +
                       alls::shorten(a.value.text) +
                       (v == 0 ? " (only max_utilization=0 means \"not set\")" : ""));
-  return v;
+  return clampUtilization(st, a, v, o);
 }
 
 // Keys of a planned command the plan does not read: "model.alls:3: resources_param key
@@ -80,16 +97,16 @@ void reportUnread(const Statement& st, const std::vector<std::string>& read, con
 }
 
 void readResources(const Statement& st, PlanOptions& o) {
-  if (const Arg* a = st.find("max_utilization"); a && fraction(st, *a) > 0) {
-    const double v = fraction(st, *a);
-    o.maxMemoryUtilization = o.maxComputeUtilization = o.maxControlUtilization = v;
+  if (const Arg* a = st.find("max_utilization")) {
+    const double v = fraction(st, *a, o);
+    if (v > 0) o.maxMemoryUtilization = o.maxComputeUtilization = o.maxControlUtilization = v;
   }
   const std::pair<const char*, double*> keys[] = {
       {"max_memory_utilization", &o.maxMemoryUtilization},
       {"max_compute_utilization", &o.maxComputeUtilization},
       {"max_control_utilization", &o.maxControlUtilization}};
   for (const auto& [key, field] : keys)
-    if (const Arg* a = st.find(key)) *field = utilization(st, *a);
+    if (const Arg* a = st.find(key)) *field = utilization(st, *a, o);
   reportUnread(st,
                {"max_utilization", "max_memory_utilization", "max_compute_utilization",
                 "max_control_utilization"},
@@ -109,10 +126,18 @@ void readContextSwitch(const Statement& st, PlanOptions& o) {
     o.contextSwitch = ContextSwitchMode::Enabled;
   else if (m == "disabled")
     o.contextSwitch = ContextSwitchMode::Disabled;
-  else
+  else if (m == "manual") {
+    // The reference then takes the contexts from the script's context(...) placement commands,
+    // which Kiln does not apply: its plan splits the network itself, as for `allowed`.
+    o.contextSwitch = ContextSwitchMode::Allowed;
+    o.adjusted.push_back(where(st) +
+                         ": context_switch_param mode=manual is planned as mode=allowed (Kiln's "
+                         "plan splits the network into contexts itself, in layer order; the "
+                         "script's placement commands are not applied)");
+  } else
     throw errorAt(st, *a,
-                  "context_switch_param mode must be one of enabled, disabled, allowed, automatic; "
-                  "found " +
+                  "context_switch_param mode must be one of enabled, disabled, allowed, automatic, "
+                  "manual; found " +
                       m);
   o.contextSwitchSource = where(st);
   reportUnread(st, {"mode"}, "the plan takes its utilizations from resources_param", o);
@@ -121,7 +146,13 @@ void readContextSwitch(const Statement& st, PlanOptions& o) {
 void readPerformance(const Statement& st, PlanOptions& o) {
   if (const Arg* a = st.find("compiler_optimization_level"))
     o.compilerOptimizationLevel = a->value.text;
-  if (const Arg* a = st.find("fps")) {
+  // fps=None / null (the reference's default, written out by 51 zoo scripts): no target.
+  const Arg* fps = st.find("fps");
+  if (fps && fps->value.kind == alls::Value::Kind::Word &&
+      (fps->value.text == "None" || fps->value.text == "null")) {
+    o.targetFps = 0;
+    o.fpsSource.clear();
+  } else if (const Arg* a = fps) {
     const double v = number(st, *a, "a frame rate > 0");
     if (v <= 0) throw errorAt(st, *a, "fps expects a frame rate > 0, found " + a->value.text);
     o.targetFps = v;
@@ -357,6 +388,7 @@ ResourcePlan planResources(const Graph& g, const HwArch& arch, const PlanOptions
   plan.arch = arch;
   plan.options = opts;
   plan.warnings = opts.notApplied;  // nothing the script asks for is dropped silently
+  plan.warnings.insert(plan.warnings.end(), opts.adjusted.begin(), opts.adjusted.end());
   const int64_t memory =
       opts.memoryBytesOverride > 0 ? opts.memoryBytesOverride : arch.onChipMemoryBytes;
   plan.usableMemoryBytes = int64_t(double(memory) * opts.maxMemoryUtilization);

@@ -51,12 +51,17 @@ struct PlanOptions {
   /// Keys of those commands the plan does not read ("model.alls:3: resources_param key
   /// max_apu_utilization is parsed, not applied (…)"); planResources makes them warnings.
   std::vector<std::string> notApplied;
+  /// Values the plan uses differently from how the script states them ("model.alls:3:
+  /// resources_param max_utilization=1.125 is planned as 1 (…)", mode=manual planned as allowed);
+  /// planResources makes them warnings too.
+  std::vector<std::string> adjusted;
 };
 
 /// Reads resources_param, context_switch_param and performance_param from a parsed script (later
 /// statements override earlier ones; other commands are ignored, other keys of these three are
-/// listed in notApplied). A value out of range, or a specific utilization of 0, is an
-/// alls::ScriptError pointing at it.
+/// listed in notApplied). fps=None / null is "no target"; utilizations in (1, 2] are planned as 1
+/// and context_switch_param(mode=manual) as `allowed`, each listed in `adjusted`. A value out of
+/// range, or a specific utilization of 0, is an alls::ScriptError pointing at it.
 PlanOptions planOptionsFromScript(const alls::Script& script);
 /// The same for the script stored in an optimized archive (optimize/script.alls); defaults when
 /// the archive has none.

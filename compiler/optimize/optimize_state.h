@@ -21,6 +21,16 @@
 
 namespace kiln::optimize {
 
+/// A range that excludes most of the values of a sign that matters (stepCheckRanges).
+struct RangeFinding {
+  std::string layer, sign;          // sign: "positive" or "negative"
+  bool decision = false;            // the layer's output is a decision tensor
+  double share = 0;                 // that sign's fraction of the layer's calibrated values
+  double clipped = 0, lost = 0;     // fractions of that sign beyond the grid / quantized to 0
+  std::pair<double, double> range;  // the grid's ends
+  std::string message;              // the warning
+};
+
 /// The state `kiln optimize` passes from step to step. Each field says which step fills it.
 struct OptimizeState {
   OptimizeState(const Archive& parsed, const OptimizeOptions& o) : options(o), archive(parsed) {}
@@ -49,6 +59,11 @@ struct OptimizeState {
   std::vector<quant::Range> calibrated;
   std::vector<RangeMethod> rangeMethod;
   std::vector<quant::RangeChoice> chosen;
+  // stepSelectLeastErrorRanges: per layer, whether its output is a decision tensor.
+  std::vector<bool> decision;
+
+  // stepCheckRanges: ranges that exclude most of a sign that matters.
+  std::vector<RangeFinding> rangeFindings;
 
   // stepAssignPrecision: per-layer precision and 16-bit outputs, for prepare.
   quant::PrepareOptions precision;

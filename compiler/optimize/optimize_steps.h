@@ -36,6 +36,11 @@ void stepSelectLeastErrorRanges(OptimizeState& s);
 /// ranges the layers kept (step_prepare.cpp).
 void stepPrepare(OptimizeState& s);
 
+/// Catches ranges that exclude most of a sign that matters (a decision tensor's positive side,
+/// or a side the range, not the grid, excludes): warnings and the report's range_findings
+/// (step_check_ranges.cpp).
+void stepCheckRanges(OptimizeState& s);
+
 /// Bias correction and error-compensating weight rounding, layer by layer on calibration samples
 /// (step_correct.cpp).
 void stepCorrect(OptimizeState& s);

@@ -35,6 +35,8 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
   stepSelectLeastErrorRanges(s);
   // prepare: every tensor's quantization and every layer's integer parameters.
   stepPrepare(s);
+  // check ranges: a range that excludes most of a sign that matters is reported.
+  stepCheckRanges(s);
   // correct: bias correction and error-compensating weight rounding.
   if (s.biasCorrection || s.compensateRounding)
     o.stepStarted(s.compensateRounding ? "bias correction and weight rounding" : "bias correction");

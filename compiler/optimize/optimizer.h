@@ -3,17 +3,26 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "common/npy.h"
 #include "compiler/archive/archive.h"
 
 namespace kiln::optimize {
 
 struct OptimizeOptions {
-  std::string calibPath;      // --calib-set-path
-  bool randomCalib = false;   // --use-random-calib-set
-  std::string scriptPath;     // --model-script (empty: none)
+  std::string calibPath;     // --calib-set-path
+  bool randomCalib = false;  // --use-random-calib-set
+  std::string scriptPath;    // --model-script (empty: none)
+  /// The script's text in memory (the Python API's load_model_script): used instead of reading
+  /// scriptPath, which then only names the script in messages and in the report.
+  std::optional<std::string> scriptText;
+  /// Calibration arrays in memory (the Python API), one per network input in input order, each
+  /// [N, ...] as an .npz member: used instead of calibPath; calibArraysName names them.
+  std::vector<npy::Array> calibArrays;
+  std::string calibArraysName = "the calibration arrays";
   bool strict = false;        // --strict: parsed-but-not-applied commands are errors
   int calibSizeOverride = 0;  // --calib-size (0: the script's calibset_size or 64)
   int reportSamples = 16;     // samples used for the noise report

@@ -13,46 +13,105 @@ std::vector<alls::LayerName> layerNames(const Graph& g) {
   return names;
 }
 
+namespace {
+
+// An applied statement's row in the table (nullptr when this version has none) and its label,
+// "pre_quantization_optimization(equalization)" for commands with features.
+struct Lookup {
+  const ScriptCommand* row = nullptr;
+  std::string label;
+  bool hasFeature = false;
+};
+
+Lookup lookup(const alls::CommandSpec& spec, const alls::Statement& st) {
+  Lookup l;
+  // Commands with features are looked up with their feature.
+  l.hasFeature = !spec.features.empty();
+  const alls::Value* f = l.hasFeature ? st.positional(0) : nullptr;
+  const std::string feature = f ? f->text : "";
+  l.label = l.hasFeature ? st.command + "(" + feature + ")" : st.command;
+  l.row = findScriptCommand(st.command, feature);
+  return l;
+}
+
+// The report line of a statement the table has no row for: said, never dropped.
+std::string missingRow(const Lookup& l, const std::string& where) {
+  return where + ": " + l.label +
+         (l.hasFeature ? " is parsed, not applied"
+                       : " is understood but not applied by this version of Kiln");
+}
+
+// The report line of a keyed argument that is not applied, or "" when the row applies it (or
+// ignores it silently).
+std::string keyNote(const ScriptCommand& row, const Lookup& l, const std::string& where,
+                    const alls::Arg& a) {
+  const ScriptKey* key = row.findKey(a.key);
+  if (key && !key->note.empty()) return where + ": " + l.label + " " + a.key + " " + key->note;
+  if (!key && row.otherKeys == OtherKeys::Reported)
+    return where + ": " + l.label + " key " + a.key + " is parsed, not applied";
+  return {};
+}
+
+}  // namespace
+
 ScriptSettings applyScript(Graph& g, const alls::Script& script) {
   ScriptSettings s;
   for (const alls::Statement& st : script.statements) {
     const alls::CommandSpec* spec = alls::findCommand(st.command);
     if (!spec || !alls::isApplied(*spec, st)) continue;
     const std::string where = statementWhere(st);
-    // Commands with features are looked up with their feature: "pre_quantization_optimization(
-    // equalization)".
-    const bool hasFeature = !spec->features.empty();
-    const alls::Value* f = hasFeature ? st.positional(0) : nullptr;
-    const std::string feature = f ? f->text : "";
-    const std::string label = hasFeature ? st.command + "(" + feature + ")" : st.command;
-    const ScriptCommand* row = findScriptCommand(st.command, feature);
-    if (!row) {
-      // An applied-category statement this version does not act on yet: say so, never drop it.
-      s.notApplied.push_back(where + ": " + label +
-                             (hasFeature
-                                  ? " is parsed, not applied"
-                                  : " is understood but not applied by this version of Kiln"));
+    const Lookup l = lookup(*spec, st);
+    if (!l.row) {
+      s.notApplied.push_back(missingRow(l, where));
       continue;
     }
+    const ScriptCommand& row = *l.row;
     ScriptContext context{g, s, st, {}};
-    if (row->apply) row->apply(context);
+    if (row.apply) row.apply(context);
     bool keyApplied = false;
     for (const alls::Arg& a : st.args) {
       if (a.key.empty()) continue;
-      const ScriptKey* key = row->findKey(a.key);
+      const ScriptKey* key = row.findKey(a.key);
       if (key && key->note.empty()) {
         if (key->apply) key->apply(context, a);
         keyApplied = true;
-      } else if (key) {
-        s.notApplied.push_back(where + ": " + label + " " + a.key + " " + key->note);
-      } else if (row->otherKeys == OtherKeys::Reported) {
-        s.notApplied.push_back(where + ": " + label + " key " + a.key + " is parsed, not applied");
+      } else if (const std::string note = keyNote(row, l, where, a); !note.empty()) {
+        s.notApplied.push_back(note);
       }
     }
-    if (row->needsAppliedKey && !keyApplied) continue;
+    if (row.needsAppliedKey && !keyApplied) continue;
     s.applied.push_back(where + " " + st.sourceLine);
   }
   return s;
+}
+
+std::vector<alls::Diagnostic> scriptNotApplied(const alls::Script& script) {
+  std::vector<alls::Diagnostic> out;
+  auto add = [&](const alls::Statement& st, const std::string& where, const std::string& line,
+                 std::string label) {
+    alls::Diagnostic d;
+    d.severity = alls::Diagnostic::Warning;
+    d.pos = st.pos;
+    d.message = line.substr(where.size() + 2);  // without "model.alls:3: "
+    d.notApplied = true;
+    d.label = std::move(label);
+    out.push_back(std::move(d));
+  };
+  for (const alls::Statement& st : script.statements) {
+    const alls::CommandSpec* spec = alls::findCommand(st.command);
+    if (!spec || !alls::isApplied(*spec, st)) continue;
+    const std::string where = statementWhere(st);
+    const Lookup l = lookup(*spec, st);
+    if (!l.row) {
+      add(st, where, missingRow(l, where), l.label);
+      continue;
+    }
+    for (const alls::Arg& a : st.args)
+      if (!a.key.empty())
+        if (const std::string note = keyNote(*l.row, l, where, a); !note.empty())
+          add(st, where, note, l.label + " key " + a.key);
+  }
+  return out;
 }
 
 }  // namespace kiln::optimize

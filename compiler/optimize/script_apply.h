@@ -4,6 +4,7 @@
 // are registered in script_commands.h.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -32,6 +33,7 @@ struct ScriptSettings {
   int optimizationLevel = 1;  // default when the script gives none
   int compressionLevel = 0;
   bool output16 = false;
+  uint32_t seed = 0;        // set_seed(seed=N): the seed of --use-random-calib-set
   bool normalizes = false;  // the script inserts a normalization (raw 0-255 input afterwards)
   std::vector<std::string>
       applied;  // one line per statement applied, "model.alls:3 normalization(...)"
@@ -43,6 +45,11 @@ struct ScriptSettings {
 /// for its command (and feature); keys and statements without one are listed in notApplied.
 /// Errors (ScriptError) point at the statement.
 ScriptSettings applyScript(Graph& g, const alls::Script& script);
+
+/// The notApplied lines applyScript gives for `script`, without a network, as warnings at their
+/// statements (notApplied set, label "quantization_param key bias_mode"): what `kiln optimize`
+/// will say it parses but does not act on. kiln check-script reports them.
+std::vector<alls::Diagnostic> scriptNotApplied(const alls::Script& script);
 
 /// Layer names for script references: Kiln names and ONNX names.
 std::vector<alls::LayerName> layerNames(const Graph& g);

@@ -29,8 +29,12 @@ void stepCalibrate(OptimizeState& s) {
   for (int id : g.inputLayers())
     specs.push_back({g.at(id).attrString("onnx_name"), g.at(id).attrInts("user_shape")});
   const int want = o.calibSizeOverride > 0 ? o.calibSizeOverride : s.settings.calibsetSize;
-  s.calibSet = o.randomCalib ? calib::randomCalibSet(specs, size_t(want), 0)
-                             : calib::loadCalibSet(o.calibPath, specs, size_t(want));
+  if (!o.calibArrays.empty()) {
+    s.calibSet = calib::calibSetFromArrays(o.calibArrays, specs, size_t(want), o.calibArraysName);
+  } else {
+    s.calibSet = o.randomCalib ? calib::randomCalibSet(specs, size_t(want), s.settings.seed)
+                               : calib::loadCalibSet(o.calibPath, specs, size_t(want));
+  }
   const calib::CalibSet& set = s.calibSet;
   for (const auto& w : set.warnings) o.warn(w);
   if (set.random)

@@ -2,6 +2,8 @@
 // chosen ranges and precisions; then which least-error ranges the layers really use.
 #include <fmt/core.h>
 
+#include <algorithm>
+
 #include "compiler/optimize/optimize_steps.h"
 
 namespace kiln::optimize {
@@ -21,8 +23,12 @@ void stepPrepare(OptimizeState& s) {
     else
       s.rangeMethod[i] = RangeMethod::NotOwn;
   }
+  const auto decisions = std::count(s.decision.begin(), s.decision.end(), true);
   s.options.info(fmt::format(
-      "range selection: {} 8-bit tensor(s) narrowed to their least-error range", changed));
+      "range selection: {} 8-bit tensor(s) narrowed to their least-error range; {} decision "
+      "tensor(s) (outputs and what feeds them without weights) keep their upper end and {}+ "
+      "steps for their positive side",
+      changed, decisions, quant::kDecisionPositiveLevels));
 }
 
 }  // namespace kiln::optimize

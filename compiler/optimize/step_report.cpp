@@ -2,6 +2,8 @@
 // each layer's calibrated range and range method, the calibration set and the script's applied
 // and not-applied lines; stored in the archive (optimize/report.json, optimize/script.alls),
 // which is marked optimized.
+#include <fmt/core.h>
+
 #include "compiler/archive/json_text.h"
 #include "compiler/optimize/noise_report.h"
 #include "compiler/optimize/optimize_steps.h"
@@ -30,7 +32,27 @@ void stepReport(OptimizeState& s) {
       lj["clipped_fraction"] = s.chosen[id].clipped;
       lj["expected_mse"] = {{"min_max", s.chosen[id].mseMinMax}, {"chosen", s.chosen[id].mse}};
     }
+    if (id < s.decision.size() && s.decision[id]) lj["decision_tensor"] = true;
+    if (s.chosen[id].positiveSideShort && s.rangeMethod[id] != RangeMethod::NotOwn)
+      lj["positive_side_short"] = true;
   }
+  // Ranges that exclude most of a sign that matters (step_check_ranges.cpp), also warned.
+  nlohmann::json findings = nlohmann::json::array();
+  for (const RangeFinding& f : s.rangeFindings)
+    findings.push_back({{"layer", f.layer},
+                        {"sign", f.sign},
+                        {"decision_tensor", f.decision},
+                        {"sign_share", f.share},
+                        {"clipped", f.clipped},
+                        {"quantized_to_zero", f.lost},
+                        {"range", {f.range.first, f.range.second}},
+                        {"message", f.message}});
+  rj["range_findings"] = findings;
+  if (!s.rangeFindings.empty())
+    o.info(
+        fmt::format("range check: {} range(s) exclude most of a sign that matters (warnings "
+                    "above; report field \"range_findings\")",
+                    s.rangeFindings.size()));
   const calib::CalibSet& set = s.calibSet;
   rj["calibration"] = {
       {"description", set.description}, {"samples", s.samples.size()}, {"random", set.random}};

@@ -23,13 +23,17 @@ std::string readText(const std::string& path) {
 // Parses and validates the script (none: an empty one). Validation errors, and with --strict the
 // "parsed, not applied" warnings too, are thrown together; other warnings go to o.warn.
 alls::Script loadScript(const OptimizeOptions& o, std::string& text) {
-  if (o.scriptPath.empty()) return {};
-  text = readText(o.scriptPath);
+  if (o.scriptText) {
+    text = *o.scriptText;
+  } else {
+    if (o.scriptPath.empty()) return {};
+    text = readText(o.scriptPath);
+  }
   alls::Script script = alls::parseScript(text, o.scriptPath);
   const auto diags = alls::validateScript(script);
   std::string errors;
   for (const auto& d : diags) {
-    const bool error = d.severity == alls::Diagnostic::Error || o.strict;
+    const bool error = d.severity == alls::Diagnostic::Error || (o.strict && d.notApplied);
     if (error) {
       alls::Diagnostic e = d;
       e.severity = alls::Diagnostic::Error;

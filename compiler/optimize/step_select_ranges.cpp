@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include "compiler/optimize/optimize_steps.h"
+#include "compiler/quant/decision_tensors.h"
 #include "compiler/quant/outliers.h"
 
 namespace kiln::optimize {
@@ -49,15 +50,22 @@ void stepSelectRanges(OptimizeState& s) {
 }
 
 void stepSelectLeastErrorRanges(OptimizeState& s) {
-  if (!s.selectRanges) return;
   const Graph& g = s.graph();
+  s.decision = quant::decisionTensors(g);
+  if (!s.selectRanges) return;
   // 8-bit tensors whose range the script does not set get the range of least expected error
-  // (16 bits keep min/max: their rounding noise is negligible).
+  // (16 bits keep min/max: their rounding noise is negligible). Decision tensors keep their
+  // upper end and a positive side of kDecisionPositiveLevels steps (range_selection.h).
   const std::vector<int> bits = quant::assignBits(g, s.precision);
   for (size_t i = 0; i < g.layers.size(); ++i) {
     if (s.rangeMethod[i] != RangeMethod::MinMax || s.stats.hist[i].empty() || bits[i] != 8)
       continue;
-    s.chosen[i] = quant::selectRange(s.stats.hist[i], s.stats.out[i], 8);
+    quant::RangeSearch opts;
+    if (s.decision[i]) {
+      opts.keepTop = true;
+      opts.minPositiveLevels = quant::kDecisionPositiveLevels;
+    }
+    s.chosen[i] = quant::selectRange(s.stats.hist[i], s.stats.out[i], 8, opts);
     if (!s.chosen[i].changed) continue;
     s.stats.out[i] = {s.chosen[i].lo, s.chosen[i].hi};
     s.rangeMethod[i] = RangeMethod::Mse;

@@ -55,8 +55,13 @@ void prepareEltwise(Layer& l, const std::vector<QuantInfo>& in, const CalibStats
   l.qparams["operand_mult"] =
       ints({std::llround(in[0].scale / sAcc), std::llround(in[1].scale / sAcc)});
   if (l.type == LayerType::EwEqual) {
+    // The kernel writes equal_one or the zero point directly and never rescales; the output
+    // stage it still carries (the eltwise op's layout) is an identity: multiplier 1, shift 0.
     l.qparams["equal_one"] = ints({quantizeValue(1.0, out)});
     l.qparams["stage_misc"] = ints({out.zeroPoint, 0, out.qmax(), 0, 0, 0});
+    IntTensor mult = ints({1, 0}, 32);
+    mult.shape = {1, 2};
+    l.qparams["stage_mult"] = std::move(mult);
     return;
   }
   prepareStage(l, {sAcc}, s.pre.at(id));

@@ -1,5 +1,7 @@
 #include "runtime/cli/cli_util.h"
 
+#include "runtime/api/user_arrays.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -68,89 +70,24 @@ std::vector<OutputBuffer> FrameBuffers::outputs() {
   return v;
 }
 
-namespace {
-
-npy::ElemType npyTypeOf(BufferType t, const StreamDesc& s) {
-  switch (t) {
-    case BufferType::Float32:
-      return npy::ElemType::f32;
-    case BufferType::UInt8:
-      return npy::ElemType::u8;
-    case BufferType::UInt16:
-      return npy::ElemType::u16;
-    case BufferType::Auto:
-      break;
-  }
-  return s.bits == 16 ? npy::ElemType::u16 : npy::ElemType::u8;
-}
-
-std::string streamList(const std::vector<StreamDesc>& v) {
-  std::string r;
-  for (const StreamDesc& s : v) r += (r.empty() ? "" : ", ") + s.name + " " + shapeStr(s.shape);
-  return r;
-}
-
-}  // namespace
-
 FrameBuffers loadInputs(const Model& m, const std::vector<std::string>& files,
                         const std::string& inputFormat) {
-  const auto& ins = m.inputs();
-  if (files.size() != ins.size())
-    throw Error("the network has " + std::to_string(ins.size()) + " input(s) (" + streamList(ins) +
-                "); --input-files gave " + std::to_string(files.size()));
-  FrameBuffers fb;
-  int64_t batch = -1;
-  for (size_t k = 0; k < ins.size(); ++k) {
-    const StreamDesc& s = ins[k];
-    const std::string& file = files[k];
-    const std::string what = file + ": input '" + s.name + "'";
-    const std::string device = s.bits == 16 ? "uint16" : "uint8";
-    npy::Array arr = npy::load(file);
-    BufferType t = BufferType::Float32;
-    if (inputFormat.empty()) {
-      if (arr.type == npy::ElemType::u8) {
-        t = BufferType::UInt8;
-      } else if (arr.type == npy::ElemType::u16) {
-        t = BufferType::UInt16;
-      } else if (arr.type != npy::ElemType::f32) {
-        throw Error(what + " expects float32 " + shapeStr(s.shape) + " (or the device's " + device +
-                    " integers), the file holds " + npy::typeName(arr.type) +
-                    " (convert with x.astype(np.float32), after the model's own pre-processing)");
-      }
-    } else {
-      t = parseBufferType(inputFormat);
-      const npy::ElemType want = npyTypeOf(t, s);
-      if (arr.type != want)
-        throw Error(what + ": --input-format-type " + inputFormat + " expects " +
-                    npy::typeName(want) + " data, the file holds " + npy::typeName(arr.type));
-    }
-    if (t == BufferType::UInt16 && s.bits == 8)
-      throw Error(what +
-                  " is uint8 on the device; uint16 data cannot be narrowed (give uint8, "
-                  "or float32 to quantize on the host)");
-    const std::vector<int64_t>& user = s.shape;
-    int64_t n = 1;
-    const bool sameRest = !user.empty() && user[0] == 1 && arr.shape.size() == user.size() &&
-                          std::equal(user.begin() + 1, user.end(), arr.shape.begin() + 1);
-    if (arr.shape == user) {
-      n = 1;
-    } else if (sameRest) {
-      n = arr.shape[0];
-    } else {
-      throw Error(what + " expects shape " + shapeStr(user) +
-                  " (or [N, ...] with the same trailing dimensions), the file holds " +
-                  shapeStr(arr.shape));
-    }
-    if (n < 1) throw Error(what + ": the file holds no sample (shape " + shapeStr(arr.shape) + ")");
-    if (batch >= 0 && n != batch)
-      throw Error("inputs disagree on the batch size (" + std::to_string(batch) + " vs " +
-                  std::to_string(n) + " in " + file + ")");
-    batch = n;
-    fb.inTypes.push_back(t);
-    fb.inBytes.push_back(size_t(streamElements(s)) * elementBytes(t, s));
-    fb.inData.push_back(std::move(arr.data));
+  // The count first: no file is read for a command line that cannot run.
+  checkInputCount(m, files.size(), "--input-files");
+  std::vector<npy::Array> arrays;
+  std::vector<UserArray> described;
+  for (const std::string& file : files) {
+    arrays.push_back(npy::load(file));
+    described.push_back({file, arrays.back().type, arrays.back().shape});
   }
-  fb.samples = batch;
+  const ArrayFeeds feeds = checkInputArrays(m, described, inputFormat);
+  FrameBuffers fb;
+  for (size_t k = 0; k < arrays.size(); ++k) {
+    fb.inTypes.push_back(feeds.inputs[k].type);
+    fb.inBytes.push_back(feeds.inputs[k].frameBytes);
+    fb.inData.push_back(std::move(arrays[k].data));
+  }
+  fb.samples = feeds.frames;
   return fb;
 }
 

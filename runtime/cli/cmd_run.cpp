@@ -19,7 +19,8 @@ int cmdRun(const Args& args) {
   addCommonOptions(ap, true);
   ap.flag("--measure-latency", "Time every frame and print latency percentiles.");
   ap.flag("--profile",
-          "Time every operation and print the 10 slowest (adds a little overhead per frame).");
+          "Time every operation and print the 10 slowest (adds a little overhead per frame); "
+          "with --json, every operation (kiln profiler --runtime-profile reads it).");
   ap.epilog("example:\n  kilnrt run digits_cnn.kef --frames-count 1000 --measure-latency\n");
   if (!ap.parse(args)) return 0;
   const int64_t frames = ap.getInt("--frames-count", 100, 1, int64_t(1) << 40);
@@ -59,7 +60,7 @@ int cmdRun(const Args& args) {
                         .set("kef_bytes", l.model->fileBytes())
                         .set("arena_bytes", arena)
                         .set("constant_bytes", constantBytes(p)));
-    if (profile) j.set("profile", prof.toJson(p));
+    if (profile) j.set("profile", prof.toJson(p, p.ops.size()));  // every operation
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }

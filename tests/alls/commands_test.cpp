@@ -62,7 +62,7 @@ TEST(AllsCommands, AppliedStatementsGiveNoDiagnostics) {
       "model_optimization_config(globals, output_16bit=enabled)\n"
       "pre_quantization_optimization(activation_clipping, layers={conv*}, mode=percentile, "
       "clipping_values=[0.01, 99.99])\n"
-      "pre_quantization_optimization(weights_clipping, layers=[conv1], mode=mmse_if4b)\n"
+      "pre_quantization_optimization(weights_clipping, policy=disabled, mode=mmse_if4b)\n"
       "pre_quantization_optimization(equalization, policy=enabled)\n"
       "post_quantization_optimization(bias_correction, policy=enabled)\n"
       "post_quantization_optimization(finetune, policy=disabled)\n"
@@ -70,7 +70,11 @@ TEST(AllsCommands, AppliedStatementsGiveNoDiagnostics) {
       "change_output_activation(linear)\n"
       "c = input_conversion(bgr_to_rgb)\n"
       "c2 = input_conversion(input_layer1, rgb_to_bgr)\n"
-      "l = logits_layer(fc1, argmax, -1, cpu)\n");
+      "set_seed(seed=7)\n"
+      "model_optimization_config(negative_exponent, layers={*}, rank=0)\n"
+      "performance_param(fps=None)\n"
+      "resources_param(max_utilization=0.8)\n"
+      "context_switch_param(mode=manual)\n");
   EXPECT_TRUE(d.empty()) << ::testing::PrintToString(formatted(d));
 }
 
@@ -120,7 +124,7 @@ TEST(AllsCommands, UnknownKeyListsAcceptedKeys) {
   EXPECT_EQ(g[0].message,
             "unknown key 'calibset' for model_optimization_config(calibration); did you mean "
             "calibset_size? "
-            "accepted keys: calibset_size, batch_size");
+            "accepted keys: calibset_size, batch_size, use_acceleras");
   const auto n = check("normalization([0], [1], scale=2)\n");
   ASSERT_EQ(n.size(), 1u);
   EXPECT_EQ(n[0].message, "unknown key 'scale': normalization takes no keyword arguments");
@@ -154,7 +158,8 @@ TEST(AllsCommands, BadValueListsAcceptedValues) {
   EXPECT_EQ(loss[0].pos.col, 61);
   EXPECT_EQ(
       loss[0].message,
-      "bad value 'l3' for loss_types; did you mean l2? accepted values: l2, l2rel, ce, cosine");
+      "bad value 'l3' for loss_types; did you mean l2? accepted values: l2, l2rel, ce, cosine, "
+      "l2rel_channelwise_weighted, L2, L2REL, CE, COSINE");
   const auto act = check("change_output_activation(conv3, relu)\n");
   ASSERT_EQ(act.size(), 1u);
   EXPECT_EQ(
@@ -201,7 +206,7 @@ TEST(AllsCommands, NotAppliedWarningsNameCommandAndLine) {
   const auto d = check(
       "normalization1 = normalization([0.0], [255.0])\n"
       "post_quantization_optimization(finetune, policy=enabled, epochs=4)\n"
-      "resources_param(max_utilization=0.8)\n"
+      "resources_param(max_utilization=0.8)\n"  // honoured by kiln compiler: no warning
       "\n"
       "conv5_d0, conv5_d1, conv5_dc = defuse(conv5, 2)\n"
       "obj.place(0, [conv1])\n"
@@ -214,8 +219,6 @@ TEST(AllsCommands, NotAppliedWarningsNameCommandAndLine) {
       (std::vector<std::string>{
           "v.alls:2:1: warning: post_quantization_optimization(finetune) (line 2) is parsed, not "
           "applied (Kiln does not implement it)",
-          "v.alls:3:1: warning: resources_param (line 3) is parsed, not applied (resource "
-          "planning, recorded for `kiln compiler`)",
           "v.alls:5:1: warning: defuse (line 5) is parsed, not applied (compiler placement "
           "command)",
           "v.alls:6:1: warning: place (line 6) is parsed, not applied (compiler placement command)",
@@ -227,6 +230,59 @@ TEST(AllsCommands, NotAppliedWarningsNameCommandAndLine) {
           "parsed, not applied (Kiln does not implement it)",
       }));
   for (const Diagnostic& x : d) EXPECT_EQ(x.severity, Diagnostic::Warning);
+}
+
+// Keys and values of the public zoo's scripts (issue 16) that the validator once rejected.
+TEST(AllsCommands, ZooKeysAndValuesAreKnown) {
+  const auto d = check(
+      "model_optimization_config(calibration, batch_size=8, calibset_size=64, "
+      "use_acceleras=False)\n"
+      "post_quantization_optimization(finetune, policy=enabled, meta_arch=yolo, "
+      "loss_types=[L2REL, l2rel_channelwise_weighted], use_acceleras=disabled)\n"
+      "pre_quantization_optimization(activation_clipping, layers={*}, mode=disabled)\n"
+      "pre_quantization_optimization(se_optimization, method=tse, mode=sequential, count=6, "
+      "tile_height=8)\n"
+      "pre_quantization_optimization(ew_add_fusing, policy=enabled, infusible_ew_add_type=conv)\n"
+      "pre_quantization_optimization(layer_norm_decomposition, eq_consumer=False, "
+      "bit_decomposition_mode=split_precision)\n"
+      "pre_quantization_optimization(equalization, layers=[ew_add1], "
+      "equalization_target=activation)\n"
+      "nms_postprocess(meta_arch=yolov8, engine=cpu, bbox_decoding_only=True)\n"
+      "allocator_param(enable_auto_spatial_reshapes=False, enable_auto_spatial_reshapes=False)\n"
+      "performance_param(fps=None)\n"
+      "performance_param(fps=null)\n"
+      "context_switch_param(mode=manual)\n"
+      "resources_param(max_utilization=1.125, max_memory_utilization=1.0000000000000007)\n");
+  EXPECT_FALSE(hasErrors(d)) << formatted(d)[0];
+  // The repeated allocator_param key is a plain warning (Kiln does not read allocator_param).
+  bool duplicate = false;
+  for (const Diagnostic& x : d)
+    if (x.message.find("key 'enable_auto_spatial_reshapes' is given twice") == 0) {
+      duplicate = true;
+      EXPECT_FALSE(x.notApplied);
+      EXPECT_EQ(x.pos.line, 9);
+      EXPECT_EQ(x.pos.col, 53);
+    }
+  EXPECT_TRUE(duplicate);
+  // Not-applied warnings carry their label, for kiln check-script's counts.
+  for (const Diagnostic& x : d)
+    if (x.pos.line == 2) {
+      EXPECT_TRUE(x.notApplied);
+      EXPECT_EQ(x.label, "post_quantization_optimization(finetune)");
+    }
+}
+
+// A `)` too many at the end of a statement (a zoo script has one): a warning naming its place,
+// not a not-applied warning (so --strict leaves it a warning).
+TEST(AllsCommands, ExtraParenIsAWarning) {
+  const auto d = check(
+      "post_quantization_optimization(finetune, policy=disabled, loss_layer_names=[conv93, "
+      "conv84]))\n");
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(formatted(d)[0],
+            "v.alls:1:93: warning: one ')' too many at the end of the statement; accepted as the "
+            "reference accepts it, remove it");
+  EXPECT_FALSE(d[0].notApplied);
 }
 
 TEST(AllsCommands, IsAppliedFollowsTheTable) {
@@ -258,12 +314,13 @@ TEST(AllsCommands, RealScriptsWarnOnlyForWhatKilnDoesNotApply) {
   const auto w = validateScript(big);
   EXPECT_FALSE(hasErrors(w));
   // Everything after the first five (numerics) statements is a compiler directive: a warning
-  // each, of which the first kMaxDiagnostics are kept and the rest counted in the last one.
-  ASSERT_GT(big.statements.size() - 5, kMaxDiagnostics);
+  // each, of which the first kMaxDiagnostics are kept and the rest counted in the last one;
+  // except resources_param and performance_param, which kiln compiler honours.
+  ASSERT_GT(big.statements.size() - 7, kMaxDiagnostics);
   ASSERT_EQ(w.size(), kMaxDiagnostics + 1);
   EXPECT_EQ(w.back().message,
             fmt::format("and {} more warnings (only the first 50 errors and 50 warnings are shown)",
-                        big.statements.size() - 5 - kMaxDiagnostics));
+                        big.statements.size() - 7 - kMaxDiagnostics));
 }
 
 }  // namespace

@@ -216,6 +216,44 @@ TEST(AllsParser, MultiLineStatementsCommentsObjectsAndEmptyTargets) {
   EXPECT_TRUE(parseScript("transpose()", "e.alls").statements[0].args.empty());
 }
 
+// `{net/matmul1: [...], net/matmul2: [...]} = defuse_block(...)` (a zoo script): the keys are the
+// targets, the values kept as written.
+TEST(AllsParser, DictionaryTargets) {
+  const Script s = parseScript(
+      "{net/matmul1: [a, b], net/matmul2: [c]} = defuse_block(matmul1, defuse_count=4)\n"
+      "{ x : [1, [2, 3]] } = defuse_block(matmul2)\n",
+      "d.alls");
+  ASSERT_EQ(s.statements.size(), 2u);
+  EXPECT_EQ(s.statements[0].targets, (std::vector<std::string>{"net/matmul1", "net/matmul2"}));
+  EXPECT_EQ(s.statements[0].targetValues, (std::vector<std::string>{"[a, b]", "[c]"}));
+  EXPECT_EQ(s.statements[0].command, "defuse_block");
+  EXPECT_EQ(s.statements[1].targets, std::vector<std::string>{"x"});
+  EXPECT_EQ(s.statements[1].targetValues, std::vector<std::string>{"[1, [2, 3]]"});
+  EXPECT_TRUE(s.notes.empty());
+  EXPECT_EQ(parseError("{conv*} = defuse_block(a)\n"),
+            "test.alls:1:7: error: expected ':' after 'conv*' in the dictionary target {name: "
+            "[...], ...}\n"
+            "{conv*} = defuse_block(a)\n"
+            "      ^");
+  EXPECT_NE(parseError("{a: [1, 2], b:} = defuse_block(a)\n")
+                .find("1:15: error: expected a value after 'b:'"),
+            std::string::npos);
+}
+
+// One `)` too many at the end of a statement is accepted with a note (the validator makes it a
+// warning); two are still an error.
+TEST(AllsParser, OneParenTooManyIsANote) {
+  const Script s = parseScript("set_seed(seed=1))\nset_seed(seed=2)\n", "p.alls");
+  ASSERT_EQ(s.statements.size(), 2u);
+  ASSERT_EQ(s.notes.size(), 1u);
+  EXPECT_EQ(s.notes[0].pos.line, 1);
+  EXPECT_EQ(s.notes[0].pos.col, 17);
+  EXPECT_EQ(s.notes[0].sourceLine, "set_seed(seed=1))");
+  EXPECT_NE(parseError("set_seed(seed=2)))\n")
+                .find("1:17: error: expected the end of the line after ')', found ')'"),
+            std::string::npos);
+}
+
 // ---- syntax errors ----
 
 TEST(AllsParserErrors, SyntaxErrorHasLineColumnAndCaret) {

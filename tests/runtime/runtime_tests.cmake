@@ -13,4 +13,6 @@ add_executable(kiln_runtime_tests
 target_link_libraries(kiln_runtime_tests PRIVATE kilnrt_lib GTest::gmock GTest::gtest_main)
 # op_table_test reads docs/file-format.md.
 target_compile_definitions(kiln_runtime_tests PRIVATE KILN_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-gtest_discover_tests(kiln_runtime_tests DISCOVERY_TIMEOUT 60)
+file(MAKE_DIRECTORY "${CMAKE_BINARY_DIR}/Testing/tmp")  # GoogleTest TempDir(), see tests/CMakeLists.txt
+gtest_discover_tests(kiln_runtime_tests DISCOVERY_TIMEOUT 60
+  PROPERTIES ENVIRONMENT "TEST_TMPDIR=${CMAKE_BINARY_DIR}/Testing/tmp")

@@ -28,6 +28,9 @@ done
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export KILN_VERIFY_EACH_PASS=1
+# Scratch files in the sanitizer build, not /tmp, where the fast tier may be writing the same names.
+export TEST_TMPDIR="$B/Testing/tmp"
+mkdir -p "$TEST_TMPDIR"
 start=$(date +%s)
 "$BIN" --gtest_brief=1 ${filter:+--gtest_filter=-$filter}
 echo "asan_$PROG: passed in $(($(date +%s) - start)) s${filter:+ (skipped: $filter)}"

@@ -119,7 +119,8 @@ TEST(OptimizeCli, ScriptErrorsPointAtTheLine) {
             std::string::npos);
   EXPECT_NE(err("\nquantization_param(conv1, precision_mode=a7_w9)\n").find("a16_w16"),
             std::string::npos);
-  EXPECT_NE(err("performance_param(fps=100)\n", true).find("--strict"), std::string::npos);
+  // performance_param is honoured by kiln compiler: no warning; allocator_param is not applied.
+  EXPECT_NE(err("allocator_param(timeout=600)\n", true).find("--strict"), std::string::npos);
 }
 
 TEST(OptimizeCli, CalibrationOptionsAreChecked) {
@@ -161,10 +162,10 @@ TEST(OptimizeCli, ReportIsInTheArchiveAndBesideIt) {
 TEST(OptimizeCli, DegenerateOutputIsALoudWarning) {
   // A logits range forced far away from the data: the quantized output sits at one end of its
   // grid on every sample while the float output moves. That is the quantized network collapsing.
-  const CliRun r = kiln("optimize " + parsed() + " --calib-set-path " + kDir +
-                        "calib.npy --model-script " +
-                        script("quantization_param(fc1, force_range_out=[500000, 500001])\n") +
-                        " --output-har-path " + tmp("d.kar"));
+  const CliRun r =
+      kiln("optimize " + parsed() + " --calib-set-path " + kDir + "calib.npy --model-script " +
+           script("quantization_param(fc1, force_range_out=[500000, 500001])\n") +
+           " --output-har-path " + tmp("d.kar"));
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("IS NEAR-CONSTANT"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("has collapsed"), std::string::npos) << r.err;

@@ -255,11 +255,37 @@ TEST(ResourcePlan, ScriptOptions) {
     ADD_FAILURE() << "expected a ScriptError";
   } catch (const alls::ScriptError& e) {
     EXPECT_EQ(e.detail(),
-              "max_memory_utilization expects a number in (0, 1] (e.g. 0.8), found 0 (only "
+              "max_memory_utilization expects a number in (0, 2] (e.g. 0.8), found 0 (only "
               "max_utilization=0 means \"not set\")");
   }
   EXPECT_DOUBLE_EQ(
       optionsFrom("resources_param(max_memory_utilization=0.0001)\n").maxMemoryUtilization, 0.0001);
+  // What the zoo's scripts hold (issue 16): fps=None / null is no target; mode=manual is planned
+  // as allowed; utilizations above 1 are planned as 1, with a note unless rounding noise.
+  const hwarch::PlanOptions zoo = optionsFrom(
+      "performance_param(fps=100)\n"
+      "performance_param(fps=None)\n"
+      "context_switch_param(mode=manual)\n"
+      "resources_param(max_utilization=1.125, max_control_utilization=1.0000000000000007)\n");
+  EXPECT_EQ(zoo.targetFps, 0);
+  EXPECT_EQ(zoo.fpsSource, "");
+  EXPECT_EQ(optionsFrom("performance_param(fps=null)\n").targetFps, 0);
+  EXPECT_EQ(zoo.contextSwitch, hwarch::ContextSwitchMode::Allowed);
+  EXPECT_DOUBLE_EQ(zoo.maxMemoryUtilization, 1);
+  EXPECT_DOUBLE_EQ(zoo.maxControlUtilization, 1);
+  EXPECT_EQ(zoo.adjusted,
+            (std::vector<std::string>{
+                "model.alls:3: context_switch_param mode=manual is planned as mode=allowed "
+                "(Kiln's plan splits the network into contexts itself, in layer order; the "
+                "script's placement commands are not applied)",
+                "model.alls:4: resources_param max_utilization=1.125 is planned as 1 (Kiln's "
+                "plan uses at most all of a resource; the reference lets a context overcommit "
+                "it)"}));
+  const hwarch::ResourcePlan zp = planResources(quantizedCnn(), hwarch::findArch("hailo8"), zoo);
+  EXPECT_EQ(zp.warnings, zoo.adjusted);
+  EXPECT_THROW(optionsFrom("resources_param(max_utilization=2.5)\n"), alls::ScriptError);
+  EXPECT_THROW(optionsFrom("performance_param(fps=none_at_all)\n"), alls::ScriptError);
+
   // Keys the plan does not read are listed, and become plan warnings.
   EXPECT_EQ(o.notApplied,
             (std::vector<std::string>{"model.alls:2: resources_param key max_apu_utilization is "

@@ -16,10 +16,10 @@ namespace kiln::optimize {
 namespace {
 
 TEST(ScriptCommands, EveryAppliedCommandHasAHandler) {
-  // Applied according to the alls table, but kiln optimize does not act on them yet: applyScript
-  // reports them as not applied. A new applied command without a handler fails here.
-  const std::set<std::string> knownGaps = {"logits_layer",
-                                           "pre_quantization_optimization(weights_clipping)"};
+  // Every command the alls table calls applied has a handler, so kiln check-script (the
+  // validator) and kiln optimize agree on what is applied. A new applied command without a
+  // handler fails here; one kiln optimize does not act on is marked not applied in the table.
+  const std::set<std::string> knownGaps = {};
   std::set<std::string> missing;
   for (const alls::CommandSpec& c : alls::commandTable()) {
     if (!c.applied) continue;
@@ -89,22 +89,51 @@ TEST(ScriptCommands, AppliedAndNotAppliedLines) {
                 "t.alls:4 quantization_param(conv1, precision_mode=a16_w8, "
                 "bias_mode=double_scale_initialization)",
                 "t.alls:6 pre_quantization_optimization(equalization, policy=disabled)"}));
+  // compression_params, weights_clipping and logits_layer are not applied commands: the
+  // validator warns about them, applyScript skips them. Batch sizes are accepted silently.
   EXPECT_EQ(s.notApplied,
             (std::vector<std::string>{
-                "t.alls:1: model_optimization_flavor batch_size does not change Kiln's results",
-                "t.alls:2: model_optimization_config(calibration) key batch_size is parsed, not "
-                "applied",
-                "t.alls:3: model_optimization_config(compression_params) key "
-                "auto_4bit_weights_ratio is parsed, not applied",
-                "t.alls:4: quantization_param key bias_mode is parsed, not applied",
-                "t.alls:5: pre_quantization_optimization(weights_clipping) is parsed, not applied",
-                "t.alls:7: logits_layer is understood but not applied by this version of Kiln"}));
+                "t.alls:4: quantization_param key bias_mode is parsed, not applied"}));
+  // The same lines without a network, as kiln check-script reports them.
+  const std::vector<alls::Diagnostic> d = scriptNotApplied(script);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].pos.line, 4);
+  EXPECT_TRUE(d[0].notApplied);
+  EXPECT_EQ(d[0].label, "quantization_param key bias_mode");
+  EXPECT_EQ(d[0].message, "quantization_param key bias_mode is parsed, not applied");
   EXPECT_EQ(s.optimizationLevel, 2);
   EXPECT_EQ(s.calibsetSize, 32);
   EXPECT_FALSE(s.equalization);
   ASSERT_EQ(s.precision.count("conv1"), 1u);
   EXPECT_EQ(s.precision.at("conv1").mode.name, "a16_w8");
   EXPECT_EQ(s.precision.at("conv1").source, "t.alls:4");
+}
+
+// set_seed(seed=N) seeds the random calibration set (--use-random-calib-set).
+TEST(ScriptCommands, SetSeed) {
+  Graph g = test::importText(
+      "<ir_version: 8, opset_import: [\"\" : 17]>\n"
+      "g (float[1,2] x) => (float[1,2] y) {\n"
+      "  y = Relu (x)\n"
+      "}");
+  const ScriptSettings none = applyScript(g, alls::parseScript("", "t.alls"));
+  EXPECT_EQ(none.seed, 0u);
+  const ScriptSettings s =
+      applyScript(g, alls::parseScript("set_seed(seed=4294967295)\n", "t.alls"));
+  EXPECT_EQ(s.seed, 4294967295u);
+  EXPECT_EQ(s.applied, std::vector<std::string>{"t.alls:1 set_seed(seed=4294967295)"});
+  EXPECT_TRUE(s.notApplied.empty());
+}
+
+// Keys that only say how the reference distributes its work are accepted without a report.
+TEST(ScriptCommands, WorkDistributionKeysAreAccepted) {
+  const alls::Script script = alls::parseScript(
+      "model_optimization_config(globals, multiproc_policy=disabled, gpu_policy=enabled)\n"
+      "model_optimization_config(calibration, batch_size=4, use_acceleras=disabled)\n"
+      "model_optimization_config(negative_exponent, layers={*}, rank=0)\n",
+      "t.alls");
+  EXPECT_TRUE(alls::validateScript(script).empty());
+  EXPECT_TRUE(scriptNotApplied(script).empty());
 }
 
 TEST(RangeMethods, NamesRoundTrip) {

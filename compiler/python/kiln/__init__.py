@@ -1,0 +1,28 @@
+"""Kiln for Python: ONNX -> quantized .kef executables, the way the reference SDK works.
+
+    from kiln import ClientRunner, InferenceContext
+    runner = ClientRunner(hw_arch="hailo8")
+    runner.translate_onnx_model("model.onnx")
+    runner.optimize(calib)                                  # numpy (N, ...) or {name: array}
+    with runner.infer_context(InferenceContext.SDK_QUANTIZED) as ctx:
+        outs = runner.infer(ctx, data)
+    kef = runner.compile()                                  # bytes; run with kilnrt.Model(kef)
+
+See docs/python.md; the runtime is the separate package ``kilnrt``.
+"""
+from . import _kiln
+from ._runner import ClientRunner, InferenceContext, KilnWarning
+from .errors import (CalibrationError, ExecutableError, FileError, InputError, KilnError,
+                     ModelScriptError)
+
+__version__ = _kiln.tool_version()
+
+__all__ = [
+    "ClientRunner", "InferenceContext", "KilnWarning", "KilnError", "ModelScriptError",
+    "CalibrationError", "FileError", "InputError", "ExecutableError", "hw_archs",
+]
+
+
+def hw_archs():
+    """The targets compile() accepts (``kiln compiler --hw-arch``)."""
+    return list(_kiln.hw_archs())

@@ -5,9 +5,12 @@
 #include "common/npy.h"
 #include "common/output_dir.h"
 #include "compiler/archive/archive.h"
+#include "compiler/archive/json_text.h"
 #include "compiler/batch/console.h"
 #include "compiler/cli/commands.h"
+#include "compiler/cli/mixed_precision.h"
 #include "compiler/cli/options.h"
+#include "compiler/hwarch/hw_arch.h"
 #include "compiler/optimize/optimizer.h"
 
 namespace kiln::cli {
@@ -19,6 +22,12 @@ struct OptimizeArgs {
   bool random = false, strict = false;
   int calibSize = 0;
   int reportSamples = 16;
+  // --target-snr: automatic mixed precision (mixed_precision.h).
+  double targetSnr = 0;
+  bool targetSet = false;
+  double max16 = 0.25;
+  std::string dataPath, hwArch = "hailo8";
+  int dataSize = 16;
 };
 
 std::string defaultOutput(const std::string& in) {
@@ -42,6 +51,12 @@ void writeOptimized(const std::string& path, const std::string& reportPath, cons
 }
 
 void runOptimize(const OptimizeArgs& args) {
+  if (!args.targetSet && (!args.dataPath.empty()))
+    throw Error("--data-path is the held-out data of --target-snr: give --target-snr DB too");
+  if (args.targetSet && args.dataPath.empty())
+    throw Error(
+        "--target-snr needs held-out data to measure on: --data-path DIR (not the calibration "
+        "set)");
   if (args.calib.empty() == !args.random)
     throw Error("give exactly one of --calib-set-path PATH and --use-random-calib-set");
   optimize::OptimizeOptions o;
@@ -64,10 +79,22 @@ void runOptimize(const OptimizeArgs& args) {
   const Archive parsed = readArchive(args.archive);
   const std::string path = args.output.empty() ? defaultOutput(args.archive) : args.output;
   files::makeParentDirs(path);  // before the long part: a bad output path fails at once
-  const Archive out = optimize::optimize(parsed, o);
+  MixedPrecisionResult mixed;
+  if (args.targetSet) {
+    MixedPrecisionOptions m;
+    m.targetSnrDb = args.targetSnr;
+    m.max16BitFraction = args.max16;
+    m.dataPath = args.dataPath;
+    m.dataSize = args.dataSize;
+    m.hwArch = args.hwArch;
+    m.scriptOut = path + ".mixed.alls";
+    mixed = searchMixedPrecision(parsed, o, m);
+  }
+  const Archive out = args.targetSet ? std::move(mixed.archive) : optimize::optimize(parsed, o);
   steps.step("write");
   const std::string reportPath = path + ".report.json";
   writeOptimized(path, reportPath, out);
+  if (args.targetSet) files::writeTextAtomic(path + ".mixed.json", jsonText(mixed.json, 2) + "\n");
   steps.finish();
   std::map<std::string, int> mix;
   for (const Layer& l : out.graph.layers)
@@ -77,6 +104,10 @@ void runOptimize(const OptimizeArgs& args) {
     mixText += fmt::format("{}{} {}", mixText.empty() ? "" : ", ", n, m);
   fmt::print("Precision: {}\nTime: {}\nWrote {} and {}\n", mixText, steps.summary(), path,
              reportPath);
+  if (args.targetSet) {
+    fmt::print("{}Wrote {}.mixed.alls and {}.mixed.json\n", mixed.summary, path, path);
+    if (!mixed.met) throw CLI::RuntimeError(3);
+  }
 }
 
 }  // namespace
@@ -105,7 +136,34 @@ void addOptimizeCommand(CLI::App& app) {
       ->check(intIn(1, kMaxCalibSize));
   cmd->add_flag("--strict", args->strict,
                 "Treat script commands Kiln parses but does not apply as errors");
-  cmd->callback([args]() { runOptimize(*args); });
+  auto* target = cmd->add_option(
+      "--target-snr", args->targetSnr,
+      "Automatic mixed precision: lift the fewest tensors to 16 bits so that every output "
+      "reaches this SNR (dB) on the held-out --data-path; writes <output>.mixed.alls (the "
+      "script that rebuilds the archive) and <output>.mixed.json. Exit status 3 when the "
+      "target is not reached");
+  target->check(CLI::Range(-100.0, 150.0));
+  cmd->add_option("--max-16bit-fraction", args->max16,
+                  "With --target-snr: at most this fraction of activation bytes in 16 bits "
+                  "(default 0.25)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->needs(target);
+  cmd->add_option("--data-path", args->dataPath,
+                  "With --target-snr: held-out samples (images, .npy, .npz as --calib-set-path), "
+                  "not the calibration set");
+  cmd->add_option("--data-size", args->dataSize,
+                  "With --target-snr: held-out samples used (default 16)")
+      ->check(intIn(1, kMaxCalibSize))
+      ->needs(target);
+  cmd->add_option("--hw-arch", args->hwArch,
+                  "With --target-snr: the target whose resource plan prices the choice (default "
+                  "hailo8)")
+      ->check(CLI::IsMember(hwarch::archNames()))
+      ->needs(target);
+  cmd->callback([args, target]() {
+    args->targetSet = target->count() > 0;
+    runOptimize(*args);
+  });
 }
 
 }  // namespace kiln::cli

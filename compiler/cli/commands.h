@@ -9,6 +9,7 @@ void addParserCommand(CLI::App& app);
 void addInfoCommand(CLI::App& app);
 void addInferCommand(CLI::App& app);
 void addOptimizeCommand(CLI::App& app);
+void addAnalyzeNoiseCommand(CLI::App& app);
 void addCompilerCommand(CLI::App& app);
 void addCompileCommand(CLI::App& app);
 void addReportCommand(CLI::App& app);

@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
       "                                         -> out/model.kef (run it with kilnrt)\n"
       "  kiln compile model.onnx --calib-set-path calib/ ...   (all of the above, verified)\n"
       "  kiln compile --manifest zoo.yaml -j 2 --output-dir D  (many networks, reports)\n"
+      "  kiln analyze-noise model_optimized.kar --data-path held_out/ [--mode advanced]\n"
+      "                                         (noise on held-out data, 16-bit suggestions)\n"
       "  kiln info FILE.kar                      (layers, precisions)\n"
       "  kiln check-script m.alls [DIR...]       (validate model scripts, no network)\n"
       "  kiln infer FILE.kar --target native|fp-optimized|quantized --input-files x.npy "
@@ -28,6 +30,7 @@ int main(int argc, char** argv) {
   kiln::cli::addParserCommand(app);
   kiln::cli::addInfoCommand(app);
   kiln::cli::addOptimizeCommand(app);
+  kiln::cli::addAnalyzeNoiseCommand(app);
   kiln::cli::addCompilerCommand(app);
   kiln::cli::addCompileCommand(app);
   kiln::cli::addReportCommand(app);

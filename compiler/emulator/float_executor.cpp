@@ -234,6 +234,11 @@ std::vector<FloatBuffer> run(const Graph& g, const std::vector<FloatBuffer>& inp
 
 }  // namespace
 
+void runFloatLayer(const Layer& l, const std::vector<const FloatBuffer*>& inputs,
+                   FloatBuffer& out) {
+  runLayer(l, inputs, out, nullptr);
+}
+
 std::vector<FloatBuffer> runFloat(const Graph& g, const std::vector<FloatBuffer>& inputs) {
   return run(g, inputs, false, nullptr);
 }

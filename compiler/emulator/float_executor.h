@@ -26,6 +26,10 @@ using LayerObserver = std::function<void(int, const FloatBuffer*, const FloatBuf
 std::vector<FloatBuffer> runFloatObserved(const Graph& g, const std::vector<FloatBuffer>& inputs,
                                           const LayerObserver& observer);
 
+/// Runs one layer alone on float inputs (IR layout, one per layer input): the noise analysis
+/// re-runs only the layers downstream of a changed tensor.
+void runFloatLayer(const Layer& l, const std::vector<const FloatBuffer*>& inputs, FloatBuffer& out);
+
 /// Transposes `in` by `perm` (out dim i = in dim perm[i]).
 FloatBuffer transposeBuffer(const FloatBuffer& in, const std::vector<int64_t>& perm);
 

@@ -173,7 +173,14 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
         "\"layers\"; docs/user-guide.md says how to read it)\n",
         flagged, names);
   }
-  r.json = {{"samples", samples.size()},
+  // These samples are calibration samples: the ranges were chosen on them, so the figures are
+  // optimistic. Held-out data is kiln analyze-noise's job.
+  r.summary +=
+      "  (on calibration samples, which chose the ranges: measure on held-out data with\n"
+      "   kiln analyze-noise OPTIMIZED.kar --data-path HELD_OUT [--mode advanced])\n";
+  r.json = {{"measured_on", "calibration samples"},
+            {"held_out_analysis", "kiln analyze-noise OPTIMIZED.kar --data-path HELD_OUT"},
+            {"samples", samples.size()},
             {"outputs", outputs},
             {"layers", layers},
             {"flagged_layers", flagged}};

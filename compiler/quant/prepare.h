@@ -36,6 +36,11 @@ void prepareLinear(Layer& l, const std::vector<QuantInfo>& in, const CalibStats&
 /// The unit of a linear layer's accumulator per output channel, s_x * s_w[c] (as prepareLinear
 /// sets it): the unit of its integer bias.
 std::vector<double> linearAccScale(const Layer& l, double inScale, int weightBits);
+/// For conv, dw, deconv and fc layers already prepared: a copy of `l` whose float kernel and bias
+/// are its integer ones dequantized (weight rounding and bias correction included), so that it
+/// runs in float as its integer version does before the output rounding. `inScale` is its input's
+/// scale. Other layers are returned unchanged.
+Layer withDequantizedWeights(const Layer& l, double inScale);
 void prepareEltwise(Layer& l, const std::vector<QuantInfo>& in, const CalibStats& s, int id);
 void prepareOther(Layer& l, const std::vector<QuantInfo>& in, const Graph& g, const CalibStats& s,
                   int id);

@@ -98,4 +98,24 @@ void prepareLinear(Layer& l, const std::vector<QuantInfo>& in, const CalibStats&
   prepareStage(l, accScale, s.pre.at(id));
 }
 
+Layer withDequantizedWeights(const Layer& l, double inScale) {
+  Layer out = l;
+  const bool linear = l.type == LayerType::Conv || l.type == LayerType::Dw ||
+                      l.type == LayerType::Deconv || l.type == LayerType::Fc;
+  if (!linear || !l.qparams.count("kernel") || !l.qparams.count("bias") ||
+      !l.params.count("kernel") || !l.params.count("bias"))
+    return out;
+  const IntTensor& kq = l.qparams.at("kernel");
+  const IntTensor& bq = l.qparams.at("bias");
+  const std::vector<double> acc = linearAccScale(l, inScale, kq.bits);
+  const auto ch = weightChannels(l, l.param("kernel"));
+  Tensor& k = out.params.at("kernel");
+  Tensor& b = out.params.at("bias");
+  if (k.data.size() != kq.data.size() || b.data.size() != bq.data.size()) return Layer(l);
+  for (size_t i = 0; i < k.data.size(); ++i)
+    k.data[i] = float(double(kq.data[i]) * acc[size_t(ch[i])] / inScale);
+  for (size_t c = 0; c < b.data.size(); ++c) b.data[c] = float(double(bq.data[c]) * acc[c]);
+  return out;
+}
+
 }  // namespace kiln::quant

@@ -1,0 +1,185 @@
+#include "compiler/cli/mixed_precision.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include <fmt/core.h>
+
+#include "calib/calib_set.h"
+#include "common/file_io.h"
+#include "compiler/cli/noise_suggestions.h"
+#include "compiler/hwarch/hw_arch.h"
+#include "compiler/hwarch/resource_plan.h"
+#include "compiler/optimize/noise_analysis.h"
+
+namespace kiln::cli {
+
+namespace {
+
+std::vector<std::vector<FloatBuffer>> loadHeldOut(const Graph& g, const std::string& path,
+                                                  int count) {
+  std::vector<calib::InputSpec> specs;
+  for (int id : g.inputLayers())
+    specs.push_back({g.at(id).attrString("onnx_name"), g.at(id).attrInts("user_shape")});
+  const calib::CalibSet set = calib::loadCalibSet(path, specs, size_t(count));
+  const auto ids = g.inputLayers();
+  std::vector<std::vector<FloatBuffer>> out;
+  for (const auto& sample : set.samples) {
+    std::vector<FloatBuffer> bufs;
+    for (size_t k = 0; k < ids.size(); ++k)
+      bufs.push_back({g.at(ids[k]).attrInts("user_shape"), sample[k]});
+    out.push_back(std::move(bufs));
+  }
+  return out;
+}
+
+// Picks suggestions until every output is expected to reach the target (+0.5 dB margin), no
+// further one fits within `maxFraction` of activation bytes in 16 bits (counted with what each
+// lift drags along, quant::assignBits), or none is left. Gains combine as removed noise power:
+// lifting a tensor with gain G at an output removes 1 - 10^(-G/10) of its noise, and removals
+// add up (at most to 95 % of the noise).
+std::vector<const NoiseSuggestion*> pick(const Graph& g, const std::vector<NoiseSuggestion>& list,
+                                         const std::vector<double>& snr, double target,
+                                         double maxFraction) {
+  std::vector<double> removed(snr.size(), 0.0);
+  auto estimate = [&](size_t k) {
+    return snr[k] - 10 * std::log10(std::max(0.05, 1.0 - removed[k]));
+  };
+  std::vector<const NoiseSuggestion*> chosen;
+  std::vector<int> lifted;
+  std::set<const NoiseSuggestion*> used;
+  for (;;) {
+    size_t worst = 0;
+    for (size_t k = 1; k < snr.size(); ++k)
+      if (estimate(k) < estimate(worst)) worst = k;
+    if (estimate(worst) >= target + 0.5) break;
+    const NoiseSuggestion* best = nullptr;
+    for (const auto& s : list) {
+      if (used.count(&s) || s.gains[worst].second <= 0.01) continue;
+      if (best && s.gains[worst].second <= best->gains[worst].second) continue;
+      std::vector<int> with = lifted;
+      with.push_back(s.layer);
+      if (sixteenBitFraction(g, bitsWithLifted(g, with)) > maxFraction) continue;
+      best = &s;
+    }
+    if (!best) break;
+    used.insert(best);
+    chosen.push_back(best);
+    lifted.push_back(best->layer);
+    for (size_t k = 0; k < snr.size(); ++k)
+      removed[k] += 1.0 - std::pow(10.0, -std::max(0.0, best->gains[k].second) / 10);
+  }
+  return chosen;
+}
+
+}  // namespace
+
+double sixteenBitFraction(const Graph& g) {
+  int64_t all = 0, wide = 0;
+  for (const Layer& l : g.layers) {
+    if (l.type == LayerType::OutputLayer || l.outputShapes.empty() || l.outputQuant.empty())
+      continue;
+    const int64_t bytes = numel(l.outputShapes[0]) * (l.outputQuant[0].bits > 8 ? 2 : 1);
+    all += bytes;
+    if (l.outputQuant[0].bits > 8) wide += bytes;
+  }
+  return all ? double(wide) / double(all) : 0.0;
+}
+
+MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::OptimizeOptions o,
+                                          const MixedPrecisionOptions& m) {
+  const std::string userScript = o.scriptPath.empty() ? "" : files::readText(o.scriptPath);
+  const auto held = loadHeldOut(parsed.graph, m.dataPath, m.dataSize);
+  o.info(
+      fmt::format("mixed precision: target {:.1f} dB at every output on {} held-out sample(s) "
+                  "from {}, at most {:.0f} % of activation bytes in 16 bits",
+                  m.targetSnrDb, held.size(), m.dataPath, m.max16BitFraction * 100));
+  const hwarch::HwArch& arch = hwarch::findArch(m.hwArch);
+  std::vector<std::string> lines;
+  MixedPrecisionResult res;
+  nlohmann::json rounds = nlohmann::json::array();
+  std::vector<double> snr;
+  std::vector<std::string> names;
+  for (int round = 1;; ++round) {
+    std::string text = userScript;
+    if (!text.empty() && text.back() != '\n') text += '\n';
+    if (!lines.empty()) {
+      text += fmt::format("# kiln optimize --target-snr {}: tensors lifted to 16 bits\n",
+                          m.targetSnrDb);
+      for (const auto& l : lines) text += l + "\n";
+    }
+    files::writeTextAtomic(m.scriptOut, text);
+    o.scriptPath = m.scriptOut;
+    res.archive = optimize::optimize(parsed, o);
+    const Graph& g = res.archive.graph;
+    o.stepStarted("held-out measurement");
+    optimize::NoiseAnalysisOptions simple;
+    const auto measured = optimize::analyzeNoise(g, held, simple);
+    snr.clear();
+    names.clear();
+    bool met = true;
+    std::string status;
+    for (size_t k = 0; k < measured.outputs.size(); ++k) {
+      snr.push_back(measured.outputSnr[k].db());
+      names.push_back(g.at(measured.outputs[k]).attrString("onnx_name"));
+      met &= snr.back() >= m.targetSnrDb;
+      status += fmt::format("{}{} {:.2f} dB", k ? ", " : "", names.back(), snr.back());
+    }
+    const double fraction = sixteenBitFraction(g);
+    o.info(
+        fmt::format("mixed precision round {}: {} line(s), {:.1f} % of activation bytes in 16 "
+                    "bits; held-out SNR: {}",
+                    round, lines.size(), fraction * 100, status));
+    rounds.push_back({{"lines", lines}, {"snr_db", snr}, {"fraction_16bit", fraction}});
+    res.met = met;
+    if (met || round >= m.maxRounds) break;
+    o.info("mixed precision: ranking the tensors (advanced noise analysis)");
+    o.stepStarted("noise analysis (advanced)");
+    optimize::NoiseAnalysisOptions adv;
+    adv.advanced = true;
+    adv.progress = o.reportProgress;
+    const auto r = optimize::analyzeNoise(g, held, adv);
+    auto list = rankSuggestions(g, r, arch, r.candidates.size());
+    const auto chosen = pick(g, list, snr, m.targetSnrDb, m.max16BitFraction);
+    if (chosen.empty()) {
+      o.warn(
+          fmt::format("mixed precision: no further tensor within the budget of {:.0f} % "
+                      "improves the outputs below {:.1f} dB; stopping",
+                      m.max16BitFraction * 100, m.targetSnrDb));
+      break;
+    }
+    for (const NoiseSuggestion* s : chosen) lines.push_back(s->line);
+  }
+  const Graph& g = res.archive.graph;
+  const hwarch::PlanOptions popts;
+  double fps = 0;
+  try {
+    fps = hwarch::planResources(g, arch, popts).fps;
+  } catch (const Error&) {
+  }
+  res.summary = fmt::format(
+      "Mixed precision: {} — {} line(s) in {}, {:.1f} % of activation bytes in 16 bits, "
+      "estimated {:.0f} FPS on {}\n",
+      res.met ? "target met" : "TARGET NOT MET", lines.size(), m.scriptOut,
+      sixteenBitFraction(g) * 100, fps, m.hwArch);
+  for (const auto& l : lines) res.summary += "  " + l + "\n";
+  for (size_t k = 0; k < snr.size(); ++k)
+    res.summary += fmt::format("  output {:<24} {:7.2f} dB held-out (target {:.1f})\n", names[k],
+                               snr[k], m.targetSnrDb);
+  res.json = {{"kind", "kiln-mixed-precision"},
+              {"version", 1},
+              {"target_snr_db", m.targetSnrDb},
+              {"max_16bit_fraction", m.max16BitFraction},
+              {"data", {{"path", m.dataPath}, {"samples", held.size()}}},
+              {"met", res.met},
+              {"script", m.scriptOut},
+              {"lines", lines},
+              {"fraction_16bit", sixteenBitFraction(g)},
+              {"fps", fps},
+              {"hw_arch", m.hwArch},
+              {"rounds", rounds}};
+  return res;
+}
+
+}  // namespace kiln::cli

@@ -1,0 +1,45 @@
+// `kiln optimize --target-snr DB`: automatic mixed precision. Starting from the user's script,
+// rounds of (optimize, measure every output on held-out data); while an output misses the
+// target, the advanced noise analysis (compiler/optimize/noise_analysis.h) ranks the tensors to
+// lift to 16 bits, and the fewest that are expected to close the gap within the activation-byte
+// budget are added as script lines. The chosen script is written as <output>.mixed.alls before
+// each round's optimize, so the archive records it and `kiln optimize --model-script
+// <output>.mixed.alls` rebuilds the same archive byte for byte.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "compiler/archive/archive.h"
+#include "compiler/optimize/optimizer.h"
+
+namespace kiln::cli {
+
+struct MixedPrecisionOptions {
+  double targetSnrDb = 0;
+  double max16BitFraction = 0.25;  // of activation bytes (every layer output counted once)
+  std::string dataPath;            // held-out samples
+  int dataSize = 16;
+  int maxRounds = 6;
+  std::string hwArch = "hailo8";
+  std::string scriptOut;  // <output>.mixed.alls
+};
+
+struct MixedPrecisionResult {
+  Archive archive;
+  bool met = false;
+  std::string summary;  // the choice, its cost and the outputs' SNR, for the terminal
+  nlohmann::json json;  // the same for <output>.mixed.json
+};
+
+/// Runs the search; `o.scriptPath` is the user's script (may be empty) and is replaced by
+/// m.scriptOut for the rounds.
+MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::OptimizeOptions o,
+                                          const MixedPrecisionOptions& m);
+
+/// Fraction of activation bytes (every non-output layer's output, at 1 or 2 bytes per element)
+/// held in 16 bits.
+double sixteenBitFraction(const Graph& g);
+
+}  // namespace kiln::cli

@@ -1,0 +1,83 @@
+// kiln optimize --target-snr (automatic mixed precision) and kiln analyze-noise from the command
+// line, on the shipped digits CNN with its test images as held-out data.
+#include "tests/support/cli_test_util.h"
+
+namespace kiln::test {
+namespace {
+
+std::string tmp(const std::string& name) {
+  return testTmp("mixcli", name);
+}
+CliRun kiln(const std::string& args) {
+  return runKiln("mixcli", args);
+}
+
+std::string parsed() {
+  const std::string kar = tmp("digits.kar");
+  EXPECT_EQ(kiln("parser onnx " + kDigitsDir + "digits_cnn.onnx --har-path " + kar).status, 0);
+  return kar;
+}
+
+const std::string kCalib = " --calib-set-path " + kDigitsDir + "calib.npy";
+const std::string kHeldOut = " --data-path " + kDigitsDir + "test_x.npy";
+
+// The held-out SNR the plain a8_w8 build reaches is about 40.7 dB; 42 dB needs a 16-bit tensor.
+TEST(MixedPrecisionCli, ReachesTheTargetAndTheSavedScriptRebuildsTheArchive) {
+  const std::string kar = parsed(), out = tmp("mixed.kar");
+  const CliRun r = kiln("optimize " + kar + kCalib + " --target-snr 42" + kHeldOut +
+                        " --output-har-path " + out);
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("target met"), std::string::npos) << r.out;
+  const std::string script = slurp(out + ".mixed.alls");
+  EXPECT_NE(script.find("precision_mode=a8_w8_a16"), std::string::npos) << script;
+  EXPECT_NE(slurp(out + ".mixed.json").find("\"met\": true"), std::string::npos);
+  // The held-out measurement of the result agrees with the target.
+  const std::string json = tmp("noise.json");
+  ASSERT_EQ(kiln("analyze-noise " + out + kHeldOut + " --json " + json).status, 0);
+  const std::string noise = slurp(json);
+  const size_t at = noise.find("\"snr_db\": ");
+  ASSERT_NE(at, std::string::npos) << noise;
+  EXPECT_GE(std::stod(noise.substr(at + 10)), 42.0) << noise;
+  // Byte for byte from the saved script, without the search.
+  const std::string again = tmp("again.kar");
+  ASSERT_EQ(kiln("optimize " + kar + kCalib + " --model-script " + out + ".mixed.alls" +
+                 " --output-har-path " + again)
+                .status,
+            0);
+  EXPECT_EQ(slurp(out), slurp(again));
+}
+
+TEST(MixedPrecisionCli, AnUnreachableTargetExitsWithStatus3AndKeepsTheBestScript) {
+  const std::string kar = parsed(), out = tmp("mixed.kar");
+  const CliRun r = kiln("optimize " + kar + kCalib + " --target-snr 90 --max-16bit-fraction 0.01" +
+                        kHeldOut + " --output-har-path " + out);
+  EXPECT_EQ(r.status, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("TARGET NOT MET"), std::string::npos) << r.out;
+  EXPECT_TRUE(exists(out + ".mixed.alls"));
+}
+
+TEST(MixedPrecisionCli, TargetWithoutHeldOutDataIsAUsageError) {
+  const CliRun r =
+      kiln("optimize " + parsed() + kCalib + " --target-snr 30 --output-har-path " + tmp("x.kar"));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("--data-path"), std::string::npos) << r.err;
+}
+
+TEST(AnalyzeNoiseCli, AdvancedWritesTheDocumentedJsonAndRefusesAParsedArchive) {
+  const std::string kar = parsed(), opt = tmp("opt.kar"), json = tmp("noise.json");
+  ASSERT_EQ(kiln("optimize " + kar + kCalib + " --output-har-path " + opt).status, 0);
+  const CliRun r = kiln("analyze-noise " + opt + kHeldOut + " --mode advanced --json " + json);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("quantization_param("), std::string::npos) << r.out;
+  const std::string j = slurp(json);
+  for (const char* key : {"\"kind\": \"kiln-noise-analysis\"", "\"version\": 1",
+                          "\"mode\": \"advanced\"", "\"lift16_gain_db\"", "\"quantize_only_db\"",
+                          "\"fps_before\"", "\"activation_bytes\"", "\"samples\": 16"})
+    EXPECT_NE(j.find(key), std::string::npos) << key;
+  const CliRun bad = kiln("analyze-noise " + kar + kHeldOut);
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.err.find("not an optimized archive"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace kiln::test

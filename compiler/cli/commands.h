@@ -12,5 +12,6 @@ void addOptimizeCommand(CLI::App& app);
 void addCompilerCommand(CLI::App& app);
 void addCompileCommand(CLI::App& app);
 void addReportCommand(CLI::App& app);
+void addEvalCommand(CLI::App& app);
 
 }  // namespace kiln::cli

@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
       "  kiln compile --manifest zoo.yaml -j 2 --output-dir D  (many networks, reports)\n"
       "  kiln info FILE.kar                      (layers, precisions)\n"
       "  kiln infer FILE.kar --target native|fp-optimized|quantized --input-files x.npy "
-      "--output-dir out/\n\nDocs: docs/user-guide.md",
+      "--output-dir out/\n  kiln eval net.yaml [--targets quantized,kef]  (task accuracy vs float, expect: gates)\n\nDocs: docs/user-guide.md",
       "kiln"};
   app.set_version_flag("--version", std::string("kiln ") + kiln::toolVersion());
   app.require_subcommand(1);
@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   kiln::cli::addCompileCommand(app);
   kiln::cli::addReportCommand(app);
   kiln::cli::addInferCommand(app);
+  kiln::cli::addEvalCommand(app);
   const std::string unknown = kiln::cli::unknownCommand(app, argc, argv);
   if (!unknown.empty()) {
     std::cerr << "kiln: error: " << unknown << "\n";

@@ -1,12 +1,13 @@
 // Graph -> rt::Program. One operation per layer (input layers with a layout change add a
 // transpose); the integer parameters come from the layer's qparams as prepared by the optimizer.
-// The ints/consts layout of each opcode is documented beside its kernel in runtime/engine/ops_*.
+// Fields are written by name (rt::OpWriter, ops::X::field): their positions come from the table
+// in runtime/engine/ops.def, the one the runtime reads them with.
 #include "compiler/lower/lower_program.h"
 
 #include <map>
 
 #include "runtime/engine/host_convert.h"
-#include "runtime/engine/op_kernel.h"
+#include "runtime/engine/op_table.h"
 #include "runtime/kernels/kernels.h"
 
 namespace kiln {
@@ -15,6 +16,8 @@ namespace {
 
 using rt::ConstType;
 using rt::OpCode;
+using rt::OpWriter;
+namespace ops = rt::ops;
 
 class Lowering {
  public:
@@ -52,19 +55,15 @@ class Lowering {
     return addConst<int32_t>(ConstType::I32, t.data);
   }
 
-  // Appends the output stage (6 ints, 3 consts) of layer l.
-  void stage(const Layer& l, rt::OpDesc& op) {
+  // Writes the output stage of layer l (its constants are added after the operation's own).
+  void stage(const Layer& l, OpWriter& w) {
     auto misc = l.qparam("stage_misc").data;
     misc.resize(rt::kStageInts, 0);
-    op.ints.insert(op.ints.end(), misc.begin(), misc.end());
-    op.consts.push_back(i32(l.qparam("stage_mult")));
-    op.consts.push_back(l.qparams.count("stage_mult_neg") ? i32(l.qparam("stage_mult_neg"))
-                                                          : rt::kNoConst);
-    op.consts.push_back(l.qparams.count("stage_lut") ? i32(l.qparam("stage_lut")) : rt::kNoConst);
-  }
-  void noStage(rt::OpDesc& op) {
-    op.ints.insert(op.ints.end(), rt::kStageInts, 0);
-    op.consts.insert(op.consts.end(), rt::kStageConsts, rt::kNoConst);
+    const uint32_t mult = i32(l.qparam("stage_mult"));
+    const uint32_t neg =
+        l.qparams.count("stage_mult_neg") ? i32(l.qparam("stage_mult_neg")) : rt::kNoConst;
+    const uint32_t lut = l.qparams.count("stage_lut") ? i32(l.qparam("stage_lut")) : rt::kNoConst;
+    w.setStage(misc, mult, neg, lut);
   }
 
   void emit(rt::OpDesc op, int layer, const Shape& outShape, int bits) {
@@ -74,7 +73,8 @@ class Lowering {
   }
 
   void lowerLayer(int id);
-  void geometry(const Layer& l, const std::vector<int64_t>& kernel, rt::OpDesc& op);
+  template <class Op>
+  void geometry(const Layer& l, const std::vector<int64_t>& kernel, OpWriter& w);
 };
 
 bool readsChannelsFirst(LayerType t) {
@@ -132,12 +132,17 @@ rt::StreamDesc streamOf(const Layer& l, uint32_t tensor, const Shape& shape,
   return s;
 }
 
-void Lowering::geometry(const Layer& l, const std::vector<int64_t>& kernel, rt::OpDesc& op) {
+// The window fields conv, deconv and pool share.
+template <class Op>
+void Lowering::geometry(const Layer& l, const std::vector<int64_t>& kernel, OpWriter& w) {
   const auto& s = l.attrInts("strides");
   const auto d = l.attrInts("dilations", {1, 1});
   const auto& p = l.attrInts("pads");
-  op.ints.insert(op.ints.end(),
-                 {kernel[0], kernel[1], s[0], s[1], d[0], d[1], p[0], p[1], p[2], p[3]});
+  w.set(Op::kernel_h, kernel[0]).set(Op::kernel_w, kernel[1]);
+  w.set(Op::stride_h, s[0]).set(Op::stride_w, s[1]);
+  w.set(Op::dilation_h, d[0]).set(Op::dilation_w, d[1]);
+  w.set(Op::pad_top, p[0]).set(Op::pad_left, p[1]).set(Op::pad_bottom, p[2]);
+  w.set(Op::pad_right, p[3]);
 }
 
 void Lowering::lowerLayer(int id) {
@@ -147,141 +152,178 @@ void Lowering::lowerLayer(int id) {
   rt::OpDesc op;
   op.name = l.name;
   for (const ValueRef& v : l.inputs) op.inputs.push_back(tensorOf(v));
-  auto finish = [&](OpCode code) {
-    op.code = uint32_t(code);
+  // The operation's code and fields are set through an OpWriter; finish emits it.
+  auto finish = [&]() {
     emit(std::move(op), id, outShape, bits);
     out_.layerTensor[size_t(id)] = int(prog().tensors.size() - 1);
   };
+  const size_t rank = l.inputs.empty() ? 0 : g_.shapeOf(l.inputs[0]).size();
   if (isBinaryElementwise(l.type)) {
-    static const std::map<LayerType, int64_t> kOps = {
-        {LayerType::EwAdd, 0}, {LayerType::EwSub, 1}, {LayerType::EwMult, 2}, {LayerType::EwDiv, 3},
-        {LayerType::EwMax, 4}, {LayerType::EwMin, 5}, {LayerType::EwEqual, 6}};
+    using F = ops::Eltwise;
+    static const std::map<LayerType, rt::EltwiseOp> kOps = {
+        {LayerType::EwAdd, rt::EltwiseOp::Add},    {LayerType::EwSub, rt::EltwiseOp::Sub},
+        {LayerType::EwMult, rt::EltwiseOp::Mult},  {LayerType::EwDiv, rt::EltwiseOp::Div},
+        {LayerType::EwMax, rt::EltwiseOp::Max},    {LayerType::EwMin, rt::EltwiseOp::Min},
+        {LayerType::EwEqual, rt::EltwiseOp::Equal}};
     int64_t multA = 1, multB = 1, equalOne = 1;
     if (l.qparams.count("operand_mult"))
       multA = l.qparam("operand_mult").data[0], multB = l.qparam("operand_mult").data[1];
     if (l.qparams.count("equal_one")) equalOne = l.qparam("equal_one").data[0];
-    const rt::EltwiseParams defaults;
-    op.ints = {kOps.at(l.type), zpOf(l.inputs[0]), zpOf(l.inputs[1]), multA,
-               multB,           defaults.divShift, equalOne,          -1};
-    stage(l, op);
-    return finish(OpCode::Eltwise);
+    OpWriter w(op, OpCode::Eltwise);
+    w.set(F::op, int64_t(kOps.at(l.type)));
+    w.set(F::zp_a, zpOf(l.inputs[0])).set(F::zp_b, zpOf(l.inputs[1]));
+    w.set(F::mult_a, multA).set(F::mult_b, multB);
+    w.set(F::div_shift, rt::EltwiseParams().divShift).set(F::equal_one, equalOne);
+    w.set(F::channel_dim, -1);
+    stage(l, w);
+    return finish();
   }
   switch (l.type) {
     case LayerType::OutputLayer:
       if (l.hasAttr("perm")) {
-        op.ints = l.attrInts("perm");
+        OpWriter(op, OpCode::Transpose, rank).setArray(ops::Transpose::perm, l.attrInts("perm"));
         Shape user;
         for (int64_t p : l.attrInts("perm")) user.push_back(g_.shapeOf(l.inputs[0])[size_t(p)]);
-        op.code = uint32_t(OpCode::Transpose);
         emit(std::move(op), id, user, bits);
       } else {
-        op.code = uint32_t(OpCode::Copy);
+        OpWriter(op, OpCode::Copy);
         emit(std::move(op), id, outShape, bits);
       }
       out_.layerTensor[size_t(id)] = int(prog().tensors.size() - 1);
       return;
     case LayerType::ConstInput:
-      op.consts = {i32(l.qparam("value"))};
-      return finish(OpCode::Const);
+      OpWriter(op, OpCode::Const).setConst(ops::Const::value, i32(l.qparam("value")));
+      return finish();
     case LayerType::Reshape:
-      return finish(OpCode::Copy);
+      OpWriter(op, OpCode::Copy);
+      return finish();
     case LayerType::Transpose:
-      op.ints = l.attrInts("perm");
-      return finish(OpCode::Transpose);
+      OpWriter(op, OpCode::Transpose, rank).setArray(ops::Transpose::perm, l.attrInts("perm"));
+      return finish();
     case LayerType::Slice:
-      op.ints = l.attrInts("starts");
-      for (int64_t s : l.attrInts("steps")) op.ints.push_back(s);
-      return finish(OpCode::Slice);
+      OpWriter(op, OpCode::Slice, rank)
+          .setArray(ops::Slice::start, l.attrInts("starts"))
+          .setArray(ops::Slice::step, l.attrInts("steps"));
+      return finish();
     case LayerType::Pad: {
+      using F = ops::Pad;
       const std::string& m = l.attrString("mode");
-      op.ints = {m == "reflect" ? 1 : m == "edge" ? 2 : 0, l.qparam("pad_value").data[0]};
-      const auto& pads = l.attrInts("pads");
-      op.ints.insert(op.ints.end(), pads.begin(), pads.begin() + int64_t(outShape.size()));
-      return finish(OpCode::Pad);
+      const rt::PadMode mode = m == "reflect" ? rt::PadMode::Reflect
+                               : m == "edge"  ? rt::PadMode::Edge
+                                              : rt::PadMode::Constant;
+      const auto& pads = l.attrInts("pads");  // begins, then ends (the output shape gives those)
+      OpWriter(op, OpCode::Pad, rank)
+          .set(F::mode, int64_t(mode))
+          .set(F::value, l.qparam("pad_value").data[0])
+          .setArray(F::pad_begin, {pads.begin(), pads.begin() + int64_t(outShape.size())});
+      return finish();
     }
     case LayerType::Conv:
     case LayerType::Dw:
     case LayerType::Deconv: {
+      using F = ops::Conv;  // deconv: the same fields
       const IntTensor& k = l.qparam("kernel");
-      geometry(l, {k.shape[2], k.shape[3]}, op);
-      op.ints.push_back(l.attrInt("group", 1));
-      op.ints.push_back(zpOf(l.inputs[0]));
-      op.consts = {weights(k), i64(l.qparam("bias"))};
-      stage(l, op);
-      return finish(l.type == LayerType::Deconv ? OpCode::Deconv : OpCode::Conv);
+      OpWriter w(op, l.type == LayerType::Deconv ? OpCode::Deconv : OpCode::Conv);
+      geometry<F>(l, {k.shape[2], k.shape[3]}, w);
+      w.set(F::groups, l.attrInt("group", 1)).set(F::in_zp, zpOf(l.inputs[0]));
+      const uint32_t weightsId = weights(k);
+      w.setConst(F::weights, weightsId).setConst(F::bias, i64(l.qparam("bias")));
+      stage(l, w);
+      return finish();
     }
     case LayerType::Fc: {
+      using F = ops::Fc;
       const IntTensor& k = l.qparam("kernel");
-      op.ints = {k.shape[0], k.shape[1], zpOf(l.inputs[0])};
-      op.consts = {weights(k), i64(l.qparam("bias"))};
-      stage(l, op);
-      return finish(OpCode::Fc);
+      OpWriter w(op, OpCode::Fc);
+      w.set(F::k, k.shape[0]).set(F::n, k.shape[1]).set(F::in_zp, zpOf(l.inputs[0]));
+      const uint32_t weightsId = weights(k);
+      w.setConst(F::weights, weightsId).setConst(F::bias, i64(l.qparam("bias")));
+      stage(l, w);
+      return finish();
     }
-    case LayerType::Normalization:
-      op.ints = {1, zpOf(l.inputs[0])};
-      op.consts = {i64(l.qparam("kernel")), i64(l.qparam("bias"))};
-      stage(l, op);
-      return finish(OpCode::Unary);
-    case LayerType::Activation:
-      op.ints = {-1, zpOf(l.inputs[0])};
-      op.consts = {rt::kNoConst, rt::kNoConst};
-      stage(l, op);
-      return finish(OpCode::Unary);
+    case LayerType::Normalization: {
+      using F = ops::Unary;
+      OpWriter w(op, OpCode::Unary);
+      w.set(F::channel_dim, 1).set(F::in_zp, zpOf(l.inputs[0]));
+      const uint32_t scale = i64(l.qparam("kernel"));
+      w.setConst(F::scale, scale).setConst(F::bias, i64(l.qparam("bias")));
+      stage(l, w);
+      return finish();
+    }
+    case LayerType::Activation: {
+      using F = ops::Unary;  // no scale, no bias
+      OpWriter w(op, OpCode::Unary);
+      w.set(F::channel_dim, -1).set(F::in_zp, zpOf(l.inputs[0]));
+      stage(l, w);
+      return finish();
+    }
     case LayerType::MaxPool:
     case LayerType::AvgPool: {
-      geometry(l, l.attrInts("kernel"), op);
+      using F = ops::Pool;
+      OpWriter w(op, OpCode::Pool);
+      geometry<F>(l, l.attrInts("kernel"), w);
       const bool isMax = l.type == LayerType::MaxPool;
-      op.ints.insert(op.ints.end(), {isMax ? 1 : 0, l.attrInt("count_include_pad", 0) != 0 ? 1 : 0,
-                                     zpOf(l.inputs[0])});
-      if (isMax)
-        noStage(op);
-      else
-        stage(l, op);
-      return finish(OpCode::Pool);
+      w.set(F::is_max, isMax ? 1 : 0);
+      w.set(F::count_include_pad, l.attrInt("count_include_pad", 0) != 0 ? 1 : 0);
+      w.set(F::in_zp, zpOf(l.inputs[0]));
+      if (!isMax) stage(l, w);  // max keeps its input's quantization: no stage
+      return finish();
     }
-    case LayerType::GlobalAvgPool:
-      op.ints = {zpOf(l.inputs[0])};
-      stage(l, op);
-      return finish(OpCode::GlobalAvgPool);
-    case LayerType::Concat:
-      op.ints = {l.attrInt("axis")};
-      for (const ValueRef& v : l.inputs) op.ints.push_back(zpOf(v));
-      stage(l, op);
-      return finish(OpCode::Concat);
+    case LayerType::GlobalAvgPool: {
+      OpWriter w(op, OpCode::GlobalAvgPool);
+      w.set(ops::GlobalAvgPool::in_zp, zpOf(l.inputs[0]));
+      stage(l, w);
+      return finish();
+    }
+    case LayerType::Concat: {
+      std::vector<int64_t> zps;
+      for (const ValueRef& v : l.inputs) zps.push_back(zpOf(v));
+      OpWriter w(op, OpCode::Concat, l.inputs.size());
+      w.set(ops::Concat::axis, l.attrInt("axis")).setArray(ops::Concat::zp, zps);
+      stage(l, w);
+      return finish();
+    }
     case LayerType::Resize: {
-      op.ints = {rt::ResizeParams().weightBits, zpOf(l.inputs[0])};
-      for (int64_t f : l.qparam("resize_interp").data) op.ints.push_back(f != 0 ? 1 : 0);
-      op.consts = {i64(l.qparam("resize_i0")), i64(l.qparam("resize_i1")),
-                   i64(l.qparam("resize_w1"))};
-      stage(l, op);
-      return finish(OpCode::Resize);
+      using F = ops::Resize;
+      std::vector<int64_t> interpolated;
+      for (int64_t f : l.qparam("resize_interp").data) interpolated.push_back(f != 0 ? 1 : 0);
+      OpWriter w(op, OpCode::Resize, rank);
+      w.set(F::weight_bits, rt::ResizeParams().weightBits).set(F::in_zp, zpOf(l.inputs[0]));
+      w.setArray(F::interpolated, interpolated);
+      const uint32_t i0 = i64(l.qparam("resize_i0")), i1 = i64(l.qparam("resize_i1"));
+      w.setConst(F::i0, i0).setConst(F::i1, i1).setConst(F::w1, i64(l.qparam("resize_w1")));
+      stage(l, w);
+      return finish();
     }
     case LayerType::DepthToSpace:
-      op.ints = {l.attrInt("blocksize"), l.attrString("mode", "DCR") == "CRD" ? 1 : 0};
-      return finish(OpCode::DepthToSpace);
+      OpWriter(op, OpCode::DepthToSpace)
+          .set(ops::DepthToSpace::blocksize, l.attrInt("blocksize"))
+          .set(ops::DepthToSpace::crd, l.attrString("mode", "DCR") == "CRD" ? 1 : 0);
+      return finish();
     case LayerType::SpaceToDepth:
-      op.ints = {l.attrInt("blocksize")};
-      return finish(OpCode::SpaceToDepth);
-    case LayerType::MatMul:
-      op.ints = {zpOf(l.inputs[0]), zpOf(l.inputs[1])};
-      stage(l, op);
-      return finish(OpCode::MatMul);
+      OpWriter(op, OpCode::SpaceToDepth).set(ops::SpaceToDepth::blocksize, l.attrInt("blocksize"));
+      return finish();
+    case LayerType::MatMul: {
+      OpWriter w(op, OpCode::MatMul);
+      w.set(ops::MatMul::zp_a, zpOf(l.inputs[0])).set(ops::MatMul::zp_b, zpOf(l.inputs[1]));
+      stage(l, w);
+      return finish();
+    }
     case LayerType::ReduceMean:
     case LayerType::ReduceSum:
     case LayerType::ReduceMax: {
+      using F = ops::Reduce;
       const bool isMax = l.type == LayerType::ReduceMax;
-      const Shape& in = g_.shapeOf(l.inputs[0]);
-      op.ints = {isMax ? 1 : 0, zpOf(l.inputs[0])};
-      std::vector<int64_t> reduced(in.size(), 0);
+      std::vector<int64_t> reduced(rank, 0);
       for (int64_t a : l.attrInts("axes")) reduced[size_t(a)] = 1;
-      op.ints.insert(op.ints.end(), reduced.begin(), reduced.end());
-      if (isMax)
-        noStage(op);
-      else
-        stage(l, op);
-      return finish(OpCode::Reduce);
+      OpWriter w(op, OpCode::Reduce, rank);
+      w.set(F::is_max, isMax ? 1 : 0).set(F::in_zp, zpOf(l.inputs[0]));
+      w.setArray(F::reduced, reduced);
+      if (!isMax) stage(l, w);  // max keeps its input's quantization: no stage
+      return finish();
     }
     case LayerType::Softmax: {
+      using F = ops::Softmax;
       const Shape& s = g_.shapeOf(l.inputs[0]);
       const int64_t axis = l.attrInt("axis");
       const bool coerce = l.attrInt("coerce_2d", 0) != 0;
@@ -294,19 +336,27 @@ void Lowering::lowerLayer(int id) {
         else
           inner *= s[size_t(d)];
       }
-      op.ints = {outer, len, inner, l.outputQuant.at(0).qmax()};
-      op.consts = {i32(l.qparam("softmax_exp"))};
-      return finish(OpCode::Softmax);
+      OpWriter(op, OpCode::Softmax)
+          .set(F::outer, outer)
+          .set(F::len, len)
+          .set(F::inner, inner)
+          .set(F::out_max, l.outputQuant.at(0).qmax())
+          .setConst(F::exp_table, i32(l.qparam("softmax_exp")));
+      return finish();
     }
     case LayerType::LayerNormalization: {
+      using F = ops::LayerNorm;
       const Shape& s = g_.shapeOf(l.inputs[0]);
       int64_t len = 1;
       for (size_t d = size_t(l.attrInt("axis")); d < s.size(); ++d) len *= s[d];
       const auto& misc = l.qparam("layernorm_misc").data;
-      op.ints = {len, zpOf(l.inputs[0]), misc[0], misc[1]};
-      op.consts = {i64(l.qparam("kernel")), i64(l.qparam("bias"))};
-      stage(l, op);
-      return finish(OpCode::LayerNorm);
+      OpWriter w(op, OpCode::LayerNorm);
+      w.set(F::len, len).set(F::in_zp, zpOf(l.inputs[0]));
+      w.set(F::eps_q, misc[0]).set(F::norm_bits, misc[1]);
+      const uint32_t gamma = i64(l.qparam("kernel"));
+      w.setConst(F::gamma, gamma).setConst(F::beta, i64(l.qparam("bias")));
+      stage(l, w);
+      return finish();
     }
     default:
       break;
@@ -331,10 +381,9 @@ LoweredProgram Lowering::run(const LowerOptions& opts) {
       out_.layerTensor[size_t(id)] = int(t);
     } else {
       rt::OpDesc op;
-      op.code = uint32_t(OpCode::Transpose);
       op.name = l.name;
       op.inputs = {t};
-      op.ints = perm;
+      OpWriter(op, OpCode::Transpose, perm.size()).setArray(ops::Transpose::perm, perm);
       emit(std::move(op), id, l.outputShapes.at(0), l.outputQuant.at(0).bits);
       out_.layerTensor[size_t(id)] = int(prog().tensors.size() - 1);
     }

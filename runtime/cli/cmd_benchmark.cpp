@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "runtime/cli/commands.h"
 #include "runtime/cli/frames.h"
@@ -113,13 +114,25 @@ void printSwitching(const SwitchStats& s, size_t models, int64_t frames) {
               s.withinNoise() ? "within measurement noise" : "above the round-to-round spread");
 }
 
+// -t SECONDS: a positive duration of at most a day.
+double secondsOption(const std::string& text) {
+  char* end = nullptr;
+  const double s = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !(s > 0 && s <= 86400))
+    throw UsageError("benchmark: -t expects a number of seconds in (0, 86400], got '" + text + "'");
+  return s;
+}
+
 }  // namespace
 
 int cmdBenchmark(const Args& args) {
   ArgParser ap(
-      "benchmark", "FILE.kef [FILE2.kef ...] [--frames-count N] [--rounds R] [options]",
+      "benchmark",
+      "FILE.kef [FILE2.kef ...] [--frames-count N | -t SECONDS] [--rounds R] [options]",
       "Measures every model: load time (open and validate, allocate a session), throughput and "
-      "latency percentiles over random inputs. With two or more models, all stay loaded and the "
+      "latency percentiles over random inputs, for --frames-count frames or, with -t, for as "
+      "many frames as SECONDS allow (the frames column says how many ran). With two or more "
+      "models, all stay loaded and the "
       "switch cost is measured in rounds: each round runs every model alone for N/R frames, "
       "then all of them alternating frame by frame (A B A B ...) for N/R frames each; a round's "
       "switch cost is its alternating per-frame time minus the mean of the models' alone "
@@ -128,10 +141,18 @@ int cmdBenchmark(const Args& args) {
       "deviation.");
   ap.positional("FILE.kef", "One or more executables.", true, true);
   addCommonOptions(ap, false);
+  ap.value("-t", "SECONDS",
+           "Run each model for SECONDS seconds (at least one frame) instead of a frame count; "
+           "the switch-cost rounds then take the frames of the slowest model.");
   ap.value("--rounds", "R", "Rounds of the switch-cost measurement.", "5");
-  ap.epilog("example:\n  kilnrt benchmark digits_a8.kef digits_a16.kef --frames-count 500\n");
+  ap.epilog(
+      "examples:\n  kilnrt benchmark digits_a8.kef digits_a16.kef --frames-count 500\n"
+      "  kilnrt benchmark ppocr_v4_det.kef -t 10\n");
   if (!ap.parse(args)) return 0;
-  const int64_t frames = ap.getInt("--frames-count", 100, 1, int64_t(1) << 40);
+  int64_t frames = ap.getInt("--frames-count", 100, 1, int64_t(1) << 40);
+  const double seconds = ap.has("-t") ? secondsOption(ap.get("-t")) : 0;
+  if (seconds > 0 && ap.has("--frames-count"))
+    throw UsageError("benchmark: give either --frames-count or -t, not both");
   const int64_t warmup = ap.getInt("--warmup", 5, 0, int64_t(1) << 40);
   const int64_t rounds = ap.getInt("--rounds", 5, 1, 10000);
   const std::string inFormat =
@@ -145,29 +166,41 @@ int cmdBenchmark(const Args& args) {
   for (const std::string& path : ap.positionals("FILE.kef"))
     width = std::max(width, int(path.size()));
   if (!json)
-    std::printf("%-*s %9s %11s %9s %9s %9s %9s %9s\n", width, "model", "load ms", "FPS", "mean ms",
-                "p50 ms", "p90 ms", "p99 ms", "max ms");
+    std::printf("%-*s %9s %9s %11s %9s %9s %9s %9s %9s\n", width, "model", "load ms", "frames",
+                "FPS", "mean ms", "p50 ms", "p90 ms", "p99 ms", "max ms");
+  int64_t fewestFrames = frames;
   for (const std::string& path : ap.positionals("FILE.kef")) {
     models.push_back(load(path, {}, inFormat, outType));
     Loaded& l = models.back();
     runFrames(*l.session, l.fb, warmup, false);
-    const Measured m = runFrames(*l.session, l.fb, frames, true);
+    const Measured m = seconds > 0 ? runForSeconds(*l.session, l.fb, seconds)
+                                   : runFrames(*l.session, l.fb, frames, true);
+    fewestFrames = models.size() == 1 ? m.frames : std::min(fewestFrames, m.frames);
     const LatencyStats lat = latencyStats(m.frameSeconds);
     if (json) {
       list.push(Json::object()
                     .set("file", path)
                     .set("load_ms", l.loadSeconds * 1e3)
+                    .set("frames", static_cast<long long>(m.frames))
+                    .set("seconds", m.seconds)
                     .set("fps", m.fps())
                     .set("latency_ms", latencyJson(lat)));
     } else {
-      std::printf("%-*s %9.3f %11.1f %9.4f %9.4f %9.4f %9.4f %9.4f\n", width, path.c_str(),
-                  l.loadSeconds * 1e3, m.fps(), lat.meanMs, lat.p50Ms, lat.p90Ms, lat.p99Ms,
-                  lat.maxMs);
+      std::printf("%-*s %9.3f %9lld %11.1f %9.4f %9.4f %9.4f %9.4f %9.4f\n", width, path.c_str(),
+                  l.loadSeconds * 1e3, static_cast<long long>(m.frames), m.fps(), lat.meanMs,
+                  lat.p50Ms, lat.p90Ms, lat.p99Ms, lat.maxMs);
     }
   }
-  if (!json)
+  if (!json && seconds > 0)
+    std::printf("(latency percentiles of the frames each model ran in %g s)\n", seconds);
+  else if (!json)
     std::printf("(latency percentiles of %lld frames per model)\n", static_cast<long long>(frames));
-  Json j = Json::object().set("frames", frames).set("warmup", warmup).set("models", list);
+  if (seconds > 0) frames = fewestFrames;  // the switch-cost rounds share it out
+  Json j = Json::object().set("warmup", warmup).set("models", list);
+  if (seconds > 0)
+    j.set("seconds", seconds);
+  else
+    j.set("frames", frames);
   if (models.size() >= 2) {
     // The same frames in all as one long measurement would take, split into rounds.
     const int64_t perRound = std::max<int64_t>(1, (frames + rounds - 1) / rounds);

@@ -21,6 +21,19 @@ Measured runFrames(Session& s, FrameBuffers& fb, int64_t frames, bool perFrame, 
   return m;
 }
 
+Measured runForSeconds(Session& s, FrameBuffers& fb, double seconds) {
+  Measured m;
+  const std::vector<OutputBuffer> outs = fb.outputs();
+  const auto t0 = Clock::now();
+  do {
+    const auto f0 = Clock::now();
+    s.run(fb.inputs(m.frames++), outs);
+    m.frameSeconds.push_back(since(f0));
+  } while (since(t0) < seconds);
+  m.seconds = since(t0);
+  return m;
+}
+
 Json latencyJson(const LatencyStats& l) {
   return Json::object()
       .set("frames", static_cast<long long>(l.frames))

@@ -31,6 +31,8 @@ struct Measured {
 /// Runs `frames` frames on one session; `perFrame` times each one (latency).
 Measured runFrames(Session& s, FrameBuffers& fb, int64_t frames, bool perFrame,
                    OpProfile* prof = nullptr);
+/// Runs frames until `seconds` have passed (at least one frame), timing each one.
+Measured runForSeconds(Session& s, FrameBuffers& fb, double seconds);
 
 /// min/p50/p90/p99/max/mean in ms, and the number of frames they come from.
 Json latencyJson(const LatencyStats& l);

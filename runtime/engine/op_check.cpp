@@ -1,4 +1,4 @@
-// Validation helpers shared by the operations, and the opcode dispatch.
+// Validation helpers shared by the operations, and the opcode dispatch (from ops.def).
 #include <algorithm>
 #include <cstdio>
 #include <limits>
@@ -6,16 +6,6 @@
 #include "runtime/engine/op_kernel.h"
 
 namespace kiln::rt {
-
-std::string opName(uint32_t code) {
-  static const char* const kNames[] = {
-      "",        "copy",       "transpose",      "slice",          "pad",    "conv",
-      "deconv",  "fc",         "eltwise",        "unary",          "pool",   "global_avg_pool",
-      "concat",  "resize",     "depth_to_space", "space_to_depth", "matmul", "reduce",
-      "softmax", "layer_norm", "const"};
-  if (code >= 1 && code <= kMaxOpCode) return kNames[code];
-  return "opcode " + std::to_string(code);
-}
 
 size_t constTypeSize(ConstType t) {
   switch (t) {
@@ -92,7 +82,7 @@ std::string shapeStr(const std::vector<int64_t>& s) {
 }  // namespace
 
 OpCheck::OpCheck(const Program& p, size_t i, const Limits& l)
-    : prog(p), op(p.ops[i]), index(i), limits(l) {}
+    : prog(p), op(p.ops[i]), index(i), limits(l), info(opInfo(p.ops[i].code)) {}
 
 void OpCheck::fail(const std::string& what) const {
   throw Error("operation " + std::to_string(index) + " '" + op.name + "' (" + opName(op.code) +
@@ -104,53 +94,80 @@ void OpCheck::inputs(size_t n) const {
     fail("expects " + std::to_string(n) + " input(s), has " + std::to_string(op.inputs.size()));
 }
 
-void OpCheck::intsAtLeast(size_t n) const {
-  if (op.ints.size() < n)
-    fail("expects at least " + std::to_string(n) + " integer parameters, has " +
-         std::to_string(op.ints.size()));
+OpLayout OpCheck::layout() const {
+  size_t length = 0;
+  if (info->arrayLength == ArrayLength::inputs)
+    length = op.inputs.size();
+  else if (info->arrayLength == ArrayLength::rank)
+    length = op.inputs.empty() ? 0 : in(0).shape.size();
+  return {*info, length};
 }
 
-void OpCheck::ints(size_t n) const {
-  if (op.ints.size() != n)
-    fail("expects " + std::to_string(n) + " integer parameters, has " +
+void OpCheck::fieldCounts() const {
+  const OpLayout l = layout();
+  if (op.ints.size() != l.intCount())
+    fail("expects " + std::to_string(l.intCount()) + " integer parameters, has " +
          std::to_string(op.ints.size()));
-}
-
-void OpCheck::constsCount(size_t n) const {
-  if (op.consts.size() != n)
-    fail("expects " + std::to_string(n) + " constant references, has " +
+  if (op.consts.size() != l.constCount())
+    fail("expects " + std::to_string(l.constCount()) + " constant references, has " +
          std::to_string(op.consts.size()));
 }
 
-int64_t OpCheck::intAt(size_t k, int64_t lo, int64_t hi, const char* field) const {
-  if (k >= op.ints.size()) fail(std::string("missing integer parameter ") + field);
+int64_t OpCheck::intAt(size_t k, int64_t lo, int64_t hi, const std::string& field) const {
+  if (k >= op.ints.size()) fail("missing integer parameter " + field);
   const int64_t v = op.ints[k];
   if (v < lo || v > hi)
-    fail(std::string(field) + " = " + std::to_string(v) + ", expected within [" +
-         std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    fail(field + " = " + std::to_string(v) + ", expected within [" + std::to_string(lo) + ", " +
+         std::to_string(hi) + "]");
   return v;
 }
 
-const ConstView* OpCheck::optConst(size_t k, ConstType t, int64_t count, const char* field) const {
-  if (k >= op.consts.size()) fail(std::string("missing constant ") + field);
+int64_t OpCheck::field(size_t f, int64_t lo, int64_t hi) const {
+  return intAt(f, lo, hi, info->ints.at(f));
+}
+
+int64_t OpCheck::element(size_t a, size_t i, int64_t lo, int64_t hi) const {
+  return intAt(layout().arrayInt(a, i), lo, hi,
+               std::string(info->arrays.at(a)) + "[" + std::to_string(i) + "]");
+}
+
+int32_t OpCheck::zeroPoint(size_t f, const TensorDesc& t) const {
+  return int32_t(field(f, 0, (int64_t(1) << t.bits) - 1));
+}
+
+int32_t OpCheck::zeroPointElement(size_t a, size_t i, const TensorDesc& t) const {
+  return int32_t(element(a, i, 0, (int64_t(1) << t.bits) - 1));
+}
+
+const char* OpCheck::constName(size_t f) const {
+  return info->consts.at(f);
+}
+
+const ConstView* OpCheck::optConst(size_t k, ConstType t, int64_t count,
+                                   const std::string& field) const {
+  if (k >= op.consts.size()) fail("missing constant " + field);
   const uint32_t id = op.consts[k];
   if (id == kNoConst) return nullptr;
   if (id >= prog.consts.size())
-    fail(std::string(field) + ": constant index " + std::to_string(id) + " out of range (" +
+    fail(field + ": constant index " + std::to_string(id) + " out of range (" +
          std::to_string(prog.consts.size()) + " constants)");
   const ConstView& c = prog.consts[id];
   if (c.type != t)
-    fail(std::string(field) + ": constant " + std::to_string(id) + " is " + constTypeName(c.type) +
+    fail(field + ": constant " + std::to_string(id) + " is " + constTypeName(c.type) +
          ", expected " + constTypeName(t));
   if (count >= 0 && c.count != count)
-    fail(std::string(field) + ": constant " + std::to_string(id) + " has " +
-         std::to_string(c.count) + " elements, expected " + std::to_string(count));
+    fail(field + ": constant " + std::to_string(id) + " has " + std::to_string(c.count) +
+         " elements, expected " + std::to_string(count));
   return &c;
 }
 
-const ConstView& OpCheck::constAt(size_t k, ConstType t, int64_t count, const char* field) const {
-  const ConstView* c = optConst(k, t, count, field);
-  if (!c) fail(std::string(field) + " is required");
+const ConstView* OpCheck::optConstant(size_t f, ConstType t, int64_t count) const {
+  return optConst(f, t, count, constName(f));
+}
+
+const ConstView& OpCheck::constant(size_t f, ConstType t, int64_t count) const {
+  const ConstView* c = optConstant(f, t, count);
+  if (!c) fail(std::string(constName(f)) + " is required");
   return *c;
 }
 
@@ -163,10 +180,11 @@ void OpCheck::valuesWithin(const ConstView& c, int64_t lo, int64_t hi, const cha
   }
 }
 
-const ConstView& OpCheck::weightsAt(size_t k, int64_t count, const char* field) const {
-  if (k >= op.consts.size() || op.consts[k] >= prog.consts.size())
+const ConstView& OpCheck::weights(size_t f, int64_t count) const {
+  const char* field = constName(f);
+  if (f >= op.consts.size() || op.consts[f] >= prog.consts.size())
     fail(std::string(field) + ": missing or out-of-range constant");
-  const ConstView& c = prog.consts[op.consts[k]];
+  const ConstView& c = prog.consts[op.consts[f]];
   if (c.type == ConstType::I64) fail(std::string(field) + ": weights cannot be int64");
   if (c.count != count)
     fail(std::string(field) + ": " + std::to_string(c.count) + " elements, expected " +
@@ -185,10 +203,6 @@ void OpCheck::sameShape(const TensorDesc& a, const TensorDesc& b, const char* wh
   if (a.shape != b.shape)
     fail(std::string(what) + ": shapes " + shapeStr(a.shape) + " and " + shapeStr(b.shape) +
          " differ");
-}
-
-int32_t OpCheck::zeroPointAt(size_t k, const TensorDesc& t, const char* field) const {
-  return int32_t(intAt(k, 0, (int64_t(1) << t.bits) - 1, field));
 }
 
 int64_t OpCheck::product(int64_t a, int64_t b, int64_t limit, const char* what) const {
@@ -220,11 +234,12 @@ int64_t OpCheck::work(std::initializer_list<int64_t> factors, const char* formul
   return w;
 }
 
-void OpCheck::stage(size_t intBase, size_t constBase, int64_t channels, StageHolder& h,
-                    const std::vector<int64_t>& accBound) const {
+void OpCheck::stage(int64_t channels, StageHolder& h, const std::vector<int64_t>& accBound) const {
   const int64_t outMax = (int64_t(1) << out().bits) - 1;
-  const auto& iv = op.ints;
-  if (iv.size() < intBase + kStageInts || op.consts.size() < constBase + kStageConsts)
+  const OpLayout l = layout();
+  const size_t intBase = l.stageInt(), constBase = l.stageConst();
+  if (!info->stage || op.ints.size() < intBase + kStageInts ||
+      op.consts.size() < constBase + kStageConsts)
     fail("output stage parameters missing");
   OutputStage& s = h.stage;
   // Every value a stage writes (clamped result, or out_zp itself where an operation writes it
@@ -263,7 +278,9 @@ void OpCheck::stage(size_t intBase, size_t constBase, int64_t channels, StageHol
     }
     return m;
   };
-  h.mult = mults(constAt(constBase, ConstType::I32, -1, "stage multipliers"), "stage multipliers");
+  const ConstView* mult = optConst(constBase, ConstType::I32, -1, "stage multipliers");
+  if (!mult) fail("stage multipliers is required");
+  h.mult = mults(*mult, "stage multipliers");
   if (const ConstView* neg =
           optConst(constBase + 1, ConstType::I32, -1, "stage negative multipliers")) {
     h.multNeg = mults(*neg, "stage negative multipliers");
@@ -292,32 +309,10 @@ std::unique_ptr<OpKernel> makeKernel(const Program& prog, size_t index, const Li
   if (op.output >= prog.tensors.size())
     c.fail("output tensor " + std::to_string(op.output) + " out of range");
   switch (OpCode(op.code)) {
-    case OpCode::Conv:
-    case OpCode::Deconv:
-    case OpCode::Fc:
-    case OpCode::MatMul:
-      return makeLinearKernel(c);
-    case OpCode::Eltwise:
-    case OpCode::Unary:
-      return makeEltwiseKernel(c);
-    case OpCode::Pool:
-    case OpCode::GlobalAvgPool:
-    case OpCode::Reduce:
-      return makePoolKernel(c);
-    case OpCode::Copy:
-    case OpCode::Transpose:
-    case OpCode::Slice:
-    case OpCode::Pad:
-    case OpCode::DepthToSpace:
-    case OpCode::SpaceToDepth:
-    case OpCode::Concat:
-    case OpCode::Const:
-      return makeMovementKernel(c);
-    case OpCode::Resize:
-      return makeResizeKernel(c);
-    case OpCode::Softmax:
-    case OpCode::LayerNorm:
-      return makeNormKernel(c);
+#define KILN_OP(code, Name, text, factory, ...) \
+  case OpCode::Name:                            \
+    return factory(c);
+#include "runtime/engine/ops.def"
   }
   c.fail("unknown opcode " + std::to_string(op.code) + " (this runtime knows 1 to " +
          std::to_string(kMaxOpCode) + ")");

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/engine/op_table.h"
 #include "runtime/engine/program.h"
 #include "runtime/kernels/output_stage.h"
 
@@ -54,7 +55,8 @@ class OpKernel {
 /// Error.
 std::unique_ptr<OpKernel> makeKernel(const Program& prog, size_t index, const Limits& limits = {});
 
-// Per-family factories (ops_*.cpp); `op` was checked for tensor indices in range.
+// Per-family factories (ops_*.cpp; ops.def names the one of each opcode); `op` was checked for
+// tensor indices in range.
 class OpCheck;
 std::unique_ptr<OpKernel> makeLinearKernel(const OpCheck& c);    // conv, deconv, fc, matmul
 std::unique_ptr<OpKernel> makeEltwiseKernel(const OpCheck& c);   // eltwise, unary
@@ -64,11 +66,6 @@ std::unique_ptr<OpKernel> makeMovementKernel(const OpCheck& c);  // copy, transp
 std::unique_ptr<OpKernel> makeResizeKernel(const OpCheck& c);
 std::unique_ptr<OpKernel> makeNormKernel(const OpCheck& c);  // softmax, layer norm
 
-/// The number of ints an output stage takes at the end of an operation's ints, and the number of
-/// constants (multipliers, negative multipliers, table) at the end of its consts.
-constexpr size_t kStageInts = 6;
-constexpr size_t kStageConsts = 3;
-
 /// An output stage decoded from an operation (pointers into the program's constants).
 struct StageHolder {
   std::vector<Multiplier> mult, multNeg;  // copied: small, and aligned for any source
@@ -76,7 +73,8 @@ struct StageHolder {
   int64_t channels = 1;
 };
 
-/// Reads and validates operation fields; every failure names the operation.
+/// Reads and validates operation fields; every failure names the operation. Fields are read by
+/// their ops.def position (ops::Conv::kernel_h) and named in messages by the table.
 class OpCheck {
  public:
   OpCheck(const Program& prog, size_t index, const Limits& limits);
@@ -84,28 +82,34 @@ class OpCheck {
   const OpDesc& op;
   size_t index;
   const Limits& limits;
+  const OpInfo* info;  // the operation's row of ops.def (null: unknown opcode)
 
   [[noreturn]] void fail(const std::string& what) const;
   OpCode code() const { return OpCode(op.code); }
   void inputs(size_t n) const;  // exactly n inputs
-  void intsAtLeast(size_t n) const;
-  void ints(size_t n) const;
-  void constsCount(size_t n) const;
   const TensorDesc& in(size_t k) const { return prog.tensors[op.inputs[k]]; }
   const TensorDesc& out() const { return prog.tensors[op.output]; }
-  /// ints[k], required within [lo, hi].
-  int64_t intAt(size_t k, int64_t lo, int64_t hi, const char* field) const;
-  /// consts[k] of type t with `count` elements (-1: any), values within [lo, hi] (checked for
-  /// I64/I32 when lo <= hi). Optional ones return null when absent.
-  const ConstView& constAt(size_t k, ConstType t, int64_t count, const char* field) const;
-  const ConstView* optConst(size_t k, ConstType t, int64_t count, const char* field) const;
+  /// Where the fields lie (the arrays' length from input 0's rank or the input count: check the
+  /// inputs first).
+  OpLayout layout() const;
+  /// The ints and consts counts are exactly those of the layout.
+  void fieldCounts() const;
+  /// Integer field `f` (ops::X::Ints), required within [lo, hi].
+  int64_t field(size_t f, int64_t lo, int64_t hi) const;
+  /// Value i of array `a` (ops::X::Arrays), required within [lo, hi].
+  int64_t element(size_t a, size_t i, int64_t lo, int64_t hi) const;
+  /// A zero point of tensor t (field f, or value i of array a): within its range.
+  int32_t zeroPoint(size_t f, const TensorDesc& t) const;
+  int32_t zeroPointElement(size_t a, size_t i, const TensorDesc& t) const;
+  /// Constant `f` (ops::X::Consts) of type t with `count` elements (-1: any); the optional form
+  /// returns null when it is absent.
+  const ConstView& constant(size_t f, ConstType t, int64_t count) const;
+  const ConstView* optConstant(size_t f, ConstType t, int64_t count) const;
+  /// Weights (constant f): I8, I16 or I32 (|w| < 2^24) with `count` elements.
+  const ConstView& weights(size_t f, int64_t count) const;
   void valuesWithin(const ConstView& c, int64_t lo, int64_t hi, const char* field) const;
-  /// Weights: I8, I16 or I32 (|w| < 2^24) with `count` elements.
-  const ConstView& weightsAt(size_t k, int64_t count, const char* field) const;
   void rank(const TensorDesc& t, size_t r, const char* which) const;
   void sameShape(const TensorDesc& a, const TensorDesc& b, const char* what) const;
-  /// Zero point of an input tensor: within its range.
-  int32_t zeroPointAt(size_t k, const TensorDesc& t, const char* field) const;
   /// a * b for non-negative operands; fails naming `what` when it exceeds `limit`.
   int64_t product(int64_t a, int64_t b, int64_t limit, const char* what) const;
   /// Fails unless bound <= kMaxAcc (the accumulator cannot overflow int64).
@@ -114,12 +118,17 @@ class OpCheck {
   /// product saturates at INT64_MAX). Fails when it alone exceeds limits.maxWork, naming
   /// `formula` ("output elements x C/groups x kh x kw") with the factors.
   int64_t work(std::initializer_list<int64_t> factors, const char* formula) const;
-  /// The output stage at ints [intBase, intBase + 6) and consts [constBase, constBase + 3), with
-  /// `channels` output channels (a stage holds 1 or `channels` multipliers). `accBound` bounds
-  /// |accumulator| (one value, or one per channel): every multiplier must keep the rescaled value
-  /// within 2^62, so neither the zero point nor the table offset added to it can overflow.
-  void stage(size_t intBase, size_t constBase, int64_t channels, StageHolder& h,
-             const std::vector<int64_t>& accBound) const;
+  /// The output stage (its place in ints and consts from the layout), with `channels` output
+  /// channels (a stage holds 1 or `channels` multipliers). `accBound` bounds |accumulator| (one
+  /// value, or one per channel): every multiplier must keep the rescaled value within 2^62, so
+  /// neither the zero point nor the table offset added to it can overflow.
+  void stage(int64_t channels, StageHolder& h, const std::vector<int64_t>& accBound) const;
+
+ private:
+  /// ints[k] named `field`, required within [lo, hi].
+  int64_t intAt(size_t k, int64_t lo, int64_t hi, const std::string& field) const;
+  const ConstView* optConst(size_t k, ConstType t, int64_t count, const std::string& field) const;
+  const char* constName(size_t f) const;
 };
 
 inline const int32_t* tensorIn(const int32_t* arena, const TensorDesc& t) {

@@ -1,11 +1,8 @@
 // Element-wise operations.
 //
-// eltwise  ints:   op zp_a zp_b mult_a mult_b div_shift equal_one channel_dim + stage (6)
-//          consts: stage (3)
-//          tensors: a, b (broadcast to out) -> out
-//          op: 0 add, 1 sub, 2 mult, 3 div, 4 max, 5 min, 6 equal (rt::EltwiseOp order)
-// unary    ints:   channel_dim in_zp + stage;  consts: scale (int64 [C] or none),
-//                  bias (int64 [C] or none) + stage;  tensors: in -> out (same shape)
+// Fields: runtime/engine/ops.def.
+// eltwise  tensors: a, b (broadcast to out) -> out; op: an rt::EltwiseOp (file values)
+// unary    tensors: in -> out (same shape); scale, bias: int64 [C] or absent
 #include <cstdlib>
 
 #include "runtime/engine/op_kernel.h"
@@ -26,18 +23,18 @@ int64_t channelsOf(const OpCheck& c, const TensorDesc& t, int64_t dim) {
 class EltwiseKernel : public OpKernel {
  public:
   explicit EltwiseKernel(const OpCheck& c) {
+    using F = ops::Eltwise;
     c.inputs(2);
-    c.ints(8 + kStageInts);
-    c.constsCount(kStageConsts);
+    c.fieldCounts();
     const TensorDesc &a = c.in(0), &b = c.in(1), &out = c.out();
-    p_.op = EltwiseOp(c.intAt(0, 0, 6, "op"));
-    p_.zpA = c.zeroPointAt(1, a, "zp_a");
-    p_.zpB = c.zeroPointAt(2, b, "zp_b");
-    p_.multA = c.intAt(3, -kMaxOperandMult, kMaxOperandMult, "mult_a");
-    p_.multB = c.intAt(4, -kMaxOperandMult, kMaxOperandMult, "mult_b");
-    p_.divShift = int32_t(c.intAt(5, 0, 24, "div_shift"));
-    p_.equalOne = int32_t(c.intAt(6, 0, (int64_t(1) << out.bits) - 1, "equal_one"));
-    p_.channelDim = c.intAt(7, -1, 16, "channel_dim");
+    p_.op = EltwiseOp(c.field(F::op, 0, int64_t(EltwiseOp::Equal)));
+    p_.zpA = c.zeroPoint(F::zp_a, a);
+    p_.zpB = c.zeroPoint(F::zp_b, b);
+    p_.multA = c.field(F::mult_a, -kMaxOperandMult, kMaxOperandMult);
+    p_.multB = c.field(F::mult_b, -kMaxOperandMult, kMaxOperandMult);
+    p_.divShift = int32_t(c.field(F::div_shift, 0, 24));
+    p_.equalOne = int32_t(c.field(F::equal_one, 0, (int64_t(1) << out.bits) - 1));
+    p_.channelDim = c.field(F::channel_dim, -1, 16);
     p_.outShape = out.shape;
     if (!broadcastStrides(a.shape, out.shape, p_.strideA) ||
         !broadcastStrides(b.shape, out.shape, p_.strideB))
@@ -46,7 +43,7 @@ class EltwiseKernel : public OpKernel {
     // add/sub: |x mult_a| + |y mult_b|; mult: |x y|; div: |quotient| <= max(|x mult_a|, 2^40).
     const int64_t bound = kMaxActivation * (std::abs(p_.multA) + std::abs(p_.multB)) +
                           kMaxActivation * kMaxActivation + (int64_t(1) << 40);
-    c.stage(8, 0, channelsOf(c, out, p_.channelDim), stage_, {bound});
+    c.stage(channelsOf(c, out, p_.channelDim), stage_, {bound});
     p_.out = stage_.stage;
     a_ = a.offset, b_ = b.offset, out_ = out.offset;
   }
@@ -61,18 +58,18 @@ class EltwiseKernel : public OpKernel {
 class UnaryKernel : public OpKernel {
  public:
   explicit UnaryKernel(const OpCheck& c) {
+    using F = ops::Unary;
     c.inputs(1);
-    c.ints(2 + kStageInts);
-    c.constsCount(2 + kStageConsts);
+    c.fieldCounts();
     const TensorDesc &in = c.in(0), &out = c.out();
     c.sameShape(in, out, "input and output");
     work_ = c.work({out.numel()}, "elements");
     p_.shape = out.shape;
-    p_.channelDim = c.intAt(0, -1, 16, "channel_dim");
+    p_.channelDim = c.field(F::channel_dim, -1, 16);
     const int64_t channels = channelsOf(c, out, p_.channelDim);
-    p_.inZp = c.zeroPointAt(1, in, "in_zp");
-    const ConstView* scale = c.optConst(0, ConstType::I64, channels, "scale");
-    const ConstView* bias = c.optConst(1, ConstType::I64, channels, "bias");
+    p_.inZp = c.zeroPoint(F::in_zp, in);
+    const ConstView* scale = c.optConstant(F::scale, ConstType::I64, channels);
+    const ConstView* bias = c.optConstant(F::bias, ConstType::I64, channels);
     // Per-channel bounds only when per-channel constants exist (their size is in the file).
     std::vector<int64_t> bounds(scale || bias ? size_t(channels) : 1, kMaxActivation);
     if (scale) {
@@ -85,7 +82,7 @@ class UnaryKernel : public OpKernel {
       p_.bias = bias->as<int64_t>();
       for (int64_t k = 0; k < channels; ++k) bounds[size_t(k)] += std::abs(p_.bias[k]);
     }
-    c.stage(2, 2, channels, stage_, bounds);
+    c.stage(channels, stage_, bounds);
     p_.out = stage_.stage;
     in_ = in.offset, out_ = out.offset;
   }

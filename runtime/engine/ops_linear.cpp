@@ -1,14 +1,10 @@
 // conv, deconv, fc and matmul operations.
 //
-// conv / deconv  ints:   kh kw sh sw dh dw pad_top pad_left pad_bottom pad_right groups in_zp
-//                        + stage (6)
-//                consts: weights (int8/16/32; conv [K, C/g, kh, kw], deconv [C, K/g, kh, kw]),
-//                        bias (int64 [K]) + stage (3)
-//                tensors: in [N, C, H, W] -> out [N, K, OH, OW]
-// fc             ints:   k n in_zp + stage;  consts: weights [k, n], bias [n] + stage
-//                tensors: in (M x k elements) -> out (M x n elements)
-// matmul         ints:   zp_a zp_b + stage;  consts: stage
-//                tensors: a [..., M, K], b [..., K, N] -> out [batch..., M, N]
+// Fields: runtime/engine/ops.def.
+// conv / deconv  weights int8/16/32 (conv [K, C/g, kh, kw], deconv [C, K/g, kh, kw]), bias int64
+//                [K]; tensors: in [N, C, H, W] -> out [N, K, OH, OW]
+// fc             weights [k, n], bias [n]; tensors: in (M x k elements) -> out (M x n elements)
+// matmul         tensors: a [..., M, K], b [..., K, N] -> out [batch..., M, N]
 #include <algorithm>
 #include <cstdlib>
 
@@ -55,9 +51,9 @@ WeightPtr weightPtr(const ConstView& c) {
 class ConvKernel : public OpKernel {
  public:
   explicit ConvKernel(const OpCheck& c) : deconv_(c.code() == OpCode::Deconv) {
+    using F = ops::Conv;  // deconv has the same fields (op_table_test checks it)
     c.inputs(1);
-    c.ints(12 + kStageInts);
-    c.constsCount(2 + kStageConsts);
+    c.fieldCounts();
     const TensorDesc &in = c.in(0), &out = c.out();
     c.rank(in, 4, "input");
     c.rank(out, 4, "output");
@@ -65,17 +61,17 @@ class ConvKernel : public OpKernel {
     ConvGeometry& g = p_.g;
     g.n = in.shape[0], g.c = in.shape[1], g.h = in.shape[2], g.w = in.shape[3];
     g.k = out.shape[1], g.oh = out.shape[2], g.ow = out.shape[3];
-    g.kh = c.intAt(0, 1, 4096, "kernel_h");
-    g.kw = c.intAt(1, 1, 4096, "kernel_w");
-    g.sh = c.intAt(2, 1, 4096, "stride_h");
-    g.sw = c.intAt(3, 1, 4096, "stride_w");
-    g.dh = c.intAt(4, 1, 4096, "dilation_h");
-    g.dw = c.intAt(5, 1, 4096, "dilation_w");
-    g.pt = c.intAt(6, 0, 4096, "pad_top");
-    g.pl = c.intAt(7, 0, 4096, "pad_left");
-    g.pb = c.intAt(8, 0, 4096, "pad_bottom");
-    g.pr = c.intAt(9, 0, 4096, "pad_right");
-    g.groups = c.intAt(10, 1, g.c > 0 ? g.c : 1, "groups");
+    g.kh = c.field(F::kernel_h, 1, 4096);
+    g.kw = c.field(F::kernel_w, 1, 4096);
+    g.sh = c.field(F::stride_h, 1, 4096);
+    g.sw = c.field(F::stride_w, 1, 4096);
+    g.dh = c.field(F::dilation_h, 1, 4096);
+    g.dw = c.field(F::dilation_w, 1, 4096);
+    g.pt = c.field(F::pad_top, 0, 4096);
+    g.pl = c.field(F::pad_left, 0, 4096);
+    g.pb = c.field(F::pad_bottom, 0, 4096);
+    g.pr = c.field(F::pad_right, 0, 4096);
+    g.groups = c.field(F::groups, 1, g.c > 0 ? g.c : 1);
     if (out.shape[0] != g.n) c.fail("input and output batch differ");
     if (g.c % g.groups != 0 || g.k % g.groups != 0)
       c.fail("groups = " + std::to_string(g.groups) + " does not divide the " +
@@ -88,7 +84,7 @@ class ConvKernel : public OpKernel {
         c.fail("output size " + std::to_string(g.oh) + "x" + std::to_string(g.ow) +
                " does not follow from the input and the geometry");
     }
-    p_.inZp = c.zeroPointAt(11, in, "in_zp");
+    p_.inZp = c.zeroPoint(F::in_zp, in);
     // Weights per output channel (conv) or per input channel (deconv), checked for overflow.
     const int64_t cg = g.c / g.groups, kg = g.k / g.groups;
     const int64_t taps = c.product(g.kh, g.kw, kMaxElems, "kernel taps");
@@ -100,11 +96,11 @@ class ConvKernel : public OpKernel {
                                       "N x K x H x W x kh x kw x (C/groups + 1)"),
                                out.numel())
                     : c.work({out.numel(), cg, g.kh, g.kw}, "output elements x C/groups x kh x kw");
-    const ConstView& w = c.weightsAt(0, count, "weights");
+    const ConstView& w = c.weights(F::weights, count);
     p_.weights = weightPtr(w);
     // The kernels' scratch (im2col column tiles, per-plane accumulators) is bounded by these
     // weights and the tensors' sizes.
-    const ConstView& bias = c.constAt(1, ConstType::I64, g.k, "bias");
+    const ConstView& bias = c.constant(F::bias, ConstType::I64, g.k);
     c.valuesWithin(bias, -kMaxBias, kMaxBias, "bias");
     p_.bias = bias.as<int64_t>();
     std::vector<int64_t> sumAbsW(size_t(g.k), 0);
@@ -121,7 +117,7 @@ class ConvKernel : public OpKernel {
     std::vector<int64_t> bounds(size_t(g.k));
     for (int64_t oc = 0; oc < g.k; ++oc)
       bounds[size_t(oc)] = channelBound(c, sumAbsW[size_t(oc)], p_.bias[oc]);
-    c.stage(12, 2, g.k, stage_, bounds);
+    c.stage(g.k, stage_, bounds);
     p_.out = stage_.stage;
   }
   void run(int32_t* arena) const override {
@@ -141,20 +137,20 @@ class ConvKernel : public OpKernel {
 class FcKernel : public OpKernel {
  public:
   explicit FcKernel(const OpCheck& c) {
+    using F = ops::Fc;
     c.inputs(1);
-    c.ints(3 + kStageInts);
-    c.constsCount(2 + kStageConsts);
+    c.fieldCounts();
     const TensorDesc &in = c.in(0), &out = c.out();
-    p_.k = c.intAt(0, 1, int64_t(1) << 31, "k");
-    p_.n = c.intAt(1, 1, int64_t(1) << 31, "n");
+    p_.k = c.field(F::k, 1, int64_t(1) << 31);
+    p_.n = c.field(F::n, 1, int64_t(1) << 31);
     if (in.numel() % p_.k != 0) c.fail("input elements are not a multiple of k");
     p_.m = in.numel() / p_.k;
     if (out.numel() != p_.m * p_.n) c.fail("output elements differ from m x n");
     work_ = c.work({p_.m, p_.n, p_.k}, "M x N x K");
-    p_.inZp = c.zeroPointAt(2, in, "in_zp");
-    const ConstView& w = c.weightsAt(0, p_.k * p_.n, "weights");
+    p_.inZp = c.zeroPoint(F::in_zp, in);
+    const ConstView& w = c.weights(F::weights, p_.k * p_.n);
     p_.weights = weightPtr(w);
-    const ConstView& bias = c.constAt(1, ConstType::I64, p_.n, "bias");
+    const ConstView& bias = c.constant(F::bias, ConstType::I64, p_.n);
     c.valuesWithin(bias, -kMaxBias, kMaxBias, "bias");
     p_.bias = bias.as<int64_t>();
     std::vector<int64_t> sumAbsW(size_t(p_.n), 0);
@@ -163,7 +159,7 @@ class FcKernel : public OpKernel {
     std::vector<int64_t> bounds(size_t(p_.n));
     for (int64_t n = 0; n < p_.n; ++n)
       bounds[size_t(n)] = channelBound(c, sumAbsW[size_t(n)], p_.bias[n]);
-    c.stage(3, 2, p_.n, stage_, bounds);
+    c.stage(p_.n, stage_, bounds);
     p_.out = stage_.stage;
     in_ = in.offset, out_ = out.offset;
   }
@@ -178,9 +174,9 @@ class FcKernel : public OpKernel {
 class MatMulKernel : public OpKernel {
  public:
   explicit MatMulKernel(const OpCheck& c) {
+    using F = ops::MatMul;
     c.inputs(2);
-    c.ints(2 + kStageInts);
-    c.constsCount(kStageConsts);
+    c.fieldCounts();
     const TensorDesc &a = c.in(0), &b = c.in(1), &out = c.out();
     if (a.shape.size() < 2 || b.shape.size() < 2 || out.shape.size() < 2)
       c.fail("operands and output need rank 2 or more");
@@ -193,10 +189,10 @@ class MatMulKernel : public OpKernel {
         !broadcastStrides({b.shape.begin(), b.shape.end() - 2}, p_.batch, p_.batchStrideB))
       c.fail("operand batch dimensions do not broadcast to the output");
     work_ = c.work({out.numel(), p_.k}, "output elements x K");
-    p_.zpA = c.zeroPointAt(0, a, "zp_a");
-    p_.zpB = c.zeroPointAt(1, b, "zp_b");
+    p_.zpA = c.zeroPoint(F::zp_a, a);
+    p_.zpB = c.zeroPoint(F::zp_b, b);
     const int64_t bound = c.product(p_.k, kMaxActivation * kMaxActivation, kMaxAcc, "K x (2^16)^2");
-    c.stage(2, 0, 1, stage_, {bound});
+    c.stage(1, stage_, {bound});
     p_.out = stage_.stage;
     a_ = a.offset, b_ = b.offset, out_ = out.offset;
   }

@@ -1,12 +1,12 @@
 // Data movement (quantization unchanged) and concat.
 //
+// Fields: runtime/engine/ops.def.
 // copy            in -> out, same element count (reshape)
-// transpose       ints: perm[rank]
-// slice           ints: starts[rank] steps[rank] (steps may be negative; every read in range)
-// pad             ints: mode (0 constant, 1 reflect, 2 edge) value pads_begin[rank]
-// depth_to_space  ints: blocksize crd;  space_to_depth  ints: blocksize   (NCHW)
-// concat          ints: axis zp[inputs] + stage (6);  consts: stage (3), one multiplier per input
-// const           consts: value (int32, one per output element)
+// slice           steps may be negative; every read in range
+// pad             mode: an rt::PadMode (file values); the output shape gives the end pads
+// depth_to_space  crd: 0 DCR, 1 CRD (NCHW, as space_to_depth)
+// concat          the stage has one multiplier per input
+// const           value: int32, one per output element
 #include <algorithm>
 #include <cstring>
 
@@ -21,6 +21,7 @@ class CopyKernel : public OpKernel {
  public:
   explicit CopyKernel(const OpCheck& c) {
     c.inputs(1);
+    c.fieldCounts();
     if (c.in(0).numel() != c.out().numel()) c.fail("input and output element counts differ");
     work_ = c.work({c.out().numel()}, "elements");
     in_ = c.in(0).offset, out_ = c.out().offset, n_ = c.out().numel();
@@ -36,15 +37,16 @@ class CopyKernel : public OpKernel {
 class TransposeKernel : public OpKernel {
  public:
   explicit TransposeKernel(const OpCheck& c) {
+    using F = ops::Transpose;
     c.inputs(1);
+    c.fieldCounts();
     const TensorDesc &in = c.in(0), &out = c.out();
     const size_t r = in.shape.size();
-    c.ints(r);
     c.rank(out, r, "output");
     work_ = c.work({out.numel()}, "elements");
     std::vector<bool> seen(r, false);
     for (size_t i = 0; i < r; ++i) {
-      const int64_t p = c.intAt(i, 0, int64_t(r) - 1, "perm");
+      const int64_t p = c.element(F::perm, i, 0, int64_t(r) - 1);
       if (seen[size_t(p)]) c.fail("perm repeats dimension " + std::to_string(p));
       seen[size_t(p)] = true;
       if (out.shape[i] != in.shape[size_t(p)]) c.fail("output shape is not the permuted input");
@@ -62,16 +64,17 @@ class TransposeKernel : public OpKernel {
 class SliceKernel : public OpKernel {
  public:
   explicit SliceKernel(const OpCheck& c) {
+    using F = ops::Slice;
     c.inputs(1);
+    c.fieldCounts();
     const TensorDesc &in = c.in(0), &out = c.out();
     const size_t r = in.shape.size();
-    c.ints(2 * r);
     c.rank(out, r, "output");
     work_ = c.work({out.numel()}, "output elements");
     for (size_t d = 0; d < r; ++d) {
       const int64_t n = in.shape[d];
-      const int64_t s = c.intAt(d, 0, n - 1, "start");
-      const int64_t st = c.intAt(r + d, -n, n, "step");
+      const int64_t s = c.element(F::start, d, 0, n - 1);
+      const int64_t st = c.element(F::step, d, -n, n);
       const int64_t last = s + (out.shape[d] - 1) * st;
       if (st == 0 || last < 0 || last >= n) c.fail("slice reads outside the input");
       starts_.push_back(s), steps_.push_back(st);
@@ -90,15 +93,16 @@ class SliceKernel : public OpKernel {
 class PadKernel : public OpKernel {
  public:
   explicit PadKernel(const OpCheck& c) {
+    using F = ops::Pad;
     c.inputs(1);
+    c.fieldCounts();
     const TensorDesc &in = c.in(0), &out = c.out();
     const size_t r = in.shape.size();
-    c.ints(2 + r);
     c.rank(out, r, "output");
     work_ = c.work({out.numel()}, "output elements");
-    mode_ = PadMode(c.intAt(0, 0, 2, "mode"));
-    value_ = int32_t(c.intAt(1, 0, (int64_t(1) << out.bits) - 1, "value"));
-    for (size_t d = 0; d < r; ++d) pads_.push_back(c.intAt(2 + d, -(1 << 20), 1 << 20, "pad"));
+    mode_ = PadMode(c.field(F::mode, 0, int64_t(PadMode::Edge)));
+    value_ = int32_t(c.field(F::value, 0, (int64_t(1) << out.bits) - 1));
+    for (size_t d = 0; d < r; ++d) pads_.push_back(c.element(F::pad_begin, d, -(1 << 20), 1 << 20));
     inShape_ = in.shape, outShape_ = out.shape, in_ = in.offset, out_ = out.offset;
   }
   void run(int32_t* arena) const override {
@@ -115,14 +119,16 @@ class PadKernel : public OpKernel {
 class BlockKernel : public OpKernel {
  public:
   explicit BlockKernel(const OpCheck& c) : toSpace_(c.code() == OpCode::DepthToSpace) {
+    using F = ops::DepthToSpace;  // space_to_depth: the same blocksize, no crd
+    static_assert(size_t(ops::SpaceToDepth::blocksize) == size_t(F::blocksize));
     c.inputs(1);
+    c.fieldCounts();
     const TensorDesc &in = c.in(0), &out = c.out();
     c.rank(in, 4, "input");
     c.rank(out, 4, "output");
-    c.ints(toSpace_ ? 2 : 1);
     work_ = c.work({out.numel()}, "elements");
-    b_ = c.intAt(0, 1, 1024, "blocksize");
-    crd_ = toSpace_ && c.intAt(1, 0, 1, "crd") != 0;
+    b_ = c.field(F::blocksize, 1, 1024);
+    crd_ = toSpace_ && c.field(F::crd, 0, 1) != 0;
     n_ = in.shape[0], c_ = in.shape[1], h_ = in.shape[2], w_ = in.shape[3];
     const std::vector<int64_t> want =
         toSpace_ ? std::vector<int64_t>{n_, c_ / (b_ * b_), h_ * b_, w_ * b_}
@@ -146,14 +152,14 @@ class BlockKernel : public OpKernel {
 class ConcatKernel : public OpKernel {
  public:
   explicit ConcatKernel(const OpCheck& c) {
+    using F = ops::Concat;
     const size_t n = c.op.inputs.size();
     if (n < 1) c.fail("needs at least one input");
+    c.fieldCounts();
     const TensorDesc& out = c.out();
     const size_t r = out.shape.size();
-    c.ints(1 + n + kStageInts);
-    c.constsCount(kStageConsts);
     work_ = c.work({out.numel()}, "output elements");
-    const int64_t axis = c.intAt(0, 0, int64_t(r) - 1, "axis");
+    const int64_t axis = c.field(F::axis, 0, int64_t(r) - 1);
     int64_t total = 0;
     for (size_t i = 0; i < n; ++i) {
       const TensorDesc& t = c.in(i);
@@ -164,10 +170,10 @@ class ConcatKernel : public OpKernel {
       total += t.shape[size_t(axis)];
       shapes_.push_back(t.shape);
       offsets_.push_back(t.offset);
-      zps_.push_back(c.zeroPointAt(1 + i, t, "zp"));
+      zps_.push_back(c.zeroPointElement(F::zp, i, t));
     }
     if (total != out.shape[size_t(axis)]) c.fail("inputs do not add up to the output's axis");
-    c.stage(1 + n, 0, int64_t(n), stage_, {kMaxActivation});
+    c.stage(int64_t(n), stage_, {kMaxActivation});
     if (stage_.mult.size() != n) c.fail("concat needs one multiplier per input");
     for (size_t i = 0; i < n; ++i) {
       OutputStage s = stage_.stage;
@@ -196,11 +202,12 @@ class ConcatKernel : public OpKernel {
 class ConstKernel : public OpKernel {
  public:
   explicit ConstKernel(const OpCheck& c) {
+    using F = ops::Const;
     c.inputs(0);
-    c.constsCount(1);
+    c.fieldCounts();
     const TensorDesc& out = c.out();
     work_ = c.work({out.numel()}, "elements");
-    const ConstView& v = c.constAt(0, ConstType::I32, out.numel(), "value");
+    const ConstView& v = c.constant(F::value, ConstType::I32, out.numel());
     c.valuesWithin(v, 0, (int64_t(1) << out.bits) - 1, "value");
     value_ = v.as<int32_t>(), n_ = v.count, out_ = out.offset;
   }

@@ -1,12 +1,10 @@
 // Pooling and reductions.
 //
-// pool             ints:   kh kw sh sw dh dw pad_top pad_left pad_bottom pad_right is_max
-//                          count_include_pad in_zp + stage (6; unused by max)
-//                  consts: stage (3; none for max). Average: stage multiplier i is for a window
-//                          of i + 1 elements (kh x kw of them).
-//                  tensors: in [N, C, H, W] -> out [N, C, OH, OW]
-// global_avg_pool  ints: in_zp + stage; consts: stage; in [N, C, ...] -> out N x C elements
-// reduce           ints: is_max in_zp reduced[rank] + stage; consts: stage (none for max)
+// Fields: runtime/engine/ops.def.
+// pool             the stage is unused by max; average: stage multiplier i is for a window of
+//                  i + 1 elements (kh x kw of them); tensors: in [N, C, H, W] -> [N, C, OH, OW]
+// global_avg_pool  in [N, C, ...] -> out N x C elements
+// reduce           reduced: 1 for a reduced dimension; the stage is unused by max
 #include "runtime/engine/op_kernel.h"
 #include "runtime/kernels/kernels.h"
 
@@ -32,9 +30,9 @@ void checkGeometry(const OpCheck& c, int64_t in, int64_t out, int64_t k, int64_t
 class PoolKernel : public OpKernel {
  public:
   explicit PoolKernel(const OpCheck& c) {
+    using F = ops::Pool;
     c.inputs(1);
-    c.ints(13 + kStageInts);
-    c.constsCount(kStageConsts);
+    c.fieldCounts();
     const TensorDesc &in = c.in(0), &out = c.out();
     c.rank(in, 4, "input");
     c.rank(out, 4, "output");
@@ -42,26 +40,26 @@ class PoolKernel : public OpKernel {
     g.n = in.shape[0], g.c = in.shape[1], g.h = in.shape[2], g.w = in.shape[3];
     g.k = out.shape[1], g.oh = out.shape[2], g.ow = out.shape[3];
     if (out.shape[0] != g.n || g.k != g.c) c.fail("output batch/channels differ from the input");
-    g.kh = c.intAt(0, 1, 4096, "kernel_h");
-    g.kw = c.intAt(1, 1, 4096, "kernel_w");
-    g.sh = c.intAt(2, 1, 4096, "stride_h");
-    g.sw = c.intAt(3, 1, 4096, "stride_w");
-    g.dh = c.intAt(4, 1, 4096, "dilation_h");
-    g.dw = c.intAt(5, 1, 4096, "dilation_w");
-    g.pt = c.intAt(6, 0, 4096, "pad_top");
-    g.pl = c.intAt(7, 0, 4096, "pad_left");
-    g.pb = c.intAt(8, 0, 4096, "pad_bottom");
-    g.pr = c.intAt(9, 0, 4096, "pad_right");
-    p_.isMax = c.intAt(10, 0, 1, "is_max") != 0;
-    p_.countIncludePad = c.intAt(11, 0, 1, "count_include_pad") != 0;
-    p_.inZp = c.zeroPointAt(12, in, "in_zp");
+    g.kh = c.field(F::kernel_h, 1, 4096);
+    g.kw = c.field(F::kernel_w, 1, 4096);
+    g.sh = c.field(F::stride_h, 1, 4096);
+    g.sw = c.field(F::stride_w, 1, 4096);
+    g.dh = c.field(F::dilation_h, 1, 4096);
+    g.dw = c.field(F::dilation_w, 1, 4096);
+    g.pt = c.field(F::pad_top, 0, 4096);
+    g.pl = c.field(F::pad_left, 0, 4096);
+    g.pb = c.field(F::pad_bottom, 0, 4096);
+    g.pr = c.field(F::pad_right, 0, 4096);
+    p_.isMax = c.field(F::is_max, 0, 1) != 0;
+    p_.countIncludePad = c.field(F::count_include_pad, 0, 1) != 0;
+    p_.inZp = c.zeroPoint(F::in_zp, in);
     checkGeometry(c, g.h, g.oh, g.kh, g.sh, g.dh, g.pt, g.pb, "height");
     checkGeometry(c, g.w, g.ow, g.kw, g.sw, g.dw, g.pl, g.pr, "width");
     work_ = c.work({out.numel(), g.kh, g.kw}, "output elements x kh x kw");
     if (p_.isMax) {
       if (in.bits != out.bits) c.fail("max pool keeps the input's bit width");
     } else {
-      c.stage(13, 0, g.kh * g.kw, stage_, {g.kh * g.kw * kMaxActivation});
+      c.stage(g.kh * g.kw, stage_, {g.kh * g.kw * kMaxActivation});
       if (int64_t(stage_.mult.size()) != g.kh * g.kw)
         c.fail("average pool needs one multiplier per window element count");
       counts_.push_back({0, 0});  // a window of 0 elements never reaches the multiplier
@@ -83,17 +81,17 @@ class PoolKernel : public OpKernel {
 class GlobalAvgPoolKernel : public OpKernel {
  public:
   explicit GlobalAvgPoolKernel(const OpCheck& c) {
+    using F = ops::GlobalAvgPool;
     c.inputs(1);
-    c.ints(1 + kStageInts);
-    c.constsCount(kStageConsts);
+    c.fieldCounts();
     const TensorDesc &in = c.in(0), &out = c.out();
     if (in.shape.size() < 2) c.fail("input needs rank 2 or more");
     nc_ = in.shape[0] * in.shape[1];
     inner_ = in.numel() / nc_;
     if (out.numel() != nc_) c.fail("output elements differ from N x C");
     work_ = c.work({in.numel()}, "input elements");
-    inZp_ = c.zeroPointAt(0, in, "in_zp");
-    c.stage(1, 0, 1, stage_, {inner_ * kMaxActivation});
+    inZp_ = c.zeroPoint(F::in_zp, in);
+    c.stage(1, stage_, {inner_ * kMaxActivation});
     in_ = in.offset, out_ = out.offset;
   }
   void run(int32_t* arena) const override {
@@ -110,17 +108,17 @@ class GlobalAvgPoolKernel : public OpKernel {
 class ReduceKernel : public OpKernel {
  public:
   explicit ReduceKernel(const OpCheck& c) {
+    using F = ops::Reduce;
     c.inputs(1);
-    c.constsCount(kStageConsts);
+    c.fieldCounts();
     const TensorDesc &in = c.in(0), &out = c.out();
     const size_t r = in.shape.size();
-    c.ints(2 + r + kStageInts);
     p_.inShape = in.shape;
-    p_.isMax = c.intAt(0, 0, 1, "is_max") != 0;
-    p_.inZp = c.zeroPointAt(1, in, "in_zp");
+    p_.isMax = c.field(F::is_max, 0, 1) != 0;
+    p_.inZp = c.zeroPoint(F::in_zp, in);
     int64_t kept = 1;
     for (size_t d = 0; d < r; ++d) {
-      p_.reduced.push_back(c.intAt(2 + d, 0, 1, "reduced") != 0);
+      p_.reduced.push_back(c.element(F::reduced, d, 0, 1) != 0);
       if (!p_.reduced.back()) kept *= in.shape[d];
     }
     if (out.numel() != kept) c.fail("output elements differ from the kept dimensions");
@@ -128,7 +126,7 @@ class ReduceKernel : public OpKernel {
     if (p_.isMax) {
       if (in.bits != out.bits) c.fail("reduce max keeps the input's bit width");
     } else {
-      c.stage(2 + r, 0, 1, stage_, {in.numel() / kept * kMaxActivation});
+      c.stage(1, stage_, {in.numel() / kept * kMaxActivation});
       p_.out = stage_.stage;
     }
     in_ = in.offset, out_ = out.offset;

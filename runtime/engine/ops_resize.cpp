@@ -1,8 +1,7 @@
-// resize  ints:   weight_bits in_zp interpolated[rank] + stage (6)
-//         consts: i0, i1, w1 (int64, for each dimension one entry per output coordinate,
-//                 dimensions in order) + stage (3)
-//         tensors: in -> out (same rank). Entries: source indices within the input dimension,
-//                  weights of the second tap within [0, 2^weight_bits].
+// resize  fields: runtime/engine/ops.def.
+//         i0, i1, w1: int64, for each dimension one entry per output coordinate, dimensions in
+//         order: source indices within the input dimension, weights of the second tap within
+//         [0, 2^weight_bits]; tensors: in -> out (same rank).
 #include "runtime/engine/op_kernel.h"
 #include "runtime/kernels/kernels.h"
 
@@ -13,18 +12,18 @@ namespace {
 class ResizeKernel : public OpKernel {
  public:
   explicit ResizeKernel(const OpCheck& c) {
+    using F = ops::Resize;
     c.inputs(1);
+    c.fieldCounts();
     const TensorDesc &in = c.in(0), &out = c.out();
     const size_t r = in.shape.size();
     c.rank(out, r, "output");
-    c.ints(2 + r + kStageInts);
-    c.constsCount(3 + kStageConsts);
     p_.inShape = in.shape, p_.outShape = out.shape;
-    p_.weightBits = int32_t(c.intAt(0, 0, 16, "weight_bits"));
-    p_.inZp = c.zeroPointAt(1, in, "in_zp");
+    p_.weightBits = int32_t(c.field(F::weight_bits, 0, 16));
+    p_.inZp = c.zeroPoint(F::in_zp, in);
     int64_t coords = 0, interpolated = 0;
     for (size_t d = 0; d < r; ++d) {
-      p_.interpolated.push_back(c.intAt(2 + d, 0, 1, "interpolated") != 0);
+      p_.interpolated.push_back(c.element(F::interpolated, d, 0, 1) != 0);
       interpolated += p_.interpolated.back();
       coords += out.shape[d];
     }
@@ -35,9 +34,9 @@ class ResizeKernel : public OpKernel {
     if (p_.weightBits * interpolated > 40)
       c.fail("weight_bits = " + std::to_string(p_.weightBits) + " over " +
              std::to_string(interpolated) + " interpolated dimensions exceeds 40 bits of weight");
-    const ConstView& i0 = c.constAt(0, ConstType::I64, coords, "i0");
-    const ConstView& i1 = c.constAt(1, ConstType::I64, coords, "i1");
-    const ConstView& w1 = c.constAt(2, ConstType::I64, coords, "w1");
+    const ConstView& i0 = c.constant(F::i0, ConstType::I64, coords);
+    const ConstView& i1 = c.constant(F::i1, ConstType::I64, coords);
+    const ConstView& w1 = c.constant(F::w1, ConstType::I64, coords);
     c.valuesWithin(w1, 0, int64_t(1) << p_.weightBits, "w1");
     int64_t off = 0;
     for (size_t d = 0; d < r; ++d) {
@@ -55,7 +54,7 @@ class ResizeKernel : public OpKernel {
       p_.w1.emplace_back(w1.as<int64_t>() + off, w1.as<int64_t>() + off + n);
       off += n;
     }
-    c.stage(2 + r, 3, 1, stage_, {(int64_t(1) << (p_.weightBits * interpolated)) * kMaxActivation});
+    c.stage(1, stage_, {(int64_t(1) << (p_.weightBits * interpolated)) * kMaxActivation});
     p_.out = stage_.stage;
     in_ = in.offset, out_ = out.offset;
   }

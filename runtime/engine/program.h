@@ -23,31 +23,26 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Operation codes. Explicit and append-only: they are written into .kef files.
+/// Operation codes, from the table in runtime/engine/ops.def (the numbers are file values:
+/// explicit and append-only).
 enum class OpCode : uint32_t {
-  Copy = 1,       // out = in (reshape): same element count
-  Transpose = 2,  // ints: perm[rank]
-  Slice = 3,      // ints: starts[rank], steps[rank]
-  Pad = 4,        // ints: mode, value, pads[2 * rank]
-  Conv = 5,       // see ops_linear.cpp for the ints/consts layout of the linear ops
-  Deconv = 6,
-  Fc = 7,
-  Eltwise = 8,  // two inputs with broadcasting
-  Unary = 9,    // activation / per-channel affine
-  Pool = 10,    // max or average window pool
-  GlobalAvgPool = 11,
-  Concat = 12,
-  Resize = 13,
-  DepthToSpace = 14,
-  SpaceToDepth = 15,
-  MatMul = 16,
-  Reduce = 17,
-  Softmax = 18,
-  LayerNorm = 19,
-  Const = 20,  // out = a constant tensor
+#define KILN_OP(code, Name, ...) Name = code,
+#include "runtime/engine/ops.def"
 };
+namespace detail {
+constexpr uint32_t kOpCodes[] = {
+#define KILN_OP(code, ...) code,
+#include "runtime/engine/ops.def"
+};
+constexpr bool numberedInOrder() {
+  for (size_t i = 0; i < sizeof(kOpCodes) / sizeof(kOpCodes[0]); ++i)
+    if (kOpCodes[i] != i + 1) return false;
+  return true;
+}
+static_assert(numberedInOrder(), "ops.def: opcodes are 1, 2, 3, ... in table order");
+}  // namespace detail
 /// The largest known opcode (the loader refuses others).
-constexpr uint32_t kMaxOpCode = 20;
+constexpr uint32_t kMaxOpCode = uint32_t(sizeof(detail::kOpCodes) / sizeof(detail::kOpCodes[0]));
 /// Readable name of an opcode ("conv"), or "opcode N" when unknown.
 std::string opName(uint32_t code);
 /// "2.31 G", "512 k", "37": a count (e.g. an operation's work) with a decimal prefix.
@@ -55,7 +50,7 @@ std::string formatCount(int64_t n);
 /// The exact count, followed by formatCount's form when they differ: "2335730944 (2.34 G)".
 std::string exactCount(int64_t n);
 
-/// Element type of a constant, as stored.
+/// Element type of a constant. The numbers are file values (section `consts`).
 enum class ConstType : uint32_t { I8 = 1, I16 = 2, I32 = 3, I64 = 4 };
 size_t constTypeSize(ConstType t);
 const char* constTypeName(ConstType t);

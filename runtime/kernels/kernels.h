@@ -77,7 +77,8 @@ void fullyConnected(const FcParams& p, const int32_t* in, int32_t* out);
 /// Two-input element-wise layers with broadcasting. add/sub/max/min/equal: each operand is
 /// rescaled to a common fixed-point scale, acc = (a - zpA) * multA ± (b - zpB) * multB, and the
 /// output stage brings acc to the output. mult: acc = (a - zpA) * (b - zpB). div: see eltwise.cpp.
-enum class EltwiseOp { Add, Sub, Mult, Div, Max, Min, Equal };
+/// The numbers are file values (eltwise's `op` field): explicit, never renumbered.
+enum class EltwiseOp { Add = 0, Sub = 1, Mult = 2, Div = 3, Max = 4, Min = 5, Equal = 6 };
 struct EltwiseParams {
   EltwiseOp op = EltwiseOp::Add;
   std::vector<int64_t> outShape, strideA, strideB;  // strides 0 on broadcast dimensions
@@ -124,7 +125,8 @@ void transpose(const std::vector<int64_t>& inShape, const std::vector<int64_t>& 
 void slice(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
            const std::vector<int64_t>& starts, const std::vector<int64_t>& steps, const int32_t* in,
            int32_t* out);
-enum class PadMode { Constant, Reflect, Edge };
+/// The numbers are file values (pad's `mode` field): explicit, never renumbered.
+enum class PadMode { Constant = 0, Reflect = 1, Edge = 2 };
 void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
          const std::vector<int64_t>& pads, PadMode mode, int32_t value, const int32_t* in,
          int32_t* out);

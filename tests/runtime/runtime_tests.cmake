@@ -8,6 +8,9 @@ add_executable(kiln_runtime_tests
   ${CMAKE_CURRENT_LIST_DIR}/kernels/kernel_match_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/format/kef_format_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/format/kef_validation_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/format/op_table_test.cpp
 )
 target_link_libraries(kiln_runtime_tests PRIVATE kilnrt_lib GTest::gmock GTest::gtest_main)
+# op_table_test reads docs/file-format.md.
+target_compile_definitions(kiln_runtime_tests PRIVATE KILN_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 gtest_discover_tests(kiln_runtime_tests DISCOVERY_TIMEOUT 60)

@@ -114,11 +114,15 @@ expect 0 "Throughput|FPS|Latency|peak RSS|(of 20 frames)" run "$A8" --frames-cou
 expect 0 "\"fps\"" run "$A16" --frames-count 5 --json --input-files "$W/batch.npy"
 expect 0 "Model switching|5 rounds of 4 frames|switch cost|(sd |rounds |percentiles of 20 frames" benchmark "$A8" "$A16" --frames-count 20
 expect 0 "one round: no spread" benchmark "$A8" "$A16" --frames-count 2 --rounds 1
+# -t SECONDS: a time-based run that says how many frames ran.
+expect 0 "frames|ran in 0.2 s|Model switching" benchmark "$A8" "$A16" -t 0.2
+expect 2 "-t expects a number of seconds in (0, 86400]|'abc'" benchmark "$A8" -t abc
+expect 2 "give either --frames-count or -t" benchmark "$A8" -t 1 --frames-count 5
 expect 0 "Input streams|qp_scale|Layers|Plan|MAC-equivalents per frame|work" parse "$A16"
 expect 0 "Profile|conv2|ms/frame" infer "$A8" --input-files "$W/batch.npy" --output-dir "$out" --profile
 # --json output parses as JSON and has the figures.
 for args in "parse $A16 --json" "run $A8 --frames-count 3 --measure-latency --profile --json" \
-  "benchmark $A8 $A16 --frames-count 3 --json"; do
+  "benchmark $A8 $A16 --frames-count 3 --json" "benchmark $A8 -t 0.1 --json"; do
   # shellcheck disable=SC2086
   if "$KILNRT" $args | $PY -c '
 import json, sys
@@ -127,6 +131,10 @@ if "layers" in d:
     assert d["work"] == sum(l["work"] for l in d["layers"]) > 0
 if "latency_ms" in d:
     assert d["latency_ms"]["frames"] == 3
+if "seconds" in d and "models" in d:
+    m = d["models"][0]
+    assert m["frames"] >= 1 and m["frames"] == m["latency_ms"]["frames"]
+    assert m["seconds"] >= d["seconds"]
 if "switching" in d:
     s = d["switching"]
     assert s["rounds"] == 5 and len(s["round_switch_costs_ms"]) == 5

@@ -25,11 +25,11 @@ void expectUsage(const std::string& args, const std::string& message) {
 TEST(UsageCli, UnknownCommandIsNamedWithTheCommands) {
   expectUsage("foo",
               "kiln: error: unknown command 'foo' (commands: parser, info, optimize, "
-              "compiler, compile, report, infer; see 'kiln --help')");
+              "compiler, compile, report, infer, eval; see 'kiln --help')");
   expectUsage("analyze-noise x.kar", "unknown command 'analyze-noise'");
   expectUsage("optimise x.kar",
               "unknown command 'optimise' (commands: parser, info, optimize, "
-              "compiler, compile, report, infer; did you mean optimize?");
+              "compiler, compile, report, infer, eval; did you mean optimize?");
   expectUsage("report marge a.json",
               "unknown command 'report marge' (report commands: merge; "
               "did you mean merge?; see 'kiln report --help')");

@@ -120,6 +120,10 @@ CacheKey cacheKey(const NetworkJob& job, const std::string& kilnId, FileDigests&
   c.inputs["calib"] = o.randomCalib ? "random" : digests.directory(o.calibPath);
   c.inputs["options"] = options;
   c.inputs["targets"] = job.targets;
+  if (!job.evalSpec.data.empty()) {  // the gates' figures depend on the evaluation set's content
+    c.inputs["eval_data"] = digests.directory(job.evalSpec.data);
+    if (!job.evalSpec.labels.empty()) c.inputs["eval_labels"] = digests.file(job.evalSpec.labels);
+  }
   const std::string text = jsonText(c.inputs);
   c.key = sha256Hex(text.data(), text.size());
   return c;

@@ -15,6 +15,7 @@
 #include "compiler/archive/archive.h"
 #include "compiler/archive/json_text.h"
 #include "compiler/batch/console.h"
+#include "compiler/eval/evaluate.h"
 #include "compiler/ir/types.h"
 
 namespace kiln::batch {
@@ -42,6 +43,27 @@ void removeOutputSet(const std::string& dir, const std::string& stem,
     const std::string tbase = perTargetDirs ? dir + "/" + t + "/" + stem : base;
     for (const char* f : {".kef", ".compile.json", ".summary.json", ".report.html"})
       files::removeFile(tbase + f);
+  }
+}
+
+// `eval:` and `expect:`: the executable runs the evaluation set; its figures go into the
+// summary, and a missed gate fails the target with the figures in the message.
+void checkQuality(const NetworkJob& job, const flow::OptimizedNetwork& n,
+                  const flow::CompileResult& c, TargetResult& r) {
+  if (job.evalSpec.data.empty())
+    throw Error(job.origin + ": expect: needs eval.data (the evaluation set the gates measure)");
+  eval::EvalOptions eo;
+  eo.targets = {"kef"};
+  eo.kefPath = c.kefPath;
+  const eval::EvalResult e = eval::evaluate(n.optimized.graph, job.evalSpec, eo);
+  r.summary["eval"] = e.toJson();
+  r.text += e.table();
+  std::vector<std::string> missed;
+  for (const eval::GateResult& g : e.gates)
+    if (!g.passed) missed.push_back(g.message);
+  if (!missed.empty()) {
+    r.status = "failed";
+    r.error = "quality gate missed: " + join(missed, "; ");
   }
 }
 
@@ -115,6 +137,7 @@ std::vector<TargetResult> runNetwork(const NetworkJob& job, const std::string& d
       r.summary = c.summary;
       r.text = c.text;
       r.status = "ok";
+      if (!job.evalSpec.empty()) checkQuality(job, n, c, r);
     } catch (...) {
       r.error = describeCurrentException();
     }
@@ -147,6 +170,8 @@ Json jobToJson(const NetworkJob& job) {
   if (o.reportHtml) j["report_html"] = true;
   j["image_size"] = job.imageSize;
   j["image_size_where"] = job.imageSizeWhere;
+  // Only when set: the cache keys of networks without evaluation stay as they were.
+  if (!job.evalSpec.empty()) j["eval"] = eval::specToJson(job.evalSpec);
   return j;
 }
 
@@ -174,6 +199,7 @@ NetworkJob jobFromJson(const nlohmann::ordered_json& j) {
   o.reportHtml = j.value("report_html", false);
   job.imageSize = j.at("image_size").get<std::vector<int64_t>>();
   job.imageSizeWhere = j.at("image_size_where").get<std::string>();
+  if (j.contains("eval")) job.evalSpec = eval::specFromJson(j.at("eval"));
   return job;
 }
 
@@ -194,6 +220,9 @@ Json resultToJson(const NetworkJob& job, const std::string& cacheKey, const Json
     if (r.status == "ok" || r.status == "cached") {
       t["kef"] = r.kef;
       t["kef_sha256"] = r.kefSha256;
+      t["summary"] = r.summary;
+      t["text"] = r.text;
+    } else if (r.summary.contains("eval")) {  // compiled, but a quality gate failed
       t["summary"] = r.summary;
       t["text"] = r.text;
     }

@@ -11,6 +11,7 @@
 #include "alls/alls.h"
 #include "common/file_io.h"
 #include "common/strings.h"
+#include "compiler/batch/eval_config.h"
 #include "compiler/hwarch/hw_arch.h"
 #include "compiler/ir/types.h"
 #include "compiler/onnx/importer.h"
@@ -163,10 +164,10 @@ std::string preprocessingScript(const NetworkSpec& s, const alls::Script* script
 
 const std::vector<std::string>& networkKeys() {
   static const std::vector<std::string> keys = {
-      "name",           "description",   "onnx",          "script",
-      "calib",          "random_calib",  "calib_size",    "start_nodes",
-      "end_nodes",      "tensor_shapes", "preprocessing", "report_samples",
-      "verify_samples", "targets",       "fail_on_unfit", "report_html"};
+      "name",          "description",    "onnx",           "script",    "calib",
+      "random_calib",  "calib_size",     "start_nodes",    "end_nodes", "tensor_shapes",
+      "preprocessing", "report_samples", "verify_samples", "targets",   "fail_on_unfit",
+      "report_html",   "eval",           "expect"};
   return keys;
 }
 
@@ -222,6 +223,14 @@ NetworkSpec readNetworkSpec(const YAML::Node& map, const std::string& file, cons
       readTensorShapes(e, file, d, s);
     } else if (k == "preprocessing") {
       readPreprocessing(e, file, d, s);
+    } else if (k == "eval") {
+      eval::EvalSpec spec;
+      readEvalSection(e, file, d, spec);
+      s.eval.assign(spec, w);
+    } else if (k == "expect") {
+      eval::EvalSpec spec;
+      readExpectSection(e, file, d, spec);
+      s.expect.assign(spec.gates, w);
     }
     if (d.count() > errorsBefore) s.invalid.insert(k);
   }
@@ -248,6 +257,8 @@ void overlay(NetworkSpec& base, const NetworkSpec& top) {
   over(base.mean, top.mean);
   over(base.stdv, top.stdv);
   over(base.resize, top.resize);
+  over(base.eval, top.eval);
+  over(base.expect, top.expect);
   base.invalid.insert(top.invalid.begin(), top.invalid.end());
   // A calibration path given on top replaces random calibration below, and the reverse.
   if (top.calib.set && !top.randomCalib.set) base.randomCalib = {};
@@ -338,6 +349,15 @@ NetworkJob resolveNetwork(const NetworkSpec& s, const std::string& origin, Diagn
   }
   job.imageSize = s.resize.value;
   job.imageSizeWhere = s.resize.where;
+  if (s.eval.set) {
+    job.evalSpec = s.eval.value;
+    if (!isFile(job.evalSpec.data, true))
+      d.error(s.eval.where, "eval.data: no such file or directory: " + job.evalSpec.data +
+                                fetchHint(job.evalSpec.data));
+    if (!job.evalSpec.labels.empty() && !isFile(job.evalSpec.labels, false))
+      d.error(s.eval.where, "eval.labels: no such file: " + job.evalSpec.labels);
+  }
+  if (s.expect.set) job.evalSpec.gates = s.expect.value;
   return job;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "compiler/batch/yaml_read.h"
+#include "compiler/eval/eval_spec.h"
 #include "compiler/flow/compile_flow.h"
 
 namespace kiln::batch {
@@ -35,7 +36,9 @@ struct NetworkSpec {
   Setting<std::vector<std::string>> startNodes, endNodes, tensorShapes, targets;
   Setting<std::vector<double>> mean, stdv;
   Setting<std::vector<int64_t>> resize;
-  std::set<std::string> invalid;  // keys given with a wrong value (already reported)
+  Setting<eval::EvalSpec> eval;             // `eval:` (data, labels, outputs)
+  Setting<std::vector<eval::Gate>> expect;  // `expect:` quality gates
+  std::set<std::string> invalid;            // keys given with a wrong value (already reported)
 };
 
 /// The keys of a network config, in documentation order.
@@ -60,7 +63,8 @@ struct NetworkJob {
   std::vector<std::string> targets;  // canonical hw-arch names
   std::vector<int64_t> imageSize;    // [H, W] from preprocessing.resize: checked after parsing
   std::string imageSizeWhere;
-  std::string error;  // a manifest network that could not be resolved: why
+  eval::EvalSpec evalSpec;  // `eval:` and `expect:`; empty when the config has neither
+  std::string error;        // a manifest network that could not be resolved: why
 };
 
 /// The directory of a network's files in a manifest run's output directory: its name made a safe

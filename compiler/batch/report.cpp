@@ -50,6 +50,11 @@ Json entryJson(const NetworkJob& job, const TargetResult& r, const std::string& 
     e["error"] = r.error;
     if (r.status == "failed" && !logTail.empty()) e["log_tail"] = logTail;
   }
+  // kiln eval's figures and gates (`eval:` / `expect:`), also when a gate failed the target.
+  if (r.summary.contains("eval")) {
+    e["eval"] = r.summary["eval"];
+    if (!r.summary["eval"].value("passed", true)) e["gate_failed"] = true;
+  }
   return e;
 }
 
@@ -60,6 +65,9 @@ void recount(Json& report, bool merged) {
   Json s;
   s["results"] = report["results"].size();
   for (const char* k : {"ok", "cached", "failed", "skipped"}) s[k] = n[k];
+  int gates = 0;
+  for (const auto& e : report["results"]) gates += e.value("gate_failed", false);
+  s["gates_failed"] = gates;
   std::set<std::string> seen;
   for (const auto& e : report["results"]) seen.insert(e["network"].get<std::string>());
   Json missing = Json::array();
@@ -183,9 +191,10 @@ std::string junitXml(const Json& report) {
         std::string body = err + "\n\nlog: " + e["log"].get<std::string>();
         if (e.contains("log_tail")) body += "\n" + e["log_tail"].get<std::string>();
         cases += fmt::format(
-            ">\n      <failure message=\"{}\" type=\"kiln.compile\">{}</failure>\n"
+            ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n"
             "    </testcase>\n",
-            xml(firstLine(err)), xml(body));
+            xml(firstLine(err)),
+            e.value("gate_failed", false) ? "kiln.quality_gate" : "kiln.compile", xml(body));
         out += e["target"].get<std::string>() + ": failed: " + err + "\n";
       } else if (status == "skipped") {
         ++sk;
@@ -342,6 +351,8 @@ std::string summaryLine(const Json& report) {
   std::string line = fmt::format(
       "{} result(s): {} ok, {} cached, {} failed, {} skipped", s["results"].get<int>(),
       s["ok"].get<int>(), s["cached"].get<int>(), s["failed"].get<int>(), s["skipped"].get<int>());
+  if (s.value("gates_failed", 0) > 0)
+    line += fmt::format(" ({} of them by a quality gate)", s["gates_failed"].get<int>());
   if (!s["missing"].empty())
     line += "; no result for " + join(s["missing"].get<std::vector<std::string>>(), ", ");
   return line;

@@ -16,5 +16,6 @@ void addReportCommand(CLI::App& app);
 void addCheckScriptCommand(CLI::App& app);
 void addProfilerCommand(CLI::App& app);
 void addVisualizerCommand(CLI::App& app);
+void addEvalCommand(CLI::App& app);
 
 }  // namespace kiln::cli

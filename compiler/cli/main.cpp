@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
       "  kiln check-script m.alls [DIR...]       (validate model scripts, no network)\n"
       "  kiln infer FILE.kar --target native|fp-optimized|quantized --input-files x.npy "
       "--output-dir out/\n"
+      "  kiln eval net.yaml [--targets quantized,kef]  (task accuracy vs float, expect: gates)\n"
       "  kiln profiler FILE.kar [--kef X.kef] -o report.html   (one HTML report)\n"
       "  kiln visualizer FILE.kar -o graph.svg   (the graph)\n\nDocs: docs/user-guide.md",
       "kiln"};
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   kiln::cli::addCheckScriptCommand(app);
   kiln::cli::addProfilerCommand(app);
   kiln::cli::addVisualizerCommand(app);
+  kiln::cli::addEvalCommand(app);
   const std::string unknown = kiln::cli::unknownCommand(app, argc, argv);
   if (!unknown.empty()) {
     std::cerr << "kiln: error: " << unknown << "\n";

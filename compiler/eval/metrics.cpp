@@ -235,8 +235,11 @@ ScoresResult evalScores(const Array& ref, const Array& test, const ScoresSpec& s
 
 MapResult evalMap(const Array& ref, const Array& test, const MapSpec& spec) {
   checkSame(ref, test, "map");
-  if (ref.shape.size() < 3) throw Error("map: an output needs [N, ..., H, W]");
-  const int64_t h = ref.shape[ref.shape.size() - 2], w = ref.shape.back();
+  // Trailing dims of 1 are channels of an NHWC map ([N, H, W, 1]): the map is H x W.
+  std::vector<int64_t> dims = ref.shape;
+  while (dims.size() > 3 && dims.back() == 1) dims.pop_back();
+  if (dims.size() < 3) throw Error("map: an output needs [N, ..., H, W] or [N, H, W, 1]");
+  const int64_t h = dims[dims.size() - 2], w = dims.back();
   const int64_t maps = int64_t(ref.data.size()) / (h * w);
   MapResult res;
   int64_t inter = 0, uni = 0;

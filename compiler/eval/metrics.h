@@ -50,7 +50,8 @@ ScoresResult evalScores(const Array& ref, const Array& test, const ScoresSpec& s
 // The float reference's positives of a scores output, one flag per element (for regress).
 std::vector<char> positives(const Array& ref, const ScoresSpec& spec);
 
-// A probability map over the last two dims: thresholded, the IoU of the two masks, and its
+// A probability map over the last two dims ([N, ..., H, W], or [N, H, W, 1]: trailing dims of 1
+// are dropped): thresholded, the IoU of the two masks, and its
 // 8-connected components as boxes matched one-to-one at IoU >= 0.5.
 struct MapSpec {
   double threshold = 0.5;

@@ -267,7 +267,14 @@ def main():
     ap.add_argument("--eval", type=int, default=32, help="evaluation images per model (default 32)")
     ap.add_argument("--calib", type=int, default=64, help="calibration images per model (default 64)")
     ap.add_argument("--kinds", default="faces,text,lines", help="which sets (default all three)")
+    ap.add_argument("--check-only", action="store_true",
+                    help="only check that DEST's evaluation and calibration images are disjoint")
     args = ap.parse_args()
+    if args.check_only:
+        for kind in args.kinds.split(","):
+            check_disjoint(args.dest, kind)
+        print(f"{args.dest}: evaluation and calibration images are disjoint")
+        return
     # Sources must not overlap, whatever the seeds do.
     for kind in MAKERS:
         assert not set(PHOTOS["eval"][kind]) & set(PHOTOS["calib"][kind]), kind

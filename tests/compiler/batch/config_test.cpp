@@ -64,6 +64,54 @@ TEST_F(BatchConfig, PathsAreRelativeToTheYamlFile) {
   EXPECT_TRUE(j.opts.scriptText.empty());
 }
 
+TEST_F(BatchConfig, EvalAndExpectSections) {
+  fs::copy_file(kDigits + "test_x.npy", dir_ + "/models/test_x.npy");
+  const std::string p = write(
+      "net.yaml", std::string(kGood) +
+                      "eval:\n  data: models/test_x.npy\n  size: 10\n  outputs:\n"
+                      "    logits: {kind: scores, activation: softmax, axis: 1, threshold: 0.6, "
+                      "top_k: 3}\n"
+                      "    boxes: {kind: regress, where: logits}\n"
+                      "expect:\n  min_f1: 0.9\n  max_abs_error: {boxes: 2.5}\n");
+  const NetworkJob j = loadNetworkConfig(p, {});
+  const eval::EvalSpec& s = j.evalSpec;
+  EXPECT_EQ(s.data, dir_ + "/models/test_x.npy");
+  EXPECT_EQ(s.size, 10);
+  ASSERT_EQ(s.outputs.size(), 2u);
+  EXPECT_EQ(s.outputs[0].kind, eval::Kind::scores);
+  EXPECT_EQ(s.outputs[0].scores.activation, eval::Activation::softmax);
+  EXPECT_EQ(s.outputs[0].scores.axis, 1);
+  EXPECT_DOUBLE_EQ(s.outputs[0].scores.threshold, 0.6);
+  EXPECT_EQ(s.outputs[0].scores.topK, 3);
+  EXPECT_EQ(s.outputs[1].where, "logits");
+  ASSERT_EQ(s.gates.size(), 2u);
+  EXPECT_EQ(s.gates[0].metric, "f1");
+  EXPECT_EQ(s.gates[0].output, "");
+  EXPECT_EQ(s.gates[1].metric, "max_abs");
+  EXPECT_EQ(s.gates[1].output, "boxes");
+  EXPECT_EQ(s.gates[1].bound, eval::Bound::max);
+  // The spec survives the JSON a manifest's child process reads.
+  EXPECT_EQ(eval::specToJson(eval::specFromJson(eval::specToJson(s))), eval::specToJson(s));
+}
+
+TEST_F(BatchConfig, EvalErrorsNameTheLine) {
+  const std::string e =
+      configError(std::string(kGood) +
+                  "eval:\n  data: models/nothing.npy\n  outputs:\n    logits: {kind: labels}\n"
+                  "    boxes: {kind: regress, where: scores}\n"
+                  "expect:\n  min_f2: 0.9\n");
+  EXPECT_NE(e.find("net.yaml:6:20: eval.outputs.logits.kind: expected one of classes, scores, "
+                   "map, regress, sequence, found 'labels'"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("eval.outputs.boxes.where: 'scores' is not one of the outputs"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("unknown key 'min_f2' in expect (did you mean 'min_f1'?)"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("eval.data: no such file or directory"), std::string::npos) << e;
+}
+
 TEST_F(BatchConfig, UnknownKeyNamesFileLineAndTheAcceptedKeys) {
   const std::string e = configError(std::string(kGood) + "calib_sise: 8\n");
   EXPECT_NE(e.find("net.yaml:3:1: unknown key 'calib_sise' in the network config (did you mean "

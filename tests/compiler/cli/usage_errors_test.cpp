@@ -26,12 +26,12 @@ TEST(UsageCli, UnknownCommandIsNamedWithTheCommands) {
   expectUsage("foo",
               "kiln: error: unknown command 'foo' (commands: parser, info, optimize, "
               "analyze-noise, compiler, compile, report, infer, check-script, profiler, "
-              "visualizer; see 'kiln --help')");
+              "visualizer, eval; see 'kiln --help')");
   expectUsage("hailomz x.kar", "unknown command 'hailomz'");
   expectUsage("optimise x.kar",
               "unknown command 'optimise' (commands: parser, info, optimize, analyze-noise, "
-              "compiler, compile, report, infer, check-script, profiler, visualizer; did you "
-              "mean optimize?");
+              "compiler, compile, report, infer, check-script, profiler, visualizer, eval; did "
+              "you mean optimize?");
   expectUsage("report marge a.json",
               "unknown command 'report marge' (report commands: merge; "
               "did you mean merge?; see 'kiln report --help')");

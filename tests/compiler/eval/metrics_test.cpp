@@ -107,6 +107,13 @@ TEST(EvalMap, IouAndComponentBoxes) {
   EXPECT_NEAR(evalMap(ref, test, spec).boxF1, 2.0 / 3.0, 1e-12);
 }
 
+TEST(EvalMap, NhwcMapWithOneChannel) {
+  // [1, 3, 3, 1]: the map is 3 x 3 (not 3 maps of 3 x 1): two separate pixels, two boxes.
+  const Array m{{1, 3, 3, 1}, {1, 0, 0, 0, 0, 0, 0, 0, 1}};
+  const auto r = evalMap(m, m, MapSpec{});
+  EXPECT_EQ(r.refBoxes, 2);
+}
+
 TEST(EvalMap, DiagonalPixelsAreOneComponent) {
   // 8-connectivity: a diagonal is one box.
   const Array m{{1, 3, 3}, {1, 0, 0, 0, 1, 0, 0, 0, 1}};

@@ -204,7 +204,7 @@ Activation activationFromName(const std::string& name) {
 std::vector<char> positives(const Array& ref, const ScoresSpec& spec) {
   const auto v = activate(ref, spec);
   std::vector<char> flags(v.size());
-  for (size_t i = 0; i < v.size(); ++i) flags[i] = v[i] >= spec.threshold;
+  for (size_t i = 0; i < v.size(); ++i) flags[i] = v[i] > spec.threshold;
   return flags;
 }
 
@@ -246,8 +246,8 @@ MapResult evalMap(const Array& ref, const Array& test, const MapSpec& spec) {
   std::vector<char> mr(static_cast<size_t>(h * w)), mt(static_cast<size_t>(h * w));
   for (int64_t m = 0; m < maps; ++m) {
     for (int64_t i = 0; i < h * w; ++i) {
-      mr[size_t(i)] = ref.data[size_t(m * h * w + i)] >= spec.threshold;
-      mt[size_t(i)] = test.data[size_t(m * h * w + i)] >= spec.threshold;
+      mr[size_t(i)] = ref.data[size_t(m * h * w + i)] > spec.threshold;
+      mt[size_t(i)] = test.data[size_t(m * h * w + i)] > spec.threshold;
       inter += mr[size_t(i)] && mt[size_t(i)];
       uni += mr[size_t(i)] || mt[size_t(i)];
     }

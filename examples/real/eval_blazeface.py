@@ -4,9 +4,9 @@
 
 FLOAT_DIR and TEST_DIR are --output-dir folders of `kiln infer` (--target fp-optimized for float,
 quantized for the emulation) or `kilnrt infer` on the same N images. Reports:
-- faces found: faces float finds (anchors decoded, score >= --face-threshold, weighted NMS) that the
+- faces found: faces float finds (anchors decoded, score > --face-threshold, weighted NMS) that the
   test build also finds (IoU >= 0.5), and faces only the test build finds;
-- score F1: anchors with sigmoid(score) >= --threshold (default 0.5) in the test build vs float."""
+- score F1: anchors with sigmoid(score) > --threshold (default 0.5) in the test build vs float."""
 import argparse
 
 import numpy as np
@@ -46,7 +46,7 @@ def faces(scores, boxes, threshold, nms_iou=0.3):
     cy = boxes[:, 1] / 128 + a[:, 1]
     w, h = boxes[:, 2] / 128, boxes[:, 3] / 128
     rects = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
-    idx = [int(i) for i in np.argsort(-prob, kind="stable") if prob[i] >= threshold]
+    idx = [int(i) for i in np.argsort(-prob, kind="stable") if prob[i] > threshold]
     found = []
     while idx:
         iou = box_iou(rects[idx[0]], rects[idx])[0]
@@ -71,7 +71,7 @@ def main():
     if fs.shape != ts.shape:
         raise SystemExit(f"eval_blazeface.py: float has {fs.shape[0]} images, the test build {ts.shape[0]}")
     logit = np.log(args.threshold / (1 - args.threshold))
-    pos_f, pos_t = fs >= logit, ts >= logit
+    pos_f, pos_t = fs > logit, ts > logit  # strict: a logit clipped to exactly 0 is not a face
     both = int((pos_f & pos_t).sum())
     n_float = n_test = n_found = 0
     for i in range(fs.shape[0]):

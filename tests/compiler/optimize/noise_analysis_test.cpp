@@ -93,10 +93,13 @@ TEST(NoiseAnalysis, RankingMatchesBruteForceRequantization) {
   EXPECT_EQ(best([](const Row& w) { return w.estimate; }),
             best([](const Row& w) { return w.real; }))
       << table;
-  for (const Row& a : rows)
-    for (const Row& b : rows)
-      if (a.real > b.real + 0.5)
+  for (const Row& a : rows) {
+    for (const Row& b : rows) {
+      if (a.real > b.real + 0.5) {
         EXPECT_GT(a.estimate, b.estimate) << a.name << " vs " << b.name << "\n" << table;
+      }
+    }
+  }
   std::cout << table;
 }
 

@@ -8,9 +8,9 @@
 #include "compiler/archive/json_text.h"
 #include "compiler/batch/console.h"
 #include "compiler/cli/commands.h"
-#include "compiler/cli/mixed_precision.h"
 #include "compiler/cli/options.h"
 #include "compiler/hwarch/hw_arch.h"
+#include "compiler/noise/mixed_precision.h"
 #include "compiler/optimize/optimizer.h"
 
 namespace kiln::cli {
@@ -22,7 +22,7 @@ struct OptimizeArgs {
   bool random = false, strict = false;
   int calibSize = 0;
   int reportSamples = 16;
-  // --target-snr: automatic mixed precision (mixed_precision.h).
+  // --target-snr: automatic mixed precision (compiler/noise/mixed_precision.h).
   double targetSnr = 0;
   bool targetSet = false;
   double max16 = 0.25;
@@ -79,16 +79,16 @@ void runOptimize(const OptimizeArgs& args) {
   const Archive parsed = readArchive(args.archive);
   const std::string path = args.output.empty() ? defaultOutput(args.archive) : args.output;
   files::makeParentDirs(path);  // before the long part: a bad output path fails at once
-  MixedPrecisionResult mixed;
+  noise::MixedPrecisionResult mixed;
   if (args.targetSet) {
-    MixedPrecisionOptions m;
+    noise::MixedPrecisionOptions m;
     m.targetSnrDb = args.targetSnr;
     m.max16BitFraction = args.max16;
-    m.dataPath = args.dataPath;
-    m.dataSize = args.dataSize;
+    m.data.path = args.dataPath;
+    m.data.size = args.dataSize;
     m.hwArch = args.hwArch;
     m.scriptOut = path + ".mixed.alls";
-    mixed = searchMixedPrecision(parsed, o, m);
+    mixed = noise::searchMixedPrecision(parsed, o, m);
   }
   const Archive out = args.targetSet ? std::move(mixed.archive) : optimize::optimize(parsed, o);
   steps.step("write");

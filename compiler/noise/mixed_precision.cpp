@@ -1,4 +1,4 @@
-#include "compiler/cli/mixed_precision.h"
+#include "compiler/noise/mixed_precision.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,33 +6,15 @@
 
 #include <fmt/core.h>
 
-#include "calib/calib_set.h"
 #include "common/file_io.h"
-#include "compiler/cli/noise_suggestions.h"
 #include "compiler/hwarch/hw_arch.h"
 #include "compiler/hwarch/resource_plan.h"
+#include "compiler/noise/noise_suggestions.h"
 #include "compiler/optimize/noise_analysis.h"
 
-namespace kiln::cli {
+namespace kiln::noise {
 
 namespace {
-
-std::vector<std::vector<FloatBuffer>> loadHeldOut(const Graph& g, const std::string& path,
-                                                  int count) {
-  std::vector<calib::InputSpec> specs;
-  for (int id : g.inputLayers())
-    specs.push_back({g.at(id).attrString("onnx_name"), g.at(id).attrInts("user_shape")});
-  const calib::CalibSet set = calib::loadCalibSet(path, specs, size_t(count));
-  const auto ids = g.inputLayers();
-  std::vector<std::vector<FloatBuffer>> out;
-  for (const auto& sample : set.samples) {
-    std::vector<FloatBuffer> bufs;
-    for (size_t k = 0; k < ids.size(); ++k)
-      bufs.push_back({g.at(ids[k]).attrInts("user_shape"), sample[k]});
-    out.push_back(std::move(bufs));
-  }
-  return out;
-}
 
 // Picks suggestions until every output is expected to reach the target (+0.5 dB margin), no
 // further one fits within `maxFraction` of activation bytes in 16 bits (counted with what each
@@ -89,12 +71,14 @@ double sixteenBitFraction(const Graph& g) {
 
 MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::OptimizeOptions o,
                                           const MixedPrecisionOptions& m) {
-  const std::string userScript = o.scriptPath.empty() ? "" : files::readText(o.scriptPath);
-  const auto held = loadHeldOut(parsed.graph, m.dataPath, m.dataSize);
+  const std::string userScript = o.scriptText           ? *o.scriptText
+                                 : o.scriptPath.empty() ? ""
+                                                        : files::readText(o.scriptPath);
+  const auto held = loadHeldOut(parsed.graph, m.data).samples;
   o.info(
       fmt::format("mixed precision: target {:.1f} dB at every output on {} held-out sample(s) "
                   "from {}, at most {:.0f} % of activation bytes in 16 bits",
-                  m.targetSnrDb, held.size(), m.dataPath, m.max16BitFraction * 100));
+                  m.targetSnrDb, held.size(), m.data.name(), m.max16BitFraction * 100));
   const hwarch::HwArch& arch = hwarch::findArch(m.hwArch);
   std::vector<std::string> lines;
   MixedPrecisionResult res;
@@ -109,8 +93,10 @@ MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::Optim
                           m.targetSnrDb);
       for (const auto& l : lines) text += l + "\n";
     }
-    files::writeTextAtomic(m.scriptOut, text);
+    if (m.writeScript) files::writeTextAtomic(m.scriptOut, text);
     o.scriptPath = m.scriptOut;
+    o.scriptText = text;
+    res.script = text;
     res.archive = optimize::optimize(parsed, o);
     const Graph& g = res.archive.graph;
     o.stepStarted("held-out measurement");
@@ -171,7 +157,7 @@ MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::Optim
               {"version", 1},
               {"target_snr_db", m.targetSnrDb},
               {"max_16bit_fraction", m.max16BitFraction},
-              {"data", {{"path", m.dataPath}, {"samples", held.size()}}},
+              {"data", {{"path", m.data.name()}, {"samples", held.size()}}},
               {"met", res.met},
               {"script", m.scriptOut},
               {"lines", lines},
@@ -182,4 +168,4 @@ MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::Optim
   return res;
 }
 
-}  // namespace kiln::cli
+}  // namespace kiln::noise

@@ -4,7 +4,8 @@
 // lift to 16 bits, and the fewest that are expected to close the gap within the activation-byte
 // budget are added as script lines. The chosen script is written as <output>.mixed.alls before
 // each round's optimize, so the archive records it and `kiln optimize --model-script
-// <output>.mixed.alls` rebuilds the same archive byte for byte.
+// <output>.mixed.alls` rebuilds the same archive byte for byte. The Python API
+// (ClientRunner.optimize(target_snr=...)) calls the same search.
 #pragma once
 
 #include <string>
@@ -12,29 +13,31 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/archive/archive.h"
+#include "compiler/noise/held_out.h"
 #include "compiler/optimize/optimizer.h"
 
-namespace kiln::cli {
+namespace kiln::noise {
 
 struct MixedPrecisionOptions {
   double targetSnrDb = 0;
   double max16BitFraction = 0.25;  // of activation bytes (every layer output counted once)
-  std::string dataPath;            // held-out samples
-  int dataSize = 16;
+  HeldOutData data;                // held-out samples (--data-path, --data-size)
   int maxRounds = 6;
   std::string hwArch = "hailo8";
-  std::string scriptOut;  // <output>.mixed.alls
+  std::string scriptOut;    // <output>.mixed.alls: names the script in the archive
+  bool writeScript = true;  // write scriptOut before each round (else the script stays in memory)
 };
 
 struct MixedPrecisionResult {
   Archive archive;
   bool met = false;
+  std::string script;   // the chosen script's text (what scriptOut holds)
   std::string summary;  // the choice, its cost and the outputs' SNR, for the terminal
   nlohmann::json json;  // the same for <output>.mixed.json
 };
 
-/// Runs the search; `o.scriptPath` is the user's script (may be empty) and is replaced by
-/// m.scriptOut for the rounds.
+/// Runs the search; the user's script is `o.scriptText`, else the file `o.scriptPath` (may be
+/// empty), and is replaced by m.scriptOut for the rounds.
 MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::OptimizeOptions o,
                                           const MixedPrecisionOptions& m);
 
@@ -42,4 +45,4 @@ MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::Optim
 /// held in 16 bits.
 double sixteenBitFraction(const Graph& g);
 
-}  // namespace kiln::cli
+}  // namespace kiln::noise

@@ -1,4 +1,4 @@
-#include "compiler/cli/noise_suggestions.h"
+#include "compiler/noise/noise_suggestions.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,7 @@
 #include "compiler/hwarch/resource_plan.h"
 #include "compiler/quant/prepare.h"
 
-namespace kiln::cli {
+namespace kiln::noise {
 
 namespace {
 
@@ -127,4 +127,4 @@ std::string suggestionTable(const std::vector<NoiseSuggestion>& list, const std:
   return t;
 }
 
-}  // namespace kiln::cli
+}  // namespace kiln::noise

@@ -11,7 +11,7 @@
 #include "compiler/hwarch/hw_arch.h"
 #include "compiler/optimize/noise_analysis.h"
 
-namespace kiln::cli {
+namespace kiln::noise {
 
 struct NoiseSuggestion {
   int layer = 0;
@@ -43,4 +43,4 @@ std::string suggestionTable(const std::vector<NoiseSuggestion>& list, const std:
 /// The precision mode a suggestion's line sets: the tensor (the layer's output) in 16 bits.
 inline constexpr const char* kLiftMode = "a8_w8_a16";
 
-}  // namespace kiln::cli
+}  // namespace kiln::noise

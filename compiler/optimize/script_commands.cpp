@@ -60,6 +60,22 @@ bool policyEnabled(const Statement& st) {
 
 // ---- float graph changes --------------------------------------------------------------------
 
+// Inserts `l` right after layer `id` (keeping topological order), reading its first output, and
+// makes every other reader of that output read `l` instead.
+void insertAfter(Graph& g, int id, Layer l) {
+  l.inputs = {{id, 0}};
+  l.outputShapes = {g.at(id).outputShapes[0]};
+  const int pos = id + 1;
+  for (Layer& x : g.layers)
+    for (ValueRef& v : x.inputs)
+      if (v.layer >= pos) ++v.layer;
+  g.layers.insert(g.layers.begin() + pos, std::move(l));
+  for (size_t i = 0; i < g.layers.size(); ++i)
+    if (int(i) != pos)
+      for (ValueRef& v : g.layers[i].inputs)
+        if (v == ValueRef{id, 0}) v = {pos, 0};
+}
+
 // Inserts y = (x - mean) / std per channel right after input layer `inputId`.
 void insertNormalization(Graph& g, int inputId, const std::vector<double>& mean,
                          const std::vector<double>& stdv, const Statement& st) {
@@ -88,18 +104,7 @@ void insertNormalization(Graph& g, int inputId, const std::vector<double>& mean,
   }
   l.params["scale"] = scale;
   l.params["bias"] = bias;
-  l.inputs = {{inputId, 0}};
-  l.outputShapes = {s};
-  // Insert right after the input, keeping topological order, and redirect its readers.
-  const int pos = inputId + 1;
-  for (Layer& x : g.layers)
-    for (ValueRef& v : x.inputs)
-      if (v.layer >= pos) ++v.layer;
-  g.layers.insert(g.layers.begin() + pos, l);
-  for (size_t i = 0; i < g.layers.size(); ++i)
-    if (int(i) != pos)
-      for (ValueRef& v : g.layers[i].inputs)
-        if (v == ValueRef{inputId, 0}) v = {pos, 0};
+  insertAfter(g, inputId, std::move(l));
 }
 
 // Swaps channels 0 and 2 of an input: permutes the input channels of the convolutions reading it
@@ -142,6 +147,39 @@ void normalization(ScriptContext& c) {
   insertNormalization(c.g, input, numbers(st, *mean), numbers(st, *stdv), st);
   assignNames(c.g);
   c.settings.normalizes = true;
+}
+
+// logits_layer(layer, softmax, axis [, engine]): a softmax over `axis` of the layer's output,
+// which its readers (the network output) read instead. Kiln runs it in the network, exact between
+// the emulation and the runtime, whatever `engine` says (the reference may run it on the host).
+void logitsLayer(ScriptContext& c) {
+  const Statement& st = c.st;
+  const Value* ref = st.positional(0);
+  if (!ref || st.positionalCount() < 2)
+    throw errorAt(st, st.pos, "logits_layer needs (layer, softmax, axis [, engine])");
+  const auto ids = alls::resolveLayers(*ref, layerNames(c.g), c.g.name, &st);
+  if (ids.size() != 1) throw errorAt(st, ref->pos, "logits_layer takes one layer");
+  const Shape& shape = c.g.at(ids[0]).outputShapes.at(0);
+  int64_t axis = -1;
+  const Value* a = st.positionalCount() >= 3 ? st.positional(2) : nullptr;
+  if (const Arg* k = st.find("axis")) a = &k->value;
+  if (a) {
+    if (a->kind != Value::Kind::Number || a->number != std::floor(a->number))
+      throw errorAt(st, a->pos, "logits_layer axis must be a whole number, found " + a->text);
+    axis = int64_t(a->number);
+  }
+  const int64_t rank = int64_t(shape.size());
+  if (axis < -rank || axis >= rank)
+    throw errorAt(st, a ? a->pos : st.pos,
+                  "logits_layer axis " + std::to_string(axis) + " is outside the " +
+                      std::to_string(rank) + " dimensions of " + c.g.at(ids[0]).name);
+  Layer l;
+  l.type = LayerType::Softmax;
+  l.originalNames = {"alls:" + std::to_string(st.pos.line)};
+  l.attrs["axis"] = axis < 0 ? axis + rank : axis;
+  l.attrs["coerce_2d"] = int64_t(0);
+  insertAfter(c.g, ids[0], std::move(l));
+  assignNames(c.g);
 }
 
 void inputConversion(ScriptContext& c) {
@@ -435,6 +473,7 @@ std::vector<ScriptCommand> buildTable() {
       accepted("pre_quantization_optimization", "layer_decomposition", kDecompositionMeaning));
   t.push_back(statement("change_output_activation", "", changeOutputActivation));
   t.push_back(statement("input_conversion", "", inputConversion));
+  t.push_back(statement("logits_layer", "", logitsLayer));
   t.push_back(byKeys("set_seed", "", nullptr, {key("seed", seed)}, true));
   return t;
 }

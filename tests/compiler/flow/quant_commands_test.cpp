@@ -13,8 +13,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "alls/alls.h"
 #include "common/npy.h"
 #include "compiler/archive/archive.h"
+#include "compiler/emulator/float_executor.h"
+#include "compiler/emulator/quant_executor.h"
 #include "compiler/flow/compile_flow.h"
 #include "compiler/optimize/weights_clipping.h"
 #include "tests/support/test_util.h"
@@ -226,6 +229,63 @@ TEST(QuantCommands, WeightsClippingErrors) {
                      "pre_quantization_optimization(weights_clipping, "
                      "layers=[conv1], mode=manual)\n"),
                std::exception);
+}
+
+// logits_layer(fc1, softmax, -1, cpu), as the zoo's EfficientNet-Lite scripts write it: the
+// network's output becomes the softmax of fc1's logits, run in the network (bit-exact between the
+// .kef and the emulation: compileModel checks it).
+TEST(QuantCommands, LogitsLayerSoftmax) {
+  const std::string dir = ::testing::TempDir() + "/quant_commands_logits";
+  ::mkdir(dir.c_str(), 0755);
+  const std::string onnxPath = dir + "/fc.onnx", calib = dir + "/calib.npy";
+  {
+    std::ofstream f(onnxPath, std::ios::binary);
+    EXPECT_TRUE(parseText("<ir_version: 8, opset_import: [\"\" : 17]>\n"
+                          "g (float[1,8] x) => (float[1,5] y) {\n"
+                          "  w = Constant <value = " +
+                          tensorLiteral({8, 5}, 11) +
+                          "> ()\n"
+                          "  b = Constant <value = " +
+                          tensorLiteral({5}, 12) +
+                          "> ()\n"
+                          "  y = Gemm (x, w, b)\n"
+                          "}")
+                    .SerializeToOstream(&f));
+  }
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-2.f, 2.f);
+  std::vector<float> x(16 * 8);
+  for (float& v : x) v = u(rng);
+  npy::save(calib, npy::fromFloat(x, {16, 8}));
+  flow::CompileOptions o;
+  o.onnxPath = onnxPath;
+  o.calibPath = calib;
+  o.calibSize = 16;
+  o.outputDir = dir;
+  o.scriptText = "logits_layer1 = logits_layer(fc1, softmax, -1, cpu)\n";
+  const flow::CompileResult r = flow::compileModel(o);
+  const Graph g = readArchive(r.optimizedPath).graph;
+  const int out = g.outputLayers().at(0);
+  const Layer& sm = g.at(g.at(out).inputs.at(0).layer);
+  ASSERT_EQ(sm.type, LayerType::Softmax);
+  EXPECT_EQ(sm.attrInt("axis"), 1);
+  EXPECT_EQ(g.at(sm.inputs.at(0).layer).type, LayerType::Fc);
+  // The float network's output is a probability vector.
+  const FloatBuffer in{{1, 8}, std::vector<float>(x.begin(), x.begin() + 8)};
+  const std::vector<float> p = runFloat(g, {in})[0].data;
+  ASSERT_EQ(p.size(), 5u);
+  double sum = 0;
+  for (float v : p) sum += v;
+  EXPECT_NEAR(sum, 1.0, 1e-5);
+  // The quantized network (8-bit probabilities, step 1/255) follows it.
+  const std::vector<float> q =
+      dequantize(runQuantized(g, {in})[0], g.at(out).outputQuant.at(0)).data;
+  for (size_t i = 0; i < p.size(); ++i) EXPECT_NEAR(q[i], p[i], 0.03) << i;
+  // argmax is not applied: reported, the network unchanged.
+  const auto diags =
+      alls::validateScript(alls::parseScript("logits_layer(fc1, argmax, -1, cpu)\n", "t.alls"));
+  ASSERT_EQ(diags.size(), 1u);
+  EXPECT_TRUE(diags[0].notApplied);
 }
 
 }  // namespace

@@ -101,6 +101,13 @@ FeatureSpec F(std::string name, bool applied, std::vector<KeySpec> keys = {}) {
   return f;
 }
 
+// A feature Kiln does not apply, with the reason its warning gives.
+FeatureSpec notApplied(std::string name, std::vector<KeySpec> keys, std::string why) {
+  FeatureSpec f = F(std::move(name), false, std::move(keys));
+  f.why = std::move(why);
+  return f;
+}
+
 CommandSpec applied(std::string name, std::vector<KeySpec> keys,
                     std::vector<PositionalSpec> pos = {}) {
   CommandSpec c;
@@ -186,49 +193,51 @@ std::vector<CommandSpec> buildTable() {
                 {"recollect_stats"},
                 "Kiln clips the statistics of its one calibration pass and does not collect "
                 "them again"),
-       F("weights_clipping", false, {K("mode", {"mmse", "mmse_if4b", "percentile", "manual"})}),
-       F("dead_channels_removal", false),
-       F("zero_static_channels", false),
+       F("weights_clipping", true, {K("mode", {"mmse", "mmse_if4b", "percentile", "manual"})}),
+       F("dead_channels_removal", false), F("zero_static_channels", false),
        F("dead_layers_removal", false),
-       F("layer_norm_decomposition", false,
+       // Accepted with a meaning (compiler/optimize/script_commands.cpp says which): the
+       // reference's decompositions of what Kiln runs as one exact integer kernel.
+       F("layer_norm_decomposition", true,
          {K("equalization", kPolicy),
           K("bit_decomposition_mode", {"split_precision", "uniform_precision"}),
           K("eq_consumer", kBool)}),
-       F("layer_decomposition", false),
-       F("conv_decomposition", false),
+       F("layer_decomposition", true), F("conv_decomposition", false),
        F("ew_add_fusing", false, {K("infusible_ew_add_type")}),
-       F("matmul_correction", false, {K("correction_type")}),
-       F("matmul_equalization", false, {K("matmul_bias")}),
-       F("global_avgpool_reduction", false, {Ints("division_factors", 1)}),
+       F("matmul_correction", true, {K("correction_type")}),
+       notApplied("matmul_equalization", {K("matmul_bias")},
+                  "Kiln quantizes each matmul operand per tensor and does not move scale "
+                  "between them"),
+       F("global_avgpool_reduction", true, {Ints("division_factors", 1)}),
        F("se_optimization", false, {K("method"), Int("count", 0), Int("tile_height", 1)}),
        F("smart_softmax_stats", false),
        F("resolution_reduction", false, {Ints("shape", 1), K("interpolation")}),
-       F("add_shortcut_layer", false),
-       F("switch_concat_with_add", false),
+       F("add_shortcut_layer", false), F("switch_concat_with_add", false),
        F("split_ew_mult_by_bit_significance", false, {Int("num_splits", 1)}),
-       F("split_fused_activation", false),
-       F("defuse", false, {Int("num_splits", 1)}),
-       F("mix_precision", false),
-       F("use_prequantized_weights", false)}));
+       F("split_fused_activation", false), F("defuse", false, {Int("num_splits", 1)}),
+       F("mix_precision", false), F("use_prequantized_weights", false)}));
   t.push_back(featureCommand(
       "post_quantization_optimization", true,
       {K("policy", kPolicy), K("layers"), Int("dataset_size", 1), Int("batch_size", 1)},
       {ignoring(F("bias_correction", true, {K("cache_compression", kPolicy)}),
                 {"layers", "dataset_size", "batch_size", "cache_compression"},
                 "Kiln corrects every eligible layer on up to 16 calibration samples"),
-       F("finetune", false,
-         {Num("learning_rate", 0), Int("epochs", 0), K("loss_layer_names"),
-          // The zoo writes L2REL as well as l2rel: the reference compares without case.
-          Ks("loss_types", {"l2", "l2rel", "ce", "cosine", "l2rel_channelwise_weighted", "L2",
-                            "L2REL", "CE", "COSINE"}),
-          Nums("loss_factors"), K("train_scales", kBool), K("train_bias", kBool),
-          K("def_loss_type"), K("layers_to_freeze"), K("native_layers"), Int("val_images", 0),
-          Int("val_batch_size", 1), K("optimizer"), Int("warmup_epochs", 0), Num("warmup_lr", 0),
-          Num("decay_rate", 0), Num("decay_epochs", 0), K("lr_schedule"),
-          Int("shuffle_buffer_size", 0), K("stop_gradient_at_loss", kBool), K("bias_only", kBool),
-          K("force_pruning", kBool), K("native_activations"), K("cache_compression", kPolicy),
-          K("meta_arch"), K("use_acceleras", kBool)}),
-       F("adaround", false,
+       notApplied(
+           "finetune",
+           {Num("learning_rate", 0), Int("epochs", 0), K("loss_layer_names"),
+            // The zoo writes L2REL as well as l2rel: the reference compares without case.
+            Ks("loss_types", {"l2", "l2rel", "ce", "cosine", "l2rel_channelwise_weighted", "L2",
+                              "L2REL", "CE", "COSINE"}),
+            Nums("loss_factors"), K("train_scales", kBool), K("train_bias", kBool),
+            K("def_loss_type"), K("layers_to_freeze"), K("native_layers"), Int("val_images", 0),
+            Int("val_batch_size", 1), K("optimizer"), Int("warmup_epochs", 0), Num("warmup_lr", 0),
+            Num("decay_rate", 0), Num("decay_epochs", 0), K("lr_schedule"),
+            Int("shuffle_buffer_size", 0), K("stop_gradient_at_loss", kBool), K("bias_only", kBool),
+            K("force_pruning", kBool), K("native_activations"), K("cache_compression", kPolicy),
+            K("meta_arch"), K("use_acceleras", kBool)},
+           "fine-tuning is not run, Kiln does not train; the reference's level-2 step maps to "
+           "Kiln's error-compensating rounding: optimization_level=2 or adaround"),
+       F("adaround", true,
          {Int("epochs", 0), Frac("warmup"), Num("weight", 0), Range("b_range"), Frac("decay_start"),
           K("train_bias", kBool), Int("bias_correction_count", 0), K("mode"),
           K("cache_compression", kPolicy), K("eager", kBool)}),
@@ -247,10 +256,10 @@ std::vector<CommandSpec> buildTable() {
     t.push_back(c);
   }
   {
-    CommandSpec c = applied("logits_layer", {Int("axis", -8, 8), K("engine", kEngines)},
-                            {PositionalSpec{1, "logits function", {"softmax", "argmax"}, {}}});
-    c.applied = false;
-    t.push_back(c);
+    // softmax is applied (a softmax layer in the network); argmax is reported.
+    t.push_back(
+        applied("logits_layer", {Int("axis", -8, 8), K("engine", kEngines)},
+                {PositionalSpec{1, "logits function", {"softmax", "argmax"}, {"softmax"}}}));
   }
   {
     CommandSpec c =
@@ -269,6 +278,11 @@ std::vector<CommandSpec> buildTable() {
   for (const char* name : {"remove_node", "transpose"}) {
     CommandSpec c = applied(name, {});
     c.applied = false;
+    if (std::string(name) == "remove_node")
+      c.why =
+          "it deletes a layer of the reference's parsed graph (the zoo's scripts delete the "
+          "format_conversion reshapes its parser inserts, which Kiln's importer does not create); "
+          "Kiln does not delete layers";
     t.push_back(c);
   }
 

@@ -46,6 +46,8 @@ struct FeatureSpec {
   // Keys an applied feature accepts but Kiln does not act on (reported with `ignoredWhy`).
   std::vector<std::string> ignoredKeys;
   std::string ignoredWhy;
+  // Not applied: why, for the warning (empty: "Kiln does not implement it").
+  std::string why;
 };
 
 // A closed value set for a positional argument.
@@ -69,6 +71,7 @@ struct CommandSpec {
   std::vector<KeySpec> keys;  // common keys (for feature commands: keys valid for every feature)
   std::vector<FeatureSpec> features;  // not empty = the first positional argument names a feature
   std::vector<PositionalSpec> positional;
+  std::string why;  // not applied: why (empty: "Kiln does not implement it")
 };
 
 // The whole table, in the order of alls-language.md §3.
@@ -83,7 +86,8 @@ const char* categoryName(Category c);
 const std::vector<std::string>& precisionModes();
 
 struct Diagnostic {
-  enum Severity { Error, Warning };
+  // Note: accepted with a meaning Kiln states (an info line, never an error, not with --strict).
+  enum Severity { Error, Warning, Note };
   Severity severity = Error;
   SourcePos pos;
   std::string message;

@@ -127,9 +127,11 @@ Applied appliedState(const CommandSpec& spec, const Statement& st) {
   Applied a;
   a.label = st.command;
   a.applied = spec.applied;
+  std::string why = spec.why;
   if (const FeatureSpec* f = featureOf(spec, st)) {
     a.label += "(" + f->name + ")";
     a.applied = a.applied && f->applied;
+    if (!f->why.empty()) why = f->why;
   }
   for (const PositionalSpec& ps : spec.positional) {
     if (ps.appliedValues.empty()) continue;
@@ -147,7 +149,7 @@ Applied appliedState(const CommandSpec& spec, const Statement& st) {
       a.reason = "compiler placement command";
       break;
     case Category::Applied:
-      a.reason = "Kiln does not implement it";
+      a.reason = why.empty() ? "Kiln does not implement it" : why;
       break;
   }
   return a;
@@ -490,8 +492,8 @@ bool isApplied(const CommandSpec& spec, const Statement& st) {
 
 std::string formatDiagnostic(const Diagnostic& d) {
   const bool isError = d.severity == Diagnostic::Error;
-  return formatMessage(d.pos, isError ? "error" : "warning", d.message,
-                       isError ? d.sourceLine : std::string());
+  const char* severity = isError ? "error" : (d.severity == Diagnostic::Note ? "note" : "warning");
+  return formatMessage(d.pos, severity, d.message, isError ? d.sourceLine : std::string());
 }
 
 bool hasErrors(const std::vector<Diagnostic>& diags) {

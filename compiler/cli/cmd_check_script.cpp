@@ -39,7 +39,7 @@ struct CheckArgs {
 struct FileResult {
   std::string file;
   std::vector<alls::Diagnostic> diags;
-  size_t errors = 0;
+  size_t errors = 0, warnings = 0, notes = 0;
   std::set<std::string> notApplied;  // labels of what Kiln does not apply
 };
 
@@ -119,6 +119,9 @@ FileResult checkFile(const std::string& file, alls::Stage stage) {
     // features its handlers do not act on.
     if (stage == alls::Stage::Optimize)
       for (alls::Diagnostic& d : optimize::scriptNotApplied(script)) r.diags.push_back(d);
+    // What it accepts with a stated meaning (notes, not warnings).
+    if (stage == alls::Stage::Optimize)
+      for (alls::Diagnostic& d : optimize::scriptAccepted(script)) r.diags.push_back(d);
     // The resource planner's reading of the script, as kiln compiler does it.
     try {
       const hwarch::PlanOptions o = hwarch::planOptionsFromScript(script);
@@ -133,6 +136,8 @@ FileResult checkFile(const std::string& file, alls::Stage stage) {
   }
   for (const alls::Diagnostic& d : r.diags) {
     if (d.severity == alls::Diagnostic::Error) ++r.errors;
+    if (d.severity == alls::Diagnostic::Warning) ++r.warnings;
+    if (d.severity == alls::Diagnostic::Note) ++r.notes;
     if (d.notApplied) r.notApplied.insert(d.label);
   }
   return r;
@@ -145,7 +150,9 @@ std::string commandOf(const std::string& label) {
 
 nlohmann::ordered_json diagJson(const alls::Diagnostic& d) {
   nlohmann::ordered_json j = {
-      {"severity", d.severity == alls::Diagnostic::Error ? "error" : "warning"},
+      {"severity", d.severity == alls::Diagnostic::Error
+                       ? "error"
+                       : (d.severity == alls::Diagnostic::Note ? "note" : "warning")},
       {"line", d.pos.line},
       {"col", d.pos.col},
       {"message", d.message}};
@@ -159,13 +166,14 @@ int run(const CheckArgs& a) {
   std::vector<FileResult> results;
   for (const std::string& f : files) results.push_back(checkFile(f, stage));
 
-  size_t withErrors = 0, withNotApplied = 0, errors = 0, warnings = 0;
+  size_t withErrors = 0, withNotApplied = 0, errors = 0, warnings = 0, notes = 0;
   std::map<std::string, size_t> byCommand;  // command(feature) -> files
   for (const FileResult& r : results) {
     withErrors += r.errors ? 1 : 0;
     withNotApplied += r.notApplied.empty() ? 0 : 1;
     errors += r.errors;
-    warnings += r.diags.size() - r.errors;
+    warnings += r.warnings;
+    notes += r.notes;
     std::set<std::string> commands;
     for (const std::string& l : r.notApplied) commands.insert(commandOf(l));
     for (const std::string& c : commands) ++byCommand[c];
@@ -179,7 +187,8 @@ int run(const CheckArgs& a) {
       for (const alls::Diagnostic& x : r.diags) d.push_back(diagJson(x));
       jf.push_back({{"file", r.file},
                     {"errors", r.errors},
-                    {"warnings", r.diags.size() - r.errors},
+                    {"warnings", r.warnings},
+                    {"notes", r.notes},
                     {"diagnostics", d}});
     }
     nlohmann::ordered_json na = nlohmann::ordered_json::object();
@@ -206,9 +215,9 @@ int run(const CheckArgs& a) {
     }
   fmt::print(
       "checked {} script(s){}: {} with errors ({} errors), {} with commands Kiln parses but "
-      "does not apply ({} warnings in all)\n",
+      "does not apply ({} warnings in all; {} notes on what Kiln accepts with a meaning)\n",
       results.size(), a.hwArch.empty() ? "" : " for " + a.hwArch, withErrors, errors,
-      withNotApplied, warnings);
+      withNotApplied, warnings, notes);
   if (!byCommand.empty() && results.size() > 1) {
     std::vector<std::pair<size_t, std::string>> rows;
     for (const auto& [c, n] : byCommand) rows.push_back({n, c});

@@ -111,6 +111,8 @@ int equalizeLayers(Graph& g, const std::vector<std::vector<double>>& actAbsMax) 
       if (passes::singleConsumer(g, {a, 0}) != int(b)) continue;
     }
     if (size_t(a) >= actAbsMax.size()) continue;
+    // weights_clipping's fixed bounds hold for the weights as the script saw them.
+    if (A.hasAttr("weights_clip_lo") || g.layers[b].hasAttr("weights_clip_lo")) continue;
     pairs += equalizeByActivation(g, a, int(b), actAbsMax[size_t(a)]);
   }
   return pairs;

@@ -150,6 +150,8 @@ RoundingResult compensateRounding(Layer& l, const QuantInfo& in,
   for (const IntBuffer* b : inputs)
     if (b->shape != xs) return res;
   const Tensor& kf = l.param("kernel");
+  // The weights as they are quantized (weights_clipping bounds applied).
+  const std::vector<float> kw = quant::clippedKernel(l);
   IntTensor& kq = l.qparams.at("kernel");
   if (kf.shape.size() != 4 || kq.data.size() != kf.data.size()) return res;
   const Geometry g = geometry(l, xs);
@@ -185,7 +187,7 @@ RoundingResult compensateRounding(Layer& l, const QuantInfo& in,
     for (int64_t r = 0; r < kg; ++r) {
       const int64_t c = gi * kg + r;
       scale[size_t(r)] = sw[size_t(c)];
-      for (int64_t i = 0; i < K; ++i) W(r, i) = double(kf.data[size_t(c * K + i)]);
+      for (int64_t i = 0; i < K; ++i) W(r, i) = double(kw[size_t(c * K + i)]);
     }
     double nearest = 0, chosen = 0;
     const Mat Q = roundGroup(W, H, scale, qmax, nearest, chosen);

@@ -52,6 +52,19 @@ std::string keyNote(const ScriptCommand& row, const Lookup& l, const std::string
   return {};
 }
 
+// The info lines of what the row accepts with a meaning: the statement's, then its keys'.
+std::vector<std::string> acceptedLines(const ScriptCommand& row, const Lookup& l,
+                                       const std::string& where, const alls::Statement& st) {
+  std::vector<std::string> out;
+  if (!row.meaning.empty()) out.push_back(where + ": " + l.label + ": " + row.meaning);
+  for (const alls::Arg& a : st.args)
+    if (const ScriptKey* key = a.key.empty() ? nullptr : row.findKey(a.key))
+      if (!key->meaning.empty())
+        out.push_back(where + ": " + l.label + " " + a.key + "=" + a.value.text + ": " +
+                      key->meaning);
+  return out;
+}
+
 }  // namespace
 
 ScriptSettings applyScript(Graph& g, const alls::Script& script) {
@@ -79,7 +92,10 @@ ScriptSettings applyScript(Graph& g, const alls::Script& script) {
         s.notApplied.push_back(note);
       }
     }
+    for (std::string& line : acceptedLines(row, l, where, st)) s.accepted.push_back(line);
     if (row.needsAppliedKey && !keyApplied) continue;
+    // A statement accepted with a meaning and no handler asks for nothing more.
+    if (!row.meaning.empty() && !row.apply) continue;
     s.applied.push_back(where + " " + st.sourceLine);
   }
   return s;
@@ -110,6 +126,26 @@ std::vector<alls::Diagnostic> scriptNotApplied(const alls::Script& script) {
       if (!a.key.empty())
         if (const std::string note = keyNote(*l.row, l, where, a); !note.empty())
           add(st, where, note, l.label + " key " + a.key);
+  }
+  return out;
+}
+
+std::vector<alls::Diagnostic> scriptAccepted(const alls::Script& script) {
+  std::vector<alls::Diagnostic> out;
+  for (const alls::Statement& st : script.statements) {
+    const alls::CommandSpec* spec = alls::findCommand(st.command);
+    if (!spec || !alls::isApplied(*spec, st)) continue;
+    const std::string where = statementWhere(st);
+    const Lookup l = lookup(*spec, st);
+    if (!l.row) continue;
+    for (const std::string& line : acceptedLines(*l.row, l, where, st)) {
+      alls::Diagnostic d;
+      d.severity = alls::Diagnostic::Note;
+      d.pos = st.pos;
+      d.message = line.substr(where.size() + 2);  // without "model.alls:3: "
+      d.label = l.label;
+      out.push_back(std::move(d));
+    }
   }
   return out;
 }

@@ -29,6 +29,9 @@ struct ScriptSettings {
   bool equalization = true;  // pre_quantization_optimization(equalization, policy=...)
   int biasCorrection =
       -1;  // post_quantization_optimization(bias_correction, policy=...): -1 = by level
+  // post_quantization_optimization(adaround, policy=...): error-compensating weight rounding on
+  // (1) or off (0) whatever the level; -1 = by level (>= 2).
+  int weightRounding = -1;
   int calibsetSize = 64;
   int optimizationLevel = 1;  // default when the script gives none
   int compressionLevel = 0;
@@ -38,6 +41,9 @@ struct ScriptSettings {
   std::vector<std::string>
       applied;  // one line per statement applied, "model.alls:3 normalization(...)"
   std::vector<std::string> notApplied;  // statements of applied commands this version cannot act on
+  /// Statements and keys accepted with a meaning Kiln states (an info line each, not a warning):
+  /// "model.alls:2: model_optimization_config(negative_exponent): accepted, <why>".
+  std::vector<std::string> accepted;
 };
 
 /// Applies `script` to `g` (float changes happen in place; layers are renamed afterwards) and
@@ -50,6 +56,10 @@ ScriptSettings applyScript(Graph& g, const alls::Script& script);
 /// statements (notApplied set, label "quantization_param key bias_mode"): what `kiln optimize`
 /// will say it parses but does not act on. kiln check-script reports them.
 std::vector<alls::Diagnostic> scriptNotApplied(const alls::Script& script);
+
+/// The accepted lines applyScript gives for `script`, without a network, as notes at their
+/// statements (severity Note): what kiln optimize accepts with a stated meaning.
+std::vector<alls::Diagnostic> scriptAccepted(const alls::Script& script);
 
 /// Layer names for script references: Kiln names and ONNX names.
 std::vector<alls::LayerName> layerNames(const Graph& g);

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "common/strings.h"
+#include "compiler/optimize/weights_clipping.h"
 #include "compiler/passes/pipeline.h"
 
 namespace kiln::optimize {
@@ -59,6 +60,22 @@ bool policyEnabled(const Statement& st) {
 
 // ---- float graph changes --------------------------------------------------------------------
 
+// Inserts `l` right after layer `id` (keeping topological order), reading its first output, and
+// makes every other reader of that output read `l` instead.
+void insertAfter(Graph& g, int id, Layer l) {
+  l.inputs = {{id, 0}};
+  l.outputShapes = {g.at(id).outputShapes[0]};
+  const int pos = id + 1;
+  for (Layer& x : g.layers)
+    for (ValueRef& v : x.inputs)
+      if (v.layer >= pos) ++v.layer;
+  g.layers.insert(g.layers.begin() + pos, std::move(l));
+  for (size_t i = 0; i < g.layers.size(); ++i)
+    if (int(i) != pos)
+      for (ValueRef& v : g.layers[i].inputs)
+        if (v == ValueRef{id, 0}) v = {pos, 0};
+}
+
 // Inserts y = (x - mean) / std per channel right after input layer `inputId`.
 void insertNormalization(Graph& g, int inputId, const std::vector<double>& mean,
                          const std::vector<double>& stdv, const Statement& st) {
@@ -87,18 +104,7 @@ void insertNormalization(Graph& g, int inputId, const std::vector<double>& mean,
   }
   l.params["scale"] = scale;
   l.params["bias"] = bias;
-  l.inputs = {{inputId, 0}};
-  l.outputShapes = {s};
-  // Insert right after the input, keeping topological order, and redirect its readers.
-  const int pos = inputId + 1;
-  for (Layer& x : g.layers)
-    for (ValueRef& v : x.inputs)
-      if (v.layer >= pos) ++v.layer;
-  g.layers.insert(g.layers.begin() + pos, l);
-  for (size_t i = 0; i < g.layers.size(); ++i)
-    if (int(i) != pos)
-      for (ValueRef& v : g.layers[i].inputs)
-        if (v == ValueRef{inputId, 0}) v = {pos, 0};
+  insertAfter(g, inputId, std::move(l));
 }
 
 // Swaps channels 0 and 2 of an input: permutes the input channels of the convolutions reading it
@@ -141,6 +147,39 @@ void normalization(ScriptContext& c) {
   insertNormalization(c.g, input, numbers(st, *mean), numbers(st, *stdv), st);
   assignNames(c.g);
   c.settings.normalizes = true;
+}
+
+// logits_layer(layer, softmax, axis [, engine]): a softmax over `axis` of the layer's output,
+// which its readers (the network output) read instead. Kiln runs it in the network, exact between
+// the emulation and the runtime, whatever `engine` says (the reference may run it on the host).
+void logitsLayer(ScriptContext& c) {
+  const Statement& st = c.st;
+  const Value* ref = st.positional(0);
+  if (!ref || st.positionalCount() < 2)
+    throw errorAt(st, st.pos, "logits_layer needs (layer, softmax, axis [, engine])");
+  const auto ids = alls::resolveLayers(*ref, layerNames(c.g), c.g.name, &st);
+  if (ids.size() != 1) throw errorAt(st, ref->pos, "logits_layer takes one layer");
+  const Shape& shape = c.g.at(ids[0]).outputShapes.at(0);
+  int64_t axis = -1;
+  const Value* a = st.positionalCount() >= 3 ? st.positional(2) : nullptr;
+  if (const Arg* k = st.find("axis")) a = &k->value;
+  if (a) {
+    if (a->kind != Value::Kind::Number || a->number != std::floor(a->number))
+      throw errorAt(st, a->pos, "logits_layer axis must be a whole number, found " + a->text);
+    axis = int64_t(a->number);
+  }
+  const int64_t rank = int64_t(shape.size());
+  if (axis < -rank || axis >= rank)
+    throw errorAt(st, a ? a->pos : st.pos,
+                  "logits_layer axis " + std::to_string(axis) + " is outside the " +
+                      std::to_string(rank) + " dimensions of " + c.g.at(ids[0]).name);
+  Layer l;
+  l.type = LayerType::Softmax;
+  l.originalNames = {"alls:" + std::to_string(st.pos.line)};
+  l.attrs["axis"] = axis < 0 ? axis + rank : axis;
+  l.attrs["coerce_2d"] = int64_t(0);
+  insertAfter(c.g, ids[0], std::move(l));
+  assignNames(c.g);
 }
 
 void inputConversion(ScriptContext& c) {
@@ -203,6 +242,48 @@ void activationClipping(ScriptContext& c) {
     if (policyEnabled(st)) c.settings.activationClipping[c.g.at(id).name] = clip;
 }
 
+// pre_quantization_optimization(weights_clipping, layers=..., mode=..., clipping_values=[lo, hi])
+// (weights_clipping.h). Without a mode: manual when clipping_values are given, else mmse.
+void weightsClipping(ScriptContext& c) {
+  const Statement& st = c.st;
+  if (!policyEnabled(st)) return;
+  const Arg* layers = st.find("layers");
+  const Arg* mode = st.find("mode");
+  const Arg* values = st.find("clipping_values");
+  if (!layers) throw errorAt(st, st.pos, "weights_clipping needs layers=...");
+  const std::string m = mode ? mode->value.text : (values ? "manual" : "mmse");
+  WeightsClipMode wm = WeightsClipMode::Manual;
+  double lo = 0, hi = 0;
+  if (m == "manual" || m == "percentile") {
+    if (!values)
+      throw errorAt(st, mode ? mode->value.pos : st.pos,
+                    "weights_clipping mode=" + m + " needs clipping_values=[low, high]");
+    const auto clip = clippingArg(st, values->value, m == "manual");
+    lo = clip.lo;
+    hi = clip.hi;
+    wm = m == "manual" ? WeightsClipMode::Manual : WeightsClipMode::Percentile;
+    if (wm == WeightsClipMode::Manual && (lo > 0 || hi < 0))
+      throw errorAt(st, values->value.pos,
+                    "weights_clipping clipping_values must contain 0 (weights are quantized on "
+                    "a grid symmetric around 0), found " +
+                        values->value.text);
+  } else {
+    wm = m == "mmse" ? WeightsClipMode::Mmse : WeightsClipMode::MmseIf4b;
+  }
+  for (int id : alls::resolveLayers(layers->value, layerNames(c.g), c.g.name, &st)) {
+    try {
+      setWeightsClipping(c.g.at(id), wm, lo, hi);
+    } catch (const Error& e) {
+      throw errorAt(st, layers->value.pos, e.what());
+    }
+  }
+}
+
+// post_quantization_optimization(adaround, policy=...): Kiln's error-compensating rounding.
+void adaround(ScriptContext& c) {
+  c.settings.weightRounding = policyEnabled(c.st) ? 1 : 0;
+}
+
 // ---- key handlers ---------------------------------------------------------------------------
 
 void precisionMode(ScriptContext& c, const Arg& a) {
@@ -255,6 +336,46 @@ void output16bit(ScriptContext& c, const Arg& a) {
 
 // ---- the table ------------------------------------------------------------------------------
 
+// What the commands Kiln accepts with a meaning mean in Kiln (docs/alls.md, "Accepted with a
+// meaning"). The reference's side is what its scripts and key names say it does.
+constexpr const char* kBiasMeaning =
+    "accepted, nothing to change: Kiln's bias is one int64 integer in accumulator units, "
+    "round(b / (s_x s_w[c])), added before the single rounding of the output stage "
+    "(docs/arithmetic.md §2), so it is exact to half an accumulator unit for any value up to 2^40 "
+    "units; the reference stores a bias in fewer bits than its accumulator and bias_mode / "
+    "use_16bit_bias choose how (one scale, or a coarse and a fine part): both give Kiln's one "
+    "exact encoding";
+constexpr const char* kNegativeExponentMeaning =
+    "accepted, nothing to change: a negative exponent is the reference's answer to an output "
+    "scale finer than the accumulator unit (a rescale factor M = s_acc / s_out above 1, a left "
+    "shift its output stage cannot do); Kiln writes every M in (0, 2^31) as m / 2^shift with m "
+    "in [2^30, 2^31) and shift in [0, 62] (M > 1 is shift < 31) and multiplies the int64 "
+    "accumulator by m in 128 bits (docs/arithmetic.md §3), so every layer is rescaled exactly "
+    "with one rounding and no layer needs splitting (rank has nothing to choose)";
+constexpr const char* kAdaroundMeaning =
+    "applied as Kiln's error-compensating weight rounding (GPTQ, docs/arithmetic.md §2, the "
+    "weight rounding of optimization level 2) instead of AdaRound's trained rounding: the same "
+    "aim, each layer's weights rounded against its output error on calibration samples, without "
+    "training, so epochs, warmup, weight, b_range, decay_start and the other training keys have "
+    "nothing to set";
+constexpr const char* kMatmulMeaning =
+    "accepted, nothing to correct: Kiln's matmul subtracts both zero points before multiplying "
+    "and accumulates sum (a - z_a)(b - z_b) exactly in int64 (docs/arithmetic.md §5), so there is "
+    "no zero-point term to compensate (the reference's correction_type zp_comp_block*)";
+constexpr const char* kLayerNormMeaning =
+    "accepted, nothing to decompose: Kiln runs layer_normalization as one integer kernel (exact "
+    "int64 sums, an integer inverse square root, one rounding before gamma and beta; "
+    "docs/arithmetic.md §5); the reference splits it into primitive layers, which "
+    "bit_decomposition_mode, equalization and eq_consumer tune";
+constexpr const char* kAvgpoolMeaning =
+    "accepted, nothing to reduce: Kiln sums a global average pool's whole window in int64 and "
+    "divides once, in the output multiplier (docs/arithmetic.md §5); the reference splits a large "
+    "pool into stages (division_factors) for its hardware, which in Kiln would only add roundings";
+constexpr const char* kDecompositionMeaning =
+    "accepted, nothing to decompose: Kiln runs every precision mode natively (a16_w16 layers "
+    "accumulate 16-bit products in int64); the reference splits layers into lower-precision "
+    "parts for its hardware";
+
 // A key the handler applies (nullptr: another key's handler reads it).
 ScriptKey key(std::string name, KeyHandler apply = nullptr) {
   ScriptKey k;
@@ -272,6 +393,20 @@ ScriptCommand statement(std::string command, std::string feature, StatementHandl
   return c;
 }
 
+// A statement accepted with a meaning: an info line, no effect on the numbers.
+ScriptCommand accepted(std::string command, std::string feature, std::string meaning) {
+  ScriptCommand c = statement(std::move(command), std::move(feature), nullptr);
+  c.meaning = std::move(meaning);
+  return c;
+}
+
+// A key accepted with a meaning.
+ScriptKey acceptedKey(std::string name, std::string meaning) {
+  ScriptKey k = key(std::move(name));
+  k.meaning = std::move(meaning);
+  return k;
+}
+
 // A statement applied key by key; the other keys are reported.
 ScriptCommand byKeys(std::string command, std::string feature, StatementHandler apply,
                      std::vector<ScriptKey> keys, bool needsAppliedKey) {
@@ -285,12 +420,13 @@ ScriptCommand byKeys(std::string command, std::string feature, StatementHandler 
 std::vector<ScriptCommand> buildTable() {
   std::vector<ScriptCommand> t;
   t.push_back(statement("normalization", "", normalization));
-  t.push_back(byKeys("quantization_param", "", quantizationParamLayers,
-                     {key("precision_mode", precisionMode), key("force_range_out", forceRangeOut),
-                      key("force_range_in", forceRangeIn),
-                      key("activation_clipping_values", activationClippingValues),
-                      key("activation_clipping_mode")},
-                     false));
+  t.push_back(byKeys(
+      "quantization_param", "", quantizationParamLayers,
+      {key("precision_mode", precisionMode), key("force_range_out", forceRangeOut),
+       key("force_range_in", forceRangeIn),
+       key("activation_clipping_values", activationClippingValues), key("activation_clipping_mode"),
+       acceptedKey("bias_mode", kBiasMeaning), acceptedKey("use_16bit_bias", kBiasMeaning)},
+      false));
   {
     // Keys other than these are not reported: the validator has rejected them already.
     ScriptCommand c = statement("model_optimization_flavor", "", nullptr);
@@ -311,15 +447,33 @@ std::vector<ScriptCommand> buildTable() {
   t.push_back(byKeys("model_optimization_config", "globals", nullptr,
                      {key("output_16bit", output16bit), key("multiproc_policy"), key("gpu_policy")},
                      true));
-  // Kiln's 64-bit accumulators need no negative exponent (alls/commands.cpp says why).
-  t.push_back(byKeys("model_optimization_config", "negative_exponent", nullptr,
-                     {key("layers"), key("rank")}, false));
+  {
+    ScriptCommand c = byKeys("model_optimization_config", "negative_exponent", nullptr,
+                             {key("layers"), key("rank")}, false);
+    c.meaning = kNegativeExponentMeaning;
+    t.push_back(c);
+  }
   t.push_back(statement("pre_quantization_optimization", "equalization", equalization));
   t.push_back(
       statement("pre_quantization_optimization", "activation_clipping", activationClipping));
   t.push_back(statement("post_quantization_optimization", "bias_correction", biasCorrection));
+  t.push_back(statement("pre_quantization_optimization", "weights_clipping", weightsClipping));
+  {
+    ScriptCommand c = statement("post_quantization_optimization", "adaround", adaround);
+    c.meaning = kAdaroundMeaning;
+    t.push_back(c);
+  }
+  // The reference's decompositions and corrections of what Kiln computes exactly in one kernel.
+  t.push_back(accepted("pre_quantization_optimization", "matmul_correction", kMatmulMeaning));
+  t.push_back(
+      accepted("pre_quantization_optimization", "layer_norm_decomposition", kLayerNormMeaning));
+  t.push_back(
+      accepted("pre_quantization_optimization", "global_avgpool_reduction", kAvgpoolMeaning));
+  t.push_back(
+      accepted("pre_quantization_optimization", "layer_decomposition", kDecompositionMeaning));
   t.push_back(statement("change_output_activation", "", changeOutputActivation));
   t.push_back(statement("input_conversion", "", inputConversion));
+  t.push_back(statement("logits_layer", "", logitsLayer));
   t.push_back(byKeys("set_seed", "", nullptr, {key("seed", seed)}, true));
   return t;
 }

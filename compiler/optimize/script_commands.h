@@ -35,6 +35,9 @@ struct ScriptKey {
   /// Not empty: the key is not applied and the report says "<file>:<line>: <command> <key>
   /// <note>".
   std::string note;
+  /// Not empty: the key is accepted with this meaning, an info line (not a warning):
+  /// "<file>:<line>: <command> <key>=<value>: <meaning>".
+  std::string meaning;
 };
 
 /// What happens to a keyed argument the row does not list.
@@ -53,6 +56,9 @@ struct ScriptCommand {
   OtherKeys otherKeys = OtherKeys::Ignored;
   /// The statement counts as applied only when one of `keys` was applied.
   bool needsAppliedKey = false;
+  /// Not empty: the statement is accepted with this meaning (what it maps to in Kiln, or why
+  /// Kiln's arithmetic needs nothing for it): an info line, "<file>:<line>: <label>: <meaning>".
+  std::string meaning;
 
   /// The entry of `keys` named `name`, or nullptr.
   const ScriptKey* findKey(const std::string& name) const;

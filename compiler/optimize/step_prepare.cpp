@@ -5,11 +5,14 @@
 #include <algorithm>
 
 #include "compiler/optimize/optimize_steps.h"
+#include "compiler/optimize/weights_clipping.h"
 
 namespace kiln::optimize {
 
 void stepPrepare(OptimizeState& s) {
   Graph& g = s.graph();
+  // weights_clipping's mmse bounds need the final weights and their bits.
+  for (const std::string& line : resolveWeightsClipping(g, s.precision)) s.options.info(line);
   quant::prepareQuantization(g, s.stats, s.precision);
   if (!s.selectRanges) return;
   int changed = 0;

@@ -59,6 +59,7 @@ void stepReport(OptimizeState& s) {
   rj["script"] = o.scriptPath;
   rj["applied"] = s.settings.applied;
   rj["not_applied"] = s.settings.notApplied;
+  rj["accepted"] = s.settings.accepted;
   Archive& a = s.archive;
   a.stages.push_back("optimize");
   const std::string reportText = jsonText(rj, 2) + "\n";

@@ -56,9 +56,11 @@ void stepScript(OptimizeState& s) {
   const alls::Script script = loadScript(o, s.scriptText);
   s.settings = applyScript(s.graph(), script);
   for (const auto& w : s.settings.notApplied) o.warn(w);
+  for (const auto& a : s.settings.accepted) o.info(a);
   const ScriptSettings& st = s.settings;
   s.biasCorrection = st.biasCorrection >= 0 ? st.biasCorrection == 1 : st.optimizationLevel >= 1;
-  s.compensateRounding = st.optimizationLevel >= 2;
+  s.compensateRounding =
+      st.weightRounding >= 0 ? st.weightRounding == 1 : st.optimizationLevel >= 2;
   s.selectRanges = st.optimizationLevel >= 0;
   if (st.optimizationLevel >= 3)
     o.warn(fmt::format(

@@ -36,6 +36,14 @@ void prepareLinear(Layer& l, const std::vector<QuantInfo>& in, const CalibStats&
 /// The unit of a linear layer's accumulator per output channel, s_x * s_w[c] (as prepareLinear
 /// sets it): the unit of its integer bias.
 std::vector<double> linearAccScale(const Layer& l, double inScale, int weightBits);
+/// weights_clipping: a conv, dw, deconv or fc layer with the attributes weights_clip_lo and
+/// weights_clip_hi (one bound per output channel, set by kiln optimize) has its weights clipped
+/// to them before they are quantized: the channel's scale is its largest clipped magnitude. The
+/// kernel's values as they are quantized: clipped when the layer has those bounds.
+std::vector<float> clippedKernel(const Layer& l);
+/// The output channel of each element of a conv, dw, deconv, fc or normalization kernel.
+std::vector<int64_t> weightChannels(const Layer& l, const Tensor& k);
+
 /// For conv, dw, deconv and fc layers already prepared: a copy of `l` whose float kernel and bias
 /// are its integer ones dequantized (weight rounding and bias correction included), so that it
 /// runs in float as its integer version does before the output rounding. `inScale` is its input's

@@ -1,13 +1,12 @@
 // conv, dw, deconv, fc and normalization: weights quantized symmetric per output channel
 // (signed, 4/8/16 bits), biases in accumulator units (int64), then the output stage.
+#include <algorithm>
 #include <cmath>
 
 #include "compiler/quant/prepare.h"
 #include "compiler/quant/quant_math.h"
 
 namespace kiln::quant {
-
-namespace {
 
 // Output channel of each weight element.
 std::vector<int64_t> weightChannels(const Layer& l, const Tensor& k) {
@@ -36,7 +35,21 @@ std::vector<int64_t> weightChannels(const Layer& l, const Tensor& k) {
   return ch;
 }
 
-}  // namespace
+std::vector<float> clippedKernel(const Layer& l) {
+  const bool isNorm = l.type == LayerType::Normalization;
+  const Tensor& k = l.param(isNorm ? "scale" : "kernel");
+  if (isNorm || !l.hasAttr("weights_clip_lo") || !l.hasAttr("weights_clip_hi")) return k.data;
+  const std::vector<double>& lo = l.attrFloats("weights_clip_lo");
+  const std::vector<double>& hi = l.attrFloats("weights_clip_hi");
+  const auto ch = weightChannels(l, k);
+  std::vector<float> out(k.data.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    const size_t c = size_t(ch[i]);
+    out[i] = c < lo.size() && c < hi.size() ? float(std::clamp(double(k.data[i]), lo[c], hi[c]))
+                                            : k.data[i];
+  }
+  return out;
+}
 
 namespace {
 
@@ -47,9 +60,10 @@ std::vector<double> weightScales(const Layer& l, double inScale, int weightBits)
   const Tensor& b = l.param("bias");
   const int64_t channels = int64_t(b.data.size());
   const auto ch = weightChannels(l, k);
+  const std::vector<float> w = clippedKernel(l);
   std::vector<double> maxAbs(channels, 0.0);
-  for (size_t i = 0; i < k.data.size(); ++i)
-    maxAbs[ch[i]] = std::max(maxAbs[ch[i]], double(std::fabs(k.data[i])));
+  for (size_t i = 0; i < w.size(); ++i)
+    maxAbs[ch[i]] = std::max(maxAbs[ch[i]], double(std::fabs(w[i])));
   const int64_t wq = weightQmax(weightBits);
   std::vector<double> sws(channels);
   for (int64_t c = 0; c < channels; ++c) {
@@ -86,8 +100,9 @@ void prepareLinear(Layer& l, const std::vector<QuantInfo>& in, const CalibStats&
   kq.bits = weightBits;
   kq.isSigned = true;
   kq.data.resize(k.data.size());
-  for (size_t i = 0; i < k.data.size(); ++i)
-    kq.data[i] = std::max(-wq, std::min(wq, int64_t(std::llround(double(k.data[i]) / sw[ch[i]]))));
+  const std::vector<float> w = clippedKernel(l);
+  for (size_t i = 0; i < w.size(); ++i)
+    kq.data[i] = std::max(-wq, std::min(wq, int64_t(std::llround(double(w[i]) / sw[ch[i]]))));
   IntTensor bq;
   bq.shape = {channels};
   bq.bits = 64;

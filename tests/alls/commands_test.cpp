@@ -218,7 +218,8 @@ TEST(AllsCommands, NotAppliedWarningsNameCommandAndLine) {
       formatted(d),
       (std::vector<std::string>{
           "v.alls:2:1: warning: post_quantization_optimization(finetune) (line 2) is parsed, not "
-          "applied (Kiln does not implement it)",
+          "applied (fine-tuning is not run, Kiln does not train; the reference's level-2 step "
+          "maps to Kiln's error-compensating rounding: optimization_level=2 or adaround)",
           "v.alls:5:1: warning: defuse (line 5) is parsed, not applied (compiler placement "
           "command)",
           "v.alls:6:1: warning: place (line 6) is parsed, not applied (compiler placement command)",

@@ -56,8 +56,11 @@ TEST(ScriptCommands, RowsNameAppliedCommandsAndDeclaredKeys) {
       for (const alls::KeySpec& d : keys) declared = declared || d.name == k.name;
       EXPECT_TRUE(declared) << label << " key " << k.name << " is not in the alls table";
     }
-    // A row acts on something: a statement handler, or keys (possibly none, all reported).
-    EXPECT_TRUE(row.apply || !row.keys.empty() || row.otherKeys == OtherKeys::Reported) << label;
+    // A row acts on something: a statement handler, keys (possibly none, all reported), or a
+    // stated meaning.
+    EXPECT_TRUE(row.apply || !row.keys.empty() || row.otherKeys == OtherKeys::Reported ||
+                !row.meaning.empty())
+        << label;
   }
 }
 
@@ -79,7 +82,10 @@ TEST(ScriptCommands, AppliedAndNotAppliedLines) {
       "pre_quantization_optimization(weights_clipping, layers=[conv1], mode=mmse)\n"
       "pre_quantization_optimization(equalization, policy=disabled)\n"
       "logits_layer(conv1, softmax)\n"
-      "resize(resize_shapes=[8, 8])\n";
+      "resize(resize_shapes=[8, 8])\n"
+      "quantization_param(conv1, max_elementwise_feed_repeat=1)\n"
+      "pre_quantization_optimization(matmul_correction, layers={*}, "
+      "correction_type=zp_comp_block)\n";
   const alls::Script script = alls::parseScript(text, "t.alls");
   const ScriptSettings s = applyScript(g, script);
   EXPECT_EQ(s.applied,
@@ -88,19 +94,43 @@ TEST(ScriptCommands, AppliedAndNotAppliedLines) {
                 "t.alls:2 model_optimization_config(calibration, calibset_size=32, batch_size=8)",
                 "t.alls:4 quantization_param(conv1, precision_mode=a16_w8, "
                 "bias_mode=double_scale_initialization)",
-                "t.alls:6 pre_quantization_optimization(equalization, policy=disabled)"}));
-  // compression_params, weights_clipping and logits_layer are not applied commands: the
-  // validator warns about them, applyScript skips them. Batch sizes are accepted silently.
+                "t.alls:5 pre_quantization_optimization(weights_clipping, layers=[conv1], "
+                "mode=mmse)",
+                "t.alls:6 pre_quantization_optimization(equalization, policy=disabled)",
+                "t.alls:7 logits_layer(conv1, softmax)",
+                "t.alls:9 quantization_param(conv1, max_elementwise_feed_repeat=1)"}));
+  // compression_params and resize are not applied commands: the validator warns about them,
+  // applyScript skips them. Batch sizes are accepted silently.
   EXPECT_EQ(s.notApplied,
             (std::vector<std::string>{
-                "t.alls:4: quantization_param key bias_mode is parsed, not applied"}));
+                "t.alls:9: quantization_param key max_elementwise_feed_repeat is parsed, not "
+                "applied"}));
+  // bias_mode and matmul_correction are accepted with a meaning: info lines.
+  ASSERT_EQ(s.accepted.size(), 2u);
+  EXPECT_EQ(s.accepted[0].rfind("t.alls:4: quantization_param bias_mode=double_scale_"
+                                "initialization: accepted, nothing to change: Kiln's bias is "
+                                "one int64 integer in accumulator units",
+                                0),
+            0u)
+      << s.accepted[0];
+  EXPECT_EQ(s.accepted[1].rfind("t.alls:10: pre_quantization_optimization(matmul_correction): "
+                                "accepted, nothing to correct",
+                                0),
+            0u)
+      << s.accepted[1];
   // The same lines without a network, as kiln check-script reports them.
   const std::vector<alls::Diagnostic> d = scriptNotApplied(script);
   ASSERT_EQ(d.size(), 1u);
-  EXPECT_EQ(d[0].pos.line, 4);
+  EXPECT_EQ(d[0].pos.line, 9);
   EXPECT_TRUE(d[0].notApplied);
-  EXPECT_EQ(d[0].label, "quantization_param key bias_mode");
-  EXPECT_EQ(d[0].message, "quantization_param key bias_mode is parsed, not applied");
+  EXPECT_EQ(d[0].label, "quantization_param key max_elementwise_feed_repeat");
+  const std::vector<alls::Diagnostic> notes = scriptAccepted(script);
+  ASSERT_EQ(notes.size(), 2u);
+  EXPECT_EQ(notes[0].severity, alls::Diagnostic::Note);
+  EXPECT_EQ(notes[0].pos.line, 4);
+  EXPECT_FALSE(notes[0].notApplied);
+  EXPECT_EQ(notes[1].pos.line, 10);
+  EXPECT_EQ(notes[1].label, "pre_quantization_optimization(matmul_correction)");
   EXPECT_EQ(s.optimizationLevel, 2);
   EXPECT_EQ(s.calibsetSize, 32);
   EXPECT_FALSE(s.equalization);
@@ -134,6 +164,13 @@ TEST(ScriptCommands, WorkDistributionKeysAreAccepted) {
       "t.alls");
   EXPECT_TRUE(alls::validateScript(script).empty());
   EXPECT_TRUE(scriptNotApplied(script).empty());
+  // negative_exponent says why Kiln's arithmetic needs nothing for it (docs/arithmetic.md §3).
+  const std::vector<alls::Diagnostic> notes = scriptAccepted(script);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].pos.line, 3);
+  EXPECT_NE(notes[0].message.find("m / 2^shift with m in [2^30, 2^31) and shift in [0, 62]"),
+            std::string::npos)
+      << notes[0].message;
 }
 
 TEST(RangeMethods, NamesRoundTrip) {

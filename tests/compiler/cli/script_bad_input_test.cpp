@@ -27,7 +27,8 @@ std::string script(const std::string& text) {
 class ScriptCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const std::string dir = ::testing::TempDir() + "/scriptcli_suite";
+    // Per process: CTest runs each test of the suite as its own process, in parallel.
+    const std::string dir = ::testing::TempDir() + "/scriptcli_suite_" + std::to_string(::getpid());
     parsed_ = dir + "_digits.kar";
     optimized_ = dir + "_digits_opt.kar";
     ASSERT_EQ(std::system((std::string(KILN_BINARY) + " parser onnx " + kDigitsDir +

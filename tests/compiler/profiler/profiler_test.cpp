@@ -2,6 +2,8 @@
 // The page in a browser is checked by check_report.sh (CTest profiler_report).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <fstream>
 #include <regex>
 
@@ -94,7 +96,8 @@ TEST(Profiler, EmbeddedJsonCannotCloseItsScriptElement) {
 class ProfilerCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = ::testing::TempDir() + "/profiler_cli";
+    // Per process: CTest runs each test of the suite as its own process, in parallel.
+    dir_ = ::testing::TempDir() + "/profiler_cli_" + std::to_string(::getpid());
     // Once for the suite: the digits CNN parsed, optimized and compiled.
     const std::string cmd = std::string(KILN_BINARY) + " compile " + test::kDigitsDir +
                             "digits_cnn.onnx --calib-set-path " + test::kDigitsDir +

@@ -61,6 +61,9 @@ struct OptimizeState {
   std::vector<quant::RangeChoice> chosen;
   // stepSelectLeastErrorRanges: per layer, whether its output is a decision tensor.
   std::vector<bool> decision;
+  // ... and per layer the saturation bound its range was searched within (invalid: none;
+  // quant/saturation.h): values beyond it read the same at every activation that reads them.
+  std::vector<quant::Range> saturation;
 
   // stepCheckRanges: ranges that exclude most of a sign that matters.
   std::vector<RangeFinding> rangeFindings;

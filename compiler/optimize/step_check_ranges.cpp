@@ -59,10 +59,15 @@ void stepCheckRanges(OptimizeState& s) {
         SideLoss{0, mm.positiveClipped, bothSigns ? mm.positiveLost : 0.0}.excluded();
     const double negMinMax =
         SideLoss{0, mm.negativeClipped, bothSigns ? mm.negativeLost : 0.0}.excluded();
-    const bool posFlag =
-        pos.share > 0 && pos.excluded() > kMostOf && (decision || posMinMax <= kMostOf);
-    const bool negFlag =
-        !decision && neg.share > 0 && neg.excluded() > kMostOf && negMinMax <= kMostOf;
+    // A side cut at its saturation bound (quant/saturation.h) loses nothing: the values beyond
+    // read the same at every activation that reads them.
+    const quant::Range& sat = s.saturation.size() > i ? s.saturation[i] : quant::Range{};
+    const bool posSaturated = sat.valid() && sat.max < c.max;
+    const bool negSaturated = sat.valid() && sat.min > c.min;
+    const bool posFlag = !posSaturated && pos.share > 0 && pos.excluded() > kMostOf &&
+                         (decision || posMinMax <= kMostOf);
+    const bool negFlag = !negSaturated && !decision && neg.share > 0 && neg.excluded() > kMostOf &&
+                         negMinMax <= kMostOf;
     for (int side = 0; side < 2; ++side) {
       if (!(side == 0 ? posFlag : negFlag)) continue;
       const SideLoss& sl = side == 0 ? pos : neg;

@@ -33,6 +33,10 @@ void stepReport(OptimizeState& s) {
       lj["expected_mse"] = {{"min_max", s.chosen[id].mseMinMax}, {"chosen", s.chosen[id].mse}};
     }
     if (id < s.decision.size() && s.decision[id]) lj["decision_tensor"] = true;
+    // The saturation bound the range was searched within (quant/saturation.h); for these layers
+    // clipped_fraction and expected_mse count the values beyond it as at its ends.
+    if (id < s.saturation.size() && s.saturation[id].valid())
+      lj["saturation_bound"] = {s.saturation[id].min, s.saturation[id].max};
     if (s.chosen[id].positiveSideShort && s.rangeMethod[id] != RangeMethod::NotOwn)
       lj["positive_side_short"] = true;
   }

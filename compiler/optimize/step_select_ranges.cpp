@@ -7,6 +7,7 @@
 #include "compiler/optimize/optimize_steps.h"
 #include "compiler/quant/decision_tensors.h"
 #include "compiler/quant/outliers.h"
+#include "compiler/quant/saturation.h"
 
 namespace kiln::optimize {
 
@@ -52,21 +53,43 @@ void stepSelectRanges(OptimizeState& s) {
 void stepSelectLeastErrorRanges(OptimizeState& s) {
   const Graph& g = s.graph();
   s.decision = quant::decisionTensors(g);
+  s.saturation.assign(g.layers.size(), quant::Range{});
   if (!s.selectRanges) return;
   // 8-bit tensors whose range the script does not set get the range of least expected error
   // (16 bits keep min/max: their rounding noise is negligible). Decision tensors keep their
   // upper end and a positive side of kDecisionPositiveLevels steps (range_selection.h).
   const std::vector<int> bits = quant::assignBits(g, s.precision);
-  for (size_t i = 0; i < g.layers.size(); ++i) {
-    if (s.rangeMethod[i] != RangeMethod::MinMax || s.stats.hist[i].empty() || bits[i] != 8)
-      continue;
+  auto optsFor = [&](size_t i) {
     quant::RangeSearch opts;
     if (s.decision[i]) {
       opts.keepTop = true;
       opts.minPositiveLevels = quant::kDecisionPositiveLevels;
     }
-    s.chosen[i] = quant::selectRange(s.stats.hist[i], s.stats.out[i], 8, opts);
+    return opts;
+  };
+  std::vector<bool> selectable(g.layers.size(), false);
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    if (s.rangeMethod[i] != RangeMethod::MinMax || s.stats.hist[i].empty() || bits[i] != 8)
+      continue;
+    selectable[i] = true;
+    s.chosen[i] = quant::selectRange(s.stats.hist[i], s.stats.out[i], 8, optsFor(i));
     if (!s.chosen[i].changed) continue;
+    s.stats.out[i] = {s.chosen[i].lo, s.chosen[i].hi};
+    s.rangeMethod[i] = RangeMethod::Mse;
+  }
+  // A tensor read only by saturating activations (a sigmoid's input) spends no steps where those
+  // activations' outputs no longer change: its search runs within the saturation bound, the
+  // values beyond counting as if at the bound (with the activations' final output grids).
+  const std::vector<quant::Range> bound =
+      quant::saturationBounds(g, s.calibrated, s.stats.out, bits);
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    if (!selectable[i] || !bound[i].valid()) continue;
+    const quant::Range& c = s.calibrated[i];
+    const quant::Range within{std::max(c.min, bound[i].min), std::min(c.max, bound[i].max)};
+    if (!within.valid() || (within.min == c.min && within.max == c.max)) continue;
+    s.saturation[i] = within;
+    s.chosen[i] = quant::selectRange(s.stats.hist[i], within, 8, optsFor(i));
+    s.chosen[i].changed = true;
     s.stats.out[i] = {s.chosen[i].lo, s.chosen[i].hi};
     s.rangeMethod[i] = RangeMethod::Mse;
   }

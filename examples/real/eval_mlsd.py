@@ -3,12 +3,14 @@
     /usr/bin/python3 examples/real/eval_mlsd.py FLOAT_DIR TEST_DIR [--json OUT.json]
 
 FLOAT_DIR and TEST_DIR are --output-dir folders of `kiln infer` / `kilnrt infer` on the same images,
-of the network cut before its peak test (outputs: centre heat map [N,160,160,1] after its sigmoid
-and displacements [N,160,160,4]) or of the full model (then the heat output is already peak-masked;
-the peak test below changes nothing). Decoding as M-LSD's pred_lines: centres that are 3x3 local
-maxima with score > --score (0.1), the 200 best, segments centre +/- displacement (x2 to 320 px),
-kept when longer than --min-length (20 px). Two segments match when their endpoints, in the better
-orientation, lie on average within --tolerance px (5). Reports line F1."""
+of the full model (outputs: scores [N,160,160,1], the centre heat map after its sigmoid masked to its
+3x3 peaks by the model's own Equal(MaxPool(heat), heat), and displacements offsets [N,160,160,4]) or
+of the network cut before its peak test (--end-node-names Transpose__300 Transpose__305: the heat map
+itself). Decoding as M-LSD's pred_lines: centres that are 3x3 local maxima (the full model's peaks
+are already; the test here changes nothing for them) with score > --score (0.1), the 200 best,
+segments centre +/- displacement (x2 to 320 px), kept when longer than --min-length (20 px). Two
+segments match when their endpoints, in the better orientation, lie on average within --tolerance
+px (5). Reports line F1."""
 import argparse
 
 import numpy as np

@@ -68,6 +68,7 @@ ScriptSettings applyScript(Graph& g, const alls::Script& script) {
     const ScriptCommand& row = *l.row;
     ScriptContext context{g, s, st, {}};
     if (row.apply) row.apply(context);
+    if (context.notApplied) continue;
     bool keyApplied = false;
     for (const alls::Arg& a : st.args) {
       if (a.key.empty()) continue;

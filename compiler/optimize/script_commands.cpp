@@ -6,7 +6,9 @@
 #include <tuple>
 
 #include "common/strings.h"
+#include "compiler/optimize/nms_script.h"
 #include "compiler/passes/pipeline.h"
+#include "runtime/format/kef.h"
 
 namespace kiln::optimize {
 
@@ -175,6 +177,22 @@ void changeOutputActivation(ScriptContext& c) {
   }
 }
 
+// nms_postprocess: box decoding + NMS on the host after the outputs (nms_script.h); the config
+// goes into the archive and from there into the .kef.
+void nmsPostprocess(ScriptContext& c) {
+  const NmsScript n = nmsFromStatement(c.g, c.st);
+  const std::string where = statementWhere(c.st);
+  if (!n.applied) {
+    c.settings.notApplied.push_back(where +
+                                    ": nms_postprocess is parsed, not applied: " + n.notApplied);
+    c.notApplied = true;
+    return;
+  }
+  for (const std::string& note : n.notes)
+    c.settings.notApplied.push_back(where + ": nms_postprocess " + note);
+  c.settings.nms = rt::writeNmsSection(n.config);
+}
+
 // quantization_param: resolves the layer reference its keys apply to.
 void quantizationParamLayers(ScriptContext& c) {
   const Value* ref = c.st.positional(0);
@@ -320,6 +338,17 @@ std::vector<ScriptCommand> buildTable() {
   t.push_back(statement("post_quantization_optimization", "bias_correction", biasCorrection));
   t.push_back(statement("change_output_activation", "", changeOutputActivation));
   t.push_back(statement("input_conversion", "", inputConversion));
+  {
+    // The handler reads these; engine=nn_core asks the reference to run NMS on the device, Kiln
+    // always runs it on the host (the same boxes). Other keys are reported.
+    ScriptCommand c = statement("nms_postprocess", "", nmsPostprocess);
+    for (const char* k :
+         {"meta_arch", "engine", "classes", "config_path", "nms_scores_th", "nms_iou_th",
+          "image_dims", "max_proposals_per_class", "bbox_decoding_only"})
+      c.keys.push_back(key(k));
+    c.otherKeys = OtherKeys::Reported;
+    t.push_back(c);
+  }
   t.push_back(byKeys("set_seed", "", nullptr, {key("seed", seed)}, true));
   return t;
 }

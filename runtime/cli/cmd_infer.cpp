@@ -96,8 +96,8 @@ int cmdInfer(const Args& args) {
     if (nms) {
       std::vector<NmsTensor> t;
       for (size_t k = 0; k < outs.size(); ++k)
-        t.push_back({reinterpret_cast<const float*>(fb.outData[k].data()), outs[k].shape,
-                     outs[k].layout});
+        t.push_back(
+            {reinterpret_cast<const float*>(fb.outData[k].data()), outs[k].shape, outs[k].layout});
       const std::vector<float> b = runNms(*nms, t);
       boxes.insert(boxes.end(), b.begin(), b.end());
       continue;

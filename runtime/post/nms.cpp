@@ -12,9 +12,12 @@ namespace kiln::rt {
 
 const char* nmsArchName(NmsArch a) {
   switch (a) {
-    case NmsArch::Ssd: return "ssd";
-    case NmsArch::Yolov5: return "yolov5";
-    case NmsArch::Yolov8: return "yolov8";
+    case NmsArch::Ssd:
+      return "ssd";
+    case NmsArch::Yolov5:
+      return "yolov5";
+    case NmsArch::Yolov8:
+      return "yolov8";
   }
   return "unknown";
 }
@@ -36,8 +39,8 @@ std::string shapeText(const std::vector<int64_t>& s) {
 // A view of `t` for decoder `d`: P values per anchor, A anchors per cell. Maps give the grid;
 // rows need the decoder's stride. `rowsUsed` counts the rows earlier decoders took from the
 // same output.
-View viewOf(const NmsConfig& c, const NmsDecoder& d, const NmsTensor& t, uint32_t index,
-            int64_t A, int64_t P, int64_t& rowsUsed, const char* role) {
+View viewOf(const NmsConfig& c, const NmsDecoder& d, const NmsTensor& t, uint32_t index, int64_t A,
+            int64_t P, int64_t& rowsUsed, const char* role) {
   auto fail = [&](const std::string& what) -> View {
     throw Error("nms decoder '" + d.name + "': " + role + " output " + std::to_string(index) +
                 " of shape " + shapeText(t.shape) + ": " + what);
@@ -66,13 +69,11 @@ View viewOf(const NmsConfig& c, const NmsDecoder& d, const NmsTensor& t, uint32_
     v.kind = View::Kind::Rows;
     const int64_t N = s[s.size() - 2];
     v.K = s.back();
-    if (d.stride == 0)
-      return fail("rows of boxes need the decoder's \"stride\" to know the grid");
+    if (d.stride == 0) return fail("rows of boxes need the decoder's \"stride\" to know the grid");
     v.H = (int64_t(c.imageH) + d.stride - 1) / d.stride;
     v.W = (int64_t(c.imageW) + d.stride - 1) / d.stride;
     if (v.K < P)
-      return fail("rows of " + std::to_string(v.K) + " values, " + std::to_string(P) +
-                  " needed");
+      return fail("rows of " + std::to_string(v.K) + " values, " + std::to_string(P) + " needed");
     v.rowOffset = rowsUsed;
     rowsUsed += v.H * v.W * A;
     if (rowsUsed > N)
@@ -101,8 +102,8 @@ std::vector<Views> layoutViews(const NmsConfig& c, const std::vector<NmsTensor>&
       case NmsArch::Ssd:
         v.reg = viewOf(c, d, outputs[d.regOutput], d.regOutput, A, 4, rowsUsed[d.regOutput],
                        "regression");
-        v.cls = viewOf(c, d, outputs[d.clsOutput], d.clsOutput, A, c.classes,
-                       rowsUsed[d.clsOutput], "class");
+        v.cls = viewOf(c, d, outputs[d.clsOutput], d.clsOutput, A, c.classes, rowsUsed[d.clsOutput],
+                       "class");
         if (v.reg.H != v.cls.H || v.reg.W != v.cls.W)
           throw Error("nms decoder '" + d.name + "': the regression and class grids differ");
         break;
@@ -115,8 +116,8 @@ std::vector<Views> layoutViews(const NmsConfig& c, const std::vector<NmsTensor>&
         v.reg = viewOf(c, d, outputs[d.regOutput], d.regOutput, 1,
                        4 * std::max<int64_t>(1, c.regressionLength), rowsUsed[d.regOutput],
                        "regression");
-        v.cls = viewOf(c, d, outputs[d.clsOutput], d.clsOutput, 1, c.classes,
-                       rowsUsed[d.clsOutput], "class");
+        v.cls = viewOf(c, d, outputs[d.clsOutput], d.clsOutput, 1, c.classes, rowsUsed[d.clsOutput],
+                       "class");
         if (v.reg.H != v.cls.H || v.reg.W != v.cls.W)
           throw Error("nms decoder '" + d.name + "': the regression and class grids differ");
         break;
@@ -132,8 +133,7 @@ void checkNmsConfig(const NmsConfig& c, const std::vector<StreamDesc>& outputs) 
   auto bad = [](const std::string& what) { throw Error("nms config: " + what); };
   if (c.arch != NmsArch::Ssd && c.arch != NmsArch::Yolov5 && c.arch != NmsArch::Yolov8)
     bad("unknown meta-architecture " + std::to_string(uint32_t(c.arch)));
-  if (!(c.scoreThreshold >= 0 && c.scoreThreshold <= 1))
-    bad("score threshold must be in [0, 1]");
+  if (!(c.scoreThreshold >= 0 && c.scoreThreshold <= 1)) bad("score threshold must be in [0, 1]");
   if (!(c.iouThreshold >= 0 && c.iouThreshold <= 1)) bad("IoU threshold must be in [0, 1]");
   if (c.classes < 1 || c.classes > 100000) bad("classes must be in [1, 100000]");
   if (c.maxProposalsPerClass < 1 || c.maxProposalsPerClass > 100000)

@@ -36,8 +36,8 @@ struct NmsConfig {
   float iouThreshold = 0.6f;    // a box is suppressed when its IoU with a kept one is > this
   uint32_t maxProposalsPerClass = 100;
   uint32_t classes = 1;
-  uint32_t imageH = 0, imageW = 0;  // the network's input size in pixels
-  uint32_t regressionLength = 16;   // yolov8: DFL bins per side; 0 = direct ltrb distances
+  uint32_t imageH = 0, imageW = 0;        // the network's input size in pixels
+  uint32_t regressionLength = 16;         // yolov8: DFL bins per side; 0 = direct ltrb distances
   float centersScale = 1, dimsScale = 1;  // ssd: tx / centersScale, tw / dimsScale
   bool expBoxSize = true;                 // ssd: w = exp(tw) * wa (else tw * wa: BlazeFace)
   uint32_t regIndex[4] = {0, 1, 2, 3};    // ssd: the positions of ty, tx, th, tw in a box's values

@@ -115,9 +115,15 @@ void decode(const NmsConfig& c, const std::vector<NmsTensor>& outputs,
   for (size_t i = 0; i < c.decoders.size(); ++i) {
     const NmsDecoder& d = c.decoders[i];
     switch (c.arch) {
-      case NmsArch::Ssd: decodeSsd(c, d, views[i].reg, views[i].cls, out); break;
-      case NmsArch::Yolov5: decodeYolov5(c, d, views[i].reg, out); break;
-      case NmsArch::Yolov8: decodeYolov8(c, d, views[i].reg, views[i].cls, out); break;
+      case NmsArch::Ssd:
+        decodeSsd(c, d, views[i].reg, views[i].cls, out);
+        break;
+      case NmsArch::Yolov5:
+        decodeYolov5(c, d, views[i].reg, out);
+        break;
+      case NmsArch::Yolov8:
+        decodeYolov8(c, d, views[i].reg, views[i].cls, out);
+        break;
     }
   }
 }

@@ -18,9 +18,12 @@ struct View {
   int64_t H = 0, W = 0, A = 1, P = 0, K = 0, rowOffset = 0;
   float at(int64_t cell, int64_t a, int64_t k) const {
     switch (kind) {
-      case Kind::Nchw: return data[(a * P + k) * H * W + cell];
-      case Kind::Nhwc: return data[cell * A * P + a * P + k];
-      case Kind::Rows: return data[(rowOffset + cell * A + a) * K + k];
+      case Kind::Nchw:
+        return data[(a * P + k) * H * W + cell];
+      case Kind::Nhwc:
+        return data[cell * A * P + a * P + k];
+      case Kind::Rows:
+        return data[(rowOffset + cell * A + a) * K + k];
     }
     return 0;
   }
@@ -42,7 +45,6 @@ struct Candidate {
 };
 
 /// Appends every decoded box with a class score >= the threshold, one candidate per class.
-void decode(const NmsConfig& c, const std::vector<NmsTensor>& outputs,
-            std::vector<Candidate>& out);
+void decode(const NmsConfig& c, const std::vector<NmsTensor>& outputs, std::vector<Candidate>& out);
 
 }  // namespace kiln::rt::nms

@@ -188,6 +188,20 @@ void nmsPostprocess(ScriptContext& c) {
     c.notApplied = true;
     return;
   }
+  // The decoders against the outputs now, not first in kiln compiler: the float graph's shapes
+  // (channels first) give the same checks as the runtime's streams.
+  std::vector<rt::StreamDesc> streams;
+  for (int o : c.g.outputLayers()) {
+    rt::StreamDesc sd;
+    sd.shape = c.g.at(o).outputShapes.at(0);
+    sd.layout = sd.shape.size() == 4 ? "NCHW" : "";
+    streams.push_back(std::move(sd));
+  }
+  try {
+    rt::checkNmsConfig(n.config, streams);
+  } catch (const rt::Error& e) {
+    throw errorAt(c.st, c.st.pos, std::string("nms_postprocess: ") + e.what());
+  }
   for (const std::string& note : n.notes)
     c.settings.notApplied.push_back(where + ": nms_postprocess " + note);
   c.settings.nms = rt::writeNmsSection(n.config);

@@ -119,54 +119,69 @@ rt::NmsArch archOf(const std::string& a, bool& direct) {
   throw std::invalid_argument(a);
 }
 
+// meta_arch (keyword, or the positional after the path) and the config path of a statement.
+struct NmsArgs {
+  std::string metaArch, path;
+  alls::SourcePos archPos, pathPos;
+};
+
+NmsArgs nmsArgs(const alls::Statement& st) {
+  NmsArgs a;
+  a.archPos = a.pathPos = st.pos;
+  if (const alls::Arg* m = st.find("meta_arch")) {
+    a.metaArch = m->value.text;
+    a.archPos = m->pos;
+  }
+  for (size_t i = 0; i < st.positionalCount(); ++i) {
+    const alls::Value* v = st.positional(i);
+    if (v->kind == alls::Value::Kind::String && a.path.empty()) {
+      a.path = v->text;
+      a.pathPos = v->pos;
+    } else if (a.metaArch.empty()) {
+      a.metaArch = v->text;
+      a.archPos = v->pos;
+    }
+  }
+  if (const alls::Arg* c = st.find("config_path")) {
+    a.path = c->value.text;
+    a.pathPos = c->pos;
+  }
+  return a;
+}
+
 }  // namespace
+
+std::string nmsNotAppliedReason(const alls::Statement& st) {
+  const NmsArgs a = nmsArgs(st);
+  bool direct = false;
+  if (!a.metaArch.empty()) {
+    try {
+      archOf(a.metaArch, direct);
+    } catch (const std::invalid_argument&) {
+      return "meta_arch=" + a.metaArch +
+             " is not decoded by Kiln (ssd, yolov5, yolov6 and yolov8 are); the network's "
+             "outputs are returned as they are";
+    }
+  }
+  if (a.path.empty())
+    return "without a config file (the reference derives one from its own layer names, which "
+           "Kiln cannot); give the JSON config as the first argument";
+  if (const alls::Arg* b = st.find("bbox_decoding_only"); b && b->value.text == "True")
+    return "bbox_decoding_only=True (decoded boxes without NMS) is not implemented";
+  return "";
+}
 
 NmsScript nmsFromStatement(const Graph& g, const alls::Statement& st) {
   NmsScript out;
-  // meta_arch: keyword or the second positional argument (`nms_postprocess("c.json", yolov5)`).
-  std::string metaArch;
-  alls::SourcePos archPos = st.pos;
-  if (const alls::Arg* a = st.find("meta_arch")) {
-    metaArch = a->value.text;
-    archPos = a->pos;
-  }
-  std::string path;
-  alls::SourcePos pathPos = st.pos;
-  for (size_t i = 0; i < st.positionalCount(); ++i) {
-    const alls::Value* v = st.positional(i);
-    if (v->kind == alls::Value::Kind::String && path.empty()) {
-      path = v->text;
-      pathPos = v->pos;
-    } else if (metaArch.empty()) {
-      metaArch = v->text;
-      archPos = v->pos;
-    }
-  }
-  if (const alls::Arg* a = st.find("config_path")) {
-    path = a->value.text;
-    pathPos = a->pos;
-  }
-  if (metaArch.empty())
+  const NmsArgs args = nmsArgs(st);
+  std::string path = args.path;
+  const alls::SourcePos pathPos = args.pathPos;
+  if (args.metaArch.empty())
     throw errorAt(st, st.pos, "nms_postprocess needs meta_arch (ssd, yolov5, yolov6, yolov8)");
+  out.notApplied = nmsNotAppliedReason(st);
+  if (!out.notApplied.empty()) return out;
   bool direct = false;
-  try {
-    out.config.arch = archOf(metaArch, direct);
-  } catch (const std::invalid_argument&) {
-    out.notApplied = "meta_arch=" + metaArch +
-                     " is not decoded by Kiln (ssd, yolov5, yolov6 and yolov8 are); the "
-                     "network's outputs are returned as they are";
-    return out;
-  }
-  if (path.empty()) {
-    out.notApplied =
-        "without a config file (the reference derives one from its own layer names, which "
-        "Kiln cannot); give the JSON config as the first argument";
-    return out;
-  }
-  if (const alls::Arg* b = st.find("bbox_decoding_only"); b && b->value.text == "True") {
-    out.notApplied = "bbox_decoding_only=True (decoded boxes without NMS) is not implemented";
-    return out;
-  }
+  out.config.arch = archOf(args.metaArch, direct);
   if (path[0] != '/') path = folderOf(st.pos.file) + path;
   ConfigReader r{st, pathPos, path};
   std::ifstream in(path, std::ios::binary);

@@ -20,6 +20,11 @@ struct NmsScript {
   std::vector<std::string> notes;  // keys accepted without effect, with the reason
 };
 
+/// Why Kiln will not apply the statement, seen without a network or its config file (an
+/// architecture Kiln does not decode, no config file, bbox_decoding_only=True), or "".
+/// kiln check-script reports it; nmsFromStatement gives the same reason.
+std::string nmsNotAppliedReason(const alls::Statement& st);
+
 /// Reads the statement and its config file (a path relative to the script's folder, as the
 /// zoo's scripts give it) and resolves the decoders' layer names to the network's outputs.
 /// A bad file, key or value throws ScriptError naming the file and key.

@@ -1,7 +1,7 @@
 """A tiny YOLOv8-style detector (anchor-free, DFL box regression, strides 8 and 16) trained here on a synthetic
 shapes data set, for Kiln's nms_postprocess YOLO path (examples/real/yolo_shapes/README.md):
 
-    /usr/bin/python3 yolo_shapes.py train OUT.onnx [--minutes 4]   # needs python3-torch (Debian's torch 1.13)
+    /usr/bin/python3 yolo_shapes.py train OUT.onnx [--minutes 4 | --steps 384]   # needs python3-torch (torch 1.13)
     /usr/bin/python3 yolo_shapes.py images OUT.npy --count N [--seed S]   # numpy only
 
 `images` writes N images [N, 3, 64, 64] float32, raw 0..255 (the model script normalizes), each with 1 to 3
@@ -95,7 +95,7 @@ def targets(labels):
     return out
 
 
-def train(out_path, minutes):
+def train(out_path, minutes, steps):
     import torch
     import torch.nn as nn
     import torch.nn.functional as F
@@ -129,7 +129,7 @@ def train(out_path, minutes):
     opt = torch.optim.Adam(net.parameters(), 3e-3)
     start, step = time.time(), 0
     chunk = 0
-    while time.time() - start < minutes * 60:
+    while (step < steps) if steps else (time.time() - start < minutes * 60):
         imgs, labels = make(512, 1000 + chunk)
         tg = targets(labels)
         chunk += 1
@@ -172,13 +172,16 @@ def main():
     t = sub.add_parser("train")
     t.add_argument("out")
     t.add_argument("--minutes", type=float, default=4)
+    t.add_argument("--steps", type=int, default=0,
+                   help="stop after this many steps (a multiple of 24) instead of after --minutes: "
+                        "the same steps give the same bytes (yolo_shapes.onnx: --steps 384)")
     i = sub.add_parser("images")
     i.add_argument("out")
     i.add_argument("--count", type=int, default=16)
     i.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
     if args.cmd == "train":
-        train(args.out, args.minutes)
+        train(args.out, args.minutes, args.steps)
     else:
         imgs, _ = make(args.count, args.seed)
         np.save(args.out, imgs)

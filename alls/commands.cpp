@@ -261,17 +261,13 @@ std::vector<CommandSpec> buildTable() {
         applied("logits_layer", {Int("axis", -8, 8), K("engine", kEngines)},
                 {PositionalSpec{1, "logits function", {"softmax", "argmax"}, {"softmax"}}}));
   }
-  {
-    CommandSpec c =
-        applied("nms_postprocess",
-                {K("meta_arch"), K("engine", kEngines), Int("classes", 1), K("config_path"),
-                 Frac("nms_scores_th"), Frac("nms_iou_th"), Ints("image_dims", 1),
-                 Int("max_proposals_per_class", 1), Int("max_total_output_proposals", 1),
-                 K("bbox_decoders"), K("output_original_name"), Frac("mask_threshold"),
-                 K("bbox_decoding_only", kBool)});
-    c.applied = false;
-    t.push_back(c);
-  }
+  // nms_postprocess: box decoding + NMS on the host (compiler/optimize/nms_script.h).
+  t.push_back(applied(
+      "nms_postprocess",
+      {K("meta_arch"), K("engine", kEngines), Int("classes", 1), K("config_path"),
+       Frac("nms_scores_th"), Frac("nms_iou_th"), Ints("image_dims", 1),
+       Int("max_proposals_per_class", 1), Int("max_total_output_proposals", 1), K("bbox_decoders"),
+       K("output_original_name"), Frac("mask_threshold"), K("bbox_decoding_only", kBool)}));
   // set_seed seeds the random calibration set (--use-random-calib-set); nothing else in Kiln
   // draws random numbers.
   t.push_back(applied("set_seed", {Int("seed", 0, 4294967295.0)}));

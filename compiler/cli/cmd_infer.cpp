@@ -13,6 +13,7 @@ namespace {
 
 struct InferArgs {
   std::string archive, target = "native", outDir, userFormat = "float32";
+  bool rawOutputs = false;
   std::vector<std::string> inputs;
 };
 
@@ -23,6 +24,7 @@ void runInfer(const InferArgs& args) {
   flow::InferOptions o;
   o.target = flow::parseInferTarget(args.target);
   o.rawIntegers = args.userFormat == "auto";
+  o.rawOutputs = args.rawOutputs;
   flow::InferResult r = flow::inferArchive(a, args.archive, inputs, o);
   writeInferOutputs(args.outDir, args.target, r.batch, std::move(r.outputs), printNote);
 }
@@ -42,6 +44,9 @@ void addInferCommand(CLI::App& app) {
                   "Output format of --target quantized: float32 (dequantized, default) or auto "
                   "(the uint8/uint16 integers as they are)")
       ->check(CLI::IsMember({"float32", "auto"}));
+  cmd->add_flag("--raw-outputs", args->rawOutputs,
+                "For an archive whose script has nms_postprocess: write the network's outputs "
+                "instead of the decoded boxes (nms_postprocess.npy, docs/runtime.md)");
   cmd->add_option("--input-files", args->inputs,
                   "One .npy per network input, in the ONNX model's layout and shape (float32); a "
                   "leading batch dimension N > 1 runs N samples")

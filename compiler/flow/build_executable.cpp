@@ -56,7 +56,14 @@ Executable buildExecutable(const Archive& a, const std::string& what, const hwar
                  a.graphHash.empty() ? graphHash(a.graph) : a.graphHash};
     prog.contexts = contextsOf(lp, e.plan);
     e.plan.activationArenaBytes = prog.arenaElems * int64_t(sizeof(int32_t));
-    e.bytes = rt::writeKef(prog, e.plan.summary());
+    // nms_postprocess (kiln optimize kept the runtime's section): checked against the outputs.
+    std::unique_ptr<rt::NmsConfig> nms;
+    if (const auto it = a.extra.find("optimize/nms"); it != a.extra.end()) {
+      nms =
+          std::make_unique<rt::NmsConfig>(rt::readNmsSection(it->second.data(), it->second.size()));
+      rt::checkNmsConfig(*nms, prog.outputs);
+    }
+    e.bytes = rt::writeKef(prog, e.plan.summary(), nms.get());
     e.operations = prog.ops.size();
     e.constants = prog.consts.size();
     // What the runtime will read: parsed back and validated (every operation's checks, as

@@ -8,6 +8,7 @@
 #include "compiler/emulator/float_executor.h"
 #include "compiler/emulator/quant_executor.h"
 #include "compiler/lower/lower_program.h"
+#include "runtime/format/kef.h"
 
 namespace kiln::flow {
 
@@ -112,11 +113,22 @@ InferResult inferArchive(const Archive& a, const std::string& what,
         what + ": the archive's quantization parameters do not make a valid program: " + e.what());
   };
   std::unique_ptr<LoweredProgram> lowered;  // lowered once for all samples
+  // nms_postprocess: the runtime's decoding on the dequantized (or float) outputs, with the
+  // streams' shapes and layouts as kilnrt sees them.
+  std::unique_ptr<rt::NmsConfig> nms;
+  const auto nmsEntry = a.extra.find("optimize/nms");
   try {
-    if (quantized) lowered = std::make_unique<LoweredProgram>(lowerProgram(g));
+    if (quantized || (nmsEntry != a.extra.end() && !o.rawOutputs && !o.rawIntegers))
+      lowered = std::make_unique<LoweredProgram>(lowerProgram(g));
+    if (nmsEntry != a.extra.end() && !o.rawOutputs && !o.rawIntegers) {
+      nms = std::make_unique<rt::NmsConfig>(
+          rt::readNmsSection(nmsEntry->second.data(), nmsEntry->second.size()));
+      rt::checkNmsConfig(*nms, lowered->owned.program.outputs);
+    }
   } catch (const rt::Error& e) {
     throw invalidProgram(e);
   }
+  std::vector<float> boxes;
   for (int64_t s = 0; s < batch; ++s) {
     std::vector<FloatBuffer> ins;
     for (size_t k = 0; k < inIds.size(); ++k) {
@@ -146,6 +158,21 @@ InferResult inferArchive(const Archive& a, const std::string& what,
     } else {
       outs = runFloat(g, ins);
     }
+    if (nms) {
+      const auto& streams = lowered->owned.program.outputs;
+      std::vector<rt::NmsTensor> t;
+      for (size_t k = 0; k < outs.size(); ++k) {
+        if (int64_t(outs[k].data.size()) != numel(streams[k].shape))
+          throw Error(what + ": output " + streams[k].name + " has " +
+                      std::to_string(outs[k].data.size()) + " values, its stream " +
+                      shapeStr(streams[k].shape));
+        t.push_back({outs[k].data.data(), streams[k].shape, streams[k].layout});
+      }
+      const std::vector<float> b = rt::runNms(*nms, t);
+      boxes.insert(boxes.end(), b.begin(), b.end());
+      if (o.progress) o.progress(s + 1, batch);
+      continue;
+    }
     if (s == 0)
       for (auto& out : outs) outShapes.push_back(out.shape);
     for (size_t k = 0; k < outs.size(); ++k)
@@ -154,6 +181,10 @@ InferResult inferArchive(const Archive& a, const std::string& what,
   }
   InferResult r;
   r.batch = batch;
+  if (nms) {
+    r.outputs.push_back({rt::kNmsOutputName, npy::fromFloat(boxes, {1, rt::nmsOutputSize(*nms)})});
+    return r;
+  }
   for (size_t k = 0; k < outIds.size(); ++k) {
     const std::string name = g.at(outIds[k]).attrString("onnx_name");
     if (o.rawIntegers) {

@@ -37,6 +37,10 @@ struct InferOptions {
   InferTarget target = InferTarget::Native;
   /// Quantized target only: the device integers (uint8/uint16) instead of dequantized float32.
   bool rawIntegers = false;
+  /// An archive with nms_postprocess: the network's outputs instead of the decoded boxes (the
+  /// float and quantized targets of an optimized archive decode boxes unless this is set; raw
+  /// integers imply it).
+  bool rawOutputs = false;
   /// How the message for a wrong number of inputs names what gave them ("--input-files").
   std::string inputsName = "--input-files";
   /// How messages name what holds an input ("the file holds uint8").

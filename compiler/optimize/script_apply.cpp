@@ -3,6 +3,7 @@
 // lines from the table row.
 #include "compiler/optimize/script_apply.h"
 
+#include "compiler/optimize/nms_script.h"
 #include "compiler/optimize/script_commands.h"
 
 namespace kiln::optimize {
@@ -81,6 +82,7 @@ ScriptSettings applyScript(Graph& g, const alls::Script& script) {
     const ScriptCommand& row = *l.row;
     ScriptContext context{g, s, st, {}};
     if (row.apply) row.apply(context);
+    if (context.notApplied) continue;
     bool keyApplied = false;
     for (const alls::Arg& a : st.args) {
       if (a.key.empty()) continue;
@@ -122,6 +124,9 @@ std::vector<alls::Diagnostic> scriptNotApplied(const alls::Script& script) {
       add(st, where, missingRow(l, where), l.label);
       continue;
     }
+    if (st.command == "nms_postprocess")
+      if (const std::string why = nmsNotAppliedReason(st); !why.empty())
+        add(st, where, where + ": nms_postprocess is parsed, not applied: " + why, l.label);
     for (const alls::Arg& a : st.args)
       if (!a.key.empty())
         if (const std::string note = keyNote(*l.row, l, where, a); !note.empty())

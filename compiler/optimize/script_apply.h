@@ -38,6 +38,7 @@ struct ScriptSettings {
   bool output16 = false;
   uint32_t seed = 0;        // set_seed(seed=N): the seed of --use-random-calib-set
   bool normalizes = false;  // the script inserts a normalization (raw 0-255 input afterwards)
+  std::vector<uint8_t> nms;  // nms_postprocess: the .kef section "nms" (archive entry optimize/nms)
   std::vector<std::string>
       applied;  // one line per statement applied, "model.alls:3 normalization(...)"
   std::vector<std::string> notApplied;  // statements of applied commands this version cannot act on

@@ -6,8 +6,10 @@
 #include <tuple>
 
 #include "common/strings.h"
+#include "compiler/optimize/nms_script.h"
 #include "compiler/optimize/weights_clipping.h"
 #include "compiler/passes/pipeline.h"
+#include "runtime/format/kef.h"
 
 namespace kiln::optimize {
 
@@ -212,6 +214,36 @@ void changeOutputActivation(ScriptContext& c) {
       l.activation = Activation{kind, 0, 0};
     }
   }
+}
+
+// nms_postprocess: box decoding + NMS on the host after the outputs (nms_script.h); the config
+// goes into the archive and from there into the .kef.
+void nmsPostprocess(ScriptContext& c) {
+  const NmsScript n = nmsFromStatement(c.g, c.st);
+  const std::string where = statementWhere(c.st);
+  if (!n.applied) {
+    c.settings.notApplied.push_back(where +
+                                    ": nms_postprocess is parsed, not applied: " + n.notApplied);
+    c.notApplied = true;
+    return;
+  }
+  // The decoders against the outputs now, not first in kiln compiler: the float graph's shapes
+  // (channels first) give the same checks as the runtime's streams.
+  std::vector<rt::StreamDesc> streams;
+  for (int o : c.g.outputLayers()) {
+    rt::StreamDesc sd;
+    sd.shape = c.g.at(o).outputShapes.at(0);
+    sd.layout = sd.shape.size() == 4 ? "NCHW" : "";
+    streams.push_back(std::move(sd));
+  }
+  try {
+    rt::checkNmsConfig(n.config, streams);
+  } catch (const rt::Error& e) {
+    throw errorAt(c.st, c.st.pos, std::string("nms_postprocess: ") + e.what());
+  }
+  for (const std::string& note : n.notes)
+    c.settings.notApplied.push_back(where + ": nms_postprocess " + note);
+  c.settings.nms = rt::writeNmsSection(n.config);
 }
 
 // quantization_param: resolves the layer reference its keys apply to.
@@ -474,6 +506,17 @@ std::vector<ScriptCommand> buildTable() {
   t.push_back(statement("change_output_activation", "", changeOutputActivation));
   t.push_back(statement("input_conversion", "", inputConversion));
   t.push_back(statement("logits_layer", "", logitsLayer));
+  {
+    // The handler reads these; engine=nn_core asks the reference to run NMS on the device, Kiln
+    // always runs it on the host (the same boxes). Other keys are reported.
+    ScriptCommand c = statement("nms_postprocess", "", nmsPostprocess);
+    for (const char* k :
+         {"meta_arch", "engine", "classes", "config_path", "nms_scores_th", "nms_iou_th",
+          "image_dims", "max_proposals_per_class", "bbox_decoding_only"})
+      c.keys.push_back(key(k));
+    c.otherKeys = OtherKeys::Reported;
+    t.push_back(c);
+  }
   t.push_back(byKeys("set_seed", "", nullptr, {key("seed", seed)}, true));
   return t;
 }

@@ -20,6 +20,7 @@ struct ScriptContext {
   ScriptSettings& settings;
   const alls::Statement& st;
   std::vector<int> layers;
+  bool notApplied = false;  // set by a handler that reported the statement as not applied
 };
 
 /// Applies a whole statement (a float graph change, a feature switch), or prepares its keys.

@@ -68,6 +68,7 @@ void stepReport(OptimizeState& s) {
   a.stages.push_back("optimize");
   const std::string reportText = jsonText(rj, 2) + "\n";
   a.extra["optimize/report.json"] = std::vector<uint8_t>(reportText.begin(), reportText.end());
+  if (!s.settings.nms.empty()) a.extra["optimize/nms"] = s.settings.nms;
   if (!s.scriptText.empty())
     a.extra["optimize/script.alls"] =
         std::vector<uint8_t>(s.scriptText.begin(), s.scriptText.end());

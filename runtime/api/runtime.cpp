@@ -81,6 +81,7 @@ void Model::load(const LoadOptions& opts) {
     KefFile f = parseKef(data_, size_, ko);
     program_ = std::move(f.program);
     planText_ = std::move(f.planText);
+    if (f.hasNms) nms_ = std::make_shared<const NmsConfig>(std::move(f.nms));
     version_ = f.version;
     Limits limits;
     limits.maxArenaElems = opts.maxArenaBytes / int64_t(sizeof(int32_t));

@@ -11,6 +11,7 @@
 
 #include "runtime/engine/program.h"
 #include "runtime/kernels/kernel_path.h"
+#include "runtime/post/nms.h"
 
 namespace kiln::rt {
 
@@ -45,6 +46,8 @@ class Model {
   size_t fileBytes() const { return size_; }
   /// The compiler's resource plan summary stored in the file ("" when absent).
   const std::string& planText() const { return planText_; }
+  /// The detector post-processing the file carries (section "nms"), or nullptr.
+  const NmsConfig* nms() const { return nms_.get(); }
   uint32_t formatVersion() const { return version_; }
   const LoadOptions& options() const { return options_; }
   /// Estimated work of one frame: multiply-accumulates and element visits (docs/runtime.md),
@@ -64,6 +67,7 @@ class Model {
   Program program_;
   std::shared_ptr<const PreparedProgram> prepared_;  // refers to program_
   std::string path_, planText_;
+  std::shared_ptr<const NmsConfig> nms_;
   uint32_t version_ = 0;
   LoadOptions options_;
   const uint8_t* data_ = nullptr;

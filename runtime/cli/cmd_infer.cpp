@@ -45,6 +45,9 @@ int cmdInfer(const Args& args) {
   ap.value("--input-format-type", "TYPE",
            "Input format: float32, uint8, uint16 or auto (the stream's device type); the .npy "
            "dtype must match it. Default: follow each file's dtype (float32, uint8 or uint16).");
+  ap.flag("--raw-outputs",
+          "For an executable with nms_postprocess: write the network's outputs instead of the "
+          "decoded boxes.");
   ap.flag("--profile", "Also print the time of the 10 slowest operations (mean per frame).");
   addThreadsOption(ap);
   ap.epilog(
@@ -66,8 +69,12 @@ int cmdInfer(const Args& args) {
         "the current one");
   while (outDir.size() > 1 && outDir.back() == '/') outDir.pop_back();
   const bool profile = ap.has("--profile");
-
   const auto model = Model::open(ap.positionals("FILE.kef")[0]);
+  const NmsConfig* nms = ap.has("--raw-outputs") ? nullptr : model->nms();
+  if (nms && outType != BufferType::Float32)
+    throw UsageError(
+        "infer: this executable decodes boxes (nms_postprocess), which needs float32 outputs; "
+        "add --raw-outputs to get the device integers");
   FrameBuffers fb = loadInputs(*model, ap.getAll("--input-files"), inFormat);
   allocateOutputs(*model, outType, fb);
   Session session(model);
@@ -79,18 +86,29 @@ int cmdInfer(const Args& args) {
   const auto& outs = model->outputs();
   const int64_t batch = fb.samples;
   std::vector<std::vector<uint8_t>> results(outs.size());
+  std::vector<float> boxes;  // nms: every frame's decoded boxes
   for (size_t k = 0; k < outs.size(); ++k) results[k].reserve(fb.outData[k].size() * size_t(batch));
   double seconds = 0;
   for (int64_t s = 0; s < batch; ++s) {
     session.run(fb.inputs(s), fb.outputs());
     seconds += session.lastRunSeconds();
     if (profile) prof.add(session.opSeconds());
+    if (nms) {
+      std::vector<NmsTensor> t;
+      for (size_t k = 0; k < outs.size(); ++k)
+        t.push_back(
+            {reinterpret_cast<const float*>(fb.outData[k].data()), outs[k].shape, outs[k].layout});
+      const std::vector<float> b = runNms(*nms, t);
+      boxes.insert(boxes.end(), b.begin(), b.end());
+      continue;
+    }
     for (size_t k = 0; k < outs.size(); ++k)
       results[k].insert(results[k].end(), fb.outData[k].begin(), fb.outData[k].end());
   }
 
   std::vector<InferOutput> written;
-  for (size_t k = 0; k < outs.size(); ++k) {
+  if (nms) written.push_back({kNmsOutputName, npy::fromFloat(boxes, {1, nmsOutputSize(*nms)})});
+  for (size_t k = 0; k < outs.size() && !nms; ++k) {
     InferOutput o{outs[k].name, {}};
     o.array.type = outputNpyType(outType, outs[k]);
     o.array.shape = outs[k].shape;

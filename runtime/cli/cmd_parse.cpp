@@ -82,7 +82,8 @@ Json toJson(const Model& m) {
                          .set("arena_bytes", static_cast<long long>(p.arenaElems * 4))
                          .set("constants", p.consts.size())
                          .set("constant_bytes", static_cast<long long>(constantBytes(p))))
-      .set("plan", m.planText());
+      .set("plan", m.planText())
+      .set("nms_postprocess", m.nms() ? Json(describeNms(*m.nms())) : Json());
 }
 
 void printStreams(const char* title, const std::vector<StreamDesc>& v) {
@@ -110,6 +111,9 @@ void printText(const Model& m) {
       formatCount(m.work()).c_str(), formatCount(m.options().maxWork).c_str());
   printStreams("Input streams", p.inputs);
   printStreams("Output streams", p.outputs);
+  if (m.nms())
+    std::printf("\nPost-process  nms_postprocess on the host: %s; kilnrt infer writes %s.npy\n",
+                describeNms(*m.nms()).c_str(), kNmsOutputName);
   std::printf("\nContexts (%zu)\n", p.contexts.size());
   std::printf("  %4s  %-20s %14s %16s\n", "ctx", "operations", "weight bytes", "MACs");
   for (size_t i = 0; i < p.contexts.size(); ++i) {

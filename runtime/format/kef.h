@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "runtime/engine/program.h"
+#include "runtime/post/nms.h"
 
 namespace kiln::rt {
 
@@ -18,8 +19,15 @@ constexpr uint32_t kKefSectionEntrySize = 48;
 constexpr uint32_t kKefAlignment = 64;
 
 /// Serializes a program; `planText` (the compiler's resource plan summary) goes into the "plan"
-/// section. Same program, same bytes.
-std::vector<uint8_t> writeKef(const Program& prog, const std::string& planText = "");
+/// section, `nms` (the detector post-processing, when the script asked for it) into "nms". Same
+/// program, same bytes.
+std::vector<uint8_t> writeKef(const Program& prog, const std::string& planText = "",
+                              const NmsConfig* nms = nullptr);
+
+/// The section "nms" (also kept as is in the archive after kiln optimize), and back: the
+/// reader checks the encoding (checkNmsConfig checks the values against the program).
+std::vector<uint8_t> writeNmsSection(const NmsConfig& c);
+NmsConfig readNmsSection(const uint8_t* data, size_t size);
 
 struct KefOptions {
   bool verifyChecksums = true;  // off only for fuzzing the parser beyond the checksums
@@ -30,6 +38,8 @@ struct KefOptions {
 struct KefFile {
   Program program;
   std::string planText;
+  bool hasNms = false;
+  NmsConfig nms;  // when hasNms: checked against the program's outputs
   uint32_t version = 0;
   struct Section {
     std::string name;

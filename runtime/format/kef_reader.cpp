@@ -219,6 +219,16 @@ KefFile parseKef(const uint8_t* data, size_t size, const KefOptions& opts) {
   const auto plan = byName.find("plan");
   if (plan != byName.end())
     f.planText.assign(reinterpret_cast<const char*>(plan->second.first), plan->second.second);
+  const auto nms = byName.find("nms");
+  if (nms != byName.end()) {
+    f.nms = readNmsSection(nms->second.first, nms->second.second);
+    try {
+      checkNmsConfig(f.nms, p.outputs);
+    } catch (const Error& e) {
+      throw Error(std::string("section 'nms': ") + e.what());
+    }
+    f.hasNms = true;
+  }
   return f;
 }
 

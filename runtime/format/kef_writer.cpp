@@ -26,7 +26,8 @@ void putStreams(ByteWriter& w, const std::vector<StreamDesc>& streams) {
 
 }  // namespace
 
-std::vector<uint8_t> writeKef(const Program& prog, const std::string& planText) {
+std::vector<uint8_t> writeKef(const Program& prog, const std::string& planText,
+                              const NmsConfig* nms) {
   std::vector<std::pair<std::string, std::vector<uint8_t>>> sections;
   {
     ByteWriter w;
@@ -99,6 +100,7 @@ std::vector<uint8_t> writeKef(const Program& prog, const std::string& planText) 
   }
   if (!planText.empty())
     sections.emplace_back("plan", std::vector<uint8_t>(planText.begin(), planText.end()));
+  if (nms) sections.emplace_back("nms", writeNmsSection(*nms));
 
   // Layout: header, section table, then each section aligned.
   ByteWriter file;

@@ -210,7 +210,7 @@ TEST(AllsCommands, NotAppliedWarningsNameCommandAndLine) {
       "\n"
       "conv5_d0, conv5_d1, conv5_dc = defuse(conv5, 2)\n"
       "obj.place(0, [conv1])\n"
-      "nms_postprocess(\"cfg.json\", meta_arch=yolov8, engine=cpu)\n"
+      "nms_postprocess(\"cfg.json\", meta_arch=yolov8, engine=cpu)\n"  // applied: no warning
       "y = input_conversion(yuv_to_rgb)\n"
       "pre_quantization_optimization(dead_channels_removal, policy=enabled)\n"
       "post_quantization_optimization(adaround, policy=disabled)\n");
@@ -223,8 +223,6 @@ TEST(AllsCommands, NotAppliedWarningsNameCommandAndLine) {
           "v.alls:5:1: warning: defuse (line 5) is parsed, not applied (compiler placement "
           "command)",
           "v.alls:6:1: warning: place (line 6) is parsed, not applied (compiler placement command)",
-          "v.alls:7:1: warning: nms_postprocess (line 7) is parsed, not applied (Kiln does not "
-          "implement it)",
           "v.alls:8:1: warning: input_conversion(yuv_to_rgb) (line 8) is parsed, not applied (Kiln "
           "does not implement it)",
           "v.alls:9:1: warning: pre_quantization_optimization(dead_channels_removal) (line 9) is "

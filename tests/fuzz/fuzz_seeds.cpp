@@ -38,6 +38,18 @@ void writeKefSeeds(const std::string& dir) {
   for (const auto& [name, owned] : samples)
     put(dir, std::string(name) + ".kef",
         kiln::rt::writeKef(owned->program, std::string("plan of ") + name));
+  // The tiny program with a section "nms": its [1, 8] output read as one row of SSD box values
+  // and scores.
+  kiln::rt::NmsConfig nms;
+  nms.arch = kiln::rt::NmsArch::Ssd;
+  nms.imageH = nms.imageW = 128;
+  nms.scoreThreshold = 0;
+  kiln::rt::NmsDecoder d;
+  d.name = "rows";
+  d.stride = 128;
+  d.anchorW = d.anchorH = {1};
+  nms.decoders = {d};
+  put(dir, "tiny_nms.kef", kiln::rt::writeKef(samples[2].second->program, "", &nms));
 }
 
 // Deterministic pixel values 0..255.

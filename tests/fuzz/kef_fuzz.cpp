@@ -8,8 +8,11 @@
 // the expected outcome of bad input; anything else (a sanitizer report, another exception, a
 // crash, a timeout) is a finding.
 //
-// Seeds: the hand-built sample programs (tests/runtime/format/kef_programs.h), written by
-// kiln_fuzz_seeds.
+// A program with a section "nms" and small outputs (up to 4096 values) also runs the host's
+// box decoding and NMS on those outputs.
+//
+// Seeds: the hand-built sample programs (tests/runtime/format/kef_programs.h), one of them with
+// a section "nms", written by kiln_fuzz_seeds.
 #include <cstdint>
 #include <vector>
 
@@ -28,11 +31,20 @@ void runOnZeros(const std::shared_ptr<const kiln::rt::Model>& model, bool floats
     ins.push_back(
         {bufs.back().data(), bufs.back().size(), floats ? BufferType::Float32 : BufferType::Auto});
   }
+  int64_t outElems = 0;
   for (const StreamDesc& s : model->outputs()) {
     bufs.emplace_back(size_t(streamElements(s)) * 4);
     outs.push_back({bufs.back().data(), bufs.back().size(), BufferType::Float32});
+    outElems += streamElements(s);
   }
   session.run(ins, outs);
+  if (model->nms() && outElems <= 4096 && nmsOutputSize(*model->nms()) <= (1 << 20)) {
+    std::vector<NmsTensor> t;
+    for (size_t k = 0; k < outs.size(); ++k)
+      t.push_back({static_cast<const float*>(outs[k].data), model->outputs()[k].shape,
+                   model->outputs()[k].layout});
+    runNms(*model->nms(), t);
+  }
 }
 
 }  // namespace

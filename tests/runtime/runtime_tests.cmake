@@ -9,6 +9,7 @@ add_executable(kiln_runtime_tests
   ${CMAKE_CURRENT_LIST_DIR}/format/kef_format_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/format/kef_validation_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/format/op_table_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/post/nms_test.cpp
 )
 target_link_libraries(kiln_runtime_tests PRIVATE kilnrt_lib GTest::gmock GTest::gtest_main)
 # op_table_test reads docs/file-format.md.

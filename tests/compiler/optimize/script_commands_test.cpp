@@ -139,6 +139,48 @@ TEST(ScriptCommands, AppliedAndNotAppliedLines) {
   EXPECT_EQ(s.precision.at("conv1").source, "t.alls:4");
 }
 
+// nms_postprocess: statements Kiln cannot decode are reported, by kiln optimize and without a
+// network alike (kiln check-script), with the reason; one with a config file Kiln decodes is not.
+TEST(ScriptCommands, NmsPostprocessReportsWhatItCannotDecode) {
+  Graph g = test::importText(
+      "<ir_version: 8, opset_import: [\"\" : 17]>\n"
+      "g (float[1,3,8,8] x) => (float[1,4,8,8] y) {\n"
+      "  w = Constant <value = " +
+      test::tensorLiteral({4, 3, 3, 3}, 1) +
+      "> ()\n"
+      "  y = Conv <pads = [1, 1, 1, 1]> (x, w)\n"
+      "}");
+  const std::string text =
+      "nms_postprocess(\"a.json\", yolox, engine=cpu)\n"
+      "nms_postprocess(meta_arch=ssd)\n"
+      "nms_postprocess(\"b.json\", meta_arch=yolov8, engine=cpu, bbox_decoding_only=True)\n"
+      "nms_postprocess(\"c.json\", yolov5, engine=nn_core)\n";
+  const alls::Script script = alls::parseScript(text, "t.alls");
+  const std::vector<alls::Diagnostic> d = scriptNotApplied(script);
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[0].message,
+            "nms_postprocess is parsed, not applied: meta_arch=yolox is not decoded by Kiln (ssd, "
+            "yolov5, yolov6 and yolov8 are); the network's outputs are returned as they are");
+  EXPECT_EQ(d[1].pos.line, 2);
+  EXPECT_NE(d[1].message.find("without a config file"), std::string::npos);
+  EXPECT_NE(d[2].message.find("bbox_decoding_only=True"), std::string::npos);
+  // kiln optimize: the same three lines; the fourth needs its config file, which is missing.
+  const alls::Script first3 =
+      alls::parseScript(text.substr(0, text.rfind("nms_postprocess(\"c")), "t.alls");
+  const ScriptSettings s = applyScript(g, first3);
+  EXPECT_EQ(s.notApplied.size(), 3u);
+  EXPECT_TRUE(s.applied.empty());
+  EXPECT_TRUE(s.nms.empty());
+  try {
+    applyScript(g, script);
+    FAIL() << "a missing config file was accepted";
+  } catch (const alls::ScriptError& e) {
+    EXPECT_NE(std::string(e.what()).find("nms_postprocess config c.json cannot be read"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 // set_seed(seed=N) seeds the random calibration set (--use-random-calib-set).
 TEST(ScriptCommands, SetSeed) {
   Graph g = test::importText(

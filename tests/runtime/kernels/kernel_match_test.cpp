@@ -244,14 +244,18 @@ TEST(KernelMatch, StageRunsEqualApply) {
                            int32_t(pick(trial % 2 ? 20 : 0, 62))};
     const rt::Multiplier neg{int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(20, 62))};
     std::vector<int32_t> lut(size_t(pick(2, 300)));
-    for (auto& v : lut) v = int32_t(pick(0, 1 << 20));
+    // Table entries up to the loader's 2^30 (and the extremes 0 and 2^30 themselves).
+    const int64_t lutTop = trial % 4 < 2 ? (int64_t(1) << 20) : (int64_t(1) << 30);
+    for (auto& v : lut) v = int32_t(pick(0, lutTop));
+    lut[0] = 0, lut.back() = int32_t(lutTop);
     s.mult = &m;
     s.outZp = int32_t(pick(0, 255));
     s.qmin = int32_t(pick(0, 10)), s.qmax = int32_t(pick(200, 65535));
     if (kind == 1) {
       s.lut = lut.data(), s.lutSize = int32_t(lut.size());
       s.lutOffset = int32_t(pick(0, s.lutSize));
-      s.lutFracBits = int32_t(pick(0, 16)), s.lutValueBits = int32_t(pick(0, 16));
+      s.lutFracBits = int32_t(pick(0, 24));
+      s.lutValueBits = int32_t(pick(0, 32 - s.lutFracBits));  // the loader's limits
     }
     if (kind == 2) s.multNeg = &neg;
     const int64_t n = pick(1, 700);
@@ -263,6 +267,10 @@ TEST(KernelMatch, StageRunsEqualApply) {
       acc64[size_t(i)] = pick(-range, range);
       acc32[size_t(i)] = int32_t(pick(INT32_MIN / 2, INT32_MAX / 2));
     }
+    // The int32 extremes (the vectorized table run's largest products), where they fit.
+    acc32[0] = INT32_MIN;
+    if (n > 1) acc32[1] = INT32_MAX;
+    if (n > 2) acc32[2] = 0;
     if (m.shift > 30) acc64[0] = int64_t(1) << 40;  // an int64 run that does not fit int32
     std::vector<int32_t> got(len), want(len);
     rt::applyStage(s, acc64.data(), n, 0, got.data());

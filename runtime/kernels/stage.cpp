@@ -35,6 +35,20 @@ void clampRun32(const int32_t* acc, int64_t n, int64_t m, int32_t shift, int64_t
   }
 }
 
+// out[i] = int32_t(acc[i]); whether every value fits int32 (min/max reductions, so that the loop
+// vectorizes).
+KILN_STAGE_CLONES
+bool narrowRun(const int64_t* acc, int64_t n, int32_t* out) {
+  int64_t lo = 0, hi = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t v = acc[i];
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+    out[i] = int32_t(v);
+  }
+  return lo >= INT32_MIN && hi <= INT32_MAX;
+}
+
 // OutputStage::apply's table branch with the stage's fields read once (same arithmetic).
 template <typename Acc>
 void lutRun(const OutputStage& s, const Multiplier& m, const Acc* acc, int64_t n, int32_t* out) {
@@ -144,12 +158,7 @@ void lutRunFast(const OutputStage& s, const Multiplier& m, const int64_t* acc, i
   int32_t narrow[kRun];
   for (int64_t i0 = 0; i0 < n; i0 += kRun) {
     const int64_t len = std::min(kRun, n - i0);
-    bool fits = true;
-    for (int64_t i = 0; i < len; ++i) {
-      const int64_t v = acc[i0 + i];
-      fits = fits && v >= INT32_MIN && v <= INT32_MAX;
-      narrow[i] = int32_t(v);
-    }
+    const bool fits = narrowRun(acc + i0, len, narrow);
     if (fits)
       lutRunFast(s, m, narrow, len, out + i0);
     else
@@ -186,12 +195,7 @@ void applyStage(const OutputStage& s, const int64_t* acc, int64_t n, int64_t cha
     int32_t narrow[kRun];
     for (int64_t i0 = 0; i0 < n; i0 += kRun) {
       const int64_t len = std::min(kRun, n - i0);
-      bool fits = true;
-      for (int64_t i = 0; i < len; ++i) {
-        const int64_t v = acc[i0 + i];
-        fits = fits && v >= INT32_MIN && v <= INT32_MAX;
-        narrow[i] = int32_t(v);
-      }
+      const bool fits = narrowRun(acc + i0, len, narrow);
       if (fits)
         clampRun32(narrow, len, m.m, m.shift, s.outZp, s.qmin, s.qmax, out + i0);
       else

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "runtime/kernels/kernels.h"
+#include "runtime/kernels/thread_pool.h"
 
 namespace kiln::test {
 namespace {
@@ -169,6 +170,12 @@ TEST(KernelMatch, Deconv2dEqualsReference) {
     rt::deconv2d(p, x.data(), a.data());
     rt::deconv2dReference(p, x.data(), b.data());
     ASSERT_EQ(a, b) << "trial " << trial;
+    // Output channels split over a pool of 3 threads: the same bytes.
+    rt::ThreadPool pool(3);
+    const rt::ThreadPool::Scope scope(&pool);
+    std::fill(a.begin(), a.end(), -1);
+    rt::deconv2d(p, x.data(), a.data());
+    ASSERT_EQ(a, b) << "trial " << trial << " on 3 threads";
   }
 }
 

@@ -23,6 +23,10 @@ TEST(KernelMatch, Conv2dEqualsReference) {
     g.kh = pick(1, 3), g.kw = pick(1, 3), g.sh = pick(1, 2), g.sw = pick(1, 2), g.dh = pick(1, 2),
     g.dw = pick(1, 2);
     g.pt = pick(0, 2), g.pl = pick(0, 2), g.pb = pick(0, 2), g.pr = pick(0, 2);
+    if (trial % 5 == 1) {  // pointwise (1x1, stride 1, no padding): im2col's contiguous rows
+      g.kh = g.kw = g.sh = g.sw = 1;
+      g.pt = g.pl = g.pb = g.pr = 0;
+    }
     g.groups = depthwise ? g.c : 1;
     g.k = depthwise ? g.c : pick(1, 11);  // 4-channel blocks and a remainder
     const int64_t effH = g.dh * (g.kh - 1) + 1, effW = g.dw * (g.kw - 1) + 1;
@@ -84,6 +88,10 @@ TEST(KernelMatch, PackedConvEqualsReferenceOnEveryPath) {
     g.kh = pick(1, 5), g.kw = pick(1, 5), g.sh = pick(1, 3), g.sw = pick(1, 3), g.dh = pick(1, 2),
     g.dw = pick(1, 2);
     g.pt = pick(0, 2), g.pl = pick(0, 2), g.pb = pick(0, 2), g.pr = pick(0, 2);
+    if (trial % 3 == 2) {  // pointwise (1x1, stride 1, no padding): im2col's contiguous rows
+      g.kh = g.kw = g.sh = g.sw = 1;
+      g.pt = g.pl = g.pb = g.pr = 0;
+    }
     const int64_t effH = g.dh * (g.kh - 1) + 1, effW = g.dw * (g.kw - 1) + 1;
     if (g.h + g.pt + g.pb < effH || g.w + g.pl + g.pr < effW) continue;
     if (g.groups == g.c && g.k == g.c) continue;  // depthwise: its own kernel

@@ -1,6 +1,6 @@
-// The kernels that split their output over a session's threads (eltwise, unary, resize) give the
-// same bytes on 1, 2 and 3 threads, on shapes large enough to be cut into several ranges, with a
-// table output stage (the vectorized run) and per-channel stages.
+// The kernels that split their output over a session's threads (eltwise, unary, resize, pooling)
+// give the same bytes on 1, 2 and 3 threads, on shapes large enough to be cut into several ranges,
+// with a table output stage (the vectorized run) and per-channel stages.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -110,6 +110,38 @@ TEST(ThreadsMatch, EltwiseUnaryResizeSameBytesOnEveryThreadCount) {
     expectSameOnThreads(
         size_t(4 * 80 * 92), [&](int32_t* o) { rt::resize(p, a.data(), o); }, "resize");
   }
+}
+
+TEST(ThreadsMatch, PoolingSameBytesOnEveryThreadCount) {
+  std::mt19937 rng(59);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  std::vector<int32_t> x(size_t(2 * 16 * 37 * 41));
+  for (auto& v : x) v = int32_t(pick(0, 255));
+  // Max and average 3x3 windows, stride 2, padding 1, over 32 planes.
+  std::vector<rt::Multiplier> countMult(10);
+  for (auto& m : countMult) m = {int32_t(pick(1 << 30, INT32_MAX)), 33};
+  for (int isMax = 0; isMax < 2; ++isMax) {
+    rt::PoolParams p;
+    rt::ConvGeometry& g = p.g;
+    g.n = 2, g.c = g.k = 16, g.h = 37, g.w = 41, g.kh = g.kw = 3, g.sh = g.sw = 2;
+    g.pt = g.pl = g.pb = g.pr = 1;
+    g.oh = (37 + 2 - 3) / 2 + 1, g.ow = (41 + 2 - 3) / 2 + 1;
+    p.isMax = isMax == 1;
+    p.inZp = 7;
+    p.countMult = countMult.data();
+    p.out.mult = countMult.data();
+    p.out.outZp = 3, p.out.qmax = 255;
+    expectSameOnThreads(
+        size_t(2 * 16 * g.oh * g.ow), [&](int32_t* o) { rt::pool2d(p, x.data(), o); }, "pool");
+  }
+  // Global average over 37 x 41 positions of 32 planes.
+  const rt::Multiplier m{int32_t(pick(1 << 30, INT32_MAX)), 41};
+  rt::OutputStage st;
+  st.mult = &m;
+  st.outZp = 5, st.qmax = 255;
+  expectSameOnThreads(
+      32, [&](int32_t* o) { rt::globalAvgPool(32, 37 * 41, 9, st, x.data(), o); },
+      "global average pool");
 }
 
 }  // namespace

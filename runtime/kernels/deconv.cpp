@@ -2,6 +2,7 @@
 // scattered to the output positions the tap reaches; checked bit for bit against
 // deconv2dReference, the plain scatter loop kept beside it.
 #include "runtime/kernels/conv_loops.h"
+#include "runtime/kernels/thread_pool.h"
 
 namespace kiln::rt {
 
@@ -39,9 +40,7 @@ template <typename W>
 void deconv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int32_t* out) {
   const ConvGeometry& g = p.g;
   const int64_t cg = g.c / g.groups, kg = g.k / g.groups, hw = g.h * g.w, ohw = g.oh * g.ow;
-  std::vector<int32_t> xs(static_cast<size_t>(cg * hw)), acc32(static_cast<size_t>(ohw)),
-      tap32(static_cast<size_t>(hw));
-  std::vector<int64_t> acc64(static_cast<size_t>(ohw)), tap64(static_cast<size_t>(hw));
+  std::vector<int32_t> xs(static_cast<size_t>(cg * hw));
   for (int64_t n = 0; n < g.n; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       const int32_t* x = in + (n * g.c + grp * cg) * hw;
@@ -50,26 +49,33 @@ void deconv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int
         xs[size_t(i)] = x[i] - p.inZp;
         maxX = std::max<int64_t>(maxX, std::abs(int64_t(xs[size_t(i)])));
       }
-      for (int64_t j = 0; j < kg; ++j) {
-        const int64_t oc = grp * kg + j;
-        const W* wg = weights + grp * cg * kg * g.kh * g.kw;
-        int64_t sumAbsW = 0;
-        for (int64_t ic = 0; ic < cg; ++ic)
-          for (int64_t t = 0; t < g.kh * g.kw; ++t)
-            sumAbsW += std::abs(int64_t(wg[(ic * kg + j) * g.kh * g.kw + t]));
-        int32_t* o = out + (n * g.k + oc) * ohw;
-        if (sumAbsW * maxX + std::abs(p.bias[oc]) < (int64_t(1) << 31)) {
-          std::fill(acc32.begin(), acc32.end(), int32_t(p.bias[oc]));
-          deconvChannel(p, weights + grp * cg * kg * g.kh * g.kw, xs.data(), cg, kg, j,
-                        acc32.data(), tap32.data());
-          applyStage(p.out, acc32.data(), ohw, oc, o);
-        } else {
-          std::fill(acc64.begin(), acc64.end(), p.bias[oc]);
-          deconvChannel(p, weights + grp * cg * kg * g.kh * g.kw, xs.data(), cg, kg, j,
-                        acc64.data(), tap64.data());
-          applyStage(p.out, acc64.data(), ohw, oc, o);
+      // Output channels are independent: ranges of them on the session's threads, each with its
+      // own accumulators (the int64 ones only when a channel needs them).
+      const W* wg = weights + grp * cg * kg * g.kh * g.kw;
+      const int64_t parts = std::min<int64_t>(kg, 4 * currentThreads());
+      parallelFor(parts, [&](int64_t part) {
+        std::vector<int32_t> acc32, tap32;
+        std::vector<int64_t> acc64, tap64;
+        for (int64_t j = part * kg / parts; j < (part + 1) * kg / parts; ++j) {
+          const int64_t oc = grp * kg + j;
+          int64_t sumAbsW = 0;
+          for (int64_t ic = 0; ic < cg; ++ic)
+            for (int64_t t = 0; t < g.kh * g.kw; ++t)
+              sumAbsW += std::abs(int64_t(wg[(ic * kg + j) * g.kh * g.kw + t]));
+          int32_t* o = out + (n * g.k + oc) * ohw;
+          if (sumAbsW * maxX + std::abs(p.bias[oc]) < (int64_t(1) << 31)) {
+            acc32.assign(static_cast<size_t>(ohw), int32_t(p.bias[oc]));
+            tap32.resize(static_cast<size_t>(hw));
+            deconvChannel(p, wg, xs.data(), cg, kg, j, acc32.data(), tap32.data());
+            applyStage(p.out, acc32.data(), ohw, oc, o);
+          } else {
+            acc64.assign(static_cast<size_t>(ohw), p.bias[oc]);
+            tap64.resize(static_cast<size_t>(hw));
+            deconvChannel(p, wg, xs.data(), cg, kg, j, acc64.data(), tap64.data());
+            applyStage(p.out, acc64.data(), ohw, oc, o);
+          }
         }
-      }
+      });
     }
 }
 

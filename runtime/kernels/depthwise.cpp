@@ -53,12 +53,18 @@ void depthwiseTyped(const ConvParams& p, const W* weights, const int32_t* in, in
     for (int64_t nc = part * planes / parts; nc < (part + 1) * planes / parts; ++nc) {
       const int64_t c = nc % g.c;
       const int32_t* plane = in + nc * hw;
-      int64_t maxX = 0;
-      for (int64_t iy = 0; iy < g.h; ++iy)
-        for (int64_t ix = 0; ix < g.w; ++ix) {
-          const int32_t v = plane[iy * g.w + ix] - p.inZp;
-          xs[size_t(((ix % g.sw) * g.h + iy) * wp + ix / g.sw)] = v;
-          maxX = std::max<int64_t>(maxX, std::abs(int64_t(v)));
+      const int64_t maxX = maxAbsDiff(plane, hw, p.inZp);
+      // Column ix of row iy goes to phase plane ix % sw, position ix / sw (a loop per phase: no
+      // division per element; stride 1 is a plain copy).
+      for (int64_t ph = 0; ph < g.sw; ++ph)
+        for (int64_t iy = 0; iy < g.h; ++iy) {
+          int32_t* d = xs.data() + (ph * g.h + iy) * wp;
+          const int32_t* src = plane + iy * g.w;
+          if (g.sw == 1) {
+            for (int64_t ix = 0; ix < g.w; ++ix) d[ix] = src[ix] - p.inZp;
+          } else {
+            for (int64_t ix = ph, k = 0; ix < g.w; ix += g.sw, ++k) d[k] = src[ix] - p.inZp;
+          }
         }
       const W* w = weights + c * taps;
       int64_t sumAbsW = 0;

@@ -3,9 +3,14 @@
 
 #include <algorithm>
 
+#include "runtime/kernels/thread_pool.h"
+
 namespace kiln::rt {
 
 namespace {
+
+// Elements per range when an element-wise operation is split over threads.
+constexpr int64_t kGrain = 8192;
 
 int64_t channelOf(const std::vector<int64_t>& idx, int64_t dim) {
   return dim < 0 ? 0 : idx[dim];
@@ -63,26 +68,31 @@ void eltwise(const EltwiseParams& p, const int32_t* a, const int32_t* b, int32_t
     const int64_t sa = scalarA ? 0 : 1, sb = scalarB ? 0 : 1;
     // Residual adds dominate: their loop without the per-element op switch (~5% of BlazeFace).
     // Add, sub and mult in chunks through the run form of the stage.
+    // Elements are independent: ranges of them on the session's threads.
     if (p.op == EltwiseOp::Add || p.op == EltwiseOp::Sub || p.op == EltwiseOp::Mult) {
-      constexpr int64_t kChunk = 512;
-      int64_t acc[kChunk];
       const int64_t mA = p.multA, mB = p.op == EltwiseOp::Sub ? -p.multB : p.multB;
-      for (int64_t k0 = 0; k0 < total; k0 += kChunk) {
-        const int64_t len = std::min(kChunk, total - k0);
-        if (p.op == EltwiseOp::Mult) {
-          for (int64_t k = 0; k < len; ++k)
-            acc[k] = (int64_t(a[(k0 + k) * sa]) - p.zpA) * (int64_t(b[(k0 + k) * sb]) - p.zpB);
-        } else {
-          for (int64_t k = 0; k < len; ++k)
-            acc[k] =
-                (int64_t(a[(k0 + k) * sa]) - p.zpA) * mA + (int64_t(b[(k0 + k) * sb]) - p.zpB) * mB;
+      parallelRanges(total, kGrain, [&](int64_t begin, int64_t end) {
+        constexpr int64_t kChunk = 512;
+        int64_t acc[kChunk];
+        for (int64_t k0 = begin; k0 < end; k0 += kChunk) {
+          const int64_t len = std::min(kChunk, end - k0);
+          if (p.op == EltwiseOp::Mult) {
+            for (int64_t k = 0; k < len; ++k)
+              acc[k] = (int64_t(a[(k0 + k) * sa]) - p.zpA) * (int64_t(b[(k0 + k) * sb]) - p.zpB);
+          } else {
+            for (int64_t k = 0; k < len; ++k)
+              acc[k] = (int64_t(a[(k0 + k) * sa]) - p.zpA) * mA +
+                       (int64_t(b[(k0 + k) * sb]) - p.zpB) * mB;
+          }
+          applyStage(p.out, acc, len, 0, out + k0);
         }
-        applyStage(p.out, acc, len, 0, out + k0);
-      }
+      });
       return;
     }
-    for (int64_t k = 0; k < total; ++k)
-      out[k] = eltwiseOne(p, int64_t(a[k * sa]) - p.zpA, int64_t(b[k * sb]) - p.zpB, 0);
+    parallelRanges(total, kGrain, [&](int64_t begin, int64_t end) {
+      for (int64_t k = begin; k < end; ++k)
+        out[k] = eltwiseOne(p, int64_t(a[k * sa]) - p.zpA, int64_t(b[k * sb]) - p.zpB, 0);
+    });
     return;
   }
   int64_t total = 1;
@@ -93,29 +103,42 @@ void eltwise(const EltwiseParams& p, const int32_t* a, const int32_t* b, int32_t
   if (r >= 1 && rowOp && p.channelDim != int64_t(r) - 1 && total > 0) {
     // Broadcasting add/sub/mult row by row along the last dimension (one channel per row),
     // through the run form of the stage: the same accumulators as eltwiseOne.
+    // Rows are independent: ranges of rows on the session's threads, each starting from its
+    // first row's index.
     const int64_t width = p.outShape[r - 1], sa = p.strideA[r - 1], sb = p.strideB[r - 1];
     const int64_t mA = p.multA, mB = p.op == EltwiseOp::Sub ? -p.multB : p.multB;
-    std::vector<int64_t> acc(static_cast<size_t>(width));
-    for (int64_t k = 0; k < total; k += width) {
-      const int64_t c = channelOf(idx, p.channelDim);
-      if (p.op == EltwiseOp::Mult) {
-        for (int64_t j = 0; j < width; ++j)
-          acc[size_t(j)] = (int64_t(a[ia + j * sa]) - p.zpA) * (int64_t(b[ib + j * sb]) - p.zpB);
-      } else {
-        for (int64_t j = 0; j < width; ++j)
-          acc[size_t(j)] =
-              (int64_t(a[ia + j * sa]) - p.zpA) * mA + (int64_t(b[ib + j * sb]) - p.zpB) * mB;
-      }
-      applyStage(p.out, acc.data(), width, c, out + k);
-      for (int d = int(r) - 2; d >= 0; --d) {
-        ia += p.strideA[d];
-        ib += p.strideB[d];
-        if (++idx[d] < p.outShape[d]) break;
-        ia -= p.strideA[d] * p.outShape[d];
-        ib -= p.strideB[d] * p.outShape[d];
-        idx[d] = 0;
-      }
-    }
+    parallelRanges(
+        total / width, std::max<int64_t>(1, kGrain / width), [&](int64_t r0, int64_t r1) {
+          std::vector<int64_t> acc(static_cast<size_t>(width)), ix(r, 0);
+          int64_t ja = 0, jb = 0;
+          for (int64_t d = int64_t(r) - 2, rest = r0; d >= 0; --d) {
+            ix[size_t(d)] = rest % p.outShape[size_t(d)];
+            rest /= p.outShape[size_t(d)];
+            ja += ix[size_t(d)] * p.strideA[size_t(d)];
+            jb += ix[size_t(d)] * p.strideB[size_t(d)];
+          }
+          for (int64_t row = r0; row < r1; ++row) {
+            const int64_t c = channelOf(ix, p.channelDim);
+            if (p.op == EltwiseOp::Mult) {
+              for (int64_t j = 0; j < width; ++j)
+                acc[size_t(j)] =
+                    (int64_t(a[ja + j * sa]) - p.zpA) * (int64_t(b[jb + j * sb]) - p.zpB);
+            } else {
+              for (int64_t j = 0; j < width; ++j)
+                acc[size_t(j)] =
+                    (int64_t(a[ja + j * sa]) - p.zpA) * mA + (int64_t(b[jb + j * sb]) - p.zpB) * mB;
+            }
+            applyStage(p.out, acc.data(), width, c, out + row * width);
+            for (int d = int(r) - 2; d >= 0; --d) {
+              ja += p.strideA[d];
+              jb += p.strideB[d];
+              if (++ix[d] < p.outShape[d]) break;
+              ja -= p.strideA[d] * p.outShape[d];
+              jb -= p.strideB[d] * p.outShape[d];
+              ix[d] = 0;
+            }
+          }
+        });
     return;
   }
   for (int64_t k = 0; k < total; ++k) {
@@ -145,18 +168,22 @@ void unary(const UnaryParams& p, const int32_t* in, int32_t* out) {
     inner = total;
   }
   if (total == 0) return;
-  // Runs of one channel (inner elements each), in chunks through the run form of the stage.
-  constexpr int64_t kChunk = 512;
-  int64_t acc[kChunk];
-  for (int64_t run = 0; run < total / inner; ++run) {
-    const int64_t c = p.channelDim >= 0 ? run % channels : 0;
-    const int64_t scale = p.scale ? p.scale[c] : 1, bias = p.bias ? p.bias[c] : 0;
-    for (int64_t k0 = run * inner; k0 < (run + 1) * inner; k0 += kChunk) {
-      const int64_t len = std::min(kChunk, (run + 1) * inner - k0);
-      for (int64_t k = 0; k < len; ++k) acc[k] = (int64_t(in[k0 + k]) - p.inZp) * scale + bias;
-      applyStage(p.out, acc, len, c, out + k0);
+  // Runs of one channel (inner elements each), in chunks through the run form of the stage;
+  // ranges of elements on the session's threads (a range may start or end inside a run).
+  parallelRanges(total, kGrain, [&](int64_t begin, int64_t end) {
+    constexpr int64_t kChunk = 512;
+    int64_t acc[kChunk];
+    for (int64_t run = begin / inner; run * inner < end; ++run) {
+      const int64_t c = p.channelDim >= 0 ? run % channels : 0;
+      const int64_t scale = p.scale ? p.scale[c] : 1, bias = p.bias ? p.bias[c] : 0;
+      const int64_t runEnd = std::min((run + 1) * inner, end);
+      for (int64_t k0 = std::max(run * inner, begin); k0 < runEnd; k0 += kChunk) {
+        const int64_t len = std::min(kChunk, runEnd - k0);
+        for (int64_t k = 0; k < len; ++k) acc[k] = (int64_t(in[k0 + k]) - p.inZp) * scale + bias;
+        applyStage(p.out, acc, len, c, out + k0);
+      }
     }
-  }
+  });
 }
 
 }  // namespace kiln::rt

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "runtime/kernels/kernels.h"
+#include "runtime/kernels/thread_pool.h"
 
 namespace kiln::rt {
 
@@ -219,14 +220,18 @@ void resizeLastTwo(const ResizeParams& p, const std::vector<int64_t>& is, const 
     wx1[size_t(ox)] = lin ? p.w1[dw][size_t(ox)] : 0;
     wx0[size_t(ox)] = lin ? one - wx1[size_t(ox)] : 1;
   }
-  std::vector<int64_t> acc(n);
-  std::vector<int64_t> idx(dh, 0);
   int64_t outer = 1;
   for (size_t d = 0; d < dh; ++d) outer *= p.outShape[d];
-  for (int64_t o = 0; o < outer; ++o) {
-    int64_t base = 0;
-    for (size_t d = 0; d < dh; ++d) base += p.i0[d][size_t(idx[d])] * is[d];
-    for (int64_t oy = 0; oy < oh; ++oy) {
+  // Output rows are independent: ranges of them on the session's threads.
+  parallelRanges(outer * oh, std::max<int64_t>(1, 8192 / ow), [&](int64_t r0, int64_t r1) {
+    std::vector<int64_t> acc(n);
+    for (int64_t row = r0; row < r1; ++row) {
+      const int64_t o = row / oh, oy = row % oh;
+      int64_t base = 0;
+      for (int64_t d = int64_t(dh) - 1, rest = o; d >= 0; --d) {
+        base += p.i0[size_t(d)][size_t(rest % p.outShape[size_t(d)])] * is[size_t(d)];
+        rest /= p.outShape[size_t(d)];
+      }
       const bool lin = p.interpolated[dh];
       const int64_t y0 = base + p.i0[dh][size_t(oy)] * is[dh];
       const int64_t y1 = lin ? base + p.i1[dh][size_t(oy)] * is[dh] : y0;
@@ -237,13 +242,9 @@ void resizeLastTwo(const ResizeParams& p, const std::vector<int64_t>& is, const 
         const int64_t c = int64_t(in[y1 + x0[j]]) - p.inZp, d = int64_t(in[y1 + x1[j]]) - p.inZp;
         acc[j] = wy0 * (wx0[j] * a + wx1[j] * b) + wy1 * (wx0[j] * c + wx1[j] * d);
       }
-      applyStage(p.out, acc.data(), ow, 0, out + (o * oh + oy) * ow);
+      applyStage(p.out, acc.data(), ow, 0, out + row * ow);
     }
-    for (int d = int(dh) - 1; d >= 0; --d) {
-      if (++idx[size_t(d)] < p.outShape[size_t(d)]) break;
-      idx[size_t(d)] = 0;
-    }
-  }
+  });
 }
 
 }  // namespace

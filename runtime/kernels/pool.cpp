@@ -3,56 +3,70 @@
 #include <algorithm>
 
 #include "runtime/kernels/kernels.h"
+#include "runtime/kernels/thread_pool.h"
 
 namespace kiln::rt {
 
+namespace {
+
+// One plane (batch image x channel) of pool2d.
+void pool2dPlane(const PoolParams& p, const int32_t* in, int32_t* out, int64_t nc) {
+  const ConvGeometry& g = p.g;
+  const int32_t* plane = in + nc * g.h * g.w;
+  int32_t* o = out + nc * g.oh * g.ow;
+  const int64_t channel = nc % g.c;
+  for (int64_t oy = 0; oy < g.oh; ++oy)
+    for (int64_t ox = 0; ox < g.ow; ++ox) {
+      const int64_t y0 = oy * g.sh - g.pt, x0 = ox * g.sw - g.pl;
+      int64_t acc = 0, count = 0;
+      int32_t best = INT32_MIN;
+      for (int64_t ky = 0; ky < g.kh; ++ky) {
+        const int64_t iy = y0 + ky * g.dh;
+        for (int64_t kx = 0; kx < g.kw; ++kx) {
+          const int64_t ix = x0 + kx * g.dw;
+          if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+          const int32_t v = plane[iy * g.w + ix];
+          best = std::max(best, v);
+          acc += v - p.inZp;
+          ++count;
+        }
+      }
+      if (p.isMax) {
+        o[oy * g.ow + ox] = count ? best : p.inZp;
+        continue;
+      }
+      if (p.countIncludePad) {
+        // The pads the ONNX window covers count, the ceil-mode overhang does not.
+        const int64_t yEnd = std::min(y0 + g.kh, g.h + g.pb),
+                      xEnd = std::min(x0 + g.kw, g.w + g.pr);
+        count = (yEnd - y0) * (xEnd - x0);
+      }
+      OutputStage st = p.out;
+      st.mult = &p.countMult[count];
+      st.perChannel = false;
+      o[oy * g.ow + ox] = count ? st.apply(acc, channel) : p.out.outZp;
+    }
+}
+
+}  // namespace
+
 void pool2d(const PoolParams& p, const int32_t* in, int32_t* out) {
   const ConvGeometry& g = p.g;
-  for (int64_t nc = 0; nc < g.n * g.c; ++nc) {
-    const int32_t* plane = in + nc * g.h * g.w;
-    int32_t* o = out + nc * g.oh * g.ow;
-    const int64_t channel = nc % g.c;
-    for (int64_t oy = 0; oy < g.oh; ++oy)
-      for (int64_t ox = 0; ox < g.ow; ++ox) {
-        const int64_t y0 = oy * g.sh - g.pt, x0 = ox * g.sw - g.pl;
-        int64_t acc = 0, count = 0;
-        int32_t best = INT32_MIN;
-        for (int64_t ky = 0; ky < g.kh; ++ky) {
-          const int64_t iy = y0 + ky * g.dh;
-          for (int64_t kx = 0; kx < g.kw; ++kx) {
-            const int64_t ix = x0 + kx * g.dw;
-            if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
-            const int32_t v = plane[iy * g.w + ix];
-            best = std::max(best, v);
-            acc += v - p.inZp;
-            ++count;
-          }
-        }
-        if (p.isMax) {
-          o[oy * g.ow + ox] = count ? best : p.inZp;
-          continue;
-        }
-        if (p.countIncludePad) {
-          // The pads the ONNX window covers count, the ceil-mode overhang does not.
-          const int64_t yEnd = std::min(y0 + g.kh, g.h + g.pb),
-                        xEnd = std::min(x0 + g.kw, g.w + g.pr);
-          count = (yEnd - y0) * (xEnd - x0);
-        }
-        OutputStage st = p.out;
-        st.mult = &p.countMult[count];
-        st.perChannel = false;
-        o[oy * g.ow + ox] = count ? st.apply(acc, channel) : p.out.outZp;
-      }
-  }
+  // Planes are independent: ranges of them on the session's threads.
+  parallelRanges(g.n * g.c, std::max<int64_t>(1, 8192 / (g.oh * g.ow)), [&](int64_t b, int64_t e) {
+    for (int64_t nc = b; nc < e; ++nc) pool2dPlane(p, in, out, nc);
+  });
 }
 
 void globalAvgPool(int64_t nc, int64_t inner, int32_t inZp, const OutputStage& out,
                    const int32_t* in, int32_t* outBuf) {
-  for (int64_t i = 0; i < nc; ++i) {
-    int64_t acc = 0;
-    for (int64_t k = 0; k < inner; ++k) acc += in[i * inner + k] - inZp;
-    outBuf[i] = out.apply(acc, 0);
-  }
+  parallelRanges(nc, std::max<int64_t>(1, 8192 / inner), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      int64_t acc = 0;
+      for (int64_t k = 0; k < inner; ++k) acc += in[i * inner + k] - inZp;
+      outBuf[i] = out.apply(acc, 0);
+    }
+  });
 }
 
 }  // namespace kiln::rt

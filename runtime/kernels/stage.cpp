@@ -4,6 +4,12 @@
 #include "runtime/kernels/kernels.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 namespace kiln::rt {
 
@@ -29,6 +35,20 @@ void clampRun32(const int32_t* acc, int64_t n, int64_t m, int32_t shift, int64_t
   }
 }
 
+// out[i] = int32_t(acc[i]); whether every value fits int32 (min/max reductions, so that the loop
+// vectorizes).
+KILN_STAGE_CLONES
+bool narrowRun(const int64_t* acc, int64_t n, int32_t* out) {
+  int64_t lo = 0, hi = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t v = acc[i];
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+    out[i] = int32_t(v);
+  }
+  return lo >= INT32_MIN && hi <= INT32_MAX;
+}
+
 // OutputStage::apply's table branch with the stage's fields read once (same arithmetic).
 template <typename Acc>
 void lutRun(const OutputStage& s, const Multiplier& m, const Acc* acc, int64_t n, int32_t* out) {
@@ -50,6 +70,111 @@ void lutRun(const OutputStage& s, const Multiplier& m, const Acc* acc, int64_t n
   }
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+// lutRun for int32 accumulators with AVX2, four values per step in 64-bit lanes (every
+// intermediate of lutRun is an int64; shift >= 1). The arithmetic is lutRun's, integer for integer:
+//   requantize: p = acc * m (vpmuldq, exact), p + 2^(shift-1) + 2^62 lies in [0, 2^64) as an
+//     unsigned value (|p| <= 2^62), so a logical shift and subtracting 2^(62-shift) is the floor;
+//   the table index and fraction of the clamped v in [0, (size-1) << f], two gathers, and
+//     y = (a << f) + (b - a) * frac >= 0 (a, b in [0, 2^30], frac < 2^f: vpmuldq is exact), so
+//     the final shift is logical too; the clamps are 64-bit compares.
+__attribute__((target("avx2"))) int64_t lutRunAvx2(const OutputStage& s, const Multiplier& m,
+                                                   const int32_t* acc, int64_t n, int32_t* out) {
+  const int64_t f = s.lutFracBits;
+  const __m256i mul = _mm256_set1_epi64x(m.m);
+  const __m256i bias = _mm256_set1_epi64x((int64_t(1) << (m.shift - 1)) + (int64_t(1) << 62));
+  const __m256i unbias = _mm256_set1_epi64x((int64_t(1) << (62 - m.shift)));
+  const __m128i shift = _mm_cvtsi32_si128(m.shift), fShift = _mm_cvtsi32_si128(int(f));
+  const __m256i offset = _mm256_set1_epi64x(int64_t(s.lutOffset) << f);
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i top = _mm256_set1_epi64x(int64_t(s.lutSize - 1) << f);
+  const __m256i fracMask = _mm256_set1_epi64x((int64_t(1) << f) - 1);
+  const __m256i last = _mm256_set1_epi64x(s.lutSize - 1);
+  const int32_t yShift = 30 + int32_t(f) + s.lutValueBits - 30;
+  const __m256i yHalf = _mm256_set1_epi64x(yShift >= 1 ? int64_t(1) << (yShift - 1) : 0);
+  const __m128i yShiftV = _mm_cvtsi32_si128(yShift);
+  const __m256i qmin = _mm256_set1_epi64x(s.qmin), qmax = _mm256_set1_epi64x(s.qmax);
+  const __m256i pack = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+  const int* lut = reinterpret_cast<const int*>(s.lut);
+  int64_t k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const __m256i a64 =
+        _mm256_cvtepi32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(acc + k)));
+    __m256i v = _mm256_add_epi64(_mm256_mul_epi32(a64, mul), bias);
+    v = _mm256_sub_epi64(_mm256_srl_epi64(v, shift), unbias);
+    v = _mm256_add_epi64(v, offset);
+    v = _mm256_blendv_epi8(v, zero, _mm256_cmpgt_epi64(zero, v));
+    v = _mm256_blendv_epi8(v, top, _mm256_cmpgt_epi64(v, top));
+    const __m256i i = _mm256_srl_epi64(v, fShift);
+    const __m256i frac = _mm256_and_si256(v, fracMask);
+    const __m256i i1 = _mm256_sub_epi64(i, _mm256_cmpgt_epi64(last, i));  // i + (i < last)
+    const __m256i a = _mm256_cvtepi32_epi64(_mm256_i64gather_epi32(lut, i, 4));
+    const __m256i b = _mm256_cvtepi32_epi64(_mm256_i64gather_epi32(lut, i1, 4));
+    __m256i y = _mm256_add_epi64(_mm256_sll_epi64(a, fShift),
+                                 _mm256_mul_epi32(_mm256_sub_epi64(b, a), frac));
+    y = _mm256_srl_epi64(_mm256_add_epi64(y, yHalf), yShiftV);
+    y = _mm256_blendv_epi8(y, qmin, _mm256_cmpgt_epi64(qmin, y));
+    y = _mm256_blendv_epi8(y, qmax, _mm256_cmpgt_epi64(y, qmax));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k),
+                     _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(y, pack)));
+  }
+  return k;
+}
+
+// floor((p + 2^(shift-1)) / 2^shift) + zp clamped to [lo, hi], on four int64 products.
+__attribute__((target("avx2"))) inline __m256i clampHalf(__m256i p, __m256i bias, __m256i unbias,
+                                                         __m128i sh, __m256i lo, __m256i hi) {
+  __m256i v = _mm256_sub_epi64(_mm256_srl_epi64(_mm256_add_epi64(p, bias), sh), unbias);
+  v = _mm256_blendv_epi8(v, lo, _mm256_cmpgt_epi64(lo, v));
+  return _mm256_blendv_epi8(v, hi, _mm256_cmpgt_epi64(v, hi));
+}
+
+// clampRun32 with AVX2, eight values per step: the even and the odd int32 lanes multiplied
+// apart in 64-bit lanes (vpmuldq, exact), the floor shift as in lutRunAvx2 (a logical shift of
+// the value biased by 2^62), zp added and the clamp done in 64 bits, the two halves interleaved
+// back. Returns how many values it did (a multiple of 8); shift >= 1.
+__attribute__((target("avx2"))) int64_t clampRun32Avx2(const int32_t* acc, int64_t n, int32_t m,
+                                                       int32_t shift, int64_t zp, int64_t lo,
+                                                       int64_t hi, int32_t* out) {
+  const __m256i mul = _mm256_set1_epi64x(m);
+  const __m256i bias = _mm256_set1_epi64x((int64_t(1) << (shift - 1)) + (int64_t(1) << 62));
+  const __m256i unbias = _mm256_set1_epi64x((int64_t(1) << (62 - shift)) - zp);
+  const __m128i sh = _mm_cvtsi32_si128(shift);
+  const __m256i vlo = _mm256_set1_epi64x(lo), vhi = _mm256_set1_epi64x(hi);
+  int64_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + k));
+    const __m256i even = clampHalf(_mm256_mul_epi32(x, mul), bias, unbias, sh, vlo, vhi);
+    const __m256i odd =
+        clampHalf(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), mul), bias, unbias, sh, vlo, vhi);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k),
+                        _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA));
+  }
+  return k;
+}
+
+// Whether the stage's AVX2 runs may be used: the CPU has AVX2 and KILN_KERNEL_PATH does not
+// force the portable path (read once).
+bool stageAvx2() {
+  static const bool ok = [] {
+    if (!__builtin_cpu_supports("avx2")) return false;
+    const char* forced = std::getenv("KILN_KERNEL_PATH");
+    return !(forced && std::strcmp(forced, "portable") == 0);
+  }();
+  return ok;
+}
+#endif
+
+// clampRun32, vectorized where the CPU allows.
+void clampRun32Fast(const int32_t* acc, int64_t n, int32_t m, int32_t shift, int64_t zp, int64_t lo,
+                    int64_t hi, int32_t* out) {
+  int64_t done = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (stageAvx2()) done = clampRun32Avx2(acc, n, m, shift, zp, lo, hi, out);
+#endif
+  clampRun32(acc + done, n - done, m, shift, zp, lo, hi, out + done);
+}
+
 // The clamp-only branch for any accumulator (requantize's own 64/128-bit choice per value).
 template <typename Acc>
 void clampRun(const OutputStage& s, const Multiplier& m, const Acc* acc, int64_t n, int32_t* out) {
@@ -58,10 +183,35 @@ void clampRun(const OutputStage& s, const Multiplier& m, const Acc* acc, int64_t
     out[k] = static_cast<int32_t>(clampTo(requantize(int64_t(acc[k]), m) + zp, lo, hi));
 }
 
+// lutRun, vectorized where the CPU allows.
+void lutRunFast(const OutputStage& s, const Multiplier& m, const int32_t* acc, int64_t n,
+                int32_t* out) {
+  int64_t done = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (m.shift >= 1 && stageAvx2()) done = lutRunAvx2(s, m, acc, n, out);
+#endif
+  lutRun(s, m, acc + done, n - done, out + done);
+}
+
+void lutRunFast(const OutputStage& s, const Multiplier& m, const int64_t* acc, int64_t n,
+                int32_t* out) {
+  // Accumulators within int32 (the usual case) take the int32 run, in pieces.
+  constexpr int64_t kRun = 256;
+  int32_t narrow[kRun];
+  for (int64_t i0 = 0; i0 < n; i0 += kRun) {
+    const int64_t len = std::min(kRun, n - i0);
+    const bool fits = narrowRun(acc + i0, len, narrow);
+    if (fits)
+      lutRunFast(s, m, narrow, len, out + i0);
+    else
+      lutRun(s, m, acc + i0, len, out + i0);
+  }
+}
+
 template <typename Acc>
 void applyStageRun(const OutputStage& s, const Acc* acc, int64_t n, int64_t channel, int32_t* out) {
   const Multiplier& m = s.mult[s.perChannel ? channel : 0];
-  if (s.lut) return lutRun(s, m, acc, n, out);
+  if (s.lut) return lutRunFast(s, m, acc, n, out);
   if (!s.multNeg) return clampRun(s, m, acc, n, out);
   for (int64_t i = 0; i < n; ++i) out[i] = s.apply(acc[i], channel);
 }
@@ -72,7 +222,7 @@ void applyStage(const OutputStage& s, const int32_t* acc, int64_t n, int64_t cha
                 int32_t* out) {
   const Multiplier& m = s.mult[s.perChannel ? channel : 0];
   if (!s.lut && !s.multNeg && m.shift >= 1) {
-    clampRun32(acc, n, m.m, m.shift, s.outZp, s.qmin, s.qmax, out);
+    clampRun32Fast(acc, n, m.m, m.shift, s.outZp, s.qmin, s.qmax, out);
     return;
   }
   applyStageRun(s, acc, n, channel, out);
@@ -87,14 +237,9 @@ void applyStage(const OutputStage& s, const int64_t* acc, int64_t n, int64_t cha
     int32_t narrow[kRun];
     for (int64_t i0 = 0; i0 < n; i0 += kRun) {
       const int64_t len = std::min(kRun, n - i0);
-      bool fits = true;
-      for (int64_t i = 0; i < len; ++i) {
-        const int64_t v = acc[i0 + i];
-        fits = fits && v >= INT32_MIN && v <= INT32_MAX;
-        narrow[i] = int32_t(v);
-      }
+      const bool fits = narrowRun(acc + i0, len, narrow);
       if (fits)
-        clampRun32(narrow, len, m.m, m.shift, s.outZp, s.qmin, s.qmax, out + i0);
+        clampRun32Fast(narrow, len, m.m, m.shift, s.outZp, s.qmin, s.qmax, out + i0);
       else
         clampRun(s, m, acc + i0, len, out + i0);
     }

@@ -2,6 +2,8 @@
 // jobs and take parts from a shared counter, so no thread is created per operation.
 #include "runtime/kernels/thread_pool.h"
 
+#include <algorithm>
+
 namespace kiln::rt {
 
 namespace {
@@ -95,6 +97,15 @@ void parallelFor(int64_t parts, const std::function<void(int64_t)>& f) {
 
 int currentThreads() {
   return tCurrent ? tCurrent->threads() : 1;
+}
+
+void parallelRanges(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& f) {
+  if (n <= 0) return;
+  const int64_t threads = currentThreads();
+  const int64_t parts =
+      std::min<int64_t>(4 * threads, (n + grain - 1) / std::max<int64_t>(grain, 1));
+  if (threads <= 1 || parts <= 1) return f(0, n);
+  parallelFor(parts, [&](int64_t part) { f(part * n / parts, (part + 1) * n / parts); });
 }
 
 }  // namespace kiln::rt

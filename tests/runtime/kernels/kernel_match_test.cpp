@@ -5,6 +5,7 @@
 #include <random>
 
 #include "runtime/kernels/kernels.h"
+#include "runtime/kernels/thread_pool.h"
 
 namespace kiln::test {
 namespace {
@@ -22,6 +23,10 @@ TEST(KernelMatch, Conv2dEqualsReference) {
     g.kh = pick(1, 3), g.kw = pick(1, 3), g.sh = pick(1, 2), g.sw = pick(1, 2), g.dh = pick(1, 2),
     g.dw = pick(1, 2);
     g.pt = pick(0, 2), g.pl = pick(0, 2), g.pb = pick(0, 2), g.pr = pick(0, 2);
+    if (trial % 5 == 1) {  // pointwise (1x1, stride 1, no padding): im2col's contiguous rows
+      g.kh = g.kw = g.sh = g.sw = 1;
+      g.pt = g.pl = g.pb = g.pr = 0;
+    }
     g.groups = depthwise ? g.c : 1;
     g.k = depthwise ? g.c : pick(1, 11);  // 4-channel blocks and a remainder
     const int64_t effH = g.dh * (g.kh - 1) + 1, effW = g.dw * (g.kw - 1) + 1;
@@ -83,6 +88,10 @@ TEST(KernelMatch, PackedConvEqualsReferenceOnEveryPath) {
     g.kh = pick(1, 5), g.kw = pick(1, 5), g.sh = pick(1, 3), g.sw = pick(1, 3), g.dh = pick(1, 2),
     g.dw = pick(1, 2);
     g.pt = pick(0, 2), g.pl = pick(0, 2), g.pb = pick(0, 2), g.pr = pick(0, 2);
+    if (trial % 3 == 2) {  // pointwise (1x1, stride 1, no padding): im2col's contiguous rows
+      g.kh = g.kw = g.sh = g.sw = 1;
+      g.pt = g.pl = g.pb = g.pr = 0;
+    }
     const int64_t effH = g.dh * (g.kh - 1) + 1, effW = g.dw * (g.kw - 1) + 1;
     if (g.h + g.pt + g.pb < effH || g.w + g.pl + g.pr < effW) continue;
     if (g.groups == g.c && g.k == g.c) continue;  // depthwise: its own kernel
@@ -169,6 +178,12 @@ TEST(KernelMatch, Deconv2dEqualsReference) {
     rt::deconv2d(p, x.data(), a.data());
     rt::deconv2dReference(p, x.data(), b.data());
     ASSERT_EQ(a, b) << "trial " << trial;
+    // Output channels split over a pool of 3 threads: the same bytes.
+    rt::ThreadPool pool(3);
+    const rt::ThreadPool::Scope scope(&pool);
+    std::fill(a.begin(), a.end(), -1);
+    rt::deconv2d(p, x.data(), a.data());
+    ASSERT_EQ(a, b) << "trial " << trial << " on 3 threads";
   }
 }
 
@@ -244,14 +259,18 @@ TEST(KernelMatch, StageRunsEqualApply) {
                            int32_t(pick(trial % 2 ? 20 : 0, 62))};
     const rt::Multiplier neg{int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(20, 62))};
     std::vector<int32_t> lut(size_t(pick(2, 300)));
-    for (auto& v : lut) v = int32_t(pick(0, 1 << 20));
+    // Table entries up to the loader's 2^30 (and the extremes 0 and 2^30 themselves).
+    const int64_t lutTop = trial % 4 < 2 ? (int64_t(1) << 20) : (int64_t(1) << 30);
+    for (auto& v : lut) v = int32_t(pick(0, lutTop));
+    lut[0] = 0, lut.back() = int32_t(lutTop);
     s.mult = &m;
     s.outZp = int32_t(pick(0, 255));
     s.qmin = int32_t(pick(0, 10)), s.qmax = int32_t(pick(200, 65535));
     if (kind == 1) {
       s.lut = lut.data(), s.lutSize = int32_t(lut.size());
       s.lutOffset = int32_t(pick(0, s.lutSize));
-      s.lutFracBits = int32_t(pick(0, 16)), s.lutValueBits = int32_t(pick(0, 16));
+      s.lutFracBits = int32_t(pick(0, 24));
+      s.lutValueBits = int32_t(pick(0, 32 - s.lutFracBits));  // the loader's limits
     }
     if (kind == 2) s.multNeg = &neg;
     const int64_t n = pick(1, 700);
@@ -263,6 +282,10 @@ TEST(KernelMatch, StageRunsEqualApply) {
       acc64[size_t(i)] = pick(-range, range);
       acc32[size_t(i)] = int32_t(pick(INT32_MIN / 2, INT32_MAX / 2));
     }
+    // The int32 extremes (the vectorized table run's largest products), where they fit.
+    acc32[0] = INT32_MIN;
+    if (n > 1) acc32[1] = INT32_MAX;
+    if (n > 2) acc32[2] = 0;
     if (m.shift > 30) acc64[0] = int64_t(1) << 40;  // an int64 run that does not fit int32
     std::vector<int32_t> got(len), want(len);
     rt::applyStage(s, acc64.data(), n, 0, got.data());

@@ -33,5 +33,5 @@ def hw_archs():
 
 
 def eval_targets():
-    """The builds evaluate() compares with float (``kiln eval --targets``)."""
+    """The targets evaluate() takes (``kiln eval --targets``): native, quantized, kef."""
     return list(_kiln.eval_targets())

@@ -21,8 +21,9 @@ def evaluate(config_path, targets=("quantized",), data=None, size=None, *, calib
 
     config_path: the network config (.yaml) with an eval: section (docs/batch.md).
     targets: the builds compared with float, of kiln.eval_targets(): "quantized" (the integer
-      emulation), "kef" (the compiled executable, run by the runtime); a string or a sequence
-      (default ("quantized",), --targets).
+      emulation), "kef" (the compiled executable, run by the runtime; compiled for hw_arch),
+      "native" (the float reference itself, which always runs); a sequence or a
+      comma-separated string (default ("quantized",), --targets).
     data: an evaluation set (path) instead of the config's eval.data (--data).
     size: at most this many samples (default: all; --size). calib_size: calibration samples
       (default: the config's; --calib-size). hw_arch: target of the kef build (default: the

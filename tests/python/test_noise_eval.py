@@ -16,7 +16,8 @@ HELD_OUT = DIGITS / "test_x.npy"  # the test digits: not the calibration set (ca
 
 
 def cli(kiln_bin, *args, cwd=None, status=0):
-    r = subprocess.run([kiln_bin, *map(str, args)], capture_output=True, text=True, cwd=cwd)
+    r = subprocess.run([os.path.abspath(kiln_bin), *map(str, args)], capture_output=True,
+                       text=True, cwd=cwd)
     assert r.returncode == status, f"kiln {' '.join(map(str, args))}:\n{r.stdout}\n{r.stderr}"
     return r
 

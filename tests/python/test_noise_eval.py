@@ -49,7 +49,7 @@ def test_analyze_noise_options_match_the_cli(kiln_bin, digits_cli, tmp_path):
     cli(kiln_bin, "analyze-noise", digits_cli.optimized, "--data-path", HELD_OUT, "--mode",
         "advanced", "--data-size", "4", "--hw-arch", "hailo8l", "--top", "2", "--json", out)
     runner = ClientRunner(hw_arch="hailo8l", har=digits_cli.optimized)
-    got = runner.analyze_noise(str(HELD_OUT), mode="advanced", data_size=4, top=2)
+    got = runner.analyze_noise(str(HELD_OUT), mode="advanced", data_size=np.int64(4), top=2)
     assert got == json.loads(out.read_text())
     assert got["hw_arch"] == "hailo8l" and got["data"]["samples"] == 4
     assert len(got["suggestions"]) <= 2
@@ -62,11 +62,14 @@ def test_analyze_noise_bad_arguments(digits_runner, tmp_path):
         digits_runner.analyze_noise(HELD_OUT, data_size=0)
     with pytest.raises(ValueError, match="top=0"):
         digits_runner.analyze_noise(HELD_OUT, top=0)
+    with pytest.raises(ValueError, match="top=2.5"):
+        digits_runner.analyze_noise(HELD_OUT, top=2.5)
     with pytest.raises(ValueError, match="hailo9"):
         digits_runner.analyze_noise(HELD_OUT, hw_arch="hailo9")
     with pytest.raises(ValueError, match="held-out"):
         digits_runner.analyze_noise(None)
-    with pytest.raises(ValueError, match=r"the data arrays:input: expected .*\[1, 1, 8, 8\].* found float32 \[4, 1, 7, 7\]"):
+    with pytest.raises(ValueError,
+                       match=r"the data arrays:input: expected .*\[1, 1, 8, 8\].* \[4, 1, 7, 7\]"):
         digits_runner.analyze_noise(np.zeros((4, 1, 7, 7), np.float32))
     with pytest.raises(kiln.InputError, match="not inputs: x"):
         digits_runner.analyze_noise({"x": np.load(HELD_OUT)})

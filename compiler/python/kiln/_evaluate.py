@@ -50,9 +50,9 @@ def evaluate(config_path, targets=("quantized",), data=None, size=None, *, calib
         if t not in known:
             raise ValueError(f"targets: unknown target {t!r} (expected {', '.join(known)}; "
                              "the float reference always runs)")
-    for name, value, hi in (("size", size, 1000000), ("calib_size", calib_size, 1000000)):
-        if value is not None and (not isinstance(value, int) or not 1 <= value <= hi):
-            raise ValueError(f"{name}={value!r}: expected an integer from 1 to {hi}")
+    from ._runner import _int_in
+    size = None if size is None else _int_in("size", size, 1, 1000000)
+    calib_size = None if calib_size is None else _int_in("calib_size", calib_size, 1, 1000000)
     if hw_arch is not None and hw_arch not in _kiln.hw_archs():
         raise ValueError(f"hw_arch={hw_arch!r}: expected one of {', '.join(_kiln.hw_archs())}")
     config_path = os.fspath(config_path)

@@ -6,6 +6,7 @@ the results equal the command line's byte for byte. See docs/python.md.
 import enum
 import json
 import logging
+import operator
 import os
 import warnings
 
@@ -51,6 +52,17 @@ class _InferContext:
 def _warn_all(messages):
     for m in messages:
         warnings.warn(m, KilnWarning, stacklevel=3)
+
+
+def _int_in(name, value, lo, hi):
+    """An integer argument (int or numpy integer) from lo to hi, else a ValueError naming it."""
+    try:
+        v = operator.index(value)
+    except TypeError:
+        v = None
+    if v is None or isinstance(value, bool) or not lo <= v <= hi:
+        raise ValueError(f"{name}={value!r}: expected an integer from {lo} to {hi}")
+    return v
 
 
 def _is_array_like(x):
@@ -303,8 +315,7 @@ class ClientRunner:
             if not 0.0 <= max_16bit_fraction <= 1.0:
                 raise ValueError(f"max_16bit_fraction={max_16bit_fraction}: expected a fraction "
                                  "from 0 to 1")
-            if not 1 <= data_size <= 1000000:
-                raise ValueError(f"data_size={data_size}: expected an integer from 1 to 1000000")
+            data_size = _int_in("data_size", data_size, 1, 1000000)
             data_path, data_arrays = self._data_args(data, data_size, "data")
             mixed = {"target_snr": float(target_snr), "data_path": data_path,
                      "data_arrays": data_arrays, "data_size": data_size,
@@ -368,10 +379,8 @@ class ClientRunner:
         archive = self._need("optimized")
         if mode not in ("simple", "advanced"):
             raise ValueError(f"mode={mode!r}: expected 'simple' or 'advanced'")
-        if not isinstance(data_size, int) or not 1 <= data_size <= 1000000:
-            raise ValueError(f"data_size={data_size!r}: expected an integer from 1 to 1000000")
-        if not isinstance(top, int) or not 1 <= top <= 1000:
-            raise ValueError(f"top={top!r}: expected an integer from 1 to 1000")
+        data_size = _int_in("data_size", data_size, 1, 1000000)
+        top = _int_in("top", top, 1, 1000)
         hw_arch = hw_arch or self.hw_arch
         if hw_arch not in _kiln.hw_archs():
             raise ValueError(f"hw_arch={hw_arch!r}: expected one of {', '.join(_kiln.hw_archs())}")

@@ -117,7 +117,8 @@ py::tuple optimizeArchive(const PyArchive& parsed, const std::string& calibPath,
   // dict of target_snr, data_path, data_arrays, data_size, max_16bit_fraction, hw_arch,
   // script_path, write_script.
   noise::MixedPrecisionOptions m;
-  if (!mixed.is_none()) {
+  const bool isMixed = !mixed.is_none();
+  if (isMixed) {
     const py::dict d = mixed.cast<py::dict>();
     m.targetSnrDb = d["target_snr"].cast<double>();
     m.data.path = d["data_path"].cast<std::string>();
@@ -132,7 +133,7 @@ py::tuple optimizeArchive(const PyArchive& parsed, const std::string& calibPath,
   noise::MixedPrecisionResult res;
   withoutGil([&] {
     try {
-      if (mixed.is_none()) {
+      if (!isMixed) {
         out.archive = optimize::optimize(parsed.archive, o);
       } else {
         res = noise::searchMixedPrecision(parsed.archive, o, m);
@@ -142,7 +143,7 @@ py::tuple optimizeArchive(const PyArchive& parsed, const std::string& calibPath,
       // Arrays of the wrong dtype or shape are the caller's values, not a file: a ValueError.
       // With a path as well (calibration or held-out data), only an error naming the arrays.
       const bool heldOutArrays = !m.data.arrays.empty();
-      if ((fromArrays && (mixed.is_none() || heldOutArrays)) ||
+      if ((fromArrays && (!isMixed || heldOutArrays)) ||
           (fromArrays && aboutArrays(e.what(), o.calibArraysName)) ||
           (heldOutArrays && aboutArrays(e.what(), m.data.arraysName)))
         throw ArrayValueError(e.what());
@@ -150,7 +151,7 @@ py::tuple optimizeArchive(const PyArchive& parsed, const std::string& calibPath,
     }
   });
   out.name = parsed.name;
-  if (mixed.is_none()) return py::make_tuple(std::move(out), warnings, infos, py::none());
+  if (!isMixed) return py::make_tuple(std::move(out), warnings, infos, py::none());
   const py::tuple mp = py::make_tuple(jsonText(res.json, -1), res.script, res.summary);
   return py::make_tuple(std::move(out), warnings, infos, mp);
 }

@@ -206,3 +206,18 @@ def test_evaluate_bad_arguments(tmp_path):
     with pytest.raises(kiln.KilnError, match="no evaluation set"):
         kiln.evaluate(bare)
     assert kiln.eval_targets() == ["native", "quantized", "kef"]
+
+
+def test_evaluate_interrupt_releases_the_output_dir(tmp_path):
+    config = DIGITS / "digits.yaml"
+
+    def stop(step, done, total):
+        if step == "evaluation" and done == 10:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        kiln.evaluate(config, output_dir=tmp_path, progress=stop)
+    assert not (tmp_path / "digits.eval.json").exists()
+    # The directory's lock went with the interrupted call: a second run proceeds.
+    assert kiln.evaluate(config, output_dir=tmp_path)["passed"]
+    assert (tmp_path / "digits.eval.json").exists()

@@ -221,3 +221,16 @@ def test_evaluate_interrupt_releases_the_output_dir(tmp_path):
     # The directory's lock went with the interrupted call: a second run proceeds.
     assert kiln.evaluate(config, output_dir=tmp_path)["passed"]
     assert (tmp_path / "digits.eval.json").exists()
+
+
+def test_help_and_stubs_of_the_new_calls():
+    assert "kiln analyze-noise" in kiln.ClientRunner.analyze_noise.__doc__
+    assert "target_snr" in kiln.ClientRunner.optimize.__doc__
+    assert "kiln eval" in kiln.evaluate.__doc__
+    import importlib.util
+    import pathlib
+    stub = (pathlib.Path(importlib.util.find_spec("kiln").origin).parent / "__init__.pyi")
+    text = stub.read_text()
+    for name in ("def analyze_noise(", "target_snr:", "mixed_precision:", "def evaluate(",
+                 "def eval_targets("):
+        assert name in text, name

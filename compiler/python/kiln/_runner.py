@@ -355,8 +355,9 @@ class ClientRunner:
 
     def analyze_noise(self, data, mode="simple", data_size=16, hw_arch=None, top=10, *,
                       progress=None):
-        """The quantization noise of the optimized network on held-out data (``kiln
-        analyze-noise``), as the CLI's --json file holds it (kind "kiln-noise-analysis").
+        """The quantization noise of the optimized network on held-out data
+        (``kiln analyze-noise``), as the CLI's --json file holds it (kind
+        "kiln-noise-analysis").
 
         data: held-out samples, NOT the calibration set, in any form optimize()'s calib_data
           takes (an array, a dict, an iterable of batches, or a path: --data-path).

@@ -1,17 +1,12 @@
 // kiln eval CONFIG.yaml: task-level evaluation of a network config's `eval:` section, float as
-// the reference, and its `expect:` gates (issue 10). docs/user-guide.md, docs/batch.md.
+// the reference, and its `expect:` gates (issue 10). docs/user-guide.md, docs/batch.md. The work
+// is batch::evaluateConfig (compiler/batch/evaluate_config.h); this prints it.
 #include <fmt/core.h>
 
-#include "common/file_io.h"
-#include "common/output_dir.h"
-#include "common/strings.h"
-#include "compiler/archive/json_text.h"
 #include "compiler/batch/console.h"
-#include "compiler/batch/network_config.h"
+#include "compiler/batch/evaluate_config.h"
 #include "compiler/cli/commands.h"
 #include "compiler/cli/options.h"
-#include "compiler/eval/evaluate.h"
-#include "compiler/flow/compile_flow.h"
 
 namespace kiln::cli {
 
@@ -25,51 +20,25 @@ struct EvalArgs {
 };
 
 void runEval(const EvalArgs& a) {
-  batch::NetworkSpec over;
-  if (a.cmd->count("--hw-arch")) over.targets.assign({a.hwArch}, "command line (--hw-arch)");
-  if (a.cmd->count("--calib-size"))
-    over.calibSize.assign(a.calibSize, "command line (--calib-size)");
-  batch::NetworkJob job = batch::loadNetworkConfig(a.config, over);
-  eval::EvalSpec& spec = job.evalSpec;
-  if (!a.data.empty()) spec.data = batch::resolvePath("", a.data);
-  if (a.size > 0) spec.size = a.size;
-  if (spec.data.empty())
-    throw Error(a.config +
-                ": no evaluation set: add an eval: section with data: (images, .npy or .npz), "
-                "or give --data (docs/batch.md)");
-  for (const std::string& t : a.targets)
-    if (std::find(eval::targetNames().begin(), eval::targetNames().end(), t) ==
-        eval::targetNames().end())
-      throw Error("--targets: unknown target '" + t + "' (expected " +
-                  join(eval::targetNames(), ", ") + ")");
-  const bool kef = std::find(a.targets.begin(), a.targets.end(), "kef") != a.targets.end();
-
-  const files::DirLock lock(a.outputDir,
-                            [](const std::string& s) { fmt::print(stderr, "{}\n", s); });
-  flow::CompileOptions o = job.opts;
+  batch::EvaluateConfigOptions o;
+  o.targets = a.targets;
+  o.data = a.data;
+  o.size = a.size;
+  if (a.cmd->count("--hw-arch")) o.hwArch = a.hwArch;
+  if (a.cmd->count("--calib-size")) o.calibSize = a.calibSize;
   o.outputDir = a.outputDir;
   o.warn = [](const std::string& w) { fmt::print(stderr, "{}\n", batch::warningLine(w)); };
   o.info = [](const std::string& s) { fmt::print("{}\n", s); };
+  o.note = [](const std::string& s) { fmt::print(stderr, "{}\n", s); };
   const bool terminal = batch::stderrIsTerminal();
   o.progress = batch::progressPrinter("calibration", terminal);
   o.reportProgress = batch::progressPrinter("noise report", terminal);
-  if (job.imageSize.size() == 2)
-    o.afterParse = [&job](const Graph& g) { batch::checkImageSize(job, g); };
-  const flow::OptimizedNetwork n = flow::optimizeNetwork(o);
-  eval::EvalOptions eo;
-  eo.targets = a.targets;
-  if (kef) {
-    const flow::CompileResult c = flow::compileTarget(n, o, job.targets.front(), a.outputDir);
-    eo.kefPath = c.kefPath;
-  }
-  eo.progress = batch::progressPrinter("evaluation", terminal);
-  const eval::EvalResult r = eval::evaluate(n.optimized.graph, spec, eo);
-  fmt::print("\n{}", r.table());
-  const std::string path = a.outputDir + "/" + sanitizeFileName(n.netName) + ".eval.json";
-  files::writeTextAtomic(path, jsonText(r.toJson(), 2) + "\n");
-  fmt::print("  figures: {}\n", path);
-  if (!r.passed()) {
-    fmt::print(stderr, "kiln: error: {}: a quality gate (expect:) was missed\n", job.name);
+  o.evalProgress = batch::progressPrinter("evaluation", terminal);
+  const batch::EvaluateConfigResult r = batch::evaluateConfig(a.config, o);
+  fmt::print("\n{}", r.result.table());
+  fmt::print("  figures: {}\n", r.jsonPath);
+  if (!r.result.passed()) {
+    fmt::print(stderr, "kiln: error: {}: a quality gate (expect:) was missed\n", r.name);
     throw CLI::RuntimeError(1);
   }
 }

@@ -1,7 +1,9 @@
 // kiln._kiln: the compiler's one-network flow for Python (the ClientRunner in kiln/_runner.py is
 // written over it). Each function wraps the library the CLI command calls: onnx::importFile
-// (kiln parser onnx), optimize::optimize (kiln optimize), flow::inferArchive (kiln infer),
-// flow::buildExecutable (kiln compiler); nothing of the flow is implemented here.
+// (kiln parser onnx), optimize::optimize and noise::searchMixedPrecision (kiln optimize),
+// flow::inferArchive (kiln infer), flow::buildExecutable (kiln compiler), and in
+// noise_bindings.cpp noise::analyzeArchive (kiln analyze-noise) and batch::evaluateConfig
+// (kiln eval); nothing of the flow is implemented here.
 #include <string>
 #include <vector>
 
@@ -17,8 +19,10 @@
 #include "compiler/flow/infer_archive.h"
 #include "compiler/hwarch/hw_arch.h"
 #include "compiler/hwarch/resource_plan.h"
+#include "compiler/noise/mixed_precision.h"
 #include "compiler/onnx/importer.h"
 #include "compiler/optimize/optimizer.h"
+#include "compiler/python/py_archive.h"
 #include "compiler/python/py_errors.h"
 #include "runtime/python/py_arrays.h"
 #include "runtime/python/py_gil.h"
@@ -28,13 +32,6 @@ namespace py = pybind11;
 namespace kiln::python {
 
 namespace {
-
-// An archive in memory, parsed or optimized; `name` names it in messages (its path when it was
-// read from or saved to a file).
-struct PyArchive {
-  Archive archive;
-  std::string name;
-};
 
 py::list streamList(const Graph& g, const std::vector<int>& ids, bool inputs) {
   py::list l;
@@ -85,28 +82,11 @@ py::tuple parseOnnx(const std::string& path, const py::object& netName,
   return py::make_tuple(std::move(a), report.notes);
 }
 
-// Calibration arrays as .npz members would hold them (the calib library checks and splits them).
-std::vector<npy::Array> npyArrays(const py::list& arrays) {
-  std::vector<npy::Array> out;
-  for (const auto& x : arrays) {
-    const py::array a = contiguous(x);
-    const auto type = elemTypeOf(a.dtype());
-    npy::Array n;
-    // A dtype Kiln has no element type for (complex, object): bool, which the loader refuses
-    // with its "expected float32/uint8" message.
-    n.type = type ? *type : npy::ElemType::b1;
-    n.shape = shapeOf(a);
-    n.data.assign(static_cast<const uint8_t*>(a.data()),
-                  static_cast<const uint8_t*>(a.data()) + a.nbytes());
-    out.push_back(std::move(n));
-  }
-  return out;
-}
-
 py::tuple optimizeArchive(const PyArchive& parsed, const std::string& calibPath,
                           const py::object& calibArrays, bool randomCalib,
                           const std::string& scriptPath, const py::object& scriptText, bool strict,
-                          int calibSize, int reportSamples, const py::object& progress) {
+                          int calibSize, int reportSamples, const py::object& progress,
+                          const py::object& mixed) {
   optimize::OptimizeOptions o;
   o.calibPath = calibPath;
   o.randomCalib = randomCalib;
@@ -133,18 +113,47 @@ py::tuple optimizeArchive(const PyArchive& parsed, const std::string& calibPath,
   };
   o.progress = [&](int done, int total) { pollPython(cb, step, done, total); };
   o.reportProgress = o.progress;
+  // mixed: None, or the options of automatic mixed precision (kiln optimize --target-snr) as a
+  // dict of target_snr, data_path, data_arrays, data_size, max_16bit_fraction, hw_arch,
+  // script_path, write_script.
+  noise::MixedPrecisionOptions m;
+  const bool isMixed = !mixed.is_none();
+  if (isMixed) {
+    const py::dict d = mixed.cast<py::dict>();
+    m.targetSnrDb = d["target_snr"].cast<double>();
+    m.data.path = d["data_path"].cast<std::string>();
+    if (!d["data_arrays"].is_none()) m.data.arrays = npyArrays(d["data_arrays"].cast<py::list>());
+    m.data.size = d["data_size"].cast<int>();
+    m.max16BitFraction = d["max_16bit_fraction"].cast<double>();
+    m.hwArch = d["hw_arch"].cast<std::string>();
+    m.scriptOut = d["script_path"].cast<std::string>();
+    m.writeScript = d["write_script"].cast<bool>();
+  }
   PyArchive out;
+  noise::MixedPrecisionResult res;
   withoutGil([&] {
     try {
-      out.archive = optimize::optimize(parsed.archive, o);
+      if (!isMixed) {
+        out.archive = optimize::optimize(parsed.archive, o);
+      } else {
+        res = noise::searchMixedPrecision(parsed.archive, o, m);
+        out.archive = std::move(res.archive);
+      }
     } catch (const calib::CalibError& e) {
       // Arrays of the wrong dtype or shape are the caller's values, not a file: a ValueError.
-      if (fromArrays) throw ArrayValueError(e.what());
+      // With a path as well (calibration or held-out data), only an error naming the arrays.
+      const bool heldOutArrays = !m.data.arrays.empty();
+      if ((fromArrays && (!isMixed || heldOutArrays)) ||
+          (fromArrays && aboutArrays(e.what(), o.calibArraysName)) ||
+          (heldOutArrays && aboutArrays(e.what(), m.data.arraysName)))
+        throw ArrayValueError(e.what());
       throw;
     }
   });
   out.name = parsed.name;
-  return py::make_tuple(std::move(out), warnings, infos);
+  if (!isMixed) return py::make_tuple(std::move(out), warnings, infos, py::none());
+  const py::tuple mp = py::make_tuple(jsonText(res.json, -1), res.script, res.summary);
+  return py::make_tuple(std::move(out), warnings, infos, mp);
 }
 
 py::list inferArchive(const PyArchive& a, const std::string& target, const py::list& arrays,
@@ -205,6 +214,25 @@ py::tuple compileArchive(const PyArchive& a, const std::string& hwArch,
 
 }  // namespace
 
+std::vector<npy::Array> npyArrays(const py::list& arrays) {
+  std::vector<npy::Array> out;
+  for (const auto& x : arrays) {
+    const py::array a = contiguous(x);
+    const auto type = elemTypeOf(a.dtype());
+    npy::Array n;
+    n.type = type ? *type : npy::ElemType::b1;
+    n.shape = shapeOf(a);
+    n.data.assign(static_cast<const uint8_t*>(a.data()),
+                  static_cast<const uint8_t*>(a.data()) + a.nbytes());
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+bool aboutArrays(const std::string& message, const std::string& name) {
+  return message.find(name) != std::string::npos;
+}
+
 }  // namespace kiln::python
 
 PYBIND11_MODULE(_kiln, m) {
@@ -252,6 +280,7 @@ PYBIND11_MODULE(_kiln, m) {
   m.def("optimize", &optimizeArchive);
   m.def("infer", &inferArchive);
   m.def("compile", &compileArchive);
+  registerNoiseFunctions(m);
   m.def("hw_archs", &hwarch::archNames);
   m.def("tool_version", [] { return std::string(toolVersion()); });
 }

@@ -42,6 +42,9 @@ class ClientRunner:
     notes: List[str]
     compile_plan: Dict[str, Any]
     compile_summary: str
+    mixed_precision: Optional[Dict[str, Any]]
+    mixed_script: Optional[str]
+    noise_analysis_summary: Optional[str]
     def __init__(self, hw_arch: str = "hailo8", har: Optional[PathLike] = None) -> None: ...
     @property
     def model_name(self) -> Optional[str]: ...
@@ -74,8 +77,23 @@ class ClientRunner:
         report_samples: int = 16,
         strict: bool = False,
         progress: Optional[Callable[[str, int, int], None]] = None,
-    ) -> None: ...
+        target_snr: Optional[float] = None,
+        data: Optional[CalibData] = None,
+        data_size: int = 16,
+        max_16bit_fraction: float = 0.25,
+        mixed_script_path: Optional[PathLike] = None,
+    ) -> Optional[Dict[str, Any]]: ...
     def noise_report(self) -> Dict[str, Any]: ...
+    def analyze_noise(
+        self,
+        data: CalibData,
+        mode: str = "simple",
+        data_size: int = 16,
+        hw_arch: Optional[str] = None,
+        top: int = 10,
+        *,
+        progress: Optional[Callable[[str, int, int], None]] = None,
+    ) -> Dict[str, Any]: ...
     def infer_context(self, context: InferenceContext) -> _InferContext: ...
     def infer(
         self,
@@ -94,3 +112,15 @@ class ClientRunner:
     ) -> bytes: ...
 
 def hw_archs() -> List[str]: ...
+def eval_targets() -> List[str]: ...
+def evaluate(
+    config_path: PathLike,
+    targets: Union[str, Sequence[str]] = ("quantized",),
+    data: Optional[PathLike] = None,
+    size: Optional[int] = None,
+    *,
+    calib_size: Optional[int] = None,
+    hw_arch: Optional[str] = None,
+    output_dir: Optional[PathLike] = None,
+    progress: Optional[Callable[[str, int, int], None]] = None,
+) -> Dict[str, Any]: ...

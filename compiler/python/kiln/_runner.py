@@ -6,6 +6,7 @@ the results equal the command line's byte for byte. See docs/python.md.
 import enum
 import json
 import logging
+import operator
 import os
 import warnings
 
@@ -53,6 +54,17 @@ def _warn_all(messages):
         warnings.warn(m, KilnWarning, stacklevel=3)
 
 
+def _int_in(name, value, lo, hi):
+    """An integer argument (int or numpy integer) from lo to hi, else a ValueError naming it."""
+    try:
+        v = operator.index(value)
+    except TypeError:
+        v = None
+    if v is None or isinstance(value, bool) or not lo <= v <= hi:
+        raise ValueError(f"{name}={value!r}: expected an integer from {lo} to {hi}")
+    return v
+
+
 def _is_array_like(x):
     return isinstance(x, (np.ndarray, list, tuple)) or hasattr(x, "__array__")
 
@@ -71,6 +83,9 @@ class ClientRunner:
         self._archive = None
         self._scripts = []  # (text, path or None) in load order
         self.notes = []  # what the last translate did that the user should hear about
+        self.mixed_precision = None  # optimize(target_snr=...)'s choice (<output>.mixed.json)
+        self.mixed_script = None  # and its script (<output>.mixed.alls)
+        self.noise_analysis_summary = None  # analyze_noise()'s terminal report
         if har is not None:
             self.load_har(har)
 
@@ -187,8 +202,9 @@ class ClientRunner:
         return _SCRIPT_NAME, text
 
     # -- optimize ----------------------------------------------------------------------------
-    def _calib_arrays(self, calib_data, calib_size):
-        """The calibration data as one array per network input, in input order."""
+    def _calib_arrays(self, calib_data, calib_size, what="calib_data"):
+        """The calibration (or held-out) data as one array per network input, in input order;
+        `what` names it in messages."""
         names = [i["name"] for i in self._archive.inputs]
 
         def as_dict(item, where):
@@ -210,13 +226,13 @@ class ClientRunner:
             return [item]
 
         if isinstance(calib_data, dict) or isinstance(calib_data, np.ndarray):
-            return as_dict(calib_data, "calib_data")
+            return as_dict(calib_data, what)
         # An iterator or iterable of batches (arrays or dicts), read to its end or until
         # calib_size samples.
         parts = [[] for _ in names]
         count = 0
         for i, batch in enumerate(calib_data):
-            arrays = as_dict(batch, f"calib_data batch {i}")
+            arrays = as_dict(batch, f"{what} batch {i}")
             for k, a in enumerate(arrays):
                 parts[k].append(np.asarray(a))
             count += len(parts[0][-1]) if np.ndim(parts[0][-1]) else 1
@@ -224,15 +240,22 @@ class ClientRunner:
                 break
         if not parts[0]:
             from .errors import InputError
-            raise InputError("calib_data: the iterator gave no batches")
+            raise InputError(f"{what}: the iterator gave no batches")
         arrays = [np.concatenate(p, axis=0) if len(p) > 1 else p[0] for p in parts]
         # Exactly calib_size samples when the last batch went past it (as of one array).
         if calib_size and count > calib_size:
             arrays = [a[:calib_size] for a in arrays]
         return arrays
 
+    def _data_args(self, data, size, what):
+        """(path, arrays or None) of data given as a path or as arrays / dicts / batches."""
+        if isinstance(data, (str, os.PathLike)):
+            return os.fspath(data), None
+        return "", self._calib_arrays(data, size, what)
+
     def optimize(self, calib_data=None, *, calib_size=None, random_calib=False,
-                 report_samples=16, strict=False, progress=None):
+                 report_samples=16, strict=False, progress=None, target_snr=None, data=None,
+                 data_size=16, max_16bit_fraction=0.25, mixed_script_path=None):
         """Quantizes the network (``kiln optimize``): applies the model script, calibrates,
         computes every tensor's quantization and layer's integer parameters, and runs the noise
         report (noise_report()).
@@ -248,6 +271,24 @@ class ClientRunner:
         progress: called as progress(step, done, total): at each step's start with 0, 0, and
           per sample of the calibration and noise report steps.
 
+        Automatic mixed precision (``kiln optimize --target-snr DB --data-path HELD_OUT``):
+        target_snr: lift the fewest tensors to 16 bits so that every output reaches this SNR
+          (dB, against float) on the held-out `data`; rounds of optimize, measure, and the
+          advanced noise analysis's ranking (see analyze_noise) add script lines.
+        data: the held-out samples (required with target_snr; NOT the calibration set), in any
+          form calib_data takes. data_size: held-out samples used (default 16).
+        max_16bit_fraction: at most this fraction of activation bytes in 16 bits (default 0.25).
+          The runner's hw_arch prices the choice (estimated FPS).
+        mixed_script_path: where the chosen script is written before each round (the CLI's
+          <output>.mixed.alls) and the name the archive records for it; default: kept in
+          memory, named "<model script>" like a script loaded as text.
+        With target_snr, returns the choice as the CLI's <output>.mixed.json holds it (met,
+        lines, fraction_16bit, fps, rounds, ...), also kept in ``self.mixed_precision``; the
+        chosen script's text is ``self.mixed_script`` (load_model_script(runner.mixed_script)
+        and optimize(calib_data) rebuild the same archive). A target not met is a KilnWarning
+        (the CLI's exit status 3) and the best archive found is kept. Without target_snr,
+        returns None.
+
         The GIL is released while Kiln works; Ctrl-C (or an exception raised by progress)
         stops it and leaves the runner as it was. Warnings are issued as KilnWarning.
         Raises ModelScriptError, CalibrationError, InputError (a ValueError: arrays of the wrong
@@ -261,25 +302,99 @@ class ClientRunner:
         if not 1 <= report_samples <= 1000000:
             raise ValueError(f"report_samples={report_samples}: expected an integer from 1 to "
                              "1000000")
+        mixed = None
+        if target_snr is None:
+            if data is not None:
+                raise ValueError("data is the held-out data of target_snr: give target_snr too")
+        else:
+            if data is None:
+                raise ValueError("target_snr needs held-out data to measure on: data=... (not "
+                                 "the calibration set)")
+            if not -100.0 <= target_snr <= 150.0:
+                raise ValueError(f"target_snr={target_snr}: expected dB from -100 to 150")
+            if not 0.0 <= max_16bit_fraction <= 1.0:
+                raise ValueError(f"max_16bit_fraction={max_16bit_fraction}: expected a fraction "
+                                 "from 0 to 1")
+            data_size = _int_in("data_size", data_size, 1, 1000000)
+            data_path, data_arrays = self._data_args(data, data_size, "data")
+            mixed = {"target_snr": float(target_snr), "data_path": data_path,
+                     "data_arrays": data_arrays, "data_size": data_size,
+                     "max_16bit_fraction": float(max_16bit_fraction), "hw_arch": self.hw_arch,
+                     "script_path": (_SCRIPT_NAME if mixed_script_path is None
+                                     else os.fspath(mixed_script_path)),
+                     "write_script": mixed_script_path is not None}
         calib_path, arrays = "", None
         if isinstance(calib_data, (str, os.PathLike)):
             calib_path = os.fspath(calib_data)
         elif calib_data is not None:
             arrays = self._calib_arrays(calib_data, calib_size)
         script_path, script_text = self._script_args()
-        optimized, warns, infos = _kiln.optimize(
+        optimized, warns, infos, mixed_out = _kiln.optimize(
             archive, calib_path, arrays, random_calib, script_path, script_text, strict,
-            calib_size or 0, report_samples, progress)
+            calib_size or 0, report_samples, progress, mixed)
         for i in infos:
             _log.info("%s", i)
         _warn_all(warns)
         self._archive = optimized
+        if mixed_out is None:
+            return None
+        report, script, summary = mixed_out
+        self.mixed_precision = json.loads(report)
+        self.mixed_script = script
+        _log.info("%s", summary.rstrip("\n"))
+        if not self.mixed_precision["met"]:
+            _warn_all([summary.rstrip("\n")])
+        return self.mixed_precision
 
     def noise_report(self):
         """The noise report of optimize() as Python data (the archive's optimize/report.json,
         also written by kiln optimize beside the archive): per output and per layer SNR, the
         ranges, the script lines applied."""
         report = self._need("optimized").extra("optimize/report.json")
+        return json.loads(report)
+
+    def analyze_noise(self, data, mode="simple", data_size=16, hw_arch=None, top=10, *,
+                      progress=None):
+        """The quantization noise of the optimized network on held-out data
+        (``kiln analyze-noise``), as the CLI's --json file holds it (kind
+        "kiln-noise-analysis").
+
+        data: held-out samples, NOT the calibration set, in any form optimize()'s calib_data
+          takes (an array, a dict, an iterable of batches, or a path: --data-path).
+        mode: "simple": every output's and every layer's SNR against float, all layers
+          quantized. "advanced": also, for every tensor, each output's SNR with only that tensor
+          quantized and the gain of lifting only it to 16 bits, and the ranked suggestions
+          (script lines with their gain, extra bytes and FPS before / after).
+        data_size: samples used (default 16). hw_arch: the target whose resource plan prices
+          the suggestions' FPS (default: the runner's). top: suggestions listed (default 10).
+        progress: called as progress(step, done, total) ("noise analysis" or "noise analysis
+          (advanced)"); Ctrl-C stops the analysis.
+
+        Returns a dict: mode, archive, hw_arch, data {path, samples}, outputs [{name, snr_db}],
+        layers [{name, type, precision, bits, snr_db, effects (advanced)}], suggestions
+        [{line, output, gain_db, gains_db, activation_bytes, weight_bytes, fps_before,
+        fps_after}]. The CLI's terminal report is kept in ``self.noise_analysis_summary``.
+        Raises InputError (a ValueError) for arrays of the wrong dtype or shape,
+        CalibrationError for unreadable data, KilnError.
+        """
+        archive = self._need("optimized")
+        if mode not in ("simple", "advanced"):
+            raise ValueError(f"mode={mode!r}: expected 'simple' or 'advanced'")
+        data_size = _int_in("data_size", data_size, 1, 1000000)
+        top = _int_in("top", top, 1, 1000)
+        hw_arch = hw_arch or self.hw_arch
+        if hw_arch not in _kiln.hw_archs():
+            raise ValueError(f"hw_arch={hw_arch!r}: expected one of {', '.join(_kiln.hw_archs())}")
+        if data is None:
+            raise ValueError("data: give the held-out samples (an array, a dict, batches or a "
+                             "path)")
+        data_path, arrays = self._data_args(data, data_size, "data")
+        report, text, warns, infos = _kiln.analyze_noise(archive, data_path, arrays, mode,
+                                                         data_size, hw_arch, top, progress)
+        for i in infos:
+            _log.info("%s", i)
+        _warn_all(warns)
+        self.noise_analysis_summary = text
         return json.loads(report)
 
     # -- infer -------------------------------------------------------------------------------

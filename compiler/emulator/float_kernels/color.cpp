@@ -13,6 +13,7 @@ void formatConversion(const Layer& l, const Inputs& in, FloatBuffer& out) {
     throw Error("layer " + l.name + ": unknown format '" + l.attrString("format") + "'");
   const Shape& s = out.shape;  // [N, 3, H, W]
   const int64_t h = s[2], w = s[3], frameIn = numel(in[0]->shape) / s[0];
+  out.data.resize(size_t(numel(s)));
   for (int64_t n = 0; n < s[0]; ++n)
     yuv::unpackFrame(f, h, w, in[0]->data.data() + n * frameIn, out.data.data() + n * 3 * h * w);
 }
@@ -23,6 +24,7 @@ void colorConversion(const Layer& l, const Inputs& in, FloatBuffer& out) {
     throw Error("layer " + l.name + ": unknown conversion '" + l.attrString("conversion") + "'");
   const Shape& s = out.shape;  // [N, 3, H, W]
   const int64_t hw = s[2] * s[3];
+  out.data.resize(size_t(numel(s)));
   const double unit = 1.0 / double(int64_t(1) << c.shift);
   for (int64_t n = 0; n < s[0]; ++n) {
     const float* x = in[0]->data.data() + n * 3 * hw;

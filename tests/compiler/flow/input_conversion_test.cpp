@@ -87,7 +87,7 @@ std::vector<std::vector<int>> frames(int n, int64_t bytes, unsigned seed) {
   std::uniform_int_distribution<int> u(0, 255);
   std::vector<std::vector<int>> out;
   for (int i = 0; i < n; ++i) {
-    std::vector<int> f(size_t(bytes));
+    std::vector<int> f(static_cast<size_t>(bytes));
     for (size_t k = 0; k < f.size(); ++k) {
       switch (i) {
         case 0:

@@ -88,7 +88,8 @@ TEST(ScriptCommands, AppliedAndNotAppliedLines) {
                 "t.alls:2 model_optimization_config(calibration, calibset_size=32, batch_size=8)",
                 "t.alls:4 quantization_param(conv1, precision_mode=a16_w8, "
                 "bias_mode=double_scale_initialization)",
-                "t.alls:6 pre_quantization_optimization(equalization, policy=disabled)"}));
+                "t.alls:6 pre_quantization_optimization(equalization, policy=disabled)",
+                "t.alls:8 resize(resize_shapes=[8, 8])"}));
   // compression_params, weights_clipping and logits_layer are not applied commands: the
   // validator warns about them, applyScript skips them. Batch sizes are accepted silently.
   EXPECT_EQ(s.notApplied,

@@ -45,8 +45,9 @@ std::string cameraError(const std::function<void(ProgramBuilder&)>& edit) {
 
 TEST(KefValidation, CameraConversions) {
   EXPECT_EQ(cameraError([](ProgramBuilder&) {}), "");
-  EXPECT_THAT(cameraError([](ProgramBuilder& b) { opNamed(b, "nv12").ints[0] = 6; }),
-              HasSubstr("'nv12' (format_conversion): format is 6, expected within [1, 5]"));
+  EXPECT_THAT(
+      cameraError([](ProgramBuilder& b) { opNamed(b, "nv12").ints[0] = 6; }),
+      HasSubstr("operation 0 'nv12' (format_conversion): format = 6, expected within [1, 5]"));
   // yuy2 frames of a 4 x 6 image are [1, 4, 6, 2], not the NV12 frame given.
   EXPECT_THAT(cameraError([](ProgramBuilder& b) { opNamed(b, "nv12").ints[0] = 1; }),
               HasSubstr("the input is not a yuy2 frame of the output's size"));
@@ -56,10 +57,12 @@ TEST(KefValidation, CameraConversions) {
                 b.p().outputs[0].shape = {1, 3, 4, 5};
               }),
               HasSubstr("so it needs an even width; the image is 4 x 5"));
-  EXPECT_THAT(cameraError([](ProgramBuilder& b) { opNamed(b, "yuv_to_rgb").ints[0] = 31; }),
-              HasSubstr("'yuv_to_rgb' (color_conversion): shift is 31, expected within [0, 30]"));
+  EXPECT_THAT(
+      cameraError([](ProgramBuilder& b) { opNamed(b, "yuv_to_rgb").ints[0] = 31; }),
+      HasSubstr(
+          "operation 1 'yuv_to_rgb' (color_conversion): shift = 31, expected within [0, 30]"));
   EXPECT_THAT(cameraError([](ProgramBuilder& b) { opNamed(b, "yuv_to_rgb").ints[6] = 1 << 25; }),
-              HasSubstr("m02 is 33554432"));
+              HasSubstr("m02 = 33554432, expected within [-16777216, 16777216]"));
   EXPECT_THAT(cameraError([](ProgramBuilder& b) { opNamed(b, "yuv_to_rgb").ints.pop_back(); }),
               HasSubstr("yuv_to_rgb"));
   EXPECT_THAT(cameraError([](ProgramBuilder& b) { b.p().tensors[1].shape[1] = 4; }),

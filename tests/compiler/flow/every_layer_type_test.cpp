@@ -124,6 +124,7 @@ std::map<LayerType, std::string> scripts() {
 
 TEST(EveryLayerType, ParsesOptimizesCompilesAndRunsBitExactly) {
   const auto table = models();
+  const auto scriptTable = scripts();
   const std::string dir = ::testing::TempDir() + "/every_layer_type";
   ::mkdir(dir.c_str(), 0755);
   for (LayerType t : allLayerTypes()) {
@@ -151,11 +152,11 @@ TEST(EveryLayerType, ParsesOptimizesCompilesAndRunsBitExactly) {
     o.afterParse = [&](const Graph& g) {
       for (const Layer& l : g.layers) produced = produced || l.type == t;
     };
-    const auto script = scripts().find(t);
-    if (script != scripts().end()) o.scriptText = script->second;
+    const auto script = scriptTable.find(t);
+    if (script != scriptTable.end()) o.scriptText = script->second;
     try {
       const flow::CompileResult r = flow::compileModel(o);
-      if (script != scripts().end())
+      if (script != scriptTable.end())
         for (const Layer& l : readArchive(r.optimizedPath).graph.layers)
           produced = produced || l.type == t;
       EXPECT_TRUE(produced) << "the model meant for " << word << " does not produce it";

@@ -260,7 +260,11 @@ TEST(InputConversion, RgbxDropsTheFourthChannel) {
 // ---- errors ----------------------------------------------------------------------------------
 
 std::string scriptError(const std::string& script, int64_t h, int64_t w) {
-  const std::string dir = ::testing::TempDir() + "/input_conversion_err";
+  // One folder per call: ctest runs the tests of this file in parallel processes.
+  static int calls = 0;
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string dir = ::testing::TempDir() + "/input_conversion_err_" + info->name() + "_" +
+                          std::to_string(++calls);
   ::mkdir(dir.c_str(), 0755);
   {
     std::ofstream f(dir + "/net.onnx", std::ios::binary);

@@ -32,6 +32,29 @@ const Values kConversions = {"bgr_to_rgb",
                              "i420_to_hailo_yuv",
                              "tf_rgbx_to_hailo_rgb",
                              "tf_rgb_to_hailo_rgb"};
+// The conversions Kiln applies (compiler/optimize/script_input.cpp); tf_rgb_to_hailo_rgb is
+// reported.
+const Values kAppliedConversions = {"bgr_to_rgb",
+                                    "rgb_to_bgr",
+                                    "yuv_to_rgb",
+                                    "yuv_to_bgr",
+                                    "yuv_full_range_to_rgb",
+                                    "yuv_full_range_to_bgr",
+                                    "yuv601_to_rgb",
+                                    "yuv601_to_bgr",
+                                    "yuv709_to_rgb",
+                                    "yuv709_to_bgr",
+                                    "yuv709_full_range_to_rgb",
+                                    "yuv709_full_range_to_bgr",
+                                    "yuy2_to_rgb",
+                                    "yuy2_to_hailo_yuv",
+                                    "nv12_to_rgb",
+                                    "nv12_to_hailo_yuv",
+                                    "nv21_to_rgb",
+                                    "nv21_to_hailo_yuv",
+                                    "i420_to_rgb",
+                                    "i420_to_hailo_yuv",
+                                    "tf_rgbx_to_hailo_rgb"};
 
 KeySpec K(std::string name, Values values = {}) {
   return KeySpec{std::move(name), std::move(values)};
@@ -245,14 +268,12 @@ std::vector<CommandSpec> buildTable() {
        F("train_encoding", false, {Num("learning_rate", 0), Int("epochs", 0)})}));
   t.push_back(applied("change_output_activation", {},
                       {PositionalSpec{-1, "activation", {"sigmoid", "tanh", "linear"}, {}}}));
-  t.push_back(
-      applied("input_conversion", {K("emulator_support", kBool)},
-              {PositionalSpec{-1, "conversion", kConversions, {"bgr_to_rgb", "rgb_to_bgr"}}}));
+  t.push_back(applied("input_conversion", {K("emulator_support", kBool)},
+                      {PositionalSpec{-1, "conversion", kConversions, kAppliedConversions}}));
   {
     CommandSpec c = applied(
         "resize", {Ints("resize_shapes", 1), K("resize_method", {"bilinear", "nearest_neighbor"}),
                    K("engine", kEngines), K("pixels_mode")});
-    c.applied = false;
     t.push_back(c);
   }
   {

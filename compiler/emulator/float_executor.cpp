@@ -162,6 +162,12 @@ void runLayer(const Layer& l, const float_kernels::Inputs& in, FloatBuffer& out,
     case LayerType::SpaceToDepth:
       spaceToDepth(l, in, out);
       break;
+    case LayerType::FormatConversion:
+      formatConversion(l, in, out);
+      break;
+    case LayerType::ColorConversion:
+      colorConversion(l, in, out);
+      break;
     default:
       break;  // binary element-wise layers are handled above
   }

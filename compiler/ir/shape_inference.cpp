@@ -1,6 +1,7 @@
 // Output shapes of each layer type from its input shapes and attributes.
 #include <algorithm>
 
+#include "common/yuv.h"
 #include "compiler/ir/graph.h"
 
 namespace kiln {
@@ -209,6 +210,21 @@ std::vector<Shape> inferShapes(const Layer& l, const std::vector<Shape>& in) {
         throw shapeError(l, "spatial dims not divisible");
       return {{in[0][0], in[0][1] * b * b, in[0][2] / b, in[0][3] / b}};
     }
+    case LayerType::FormatConversion: {
+      // A raw camera frame [N, a, b, c] (common/yuv.h) -> planar [N, 3, H, W].
+      yuv::Format f;
+      if (!yuv::parseFormat(l.attrString("format"), f))
+        throw shapeError(l, "unknown format '" + l.attrString("format") + "'");
+      const auto hw = in[0].size() == 4 ? yuv::imageSizeOf(f, {in[0][1], in[0][2], in[0][3]})
+                                        : std::vector<int64_t>{};
+      if (hw.empty())
+        throw shapeError(l, std::string("the input is not a ") + yuv::formatName(f) + " frame");
+      return {{in[0][0], 3, hw[0], hw[1]}};
+    }
+    case LayerType::ColorConversion:
+      if (in[0].size() != 4 || in[0][1] != 3)
+        throw shapeError(l, "expects a 3-channel NCHW image");
+      return {in[0]};
   }
   throw shapeError(l, "no shape rule");
 }

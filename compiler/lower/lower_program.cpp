@@ -4,8 +4,10 @@
 // in runtime/engine/ops.def, the one the runtime reads them with.
 #include "compiler/lower/lower_program.h"
 
+#include <cctype>
 #include <map>
 
+#include "common/yuv.h"
 #include "runtime/engine/host_convert.h"
 #include "runtime/engine/op_table.h"
 #include "runtime/kernels/kernels.h"
@@ -103,11 +105,20 @@ int layoutHint(const Graph& g, int layer, int depth) {
   return hint;
 }
 
+std::string upper(std::string s) {
+  for (char& ch : s) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+  return s;
+}
+
 // The layout label of a 4-D stream: from the permutation between the user's layout and the IR
 // (NCHW), else from the layers that read or write it; "" when nothing says.
 std::string layoutOf(const Graph& g, int layer, const Shape& userShape,
                      const std::vector<int64_t>& permToIr) {
   if (userShape.size() != 4) return "";
+  // A raw camera frame: its format is its layout (YUY2, NV12, ...; docs/runtime.md).
+  yuv::Format camera;
+  if (yuv::parseFormat(g.at(layer).attrString("raw_format", ""), camera))
+    return upper(yuv::formatName(camera));
   if (permToIr == std::vector<int64_t>{0, 3, 1, 2}) return "NHWC";
   if (!permToIr.empty() && permToIr != std::vector<int64_t>{0, 1, 2, 3}) return "";
   const Layer& l = g.at(layer);
@@ -356,6 +367,33 @@ void Lowering::lowerLayer(int id) {
       const uint32_t gamma = i64(l.qparam("kernel"));
       w.setConst(F::gamma, gamma).setConst(F::beta, i64(l.qparam("bias")));
       stage(l, w);
+      return finish();
+    }
+    case LayerType::FormatConversion: {
+      yuv::Format f;
+      if (!yuv::parseFormat(l.attrString("format"), f))
+        throw Error("layer " + l.name + ": unknown format '" + l.attrString("format") + "'");
+      OpWriter(op, OpCode::FormatConversion).set(ops::FormatConversion::format, int64_t(f));
+      return finish();
+    }
+    case LayerType::ColorConversion: {
+      using F = ops::ColorConversion;
+      yuv::ColorMatrix m;
+      if (!yuv::colorMatrix(l.attrString("conversion"), m))
+        throw Error("layer " + l.name + ": unknown conversion '" + l.attrString("conversion") +
+                    "'");
+      // The matrix reads pixel values: its input must be quantized as the values themselves.
+      const QuantInfo& q = g_.at(l.inputs[0].layer).outputQuant.at(l.inputs[0].port);
+      if (q.scale != 1.0 || q.zeroPoint != 0)
+        throw Error("layer " + l.name + ": its input is not quantized as pixel values 0..255");
+      OpWriter w(op, OpCode::ColorConversion);
+      w.set(F::shift, m.shift)
+          .set(F::offset_0, m.offset[0])
+          .set(F::offset_1, m.offset[1])
+          .set(F::offset_2, m.offset[2]);
+      const size_t coeffs[9] = {F::m00, F::m01, F::m02, F::m10, F::m11,
+                                F::m12, F::m20, F::m21, F::m22};
+      for (int i = 0; i < 9; ++i) w.set(coeffs[i], m.m[i / 3][i % 3]);
       return finish();
     }
     default:

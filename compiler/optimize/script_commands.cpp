@@ -7,6 +7,7 @@
 
 #include "common/strings.h"
 #include "compiler/optimize/nms_script.h"
+#include "compiler/optimize/script_input.h"
 #include "compiler/optimize/weights_clipping.h"
 #include "compiler/passes/pipeline.h"
 #include "runtime/format/kef.h"
@@ -109,28 +110,6 @@ void insertNormalization(Graph& g, int inputId, const std::vector<double>& mean,
   insertAfter(g, inputId, std::move(l));
 }
 
-// Swaps channels 0 and 2 of an input: permutes the input channels of the convolutions reading it
-// (exact); anything else reading it gets a 1x1 conv that swaps.
-void swapRedBlue(Graph& g, int inputId, const Statement& st) {
-  const Shape& s = g.at(inputId).outputShapes[0];
-  if (s.size() != 4 || s[1] != 3)
-    throw errorAt(st, st.pos, "input_conversion needs a 3-channel NCHW image input");
-  for (int c : g.consumers({inputId, 0})) {
-    Layer& l = g.at(c);
-    if (l.type != LayerType::Conv || l.attrInt("group", 1) != 1)
-      throw errorAt(st, st.pos,
-                    "input_conversion: the input is read by " + l.name + " (" + typeWord(l.type) +
-                        "); Kiln applies it to inputs read only by convolutions");
-  }
-  for (int c : g.consumers({inputId, 0})) {
-    Tensor& k = g.at(c).params["kernel"];
-    const int64_t per = k.shape[2] * k.shape[3], cin = k.shape[1];
-    for (int64_t o = 0; o < k.shape[0]; ++o)
-      for (int64_t t = 0; t < per; ++t)
-        std::swap(k.data[(o * cin + 0) * per + t], k.data[(o * cin + 2) * per + t]);
-  }
-}
-
 // ---- statement handlers ---------------------------------------------------------------------
 
 void normalization(ScriptContext& c) {
@@ -182,15 +161,6 @@ void logitsLayer(ScriptContext& c) {
   l.attrs["coerce_2d"] = int64_t(0);
   insertAfter(c.g, ids[0], std::move(l));
   assignNames(c.g);
-}
-
-void inputConversion(ScriptContext& c) {
-  int input = c.g.inputLayers().at(0);
-  if (c.st.positionalCount() == 2) {
-    const auto ids = alls::resolveLayers(*c.st.positional(0), layerNames(c.g), c.g.name, &c.st);
-    input = ids.at(0);
-  }
-  swapRedBlue(c.g, input, c.st);
 }
 
 void changeOutputActivation(ScriptContext& c) {
@@ -504,6 +474,9 @@ std::vector<ScriptCommand> buildTable() {
   t.push_back(
       accepted("pre_quantization_optimization", "layer_decomposition", kDecompositionMeaning));
   t.push_back(statement("change_output_activation", "", changeOutputActivation));
+  // input_conversion and resize change the network's input (script_input.cpp).
+  // emulator_support asks the reference to emulate the conversion; Kiln's emulation always runs
+  // it, so the key is accepted with that meaning.
   t.push_back(statement("input_conversion", "", inputConversion));
   t.push_back(statement("logits_layer", "", logitsLayer));
   {
@@ -515,6 +488,13 @@ std::vector<ScriptCommand> buildTable() {
           "image_dims", "max_proposals_per_class", "bbox_decoding_only"})
       c.keys.push_back(key(k));
     c.otherKeys = OtherKeys::Reported;
+    t.push_back(c);
+  }
+  {
+    // engine: Kiln runs the resize inside the network on every target (accepted with that
+    // meaning); pixels_mode is reported.
+    ScriptCommand c = byKeys("resize", "", resizeInput,
+                             {key("resize_shapes"), key("resize_method"), key("engine")}, false);
     t.push_back(c);
   }
   t.push_back(byKeys("set_seed", "", nullptr, {key("seed", seed)}, true));

@@ -1,6 +1,8 @@
 // Step "calibrate": loads the calibration set (or random data) in the network inputs' own layout,
 // warns about what looks wrong with it, and keeps its samples as float buffers.
 #include "calib/calib_set.h"
+#include "common/strings.h"
+#include "common/yuv.h"
 #include "compiler/optimize/optimize_steps.h"
 #include "compiler/quant/outliers.h"
 
@@ -28,6 +30,22 @@ void stepCalibrate(OptimizeState& s) {
   std::vector<calib::InputSpec> specs;
   for (int id : g.inputLayers())
     specs.push_back({g.at(id).attrString("onnx_name"), g.at(id).attrInts("user_shape")});
+  // A camera-format input takes raw frames; images would be resized into the frame's shape.
+  const bool arrays =
+      o.calibPath.size() > 4 && (o.calibPath.rfind(".npy") == o.calibPath.size() - 4 ||
+                                 o.calibPath.rfind(".npz") == o.calibPath.size() - 4);
+  for (int id : g.inputLayers()) {
+    const Layer& l = g.at(id);
+    yuv::Format f;
+    if (o.calibArrays.empty() && !o.randomCalib && !arrays &&
+        yuv::parseFormat(l.attrString("raw_format", ""), f))
+      throw Error("input '" + l.attrString("onnx_name") + "' takes " + yuv::formatName(f) +
+                  " frames " + shapeStr(l.attrInts("user_shape")) +
+                  " (the model script's input_conversion): give the calibration set as raw "
+                  "frames of that shape in a .npy or .npz file; " +
+                  o.calibPath + " is not one, and images cannot be read as " + yuv::formatName(f) +
+                  " frames");
+  }
   const int want = o.calibSizeOverride > 0 ? o.calibSizeOverride : s.settings.calibsetSize;
   if (!o.calibArrays.empty()) {
     s.calibSet = calib::calibSetFromArrays(o.calibArrays, specs, size_t(want), o.calibArraysName);

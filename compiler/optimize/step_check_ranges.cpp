@@ -12,6 +12,7 @@
 
 #include "common/strings.h"
 #include "compiler/optimize/optimize_steps.h"
+#include "compiler/quant/prepare.h"
 #include "compiler/quant/quant_math.h"
 
 namespace kiln::optimize {
@@ -38,7 +39,7 @@ void stepCheckRanges(OptimizeState& s) {
     // layer that owns it.
     if (i >= s.stats.hist.size() || s.stats.hist[i].empty() || !s.calibrated[i].valid() ||
         keepsInputQuantization(l.type) || l.type == LayerType::EwEqual ||
-        l.type == LayerType::Softmax || l.outputQuant.empty())
+        l.type == LayerType::Softmax || quant::hasFixedPixelQuant(l) || l.outputQuant.empty())
       continue;
     const QuantInfo& q = l.outputQuant[0];
     const quant::Range& c = s.calibrated[i];

@@ -62,6 +62,11 @@ std::vector<int> assignBits(const Graph& g, const PrepareOptions& o) {
   return bits;
 }
 
+bool hasFixedPixelQuant(const Layer& l) {
+  return l.type == LayerType::ColorConversion ||
+         (l.type == LayerType::InputLayer && l.hasAttr("raw_format"));
+}
+
 bool canQuantize(const Layer& l) {
   return isQuantizable(l.type) && refusal(l).empty();
 }
@@ -91,6 +96,9 @@ void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions
       QuantInfo out;
       if (keepsInputQuantization(l.type)) {
         out = in.at(0);
+      } else if (hasFixedPixelQuant(l)) {
+        // Camera bytes and converted RGB are the integers 0..255 themselves (common/yuv.h).
+        out = QuantInfo{bits[i], 1.0, 0, 0.0, 255.0};
       } else if (l.type == LayerType::EwEqual || l.type == LayerType::Softmax) {
         // Known output range [0, 1]: scale 1 / (2^b - 1), zero point 0 (softmax: probabilities of
         // inputs never calibrated cannot leave it).

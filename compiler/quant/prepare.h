@@ -23,6 +23,11 @@ struct PrepareOptions {
 /// implementation's size limits.
 bool canQuantize(const Layer& l);
 
+/// True for the layers whose output is camera pixels, fixed at scale 1, zero point 0 (the values
+/// 0..255 themselves) rather than calibrated: color_conversion, and an input layer that takes a
+/// raw camera format (attribute raw_format, set by the script's input_conversion).
+bool hasFixedPixelQuant(const Layer& l);
+
 /// Bit width of every layer's output: the producer's output bits, raised to what any consumer
 /// needs as input (16-bit is never narrowed), equal on both sides of a quantization-keeping layer.
 std::vector<int> assignBits(const Graph& g, const PrepareOptions& opts);

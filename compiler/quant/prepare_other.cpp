@@ -104,7 +104,8 @@ void prepareOther(Layer& l, const std::vector<QuantInfo>& in, const Graph& g, co
       return;
     default:
       return;  // input, output, maxpool, reshape, transpose, slice, reduce_max,
-               // depth_to_space, space_to_depth: nothing to prepare
+               // depth_to_space, space_to_depth, format_conversion, color_conversion (its
+               // matrix comes from its `conversion` attribute): nothing to prepare
   }
 }
 

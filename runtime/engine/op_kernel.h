@@ -70,6 +70,7 @@ std::unique_ptr<OpKernel> makeMovementKernel(const OpCheck& c);  // copy, transp
                                                                  // depth/space, concat, const
 std::unique_ptr<OpKernel> makeResizeKernel(const OpCheck& c);
 std::unique_ptr<OpKernel> makeNormKernel(const OpCheck& c);  // softmax, layer norm
+std::unique_ptr<OpKernel> makeColorKernel(const OpCheck& c);  // format / color conversion
 
 /// An output stage decoded from an operation (pointers into the program's constants).
 struct StageHolder {

@@ -211,7 +211,7 @@ TEST(AllsCommands, NotAppliedWarningsNameCommandAndLine) {
       "conv5_d0, conv5_d1, conv5_dc = defuse(conv5, 2)\n"
       "obj.place(0, [conv1])\n"
       "nms_postprocess(\"cfg.json\", meta_arch=yolov8, engine=cpu)\n"  // applied: no warning
-      "y = input_conversion(yuv_to_rgb)\n"
+      "y = input_conversion(tf_rgb_to_hailo_rgb)\n"
       "pre_quantization_optimization(dead_channels_removal, policy=enabled)\n"
       "post_quantization_optimization(adaround, policy=disabled)\n");
   EXPECT_EQ(
@@ -223,8 +223,8 @@ TEST(AllsCommands, NotAppliedWarningsNameCommandAndLine) {
           "v.alls:5:1: warning: defuse (line 5) is parsed, not applied (compiler placement "
           "command)",
           "v.alls:6:1: warning: place (line 6) is parsed, not applied (compiler placement command)",
-          "v.alls:8:1: warning: input_conversion(yuv_to_rgb) (line 8) is parsed, not applied (Kiln "
-          "does not implement it)",
+          "v.alls:8:1: warning: input_conversion(tf_rgb_to_hailo_rgb) (line 8) is parsed, not "
+          "applied (Kiln does not implement it)",
           "v.alls:9:1: warning: pre_quantization_optimization(dead_channels_removal) (line 9) is "
           "parsed, not applied (Kiln does not implement it)",
       }));
@@ -289,6 +289,7 @@ TEST(AllsCommands, IsAppliedFollowsTheTable) {
       "quantization_param(conv1, precision_mode=a8_w8)\n"
       "input_conversion(bgr_to_rgb)\n"
       "input_conversion(nv12_to_rgb)\n"
+      "input_conversion(tf_rgb_to_hailo_rgb)\n"
       "pre_quantization_optimization(equalization, policy=enabled)\n"
       "pre_quantization_optimization(matmul_equalization, policy=enabled)\n"
       "allocator_param(timeout=25m)\n"
@@ -296,7 +297,7 @@ TEST(AllsCommands, IsAppliedFollowsTheTable) {
       "a.alls");
   std::vector<bool> applied;
   for (const Statement& st : s.statements) applied.push_back(isApplied(st));
-  EXPECT_EQ(applied, (std::vector<bool>{true, true, false, true, false, false, false}));
+  EXPECT_EQ(applied, (std::vector<bool>{true, true, true, false, true, false, false, false}));
 }
 
 TEST(AllsCommands, RealScriptsWarnOnlyForWhatKilnDoesNotApply) {

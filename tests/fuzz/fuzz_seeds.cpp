@@ -34,7 +34,8 @@ void writeKefSeeds(const std::string& dir) {
   const std::pair<const char*, std::unique_ptr<kiln::rt::OwnedProgram>> samples[] = {
       {"cnn", kiln::test::makeCnnProgram()},
       {"misc", kiln::test::makeMiscProgram()},
-      {"tiny", kiln::test::makeTinyProgram()}};
+      {"tiny", kiln::test::makeTinyProgram()},
+      {"camera", kiln::test::makeCameraProgram()}};
   for (const auto& [name, owned] : samples)
     put(dir, std::string(name) + ".kef",
         kiln::rt::writeKef(owned->program, std::string("plan of ") + name));

@@ -31,6 +31,8 @@ void softmax(const Layer& l, const Inputs& in, FloatBuffer& out);
 void layerNorm(const Layer& l, const Inputs& in, FloatBuffer& out);
 void depthToSpace(const Layer& l, const Inputs& in, FloatBuffer& out);
 void spaceToDepth(const Layer& l, const Inputs& in, FloatBuffer& out);
+void formatConversion(const Layer& l, const Inputs& in, FloatBuffer& out);  // common/yuv.h
+void colorConversion(const Layer& l, const Inputs& in, FloatBuffer& out);
 
 /// C[M,N] = A[M,K] * B[K,N] (+ rowBias[m] when given), then clamped to [lo, hi]; all row-major,
 /// C row stride ldc. A(m,k) is A[m * rsA + k * csA], so a transposed A is just swapped strides.

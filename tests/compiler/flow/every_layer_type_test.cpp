@@ -3,12 +3,14 @@
 // compiled and verified by kiln compile's own check (the .kef run by the runtime equals the
 // quantized emulation bit for bit). A type added to the table without a model here fails the
 // walk; a type the parser cannot take through must instead be refused by it (with the cut to
-// apply), and then this test says so.
+// apply), and then this test says so. Types a model script inserts (input_conversion) come
+// from a model and its script.
 #include <sys/stat.h>
 
 #include <fstream>
 #include <map>
 
+#include "compiler/archive/archive.h"
 #include "compiler/flow/compile_flow.h"
 #include "tests/support/test_util.h"
 
@@ -104,11 +106,25 @@ std::map<LayerType, std::string> models() {
   m[LayerType::EwEqual] = "g (" + x + ") => (float[1,4,8,8] y) {\n" +
                           "  p = MaxPool <kernel_shape = [3,3], pads = [1,1,1,1]> (x)\n" +
                           "  e = Equal (p, x)\n  f = Cast <to = 1> (e)\n  y = Mul (x, f)\n}";
+  // Types a model script inserts rather than the parser (input_conversion): the model is a
+  // plain image network, scripts() below adds them.
+  const std::string image =
+      "g (float[1,3,8,8] x) => (float[1,3,8,8] y) {\n"
+      "  y = MaxPool <kernel_shape = [1,1]> (x)\n}";
+  m[LayerType::FormatConversion] = image;
+  m[LayerType::ColorConversion] = image;
   return m;
+}
+
+// The model script of the types a script inserts.
+std::map<LayerType, std::string> scripts() {
+  return {{LayerType::FormatConversion, "c = input_conversion(nv12_to_rgb)\n"},
+          {LayerType::ColorConversion, "c = input_conversion(yuy2_to_rgb)\n"}};
 }
 
 TEST(EveryLayerType, ParsesOptimizesCompilesAndRunsBitExactly) {
   const auto table = models();
+  const auto scriptTable = scripts();
   const std::string dir = ::testing::TempDir() + "/every_layer_type";
   ::mkdir(dir.c_str(), 0755);
   for (LayerType t : allLayerTypes()) {
@@ -136,8 +152,13 @@ TEST(EveryLayerType, ParsesOptimizesCompilesAndRunsBitExactly) {
     o.afterParse = [&](const Graph& g) {
       for (const Layer& l : g.layers) produced = produced || l.type == t;
     };
+    const auto script = scriptTable.find(t);
+    if (script != scriptTable.end()) o.scriptText = script->second;
     try {
       const flow::CompileResult r = flow::compileModel(o);
+      if (script != scriptTable.end())
+        for (const Layer& l : readArchive(r.optimizedPath).graph.layers)
+          produced = produced || l.type == t;
       EXPECT_TRUE(produced) << "the model meant for " << word << " does not produce it";
       std::ifstream kef(r.kefPath, std::ios::binary);
       EXPECT_TRUE(kef.good()) << r.kefPath;

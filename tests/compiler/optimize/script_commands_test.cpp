@@ -98,9 +98,10 @@ TEST(ScriptCommands, AppliedAndNotAppliedLines) {
                 "mode=mmse)",
                 "t.alls:6 pre_quantization_optimization(equalization, policy=disabled)",
                 "t.alls:7 logits_layer(conv1, softmax)",
+                "t.alls:8 resize(resize_shapes=[8, 8])",
                 "t.alls:9 quantization_param(conv1, max_elementwise_feed_repeat=1)"}));
-  // compression_params and resize are not applied commands: the validator warns about them,
-  // applyScript skips them. Batch sizes are accepted silently.
+  // compression_params is not an applied command: the validator warns about it, applyScript
+  // skips it. Batch sizes are accepted silently.
   EXPECT_EQ(s.notApplied,
             (std::vector<std::string>{
                 "t.alls:9: quantization_param key max_elementwise_feed_repeat is parsed, not "

@@ -25,7 +25,10 @@ struct Sample {
   std::function<std::unique_ptr<rt::OwnedProgram>()> make;
 };
 const Sample kSamples[] = {
-    {"cnn", makeCnnProgram}, {"misc", makeMiscProgram}, {"tiny", makeTinyProgram}};
+    {"cnn", makeCnnProgram},
+    {"misc", makeMiscProgram},
+    {"tiny", makeTinyProgram},
+    {"camera", makeCameraProgram}};
 
 std::vector<uint8_t> sampleBytes(const Sample& s) {
   return rt::writeKef(s.make()->program, std::string("plan of ") + s.name);

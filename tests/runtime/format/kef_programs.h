@@ -215,4 +215,19 @@ inline std::unique_ptr<rt::OwnedProgram> makeTinyProgram() {
   return std::move(b.owned);
 }
 
+/// A camera input: an NV12 frame (4 x 6 pixels, [1, 2, 6, 3]) -> format_conversion ->
+/// color_conversion (BT.601 limited range, docs/arithmetic.md §7).
+inline std::unique_ptr<rt::OwnedProgram> makeCameraProgram() {
+  ProgramBuilder b;
+  b.meta("camera");
+  const uint32_t x = b.tensor({1, 2, 6, 3}, 8), yuv = b.tensor({1, 3, 4, 6}, 8),
+                 rgb = b.tensor({1, 3, 4, 6}, 8);
+  b.op(OpCode::FormatConversion, "nv12", {x}, yuv, {2});
+  b.op(OpCode::ColorConversion, "yuv_to_rgb", {yuv}, rgb,
+       {14, 16, 128, 128, 19077, 0, 26149, 19077, -6419, -13320, 19077, 33050, 0});
+  b.stream(true, "frame", x, 1.0, 0, "NV12");
+  b.stream(false, "rgb", rgb, 1.0, 0, "NCHW");
+  return std::move(b.owned);
+}
+
 }  // namespace kiln::test

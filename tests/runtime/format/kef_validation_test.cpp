@@ -35,6 +35,40 @@ TEST(KefValidation, TheSamplesLoad) {
   EXPECT_EQ(loadError(rt::writeKef(makeMiscProgram()->program)), "");
 }
 
+// The camera sample (an NV12 frame through format_conversion and color_conversion), edited.
+std::string cameraError(const std::function<void(ProgramBuilder&)>& edit) {
+  ProgramBuilder b;
+  b.owned = makeCameraProgram();
+  edit(b);
+  return loadError(rt::writeKef(b.p()));
+}
+
+TEST(KefValidation, CameraConversions) {
+  EXPECT_EQ(cameraError([](ProgramBuilder&) {}), "");
+  EXPECT_THAT(
+      cameraError([](ProgramBuilder& b) { opNamed(b, "nv12").ints[0] = 6; }),
+      HasSubstr("operation 0 'nv12' (format_conversion): format = 6, expected within [1, 5]"));
+  // yuy2 frames of a 4 x 6 image are [1, 4, 6, 2], not the NV12 frame given.
+  EXPECT_THAT(cameraError([](ProgramBuilder& b) { opNamed(b, "nv12").ints[0] = 1; }),
+              HasSubstr("the input is not a yuy2 frame of the output's size"));
+  EXPECT_THAT(cameraError([](ProgramBuilder& b) {
+                b.p().tensors[1].shape = {1, 3, 4, 5};
+                b.p().tensors[2].shape = {1, 3, 4, 5};
+                b.p().outputs[0].shape = {1, 3, 4, 5};
+              }),
+              HasSubstr("so it needs an even width; the image is 4 x 5"));
+  EXPECT_THAT(
+      cameraError([](ProgramBuilder& b) { opNamed(b, "yuv_to_rgb").ints[0] = 31; }),
+      HasSubstr(
+          "operation 1 'yuv_to_rgb' (color_conversion): shift = 31, expected within [0, 30]"));
+  EXPECT_THAT(cameraError([](ProgramBuilder& b) { opNamed(b, "yuv_to_rgb").ints[6] = 1 << 25; }),
+              HasSubstr("m02 = 33554432, expected within [-16777216, 16777216]"));
+  EXPECT_THAT(cameraError([](ProgramBuilder& b) { opNamed(b, "yuv_to_rgb").ints.pop_back(); }),
+              HasSubstr("yuv_to_rgb"));
+  EXPECT_THAT(cameraError([](ProgramBuilder& b) { b.p().tensors[1].shape[1] = 4; }),
+              HasSubstr("3 channels"));
+}
+
 TEST(KefValidation, TensorShapes) {
   EXPECT_THAT(
       cnnError([](ProgramBuilder& b) { b.p().tensors[2].shape[1] = (int64_t(1) << 31) + 1; }),

@@ -154,6 +154,7 @@ MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::Optim
     o.stepStarted("noise analysis (advanced)");
     optimize::NoiseAnalysisOptions adv;
     adv.advanced = true;
+    adv.quantizeOnly = false;  // the ranking uses the lift runs only
     adv.progress = o.reportProgress;
     const auto r = optimize::analyzeNoise(g, held, adv);
     auto list = rankSuggestions(g, r, arch, r.candidates.size());

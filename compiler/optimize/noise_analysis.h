@@ -58,7 +58,8 @@ struct NoiseAnalysis {
   std::vector<SnrAccumulator> outputSnr;  // per output: the quantized network
   std::vector<SnrAccumulator> layerSnr;   // per layer id (inputs and output layers empty)
   std::vector<int> candidates;            // advanced: layer ids, in layer order
-  std::vector<std::vector<SnrAccumulator>> quantizeOnly;  // [candidate][output]
+  std::vector<std::vector<SnrAccumulator>> quantizeOnly;  // [candidate][output]; empty
+                                                          // without options' quantizeOnly
   std::vector<std::vector<SnrAccumulator>> lifted16;      // [candidate][output]
 };
 

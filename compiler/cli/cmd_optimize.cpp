@@ -1,4 +1,6 @@
 // kiln optimize FILE.kar: model script, calibration and quantization -> an optimized archive.
+#include <filesystem>
+
 #include <fmt/core.h>
 
 #include "common/file_io.h"
@@ -7,6 +9,7 @@
 #include "compiler/archive/archive.h"
 #include "compiler/archive/json_text.h"
 #include "compiler/batch/console.h"
+#include "compiler/batch/network_config.h"
 #include "compiler/cli/commands.h"
 #include "compiler/cli/options.h"
 #include "compiler/hwarch/hw_arch.h"
@@ -26,6 +29,7 @@ struct OptimizeArgs {
   double targetSnr = 0;
   bool targetSet = false;
   double max16 = 0.25;
+  std::string gatesConfig;  // --target-gates: the network config whose eval:/expect: judge
   std::string dataPath, hwArch = "hailo8";
   int dataSize = 16;
 };
@@ -50,13 +54,36 @@ void writeOptimized(const std::string& path, const std::string& reportPath, cons
   files::writeFileAtomic(reportPath, out.extra.at("optimize/report.json"));
 }
 
+bool samePath(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  return std::filesystem::equivalent(a, b, ec) && !ec;
+}
+
 void runOptimize(const OptimizeArgs& args) {
-  if (!args.targetSet && (!args.dataPath.empty()))
-    throw Error("--data-path is the held-out data of --target-snr: give --target-snr DB too");
-  if (args.targetSet && args.dataPath.empty())
+  const bool gates = !args.gatesConfig.empty(), search = args.targetSet || gates;
+  if (args.targetSet && gates)
+    throw Error("give one of --target-snr and --target-gates: the search meets one target");
+  if (!search && (!args.dataPath.empty()))
     throw Error(
-        "--target-snr needs held-out data to measure on: --data-path DIR (not the calibration "
-        "set)");
+        "--data-path is the held-out data of --target-snr / --target-gates: give one of them "
+        "too");
+  if (search && args.dataPath.empty())
+    throw Error(std::string(gates ? "--target-gates" : "--target-snr") +
+                " needs held-out data to measure on: --data-path DIR (not the calibration set, "
+                "nor the evaluation set the result is judged on)");
+  eval::EvalSpec gateSpec;
+  if (gates) {
+    gateSpec = batch::loadNetworkConfig(args.gatesConfig, {}).evalSpec;
+    if (gateSpec.gates.empty())
+      throw Error(args.gatesConfig +
+                  ": no quality gates: --target-gates needs an expect: section (and eval: "
+                  "outputs for the figures it bounds), docs/batch.md");
+    if (!gateSpec.data.empty() && samePath(gateSpec.data, args.dataPath))
+      fmt::print(stderr, "{}\n",
+                 batch::warningLine(
+                     "--data-path is the config's evaluation set (eval: data): the search tunes "
+                     "on the data its result is judged on; hold out other samples"));
+  }
   if (args.calib.empty() == !args.random)
     throw Error("give exactly one of --calib-set-path PATH and --use-random-calib-set");
   optimize::OptimizeOptions o;
@@ -80,8 +107,12 @@ void runOptimize(const OptimizeArgs& args) {
   const std::string path = args.output.empty() ? defaultOutput(args.archive) : args.output;
   files::makeParentDirs(path);  // before the long part: a bad output path fails at once
   noise::MixedPrecisionResult mixed;
-  if (args.targetSet) {
+  if (search) {
     noise::MixedPrecisionOptions m;
+    if (gates) {
+      m.gates = gateSpec;
+      m.gatesFrom = args.gatesConfig;
+    }
     m.targetSnrDb = args.targetSnr;
     m.max16BitFraction = args.max16;
     m.data.path = args.dataPath;
@@ -90,11 +121,11 @@ void runOptimize(const OptimizeArgs& args) {
     m.scriptOut = path + ".mixed.alls";
     mixed = noise::searchMixedPrecision(parsed, o, m);
   }
-  const Archive out = args.targetSet ? std::move(mixed.archive) : optimize::optimize(parsed, o);
+  const Archive out = search ? std::move(mixed.archive) : optimize::optimize(parsed, o);
   steps.step("write");
   const std::string reportPath = path + ".report.json";
   writeOptimized(path, reportPath, out);
-  if (args.targetSet) files::writeTextAtomic(path + ".mixed.json", jsonText(mixed.json, 2) + "\n");
+  if (search) files::writeTextAtomic(path + ".mixed.json", jsonText(mixed.json, 2) + "\n");
   steps.finish();
   std::map<std::string, int> mix;
   for (const Layer& l : out.graph.layers)
@@ -104,7 +135,7 @@ void runOptimize(const OptimizeArgs& args) {
     mixText += fmt::format("{}{} {}", mixText.empty() ? "" : ", ", n, m);
   fmt::print("Precision: {}\nTime: {}\nWrote {} and {}\n", mixText, steps.summary(), path,
              reportPath);
-  if (args.targetSet) {
+  if (search) {
     fmt::print("{}Wrote {}.mixed.alls and {}.mixed.json\n", mixed.summary, path, path);
     if (!mixed.met) throw CLI::RuntimeError(3);
   }
@@ -143,25 +174,40 @@ void addOptimizeCommand(CLI::App& app) {
       "script that rebuilds the archive) and <output>.mixed.json. Exit status 3 when the "
       "target is not reached");
   target->check(CLI::Range(-100.0, 150.0));
-  cmd->add_option("--max-16bit-fraction", args->max16,
-                  "With --target-snr: at most this fraction of activation bytes in 16 bits "
-                  "(default 0.25)")
-      ->check(CLI::Range(0.0, 1.0))
-      ->needs(target);
+  cmd->add_option(
+         "--max-16bit-fraction", args->max16,
+         "With --target-snr / --target-gates: at most this fraction of activation bytes in 16 bits "
+         "(default 0.25)")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--data-path", args->dataPath,
-                  "With --target-snr: held-out samples (images, .npy, .npz as --calib-set-path), "
-                  "not the calibration set");
+                  "With --target-snr / --target-gates: held-out samples (images, .npy, .npz as "
+                  "--calib-set-path), "
+                  "not the calibration set (nor the evaluation set the result is judged on)");
   cmd->add_option("--data-size", args->dataSize,
-                  "With --target-snr: held-out samples used (default 16)")
-      ->check(intIn(1, kMaxCalibSize))
-      ->needs(target);
+                  "With --target-snr / --target-gates: held-out samples used (default 16)")
+      ->check(intIn(1, kMaxCalibSize));
   cmd->add_option("--hw-arch", args->hwArch,
-                  "With --target-snr: the target whose resource plan prices the choice (default "
+                  "With --target-snr / --target-gates: the target whose resource plan prices the "
+                  "choice (default "
                   "hailo8)")
-      ->check(CLI::IsMember(hwarch::archNames()))
-      ->needs(target);
-  cmd->callback([args, target]() {
+      ->check(CLI::IsMember(hwarch::archNames()));
+  cmd->add_option(
+         "--target-gates", args->gatesConfig,
+         "Automatic mixed precision judged by decisions: lift the fewest tensors to 16 bits so "
+         "that the quality gates (expect:) of this network config pass on the held-out "
+         "--data-path, its eval: outputs saying what each output decides (docs/batch.md); "
+         "tensors are ranked by what lifting each alone does to the failing gates' figures. "
+         "Writes <output>.mixed.alls and <output>.mixed.json; exit status 3 when a gate still "
+         "fails")
+      ->check(CLI::ExistingFile);
+  cmd->callback([args, target, cmd]() {
     args->targetSet = target->count() > 0;
+    if (!args->targetSet && args->gatesConfig.empty())
+      for (const char* o : {"--max-16bit-fraction", "--data-size", "--hw-arch"})
+        if (cmd->count(o))
+          throw Error(std::string(o) +
+                      " belongs to the mixed-precision search: give "
+                      "--target-snr DB or --target-gates CONFIG too");
     runOptimize(*args);
   });
 }

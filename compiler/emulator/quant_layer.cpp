@@ -9,11 +9,14 @@
 namespace kiln {
 
 QuantLayerRunner::QuantLayerRunner(const Graph& g, const Layer& l)
+    : QuantLayerRunner(g, l, emulationPool()) {}
+
+QuantLayerRunner::QuantLayerRunner(const Graph& g, const Layer& l, rt::ThreadPool* pool)
     : layer_(l),
       id_(int(&l - g.layers.data())),
       lp_(std::make_unique<LoweredProgram>(lowerSingleLayer(g, id_))),
       ex_(std::make_unique<rt::Executor>(lp_->program())) {
-  ex_->setPool(emulationPool());
+  ex_->setPool(pool);
 }
 
 QuantLayerRunner::~QuantLayerRunner() = default;

@@ -17,6 +17,8 @@ class Executor;
 class QuantLayerRunner {
  public:
   QuantLayerRunner(const Graph& g, const Layer& l);
+  /// With `pool` (null: the kernels run inline on the calling thread) instead of the emulation's.
+  QuantLayerRunner(const Graph& g, const Layer& l, rt::ThreadPool* pool);
   ~QuantLayerRunner();
   QuantLayerRunner(const QuantLayerRunner&) = delete;
   QuantLayerRunner& operator=(const QuantLayerRunner&) = delete;

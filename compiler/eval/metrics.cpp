@@ -256,6 +256,8 @@ MapResult evalMap(const Array& ref, const Array& test, const MapSpec& spec) {
     res.testBoxes += int64_t(bt.size());
     res.matched += matchBoxes(br, bt);
   }
+  res.intersection = inter;
+  res.unionArea = uni;
   res.iou = uni == 0 ? 1.0 : double(inter) / double(uni);
   res.boxF1 = f1Of(res.matched, res.refBoxes, res.testBoxes);
   return res;

@@ -59,6 +59,7 @@ struct MapSpec {
 };
 struct MapResult {
   double iou = 0;
+  int64_t intersection = 0, unionArea = 0;  // of the masks, in pixels: iou's terms
   int64_t refBoxes = 0, testBoxes = 0, matched = 0;
   double boxF1 = 0;
 };

@@ -9,6 +9,7 @@
 #include "common/file_io.h"
 #include "compiler/hwarch/hw_arch.h"
 #include "compiler/hwarch/resource_plan.h"
+#include "compiler/noise/gate_search.h"
 #include "compiler/noise/noise_suggestions.h"
 #include "compiler/optimize/noise_analysis.h"
 
@@ -75,22 +76,28 @@ MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::Optim
                                  : o.scriptPath.empty() ? ""
                                                         : files::readText(o.scriptPath);
   const auto held = loadHeldOut(parsed.graph, m.data).samples;
-  o.info(
-      fmt::format("mixed precision: target {:.1f} dB at every output on {} held-out sample(s) "
-                  "from {}, at most {:.0f} % of activation bytes in 16 bits",
-                  m.targetSnrDb, held.size(), m.data.name(), m.max16BitFraction * 100));
+  const std::string target = m.gates ? fmt::format("the quality gates of {}", m.gatesFrom)
+                                     : fmt::format("{:.1f} dB at every output", m.targetSnrDb);
+  o.info(fmt::format(
+      "mixed precision: target {} on {} held-out sample(s) from {}, at most {:.0f} % of "
+      "activation bytes in 16 bits",
+      target, held.size(), m.data.name(), m.max16BitFraction * 100));
   const hwarch::HwArch& arch = hwarch::findArch(m.hwArch);
   std::vector<std::string> lines;
   MixedPrecisionResult res;
   nlohmann::json rounds = nlohmann::json::array();
   std::vector<double> snr;
   std::vector<std::string> names;
+  GateStatus gateStatus;
   for (int round = 1;; ++round) {
     std::string text = userScript;
     if (!text.empty() && text.back() != '\n') text += '\n';
     if (!lines.empty()) {
-      text += fmt::format("# kiln optimize --target-snr {}: tensors lifted to 16 bits\n",
-                          m.targetSnrDb);
+      text += m.gates
+                  ? fmt::format("# kiln optimize --target-gates {}: tensors lifted to 16 bits\n",
+                                m.gatesFrom)
+                  : fmt::format("# kiln optimize --target-snr {}: tensors lifted to 16 bits\n",
+                                m.targetSnrDb);
       for (const auto& l : lines) text += l + "\n";
     }
     if (m.writeScript) files::writeTextAtomic(m.scriptOut, text);
@@ -113,17 +120,41 @@ MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::Optim
       status += fmt::format("{}{} {:.2f} dB", k ? ", " : "", names.back(), snr.back());
     }
     const double fraction = sixteenBitFraction(g);
+    nlohmann::json roundJson = {{"lines", lines}, {"snr_db", snr}, {"fraction_16bit", fraction}};
+    if (m.gates) {
+      gateStatus = measureGates(g, held, *m.gates);
+      met = gateStatus.passed();
+      status = "gates: " + gateStatus.line() + "; SNR: " + status;
+      roundJson["gates"] = gateStatus.json();
+    }
     o.info(
         fmt::format("mixed precision round {}: {} line(s), {:.1f} % of activation bytes in 16 "
-                    "bits; held-out SNR: {}",
-                    round, lines.size(), fraction * 100, status));
-    rounds.push_back({{"lines", lines}, {"snr_db", snr}, {"fraction_16bit", fraction}});
+                    "bits; held-out {}",
+                    round, lines.size(), fraction * 100, (m.gates ? "" : "SNR: ") + status));
+    rounds.push_back(roundJson);
     res.met = met;
     if (met || round >= m.maxRounds) break;
+    if (m.gates) {
+      o.info("mixed precision: ranking the tensors by the failing gates (advanced noise analysis)");
+      o.stepStarted("noise analysis (advanced)");
+      const GatePick p = pickForGates(g, held, *m.gates, gateStatus, m.max16BitFraction,
+                                      m.maxLinesPerRound, o.reportProgress);
+      if (p.chosen.empty()) {
+        o.warn(fmt::format(
+            "mixed precision: no further tensor within the budget of {:.0f} % moves a failing "
+            "gate; stopping",
+            m.max16BitFraction * 100));
+        break;
+      }
+      o.info("mixed precision: lifting\n" + p.why.substr(0, p.why.size() - 1));
+      for (const NoiseSuggestion& s : p.chosen) lines.push_back(s.line);
+      continue;
+    }
     o.info("mixed precision: ranking the tensors (advanced noise analysis)");
     o.stepStarted("noise analysis (advanced)");
     optimize::NoiseAnalysisOptions adv;
     adv.advanced = true;
+    adv.quantizeOnly = false;  // the ranking uses the lift runs only
     adv.progress = o.reportProgress;
     const auto r = optimize::analyzeNoise(g, held, adv);
     auto list = rankSuggestions(g, r, arch, r.candidates.size());
@@ -150,12 +181,19 @@ MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::Optim
       res.met ? "target met" : "TARGET NOT MET", lines.size(), m.scriptOut,
       sixteenBitFraction(g) * 100, fps, m.hwArch);
   for (const auto& l : lines) res.summary += "  " + l + "\n";
-  for (size_t k = 0; k < snr.size(); ++k)
-    res.summary += fmt::format("  output {:<24} {:7.2f} dB held-out (target {:.1f})\n", names[k],
-                               snr[k], m.targetSnrDb);
+  if (m.gates) {
+    for (const eval::GateResult& gr : gateStatus.gates)
+      res.summary += fmt::format("  {} held-out: {}\n", gr.passed ? "pass" : "FAIL", gr.message);
+  } else {
+    for (size_t k = 0; k < snr.size(); ++k)
+      res.summary += fmt::format("  output {:<24} {:7.2f} dB held-out (target {:.1f})\n", names[k],
+                                 snr[k], m.targetSnrDb);
+  }
   res.json = {{"kind", "kiln-mixed-precision"},
               {"version", 1},
-              {"target_snr_db", m.targetSnrDb},
+              {"target", m.gates ? "gates" : "snr"},
+              {"target_snr_db", m.gates ? nlohmann::json() : nlohmann::json(m.targetSnrDb)},
+              {"gates_config", m.gates ? nlohmann::json(m.gatesFrom) : nlohmann::json()},
               {"max_16bit_fraction", m.max16BitFraction},
               {"data", {{"path", m.data.name()}, {"samples", held.size()}}},
               {"met", res.met},

@@ -16,6 +16,8 @@ double round2(double v) {
   return std::round(v * 100) / 100;
 }
 
+}  // namespace
+
 int64_t activationBytes(const Graph& g, const std::vector<int>& bits) {
   int64_t n = 0;
   for (size_t i = 0; i < g.layers.size(); ++i) {
@@ -25,8 +27,6 @@ int64_t activationBytes(const Graph& g, const std::vector<int>& bits) {
   }
   return n;
 }
-
-}  // namespace
 
 std::vector<int> bitsWithLifted(const Graph& g, const std::vector<int>& lift) {
   quant::PrepareOptions p;

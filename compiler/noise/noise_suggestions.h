@@ -28,6 +28,10 @@ struct NoiseSuggestion {
 /// the graph has (quant::assignBits: a tensor gets the widest bits any reader asks for).
 std::vector<int> bitsWithLifted(const Graph& g, const std::vector<int>& lift);
 
+/// Activation bytes (every non-output layer's output at 1 or 2 bytes per element) for the given
+/// bits per layer.
+int64_t activationBytes(const Graph& g, const std::vector<int>& bits);
+
 /// Fraction of activation bytes (every non-output layer's output at 1 or 2 bytes per element)
 /// in 16 bits, for the given bits per layer.
 double sixteenBitFraction(const Graph& g, const std::vector<int>& bits);

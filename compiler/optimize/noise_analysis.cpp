@@ -11,6 +11,7 @@
 #include "compiler/emulator/quant_layer.h"
 #include "compiler/lower/lower_program.h"
 #include "compiler/quant/prepare.h"
+#include "runtime/kernels/thread_pool.h"
 
 namespace kiln::optimize {
 
@@ -20,6 +21,15 @@ void SnrAccumulator::add(const std::vector<float>& ref, const std::vector<float>
     const double d = double(got[i]) - ref[i];
     noise += d * d;
   }
+}
+
+double noiseEnergy(const std::vector<float>& ref, const std::vector<float>& got) {
+  double noise = 0;
+  for (size_t i = 0; i < ref.size() && i < got.size(); ++i) {
+    const double d = double(got[i]) - ref[i];
+    noise += d * d;
+  }
+  return noise;
 }
 
 double SnrAccumulator::db() const {
@@ -47,10 +57,14 @@ std::vector<int> noiseCandidates(const Graph& g) {
 
 namespace {
 
-// One sample's reference activations: float and integer, every layer (IR layout).
+// One sample's reference activations: float and integer, every layer (IR layout; output layers
+// in the user layout), and per network output its float signal energy, the quantized network's
+// output dequantized and its noise energy (what an unchanged output adds, computed once).
 struct Activations {
   std::vector<FloatBuffer> fl;
   std::vector<IntBuffer> q;
+  std::vector<double> signal, qNoise;
+  std::vector<FloatBuffer> qOut;
 };
 
 // The values of one what-if run: only the layers that differ from the baseline are set.
@@ -100,14 +114,17 @@ bool readsChanged(const Layer& l, const Deviation& d) {
 // executor holds state), reading the sample's shared activations.
 class Worker {
  public:
-  Worker(const Graph& g, NoiseAnalysis& r, const std::vector<Layer>& dequantized)
-      : g_(g), r_(r), deq_(dequantized), dev_(g.layers.size()) {
+  Worker(const Graph& g, NoiseAnalysis& r, const std::vector<Layer>& dequantized,
+         const NoiseAnalysisOptions& o)
+      : g_(g), r_(r), deq_(dequantized), o_(o), dev_(g.layers.size()) {
     alone_.resize(g.layers.size());
   }
 
   void candidate(const Activations& a, size_t c) {
-    quantizeOnly(a, r_.candidates[c], r_.quantizeOnly[c]);
+    if (o_.quantizeOnly) quantizeOnly(a, r_.candidates[c], r_.quantizeOnly[c]);
     lift16(a, r_.candidates[c], r_.lifted16[c]);
+    observe(a, int(c));
+    dev_.reset();
   }
 
  private:
@@ -127,6 +144,7 @@ class Worker {
       runFloatLayer(l, ins, dev_.setFloat(int(j)));
     }
     collect(a, acc, true);
+    dev_.reset();
   }
 
   // Quantized network, tensor `id` in 16 bits (modelled as float, see the header).
@@ -159,7 +177,9 @@ class Worker {
       for (const ValueRef& in : l.inputs)
         ins.push_back(dev_.kind(in.layer) == Deviation::Kind::Same ? &a.q[size_t(in.layer)]
                                                                    : &dev_.intOf(in.layer));
-      if (!alone_[j]) alone_[j] = std::make_unique<QuantLayerRunner>(g_, l);
+      // Inline, without the emulation pool: the workers already keep every core busy, and
+      // callers of one pool take turns.
+      if (!alone_[j]) alone_[j] = std::make_unique<QuantLayerRunner>(g_, l, nullptr);
       IntBuffer& q = dev_.setInt(int(j));
       alone_[j]->run(ins, q);
       // The change died out here (clamped, rounded away): nothing further down moves.
@@ -186,34 +206,56 @@ class Worker {
     runFloatLayer(l, ins, out);
   }
 
-  // Adds every output of the what-if run to `acc` and clears it. `floatBaseline`: the run
-  // deviates from the float network (else from the quantized one).
+  // Adds every output of the what-if run to `acc`. `floatBaseline`: the run deviates from the
+  // float network (else from the quantized one).
   void collect(const Activations& a, std::vector<SnrAccumulator>& acc, bool floatBaseline) {
     for (size_t k = 0; k < r_.outputs.size(); ++k) {
       const int o = r_.outputs[k];
       const auto& ref = a.fl[size_t(o)].data;
+      acc[k].signal += a.signal[k];
       switch (dev_.kind(o)) {
         case Deviation::Kind::Same:
           // Unchanged: the float network's (no noise) or the quantized network's output.
-          if (floatBaseline)
-            acc[k].add(ref, ref);
-          else
-            acc[k].add(ref, dequantize(a.q[size_t(o)], g_.at(o).outputQuant[0]).data);
+          if (!floatBaseline) acc[k].noise += a.qNoise[k];
           break;
         case Deviation::Kind::Float:
-          acc[k].add(ref, dev_.floatOf(o).data);
+          acc[k].noise += noiseEnergy(ref, dev_.floatOf(o).data);
           break;
         case Deviation::Kind::Int:
-          acc[k].add(ref, dequantize(dev_.intOf(o), g_.at(o).outputQuant[0]).data);
+          acc[k].noise += noiseEnergy(ref, dequantize(dev_.intOf(o), g_.at(o).outputQuant[0]).data);
           break;
       }
     }
-    dev_.reset();
+  }
+
+  // The lift run's outputs to the caller's observer (NoiseAnalysisOptions::observeLift).
+  void observe(const Activations& a, int c) {
+    if (!o_.observeLift) return;
+    std::vector<const FloatBuffer*> ref, got;
+    std::vector<FloatBuffer> deq(r_.outputs.size());
+    for (size_t k = 0; k < r_.outputs.size(); ++k) {
+      const int o = r_.outputs[k];
+      ref.push_back(&a.fl[size_t(o)]);
+      switch (dev_.kind(o)) {
+        case Deviation::Kind::Same:
+          got.push_back(&a.qOut[k]);
+          break;
+        case Deviation::Kind::Float:
+          got.push_back(&dev_.floatOf(o));
+          break;
+        case Deviation::Kind::Int:
+          deq[k] = dequantize(dev_.intOf(o), g_.at(o).outputQuant[0]);
+          got.push_back(&deq[k]);
+          break;
+      }
+    }
+    o_.observeLift(c, ref, got);
   }
 
   const Graph& g_;
   NoiseAnalysis& r_;
   const std::vector<Layer>& deq_;
+  const NoiseAnalysisOptions& o_;
   Deviation dev_;
   std::vector<std::unique_ptr<QuantLayerRunner>> alone_;
 };
@@ -223,7 +265,8 @@ class Worker {
 // candidate's figures are its own, so the result does not depend on the number of threads).
 class Analyzer {
  public:
-  Analyzer(const Graph& g, NoiseAnalysis& r, int threads) : g_(g), r_(r) {
+  Analyzer(const Graph& g, NoiseAnalysis& r, const NoiseAnalysisOptions& o, int threads)
+      : g_(g), r_(r), o_(o) {
     LowerOptions keepAll;
     keepAll.keepAll = true;
     whole_ = std::make_unique<LoweredProgram>(lowerProgram(g, keepAll));
@@ -236,7 +279,7 @@ class Analyzer {
               : quant::withDequantizedWeights(
                     l, g.at(l.inputs[0].layer).outputQuant.at(l.inputs[0].port).scale));
     for (int t = 0; t < std::max(1, threads); ++t)
-      workers_.push_back(std::make_unique<Worker>(g, r, dequantized_));
+      workers_.push_back(std::make_unique<Worker>(g, r, dequantized_, o));
   }
 
   void sample(const std::vector<FloatBuffer>& in, bool advanced,
@@ -251,13 +294,28 @@ class Analyzer {
         continue;
       r_.layerSnr[i].add(a.fl[i].data, dequantize(a.q[i], l.outputQuant[0]).data);
     }
+    // Per output: the sample's signal and noise energy, added to the totals as they are to every
+    // lift run's (an unchanged output gives exactly the quantized network's figure).
     for (size_t k = 0; k < r_.outputs.size(); ++k) {
       const int o = r_.outputs[k];
-      r_.outputSnr[k].add(a.fl[size_t(o)].data,
-                          dequantize(a.q[size_t(o)], g_.at(o).outputQuant[0]).data);
+      SnrAccumulator e;
+      a.qOut.push_back(dequantize(a.q[size_t(o)], g_.at(o).outputQuant[0]));
+      e.add(a.fl[size_t(o)].data, a.qOut.back().data);
+      a.signal.push_back(e.signal);
+      a.qNoise.push_back(e.noise);
+      r_.outputSnr[k].signal += e.signal;
+      r_.outputSnr[k].noise += e.noise;
     }
     step(1);
     if (!advanced) return;
+    if (o_.observeLift) {
+      std::vector<const FloatBuffer*> ref, got;
+      for (size_t k = 0; k < r_.outputs.size(); ++k) {
+        ref.push_back(&a.fl[size_t(r_.outputs[k])]);
+        got.push_back(&a.qOut[k]);
+      }
+      o_.observeLift(-1, ref, got);
+    }
     const size_t n = workers_.size(), count = r_.candidates.size();
     std::atomic<int> done{0};
     std::exception_ptr error;
@@ -298,6 +356,7 @@ class Analyzer {
  private:
   const Graph& g_;
   NoiseAnalysis& r_;
+  const NoiseAnalysisOptions& o_;
   std::unique_ptr<LoweredProgram> whole_;
   std::vector<Layer> dequantized_;
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -314,11 +373,11 @@ NoiseAnalysis analyzeNoise(const Graph& g, const std::vector<std::vector<FloatBu
   r.layerSnr.resize(g.layers.size());
   if (o.advanced) {
     r.candidates = noiseCandidates(g);
-    r.quantizeOnly.assign(r.candidates.size(), std::vector<SnrAccumulator>(r.outputs.size()));
+    if (o.quantizeOnly)
+      r.quantizeOnly.assign(r.candidates.size(), std::vector<SnrAccumulator>(r.outputs.size()));
     r.lifted16.assign(r.candidates.size(), std::vector<SnrAccumulator>(r.outputs.size()));
   }
-  Analyzer an(g, r,
-              o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency())));
+  Analyzer an(g, r, o, o.threads > 0 ? o.threads : emulationPool()->threads());
   const int total = int(samples.size() * (o.advanced ? 1 + r.candidates.size() : 1));
   int done = 0;
   if (o.progress) o.progress(0, total);

@@ -26,10 +26,22 @@ namespace kiln::optimize {
 
 struct NoiseAnalysisOptions {
   bool advanced = false;
+  /// Advanced: also the quantize-only runs (the mixed-precision search needs only the lifts).
+  bool quantizeOnly = true;
   /// (done, total) units of work: samples (simple) or sample x candidate steps (advanced).
   std::function<void(int, int)> progress;
-  /// Threads for the advanced what-if runs (0: one per core); the figures do not depend on it.
+  /// Threads for the advanced what-if runs (0: the emulation pool's count, KILN_THREADS or the
+  /// CPU count up to 8). Each thread takes whole candidates and runs their layers inline; the
+  /// figures do not depend on the count.
   int threads = 0;
+  /// Advanced: called with the network outputs (user layout, dequantized) of every lift run of
+  /// one sample, `candidate` being its index in NoiseAnalysis::candidates, and of the quantized
+  /// network itself (candidate -1), with the float reference's: for task figures (the
+  /// mixed-precision search's gates, compiler/eval/tally.h). Called from the worker threads,
+  /// never at the same time for the same candidate; samples in order.
+  std::function<void(int candidate, const std::vector<const FloatBuffer*>& ref,
+                     const std::vector<const FloatBuffer*>& got)>
+      observeLift;
 };
 
 /// Signal and noise energy of a quantized tensor against its float reference.
@@ -46,7 +58,8 @@ struct NoiseAnalysis {
   std::vector<SnrAccumulator> outputSnr;  // per output: the quantized network
   std::vector<SnrAccumulator> layerSnr;   // per layer id (inputs and output layers empty)
   std::vector<int> candidates;            // advanced: layer ids, in layer order
-  std::vector<std::vector<SnrAccumulator>> quantizeOnly;  // [candidate][output]
+  std::vector<std::vector<SnrAccumulator>> quantizeOnly;  // [candidate][output]; empty
+                                                          // without options' quantizeOnly
   std::vector<std::vector<SnrAccumulator>> lifted16;      // [candidate][output]
 };
 

@@ -1,5 +1,7 @@
 // kiln optimize --target-snr (automatic mixed precision) and kiln analyze-noise from the command
 // line, on the shipped digits CNN with its test images as held-out data.
+#include <fstream>
+
 #include "tests/support/cli_test_util.h"
 
 namespace kiln::test {
@@ -54,6 +56,58 @@ TEST(MixedPrecisionCli, AnUnreachableTargetExitsWithStatus3AndKeepsTheBestScript
   EXPECT_EQ(r.status, 3) << r.out << r.err;
   EXPECT_NE(r.out.find("TARGET NOT MET"), std::string::npos) << r.out;
   EXPECT_TRUE(exists(out + ".mixed.alls"));
+}
+
+// --target-gates: the config's gates judge each round on the held-out data. The digits build
+// reaches about 40.7 dB at a8_w8, so a min_output_snr_db gate of 42 fails until a tensor is lifted;
+// the agreement gate passes throughout and must stay passing.
+std::string gatesConfig(const std::string& snr) {
+  const std::string path = tmp("gates.yaml");
+  std::ofstream(path) << "name: digits_gates\nonnx: " << kDigitsDir
+                      << "digits_cnn.onnx\ncalib: " << kDigitsDir << "calib.npy\n"
+                      << "eval:\n  data: " << kDigitsDir << "test_x.npy\n  outputs:\n"
+                      << "    logits: {kind: classes}\nexpect:\n  min_agreement: 0.99\n"
+                      << "  min_output_snr_db: " << snr << "\n";
+  return path;
+}
+
+TEST(MixedPrecisionCli, TargetGatesMeetsTheConfigsGatesAndRecordsThem) {
+  const std::string kar = parsed(), out = tmp("gates.kar");
+  const CliRun r =
+      kiln("optimize " + kar + kCalib + " --target-gates " + gatesConfig("42") + " --data-path " +
+           kDigitsDir + "calib.npy --data-size 16" + " --output-har-path " + out);
+  // calib.npy as held-out data: the test only needs samples; the warning is for eval: data.
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("target met"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("pass held-out: min_output_snr_db 42"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("pass held-out: min_agreement 0.99"), std::string::npos) << r.out;
+  const std::string script = slurp(out + ".mixed.alls");
+  EXPECT_NE(script.find("# kiln optimize --target-gates"), std::string::npos) << script;
+  EXPECT_NE(script.find("precision_mode=a8_w8_a16"), std::string::npos) << script;
+  const std::string json = slurp(out + ".mixed.json");
+  EXPECT_NE(json.find("\"target\": \"gates\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"key\": \"min_output_snr_db\""), std::string::npos) << json;
+}
+
+TEST(MixedPrecisionCli, TargetGatesMissedExitsWith3AndBadUsageIsRefused) {
+  const std::string kar = parsed(), out = tmp("gates_miss.kar");
+  const CliRun r = kiln("optimize " + kar + kCalib + " --target-gates " + gatesConfig("90") +
+                        " --max-16bit-fraction 0.01 --data-path " + kDigitsDir +
+                        "calib.npy --data-size 8 --output-har-path " + out);
+  EXPECT_EQ(r.status, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("FAIL held-out: min_output_snr_db 90"), std::string::npos) << r.out;
+  // Both targets, or the gates without held-out data, or the evaluation set as search data.
+  const std::string cfg = gatesConfig("42");
+  CliRun bad = kiln("optimize " + kar + kCalib + " --target-snr 30 --target-gates " + cfg +
+                    kHeldOut + " --output-har-path " + out);
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("one of --target-snr and --target-gates"), std::string::npos) << bad.err;
+  bad = kiln("optimize " + kar + kCalib + " --target-gates " + cfg + " --output-har-path " + out);
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("--data-path"), std::string::npos) << bad.err;
+  bad = kiln("optimize " + kar + kCalib + " --max-16bit-fraction 0.5 --output-har-path " + out);
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("belongs to the mixed-precision search"), std::string::npos) << bad.err;
 }
 
 TEST(MixedPrecisionCli, TargetWithoutHeldOutDataIsAUsageError) {

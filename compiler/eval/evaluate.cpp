@@ -279,6 +279,14 @@ EvalResult evaluate(const Graph& g, const EvalSpec& spec, const EvalOptions& o) 
                   ")");
     }
   }
+  // --size N evaluates the first N samples: their labels are the first ones of the file.
+  if (spec.size > 0 && !labels.empty())
+    for (size_t k = 0; k < outIds.size(); ++k)
+      if (evalOf[k] && evalOf[k]->kind == Kind::classes) {
+        const int64_t decisions = evalClasses(ref[k], ref[k], evalOf[k]->axis).decisions;
+        if (int64_t(labels.size()) > decisions) labels.resize(size_t(decisions));
+        break;
+      }
   const std::vector<int64_t>* lab = labels.empty() ? nullptr : &labels;
   if (lab) {  // float's own accuracy against the labels: what every build is compared with
     TargetMetrics tm{"native", {}};

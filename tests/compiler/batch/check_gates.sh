@@ -64,4 +64,7 @@ rc=0; "$KILN" eval broken.yaml --output-dir ev2 >ev2.log 2>&1 || rc=$?
 [ "$rc" = 1 ] || { cat ev2.log; fail "kiln eval on the broken network must exit 1, got $rc"; }
 grep -q "FAIL max_accuracy_drop 0.01: output 'logits' on quantized has accuracy_drop" ev2.log ||
   { cat ev2.log; fail "kiln eval table"; }
+# --size N: the first N samples, scored against the first N labels of the file.
+"$KILN" eval good.yaml --size 50 --output-dir ev3 >ev3.log 2>&1 || { cat ev3.log; fail "kiln eval --size 50"; }
+grep -q "decisions 50" ev3.log || { cat ev3.log; fail "kiln eval --size 50 decisions"; }
 echo "1 passed, 0 failed"

@@ -15,6 +15,7 @@
 #include "common/infer_outputs.h"
 #include "compiler/archive/archive.h"
 #include "compiler/archive/json_text.h"
+#include "compiler/batch/network_config.h"
 #include "compiler/flow/build_executable.h"
 #include "compiler/flow/infer_archive.h"
 #include "compiler/hwarch/hw_arch.h"
@@ -114,13 +115,22 @@ py::tuple optimizeArchive(const PyArchive& parsed, const std::string& calibPath,
   o.progress = [&](int done, int total) { pollPython(cb, step, done, total); };
   o.reportProgress = o.progress;
   // mixed: None, or the options of automatic mixed precision (kiln optimize --target-snr) as a
-  // dict of target_snr, data_path, data_arrays, data_size, max_16bit_fraction, hw_arch,
-  // script_path, write_script.
+  // dict of target_snr, gates_config, data_path, data_arrays, data_size, max_16bit_fraction,
+  // hw_arch, script_path, write_script.
   noise::MixedPrecisionOptions m;
   const bool isMixed = !mixed.is_none();
   if (isMixed) {
     const py::dict d = mixed.cast<py::dict>();
     m.targetSnrDb = d["target_snr"].cast<double>();
+    // target_gates: a network config whose expect: gates judge each round (--target-gates).
+    if (!d["gates_config"].is_none()) {
+      m.gatesFrom = d["gates_config"].cast<std::string>();
+      m.gates = batch::loadNetworkConfig(m.gatesFrom, {}).evalSpec;
+      if (m.gates->gates.empty())
+        throw py::value_error(m.gatesFrom +
+                              ": no quality gates: target_gates needs an expect: section (and "
+                              "eval: outputs for the figures it bounds), docs/batch.md");
+    }
     m.data.path = d["data_path"].cast<std::string>();
     if (!d["data_arrays"].is_none()) m.data.arrays = npyArrays(d["data_arrays"].cast<py::list>());
     m.data.size = d["data_size"].cast<int>();

@@ -142,7 +142,7 @@ def test_mixed_precision_bad_arguments(digits_cli):
     calib = str(DIGITS / "calib.npy")
     with pytest.raises(ValueError, match="needs held-out data"):
         runner.optimize(calib, target_snr=40)
-    with pytest.raises(ValueError, match="give target_snr too"):
+    with pytest.raises(ValueError, match="give one of them too"):
         runner.optimize(calib, data=HELD_OUT)
     with pytest.raises(ValueError, match="max_16bit_fraction=2"):
         runner.optimize(calib, target_snr=40, data=HELD_OUT, max_16bit_fraction=2)
@@ -153,6 +153,40 @@ def test_mixed_precision_bad_arguments(digits_cli):
     with pytest.raises(kiln.CalibrationError, match="nowhere"):
         runner.optimize(calib, target_snr=40, data="nowhere")
     assert runner.state == "parsed"
+
+
+def test_mixed_precision_by_gates_equals_the_cli(kiln_bin, digits_cli, tmp_path, monkeypatch):
+    # The digits build reaches about 40.7 dB at a8_w8: a 42 dB gate fails until a tensor is lifted.
+    config = tmp_path / "gates.yaml"
+    config.write_text(f"name: digits_gates\nonnx: {DIGITS / 'digits_cnn.onnx'}\n"
+                      f"calib: {DIGITS / 'calib.npy'}\neval:\n  data: {HELD_OUT}\n"
+                      "  outputs:\n    logits: {kind: classes}\nexpect:\n"
+                      "  min_agreement: 0.99\n  min_output_snr_db: 42\n")
+    held_out = DIGITS / "calib.npy"  # samples only; not the config's evaluation set
+    a, b = tmp_path / "cli", tmp_path / "py"
+    a.mkdir()
+    b.mkdir()
+    cli(kiln_bin, "optimize", digits_cli.parsed, "--calib-set-path", DIGITS / "calib.npy",
+        "--target-gates", config, "--data-path", held_out, "--output-har-path", "m.kar", cwd=a)
+    monkeypatch.chdir(b)
+    runner = ClientRunner(har=digits_cli.parsed)
+    choice = runner.optimize(str(DIGITS / "calib.npy"), target_gates=config, data=held_out,
+                             mixed_script_path="m.kar.mixed.alls")
+    runner.save_har("m.kar")
+    assert (b / "m.kar").read_bytes() == (a / "m.kar").read_bytes()
+    assert (b / "m.kar.mixed.alls").read_text() == (a / "m.kar.mixed.alls").read_text()
+    assert choice == json.loads((a / "m.kar.mixed.json").read_text())
+    assert choice["met"] and choice["target"] == "gates" and choice["lines"]
+    with pytest.raises(ValueError, match="give one of target_snr and target_gates"):
+        runner.optimize(str(DIGITS / "calib.npy"), target_snr=40, target_gates=config,
+                        data=held_out)
+    with pytest.raises(ValueError, match="no such network config"):
+        runner.optimize(str(DIGITS / "calib.npy"), target_gates=tmp_path / "none.yaml",
+                        data=held_out)
+    no_gates = tmp_path / "no_gates.yaml"
+    no_gates.write_text(config.read_text().split("expect:")[0])
+    with pytest.raises(ValueError, match="no quality gates"):
+        runner.optimize(str(DIGITS / "calib.npy"), target_gates=no_gates, data=held_out)
 
 
 # -- kiln.evaluate -------------------------------------------------------------------------------

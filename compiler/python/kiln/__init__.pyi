@@ -78,6 +78,7 @@ class ClientRunner:
         strict: bool = False,
         progress: Optional[Callable[[str, int, int], None]] = None,
         target_snr: Optional[float] = None,
+        target_gates: Optional[PathLike] = None,
         data: Optional[CalibData] = None,
         data_size: int = 16,
         max_16bit_fraction: float = 0.25,

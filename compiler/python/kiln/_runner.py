@@ -254,8 +254,8 @@ class ClientRunner:
         return "", self._calib_arrays(data, size, what)
 
     def optimize(self, calib_data=None, *, calib_size=None, random_calib=False,
-                 report_samples=16, strict=False, progress=None, target_snr=None, data=None,
-                 data_size=16, max_16bit_fraction=0.25, mixed_script_path=None):
+                 report_samples=16, strict=False, progress=None, target_snr=None, target_gates=None,
+                 data=None, data_size=16, max_16bit_fraction=0.25, mixed_script_path=None):
         """Quantizes the network (``kiln optimize``): applies the model script, calibrates,
         computes every tensor's quantization and layer's integer parameters, and runs the noise
         report (noise_report()).
@@ -275,14 +275,18 @@ class ClientRunner:
         target_snr: lift the fewest tensors to 16 bits so that every output reaches this SNR
           (dB, against float) on the held-out `data`; rounds of optimize, measure, and the
           advanced noise analysis's ranking (see analyze_noise) add script lines.
-        data: the held-out samples (required with target_snr; NOT the calibration set), in any
-          form calib_data takes. data_size: held-out samples used (default 16).
+        target_gates: instead of target_snr (``--target-gates CONFIG``): the path of a network
+          config (YAML) whose quality gates (expect:, over its eval: outputs) must pass on the
+          held-out data; rounds are judged by those task figures (docs/batch.md).
+        data: the held-out samples (required with target_snr / target_gates; NOT the
+          calibration set), in any form calib_data takes. data_size: held-out samples used
+          (default 16).
         max_16bit_fraction: at most this fraction of activation bytes in 16 bits (default 0.25).
           The runner's hw_arch prices the choice (estimated FPS).
         mixed_script_path: where the chosen script is written before each round (the CLI's
           <output>.mixed.alls) and the name the archive records for it; default: kept in
           memory, named "<model script>" like a script loaded as text.
-        With target_snr, returns the choice as the CLI's <output>.mixed.json holds it (met,
+        With target_snr or target_gates, returns the choice as the CLI's <output>.mixed.json holds it (met,
         lines, fraction_16bit, fps, rounds, ...), also kept in ``self.mixed_precision``; the
         chosen script's text is ``self.mixed_script`` (load_model_script(runner.mixed_script)
         and optimize(calib_data) rebuild the same archive). A target not met is a KilnWarning
@@ -303,21 +307,32 @@ class ClientRunner:
             raise ValueError(f"report_samples={report_samples}: expected an integer from 1 to "
                              "1000000")
         mixed = None
-        if target_snr is None:
+        if target_snr is not None and target_gates is not None:
+            raise ValueError("give one of target_snr and target_gates: the search meets one "
+                             "target")
+        if target_snr is None and target_gates is None:
             if data is not None:
-                raise ValueError("data is the held-out data of target_snr: give target_snr too")
+                raise ValueError("data is the held-out data of target_snr / target_gates: give "
+                                 "one of them too")
         else:
+            what = "target_snr" if target_gates is None else "target_gates"
             if data is None:
-                raise ValueError("target_snr needs held-out data to measure on: data=... (not "
+                raise ValueError(f"{what} needs held-out data to measure on: data=... (not "
                                  "the calibration set)")
-            if not -100.0 <= target_snr <= 150.0:
+            if target_snr is not None and not -100.0 <= target_snr <= 150.0:
                 raise ValueError(f"target_snr={target_snr}: expected dB from -100 to 150")
+            if target_gates is not None and not os.path.isfile(os.fspath(target_gates)):
+                raise ValueError(f"target_gates={os.fspath(target_gates)!r}: no such network "
+                                 "config (a YAML file with eval: and expect:)")
             if not 0.0 <= max_16bit_fraction <= 1.0:
                 raise ValueError(f"max_16bit_fraction={max_16bit_fraction}: expected a fraction "
                                  "from 0 to 1")
             data_size = _int_in("data_size", data_size, 1, 1000000)
             data_path, data_arrays = self._data_args(data, data_size, "data")
-            mixed = {"target_snr": float(target_snr), "data_path": data_path,
+            mixed = {"target_snr": float(target_snr or 0.0),
+                     "gates_config": (None if target_gates is None
+                                      else os.fspath(target_gates)),
+                     "data_path": data_path,
                      "data_arrays": data_arrays, "data_size": data_size,
                      "max_16bit_fraction": float(max_16bit_fraction), "hw_arch": self.hw_arch,
                      "script_path": (_SCRIPT_NAME if mixed_script_path is None

@@ -10,30 +10,7 @@ using Values = std::vector<std::string>;
 const Values kPolicy = {"enabled", "disabled"};
 const Values kBool = {"True", "False", "true", "false", "enabled", "disabled"};
 const Values kEngines = {"cpu", "nn_core", "auto"};
-const Values kConversions = {"bgr_to_rgb",
-                             "rgb_to_bgr",
-                             "yuv_to_rgb",
-                             "yuv_to_bgr",
-                             "yuv_full_range_to_rgb",
-                             "yuv_full_range_to_bgr",
-                             "yuv601_to_rgb",
-                             "yuv601_to_bgr",
-                             "yuv709_to_rgb",
-                             "yuv709_to_bgr",
-                             "yuv709_full_range_to_rgb",
-                             "yuv709_full_range_to_bgr",
-                             "yuy2_to_rgb",
-                             "yuy2_to_hailo_yuv",
-                             "nv12_to_rgb",
-                             "nv12_to_hailo_yuv",
-                             "nv21_to_rgb",
-                             "nv21_to_hailo_yuv",
-                             "i420_to_rgb",
-                             "i420_to_hailo_yuv",
-                             "tf_rgbx_to_hailo_rgb",
-                             "tf_rgb_to_hailo_rgb"};
-// The conversions Kiln applies (compiler/optimize/script_input.cpp); tf_rgb_to_hailo_rgb is
-// reported.
+// The conversions Kiln applies (compiler/optimize/script_input.cpp).
 const Values kAppliedConversions = {"bgr_to_rgb",
                                     "rgb_to_bgr",
                                     "yuv_to_rgb",
@@ -55,6 +32,13 @@ const Values kAppliedConversions = {"bgr_to_rgb",
                                     "i420_to_rgb",
                                     "i420_to_hailo_yuv",
                                     "tf_rgbx_to_hailo_rgb"};
+// Every conversion the validator knows: the applied ones and those only reported
+// (tf_rgb_to_hailo_rgb: no definition of it was found to implement).
+const Values kConversions = [] {
+  Values v = kAppliedConversions;
+  v.push_back("tf_rgb_to_hailo_rgb");
+  return v;
+}();
 
 KeySpec K(std::string name, Values values = {}) {
   return KeySpec{std::move(name), std::move(values)};

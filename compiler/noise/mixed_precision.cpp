@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <utility>
 
 #include <fmt/core.h>
 
@@ -56,6 +57,28 @@ std::vector<const NoiseSuggestion*> pick(const Graph& g, const std::vector<Noise
   return chosen;
 }
 
+// How close a round came to the target, larger is closer: for SNR, the worst output's margin
+// (dB); for gates, how many pass, then the failing ones' shortfalls relative to their bounds.
+double worstMargin(const std::vector<double>& snr, double target) {
+  double worst = 1e300;
+  for (double v : snr) worst = std::min(worst, v - target);
+  return worst;
+}
+
+std::pair<double, double> roundScore(const GateStatus& status) {
+  double passed = 0, shortfall = 0;
+  for (const eval::GateResult& r : status.gates) {
+    if (r.passed) {
+      passed += 1;
+      continue;
+    }
+    const double miss =
+        r.gate.bound == eval::Bound::min ? r.gate.value - r.figure : r.figure - r.gate.value;
+    shortfall += std::max(0.0, miss) / std::max(std::abs(r.gate.value), 1e-9);
+  }
+  return {passed, -shortfall};
+}
+
 }  // namespace
 
 double sixteenBitFraction(const Graph& g) {
@@ -85,6 +108,17 @@ MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::Optim
   const hwarch::HwArch& arch = hwarch::findArch(m.hwArch);
   std::vector<std::string> lines;
   MixedPrecisionResult res;
+  // The round kept when the target is missed: the best one, not the last (a lift can undo what an
+  // earlier one gained once the network is re-optimized around it).
+  struct Kept {
+    std::pair<double, double> score{-1e300, -1e300};
+    int round = 0;
+    Archive archive;
+    std::string script;
+    std::vector<std::string> lines, names;
+    std::vector<double> snr;
+    GateStatus gates;
+  } kept;
   nlohmann::json rounds = nlohmann::json::array();
   std::vector<double> snr;
   std::vector<std::string> names;
@@ -133,6 +167,10 @@ MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::Optim
                     round, lines.size(), fraction * 100, (m.gates ? "" : "SNR: ") + status));
     rounds.push_back(roundJson);
     res.met = met;
+    const std::pair<double, double> score =
+        m.gates ? roundScore(gateStatus) : std::make_pair(0.0, worstMargin(snr, m.targetSnrDb));
+    if (met || score > kept.score)
+      kept = {score, round, res.archive, text, lines, names, snr, gateStatus};
     if (met || round >= m.maxRounds) break;
     if (m.gates) {
       o.info("mixed precision: ranking the tensors by the failing gates (advanced noise analysis)");
@@ -168,6 +206,17 @@ MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::Optim
     }
     for (const NoiseSuggestion* s : chosen) lines.push_back(s->line);
   }
+  if (!res.met && kept.round != int(rounds.size())) {
+    o.info(fmt::format("mixed precision: keeping round {} of {}, the closest to the target",
+                       kept.round, rounds.size()));
+    res.archive = std::move(kept.archive);
+    res.script = kept.script;
+    lines = kept.lines;
+    names = kept.names;
+    snr = kept.snr;
+    gateStatus = kept.gates;
+    if (m.writeScript) files::writeTextAtomic(m.scriptOut, res.script);
+  }
   const Graph& g = res.archive.graph;
   const hwarch::PlanOptions popts;
   double fps = 0;
@@ -202,6 +251,7 @@ MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::Optim
               {"fraction_16bit", sixteenBitFraction(g)},
               {"fps", fps},
               {"hw_arch", m.hwArch},
+              {"kept_round", kept.round},
               {"rounds", rounds}};
   return res;
 }

@@ -1,6 +1,9 @@
 // kiln optimize --target-snr (automatic mixed precision) and kiln analyze-noise from the command
 // line, on the shipped digits CNN with its test images as held-out data.
+#include <algorithm>
 #include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/support/cli_test_util.h"
 
@@ -56,6 +59,24 @@ TEST(MixedPrecisionCli, AnUnreachableTargetExitsWithStatus3AndKeepsTheBestScript
   EXPECT_EQ(r.status, 3) << r.out << r.err;
   EXPECT_NE(r.out.find("TARGET NOT MET"), std::string::npos) << r.out;
   EXPECT_TRUE(exists(out + ".mixed.alls"));
+  // The kept round is the one closest to the target (the worst output's SNR highest), and the
+  // script and archive are that round's.
+  const auto json = nlohmann::json::parse(slurp(out + ".mixed.json"));
+  const auto& rounds = json.at("rounds");
+  ASSERT_GE(rounds.size(), 1u);
+  auto worst = [](const nlohmann::json& round) {
+    double w = 1e300;
+    for (double v : round.at("snr_db")) w = std::min(w, v);
+    return w;
+  };
+  const int kept = json.at("kept_round").get<int>();
+  ASSERT_GE(kept, 1);
+  ASSERT_LE(size_t(kept), rounds.size());
+  for (const auto& round : rounds) EXPECT_LE(worst(round), worst(rounds[kept - 1]));
+  EXPECT_EQ(json.at("lines"), rounds[kept - 1].at("lines"));
+  const std::string script = slurp(out + ".mixed.alls");
+  for (const auto& line : json.at("lines"))
+    EXPECT_NE(script.find(line.get<std::string>()), std::string::npos) << script;
 }
 
 // --target-gates: the config's gates judge each round on the held-out data. The digits build

@@ -13,6 +13,7 @@
 #include "common/strings.h"
 #include "runtime/api/runtime.h"
 #include "runtime/api/user_arrays.h"
+#include "runtime/post/nms.h"
 #include "runtime/python/py_arrays.h"
 #include "runtime/python/py_gil.h"
 
@@ -48,7 +49,7 @@ class PySession {
     session_.setThreads(opts.threads);
   }
 
-  py::object run(const py::object& inputs, const std::string& outputType);
+  py::object run(const py::object& inputs, const std::string& outputType, bool rawOutputs);
   double lastRunSeconds() const { return session_.lastRunSeconds(); }
   size_t arenaBytes() const { return session_.arenaBytes(); }
   const SessionOptions& options() const { return options_; }
@@ -91,8 +92,16 @@ std::vector<py::object> orderedInputs(const rt::Model& m, const py::object& inpu
   return out;
 }
 
-py::object PySession::run(const py::object& inputs, const std::string& outputType) {
+py::object PySession::run(const py::object& inputs, const std::string& outputType,
+                          bool rawOutputs) {
   const rt::Model& m = *model_;
+  // A model with nms_postprocess returns the decoded boxes (as kilnrt infer), from the
+  // dequantized outputs; raw_outputs=True gives the network's own outputs instead.
+  const rt::NmsConfig* nms = rawOutputs ? nullptr : m.nms();
+  if (nms && outputType != "float32")
+    throw py::value_error("output_type='" + outputType +
+                          "': this model's output is its nms_postprocess boxes (float32); give "
+                          "raw_outputs=True for the network's own outputs as device integers");
   static const std::vector<std::string> kTypes = {"float32", "auto", "uint8", "uint16"};
   if (std::find(kTypes.begin(), kTypes.end(), outputType) == kTypes.end())
     throw py::value_error("output_type='" + outputType +
@@ -127,6 +136,10 @@ py::object PySession::run(const py::object& inputs, const std::string& outputTyp
   for (auto& a : arrays) inData.push_back(static_cast<const uint8_t*>(a.data()));
   std::vector<uint8_t*> outData;
   for (auto& a : outs) outData.push_back(static_cast<uint8_t*>(a.mutable_data()));
+  py::array_t<float> boxes;
+  if (nms)
+    boxes = py::array_t<float>(std::vector<py::ssize_t>{feeds.frames, rt::nmsOutputSize(*nms)});
+  float* boxData = nms ? boxes.mutable_data() : nullptr;
 
   std::unique_lock<std::mutex> lock(busy_, std::try_to_lock);
   if (!lock.owns_lock())
@@ -143,9 +156,25 @@ py::object PySession::run(const py::object& inputs, const std::string& outputTyp
       for (size_t k = 0; k < out.size(); ++k)
         out[k] = {outData[k] + size_t(f) * outFrameBytes[k], outFrameBytes[k], outType};
       session_.run(in, out);
+      if (nms) {
+        std::vector<rt::NmsTensor> t;
+        for (size_t k = 0; k < out.size(); ++k)
+          t.push_back({reinterpret_cast<const float*>(out[k].data), m.outputs()[k].shape,
+                       m.outputs()[k].layout});
+        const std::vector<float> b = rt::runNms(*nms, t);
+        std::copy(b.begin(), b.end(), boxData + size_t(f) * b.size());
+      }
       if (feeds.frames > 1) pollPython(nullptr);  // Ctrl-C between frames
     }
   });
+  if (nms) {  // [frames, classes * (1 + 5 * max proposals)], the layout of docs/runtime.md
+    outs.assign(1, boxes);
+    if (py::isinstance<py::dict>(inputs)) {
+      py::dict d;
+      d[py::str(rt::kNmsOutputName)] = boxes;
+      return d;
+    }
+  }
   // One array in, one output: the array. A dict in: a dict. Otherwise a list in output order.
   if (py::isinstance<py::dict>(inputs)) {
     py::dict d;
@@ -255,6 +284,7 @@ A session runs one model: it holds the activation memory. Make one per thread
 (Model.session()); sessions of one model share its validated operations.
 )doc")
       .def("run", &PySession::run, py::arg("inputs"), py::arg("output_type") = "float32",
+           py::arg("raw_outputs") = false,
            R"doc(
 Runs the model on `inputs` and returns its outputs.
 
@@ -264,6 +294,10 @@ inputs: a dict {input name: array}, a list of arrays in input order, or one arra
   uint8/uint16 arrays are the device integers, passed as they are.
 output_type: "float32" (dequantized, default), "auto" (the device integers, uint8 or uint16 by
   the stream), "uint8" or "uint16" -- as `kilnrt infer --user-format-type`.
+raw_outputs: for a model compiled with nms_postprocess, which returns its decoded boxes by
+  default (one float32 array "nms_postprocess" [N, classes * (1 + 5 * max proposals)]: per class
+  a count, then [y_min, x_min, y_max, x_max, score] boxes, docs/runtime.md), True returns the
+  network's own outputs instead -- as `kilnrt infer --raw-outputs`.
 
 Returns a dict {output name: array} for a dict of inputs, one array for one array in and one
 output, else a list in output order. The values equal `kilnrt infer`'s files bit for bit.
@@ -291,7 +325,8 @@ LoadOptions (docs/runtime.md): a file beyond the limits is refused. Raises Kilnr
 the file and the problem.
 )doc")
       .def("session", &makeSession, py::kw_only(), py::arg("threads") = 1,
-           "A new Session of this model (threads: the threads each operation may split its work over,\n"
+           "A new Session of this model (threads: the threads each operation may split its work "
+           "over,\n"
            "1 to 256; the outputs are the same bytes for every count).")
       .def_property_readonly(
           "inputs", [](const PyModel& p) { return streams(p.model->inputs()); },

@@ -62,6 +62,33 @@ for i, truth in enumerate(labels):
 print(f"shapes: {n_gt} drawn, {n_det} boxes, {tp} found at IoU >= 0.5")
 sys.exit(0 if tp >= 0.8 * n_gt and tp >= 0.8 * n_det else 1)
 PY
+# The Python runtime (when the build has it): Session.run returns the same boxes as kilnrt infer,
+# and raw_outputs=True the network's own outputs.
+PYDIR=$(cd "$(dirname "$KILNRT")/.." && pwd)/python
+if [ -d "$PYDIR/kilnrt" ]; then
+  check "kilnrt.Session.run == kilnrt infer (boxes and raw outputs)" \
+    env PYTHONPATH="$PYDIR" /usr/bin/python3 - "$WORK" <<'PY'
+import json, sys
+import numpy as np
+import kilnrt
+work = sys.argv[1]
+session = kilnrt.Model(work + "/yolo_shapes.kef").session()
+x = np.load(work + "/eval.npy")
+boxes = session.run(x)
+assert np.array_equal(boxes, np.load(work + "/rt/nms_postprocess.npy")), "boxes differ"
+name = kilnrt.Model(work + "/yolo_shapes.kef").inputs[0]["name"]
+assert list(session.run({name: x})) == ["nms_postprocess"]
+raw = session.run({name: x}, raw_outputs=True)
+for o in json.load(open(work + "/raw_quantized/outputs.json"))["outputs"]:
+    assert np.array_equal(raw[o["name"]], np.load(work + "/raw_quantized/" + o["file"])), o["name"]
+try:
+    session.run(x, output_type="auto")
+    raise SystemExit("output_type=auto with boxes must be refused")
+except ValueError as e:
+    assert "raw_outputs=True" in str(e), e
+print("kilnrt.Session.run: the boxes of kilnrt infer; raw_outputs gives", len(raw), "outputs")
+PY
+fi
 # Bad configs: the error names the file and the key.
 mkdir -p "$WORK/bad"
 sed 's/"nms_iou_th"/"nms_iou_thresh"/' "$Y/yolo_shapes_nms.json" > "$WORK/bad/cfg.json"

@@ -14,7 +14,7 @@ class InputError(KilnrtError, ValueError):
 
 class Session:
     """Runs one model; holds the activation memory. One per thread."""
-    def run(self, inputs: Inputs, output_type: str = "float32") -> Outputs:
+    def run(self, inputs: Inputs, output_type: str = "float32", raw_outputs: bool = False) -> Outputs:
         """Runs the model; see help(kilnrt.Session.run)."""
     @property
     def last_run_seconds(self) -> float: ...

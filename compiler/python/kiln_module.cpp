@@ -107,13 +107,7 @@ py::tuple optimizeArchive(const PyArchive& parsed, const std::string& calibPath,
   // progress(step, done, total): the step names of OptimizeOptions::stepStarted, done/total
   // samples of the two long steps (calibration, noise report); every call checks for Ctrl-C.
   std::string step;
-  const py::object* cb = &progress;
-  o.stepStarted = [&](const std::string& s) {
-    step = s;
-    pollPython(cb, step, 0, 0);
-  };
-  o.progress = [&](int done, int total) { pollPython(cb, step, done, total); };
-  o.reportProgress = o.progress;
+  reportOptimizeSteps(o, progress, step);
   // mixed: None, or the options of automatic mixed precision (kiln optimize --target-snr) as a
   // dict of target_snr, gates_config, data_path, data_arrays, data_size, max_16bit_fraction,
   // hw_arch, script_path, write_script.

@@ -69,16 +69,10 @@ py::tuple evaluateConfig(const std::string& config, const std::vector<std::strin
   o.note = o.info;
   // progress(step, done, total): optimize's steps, then "evaluation" per sample.
   std::string step;
-  const py::object* cb = &progress;
-  o.stepStarted = [&](const std::string& s) {
-    step = s;
-    pollPython(cb, step, 0, 0);
-  };
-  o.progress = [&](int done, int total) { pollPython(cb, step, done, total); };
-  o.reportProgress = o.progress;
+  reportOptimizeSteps(o, progress, step);
   o.evalProgress = [&](int done, int total) {
     step = "evaluation";
-    pollPython(cb, step, done, total);
+    pollPython(&progress, step, done, total);
   };
   batch::EvaluateConfigResult r = withoutGil([&] { return batch::evaluateConfig(config, o); });
   return py::make_tuple(jsonText(r.result.toJson(), -1), r.result.table(), r.result.passed(),

@@ -202,10 +202,14 @@ void NodeContext::setOutput(int i, ConstTensor c) {
 }
 
 int64_t normAxis(const NodeContext& ctx, int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= std::max<int64_t>(rank, 1))
+  // ONNX accepts [-rank, rank-1]; a rank-0 input has no axis at all, and every caller indexes
+  // the shape with the result, so a scalar is an error here rather than axis 0.
+  if (rank < 1)
+    throw ctx.error("axis " + std::to_string(axis) +
+                    " given for a rank-0 (scalar) input: expected an input with at least one axis");
+  if (axis < -rank || axis >= rank)
     throw ctx.error("axis " + std::to_string(axis) + " is out of range: expected an axis from " +
-                    std::to_string(-rank) + " to " +
-                    std::to_string(std::max<int64_t>(rank, 1) - 1) + " for the rank-" +
+                    std::to_string(-rank) + " to " + std::to_string(rank - 1) + " for the rank-" +
                     std::to_string(rank) + " input");
   return axis < 0 ? axis + rank : axis;
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <optional>
 
 #include "compiler/emulator/quant_executor.h"
 #include "compiler/emulator/quant_layer.h"
@@ -32,10 +34,11 @@ bool correctable(const Layer& l) {
 
 // Per output channel mean of (dequantized - float) over the positions where neither output is
 // clamped (by the activation or the output range), i.e. where the output error is the
-// pre-activation error; leaky/prelu: positive side only. Channels with too few such positions get
-// no correction (0).
-std::vector<double> meanError(const Layer& l, const std::vector<IntBuffer>& q,
-                              const std::vector<FloatBuffer>& f, int64_t channels) {
+// pre-activation error, and the float output is >= `floor`; leaky/prelu: positive side only.
+// Channels with too few such positions are not measured (nullopt).
+std::vector<std::optional<double>> meanError(const Layer& l, const std::vector<IntBuffer>& q,
+                                             const std::vector<FloatBuffer>& f, int64_t channels,
+                                             double floor) {
   const QuantInfo& out = l.outputQuant.at(0);
   const auto& misc = l.qparams.at("stage_misc").data;
   const int64_t zp = misc[0], qmin = misc[1], qmax = misc[2];
@@ -49,14 +52,15 @@ std::vector<double> meanError(const Layer& l, const std::vector<IntBuffer>& q,
     const std::vector<double> sum0 = sum;
     const std::vector<int64_t> count0 = count;
     const Shape& sh = q[s].shape;
-    if (sh != f[s].shape || sh.size() < 2 || sh[1] != channels) return {};
+    if (sh != f[s].shape || sh.size() < 2 || sh[1] != channels)
+      return std::vector<std::optional<double>>(size_t(channels));
     int64_t inner = 1;
     for (size_t d = 2; d < sh.size(); ++d) inner *= sh[d];
     const size_t n = q[s].data.size();
     for (size_t i = 0; i < n; ++i) {
       const int64_t v = q[s].data[i];
       const double yf = f[s].data[i];
-      if (v <= qmin || v >= qmax || !(yf > lo && yf < hi)) continue;
+      if (v <= qmin || v >= qmax || !(yf > lo && yf < hi) || yf < floor) continue;
       const double yq = double(v - zp) * out.scale;
       if (positiveOnly && (yq <= 0 || yf <= 0)) continue;
       const size_t c = size_t((int64_t(i) / inner) % channels);
@@ -72,7 +76,7 @@ std::vector<double> meanError(const Layer& l, const std::vector<IntBuffer>& q,
       ++samplesSeen[c];
     }
   }
-  std::vector<double> mean(size_t(channels), 0.0);
+  std::vector<std::optional<double>> mean(static_cast<size_t>(channels));
   for (size_t c = 0; c < mean.size(); ++c)
     if (count[c] >= 16 && samplesSeen[c] >= 2) {
       // Shrunk toward 0 by its uncertainty (se: the spread of the per-sample means), to
@@ -150,28 +154,47 @@ CorrectionResult sequentialCorrection(Graph& g,
       const int64_t channels = int64_t(bias.data.size());
       std::vector<FloatBuffer> f(S);
       for (size_t s = 0; s < S; ++s) f[s] = std::move(ref[s][i]);
-      const auto mean = meanError(l, buf[i], f, channels);
-      if (!mean.empty()) {
-        const ValueRef src = l.inputs[0];
-        const double inScale = g.at(src.layer).outputQuant.at(size_t(src.port)).scale;
-        const auto accScale = quant::linearAccScale(l, inScale, l.qparams.at("kernel").bits);
-        bool changed = false;
-        for (int64_t c = 0; c < channels; ++c) {
-          const int64_t d = std::llround(mean[size_t(c)] / accScale[size_t(c)]);
-          if (d == 0) continue;
-          bias.data[size_t(c)] -= d;
-          changed = true;
-        }
-        if (changed) {
-          ++result.biasCorrected;
-          runAll();
-        }
+      // Measured in the decision zone when the layer has one, else (or for a channel with too
+      // few positions there) over all positions.
+      const double floor =
+          i < opts.zoneFloor.size() ? opts.zoneFloor[i] : -std::numeric_limits<double>::infinity();
+      auto mean = meanError(l, buf[i], f, channels, -std::numeric_limits<double>::infinity());
+      if (std::isfinite(floor)) {
+        const auto zone = meanError(l, buf[i], f, channels, floor);
+        for (size_t c = 0; c < mean.size(); ++c)
+          if (zone[c]) mean[c] = zone[c];
+      }
+      const ValueRef src = l.inputs[0];
+      const double inScale = g.at(src.layer).outputQuant.at(size_t(src.port)).scale;
+      const auto accScale = quant::linearAccScale(l, inScale, l.qparams.at("kernel").bits);
+      bool changed = false;
+      for (int64_t c = 0; c < channels; ++c) {
+        if (!mean[size_t(c)]) continue;
+        const int64_t d = std::llround(*mean[size_t(c)] / accScale[size_t(c)]);
+        if (d == 0) continue;
+        bias.data[size_t(c)] -= d;
+        changed = true;
+      }
+      if (changed) {
+        ++result.biasCorrected;
+        if (std::isfinite(floor)) ++result.zoneCorrected;
+        runAll();
       }
     }
     for (const ValueRef& v : l.inputs)
       if (lastUse[v.layer] == int(i)) buf[v.layer] = std::vector<IntBuffer>(S);
   }
   return result;
+}
+
+std::vector<double> decisionZoneFloors(const std::vector<bool>& decision,
+                                       const std::vector<std::pair<double, double>>& calibrated) {
+  std::vector<double> floor(decision.size(), -std::numeric_limits<double>::infinity());
+  for (size_t i = 0; i < decision.size() && i < calibrated.size(); ++i) {
+    const auto [lo, hi] = calibrated[i];
+    if (decision[i] && hi > 0 && lo < -hi) floor[i] = -hi;
+  }
+  return floor;
 }
 
 }  // namespace kiln::optimize

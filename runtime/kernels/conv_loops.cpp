@@ -23,6 +23,18 @@ void axpy4(const int32_t* c, int64_t n, int32_t x0, int32_t x1, int32_t x2, int3
 }
 
 KILN_INT_CLONES
+int64_t maxAbsDiff(const int32_t* x, int64_t n, int32_t zp) {
+  int32_t lo = INT32_MAX, hi = INT32_MIN;
+  for (int64_t i = 0; i < n; ++i) {
+    lo = x[i] < lo ? x[i] : lo;
+    hi = x[i] > hi ? x[i] : hi;
+  }
+  if (n == 0) return 0;
+  const int64_t a = int64_t(lo) - zp, b = int64_t(hi) - zp;
+  return std::max(a < 0 ? -a : a, b < 0 ? -b : b);
+}
+
+KILN_INT_CLONES
 void axpy32(const int32_t* c, int64_t n, int32_t x, int32_t* a) {
   for (int64_t q = 0; q < n; ++q) a[q] += x * c[q];
 }

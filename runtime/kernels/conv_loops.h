@@ -27,6 +27,8 @@ inline void axpy(const int32_t* c, int64_t n, int64_t x, int64_t* a) {
 /// The largest |x - zp| over n values (a bound for the accumulator check); AVX2 and baseline
 /// clones on x86-64 (the baseline has no packed int32 min/max).
 int64_t maxAbsDiff(const int32_t* x, int64_t n, int32_t zp);
+/// The smallest and largest of n > 0 values (same clones).
+void minMax(const int32_t* x, int64_t n, int32_t& lo, int32_t& hi);
 
 // Output columns ox whose input column ox * sw + off lies inside [0, w): [ox0, ox1).
 inline void validColumns(const ConvGeometry& g, int64_t off, int64_t& ox0, int64_t& ox1) {

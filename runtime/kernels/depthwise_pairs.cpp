@@ -102,6 +102,7 @@ void pairRows(KernelPath path, const int32_t* const* rows, const int32_t* w, int
 #endif
 #if defined(__aarch64__)
     case KernelPath::Neon:
+    case KernelPath::NeonDot:
       return pairRowsNeon(rows, w, nr, width, bias, acc);
 #endif
     default:

@@ -120,9 +120,9 @@ class ConvKernel : public OpKernel {
     c.stage(g.k, stage_, bounds);
     p_.out = stage_.stage;
     if (!deconv_) {  // packed once here, shared by every session of the model
-      packed_ = packConvWeights(p_);
-      p_.packed = packed_.get();
       p_.path = c.limits.kernelPath.value_or(KernelPath::Portable);
+      packed_ = packConvWeights(p_);  // the path decides whether a byte form is packed too
+      p_.packed = packed_.get();
     }
   }
   void run(int32_t* arena) const override {

@@ -169,11 +169,40 @@ bool channelBiasFits(const ConvParams& p, const gemm::PackedWeights& pw, int64_t
   return pw.sumAbsW[size_t(oc)] * maxX + std::abs(p.bias[oc]) < (int64_t(1) << 31);
 }
 
+// The dot-product panel of columns [t0, t0 + tl) (gemm.h, panelDot): raw bytes x = (x - zp)
+// + zp (zp where the window reads padding), 0 in rows beyond the reduction and in columns beyond
+// tl. The caller checked that every x and zp lie in [0, 255].
+void dotPanel(const ConvParams& p, const int32_t* planes, int64_t rows, int64_t quads, int64_t t0,
+              int64_t tl, int64_t blocks, std::vector<int32_t>& r, std::vector<uint8_t>& pan) {
+  using gemm::kNR;
+  const int64_t width = blocks * kNR;
+  pan.resize(size_t(quads * 64 * blocks));
+  r.resize(size_t(width));
+  for (int64_t q = 0; q < quads; ++q)
+    for (int64_t kk = 0; kk < 4; ++kk) {
+      const int64_t row = 4 * q + kk;
+      int32_t add = p.inZp;
+      if (row < rows) {
+        im2colRow(planes, p.g, row, p.inZp, t0, tl, r.data());
+        std::fill(r.begin() + tl, r.end(), -p.inZp);
+      } else {
+        std::fill(r.begin(), r.end(), 0);
+        add = 0;
+      }
+      for (int64_t cb = 0; cb < blocks; ++cb) {
+        uint8_t* dst = pan.data() + (cb * quads + q) * 64 + kk;
+        const int32_t* src = r.data() + cb * kNR;
+        for (int64_t j = 0; j < kNR; ++j) dst[j / 4 * 16 + j % 4 * 4] = uint8_t(src[j] + add);
+      }
+    }
+}
+
 // Columns [t0, t0 + tl) of one group of one batch image with the packed GEMM (packedPathMaxX
 // gave maxX): the panel (block cb, pair q, column j at (cb * pairs + q) * kNR + j), then every
-// block of output channels over it, each finished tile through the output stage.
+// block of output channels over it, each finished tile through the output stage. With `dot`,
+// the byte panel and the dot-product micro-kernel instead (same integers).
 void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const int32_t* planes,
-                    int64_t maxX, int64_t t0, int64_t tl, int32_t* out) {
+                    int64_t maxX, bool dot, int64_t t0, int64_t tl, int32_t* out) {
   using gemm::kMR;
   using gemm::kNR;
   const ConvGeometry& g = p.g;
@@ -184,22 +213,27 @@ void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const int32_t* 
   // panel's columns beyond tl are zeroed below, the rest is written before it is read.
   thread_local std::vector<int32_t> pan, acc, r0, r1;
   thread_local std::vector<int64_t> wide;
-  pan.resize(size_t(pairs * width));
+  thread_local std::vector<uint8_t> bytes;
   acc.resize(size_t(kMR * width));
-  r0.resize(size_t(width));
-  r1.resize(size_t(width));
-  std::fill(r0.begin() + tl, r0.begin() + width, 0);
-  std::fill(r1.begin() + tl, r1.begin() + width, 0);
-  for (int64_t q = 0; q < pairs; ++q) {
-    im2colRow(planes, g, 2 * q, p.inZp, t0, tl, r0.data());
-    if (2 * q + 1 < pw.rows)
-      im2colRow(planes, g, 2 * q + 1, p.inZp, t0, tl, r1.data());
-    else
-      std::fill(r1.begin(), r1.begin() + tl, 0);
-    for (int64_t cb = 0; cb < blocks; ++cb) {
-      int32_t* dst = pan.data() + (cb * pairs + q) * kNR;
-      const int32_t *a = r0.data() + cb * kNR, *b = r1.data() + cb * kNR;
-      for (int64_t j = 0; j < kNR; ++j) dst[j] = gemm::pairWord(a[j], b[j]);
+  if (dot) {
+    dotPanel(p, planes, pw.rows, pw.quads, t0, tl, blocks, r0, bytes);
+  } else {
+    pan.resize(size_t(pairs * width));
+    r0.resize(size_t(width));
+    r1.resize(size_t(width));
+    std::fill(r0.begin() + tl, r0.begin() + width, 0);
+    std::fill(r1.begin() + tl, r1.begin() + width, 0);
+    for (int64_t q = 0; q < pairs; ++q) {
+      im2colRow(planes, g, 2 * q, p.inZp, t0, tl, r0.data());
+      if (2 * q + 1 < pw.rows)
+        im2colRow(planes, g, 2 * q + 1, p.inZp, t0, tl, r1.data());
+      else
+        std::fill(r1.begin(), r1.begin() + tl, 0);
+      for (int64_t cb = 0; cb < blocks; ++cb) {
+        int32_t* dst = pan.data() + (cb * pairs + q) * kNR;
+        const int32_t *a = r0.data() + cb * kNR, *b = r1.data() + cb * kNR;
+        for (int64_t j = 0; j < kNR; ++j) dst[j] = gemm::pairWord(a[j], b[j]);
+      }
     }
   }
   for (int64_t blk = 0; blk < pw.blocks; ++blk) {
@@ -209,7 +243,17 @@ void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const int32_t* 
       const int64_t oc = grp * kg + blk * kMR + m;
       if (channelBiasFits(p, pw, oc, maxX)) bias[m] = int32_t(p.bias[oc]);
     }
-    gemm::panel(p.path, pw.block(grp, blk), pan.data(), pairs, blocks, bias, acc.data(), width);
+    if (dot) {
+      // bias - zp * sum w, modulo 2^32 (see panelDot).
+      uint32_t biasDot[kMR] = {0, 0, 0, 0};
+      for (int64_t m = 0; m < m1; ++m)
+        biasDot[m] = uint32_t(bias[m]) -
+                     uint32_t(p.inZp) * uint32_t(pw.sumW[size_t(grp * kg + blk * kMR + m)]);
+      gemm::panelDot(pw.dotBlock(grp, blk), bytes.data(), pw.quads, blocks, biasDot, acc.data(),
+                     width);
+    } else {
+      gemm::panel(p.path, pw.block(grp, blk), pan.data(), pairs, blocks, bias, acc.data(), width);
+    }
     for (int64_t m = 0; m < m1; ++m) {
       const int64_t oc = grp * kg + blk * kMR + m;
       int32_t* o = out + (n * g.k + oc) * cols + t0;
@@ -223,6 +267,17 @@ void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const int32_t* 
       }
     }
   }
+}
+
+// Whether the group's input takes the dot-product path: the path is neon-dot, the weights have
+// their byte form, and every activation and the zero point are bytes.
+bool dotPathFits(const ConvParams& p, const int32_t* planes) {
+  if (p.path != KernelPath::NeonDot || p.packed->dot.empty()) return false;
+  if (p.inZp < 0 || p.inZp > 255) return false;
+  const ConvGeometry& g = p.g;
+  int32_t lo = 0, hi = 0;
+  loops::minMax(planes, g.c / g.groups * g.h * g.w, lo, hi);
+  return lo >= 0 && hi <= 255;
 }
 
 // One group of one batch image with the packed GEMM, in column tiles whose panel (pairs x tile
@@ -239,9 +294,10 @@ void convGroupPacked(const ConvParams& p, int64_t n, int64_t grp, int64_t maxX, 
   const int64_t byThreads = ((cols + threads - 1) / threads + kNR - 1) / kNR * kNR;
   const int64_t tile = std::min(byCache, byThreads);
   const int64_t tiles = (cols + tile - 1) / tile;
+  const bool dot = dotPathFits(p, planes);
   parallelFor(tiles, [&](int64_t t) {
     const int64_t t0 = t * tile;
-    convTilePacked(p, n, grp, planes, maxX, t0, std::min(tile, cols - t0), out);
+    convTilePacked(p, n, grp, planes, maxX, dot, t0, std::min(tile, cols - t0), out);
   });
 }
 
@@ -269,6 +325,7 @@ std::shared_ptr<const gemm::PackedWeights> packConvWeights(const ConvParams& p) 
   auto pw = std::make_shared<gemm::PackedWeights>();
   const int64_t rows = g.c / g.groups * g.kh * g.kw;
   if (!gemm::packWeights(p.weights, g.groups, g.k / g.groups, rows, false, *pw)) return nullptr;
+  if (p.path == KernelPath::NeonDot) gemm::packDotWeights(p.weights, *pw);  // int8 weights only
   return pw;
 }
 

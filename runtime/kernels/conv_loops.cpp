@@ -23,6 +23,24 @@ void axpy4(const int32_t* c, int64_t n, int32_t x0, int32_t x1, int32_t x2, int3
 }
 
 KILN_INT_CLONES
+void minMax(const int32_t* x, int64_t n, int32_t& lo, int32_t& hi) {
+  int32_t l = INT32_MAX, h = INT32_MIN;
+  for (int64_t i = 0; i < n; ++i) {
+    l = x[i] < l ? x[i] : l;
+    h = x[i] > h ? x[i] : h;
+  }
+  lo = l, hi = h;
+}
+
+int64_t maxAbsDiff(const int32_t* x, int64_t n, int32_t zp) {
+  if (n == 0) return 0;
+  int32_t lo, hi;
+  minMax(x, n, lo, hi);
+  const int64_t a = int64_t(lo) - zp, b = int64_t(hi) - zp;
+  return std::max(a < 0 ? -a : a, b < 0 ? -b : b);
+}
+
+KILN_INT_CLONES
 void axpy32(const int32_t* c, int64_t n, int32_t x, int32_t* a) {
   for (int64_t q = 0; q < n; ++q) a[q] += x * c[q];
 }

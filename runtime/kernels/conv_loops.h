@@ -24,15 +24,11 @@ inline void axpy(const int32_t* c, int64_t n, int64_t x, int64_t* a) {
   axpy64(c, n, x, a);
 }
 
-// The largest |x - zp| over n values (a bound for the accumulator check).
-inline int64_t maxAbsDiff(const int32_t* x, int64_t n, int32_t zp) {
-  int32_t lo = INT32_MAX, hi = INT32_MIN;
-  for (int64_t i = 0; i < n; ++i) {
-    lo = std::min(lo, x[i]);
-    hi = std::max(hi, x[i]);
-  }
-  return n ? std::max(std::abs(int64_t(lo) - zp), std::abs(int64_t(hi) - zp)) : 0;
-}
+/// The largest |x - zp| over n values (a bound for the accumulator check); AVX2 and baseline
+/// clones on x86-64 (the baseline has no packed int32 min/max).
+int64_t maxAbsDiff(const int32_t* x, int64_t n, int32_t zp);
+/// The smallest and largest of n > 0 values (same clones).
+void minMax(const int32_t* x, int64_t n, int32_t& lo, int32_t& hi);
 
 // Output columns ox whose input column ox * sw + off lies inside [0, w): [ox0, ox1).
 inline void validColumns(const ConvGeometry& g, int64_t off, int64_t& ox0, int64_t& ox1) {

@@ -1,9 +1,12 @@
-// Depthwise convolution: per channel, the window's taps as shifted row multiply-accumulates over
+// Depthwise convolution. A channel whose |x - zp| and weights fit int16 and whose sums cannot
+// leave int32 (every 8-bit channel) runs the pair-row kernel of depthwise_pairs.h (AVX2 / NEON /
+// portable). Otherwise: per channel, the window's taps as shifted row multiply-accumulates over
 // the channel's (x - zp) plane; int32 accumulation when no sum can leave it, else int64. With a
 // column stride s > 1 the plane is first split into s phase planes (columns i, i + s, ...), so
 // every tap reads a contiguous run. Channels are independent and spread over the threads. The
 // same integer sums as conv2dReference (tests compare the two).
 #include "runtime/kernels/conv_loops.h"
+#include "runtime/kernels/depthwise_pairs.h"
 #include "runtime/kernels/thread_pool.h"
 
 namespace kiln::rt::loops {
@@ -50,10 +53,20 @@ void depthwiseTyped(const ConvParams& p, const W* weights, const int32_t* in, in
   parallelFor(parts, [&](int64_t part) {
     std::vector<int32_t> xs(static_cast<size_t>(g.sw * g.h * wp)), acc32(static_cast<size_t>(ohw));
     std::vector<int64_t> acc64;
+    dw::PairScratch scratch;
     for (int64_t nc = part * planes / parts; nc < (part + 1) * planes / parts; ++nc) {
       const int64_t c = nc % g.c;
       const int32_t* plane = in + nc * hw;
       const int64_t maxX = maxAbsDiff(plane, hw, p.inZp);
+      const W* w = weights + c * taps;
+      int64_t sumAbsW = 0;
+      for (int64_t t = 0; t < taps; ++t) sumAbsW += std::abs(int64_t(w[t]));
+      int32_t* o = out + nc * ohw;
+      const bool fits32 = sumAbsW * maxX + std::abs(p.bias[c]) < (int64_t(1) << 31);
+      if (fits32 && maxX <= INT16_MAX && dw::weightsFitInt16(w, taps)) {
+        dw::depthwisePairsChannel(p, plane, w, c, scratch, o);
+        continue;
+      }
       // Column ix of row iy goes to phase plane ix % sw, position ix / sw (a loop per phase: no
       // division per element; stride 1 is a plain copy).
       for (int64_t ph = 0; ph < g.sw; ++ph)
@@ -66,11 +79,7 @@ void depthwiseTyped(const ConvParams& p, const W* weights, const int32_t* in, in
             for (int64_t ix = ph, k = 0; ix < g.w; ix += g.sw, ++k) d[k] = src[ix] - p.inZp;
           }
         }
-      const W* w = weights + c * taps;
-      int64_t sumAbsW = 0;
-      for (int64_t t = 0; t < taps; ++t) sumAbsW += std::abs(int64_t(w[t]));
-      int32_t* o = out + nc * ohw;
-      if (sumAbsW * maxX + std::abs(p.bias[c]) < (int64_t(1) << 31)) {
+      if (fits32) {
         std::fill(acc32.begin(), acc32.end(), int32_t(p.bias[c]));
         depthwiseChannel(p, w, xs.data(), wp, acc32.data());
         applyStage(p.out, acc32.data(), ohw, c, o);

@@ -33,6 +33,27 @@ bool packWeights(const WeightPtr& w, int64_t groups, int64_t kg, int64_t rows, b
   return true;
 }
 
+bool packDotWeights(const WeightPtr& w, PackedWeights& p) {
+  p.quads = (p.rows + 3) / 4;
+  p.dot.assign(size_t(p.groups * p.blocks * p.quads * kMR * 4), 128);
+  p.sumW.assign(size_t(p.groups * p.kg), 0);
+  for (int64_t grp = 0; grp < p.groups; ++grp)
+    for (int64_t j = 0; j < p.kg; ++j) {
+      const int64_t oc = grp * p.kg + j;
+      uint8_t* dst = p.dot.data() + (grp * p.blocks + j / kMR) * p.quads * kMR * 4 + j % kMR * 4;
+      for (int64_t r = 0; r < p.rows; ++r) {
+        const int64_t v = w[oc * p.rows + r];
+        if (v < INT8_MIN || v > INT8_MAX) {
+          p.quads = 0, p.dot.clear(), p.sumW.clear();
+          return false;
+        }
+        dst[r / 4 * kMR * 4 + r % 4] = uint8_t(v + 128);
+        p.sumW[size_t(oc)] += int32_t(v);
+      }
+    }
+  return true;
+}
+
 void panelPortable(const int32_t* w, const int32_t* x, int64_t pairs, int64_t blocks,
                    const int32_t* bias, int32_t* acc, int64_t ldacc) {
   for (int64_t cb = 0; cb < blocks; ++cb) {
@@ -57,6 +78,24 @@ void panelPortable(const int32_t* w, const int32_t* x, int64_t pairs, int64_t bl
   }
 }
 
+void panelDotPortable(const uint8_t* w, const uint8_t* x, int64_t quads, int64_t blocks,
+                      const uint32_t* bias, int32_t* acc, int64_t ldacc) {
+  for (int64_t cb = 0; cb < blocks; ++cb) {
+    const uint8_t* xb = x + cb * quads * 64;
+    for (int64_t j = 0; j < kNR; ++j) {
+      uint32_t c[kMR] = {0, 0, 0, 0}, sum = 0;
+      for (int64_t q = 0; q < quads; ++q)
+        for (int64_t k = 0; k < 4; ++k) {
+          const uint32_t xv = xb[q * 64 + j / 4 * 16 + j % 4 * 4 + k];
+          sum += xv;
+          for (int64_t m = 0; m < kMR; ++m) c[m] += xv * w[(q * kMR + m) * 4 + k];
+        }
+      for (int64_t m = 0; m < kMR; ++m)
+        acc[m * ldacc + cb * kNR + j] = int32_t(bias[m] + c[m] - (sum << 7));
+    }
+  }
+}
+
 void panel(KernelPath path, const int32_t* w, const int32_t* x, int64_t pairs, int64_t blocks,
            const int32_t* bias, int32_t* acc, int64_t ldacc) {
   switch (path) {
@@ -66,6 +105,7 @@ void panel(KernelPath path, const int32_t* w, const int32_t* x, int64_t pairs, i
 #endif
 #if defined(__aarch64__)
     case KernelPath::Neon:
+    case KernelPath::NeonDot:
       return panelNeon(w, x, pairs, blocks, bias, acc, ldacc);
 #endif
     default:

@@ -30,10 +30,23 @@ struct PackedWeights {
   int64_t groups = 0, kg = 0, rows = 0, pairs = 0, blocks = 0;
   std::vector<int32_t> data;
   std::vector<int64_t> sumAbsW;  // per output channel (groups * kg): sum |w| for the int32 check
+  // The byte form of the dot-product path (neon-dot), when every weight fits int8: w + 128 as
+  // uint8 in quads of 4 rows, block b of group g is [quads][kMR][4] bytes at
+  // dot + (g * blocks + b) * quads * kMR * 4 (rows beyond `rows` hold 128, i.e. w = 0), and
+  // sumW, each output channel's sum of w. Empty otherwise.
+  int64_t quads = 0;
+  std::vector<uint8_t> dot;
+  std::vector<int32_t> sumW;
   const int32_t* block(int64_t grp, int64_t b) const {
     return data.data() + (grp * blocks + b) * pairs * kMR;
   }
+  const uint8_t* dotBlock(int64_t grp, int64_t b) const {
+    return dot.data() + (grp * blocks + b) * quads * kMR * 4;
+  }
 };
+
+/// Adds the byte form (PackedWeights::dot) when every weight fits int8; false when one does not.
+bool packDotWeights(const WeightPtr& w, PackedWeights& p);
 
 /// Packs weights stored as [groups * kg][rows] (conv) or, with `transposed`, [rows][kg] (fc,
 /// one group). Returns false, leaving `out` empty, when a weight lies outside int16.
@@ -44,6 +57,22 @@ bool packWeights(const WeightPtr& w, int64_t groups, int64_t kg, int64_t rows, b
 /// weight block `w` ([pairs][kMR]) with panel blocks x + cb * pairs * kNR ([pairs][kNR]).
 void panel(KernelPath path, const int32_t* w, const int32_t* x, int64_t pairs, int64_t blocks,
            const int32_t* bias, int32_t* acc, int64_t ldacc);
+
+/// The dot-product micro-kernel (neon-dot, gemm_neon_dot.cpp), exact by arithmetic modulo 2^32:
+/// x holds raw uint8 activations (x - zp + zp; zp itself where the window reads padding, 0 in
+/// rows beyond the reduction), w the bytes w + 128. With udot sums U = sum x (w + 128) and
+/// S = sum x per column, sum (x - zp) w = U - 128 S - zp sum w; the caller folds -zp sum w into
+/// bias (mod 2^32). Every term is formed in uint32 lanes that wrap: the result is the true
+/// sum modulo 2^32, and the true sum lies in int32 (the caller's bound), so it is that sum
+/// exactly, for any reduction length (no intermediate needs to stay in range).
+/// Panel block cb, quad q: 64 bytes at x + (cb * quads + q) * 64, column j = 4v + i at
+/// byte v * 16 + i * 4 + (row within the quad).
+void panelDot(const uint8_t* w, const uint8_t* x, int64_t quads, int64_t blocks,
+              const uint32_t* bias, int32_t* acc, int64_t ldacc);
+/// The same arithmetic in plain C++ (what panelDot runs where the build has no dot-product
+/// code; tests run it on any host).
+void panelDotPortable(const uint8_t* w, const uint8_t* x, int64_t quads, int64_t blocks,
+                      const uint32_t* bias, int32_t* acc, int64_t ldacc);
 
 // The per-path implementations (gemm_*.cpp).
 void panelPortable(const int32_t* w, const int32_t* x, int64_t pairs, int64_t blocks,

@@ -5,6 +5,13 @@
 #include <cstring>
 #include <stdexcept>
 
+#if defined(__aarch64__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)  // the Linux kernel's bit for FEAT_DotProd
+#endif
+#endif
+
 namespace kiln::rt {
 
 const char* kernelPathName(KernelPath p) {
@@ -13,6 +20,8 @@ const char* kernelPathName(KernelPath p) {
       return "avx2";
     case KernelPath::Neon:
       return "neon";
+    case KernelPath::NeonDot:
+      return "neon-dot";
     default:
       return "portable";
   }
@@ -24,6 +33,9 @@ std::vector<KernelPath> supportedKernelPaths() {
   if (__builtin_cpu_supports("avx2")) paths.push_back(KernelPath::Avx2);
 #elif defined(__aarch64__)
   paths.push_back(KernelPath::Neon);  // NEON (Advanced SIMD) is part of every AArch64 CPU
+  // The dot-product instructions (Armv8.2 FEAT_DotProd: Cortex-A76 / Raspberry Pi 5, qemu's
+  // -cpu max), as the kernel reports them.
+  if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) paths.push_back(KernelPath::NeonDot);
 #endif
   return paths;
 }

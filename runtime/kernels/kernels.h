@@ -128,6 +128,8 @@ struct PoolParams {
   OutputStage out;  // avg only; max keeps the input's quantization
 };
 void pool2d(const PoolParams& p, const int32_t* in, int32_t* out);
+/// The per-window loop pool2d must match bit for bit (tests only).
+void pool2dReference(const PoolParams& p, const int32_t* in, int32_t* out);
 /// Global average pool over all positions after the channel dimension.
 void globalAvgPool(int64_t nc, int64_t inner, int32_t inZp, const OutputStage& out,
                    const int32_t* in, int32_t* outBuf);

@@ -4,11 +4,24 @@
 
 #include <random>
 
+#include "runtime/kernels/gemm.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/kernels/thread_pool.h"
 
 namespace kiln::test {
 namespace {
+
+// The paths whose packed GEMM is checked: every path this CPU runs and, off aarch64, neon-dot too:
+// its byte panels, weight form and modulo-2^32 bias then run panelDot's portable twin, so the
+// dot-product arithmetic is checked on every host (the instructions themselves in the cross tier,
+// under qemu -cpu max).
+std::vector<rt::KernelPath> packPaths() {
+  std::vector<rt::KernelPath> paths = rt::supportedKernelPaths();
+#if !defined(__aarch64__)
+  paths.push_back(rt::KernelPath::NeonDot);
+#endif
+  return paths;
+}
 
 TEST(KernelMatch, Conv2dEqualsReference) {
   std::mt19937 rng(7);
@@ -56,12 +69,12 @@ TEST(KernelMatch, Conv2dEqualsReference) {
     rt::conv2d(p, x.data(), a.data());
     rt::conv2dReference(p, x.data(), b.data());
     ASSERT_EQ(a, b) << "trial " << trial;
-    // The packed GEMM on every path this CPU runs (it falls back to the loops where the int16 /
-    // int32 bounds do not hold: the wide trials).
-    const auto packed = rt::packConvWeights(p);
-    p.packed = packed.get();
-    for (rt::KernelPath path : rt::supportedKernelPaths()) {
+    // The packed GEMM on every path (it falls back to the loops where the int16 / int32 bounds
+    // do not hold: the wide trials).
+    for (rt::KernelPath path : packPaths()) {
       p.path = path;
+      const auto packed = rt::packConvWeights(p);
+      p.packed = packed.get();
       std::fill(a.begin(), a.end(), -1);
       rt::conv2d(p, x.data(), a.data());
       ASSERT_EQ(a, b) << "trial " << trial << " path " << rt::kernelPathName(path);
@@ -126,11 +139,12 @@ TEST(KernelMatch, PackedConvEqualsReferenceOnEveryPath) {
     p.out.qmax = 255;
     std::vector<int32_t> ref(size_t(g.n * g.k * g.oh * g.ow)), got(ref.size());
     rt::conv2dReference(p, x.data(), ref.data());
-    const auto packed = rt::packConvWeights(p);
-    ASSERT_TRUE(packed) << "trial " << trial;
-    p.packed = packed.get();
-    for (rt::KernelPath path : rt::supportedKernelPaths()) {
-      p.path = path;
+    for (rt::KernelPath path : packPaths()) {
+      p.path = path;  // packed per path: neon-dot adds the byte form of int8 weights
+      const auto packed = rt::packConvWeights(p);
+      ASSERT_TRUE(packed) << "trial " << trial;
+      p.packed = packed.get();
+      ASSERT_EQ(path == rt::KernelPath::NeonDot && wmax == 127, !packed->dot.empty());
       std::fill(got.begin(), got.end(), -1);
       rt::conv2d(p, x.data(), got.data());
       ASSERT_EQ(got, ref) << "trial " << trial << " path " << rt::kernelPathName(path);

@@ -1,0 +1,65 @@
+// The SIMD depthwise kernel (internal to runtime/kernels): per channel, the window's taps taken
+// two at a time as int16 pairs, so one vpmaddwd (AVX2) or smull + addp (NEON) forms
+// w[kx] * x[.., ox + kx] + w[kx + 1] * x[.., ox + kx + 1] for 8 (4) output columns exactly.
+//
+// For tap pair t (window columns 2t and 2t + 1) and input row iy, the "pair row" holds, per
+// output column ox, the word (x(iy, ox*sw + 2t*dw - pl) - zp, x(iy, ox*sw + (2t+1)*dw - pl) - zp)
+// as two int16 halves (0 where the window reads padding; the unused high half of an odd kw's last
+// pair meets a 0 weight). Every pair row is a contiguous run of one array built once per input row
+// (one word per column, split into sw phases), so building costs the same for any window. An
+// output row oy is bias + the sum over ky and t of madd(pair row (t, oy*sh + ky*dh - pt), weight
+// pair (ky, t)), for every stride and dilation; rows of padding point at a row of zeros. The caller
+// proves that every |x - zp| and |w| fits int16 and that sum |w| * max |x - zp| + |bias| < 2^31, so
+// every pair product and every partial sum fits int32 in any order: each path gives the int32 the
+// reference loop gives.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "runtime/kernels/kernel_path.h"
+#include "runtime/kernels/kernels.h"
+
+namespace kiln::rt::dw {
+
+/// Output columns are computed in blocks of this many (pair rows are padded to a multiple).
+constexpr int64_t kBlock = 8;
+
+/// Scratch of one thread for depthwisePairsChannel (reused between channels).
+struct PairScratch {
+  std::vector<int32_t> rowX;   // one padded input row of x - zp
+  std::vector<int32_t> pairs;  // [h][sw phases][phase length] pair words
+  std::vector<int32_t> q;      // one row's pair words before the phase split
+  std::vector<int32_t> zero;   // one row of zeros (rows of padding)
+  std::vector<int32_t> acc;    // [oh][ow] + width slack
+  std::vector<const int32_t*> rowPtr;
+  std::vector<int64_t> tapOff;
+  std::vector<int32_t> wPairs;
+};
+
+/// Whether channel weights w[0..taps) all fit int16 (a precondition of the pair kernel).
+template <typename W>
+bool weightsFitInt16(const W* w, int64_t taps) {
+  for (int64_t t = 0; t < taps; ++t)
+    if (w[t] < INT16_MIN || w[t] > INT16_MAX) return false;
+  return true;
+}
+
+/// One channel plane `plane` (h x w values of activation type T) through the pair kernel into
+/// `out` (oh x ow, after the output stage of `channel`). Preconditions as above.
+template <typename T, typename W>
+void depthwisePairsChannel(const ConvParams& p, const T* plane, const W* w, int64_t channel,
+                           PairScratch& s, int32_t* out);
+
+/// acc[ox] = bias + sum_r madd(rows[r][ox], w[r]) for ox < width (a multiple of kBlock): the
+/// row micro-kernel, per path (portable, AVX2, NEON).
+void pairRows(KernelPath path, const int32_t* const* rows, const int32_t* w, int64_t nr,
+              int64_t width, int32_t bias, int32_t* acc);
+void pairRowsPortable(const int32_t* const* rows, const int32_t* w, int64_t nr, int64_t width,
+                      int32_t bias, int32_t* acc);
+void pairRowsAvx2(const int32_t* const* rows, const int32_t* w, int64_t nr, int64_t width,
+                  int32_t bias, int32_t* acc);
+void pairRowsNeon(const int32_t* const* rows, const int32_t* w, int64_t nr, int64_t width,
+                  int32_t bias, int32_t* acc);
+
+}  // namespace kiln::rt::dw

@@ -1,0 +1,68 @@
+// The row micro-kernels of the pair-row depthwise kernel (depthwise_pairs.h) for AVX2 and NEON.
+// AVX2: vpmaddwd of 8 pair words by the broadcast weight pair, two such vectors (16 output
+// columns) per step; NEON: smull/smull2 + addp per 4 columns. Both are the exact pair sums of
+// pairRowsPortable (every partial sum fits int32: the caller's bound).
+#include "runtime/kernels/depthwise_pairs.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
+namespace kiln::rt::dw {
+
+static_assert(kBlock == 8, "the row micro-kernels are written for blocks of 8 columns");
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) void pairRowsAvx2(const int32_t* const* rows, const int32_t* w,
+                                                  int64_t nr, int64_t width, int32_t bias,
+                                                  int32_t* acc) {
+  const __m256i b = _mm256_set1_epi32(bias);
+  int64_t ox = 0;
+  for (; ox + 16 <= width; ox += 16) {
+    __m256i a0 = b, a1 = b;
+    for (int64_t r = 0; r < nr; ++r) {
+      const __m256i wv = _mm256_set1_epi32(w[r]);
+      const int32_t* row = rows[r] + ox;
+      a0 = _mm256_add_epi32(
+          a0, _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row)), wv));
+      a1 = _mm256_add_epi32(
+          a1, _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 8)), wv));
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + ox), a0);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + ox + 8), a1);
+  }
+  for (; ox < width; ox += 8) {
+    __m256i a0 = b;
+    for (int64_t r = 0; r < nr; ++r)
+      a0 = _mm256_add_epi32(
+          a0, _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[r] + ox)),
+                                _mm256_set1_epi32(w[r])));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + ox), a0);
+  }
+}
+#endif
+
+#if defined(__aarch64__)
+void pairRowsNeon(const int32_t* const* rows, const int32_t* w, int64_t nr, int64_t width,
+                  int32_t bias, int32_t* acc) {
+  for (int64_t ox = 0; ox < width; ox += 8) {
+    int32x4_t a0 = vdupq_n_s32(bias), a1 = a0;
+    for (int64_t r = 0; r < nr; ++r) {
+      const int16x8_t wv = vreinterpretq_s16_s32(vdupq_n_s32(w[r]));
+      const int16x8_t x0 = vreinterpretq_s16_s32(vld1q_s32(rows[r] + ox));
+      const int16x8_t x1 = vreinterpretq_s16_s32(vld1q_s32(rows[r] + ox + 4));
+      a0 = vaddq_s32(
+          a0, vpaddq_s32(vmull_s16(vget_low_s16(x0), vget_low_s16(wv)), vmull_high_s16(x0, wv)));
+      a1 = vaddq_s32(
+          a1, vpaddq_s32(vmull_s16(vget_low_s16(x1), vget_low_s16(wv)), vmull_high_s16(x1, wv)));
+    }
+    vst1q_s32(acc + ox, a0);
+    vst1q_s32(acc + ox + 4, a1);
+  }
+}
+#endif
+
+}  // namespace kiln::rt::dw

@@ -201,6 +201,7 @@ std::vector<FloatBuffer> run(const Graph& g, const std::vector<FloatBuffer>& inp
   }
   std::vector<FloatBuffer> outputs;
   BufferPool pool;
+  FloatBuffer pre;  // the observer's pre-activation values, storage reused from layer to layer
   for (size_t i = 0; i < g.layers.size(); ++i) {
     const Layer& l = g.layers[i];
     const bool passThrough = l.type == LayerType::Reshape || (l.type == LayerType::Activation &&
@@ -226,7 +227,7 @@ std::vector<FloatBuffer> run(const Graph& g, const std::vector<FloatBuffer>& inp
         buf[i].data = pool.take(size_t(numel(l.outputShapes.at(0))), overwritesAll(l.type));
       else if (keepAll && !overwritesAll(l.type))
         buf[i].data.clear();  // a reused buffer: kernels that do not write every value start empty
-      FloatBuffer pre;
+      pre.shape.clear();
       runLayer(l, in, buf[i], observer ? &pre : nullptr);
       if (observer) (*observer)(int(i), pre.shape.empty() ? nullptr : &pre, buf[i]);
     } else if (observer) {

@@ -102,10 +102,10 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
   for (size_t i = 0; i < L; ++i)
     if (g.layers[i].type != LayerType::InputLayer)
       alone[i] = std::make_unique<QuantLayerRunner>(g, g.layers[i], nullptr);
-  // Per sample, reused: every layer's float output, quantized output (the whole network), float
-  // output quantized (the inputs of the layers alone, and the floor) and output alone.
+  // Per sample, reused: every layer's float output, quantized output (the whole network) and
+  // float output quantized (the inputs of the layers alone, and the floor).
   std::vector<FloatBuffer> fl;
-  std::vector<IntBuffer> q, floatQuantized(L), aloneOut(L);
+  std::vector<IntBuffer> q, floatQuantized(L);
   rt::ThreadPool* pool = emulationPool();
   for (const auto& sample : samples) {
     if (progress) progress(done++, int(samples.size()));
@@ -132,9 +132,10 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
           ptrs.push_back(&other.back());
         }
       }
-      alone[i]->run(ptrs, aloneOut[i]);
-      addLayerSample(fl[i].data, q[i], aloneOut[i], floatQuantized[i], l.outputQuant[0], layer[i],
-                     local[i], outFloor[i]);
+      thread_local IntBuffer out;  // storage reused by the layers this thread runs
+      alone[i]->run(ptrs, out);
+      addLayerSample(fl[i].data, q[i], out, floatQuantized[i], l.outputQuant[0], layer[i], local[i],
+                     outFloor[i]);
     });
     for (size_t k = 0; k < outIds.size(); ++k) {
       const auto deq = dequantize(q[outIds[k]], g.at(outIds[k]).outputQuant[0]).data;

@@ -112,12 +112,14 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
     runFloatAllLayers(g, sample, fl);
     runLowered(whole, g, sample, &q);
     pool->run(int64_t(L), [&](int64_t i) {
+      const rt::ThreadPool::Scope inlineKernels(nullptr);
       const Layer& l = g.layers[size_t(i)];
       if (!l.outputQuant.empty())
         quantizeInput(fl[size_t(i)], l.outputQuant[0], floatQuantized[size_t(i)]);
     });
     // The layer alone: its inputs are the float reference, quantized; the noise is its own.
     pool->run(int64_t(L), [&](int64_t id) {
+      const rt::ThreadPool::Scope inlineKernels(nullptr);
       const size_t i = size_t(id);
       const Layer& l = g.layers[i];
       if (l.type == LayerType::InputLayer || q[i].data.empty()) return;

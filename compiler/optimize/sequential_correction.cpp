@@ -101,11 +101,13 @@ CorrectionResult sequentialCorrection(Graph& g,
   // Float reference outputs of the layers to correct.
   std::vector<std::vector<FloatBuffer>> ref(S, std::vector<FloatBuffer>(n));
   const bool anyTarget = std::find(target.begin(), target.end(), 1) != target.end();
+  std::vector<FloatBuffer> all;  // every layer's output, storage reused from sample to sample
   for (size_t s = 0; anyTarget && s < S; ++s) {
-    auto all = runFloatAllLayers(g, samples[s]);
+    runFloatAllLayers(g, samples[s], all);
     for (size_t i = 0; i < n; ++i)
-      if (target[i]) ref[s][i] = std::move(all[i]);
+      if (target[i]) ref[s][i] = all[i];
   }
+  all = {};
   // The quantized network, run layer by layer on all samples at once, so that each layer is
   // measured with the corrected biases of the layers before it.
   std::vector<int> lastUse(n, -1);

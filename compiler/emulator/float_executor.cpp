@@ -175,6 +175,8 @@ void runLayer(const Layer& l, const float_kernels::Inputs& in, FloatBuffer& out,
   applyFusedActivation(l, out);
 }
 
+// keepAll: every layer's output is kept in *all (index = layer id). With keepAll, the buffers
+// *all holds already (from an earlier run of the same graph) are written over, not reallocated.
 std::vector<FloatBuffer> run(const Graph& g, const std::vector<FloatBuffer>& inputs, bool keepAll,
                              std::vector<FloatBuffer>* all,
                              const LayerObserver* observer = nullptr) {
@@ -186,7 +188,9 @@ std::vector<FloatBuffer> run(const Graph& g, const std::vector<FloatBuffer>& inp
   std::vector<int> lastUse(g.layers.size(), -1);
   for (size_t i = 0; i < g.layers.size(); ++i)
     for (const ValueRef& v : g.layers[i].inputs) lastUse[v.layer] = int(i);
-  std::vector<FloatBuffer> buf(g.layers.size());
+  std::vector<FloatBuffer> buf;
+  if (keepAll && all && all->size() == g.layers.size()) buf = std::move(*all);
+  buf.resize(g.layers.size());
   for (size_t k = 0; k < inIds.size(); ++k) {
     const Layer& l = g.at(inIds[k]);
     const Shape user = l.attrInts("user_shape");
@@ -197,6 +201,7 @@ std::vector<FloatBuffer> run(const Graph& g, const std::vector<FloatBuffer>& inp
   }
   std::vector<FloatBuffer> outputs;
   BufferPool pool;
+  FloatBuffer pre;  // the observer's pre-activation values, storage reused from layer to layer
   for (size_t i = 0; i < g.layers.size(); ++i) {
     const Layer& l = g.layers[i];
     const bool passThrough = l.type == LayerType::Reshape || (l.type == LayerType::Activation &&
@@ -220,7 +225,9 @@ std::vector<FloatBuffer> run(const Graph& g, const std::vector<FloatBuffer>& inp
       }
       if (!keepAll && (in.empty() || in[0] != &buf[i]) && l.type != LayerType::OutputLayer)
         buf[i].data = pool.take(size_t(numel(l.outputShapes.at(0))), overwritesAll(l.type));
-      FloatBuffer pre;
+      else if (keepAll && !overwritesAll(l.type))
+        buf[i].data.clear();  // a reused buffer: kernels that do not write every value start empty
+      pre.shape.clear();
       runLayer(l, in, buf[i], observer ? &pre : nullptr);
       if (observer) (*observer)(int(i), pre.shape.empty() ? nullptr : &pre, buf[i]);
     } else if (observer) {
@@ -258,6 +265,11 @@ std::vector<FloatBuffer> runFloatAllLayers(const Graph& g, const std::vector<Flo
   std::vector<FloatBuffer> all;
   run(g, inputs, true, &all);
   return all;
+}
+
+void runFloatAllLayers(const Graph& g, const std::vector<FloatBuffer>& inputs,
+                       std::vector<FloatBuffer>& all) {
+  run(g, inputs, true, &all);
 }
 
 }  // namespace kiln

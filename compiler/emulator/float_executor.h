@@ -17,6 +17,10 @@ std::vector<FloatBuffer> runFloat(const Graph& g, const std::vector<FloatBuffer>
 /// Runs the graph and also returns every layer's output (index = layer id), for per-layer
 /// comparisons and debugging.
 std::vector<FloatBuffer> runFloatAllLayers(const Graph& g, const std::vector<FloatBuffer>& inputs);
+/// The same into `all`, whose buffers from an earlier call on the same graph are reused (no fresh
+/// pages per sample).
+void runFloatAllLayers(const Graph& g, const std::vector<FloatBuffer>& inputs,
+                       std::vector<FloatBuffer>& all);
 
 /// Called after each layer with its id, the value before its fused activation (null when the
 /// layer has none) and its output. Used by calibration.

@@ -21,6 +21,27 @@ rt::StreamDesc streamFor(const QuantInfo& q) {
   return s;
 }
 
+// rt::quantizeFloat compiled for AVX2 as well (x86-64): the same operations, which the compiler
+// then vectorizes (nearbyint becomes roundps in the default rounding mode, the same values), chosen
+// at run time. The optimizer quantizes every layer's float output of every report sample.
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) void quantizeAvx2(const float* x, int64_t n,
+                                                  const rt::StreamDesc& s, int32_t* q) {
+  rt::quantizeFloat(x, n, s, q);
+}
+#endif
+
+void quantize(const float* x, int64_t n, const rt::StreamDesc& s, int32_t* q) {
+#if defined(__x86_64__)
+  static const bool avx2 = [] {
+    __builtin_cpu_init();
+    return bool(__builtin_cpu_supports("avx2"));
+  }();
+  if (avx2) return quantizeAvx2(x, n, s, q);
+#endif
+  rt::quantizeFloat(x, n, s, q);
+}
+
 }  // namespace
 
 rt::ThreadPool* emulationPool() {
@@ -40,18 +61,26 @@ rt::ThreadPool* emulationPool() {
 
 IntBuffer quantizeInput(const FloatBuffer& x, const QuantInfo& q) {
   IntBuffer out;
+  quantizeInput(x, q, out);
+  return out;
+}
+
+void quantizeInput(const FloatBuffer& x, const QuantInfo& q, IntBuffer& out) {
   out.shape = x.shape;
   out.data.resize(x.data.size());
-  rt::quantizeFloat(x.data.data(), int64_t(x.data.size()), streamFor(q), out.data.data());
-  return out;
+  quantize(x.data.data(), int64_t(x.data.size()), streamFor(q), out.data.data());
 }
 
 FloatBuffer dequantize(const IntBuffer& b, const QuantInfo& q) {
   FloatBuffer out;
   out.shape = b.shape;
   out.data.resize(b.data.size());
-  rt::dequantizeToFloat(b.data.data(), int64_t(b.data.size()), streamFor(q), out.data.data());
+  dequantize(b.data.data(), b.data.size(), q, out.data.data());
   return out;
+}
+
+void dequantize(const int32_t* q, size_t n, const QuantInfo& info, float* out) {
+  rt::dequantizeToFloat(q, int64_t(n), streamFor(info), out);
 }
 
 std::vector<IntBuffer> runQuantized(const Graph& g, const std::vector<FloatBuffer>& inputs,
@@ -85,13 +114,18 @@ std::vector<IntBuffer> runLowered(const LoweredProgram& lp, const Graph& g,
     outputs.push_back({t.shape, std::vector<int32_t>(ex.output(k), ex.output(k) + t.numel())});
   }
   if (all) {
-    all->assign(g.layers.size(), IntBuffer());
+    // Into the buffers `all` already holds (a caller running many samples reuses their storage).
+    all->resize(g.layers.size());
     for (size_t i = 0; i < g.layers.size(); ++i) {
+      IntBuffer& b = (*all)[i];
       const int t = lp.layerTensor[i];
-      if (t < 0) continue;
+      if (t < 0) {
+        b = IntBuffer();
+        continue;
+      }
       const auto& d = prog.tensors[size_t(t)];
-      (*all)[i] = {d.shape,
-                   std::vector<int32_t>(ex.tensor(size_t(t)), ex.tensor(size_t(t)) + d.numel())};
+      b.shape = d.shape;
+      b.data.assign(ex.tensor(size_t(t)), ex.tensor(size_t(t)) + d.numel());
     }
   }
   return outputs;

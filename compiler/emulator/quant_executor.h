@@ -24,8 +24,12 @@ struct IntBuffer {
 /// Host-side input conversion, exactly as the runtime does it:
 /// q = rint(clip(x, limvals_min, limvals_max) / scale + zero_point), round half to even.
 IntBuffer quantizeInput(const FloatBuffer& x, const QuantInfo& q);
+/// The same into `out`, reusing its storage.
+void quantizeInput(const FloatBuffer& x, const QuantInfo& q, IntBuffer& out);
 /// (q - zero_point) * scale in float32.
 FloatBuffer dequantize(const IntBuffer& b, const QuantInfo& q);
+/// The same for q[0..n) into out[0..n).
+void dequantize(const int32_t* q, size_t n, const QuantInfo& info, float* out);
 
 /// Runs the quantized graph on float inputs (user layout); returns the integer outputs in the
 /// user layout. With `all`, every layer's integer output (IR layout) is kept, index = layer id.
@@ -37,7 +41,8 @@ std::vector<IntBuffer> runQuantized(const Graph& g, const std::vector<FloatBuffe
 /// process, of KILN_THREADS threads (1 to 256), by default the CPU's count up to 8.
 rt::ThreadPool* emulationPool();
 
-/// The same with a program lowered once (lowerProgram with keepAll when `all` is wanted).
+/// The same with a program lowered once (lowerProgram with keepAll when `all` is wanted); the
+/// buffers `all` holds from an earlier call are reused.
 std::vector<IntBuffer> runLowered(const LoweredProgram& lp, const Graph& g,
                                   const std::vector<FloatBuffer>& inputs,
                                   std::vector<IntBuffer>* all = nullptr);

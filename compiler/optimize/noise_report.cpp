@@ -9,6 +9,7 @@
 #include "compiler/emulator/quant_executor.h"
 #include "compiler/emulator/quant_layer.h"
 #include "compiler/lower/lower_program.h"
+#include "runtime/kernels/thread_pool.h"
 
 namespace kiln::optimize {
 
@@ -38,51 +39,106 @@ struct Acc {
   }
 };
 
+// One layer's three measurements of one sample in one pass: the network's output `net`, the
+// layer alone `alone` and the float output quantized `floor` (all in the layer's quantization)
+// against the float reference. The same sums, in the same order, as three Acc::add calls: the
+// three signal sums are the same, so one is computed and copied.
+void addLayerSample(const std::vector<float>& ref, const IntBuffer& net, const IntBuffer& alone,
+                    const IntBuffer& floor, const QuantInfo& q, Acc& a, Acc& b, Acc& c) {
+  const size_t n = ref.size();
+  if (net.data.size() != n || alone.data.size() != n || floor.data.size() != n ||
+      a.signal != b.signal || a.signal != c.signal || a.n != b.n || a.n != c.n) {
+    a.add(ref, dequantize(net, q).data);
+    b.add(ref, dequantize(alone, q).data);
+    c.add(ref, dequantize(floor, q).data);
+    return;
+  }
+  constexpr size_t kChunk = 1024;
+  float dn[kChunk], da[kChunk], df[kChunk];
+  double signal = a.signal, na = a.noise, ba = a.bias, nb = b.noise, bb = b.bias, nc = c.noise,
+         bc = c.bias;
+  for (size_t e0 = 0; e0 < n; e0 += kChunk) {
+    const size_t m = std::min(kChunk, n - e0);
+    dequantize(net.data.data() + e0, m, q, dn);
+    dequantize(alone.data.data() + e0, m, q, da);
+    dequantize(floor.data.data() + e0, m, q, df);
+    const float* r = ref.data() + e0;
+    for (size_t e = 0; e < m; ++e) {
+      signal += double(r[e]) * r[e];
+      const double d1 = double(dn[e]) - r[e], d2 = double(da[e]) - r[e], d3 = double(df[e]) - r[e];
+      na += d1 * d1;
+      ba += d1;
+      nb += d2 * d2;
+      bb += d2;
+      nc += d3 * d3;
+      bc += d3;
+    }
+  }
+  a.noise = na, a.bias = ba, b.noise = nb, b.bias = bb, c.noise = nc, c.bias = bc;
+  // The three signal sums run over the same values in the same order.
+  a.signal = b.signal = c.signal = signal;
+  a.n += int64_t(n), b.n += int64_t(n), c.n += int64_t(n);
+}
+
 }  // namespace
 
 NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffer>>& samples,
                         const std::function<void(int, int)>& progress) {
   int done = 0;
   NoiseReport r;
-  std::vector<Acc> layer(g.layers.size()), local(g.layers.size()), outFloor(g.layers.size());
+  const size_t L = g.layers.size();
+  std::vector<Acc> layer(L), local(L), outFloor(L);
   const auto outIds = g.outputLayers();
   // Per output element, the range over the samples of the quantized and of the float output.
   std::vector<std::vector<float>> outMin(outIds.size()), outMax(outIds.size());
   std::vector<std::vector<float>> floatMin(outIds.size()), floatMax(outIds.size());
-  // Lowered once: the whole network (keeping every layer's output) and each layer alone.
+  // Lowered once: the whole network (keeping every layer's output) and each layer alone. The
+  // layers alone run inline, several at a time on the emulation pool's threads (each layer's
+  // figures are its own, summed in sample order: the report does not depend on the threads).
   LowerOptions keepAll;
   keepAll.keepAll = true;
   const LoweredProgram whole = lowerProgram(g, keepAll);
-  std::vector<std::unique_ptr<QuantLayerRunner>> alone(g.layers.size());
-  for (size_t i = 0; i < g.layers.size(); ++i)
+  std::vector<std::unique_ptr<QuantLayerRunner>> alone(L);
+  for (size_t i = 0; i < L; ++i)
     if (g.layers[i].type != LayerType::InputLayer)
-      alone[i] = std::make_unique<QuantLayerRunner>(g, g.layers[i]);
+      alone[i] = std::make_unique<QuantLayerRunner>(g, g.layers[i], nullptr);
+  // Per sample, reused: every layer's float output, quantized output (the whole network) and
+  // float output quantized (the inputs of the layers alone, and the floor).
+  std::vector<FloatBuffer> fl;
+  std::vector<IntBuffer> q, floatQuantized(L);
+  rt::ThreadPool* pool = emulationPool();
   for (const auto& sample : samples) {
     if (progress) progress(done++, int(samples.size()));
-    const auto fl = runFloatAllLayers(g, sample);
-    std::vector<IntBuffer> q;
+    runFloatAllLayers(g, sample, fl);
     runLowered(whole, g, sample, &q);
-    for (size_t i = 0; i < g.layers.size(); ++i) {
-      if (q[i].data.empty()) continue;
-      layer[i].add(fl[i].data, dequantize(q[i], g.layers[i].outputQuant[0]).data);
-    }
+    pool->run(int64_t(L), [&](int64_t i) {
+      const rt::ThreadPool::Scope inlineKernels(nullptr);
+      const Layer& l = g.layers[size_t(i)];
+      if (!l.outputQuant.empty())
+        quantizeInput(fl[size_t(i)], l.outputQuant[0], floatQuantized[size_t(i)]);
+    });
     // The layer alone: its inputs are the float reference, quantized; the noise is its own.
-    for (size_t i = 0; i < g.layers.size(); ++i) {
+    pool->run(int64_t(L), [&](int64_t id) {
+      const rt::ThreadPool::Scope inlineKernels(nullptr);
+      const size_t i = size_t(id);
       const Layer& l = g.layers[i];
-      if (l.type == LayerType::InputLayer || q[i].data.empty()) continue;
-      std::vector<IntBuffer> ins;
-      for (const ValueRef& v : l.inputs) {
-        ins.push_back(quantizeInput(fl[v.layer], g.at(v.layer).outputQuant[v.port]));
-        ins.back().shape = q[v.layer].shape;
-      }
+      if (l.type == LayerType::InputLayer || q[i].data.empty()) return;
+      std::vector<IntBuffer> other;  // inputs read from a port other than 0 (none in Kiln today)
+      other.reserve(l.inputs.size());
       std::vector<const IntBuffer*> ptrs;
-      for (const IntBuffer& b : ins) ptrs.push_back(&b);
-      IntBuffer out;
+      for (const ValueRef& v : l.inputs) {
+        if (v.port == 0) {
+          ptrs.push_back(&floatQuantized[size_t(v.layer)]);
+        } else {
+          other.push_back(quantizeInput(fl[v.layer], g.at(v.layer).outputQuant[v.port]));
+          ptrs.push_back(&other.back());
+        }
+      }
+      thread_local IntBuffer out;  // storage reused by the layers this thread runs
       alone[i]->run(ptrs, out);
-      local[i].add(fl[i].data, dequantize(out, l.outputQuant[0]).data);
-      outFloor[i].add(fl[i].data,
-                      dequantize(quantizeInput(fl[i], l.outputQuant[0]), l.outputQuant[0]).data);
-    }
+      addLayerSample(fl[i].data, q[i], out, floatQuantized[i], l.outputQuant[0], layer[i], local[i],
+                     outFloor[i]);
+    });
     for (size_t k = 0; k < outIds.size(); ++k) {
       const auto deq = dequantize(q[outIds[k]], g.at(outIds[k]).outputQuant[0]).data;
       const auto& ref = fl[outIds[k]].data;

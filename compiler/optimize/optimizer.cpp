@@ -2,8 +2,10 @@
 // its own file (step_<name>.cpp, declared in optimize_steps.h); this file only says the order.
 #include "compiler/optimize/optimizer.h"
 
+#include "compiler/emulator/quant_executor.h"
 #include "compiler/optimize/optimize_state.h"
 #include "compiler/optimize/optimize_steps.h"
+#include "runtime/kernels/thread_pool.h"
 
 namespace kiln::optimize {
 
@@ -14,6 +16,9 @@ Archive optimize(const Archive& parsed, const OptimizeOptions& o) {
           "the archive is already optimized; run kiln optimize on the parsed archive "
           "(the output of kiln parser)");
   OptimizeState s(parsed, o);
+  // The float emulation's kernels split their work over the emulation pool, as the quantized
+  // emulation's do (the same bytes for any thread count, KILN_THREADS).
+  const rt::ThreadPool::Scope pool(emulationPool());
   // Each step is announced to o.stepStarted (per-step times, progress lines in CI logs).
   // script: the float graph changes (normalization, ...) and the script's settings.
   o.stepStarted("script");

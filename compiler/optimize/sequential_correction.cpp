@@ -57,15 +57,19 @@ std::vector<std::optional<double>> meanError(const Layer& l, const std::vector<I
     int64_t inner = 1;
     for (size_t d = 2; d < sh.size(); ++d) inner *= sh[d];
     const size_t n = q[s].data.size();
-    for (size_t i = 0; i < n; ++i) {
-      const int64_t v = q[s].data[i];
-      const double yf = f[s].data[i];
-      if (v <= qmin || v >= qmax || !(yf > lo && yf < hi) || yf < floor) continue;
-      const double yq = double(v - zp) * out.scale;
-      if (positiveOnly && (yq <= 0 || yf <= 0)) continue;
-      const size_t c = size_t((int64_t(i) / inner) % channels);
-      sum[c] += yq - yf;
-      ++count[c];
+    // Element i = (b * channels + c) * inner + k, visited in order (no division per element).
+    for (size_t i0 = 0; i0 < n; i0 += size_t(inner)) {
+      const size_t c = (i0 / size_t(inner)) % size_t(channels);
+      const size_t i1 = std::min(n, i0 + size_t(inner));
+      for (size_t i = i0; i < i1; ++i) {
+        const int64_t v = q[s].data[i];
+        const double yf = f[s].data[i];
+        if (v <= qmin || v >= qmax || !(yf > lo && yf < hi) || yf < floor) continue;
+        const double yq = double(v - zp) * out.scale;
+        if (positiveOnly && (yq <= 0 || yf <= 0)) continue;
+        sum[c] += yq - yf;
+        ++count[c];
+      }
     }
     for (size_t c = 0; c < sum.size(); ++c) {
       const int64_t k = count[c] - count0[c];
@@ -105,11 +109,13 @@ CorrectionResult sequentialCorrection(Graph& g,
   // Float reference outputs of the layers to correct.
   std::vector<std::vector<FloatBuffer>> ref(S, std::vector<FloatBuffer>(n));
   const bool anyTarget = std::find(target.begin(), target.end(), 1) != target.end();
+  std::vector<FloatBuffer> all;  // every layer's output, storage reused from sample to sample
   for (size_t s = 0; anyTarget && s < S; ++s) {
-    auto all = runFloatAllLayers(g, samples[s]);
+    runFloatAllLayers(g, samples[s], all);
     for (size_t i = 0; i < n; ++i)
-      if (target[i]) ref[s][i] = std::move(all[i]);
+      if (target[i]) ref[s][i] = all[i];
   }
+  all = {};
   // The quantized network, run layer by layer on all samples at once, so that each layer is
   // measured with the corrected biases of the layers before it.
   std::vector<int> lastUse(n, -1);

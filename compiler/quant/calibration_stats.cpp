@@ -71,17 +71,7 @@ void Histogram::addFinite(const float* v, size_t n, float lo, float hi) {
   if (hi > 0) fitSide(*this, 1, hi);
   if (lo < 0) fitSide(*this, -1, -double(lo));
   const float sp = wPos > 0 ? float(1.0 / wPos) : 0.f, sn = wNeg > 0 ? float(1.0 / wNeg) : 0.f;
-  constexpr float top = float(K - 1);
-  uint64_t* c =
-      counts.data() + K;  // c[0]: zeros, c[1 + j]: positive bin j, c[−1 − j]: negative bin j
-  for (size_t i = 0; i < n; ++i) {
-    const float x = v[i];
-    float f = x > 0 ? x * sp : -x * sn;
-    f = f < top ? f : top;  // float rounding at the last edge; NaN lands here too (then unused)
-    const int j = int(f);
-    const int idx = x > 0 ? 1 + j : (x < 0 ? -1 - j : 0);
-    c[idx] += (x == x);  // NaN: not counted
-  }
+  countValues(v, n, sp, sn);  // histogram_fill.cpp
 }
 
 double percentile(std::vector<float> values, double p) {

@@ -41,6 +41,11 @@ struct Histogram {
   /// Adds the values v[0..n) (NaN skipped), whose smallest and largest are `lo` and `hi`, both
   /// finite.
   void addFinite(const float* v, size_t n, float lo, float hi);
+
+ private:
+  /// Counts v[0..n) with the bin widths' reciprocals sp, sn (histogram_fill.cpp): value x goes
+  /// to bin min(x sp, kBins - 1) (x > 0) or min(−x sn, kBins − 1) (x < 0) in float32, truncated.
+  void countValues(const float* v, size_t n, float sp, float sn);
 };
 
 struct CalibStats {

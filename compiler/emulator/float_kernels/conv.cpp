@@ -134,8 +134,14 @@ void depthwise(const Layer& l, const FloatBuffer& x, FloatBuffer& out, const Geo
   validRange(g.OW, g.sw, (g.kw - 1) * g.dw - g.pl, g.W, lo2, hi2);
   lo = std::max(lo, lo2);
   hi = std::max(lo, std::min(hi, hi2));
-  for (int64_t n = 0; n < x.shape[0]; ++n)
-    for (int64_t oc = 0; oc < g.K; ++oc) {
+  // Channel planes over the pool (each plane is computed the same way by any thread).
+  const int64_t planes = x.shape[0] * g.K;
+  const int64_t parts = g.OH * g.OW * g.kh * g.kw * planes >= (int64_t(1) << 18)
+                            ? std::min<int64_t>(planes, 4 * poolThreads())
+                            : 1;
+  forParts(parts, [&](int64_t part) {
+    for (int64_t p = part * planes / parts; p < (part + 1) * planes / parts; ++p) {
+      const int64_t n = p / g.K, oc = p % g.K;
       const int64_t ic = oc / mult;
       float* o = out.data.data() + (n * g.K + oc) * g.OH * g.OW;
       depthwisePlane(x.data.data() + (n * g.C + ic) * g.H * g.W, k.data.data() + oc * g.kh * g.kw,
@@ -143,6 +149,7 @@ void depthwise(const Layer& l, const FloatBuffer& x, FloatBuffer& out, const Geo
       if (clamp)  // the fused activation while the plane is still in cache
         for (int64_t i = 0; i < g.OH * g.OW; ++i) o[i] = std::min(std::max(o[i], clo), chi);
     }
+  });
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <Eigen/Core>
 
 #include "compiler/emulator/float_kernels/kernels.h"
+#include "runtime/kernels/thread_pool.h"
 
 namespace kiln::float_kernels {
 
@@ -53,6 +54,17 @@ bool useAvx2() {
 
 }  // namespace
 
+void forParts(int64_t parts, const std::function<void(int64_t)>& f) {
+  rt::parallelFor(parts, [&](int64_t part) {
+    const rt::ThreadPool::Scope inlineKernels(nullptr);
+    f(part);
+  });
+}
+
+int poolThreads() {
+  return rt::currentThreads();
+}
+
 void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, int64_t csA, const float* B,
           int64_t ldb, float* C, int64_t ldc, const float* rowBias, float lo, float hi) {
   if (M <= 0 || N <= 0) return;
@@ -62,7 +74,20 @@ void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, int64_t 
         C[m * ldc + n] = std::min(std::max(rowBias ? rowBias[m] : 0.f, lo), hi);
     return;
   }
-  if (useAvx2()) return gemmAvx2(M, N, K, A, rsA, csA, B, ldb, C, ldc, rowBias, lo, hi);
+  if (useAvx2()) {
+    // Column blocks over the pool: each value of C is the same sum in the same order whatever
+    // block computes it (the kernel's K blocking does not depend on N). Eigen's blocking does
+    // depend on the shape, so the portable path stays whole.
+    const int threads = poolThreads();
+    const int64_t panels = (N + 15) / 16;
+    const int64_t parts =
+        threads > 1 && M * N * K >= (int64_t(1) << 20) ? std::min<int64_t>(2 * threads, panels) : 1;
+    if (parts <= 1) return gemmAvx2(M, N, K, A, rsA, csA, B, ldb, C, ldc, rowBias, lo, hi);
+    return forParts(parts, [&](int64_t p) {
+      const int64_t n0 = p * panels / parts * 16, n1 = std::min(N, (p + 1) * panels / parts * 16);
+      if (n1 > n0) gemmAvx2(M, n1 - n0, K, A, rsA, csA, B + n0, ldb, C + n0, ldc, rowBias, lo, hi);
+    });
+  }
   gemmEigen(M, N, K, A, rsA, csA, B, ldb, C, ldc, rowBias, lo, hi);
 }
 

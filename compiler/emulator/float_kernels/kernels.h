@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "compiler/emulator/float_kernels/float_buffer.h"
 #include "compiler/ir/graph.h"
@@ -11,6 +12,14 @@
 namespace kiln::float_kernels {
 
 using Inputs = std::vector<const FloatBuffer*>;
+
+/// f(part) for part in [0, parts) on the current worker pool (rt::ThreadPool::current(), set by
+/// the caller, e.g. kiln optimize), or inline without one. Each part runs with no pool current,
+/// so kernels it calls run inline. Only for parts whose results do not depend on the split: every
+/// output value is computed by the same operations whichever part computes it.
+void forParts(int64_t parts, const std::function<void(int64_t)>& f);
+/// The current pool's thread count (1 without one).
+int poolThreads();
 
 /// conv, dw. With fuseClamp, a relu / relu6 / clip activation is applied inside the kernel;
 /// returns true when it was (the caller then skips applyFusedActivation).

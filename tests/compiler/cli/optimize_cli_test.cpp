@@ -2,6 +2,7 @@
 // digits CNN: accuracy, script errors, determinism, output formats.
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -87,6 +88,34 @@ TEST(OptimizeCli, OptimizingTwiceGivesIdenticalBytes) {
                   .status,
               0);
   EXPECT_EQ(slurp(tmp("a.kar")), slurp(tmp("b.kar")));
+}
+
+// The float and quantized emulation split their work over KILN_THREADS threads (GEMM columns,
+// depthwise planes, the noise report's layers): the archive is the same bytes for any count, with
+// bias correction and weight rounding (level 2) and a 16-bit layer.
+TEST(OptimizeCli, SameBytesForAnyThreadCount) {
+  const std::string kar = parsed();
+  const std::string s = script(
+      "model_optimization_flavor(optimization_level=2)\n"
+      "quantization_param(conv2, precision_mode=a16_w16)\n");
+  const char* saved = std::getenv("KILN_THREADS");
+  const std::string restore = saved ? saved : "";
+  std::vector<std::string> archives;
+  for (const char* threads : {"1", "2", "3"}) {
+    ::setenv("KILN_THREADS", threads, 1);
+    const std::string out = tmp(std::string("threads") + threads + ".kar");
+    const CliRun r = kiln("optimize " + kar + " --calib-set-path " + kDir +
+                          "calib.npy --model-script " + s + " --output-har-path " + out);
+    EXPECT_EQ(r.status, 0) << r.err;
+    archives.push_back(slurp(out));
+  }
+  if (saved)
+    ::setenv("KILN_THREADS", restore.c_str(), 1);
+  else
+    ::unsetenv("KILN_THREADS");
+  ASSERT_FALSE(archives[0].empty());
+  EXPECT_EQ(archives[0], archives[1]);
+  EXPECT_EQ(archives[0], archives[2]);
 }
 
 TEST(OptimizeCli, InfoShowsPrecisionAndItsSource) {

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <random>
 
+#include "compiler/emulator/quant_executor.h"
 #include "compiler/quant/quant_math.h"
+#include "runtime/engine/host_convert.h"
 #include "runtime/kernels/requantize.h"
 
 namespace kiln::test {
@@ -109,6 +111,42 @@ TEST(QuantFromRange, ZeroIsExactAndRangeCovered) {
   const QuantInfo pos = quant::quantFromRange(0.5, 2.0, 16);  // widened to contain 0
   EXPECT_EQ(pos.zeroPoint, 0);
   EXPECT_EQ(pos.min, 0.0);
+}
+
+}  // namespace
+}  // namespace kiln::test
+
+namespace kiln::test {
+namespace {
+
+// The emulation's input quantization (compiled for AVX2 too, chosen at run time) gives the
+// runtime's host conversion's integers: ties to even, NaN, ±inf, the limits, 8 and 16 bits, at
+// every position of a vector (lengths that are no multiple of 8).
+TEST(QuantizeInput, MatchesTheRuntimesConversion) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-300.f, 300.f);
+  for (const int bits : {8, 16}) {
+    QuantInfo q;
+    q.bits = bits;
+    q.scale = bits == 8 ? 0.5 : 1.0 / 256;  // ties at every half step
+    q.zeroPoint = bits == 8 ? 100 : 30000;
+    FloatBuffer x;
+    x.shape = {1, 1, 1, 1003};
+    for (int i = 0; i < 1003; ++i) x.data.push_back(u(rng));
+    const float special[] = {0.25f, 0.75f,  1.25f, -0.25f,   -0.75f,    0.f,     -0.f,
+                             1e30f, -1e30f, NAN,   INFINITY, -INFINITY, 127.75f, -50.25f};
+    for (size_t k = 0; k < std::size(special); ++k) x.data[k * 71 % 1003] = special[k];
+    for (size_t k = 0; k < 200; ++k) x.data[k + 500] = float(int(k) - 100) * 0.25f;
+    const IntBuffer got = quantizeInput(x, q);
+    rt::StreamDesc s;
+    s.bits = bits;
+    s.scale = q.scale;
+    s.zeroPoint = q.zeroPoint;
+    rt::limvals(q.scale, q.zeroPoint, bits, s.limMin, s.limMax);
+    std::vector<int32_t> want(x.data.size());
+    for (size_t i = 0; i < x.data.size(); ++i) rt::quantizeFloat(&x.data[i], 1, s, &want[i]);
+    EXPECT_EQ(got.data, want) << bits << " bits";
+  }
 }
 
 }  // namespace

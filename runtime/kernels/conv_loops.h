@@ -25,8 +25,8 @@ inline void axpy(const int32_t* c, int64_t n, int64_t x, int64_t* a) {
 }
 
 // The largest |x - zp| over n values (a bound for the accumulator check).
-inline int64_t maxAbsDiff(const int32_t* x, int64_t n, int32_t zp) {
-  int32_t lo = INT32_MAX, hi = INT32_MIN;
+inline int64_t maxAbsDiff(const Act* x, int64_t n, int32_t zp) {
+  Act lo = UINT16_MAX, hi = 0;
   for (int64_t i = 0; i < n; ++i) {
     lo = std::min(lo, x[i]);
     hi = std::max(hi, x[i]);
@@ -55,6 +55,6 @@ void withWeights(const WeightPtr& w, F&& f) {
 }
 
 /// Depthwise convolution (groups == channels == outputs), depthwise.cpp.
-void depthwise2d(const ConvParams& p, const int32_t* in, int32_t* out);
+void depthwise2d(const ConvParams& p, const Act* in, Act* out);
 
 }  // namespace kiln::rt::loops

@@ -37,13 +37,13 @@ void deconvChannel(const ConvParams& p, const W* weights, const int32_t* xs, int
 }
 
 template <typename W>
-void deconv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int32_t* out) {
+void deconv2dTyped(const ConvParams& p, const W* weights, const Act* in, Act* out) {
   const ConvGeometry& g = p.g;
   const int64_t cg = g.c / g.groups, kg = g.k / g.groups, hw = g.h * g.w, ohw = g.oh * g.ow;
   std::vector<int32_t> xs(static_cast<size_t>(cg * hw));
   for (int64_t n = 0; n < g.n; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
-      const int32_t* x = in + (n * g.c + grp * cg) * hw;
+      const Act* x = in + (n * g.c + grp * cg) * hw;
       int64_t maxX = 0;
       for (int64_t i = 0; i < cg * hw; ++i) {
         xs[size_t(i)] = x[i] - p.inZp;
@@ -62,7 +62,7 @@ void deconv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int
           for (int64_t ic = 0; ic < cg; ++ic)
             for (int64_t t = 0; t < g.kh * g.kw; ++t)
               sumAbsW += std::abs(int64_t(wg[(ic * kg + j) * g.kh * g.kw + t]));
-          int32_t* o = out + (n * g.k + oc) * ohw;
+          Act* o = out + (n * g.k + oc) * ohw;
           if (sumAbsW * maxX + std::abs(p.bias[oc]) < (int64_t(1) << 31)) {
             acc32.assign(static_cast<size_t>(ohw), int32_t(p.bias[oc]));
             tap32.resize(static_cast<size_t>(hw));
@@ -81,11 +81,11 @@ void deconv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int
 
 }  // namespace
 
-void deconv2d(const ConvParams& p, const int32_t* in, int32_t* out) {
+void deconv2d(const ConvParams& p, const Act* in, Act* out) {
   loops::withWeights(p.weights, [&](const auto* w) { deconv2dTyped(p, w, in, out); });
 }
 
-void deconv2dReference(const ConvParams& p, const int32_t* in, int32_t* out) {
+void deconv2dReference(const ConvParams& p, const Act* in, Act* out) {
   const ConvGeometry& g = p.g;
   const int64_t cg = g.c / g.groups, kg = g.k / g.groups;
   std::vector<int64_t> acc(size_t(g.k * g.oh * g.ow));
@@ -94,7 +94,7 @@ void deconv2dReference(const ConvParams& p, const int32_t* in, int32_t* out) {
       for (int64_t i = 0; i < g.oh * g.ow; ++i) acc[size_t(oc * g.oh * g.ow + i)] = p.bias[oc];
     for (int64_t ic = 0; ic < g.c; ++ic) {
       const int64_t grp = ic / cg;
-      const int32_t* plane = in + (n * g.c + ic) * g.h * g.w;
+      const Act* plane = in + (n * g.c + ic) * g.h * g.w;
       for (int64_t j = 0; j < kg; ++j) {
         const int64_t oc = grp * kg + j;
         const WeightPtr wk = p.weights + (ic * kg + j) * g.kh * g.kw;

@@ -41,7 +41,7 @@ void depthwiseChannel(const ConvParams& p, const W* w, const int32_t* xs, int64_
 }
 
 template <typename W>
-void depthwiseTyped(const ConvParams& p, const W* weights, const int32_t* in, int32_t* out) {
+void depthwiseTyped(const ConvParams& p, const W* weights, const Act* in, Act* out) {
   const ConvGeometry& g = p.g;
   const int64_t hw = g.h * g.w, ohw = g.oh * g.ow, taps = g.kh * g.kw;
   const int64_t wp = (g.w + g.sw - 1) / g.sw;
@@ -52,14 +52,14 @@ void depthwiseTyped(const ConvParams& p, const W* weights, const int32_t* in, in
     std::vector<int64_t> acc64;
     for (int64_t nc = part * planes / parts; nc < (part + 1) * planes / parts; ++nc) {
       const int64_t c = nc % g.c;
-      const int32_t* plane = in + nc * hw;
+      const Act* plane = in + nc * hw;
       const int64_t maxX = maxAbsDiff(plane, hw, p.inZp);
       // Column ix of row iy goes to phase plane ix % sw, position ix / sw (a loop per phase: no
       // division per element; stride 1 is a plain copy).
       for (int64_t ph = 0; ph < g.sw; ++ph)
         for (int64_t iy = 0; iy < g.h; ++iy) {
           int32_t* d = xs.data() + (ph * g.h + iy) * wp;
-          const int32_t* src = plane + iy * g.w;
+          const Act* src = plane + iy * g.w;
           if (g.sw == 1) {
             for (int64_t ix = 0; ix < g.w; ++ix) d[ix] = src[ix] - p.inZp;
           } else {
@@ -69,7 +69,7 @@ void depthwiseTyped(const ConvParams& p, const W* weights, const int32_t* in, in
       const W* w = weights + c * taps;
       int64_t sumAbsW = 0;
       for (int64_t t = 0; t < taps; ++t) sumAbsW += std::abs(int64_t(w[t]));
-      int32_t* o = out + nc * ohw;
+      Act* o = out + nc * ohw;
       if (sumAbsW * maxX + std::abs(p.bias[c]) < (int64_t(1) << 31)) {
         std::fill(acc32.begin(), acc32.end(), int32_t(p.bias[c]));
         depthwiseChannel(p, w, xs.data(), wp, acc32.data());
@@ -85,7 +85,7 @@ void depthwiseTyped(const ConvParams& p, const W* weights, const int32_t* in, in
 
 }  // namespace
 
-void depthwise2d(const ConvParams& p, const int32_t* in, int32_t* out) {
+void depthwise2d(const ConvParams& p, const Act* in, Act* out) {
   withWeights(p.weights, [&](const auto* w) { depthwiseTyped(p, w, in, out); });
 }
 

@@ -57,7 +57,7 @@ int32_t eltwiseOne(const EltwiseParams& p, int64_t x, int64_t y, int64_t c) {
 
 }  // namespace
 
-void eltwise(const EltwiseParams& p, const int32_t* a, const int32_t* b, int32_t* out) {
+void eltwise(const EltwiseParams& p, const Act* a, const Act* b, Act* out) {
   const size_t r = p.outShape.size();
   bool scalarA = false, scalarB = false;
   if (p.channelDim < 0 && linearStrides(p.strideA, p.outShape, scalarA) &&
@@ -157,7 +157,7 @@ void eltwise(const EltwiseParams& p, const int32_t* a, const int32_t* b, int32_t
   }
 }
 
-void unary(const UnaryParams& p, const int32_t* in, int32_t* out) {
+void unary(const UnaryParams& p, const Act* in, Act* out) {
   const size_t r = p.shape.size();
   int64_t total = 1, inner = 1, channels = 1;
   for (int64_t d : p.shape) total *= d;

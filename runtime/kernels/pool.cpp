@@ -10,10 +10,10 @@ namespace kiln::rt {
 namespace {
 
 // One plane (batch image x channel) of pool2d.
-void pool2dPlane(const PoolParams& p, const int32_t* in, int32_t* out, int64_t nc) {
+void pool2dPlane(const PoolParams& p, const Act* in, Act* out, int64_t nc) {
   const ConvGeometry& g = p.g;
-  const int32_t* plane = in + nc * g.h * g.w;
-  int32_t* o = out + nc * g.oh * g.ow;
+  const Act* plane = in + nc * g.h * g.w;
+  Act* o = out + nc * g.oh * g.ow;
   const int64_t channel = nc % g.c;
   for (int64_t oy = 0; oy < g.oh; ++oy)
     for (int64_t ox = 0; ox < g.ow; ++ox) {
@@ -50,7 +50,7 @@ void pool2dPlane(const PoolParams& p, const int32_t* in, int32_t* out, int64_t n
 
 }  // namespace
 
-void pool2d(const PoolParams& p, const int32_t* in, int32_t* out) {
+void pool2d(const PoolParams& p, const Act* in, Act* out) {
   const ConvGeometry& g = p.g;
   // Planes are independent: ranges of them on the session's threads.
   parallelRanges(g.n * g.c, std::max<int64_t>(1, 8192 / (g.oh * g.ow)), [&](int64_t b, int64_t e) {
@@ -58,8 +58,8 @@ void pool2d(const PoolParams& p, const int32_t* in, int32_t* out) {
   });
 }
 
-void globalAvgPool(int64_t nc, int64_t inner, int32_t inZp, const OutputStage& out,
-                   const int32_t* in, int32_t* outBuf) {
+void globalAvgPool(int64_t nc, int64_t inner, int32_t inZp, const OutputStage& out, const Act* in,
+                   Act* outBuf) {
   parallelRanges(nc, std::max<int64_t>(1, 8192 / inner), [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       int64_t acc = 0;

@@ -28,6 +28,16 @@ void axpy32(const int32_t* c, int64_t n, int32_t x, int32_t* a) {
 }
 
 KILN_INT_CLONES
+void axpyAct32(const Act* c, int32_t zp, int64_t n, int32_t x, int32_t* a) {
+  for (int64_t q = 0; q < n; ++q) a[q] += x * (int32_t(c[q]) - zp);
+}
+
+KILN_INT_CLONES
+void axpyAct64(const Act* c, int32_t zp, int64_t n, int64_t x, int64_t* a) {
+  for (int64_t q = 0; q < n; ++q) a[q] += x * (int64_t(c[q]) - zp);
+}
+
+KILN_INT_CLONES
 void axpy64(const int32_t* c, int64_t n, int64_t x, int64_t* a) {
   for (int64_t q = 0; q < n; ++q) a[q] += x * int64_t(c[q]);
 }

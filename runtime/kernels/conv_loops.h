@@ -23,6 +23,15 @@ inline void axpy(const int32_t* c, int64_t n, int32_t x, int32_t* a) {
 inline void axpy(const int32_t* c, int64_t n, int64_t x, int64_t* a) {
   axpy64(c, n, x, a);
 }
+/// a[q] += x * (c[q] - zp) for q < n, on activations as stored (no copy minus the zero point).
+void axpyAct32(const Act* c, int32_t zp, int64_t n, int32_t x, int32_t* a);
+void axpyAct64(const Act* c, int32_t zp, int64_t n, int64_t x, int64_t* a);
+inline void axpy(const Act* c, int32_t zp, int64_t n, int32_t x, int32_t* a) {
+  axpyAct32(c, zp, n, x, a);
+}
+inline void axpy(const Act* c, int32_t zp, int64_t n, int64_t x, int64_t* a) {
+  axpyAct64(c, zp, n, x, a);
+}
 
 // The largest |x - zp| over n values (a bound for the accumulator check).
 inline int64_t maxAbsDiff(const Act* x, int64_t n, int32_t zp) {

@@ -13,8 +13,9 @@ namespace {
 // Deconvolution as one multiply-accumulate pass per kernel tap: t[i] = sum_ic w[ic, oc, tap] *
 // (x[ic, i] - zp) over the input positions i, then t is added to the output positions the tap
 // reaches. The accumulator is int32 when no sum can leave it (bound as in conv2d), else int64.
+// x: the group's input planes as stored (x - zp is formed in the multiply-accumulate).
 template <typename W, typename Acc>
-void deconvChannel(const ConvParams& p, const W* weights, const int32_t* xs, int64_t cg, int64_t kg,
+void deconvChannel(const ConvParams& p, const W* weights, const Act* x, int64_t cg, int64_t kg,
                    int64_t j, Acc* acc, Acc* tap) {
   const ConvGeometry& g = p.g;
   const int64_t hw = g.h * g.w;
@@ -23,7 +24,7 @@ void deconvChannel(const ConvParams& p, const W* weights, const int32_t* xs, int
       std::fill(tap, tap + hw, Acc(0));
       for (int64_t ic = 0; ic < cg; ++ic) {
         const Acc w = Acc(weights[((ic * kg + j) * g.kh + ky) * g.kw + kx]);
-        if (w != 0) axpy(xs + ic * hw, hw, w, tap);
+        if (w != 0) axpy(x + ic * hw, p.inZp, hw, w, tap);
       }
       for (int64_t iy = 0; iy < g.h; ++iy) {
         const int64_t oy = iy * g.sh - g.pt + ky * g.dh;
@@ -40,15 +41,10 @@ template <typename W>
 void deconv2dTyped(const ConvParams& p, const W* weights, const Act* in, Act* out) {
   const ConvGeometry& g = p.g;
   const int64_t cg = g.c / g.groups, kg = g.k / g.groups, hw = g.h * g.w, ohw = g.oh * g.ow;
-  std::vector<int32_t> xs(static_cast<size_t>(cg * hw));
   for (int64_t n = 0; n < g.n; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       const Act* x = in + (n * g.c + grp * cg) * hw;
-      int64_t maxX = 0;
-      for (int64_t i = 0; i < cg * hw; ++i) {
-        xs[size_t(i)] = x[i] - p.inZp;
-        maxX = std::max<int64_t>(maxX, std::abs(int64_t(xs[size_t(i)])));
-      }
+      const int64_t maxX = loops::maxAbsDiff(x, cg * hw, p.inZp);
       // Output channels are independent: ranges of them on the session's threads, each with its
       // own accumulators (the int64 ones only when a channel needs them).
       const W* wg = weights + grp * cg * kg * g.kh * g.kw;
@@ -66,12 +62,12 @@ void deconv2dTyped(const ConvParams& p, const W* weights, const Act* in, Act* ou
           if (sumAbsW * maxX + std::abs(p.bias[oc]) < (int64_t(1) << 31)) {
             acc32.assign(static_cast<size_t>(ohw), int32_t(p.bias[oc]));
             tap32.resize(static_cast<size_t>(hw));
-            deconvChannel(p, wg, xs.data(), cg, kg, j, acc32.data(), tap32.data());
+            deconvChannel(p, wg, x, cg, kg, j, acc32.data(), tap32.data());
             applyStage(p.out, acc32.data(), ohw, oc, o);
           } else {
             acc64.assign(static_cast<size_t>(ohw), p.bias[oc]);
             tap64.resize(static_cast<size_t>(hw));
-            deconvChannel(p, wg, xs.data(), cg, kg, j, acc64.data(), tap64.data());
+            deconvChannel(p, wg, x, cg, kg, j, acc64.data(), tap64.data());
             applyStage(p.out, acc64.data(), ohw, oc, o);
           }
         }

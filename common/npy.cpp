@@ -182,7 +182,10 @@ bool parseDescr(const std::string& d, ElemType& t) {
 
 }  // namespace
 
-Array parse(const std::vector<uint8_t>& bytes, const std::string& what) {
+namespace {
+
+// The array described by the header of `bytes`, without its data, which starts at `start`.
+Array parseHeader(const std::vector<uint8_t>& bytes, const std::string& what, size_t& start) {
   auto fail = [&](const std::string& msg) -> NpyError {
     return NpyError(what + ": not a valid .npy file: " + msg);
   };
@@ -239,11 +242,28 @@ Array parse(const std::vector<uint8_t>& bytes, const std::string& what) {
     n *= uint64_t(dim);
   }
   const uint64_t payload = n * elemSize(a.type);
-  const size_t start = offset + headerLen;
+  start = offset + headerLen;
   if (bytes.size() - start != payload)
     throw fail("shape " + sh + " of " + typeName(a.type) + " needs " + std::to_string(payload) +
                " bytes of data, the file has " + std::to_string(bytes.size() - start));
-  a.data.assign(bytes.begin() + start, bytes.end());
+  return a;
+}
+
+}  // namespace
+
+Array parse(const std::vector<uint8_t>& bytes, const std::string& what) {
+  size_t start = 0;
+  Array a = parseHeader(bytes, what, start);
+  a.data.assign(bytes.begin() + std::ptrdiff_t(start), bytes.end());
+  return a;
+}
+
+Array parse(std::vector<uint8_t>&& bytes, const std::string& what) {
+  size_t start = 0;
+  Array a = parseHeader(bytes, what, start);
+  // The payload moves to the front of the same buffer: no second copy of a large input.
+  bytes.erase(bytes.begin(), bytes.begin() + std::ptrdiff_t(start));
+  a.data = std::move(bytes);
   return a;
 }
 

@@ -40,6 +40,8 @@ struct Array {
 
 /// Parses .npy bytes; `what` names the source in error messages.
 Array parse(const std::vector<uint8_t>& bytes, const std::string& what);
+/// The same, taking over `bytes` (its payload becomes the array's data, without a copy).
+Array parse(std::vector<uint8_t>&& bytes, const std::string& what);
 /// Reads a .npy file.
 Array load(const std::string& path);
 /// Serialises an array to .npy bytes (version 1.0, deterministic header).

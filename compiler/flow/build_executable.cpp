@@ -55,7 +55,7 @@ Executable buildExecutable(const Archive& a, const std::string& what, const hwar
     prog.meta = {a.graph.name, arch.name, toolVersion(),
                  a.graphHash.empty() ? graphHash(a.graph) : a.graphHash};
     prog.contexts = contextsOf(lp, e.plan);
-    e.plan.activationArenaBytes = prog.arenaElems * int64_t(sizeof(int32_t));
+    e.plan.activationArenaBytes = prog.arenaBytes();
     // nms_postprocess (kiln optimize kept the runtime's section): checked against the outputs.
     std::unique_ptr<rt::NmsConfig> nms;
     if (const auto it = a.extra.find("optimize/nms"); it != a.extra.end()) {

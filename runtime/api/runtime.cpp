@@ -84,7 +84,7 @@ void Model::load(const LoadOptions& opts) {
     if (f.hasNms) nms_ = std::make_shared<const NmsConfig>(std::move(f.nms));
     version_ = f.version;
     Limits limits;
-    limits.maxArenaElems = opts.maxArenaBytes / int64_t(sizeof(int32_t));
+    limits.maxArenaElems = opts.maxArenaBytes / int64_t(sizeof(Act));
     limits.maxWork = opts.maxWork;
     prepared_ = std::make_shared<const PreparedProgram>(program_, limits);
   } catch (const Error& e) {
@@ -190,7 +190,7 @@ void Session::run(const std::vector<InputBuffer>& inputs,
                   "float32 to quantize on the host)");
     checkSize(s, b.type, b.bytes, "input");
     const int64_t n = streamElements(s);
-    int32_t* dst = exec_->input(k);
+    Act* dst = exec_->input(k);
     const size_t es = elementBytes(b.type, s);
     if (b.type == BufferType::Float32) {
       quantizeFloat(static_cast<const float*>(b.data), n, s, dst);
@@ -225,7 +225,7 @@ void Session::run(const std::vector<InputBuffer>& inputs,
     const StreamDesc& s = p.outputs[k];
     const OutputBuffer& b = outputs[k];
     const int64_t n = streamElements(s);
-    const int32_t* src = exec_->output(k);
+    const Act* src = exec_->output(k);
     const size_t es = elementBytes(b.type, s);
     if (b.type == BufferType::Float32) {
       dequantizeToFloat(src, n, s, static_cast<float*>(b.data));
@@ -234,7 +234,7 @@ void Session::run(const std::vector<InputBuffer>& inputs,
       for (int64_t i = 0; i < n; ++i) dst[i] = uint8_t(src[i]);
     } else {
       for (int64_t i = 0; i < n; ++i) {
-        const uint16_t v = uint16_t(src[i]);
+        const uint16_t v = src[i];
         std::memcpy(static_cast<uint8_t*>(b.data) + 2 * i, &v, 2);
       }
     }

@@ -79,7 +79,7 @@ Json toJson(const Model& m) {
       .set("contexts", ctxs)
       .set("layers", layers)
       .set("memory", Json::object()
-                         .set("arena_bytes", static_cast<long long>(p.arenaElems * 4))
+                         .set("arena_bytes", static_cast<long long>(p.arenaBytes()))
                          .set("constants", p.consts.size())
                          .set("constant_bytes", static_cast<long long>(constantBytes(p))))
       .set("plan", m.planText())
@@ -136,7 +136,7 @@ void printText(const Model& m) {
                 opName(op.code).c_str(), shapeStr(t.shape).c_str(), t.bits, r.consts,
                 static_cast<long long>(r.constBytes), formatCount(m.opWork(i)).c_str());
   }
-  const int64_t arena = p.arenaElems * 4, consts = constantBytes(p);
+  const int64_t arena = p.arenaBytes(), consts = constantBytes(p);
   std::printf("\nMemory\n");
   std::printf("  activation arena  %12lld bytes (%s; %zu tensors)\n", static_cast<long long>(arena),
               formatBytes(arena).c_str(), p.tensors.size());

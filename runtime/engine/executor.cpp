@@ -6,6 +6,8 @@
 
 namespace kiln::rt {
 
+static_assert(sizeof(Act) == kArenaElementBytes, "program.h's arena element is kernels.h's Act");
+
 namespace {
 
 constexpr int64_t kMaxDim = int64_t(1) << 31;
@@ -20,7 +22,8 @@ void validateTensors(const Program& prog, const Limits& limits) {
   const int64_t maxElems = std::min(limits.maxArenaElems, kMaxElems);
   if (prog.arenaElems < 0 || prog.arenaElems > maxElems)
     throw Error("memplan: arena of " + std::to_string(prog.arenaElems) +
-                " elements exceeds the runtime's limit of " + std::to_string(maxElems));
+                " elements exceeds the runtime's limit of " + std::to_string(maxElems) +
+                " elements (" + std::to_string(maxElems * kArenaElementBytes) + " bytes)");
   for (size_t i = 0; i < prog.tensors.size(); ++i) {
     const TensorDesc& t = prog.tensors[i];
     const std::string what = "tensor " + std::to_string(i);

@@ -1,6 +1,6 @@
-// Executes a validated Program on one sample: an int32 arena laid out by the memory plan, the
-// operations in order. Host conversions between user buffers and the device integers of the
-// streams are in host_convert.h.
+// Executes a validated Program on one sample: an arena of Act (uint16_t) elements laid out by the
+// memory plan, the operations in order. Host conversions between user buffers and the device
+// integers of the streams are in host_convert.h.
 //
 // Validation happens once: PreparedProgram checks the program's tables and builds every
 // operation's kernel (immutable parameters). Executors share it, each with its own arena.
@@ -50,14 +50,14 @@ class Executor {
   const Program& program() const { return prog_; }
 
   /// The device integers of input stream k (user layout), to fill before run().
-  int32_t* input(size_t k) { return arena_.data() + prog_.tensors[prog_.inputs[k].tensor].offset; }
+  Act* input(size_t k) { return arena_.data() + prog_.tensors[prog_.inputs[k].tensor].offset; }
   /// The device integers of output stream k (user layout), valid after run().
-  const int32_t* output(size_t k) const {
+  const Act* output(size_t k) const {
     return arena_.data() + prog_.tensors[prog_.outputs[k].tensor].offset;
   }
   /// Any tensor's values (valid while no later operation reused its memory).
-  const int32_t* tensor(size_t t) const { return arena_.data() + prog_.tensors[t].offset; }
-  int32_t* tensor(size_t t) { return arena_.data() + prog_.tensors[t].offset; }
+  const Act* tensor(size_t t) const { return arena_.data() + prog_.tensors[t].offset; }
+  Act* tensor(size_t t) { return arena_.data() + prog_.tensors[t].offset; }
 
   /// Runs every operation; with `profile`, records each operation's time.
   void run(bool profile = false);
@@ -69,12 +69,12 @@ class Executor {
   int threads() const { return pool_ ? pool_->threads() : 1; }
   /// Seconds per operation of the last profiled run.
   const std::vector<double>& opSeconds() const { return opSeconds_; }
-  size_t arenaBytes() const { return arena_.size() * sizeof(int32_t); }
+  size_t arenaBytes() const { return arena_.size() * sizeof(Act); }
 
  private:
   std::shared_ptr<const PreparedProgram> prepared_;
   const Program& prog_;
-  std::vector<int32_t> arena_;
+  std::vector<Act> arena_;
   std::vector<double> opSeconds_;
   std::unique_ptr<ThreadPool> ownPool_;
   ThreadPool* pool_ = nullptr;

@@ -21,7 +21,9 @@ inline void limvals(double scale, int64_t zeroPoint, int32_t bits, float& lo, fl
   hi = float(double(qmax - zeroPoint) * scale);
 }
 
-inline void quantizeFloat(const float* x, int64_t n, const StreamDesc& s, int32_t* q) {
+/// Q: Act (the arena) or int32_t (the emulation's tensors); the value lies in [0, 2^bits).
+template <typename Q>
+void quantizeFloat(const float* x, int64_t n, const StreamDesc& s, Q* q) {
   const float fscale = float(s.scale), fzp = float(s.zeroPoint);
   const float qmax = float((int64_t(1) << s.bits) - 1);
   for (int64_t i = 0; i < n; ++i) {
@@ -29,13 +31,14 @@ inline void quantizeFloat(const float* x, int64_t n, const StreamDesc& s, int32_
     if (std::isnan(v)) v = 0.f;
     v = std::min(std::max(v, s.limMin), s.limMax);
     const float r = std::nearbyint(v / fscale + fzp);  // default rounding mode: half to even
-    q[i] = int32_t(std::min(std::max(r, 0.f), qmax));
+    q[i] = Q(std::min(std::max(r, 0.f), qmax));
   }
 }
 
-inline void dequantizeToFloat(const int32_t* q, int64_t n, const StreamDesc& s, float* x) {
+template <typename Q>
+void dequantizeToFloat(const Q* q, int64_t n, const StreamDesc& s, float* x) {
   const float scale = float(s.scale);
-  for (int64_t i = 0; i < n; ++i) x[i] = float(q[i] - s.zeroPoint) * scale;
+  for (int64_t i = 0; i < n; ++i) x[i] = float(int64_t(q[i]) - s.zeroPoint) * scale;
 }
 
 }  // namespace kiln::rt

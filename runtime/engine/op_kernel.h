@@ -13,13 +13,14 @@
 #include "runtime/engine/op_table.h"
 #include "runtime/engine/program.h"
 #include "runtime/kernels/kernel_path.h"
+#include "runtime/kernels/kernels.h"
 #include "runtime/kernels/output_stage.h"
 
 namespace kiln::rt {
 
 /// Resource limits a program must respect; validation refuses programs beyond them.
 struct Limits {
-  int64_t maxArenaElems = int64_t(1) << 28;  // 1 GiB of activations
+  int64_t maxArenaElems = int64_t(1) << 29;  // 1 GiB of activations (Act elements)
   /// Estimated work of one frame (multiply-accumulates or element visits, see OpKernel::work),
   /// summed over the operations. 2^40 (1.1 T) is ~470 times PP-OCRv4 det at 640x640 (2.34 G);
   /// at kilnrt's ~3 G per second on one x86-64 core, some 6 minutes per frame.
@@ -33,8 +34,8 @@ struct Limits {
 constexpr int64_t kMaxElems = int64_t(1) << 32;
 
 /// Every activation value in the arena lies in [0, 2^16) (stage outputs are clamped to the output
-/// range, movement ops copy values, constants and fill values are checked), so |x - zp| < 2^16.
-/// The accumulator bounds below build on this.
+/// range, movement ops copy values, constants and fill values are checked), so the arena holds
+/// them as Act (uint16_t) and |x - zp| < 2^16. The accumulator bounds below build on this.
 constexpr int64_t kMaxActivation = int64_t(1) << 16;
 /// The largest |accumulator| an operation may reach (int64 with headroom for the stage's adds).
 constexpr int64_t kMaxAcc = int64_t(1) << 62;
@@ -45,8 +46,8 @@ constexpr int64_t kMaxAcc = int64_t(1) << 62;
 class OpKernel {
  public:
   virtual ~OpKernel() = default;
-  /// Runs the operation on the arena (tensors at the offsets of the memory plan).
-  virtual void run(int32_t* arena) const = 0;
+  /// Runs the operation on the arena (tensors at the offsets of the memory plan, in elements).
+  virtual void run(Act* arena) const = 0;
   /// The estimated work of one run, in multiply-accumulates (conv, deconv, fc, matmul) or element
   /// visits (window taps, interpolation corners, elements read or written): the figure that
   /// bounds the running time of a validated program (Limits::maxWork).
@@ -69,7 +70,7 @@ std::unique_ptr<OpKernel> makePoolKernel(const OpCheck& c);      // pool, global
 std::unique_ptr<OpKernel> makeMovementKernel(const OpCheck& c);  // copy, transpose, slice, pad,
                                                                  // depth/space, concat, const
 std::unique_ptr<OpKernel> makeResizeKernel(const OpCheck& c);
-std::unique_ptr<OpKernel> makeNormKernel(const OpCheck& c);  // softmax, layer norm
+std::unique_ptr<OpKernel> makeNormKernel(const OpCheck& c);   // softmax, layer norm
 std::unique_ptr<OpKernel> makeColorKernel(const OpCheck& c);  // format / color conversion
 
 /// An output stage decoded from an operation (pointers into the program's constants).
@@ -137,10 +138,10 @@ class OpCheck {
   const char* constName(size_t f) const;
 };
 
-inline const int32_t* tensorIn(const int32_t* arena, const TensorDesc& t) {
+inline const Act* tensorIn(const Act* arena, const TensorDesc& t) {
   return arena + t.offset;
 }
-inline int32_t* tensorOut(int32_t* arena, const TensorDesc& t) {
+inline Act* tensorOut(Act* arena, const TensorDesc& t) {
   return arena + t.offset;
 }
 

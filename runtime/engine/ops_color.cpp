@@ -34,7 +34,7 @@ class FormatConversionKernel : public OpKernel {
     work_ = c.work({out.numel()}, "output elements");
     in_ = in.offset, out_ = out.offset, frameIn_ = in.numel() / n_;
   }
-  void run(int32_t* arena) const override {
+  void run(Act* arena) const override {
     for (int64_t n = 0; n < n_; ++n)
       yuv::unpackFrame(format_, h_, w_, arena + in_ + n * frameIn_, arena + out_ + n * 3 * h_ * w_);
   }
@@ -66,10 +66,10 @@ class ColorConversionKernel : public OpKernel {
     work_ = c.work({out.numel(), 3}, "output elements x 3");
     n_ = in.shape[0], hw_ = in.shape[2] * in.shape[3], in_ = in.offset, out_ = out.offset;
   }
-  void run(int32_t* arena) const override {
+  void run(Act* arena) const override {
     for (int64_t n = 0; n < n_; ++n) {
-      const int32_t* x = arena + in_ + n * 3 * hw_;
-      int32_t* y = arena + out_ + n * 3 * hw_;
+      const Act* x = arena + in_ + n * 3 * hw_;
+      Act* y = arena + out_ + n * 3 * hw_;
       for (int o = 0; o < 3; ++o)
         for (int64_t i = 0; i < hw_; ++i)
           y[o * hw_ + i] = yuv::convertPixel(m_, o, x[i], x[hw_ + i], x[2 * hw_ + i]);

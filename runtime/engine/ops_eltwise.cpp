@@ -47,7 +47,7 @@ class EltwiseKernel : public OpKernel {
     p_.out = stage_.stage;
     a_ = a.offset, b_ = b.offset, out_ = out.offset;
   }
-  void run(int32_t* arena) const override { eltwise(p_, arena + a_, arena + b_, arena + out_); }
+  void run(Act* arena) const override { eltwise(p_, arena + a_, arena + b_, arena + out_); }
 
  private:
   EltwiseParams p_;
@@ -86,7 +86,7 @@ class UnaryKernel : public OpKernel {
     p_.out = stage_.stage;
     in_ = in.offset, out_ = out.offset;
   }
-  void run(int32_t* arena) const override { unary(p_, arena + in_, arena + out_); }
+  void run(Act* arena) const override { unary(p_, arena + in_, arena + out_); }
 
  private:
   UnaryParams p_;

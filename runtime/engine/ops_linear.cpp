@@ -125,7 +125,7 @@ class ConvKernel : public OpKernel {
       p_.packed = packed_.get();
     }
   }
-  void run(int32_t* arena) const override {
+  void run(Act* arena) const override {
     if (deconv_)
       deconv2d(p_, arena + in_, arena + out_);
     else
@@ -169,7 +169,7 @@ class FcKernel : public OpKernel {
     p_.out = stage_.stage;
     in_ = in.offset, out_ = out.offset;
   }
-  void run(int32_t* arena) const override { fullyConnected(p_, arena + in_, arena + out_); }
+  void run(Act* arena) const override { fullyConnected(p_, arena + in_, arena + out_); }
 
  private:
   FcParams p_;
@@ -202,7 +202,7 @@ class MatMulKernel : public OpKernel {
     p_.out = stage_.stage;
     a_ = a.offset, b_ = b.offset, out_ = out.offset;
   }
-  void run(int32_t* arena) const override { matmul(p_, arena + a_, arena + b_, arena + out_); }
+  void run(Act* arena) const override { matmul(p_, arena + a_, arena + b_, arena + out_); }
 
  private:
   MatMulParams p_;

@@ -26,8 +26,8 @@ class CopyKernel : public OpKernel {
     work_ = c.work({c.out().numel()}, "elements");
     in_ = c.in(0).offset, out_ = c.out().offset, n_ = c.out().numel();
   }
-  void run(int32_t* arena) const override {
-    if (in_ != out_) std::memmove(arena + out_, arena + in_, size_t(n_) * sizeof(int32_t));
+  void run(Act* arena) const override {
+    if (in_ != out_) std::memmove(arena + out_, arena + in_, size_t(n_) * sizeof(Act));
   }
 
  private:
@@ -54,7 +54,7 @@ class TransposeKernel : public OpKernel {
     }
     shape_ = in.shape, in_ = in.offset, out_ = out.offset;
   }
-  void run(int32_t* arena) const override { transpose(shape_, perm_, arena + in_, arena + out_); }
+  void run(Act* arena) const override { transpose(shape_, perm_, arena + in_, arena + out_); }
 
  private:
   std::vector<int64_t> shape_, perm_;
@@ -81,7 +81,7 @@ class SliceKernel : public OpKernel {
     }
     inShape_ = in.shape, outShape_ = out.shape, in_ = in.offset, out_ = out.offset;
   }
-  void run(int32_t* arena) const override {
+  void run(Act* arena) const override {
     slice(inShape_, outShape_, starts_, steps_, arena + in_, arena + out_);
   }
 
@@ -105,7 +105,7 @@ class PadKernel : public OpKernel {
     for (size_t d = 0; d < r; ++d) pads_.push_back(c.element(F::pad_begin, d, -(1 << 20), 1 << 20));
     inShape_ = in.shape, outShape_ = out.shape, in_ = in.offset, out_ = out.offset;
   }
-  void run(int32_t* arena) const override {
+  void run(Act* arena) const override {
     pad(inShape_, outShape_, pads_, mode_, value_, arena + in_, arena + out_);
   }
 
@@ -137,7 +137,7 @@ class BlockKernel : public OpKernel {
     if (!divisible || out.shape != want) c.fail("shapes do not agree with the blocksize");
     in_ = in.offset, out_ = out.offset;
   }
-  void run(int32_t* arena) const override {
+  void run(Act* arena) const override {
     if (toSpace_)
       depthToSpace(n_, c_, h_, w_, b_, crd_, arena + in_, arena + out_);
     else
@@ -184,8 +184,8 @@ class ConcatKernel : public OpKernel {
     }
     axis_ = axis, out_ = out.offset;
   }
-  void run(int32_t* arena) const override {
-    std::vector<const int32_t*> ptrs;
+  void run(Act* arena) const override {
+    std::vector<const Act*> ptrs;
     for (int64_t o : offsets_) ptrs.push_back(arena + o);
     concatAxis(shapes_, axis_, ptrs, zps_, stages_, arena + out_);
   }
@@ -211,8 +211,9 @@ class ConstKernel : public OpKernel {
     c.valuesWithin(v, 0, (int64_t(1) << out.bits) - 1, "value");
     value_ = v.as<int32_t>(), n_ = v.count, out_ = out.offset;
   }
-  void run(int32_t* arena) const override {
-    std::memcpy(arena + out_, value_, size_t(n_) * sizeof(int32_t));
+  void run(Act* arena) const override {
+    // The stored int32 values were checked within the tensor's range: exact as Act.
+    std::copy(value_, value_ + n_, arena + out_);
   }
 
  private:

@@ -34,7 +34,7 @@ class SoftmaxKernel : public OpKernel {
     p_.expTableSize = t.count;
     in_ = in.offset, out_ = out.offset;
   }
-  void run(int32_t* arena) const override { softmax(p_, arena + in_, arena + out_); }
+  void run(Act* arena) const override { softmax(p_, arena + in_, arena + out_); }
 
  private:
   SoftmaxParams p_;
@@ -70,7 +70,7 @@ class LayerNormKernel : public OpKernel {
     p_.out = stage_.stage;
     in_ = in.offset, out_ = out.offset;
   }
-  void run(int32_t* arena) const override { layerNorm(p_, arena + in_, arena + out_); }
+  void run(Act* arena) const override { layerNorm(p_, arena + in_, arena + out_); }
 
  private:
   LayerNormParams p_;

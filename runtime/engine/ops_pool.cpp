@@ -69,7 +69,7 @@ class PoolKernel : public OpKernel {
     }
     in_ = in.offset, out_ = out.offset;
   }
-  void run(int32_t* arena) const override { pool2d(p_, arena + in_, arena + out_); }
+  void run(Act* arena) const override { pool2d(p_, arena + in_, arena + out_); }
 
  private:
   PoolParams p_;
@@ -94,7 +94,7 @@ class GlobalAvgPoolKernel : public OpKernel {
     c.stage(1, stage_, {inner_ * kMaxActivation});
     in_ = in.offset, out_ = out.offset;
   }
-  void run(int32_t* arena) const override {
+  void run(Act* arena) const override {
     globalAvgPool(nc_, inner_, inZp_, stage_.stage, arena + in_, arena + out_);
   }
 
@@ -131,7 +131,7 @@ class ReduceKernel : public OpKernel {
     }
     in_ = in.offset, out_ = out.offset;
   }
-  void run(int32_t* arena) const override { reduce(p_, arena + in_, arena + out_); }
+  void run(Act* arena) const override { reduce(p_, arena + in_, arena + out_); }
 
  private:
   ReduceParams p_;

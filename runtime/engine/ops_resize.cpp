@@ -58,7 +58,7 @@ class ResizeKernel : public OpKernel {
     p_.out = stage_.stage;
     in_ = in.offset, out_ = out.offset;
   }
-  void run(int32_t* arena) const override { resize(p_, arena + in_, arena + out_); }
+  void run(Act* arena) const override { resize(p_, arena + in_, arena + out_); }
 
  private:
   ResizeParams p_;

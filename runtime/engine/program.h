@@ -1,8 +1,8 @@
 // A Program: the executable form of a quantized network, as the runtime runs it and as the .kef
 // file stores it (docs/file-format.md). It is a flat list of integer operations over numbered
-// tensors that live in one int32 arena at offsets the compiler's memory plan chose, plus the
-// constants (weights, biases, multipliers, tables) the operations read, and the streams: the
-// network's inputs and outputs with their host-side quantization.
+// tensors that live in one arena (uint16_t elements) at offsets the compiler's memory plan chose,
+// plus the constants (weights, biases, multipliers, tables) the operations read, and the streams:
+// the network's inputs and outputs with their host-side quantization.
 //
 // A Program holds views: constants point either into the compiler's own storage (OwnedProgram)
 // or into the memory-mapped .kef file (zero copy).
@@ -65,8 +65,12 @@ struct ConstView {
   }
 };
 
+/// Bytes of one arena element: the arena holds every activation as a uint16_t (kernels.h's Act),
+/// which holds both 8-bit and 16-bit device values exactly.
+constexpr int64_t kArenaElementBytes = 2;
+
 /// An activation tensor: shape, bit width of its values (8 or 16; unsigned), and where it lives
-/// in the arena (in int32 elements).
+/// in the arena (in arena elements).
 struct TensorDesc {
   std::vector<int64_t> shape;
   int32_t bits = 8;
@@ -120,7 +124,8 @@ struct Program {
   std::vector<OpDesc> ops;
   std::vector<StreamDesc> inputs, outputs;
   std::vector<ContextDesc> contexts;
-  int64_t arenaElems = 0;  // int32 elements the memory plan needs
+  int64_t arenaElems = 0;  // arena elements the memory plan needs
+  int64_t arenaBytes() const { return arenaElems * kArenaElementBytes; }
 };
 
 /// A Program that owns its constants (built by the compiler, or copied out of a file).

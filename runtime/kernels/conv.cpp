@@ -23,10 +23,10 @@ namespace {
 
 // Row r = (c, ky, kx) of the im2col matrix of one group, columns [t0, t0 + tl) (output positions
 // (oy, ox)): x - zp, 0 where the window reads padding.
-void im2colRow(const int32_t* planes, const ConvGeometry& g, int64_t r, int32_t zp, int64_t t0,
+void im2colRow(const Act* planes, const ConvGeometry& g, int64_t r, int32_t zp, int64_t t0,
                int64_t tl, int32_t* dst) {
   const int64_t c = r / (g.kh * g.kw), ky = r / g.kw % g.kh, kx = r % g.kw;
-  const int32_t* plane = planes + c * g.h * g.w;
+  const Act* plane = planes + c * g.h * g.w;
   if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.oh == g.h &&
       g.ow == g.w) {
     // A pointwise conv (most of them): column j reads input position j of the plane.
@@ -43,7 +43,7 @@ void im2colRow(const int32_t* planes, const ConvGeometry& g, int64_t r, int32_t 
     const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
     int32_t* d = dst + (j - segStart) - t0;  // d[ox] is column (oy, ox)
     if (iy >= 0 && iy < g.h) {
-      const int32_t* src = plane + iy * g.w + off;
+      const Act* src = plane + iy * g.w + off;
       const int64_t lo = std::min(std::max(ox0, segStart), segEnd);
       const int64_t hi = std::max(std::min(ox1, segEnd), lo);
       std::fill(d + segStart, d + lo, 0);
@@ -61,8 +61,8 @@ void im2colRow(const int32_t* planes, const ConvGeometry& g, int64_t r, int32_t 
 }
 
 // Columns [t0, t0 + tl) of the im2col matrix of one group, rows (ic, ky, kx) of stride tl.
-void im2colTile(const int32_t* planes, const ConvGeometry& g, int64_t channels, int32_t zp,
-                int64_t t0, int64_t tl, std::vector<int32_t>& col) {
+void im2colTile(const Act* planes, const ConvGeometry& g, int64_t channels, int32_t zp, int64_t t0,
+                int64_t tl, std::vector<int32_t>& col) {
   const int64_t rows = channels * g.kh * g.kw;
   col.resize(size_t(rows * tl));
   for (int64_t r = 0; r < rows; ++r) im2colRow(planes, g, r, zp, t0, tl, col.data() + r * tl);
@@ -93,8 +93,8 @@ void accumulate4(const W* w0, const W* w1, const W* w2, const W* w3, int64_t row
 
 // One group of one batch image with the multiply-accumulate loops.
 template <typename W>
-void convGroupLoops(const ConvParams& p, const W* weights, int64_t n, int64_t grp,
-                    const int32_t* in, int32_t* out) {
+void convGroupLoops(const ConvParams& p, const W* weights, int64_t n, int64_t grp, const Act* in,
+                    Act* out) {
   const ConvGeometry& g = p.g;
   const int64_t cg = g.c / g.groups, kg = g.k / g.groups;
   const int64_t rows = cg * g.kh * g.kw, cols = g.oh * g.ow;
@@ -105,7 +105,7 @@ void convGroupLoops(const ConvParams& p, const W* weights, int64_t n, int64_t gr
   std::vector<int32_t> acc32(static_cast<size_t>(4 * tile));
   std::vector<int64_t> acc64(static_cast<size_t>(tile));
   std::vector<char> fits32(static_cast<size_t>(kg));
-  const int32_t* planes = in + (n * g.c + grp * cg) * g.h * g.w;
+  const Act* planes = in + (n * g.c + grp * cg) * g.h * g.w;
   const int64_t maxX = maxAbsDiff(planes, cg * g.h * g.w, p.inZp);
   for (int64_t j = 0; j < kg; ++j) {
     const int64_t oc = grp * kg + j;
@@ -129,14 +129,14 @@ void convGroupLoops(const ConvParams& p, const W* weights, int64_t n, int64_t gr
                     weights + (oc + 3) * rows, rows, col.data(), tl, 0, tl, a, a + tile,
                     a + 2 * tile, a + 3 * tile);
         for (int64_t b = 0; b < 4; ++b) {
-          int32_t* o = out + (n * g.k + oc + b) * cols + t0;
+          Act* o = out + (n * g.k + oc + b) * cols + t0;
           applyStage(p.out, a + b * tile, tl, oc + b, o);
         }
         j += 4;
         continue;
       }
       const W* w = weights + oc * rows;
-      int32_t* o = out + (n * g.k + oc) * cols + t0;
+      Act* o = out + (n * g.k + oc) * cols + t0;
       if (fits32[size_t(j)]) {
         std::fill(acc32.begin(), acc32.begin() + tl, int32_t(p.bias[oc]));
         accumulateRows(w, rows, col.data(), tl, tl, acc32.data());
@@ -155,7 +155,7 @@ void convGroupLoops(const ConvParams& p, const W* weights, int64_t n, int64_t gr
 // |x - zp| fits int16 and every output channel's sum of products fits int32 (then so does every
 // partial sum, in any order). A bias that would take the sum out of int32 is added in int64
 // after the GEMM (channelBiasFits).
-int64_t packedPathMaxX(const ConvParams& p, const gemm::PackedWeights& pw, const int32_t* planes,
+int64_t packedPathMaxX(const ConvParams& p, const gemm::PackedWeights& pw, const Act* planes,
                        int64_t grp) {
   const ConvGeometry& g = p.g;
   const int64_t maxX = maxAbsDiff(planes, g.c / g.groups * g.h * g.w, p.inZp);
@@ -172,7 +172,7 @@ bool channelBiasFits(const ConvParams& p, const gemm::PackedWeights& pw, int64_t
 // The dot-product panel of columns [t0, t0 + tl) (gemm.h, panelDot): raw bytes x = (x - zp)
 // + zp (zp where the window reads padding), 0 in rows beyond the reduction and in columns beyond
 // tl. The caller checked that every x and zp lie in [0, 255].
-void dotPanel(const ConvParams& p, const int32_t* planes, int64_t rows, int64_t quads, int64_t t0,
+void dotPanel(const ConvParams& p, const Act* planes, int64_t rows, int64_t quads, int64_t t0,
               int64_t tl, int64_t blocks, std::vector<int32_t>& r, std::vector<uint8_t>& pan) {
   using gemm::kNR;
   const int64_t width = blocks * kNR;
@@ -201,8 +201,8 @@ void dotPanel(const ConvParams& p, const int32_t* planes, int64_t rows, int64_t 
 // gave maxX): the panel (block cb, pair q, column j at (cb * pairs + q) * kNR + j), then every
 // block of output channels over it, each finished tile through the output stage. With `dot`,
 // the byte panel and the dot-product micro-kernel instead (same integers).
-void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const int32_t* planes,
-                    int64_t maxX, bool dot, int64_t t0, int64_t tl, int32_t* out) {
+void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const Act* planes, int64_t maxX,
+                    bool dot, int64_t t0, int64_t tl, Act* out) {
   using gemm::kMR;
   using gemm::kNR;
   const ConvGeometry& g = p.g;
@@ -256,7 +256,7 @@ void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const int32_t* 
     }
     for (int64_t m = 0; m < m1; ++m) {
       const int64_t oc = grp * kg + blk * kMR + m;
-      int32_t* o = out + (n * g.k + oc) * cols + t0;
+      Act* o = out + (n * g.k + oc) * cols + t0;
       const int32_t* a = acc.data() + m * width;
       if (channelBiasFits(p, pw, oc, maxX)) {
         applyStage(p.out, a, tl, oc, o);
@@ -271,7 +271,7 @@ void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const int32_t* 
 
 // Whether the group's input takes the dot-product path: the path is neon-dot, the weights have
 // their byte form, and every activation and the zero point are bytes.
-bool dotPathFits(const ConvParams& p, const int32_t* planes) {
+bool dotPathFits(const ConvParams& p, const Act* planes) {
   if (p.path != KernelPath::NeonDot || p.packed->dot.empty()) return false;
   if (p.inZp < 0 || p.inZp > 255) return false;
   const ConvGeometry& g = p.g;
@@ -283,12 +283,12 @@ bool dotPathFits(const ConvParams& p, const int32_t* planes) {
 // One group of one batch image with the packed GEMM, in column tiles whose panel (pairs x tile
 // words) stays in L2 (about 192 KB) while every block of output channels passes over it; the
 // tiles are independent, so they are spread over the threads (at least one tile per thread).
-void convGroupPacked(const ConvParams& p, int64_t n, int64_t grp, int64_t maxX, const int32_t* in,
-                     int32_t* out) {
+void convGroupPacked(const ConvParams& p, int64_t n, int64_t grp, int64_t maxX, const Act* in,
+                     Act* out) {
   using gemm::kNR;
   const ConvGeometry& g = p.g;
   const int64_t cols = g.oh * g.ow, pairs = p.packed->pairs;
-  const int32_t* planes = in + (n * g.c + grp * (g.c / g.groups)) * g.h * g.w;
+  const Act* planes = in + (n * g.c + grp * (g.c / g.groups)) * g.h * g.w;
   const int64_t byCache = std::max<int64_t>(kNR, 49152 / pairs / kNR * kNR);
   const int64_t threads = currentThreads();
   const int64_t byThreads = ((cols + threads - 1) / threads + kNR - 1) / kNR * kNR;
@@ -302,13 +302,13 @@ void convGroupPacked(const ConvParams& p, int64_t n, int64_t grp, int64_t maxX, 
 }
 
 template <typename W>
-void conv2dTyped(const ConvParams& p, const W* weights, const int32_t* in, int32_t* out) {
+void conv2dTyped(const ConvParams& p, const W* weights, const Act* in, Act* out) {
   const ConvGeometry& g = p.g;
   if (g.groups == g.c && g.k == g.c) return loops::depthwise2d(p, in, out);
   const int64_t cg = g.c / g.groups;
   for (int64_t n = 0; n < g.n; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
-      const int32_t* planes = in + (n * g.c + grp * cg) * g.h * g.w;
+      const Act* planes = in + (n * g.c + grp * cg) * g.h * g.w;
       const int64_t maxX = p.packed ? packedPathMaxX(p, *p.packed, planes, grp) : -1;
       if (maxX >= 0)
         convGroupPacked(p, n, grp, maxX, in, out);
@@ -329,23 +329,23 @@ std::shared_ptr<const gemm::PackedWeights> packConvWeights(const ConvParams& p) 
   return pw;
 }
 
-void conv2d(const ConvParams& p, const int32_t* in, int32_t* out) {
+void conv2d(const ConvParams& p, const Act* in, Act* out) {
   loops::withWeights(p.weights, [&](const auto* w) { conv2dTyped(p, w, in, out); });
 }
 
-void conv2dReference(const ConvParams& p, const int32_t* in, int32_t* out) {
+void conv2dReference(const ConvParams& p, const Act* in, Act* out) {
   const ConvGeometry& g = p.g;
   const int64_t cg = g.c / g.groups, kg = g.k / g.groups;
   for (int64_t n = 0; n < g.n; ++n)
     for (int64_t oc = 0; oc < g.k; ++oc) {
       const int64_t grp = oc / kg;
       const WeightPtr wk = p.weights + oc * cg * g.kh * g.kw;
-      int32_t* o = out + (n * g.k + oc) * g.oh * g.ow;
+      Act* o = out + (n * g.k + oc) * g.oh * g.ow;
       for (int64_t oy = 0; oy < g.oh; ++oy)
         for (int64_t ox = 0; ox < g.ow; ++ox) {
           int64_t acc = p.bias[oc];
           for (int64_t ic = 0; ic < cg; ++ic) {
-            const int32_t* plane = in + (n * g.c + grp * cg + ic) * g.h * g.w;
+            const Act* plane = in + (n * g.c + grp * cg + ic) * g.h * g.w;
             const WeightPtr wc = wk + ic * g.kh * g.kw;
             for (int64_t ky = 0; ky < g.kh; ++ky) {
               const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
@@ -357,18 +357,18 @@ void conv2dReference(const ConvParams& p, const int32_t* in, int32_t* out) {
               }
             }
           }
-          o[oy * g.ow + ox] = p.out.apply(acc, oc);
+          o[oy * g.ow + ox] = Act(p.out.apply(acc, oc));
         }
     }
 }
 
-void fullyConnected(const FcParams& p, const int32_t* in, int32_t* out) {
+void fullyConnected(const FcParams& p, const Act* in, Act* out) {
   for (int64_t m = 0; m < p.m; ++m)
     for (int64_t n = 0; n < p.n; ++n) {
       int64_t acc = p.bias[n];
       for (int64_t k = 0; k < p.k; ++k)
         acc += int64_t(in[m * p.k + k] - p.inZp) * p.weights[k * p.n + n];
-      out[m * p.n + n] = p.out.apply(acc, n);
+      out[m * p.n + n] = Act(p.out.apply(acc, n));
     }
 }
 

@@ -23,8 +23,8 @@ void axpy4(const int32_t* c, int64_t n, int32_t x0, int32_t x1, int32_t x2, int3
 }
 
 KILN_INT_CLONES
-void minMax(const int32_t* x, int64_t n, int32_t& lo, int32_t& hi) {
-  int32_t l = INT32_MAX, h = INT32_MIN;
+void minMax(const Act* x, int64_t n, int32_t& lo, int32_t& hi) {
+  Act l = UINT16_MAX, h = 0;
   for (int64_t i = 0; i < n; ++i) {
     l = x[i] < l ? x[i] : l;
     h = x[i] > h ? x[i] : h;
@@ -32,7 +32,7 @@ void minMax(const int32_t* x, int64_t n, int32_t& lo, int32_t& hi) {
   lo = l, hi = h;
 }
 
-int64_t maxAbsDiff(const int32_t* x, int64_t n, int32_t zp) {
+int64_t maxAbsDiff(const Act* x, int64_t n, int32_t zp) {
   if (n == 0) return 0;
   int32_t lo, hi;
   minMax(x, n, lo, hi);
@@ -43,6 +43,16 @@ int64_t maxAbsDiff(const int32_t* x, int64_t n, int32_t zp) {
 KILN_INT_CLONES
 void axpy32(const int32_t* c, int64_t n, int32_t x, int32_t* a) {
   for (int64_t q = 0; q < n; ++q) a[q] += x * c[q];
+}
+
+KILN_INT_CLONES
+void axpyAct32(const Act* c, int32_t zp, int64_t n, int32_t x, int32_t* a) {
+  for (int64_t q = 0; q < n; ++q) a[q] += x * (int32_t(c[q]) - zp);
+}
+
+KILN_INT_CLONES
+void axpyAct64(const Act* c, int32_t zp, int64_t n, int64_t x, int64_t* a) {
+  for (int64_t q = 0; q < n; ++q) a[q] += x * (int64_t(c[q]) - zp);
 }
 
 KILN_INT_CLONES

@@ -23,12 +23,21 @@ inline void axpy(const int32_t* c, int64_t n, int32_t x, int32_t* a) {
 inline void axpy(const int32_t* c, int64_t n, int64_t x, int64_t* a) {
   axpy64(c, n, x, a);
 }
+/// a[q] += x * (c[q] - zp) for q < n, on activations as stored (no copy minus the zero point).
+void axpyAct32(const Act* c, int32_t zp, int64_t n, int32_t x, int32_t* a);
+void axpyAct64(const Act* c, int32_t zp, int64_t n, int64_t x, int64_t* a);
+inline void axpy(const Act* c, int32_t zp, int64_t n, int32_t x, int32_t* a) {
+  axpyAct32(c, zp, n, x, a);
+}
+inline void axpy(const Act* c, int32_t zp, int64_t n, int64_t x, int64_t* a) {
+  axpyAct64(c, zp, n, x, a);
+}
 
 /// The largest |x - zp| over n values (a bound for the accumulator check); AVX2 and baseline
-/// clones on x86-64 (the baseline has no packed int32 min/max).
-int64_t maxAbsDiff(const int32_t* x, int64_t n, int32_t zp);
+/// clones on x86-64 (the baseline has no packed unsigned 16-bit min/max).
+int64_t maxAbsDiff(const Act* x, int64_t n, int32_t zp);
 /// The smallest and largest of n > 0 values (same clones).
-void minMax(const int32_t* x, int64_t n, int32_t& lo, int32_t& hi);
+void minMax(const Act* x, int64_t n, int32_t& lo, int32_t& hi);
 
 // Output columns ox whose input column ox * sw + off lies inside [0, w): [ox0, ox1).
 inline void validColumns(const ConvGeometry& g, int64_t off, int64_t& ox0, int64_t& ox1) {
@@ -51,6 +60,6 @@ void withWeights(const WeightPtr& w, F&& f) {
 }
 
 /// Depthwise convolution (groups == channels == outputs), depthwise.cpp.
-void depthwise2d(const ConvParams& p, const int32_t* in, int32_t* out);
+void depthwise2d(const ConvParams& p, const Act* in, Act* out);
 
 }  // namespace kiln::rt::loops

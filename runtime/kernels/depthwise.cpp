@@ -44,7 +44,7 @@ void depthwiseChannel(const ConvParams& p, const W* w, const int32_t* xs, int64_
 }
 
 template <typename W>
-void depthwiseTyped(const ConvParams& p, const W* weights, const int32_t* in, int32_t* out) {
+void depthwiseTyped(const ConvParams& p, const W* weights, const Act* in, Act* out) {
   const ConvGeometry& g = p.g;
   const int64_t hw = g.h * g.w, ohw = g.oh * g.ow, taps = g.kh * g.kw;
   const int64_t wp = (g.w + g.sw - 1) / g.sw;
@@ -56,12 +56,12 @@ void depthwiseTyped(const ConvParams& p, const W* weights, const int32_t* in, in
     dw::PairScratch scratch;
     for (int64_t nc = part * planes / parts; nc < (part + 1) * planes / parts; ++nc) {
       const int64_t c = nc % g.c;
-      const int32_t* plane = in + nc * hw;
+      const Act* plane = in + nc * hw;
       const int64_t maxX = maxAbsDiff(plane, hw, p.inZp);
       const W* w = weights + c * taps;
       int64_t sumAbsW = 0;
       for (int64_t t = 0; t < taps; ++t) sumAbsW += std::abs(int64_t(w[t]));
-      int32_t* o = out + nc * ohw;
+      Act* o = out + nc * ohw;
       const bool fits32 = sumAbsW * maxX + std::abs(p.bias[c]) < (int64_t(1) << 31);
       if (fits32 && maxX <= INT16_MAX && dw::weightsFitInt16(w, taps)) {
         dw::depthwisePairsChannel(p, plane, w, c, scratch, o);
@@ -72,7 +72,7 @@ void depthwiseTyped(const ConvParams& p, const W* weights, const int32_t* in, in
       for (int64_t ph = 0; ph < g.sw; ++ph)
         for (int64_t iy = 0; iy < g.h; ++iy) {
           int32_t* d = xs.data() + (ph * g.h + iy) * wp;
-          const int32_t* src = plane + iy * g.w;
+          const Act* src = plane + iy * g.w;
           if (g.sw == 1) {
             for (int64_t ix = 0; ix < g.w; ++ix) d[ix] = src[ix] - p.inZp;
           } else {
@@ -94,7 +94,7 @@ void depthwiseTyped(const ConvParams& p, const W* weights, const int32_t* in, in
 
 }  // namespace
 
-void depthwise2d(const ConvParams& p, const int32_t* in, int32_t* out) {
+void depthwise2d(const ConvParams& p, const Act* in, Act* out) {
   withWeights(p.weights, [&](const auto* w) { depthwiseTyped(p, w, in, out); });
 }
 

@@ -11,7 +11,7 @@ namespace kiln::rt::dw {
 
 template <typename T, typename W>
 void depthwisePairsChannel(const ConvParams& p, const T* plane, const W* w, int64_t channel,
-                           PairScratch& s, int32_t* out) {
+                           PairScratch& s, Act* out) {
   const ConvGeometry& g = p.g;
   const int64_t pairCount = (g.kw + 1) / 2;
   const int64_t width = (g.ow + kBlock - 1) / kBlock * kBlock;
@@ -110,10 +110,11 @@ void pairRows(KernelPath path, const int32_t* const* rows, const int32_t* w, int
   }
 }
 
-// The activation types the arena holds (int32 today; uint16 / uint8 device-width storage).
+// The activation types: the arena's Act (uint16), and int32 / uint8 for tests and future per-tensor
+// storage.
 #define KILN_DW_PAIRS(T, W)                                                                 \
   template void depthwisePairsChannel<T, W>(const ConvParams&, const T*, const W*, int64_t, \
-                                            PairScratch&, int32_t*);
+                                            PairScratch&, Act*);
 #define KILN_DW_PAIRS_W(T) \
   KILN_DW_PAIRS(T, int8_t) KILN_DW_PAIRS(T, int16_t) KILN_DW_PAIRS(T, int32_t)
 KILN_DW_PAIRS_W(int32_t)

@@ -49,7 +49,7 @@ bool weightsFitInt16(const W* w, int64_t taps) {
 /// `out` (oh x ow, after the output stage of `channel`). Preconditions as above.
 template <typename T, typename W>
 void depthwisePairsChannel(const ConvParams& p, const T* plane, const W* w, int64_t channel,
-                           PairScratch& s, int32_t* out);
+                           PairScratch& s, Act* out);
 
 /// acc[ox] = bias + sum_r madd(rows[r][ox], w[r]) for ox < width (a multiple of kBlock): the
 /// row micro-kernel, per path (portable, AVX2, NEON).

@@ -40,9 +40,10 @@ bool linearStrides(const std::vector<int64_t>& st, const std::vector<int64_t>& s
 // int32 (the operands' differences are within int32 too): products of two int32 in int64, which
 // the AVX2 clone forms with vpmuldq. The same integers as the generic loop.
 KILN_ELT_CLONES
-void addRun32(const int32_t* a, const int32_t* b, int64_t len, int32_t zpA, int32_t zpB, int32_t mA,
+void addRun32(const Act* a, const Act* b, int64_t len, int32_t zpA, int32_t zpB, int32_t mA,
               int32_t mB, int64_t* acc) {
-  for (int64_t k = 0; k < len; ++k) acc[k] = int64_t(a[k] - zpA) * mA + int64_t(b[k] - zpB) * mB;
+  for (int64_t k = 0; k < len; ++k)
+    acc[k] = int64_t(int32_t(a[k]) - zpA) * mA + int64_t(int32_t(b[k]) - zpB) * mB;
 }
 
 int32_t eltwiseOne(const EltwiseParams& p, int64_t x, int64_t y, int64_t c) {
@@ -72,7 +73,7 @@ int32_t eltwiseOne(const EltwiseParams& p, int64_t x, int64_t y, int64_t c) {
 
 }  // namespace
 
-void eltwise(const EltwiseParams& p, const int32_t* a, const int32_t* b, int32_t* out) {
+void eltwise(const EltwiseParams& p, const Act* a, const Act* b, Act* out) {
   const size_t r = p.outShape.size();
   bool scalarA = false, scalarB = false;
   if (p.channelDim < 0 && linearStrides(p.strideA, p.outShape, scalarA) &&
@@ -177,7 +178,7 @@ void eltwise(const EltwiseParams& p, const int32_t* a, const int32_t* b, int32_t
   }
 }
 
-void unary(const UnaryParams& p, const int32_t* in, int32_t* out) {
+void unary(const UnaryParams& p, const Act* in, Act* out) {
   const size_t r = p.shape.size();
   int64_t total = 1, inner = 1, channels = 1;
   for (int64_t d : p.shape) total *= d;

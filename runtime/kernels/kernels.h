@@ -1,6 +1,7 @@
 // Integer reference kernels: plain functions over raw buffers and a params struct, executed
-// identically by the optimizer's quantized emulation and by the runtime. Activations are held in
-// int32 containers whose values lie in the tensor's unsigned range ([0, 255] or [0, 65535]).
+// identically by the optimizer's quantized emulation and by the runtime. Activations are read and
+// written as Act (uint16_t): every value lies in the tensor's unsigned range ([0, 255] or
+// [0, 65535]); wide intermediates (im2col columns, accumulators) live in each kernel's scratch.
 // The params were validated by whoever built them (the optimizer, or the executable loader);
 // kernels trust them.
 #pragma once
@@ -17,6 +18,10 @@ namespace kiln::rt {
 namespace gemm {
 struct PackedWeights;  // gemm.h
 }
+
+/// An activation value as the arena stores it (docs/runtime.md "Memory"): 16 bits, so both
+/// 8-bit and 16-bit tensors hold their device values exactly.
+using Act = uint16_t;
 
 /// Signed integer weights stored in 8, 16 or 32 bits (the executable keeps them as stored).
 struct WeightPtr {
@@ -44,8 +49,8 @@ struct WeightPtr {
 };
 
 /// out[i] = stage.apply(acc[i], channel) for i < n (the loop with its branches hoisted).
-void applyStage(const OutputStage& s, const int32_t* acc, int64_t n, int64_t channel, int32_t* out);
-void applyStage(const OutputStage& s, const int64_t* acc, int64_t n, int64_t channel, int32_t* out);
+void applyStage(const OutputStage& s, const int32_t* acc, int64_t n, int64_t channel, Act* out);
+void applyStage(const OutputStage& s, const int64_t* acc, int64_t n, int64_t channel, Act* out);
 
 /// NCHW convolution geometry (conv, dw, deconv).
 struct ConvGeometry {
@@ -70,12 +75,12 @@ struct ConvParams {
 /// conv (not depthwise) weights as the GEMM micro-kernels read them, prepared once per model;
 /// null when the layer has no such path (depthwise, or a weight outside int16).
 std::shared_ptr<const gemm::PackedWeights> packConvWeights(const ConvParams& p);
-void conv2d(const ConvParams& p, const int32_t* in, int32_t* out);
+void conv2d(const ConvParams& p, const Act* in, Act* out);
 /// The plain loop conv2d must match bit for bit (tests only).
-void conv2dReference(const ConvParams& p, const int32_t* in, int32_t* out);
-void deconv2d(const ConvParams& p, const int32_t* in, int32_t* out);
+void conv2dReference(const ConvParams& p, const Act* in, Act* out);
+void deconv2d(const ConvParams& p, const Act* in, Act* out);
 /// The plain scatter loop deconv2d must match bit for bit (tests only).
-void deconv2dReference(const ConvParams& p, const int32_t* in, int32_t* out);
+void deconv2dReference(const ConvParams& p, const Act* in, Act* out);
 
 /// y[m, n] = stage(sum_k (x[m, k] - inZp) * w[k, n] + bias[n]), channel = n.
 struct FcParams {
@@ -85,7 +90,7 @@ struct FcParams {
   const int64_t* bias = nullptr;  // [N]
   OutputStage out;
 };
-void fullyConnected(const FcParams& p, const int32_t* in, int32_t* out);
+void fullyConnected(const FcParams& p, const Act* in, Act* out);
 
 /// Two-input element-wise layers with broadcasting. add/sub/max/min/equal: each operand is
 /// rescaled to a common fixed-point scale, acc = (a - zpA) * multA ± (b - zpB) * multB, and the
@@ -103,7 +108,7 @@ struct EltwiseParams {
   OutputStage out;       // channel = index along dimension 1 (per-channel stages)
   int64_t channelDim = -1;  // which dimension is the channel for the output stage (-1: none)
 };
-void eltwise(const EltwiseParams& p, const int32_t* a, const int32_t* b, int32_t* out);
+void eltwise(const EltwiseParams& p, const Act* a, const Act* b, Act* out);
 
 /// Unary: acc = x - inZp, then the output stage (standalone activations, per-channel affine
 /// `normalization` with its own multipliers and bias).
@@ -115,7 +120,7 @@ struct UnaryParams {
   const int64_t* bias = nullptr;   // per channel, in accumulator units, or null
   OutputStage out;
 };
-void unary(const UnaryParams& p, const int32_t* in, int32_t* out);
+void unary(const UnaryParams& p, const Act* in, Act* out);
 
 struct PoolParams {
   ConvGeometry g;  // k == c
@@ -127,39 +132,37 @@ struct PoolParams {
   const Multiplier* countMult = nullptr;
   OutputStage out;  // avg only; max keeps the input's quantization
 };
-void pool2d(const PoolParams& p, const int32_t* in, int32_t* out);
+void pool2d(const PoolParams& p, const Act* in, Act* out);
 /// The per-window loop pool2d must match bit for bit (tests only).
-void pool2dReference(const PoolParams& p, const int32_t* in, int32_t* out);
+void pool2dReference(const PoolParams& p, const Act* in, Act* out);
 /// Global average pool over all positions after the channel dimension.
-void globalAvgPool(int64_t nc, int64_t inner, int32_t inZp, const OutputStage& out,
-                   const int32_t* in, int32_t* outBuf);
+void globalAvgPool(int64_t nc, int64_t inner, int32_t inZp, const OutputStage& out, const Act* in,
+                   Act* outBuf);
 
 /// Data movement (quantization unchanged): transpose, slice, pad, depth/space.
-void transpose(const std::vector<int64_t>& inShape, const std::vector<int64_t>& perm,
-               const int32_t* in, int32_t* out);
+void transpose(const std::vector<int64_t>& inShape, const std::vector<int64_t>& perm, const Act* in,
+               Act* out);
 void slice(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
-           const std::vector<int64_t>& starts, const std::vector<int64_t>& steps, const int32_t* in,
-           int32_t* out);
+           const std::vector<int64_t>& starts, const std::vector<int64_t>& steps, const Act* in,
+           Act* out);
 /// The numbers are file values (pad's `mode` field): explicit, never renumbered.
 enum class PadMode { Constant = 0, Reflect = 1, Edge = 2 };
 void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
-         const std::vector<int64_t>& pads, PadMode mode, int32_t value, const int32_t* in,
-         int32_t* out);
+         const std::vector<int64_t>& pads, PadMode mode, int32_t value, const Act* in, Act* out);
 /// The per-element loop pad must match bit for bit (tests only).
 void padReference(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
-                  const std::vector<int64_t>& pads, PadMode mode, int32_t value, const int32_t* in,
-                  int32_t* out);
+                  const std::vector<int64_t>& pads, PadMode mode, int32_t value, const Act* in,
+                  Act* out);
 
 /// depth_to_space (mode DCR or CRD) and space_to_depth on NCHW, blocksize b.
-void depthToSpace(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, bool crd,
-                  const int32_t* in, int32_t* out);
-void spaceToDepth(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, const int32_t* in,
-                  int32_t* out);
+void depthToSpace(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, bool crd, const Act* in,
+                  Act* out);
+void spaceToDepth(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, const Act* in, Act* out);
 
 /// Concat: each input is rescaled to the output domain (acc = x - zp_i, stage i).
 void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,
-                const std::vector<const int32_t*>& ins, const std::vector<int32_t>& inZps,
-                const std::vector<OutputStage>& stages, int32_t* out);
+                const std::vector<const Act*>& ins, const std::vector<int32_t>& inZps,
+                const std::vector<OutputStage>& stages, Act* out);
 
 /// Resize: per output coordinate of each dimension, two source indices and an integer weight of
 /// the second in Q(weightBits); acc = sum over corners of weight products * (x - inZp); the
@@ -172,10 +175,10 @@ struct ResizeParams {
   int32_t inZp = 0;
   OutputStage out;
 };
-void resize(const ResizeParams& p, const int32_t* in, int32_t* out);
+void resize(const ResizeParams& p, const Act* in, Act* out);
 /// The general per-element loop resize must match bit for bit (tests; and any layout whose
 /// leading dimensions interpolate).
-void resizeReference(const ResizeParams& p, const int32_t* in, int32_t* out);
+void resizeReference(const ResizeParams& p, const Act* in, Act* out);
 
 /// MatMul of two run-time tensors with numpy broadcasting of the batch dimensions:
 /// y[.., m, n] = stage(sum_k (a[.., m, k] - zpA) * (b[.., k, n] - zpB)), one stage channel.
@@ -186,7 +189,7 @@ struct MatMulParams {
   int32_t zpA = 0, zpB = 0;
   OutputStage out;
 };
-void matmul(const MatMulParams& p, const int32_t* a, const int32_t* b, int32_t* out);
+void matmul(const MatMulParams& p, const Act* a, const Act* b, Act* out);
 
 /// reduce_mean / reduce_sum / reduce_max over the dimensions flagged in `reduced` (the output
 /// holds the kept dimensions in order; keepdims does not change the layout).
@@ -199,7 +202,7 @@ struct ReduceParams {
   int32_t inZp = 0;
   OutputStage out;  // sum/mean only
 };
-void reduce(const ReduceParams& p, const int32_t* in, int32_t* out);
+void reduce(const ReduceParams& p, const Act* in, Act* out);
 
 /// Softmax over rows of `len` elements spaced `inner` apart (outer * inner rows). Per row:
 /// d = max - x (input units, >= 0), e = expTable[d] (0 for d >= expTableSize; the table holds
@@ -211,7 +214,7 @@ struct SoftmaxParams {
   int64_t expTableSize = 0;
   int32_t outMax = 255;
 };
-void softmax(const SoftmaxParams& p, const int32_t* in, int32_t* out);
+void softmax(const SoftmaxParams& p, const Act* in, Act* out);
 
 /// Layer normalization over rows of `len` elements (the trailing dimensions). Per row, with
 /// x' = x - inZp: S1 = sum x', S2 = sum x'^2, D = len * S2 - S1^2 + epsQ (= len^2 (var + eps) in
@@ -228,7 +231,7 @@ struct LayerNormParams {
   const int64_t* beta = nullptr;   // [len], in accumulator units
   OutputStage out;                 // per channel k (or one)
 };
-void layerNorm(const LayerNormParams& p, const int32_t* in, int32_t* out);
+void layerNorm(const LayerNormParams& p, const Act* in, Act* out);
 /// The row multiplier of layerNorm: m / 2^shift ~ 2^normBits / sqrt(d), m = floor of it at its
 /// shift, for 0 < d < 2^61 (exposed for tests).
 Multiplier invSqrtMultiplier(int64_t d, int32_t normBits);

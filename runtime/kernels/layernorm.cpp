@@ -45,10 +45,10 @@ Multiplier invSqrtMultiplier(int64_t d, int32_t normBits) {
   }
 }
 
-void layerNorm(const LayerNormParams& p, const int32_t* in, int32_t* out) {
+void layerNorm(const LayerNormParams& p, const Act* in, Act* out) {
   for (int64_t r = 0; r < p.rows; ++r) {
-    const int32_t* src = in + r * p.len;
-    int32_t* dst = out + r * p.len;
+    const Act* src = in + r * p.len;
+    Act* dst = out + r * p.len;
     int64_t s1 = 0, s2 = 0;
     for (int64_t k = 0; k < p.len; ++k) {
       const int64_t x = int64_t(src[k]) - p.inZp;

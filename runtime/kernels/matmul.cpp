@@ -4,7 +4,7 @@
 
 namespace kiln::rt {
 
-void matmul(const MatMulParams& p, const int32_t* a, const int32_t* b, int32_t* out) {
+void matmul(const MatMulParams& p, const Act* a, const Act* b, Act* out) {
   int64_t nb = 1;
   for (int64_t d : p.batch) nb *= d;
   const int64_t r = int64_t(p.batch.size());
@@ -16,9 +16,9 @@ void matmul(const MatMulParams& p, const int32_t* a, const int32_t* b, int32_t* 
       ia += idx * p.batchStrideA[d];
       ib += idx * p.batchStrideB[d];
     }
-    const int32_t* A = a + ia * p.m * p.k;
-    const int32_t* B = b + ib * p.k * p.n;
-    int32_t* O = out + i * p.m * p.n;
+    const Act* A = a + ia * p.m * p.k;
+    const Act* B = b + ib * p.k * p.n;
+    Act* O = out + i * p.m * p.n;
     for (int64_t row = 0; row < p.m; ++row)
       for (int64_t col = 0; col < p.n; ++col) {
         int64_t acc = 0;

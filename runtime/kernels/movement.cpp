@@ -21,8 +21,8 @@ int64_t count(const std::vector<int64_t>& s) {
 }
 }  // namespace
 
-void transpose(const std::vector<int64_t>& inShape, const std::vector<int64_t>& perm,
-               const int32_t* in, int32_t* out) {
+void transpose(const std::vector<int64_t>& inShape, const std::vector<int64_t>& perm, const Act* in,
+               Act* out) {
   const size_t r = perm.size();
   const auto is = strides(inShape);
   std::vector<int64_t> outShape(r), src(r);
@@ -42,8 +42,8 @@ void transpose(const std::vector<int64_t>& inShape, const std::vector<int64_t>& 
 }
 
 void slice(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
-           const std::vector<int64_t>& starts, const std::vector<int64_t>& steps, const int32_t* in,
-           int32_t* out) {
+           const std::vector<int64_t>& starts, const std::vector<int64_t>& steps, const Act* in,
+           Act* out) {
   const size_t r = inShape.size();
   const auto is = strides(inShape);
   std::vector<int64_t> idx(r, 0);
@@ -62,8 +62,7 @@ void slice(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outS
 }
 
 void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
-         const std::vector<int64_t>& pads, PadMode mode, int32_t value, const int32_t* in,
-         int32_t* out) {
+         const std::vector<int64_t>& pads, PadMode mode, int32_t value, const Act* in, Act* out) {
   const size_t r = inShape.size();
   const int64_t total = count(outShape);
   if (r == 0 || total == 0) {
@@ -104,11 +103,11 @@ void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outSha
       outside = outside || i < 0;
       row += i * is[d];
     }
-    int32_t* o = out + k;
+    Act* o = out + k;
     if (outside) {
       std::fill(o, o + width, value);
     } else {
-      const int32_t* x = in + row;
+      const Act* x = in + row;
       for (int64_t j = 0; j < width; ++j) o[j] = last[size_t(j)] < 0 ? value : x[last[size_t(j)]];
     }
     for (int d = int(r) - 2; d >= 0; --d) {
@@ -119,8 +118,8 @@ void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outSha
 }
 
 void padReference(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
-                  const std::vector<int64_t>& pads, PadMode mode, int32_t value, const int32_t* in,
-                  int32_t* out) {
+                  const std::vector<int64_t>& pads, PadMode mode, int32_t value, const Act* in,
+                  Act* out) {
   const size_t r = inShape.size();
   const auto is = strides(inShape);
   std::vector<int64_t> idx(r, 0);
@@ -152,8 +151,8 @@ void padReference(const std::vector<int64_t>& inShape, const std::vector<int64_t
   }
 }
 
-void depthToSpace(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, bool crd,
-                  const int32_t* in, int32_t* out) {
+void depthToSpace(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, bool crd, const Act* in,
+                  Act* out) {
   const int64_t oc = c / (b * b), oh = h * b, ow = w * b;
   for (int64_t i = 0; i < n; ++i)
     for (int64_t ch = 0; ch < oc; ++ch)
@@ -165,8 +164,7 @@ void depthToSpace(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, bool cr
         }
 }
 
-void spaceToDepth(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, const int32_t* in,
-                  int32_t* out) {
+void spaceToDepth(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, const Act* in, Act* out) {
   const int64_t oh = h / b, ow = w / b;
   for (int64_t i = 0; i < n; ++i)
     for (int64_t ch = 0; ch < c; ++ch)
@@ -179,15 +177,15 @@ void spaceToDepth(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, const i
 }
 
 void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,
-                const std::vector<const int32_t*>& ins, const std::vector<int32_t>& inZps,
-                const std::vector<OutputStage>& stages, int32_t* out) {
+                const std::vector<const Act*>& ins, const std::vector<int32_t>& inZps,
+                const std::vector<OutputStage>& stages, Act* out) {
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= inShapes[0][d];
   for (size_t d = axis + 1; d < inShapes[0].size(); ++d) inner *= inShapes[0][d];
   for (int64_t o = 0; o < outer; ++o)
     for (size_t i = 0; i < ins.size(); ++i) {
       const int64_t chunk = inShapes[i][axis] * inner;
-      const int32_t* src = ins[i] + o * chunk;
+      const Act* src = ins[i] + o * chunk;
       // x - zp fits int32 (activations and zero points lie in [0, 2^16)): the run form.
       constexpr int64_t kRun = 512;
       int32_t acc[kRun];
@@ -206,8 +204,7 @@ namespace {
 // rows and their weights, per column the two source columns and theirs; a dimension that does
 // not interpolate reads its one source with weight 1 (the second tap has weight 0). The same
 // integer sums as the general loop, then the run form of the stage.
-void resizeLastTwo(const ResizeParams& p, const std::vector<int64_t>& is, const int32_t* in,
-                   int32_t* out) {
+void resizeLastTwo(const ResizeParams& p, const std::vector<int64_t>& is, const Act* in, Act* out) {
   const size_t r = p.inShape.size(), dh = r - 2, dw = r - 1;
   const int64_t one = int64_t(1) << p.weightBits;
   const int64_t oh = p.outShape[dh], ow = p.outShape[dw];
@@ -249,7 +246,7 @@ void resizeLastTwo(const ResizeParams& p, const std::vector<int64_t>& is, const 
 
 }  // namespace
 
-void resize(const ResizeParams& p, const int32_t* in, int32_t* out) {
+void resize(const ResizeParams& p, const Act* in, Act* out) {
   const size_t r = p.inShape.size();
   bool lastTwo = r >= 2;
   for (size_t d = 0; d + 2 < r; ++d) lastTwo = lastTwo && !p.interpolated[d];
@@ -257,7 +254,7 @@ void resize(const ResizeParams& p, const int32_t* in, int32_t* out) {
   resizeReference(p, in, out);
 }
 
-void resizeReference(const ResizeParams& p, const int32_t* in, int32_t* out) {
+void resizeReference(const ResizeParams& p, const Act* in, Act* out) {
   const size_t r = p.inShape.size();
   const auto is = strides(p.inShape);
   std::vector<size_t> lin;

@@ -11,15 +11,15 @@ namespace kiln::rt {
 namespace {
 
 // One plane of a max pool, separably: per output row, the element-wise max of the window's valid
-// input rows into a row padded with INT32_MIN (reading padding or the ceil-mode overhang), then
-// per output column the max over the window's columns of that row. Activations are never
+// input rows into an int32 row padded with INT32_MIN (reading padding or the ceil-mode overhang),
+// then per output column the max over the window's columns of that row. Activations are never
 // INT32_MIN, so a window that reads only padding is the one left at INT32_MIN: it gives inZp,
 // as in pool2dPlane. The same values as pool2dPlane (max is exact in any order).
-void maxPoolPlane(const PoolParams& p, const int32_t* in, int32_t* out, int64_t nc,
+void maxPoolPlane(const PoolParams& p, const Act* in, Act* out, int64_t nc,
                   std::vector<int32_t>& row) {
   const ConvGeometry& g = p.g;
-  const int32_t* plane = in + nc * g.h * g.w;
-  int32_t* o = out + nc * g.oh * g.ow;
+  const Act* plane = in + nc * g.h * g.w;
+  Act* o = out + nc * g.oh * g.ow;
   const int64_t len = std::max(g.pl + g.w, (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1);
   row.assign(size_t(len), INT32_MIN);
   int32_t* r = row.data() + g.pl;
@@ -28,33 +28,33 @@ void maxPoolPlane(const PoolParams& p, const int32_t* in, int32_t* out, int64_t 
     for (int64_t ky = 0; ky < g.kh; ++ky) {
       const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
       if (iy < 0 || iy >= g.h) continue;
-      const int32_t* src = plane + iy * g.w;
+      const Act* src = plane + iy * g.w;
       if (!any) {
         std::copy(src, src + g.w, r);
         any = true;
       } else {
-        for (int64_t ix = 0; ix < g.w; ++ix) r[ix] = std::max(r[ix], src[ix]);
+        for (int64_t ix = 0; ix < g.w; ++ix) r[ix] = std::max(r[ix], int32_t(src[ix]));
       }
     }
-    int32_t* dst = o + oy * g.ow;
+    Act* dst = o + oy * g.ow;
     if (!any) {
-      std::fill(dst, dst + g.ow, p.inZp);
+      std::fill(dst, dst + g.ow, Act(p.inZp));
       continue;
     }
     for (int64_t ox = 0; ox < g.ow; ++ox) {
       const int32_t* win = row.data() + ox * g.sw;
       int32_t best = win[0];
       for (int64_t kx = 1; kx < g.kw; ++kx) best = std::max(best, win[kx * g.dw]);
-      dst[ox] = best == INT32_MIN ? p.inZp : best;
+      dst[ox] = Act(best == INT32_MIN ? p.inZp : best);
     }
   }
 }
 
 // One plane (batch image x channel) of pool2d (the reference form; average pools run it).
-void pool2dPlane(const PoolParams& p, const int32_t* in, int32_t* out, int64_t nc) {
+void pool2dPlane(const PoolParams& p, const Act* in, Act* out, int64_t nc) {
   const ConvGeometry& g = p.g;
-  const int32_t* plane = in + nc * g.h * g.w;
-  int32_t* o = out + nc * g.oh * g.ow;
+  const Act* plane = in + nc * g.h * g.w;
+  Act* o = out + nc * g.oh * g.ow;
   const int64_t channel = nc % g.c;
   for (int64_t oy = 0; oy < g.oh; ++oy)
     for (int64_t ox = 0; ox < g.ow; ++ox) {
@@ -91,7 +91,7 @@ void pool2dPlane(const PoolParams& p, const int32_t* in, int32_t* out, int64_t n
 
 }  // namespace
 
-void pool2d(const PoolParams& p, const int32_t* in, int32_t* out) {
+void pool2d(const PoolParams& p, const Act* in, Act* out) {
   const ConvGeometry& g = p.g;
   // Planes are independent: ranges of them on the session's threads.
   parallelRanges(g.n * g.c, std::max<int64_t>(1, 8192 / (g.oh * g.ow)), [&](int64_t b, int64_t e) {
@@ -104,12 +104,12 @@ void pool2d(const PoolParams& p, const int32_t* in, int32_t* out) {
   });
 }
 
-void pool2dReference(const PoolParams& p, const int32_t* in, int32_t* out) {
+void pool2dReference(const PoolParams& p, const Act* in, Act* out) {
   for (int64_t nc = 0; nc < p.g.n * p.g.c; ++nc) pool2dPlane(p, in, out, nc);
 }
 
-void globalAvgPool(int64_t nc, int64_t inner, int32_t inZp, const OutputStage& out,
-                   const int32_t* in, int32_t* outBuf) {
+void globalAvgPool(int64_t nc, int64_t inner, int32_t inZp, const OutputStage& out, const Act* in,
+                   Act* outBuf) {
   parallelRanges(nc, std::max<int64_t>(1, 8192 / inner), [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       int64_t acc = 0;

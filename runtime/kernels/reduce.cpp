@@ -7,7 +7,7 @@
 
 namespace kiln::rt {
 
-void reduce(const ReduceParams& p, const int32_t* in, int32_t* out) {
+void reduce(const ReduceParams& p, const Act* in, Act* out) {
   const size_t r = p.inShape.size();
   // Strides of the output (reduced dimensions have extent 1 and contribute nothing).
   std::vector<int64_t> kept(r), ks(r, 1);

@@ -8,13 +8,13 @@
 
 namespace kiln::rt {
 
-void softmax(const SoftmaxParams& p, const int32_t* in, int32_t* out) {
+void softmax(const SoftmaxParams& p, const Act* in, Act* out) {
   for (int64_t o = 0; o < p.outer; ++o)
     for (int64_t i = 0; i < p.inner; ++i) {
-      const int32_t* src = in + o * p.len * p.inner + i;
-      int32_t* dst = out + o * p.len * p.inner + i;
+      const Act* src = in + o * p.len * p.inner + i;
+      Act* dst = out + o * p.len * p.inner + i;
       int32_t mx = src[0];
-      for (int64_t k = 1; k < p.len; ++k) mx = std::max(mx, src[k * p.inner]);
+      for (int64_t k = 1; k < p.len; ++k) mx = std::max<int32_t>(mx, src[k * p.inner]);
       auto e = [&](int64_t k) -> int64_t {
         const int64_t d = int64_t(mx) - src[k * p.inner];
         return d < p.expTableSize ? p.expTable[d] : 0;

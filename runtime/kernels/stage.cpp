@@ -25,13 +25,13 @@ namespace {
 // fits int64 (|acc * m| <= 2^62) and so does adding the rounding half.
 KILN_STAGE_CLONES
 void clampRun32(const int32_t* acc, int64_t n, int64_t m, int32_t shift, int64_t zp, int64_t lo,
-                int64_t hi, int32_t* out) {
+                int64_t hi, Act* out) {
   const int64_t half = int64_t(1) << (shift - 1);
   for (int64_t i = 0; i < n; ++i) {
     int64_t v = ((int64_t(acc[i]) * m + half) >> shift) + zp;
     v = v < lo ? lo : v;
     v = v > hi ? hi : v;
-    out[i] = int32_t(v);
+    out[i] = Act(v);
   }
 }
 
@@ -51,7 +51,7 @@ bool narrowRun(const int64_t* acc, int64_t n, int32_t* out) {
 
 // OutputStage::apply's table branch with the stage's fields read once (same arithmetic).
 template <typename Acc>
-void lutRun(const OutputStage& s, const Multiplier& m, const Acc* acc, int64_t n, int32_t* out) {
+void lutRun(const OutputStage& s, const Multiplier& m, const Acc* acc, int64_t n, Act* out) {
   const int64_t f = s.lutFracBits;
   const int64_t offset = int64_t(s.lutOffset) << f, top = int64_t(s.lutSize - 1) << f;
   const int64_t fracMask = (int64_t(1) << f) - 1, last = s.lutSize - 1;
@@ -66,7 +66,7 @@ void lutRun(const OutputStage& s, const Multiplier& m, const Acc* acc, int64_t n
     const int64_t i = v >> f, frac = v & fracMask;
     const int64_t a = lut[i], b = i < last ? lut[i + 1] : a;
     const int64_t y = (a << f) + (b - a) * frac;
-    out[k] = static_cast<int32_t>(clampTo((y + yHalf) >> yShift, s.qmin, s.qmax));
+    out[k] = static_cast<Act>(clampTo((y + yHalf) >> yShift, s.qmin, s.qmax));
   }
 }
 
@@ -79,7 +79,7 @@ void lutRun(const OutputStage& s, const Multiplier& m, const Acc* acc, int64_t n
 //     y = (a << f) + (b - a) * frac >= 0 (a, b in [0, 2^30], frac < 2^f: vpmuldq is exact), so
 //     the final shift is logical too; the clamps are 64-bit compares.
 __attribute__((target("avx2"))) int64_t lutRunAvx2(const OutputStage& s, const Multiplier& m,
-                                                   const int32_t* acc, int64_t n, int32_t* out) {
+                                                   const int32_t* acc, int64_t n, Act* out) {
   const int64_t f = s.lutFracBits;
   const __m256i mul = _mm256_set1_epi64x(m.m);
   const __m256i bias = _mm256_set1_epi64x((int64_t(1) << (m.shift - 1)) + (int64_t(1) << 62));
@@ -115,8 +115,9 @@ __attribute__((target("avx2"))) int64_t lutRunAvx2(const OutputStage& s, const M
     y = _mm256_srl_epi64(_mm256_add_epi64(y, yHalf), yShiftV);
     y = _mm256_blendv_epi8(y, qmin, _mm256_cmpgt_epi64(qmin, y));
     y = _mm256_blendv_epi8(y, qmax, _mm256_cmpgt_epi64(y, qmax));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k),
-                     _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(y, pack)));
+    // Four values in [qmin, qmax] within [0, 2^16): packed to uint16 without saturating.
+    const __m128i y32 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(y, pack));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + k), _mm_packus_epi32(y32, y32));
   }
   return k;
 }
@@ -135,7 +136,7 @@ __attribute__((target("avx2"))) inline __m256i clampHalf(__m256i p, __m256i bias
 // back. Returns how many values it did (a multiple of 8); shift >= 1.
 __attribute__((target("avx2"))) int64_t clampRun32Avx2(const int32_t* acc, int64_t n, int32_t m,
                                                        int32_t shift, int64_t zp, int64_t lo,
-                                                       int64_t hi, int32_t* out) {
+                                                       int64_t hi, Act* out) {
   const __m256i mul = _mm256_set1_epi64x(m);
   const __m256i bias = _mm256_set1_epi64x((int64_t(1) << (shift - 1)) + (int64_t(1) << 62));
   const __m256i unbias = _mm256_set1_epi64x((int64_t(1) << (62 - shift)) - zp);
@@ -147,8 +148,10 @@ __attribute__((target("avx2"))) int64_t clampRun32Avx2(const int32_t* acc, int64
     const __m256i even = clampHalf(_mm256_mul_epi32(x, mul), bias, unbias, sh, vlo, vhi);
     const __m256i odd =
         clampHalf(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), mul), bias, unbias, sh, vlo, vhi);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k),
-                        _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA));
+    // Eight values in [lo, hi] within [0, 2^16): packed to uint16 without saturating.
+    const __m256i v = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k),
+                     _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
   }
   return k;
 }
@@ -167,7 +170,7 @@ bool stageAvx2() {
 
 // clampRun32, vectorized where the CPU allows.
 void clampRun32Fast(const int32_t* acc, int64_t n, int32_t m, int32_t shift, int64_t zp, int64_t lo,
-                    int64_t hi, int32_t* out) {
+                    int64_t hi, Act* out) {
   int64_t done = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
   if (stageAvx2()) done = clampRun32Avx2(acc, n, m, shift, zp, lo, hi, out);
@@ -177,15 +180,15 @@ void clampRun32Fast(const int32_t* acc, int64_t n, int32_t m, int32_t shift, int
 
 // The clamp-only branch for any accumulator (requantize's own 64/128-bit choice per value).
 template <typename Acc>
-void clampRun(const OutputStage& s, const Multiplier& m, const Acc* acc, int64_t n, int32_t* out) {
+void clampRun(const OutputStage& s, const Multiplier& m, const Acc* acc, int64_t n, Act* out) {
   const int64_t zp = s.outZp, lo = s.qmin, hi = s.qmax;
   for (int64_t k = 0; k < n; ++k)
-    out[k] = static_cast<int32_t>(clampTo(requantize(int64_t(acc[k]), m) + zp, lo, hi));
+    out[k] = static_cast<Act>(clampTo(requantize(int64_t(acc[k]), m) + zp, lo, hi));
 }
 
 // lutRun, vectorized where the CPU allows.
 void lutRunFast(const OutputStage& s, const Multiplier& m, const int32_t* acc, int64_t n,
-                int32_t* out) {
+                Act* out) {
   int64_t done = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
   if (m.shift >= 1 && stageAvx2()) done = lutRunAvx2(s, m, acc, n, out);
@@ -194,7 +197,7 @@ void lutRunFast(const OutputStage& s, const Multiplier& m, const int32_t* acc, i
 }
 
 void lutRunFast(const OutputStage& s, const Multiplier& m, const int64_t* acc, int64_t n,
-                int32_t* out) {
+                Act* out) {
   // Accumulators within int32 (the usual case) take the int32 run, in pieces.
   constexpr int64_t kRun = 256;
   int32_t narrow[kRun];
@@ -209,17 +212,16 @@ void lutRunFast(const OutputStage& s, const Multiplier& m, const int64_t* acc, i
 }
 
 template <typename Acc>
-void applyStageRun(const OutputStage& s, const Acc* acc, int64_t n, int64_t channel, int32_t* out) {
+void applyStageRun(const OutputStage& s, const Acc* acc, int64_t n, int64_t channel, Act* out) {
   const Multiplier& m = s.mult[s.perChannel ? channel : 0];
   if (s.lut) return lutRunFast(s, m, acc, n, out);
   if (!s.multNeg) return clampRun(s, m, acc, n, out);
-  for (int64_t i = 0; i < n; ++i) out[i] = s.apply(acc[i], channel);
+  for (int64_t i = 0; i < n; ++i) out[i] = Act(s.apply(acc[i], channel));
 }
 
 }  // namespace
 
-void applyStage(const OutputStage& s, const int32_t* acc, int64_t n, int64_t channel,
-                int32_t* out) {
+void applyStage(const OutputStage& s, const int32_t* acc, int64_t n, int64_t channel, Act* out) {
   const Multiplier& m = s.mult[s.perChannel ? channel : 0];
   if (!s.lut && !s.multNeg && m.shift >= 1) {
     clampRun32Fast(acc, n, m.m, m.shift, s.outZp, s.qmin, s.qmax, out);
@@ -228,8 +230,7 @@ void applyStage(const OutputStage& s, const int32_t* acc, int64_t n, int64_t cha
   applyStageRun(s, acc, n, channel, out);
 }
 
-void applyStage(const OutputStage& s, const int64_t* acc, int64_t n, int64_t channel,
-                int32_t* out) {
+void applyStage(const OutputStage& s, const int64_t* acc, int64_t n, int64_t channel, Act* out) {
   const Multiplier& m = s.mult[s.perChannel ? channel : 0];
   if (!s.lut && !s.multNeg && m.shift >= 1) {
     // Accumulators within int32 (the usual case) take the vectorized int32 run, in pieces.

@@ -250,13 +250,36 @@ Outcome runDequantizeLinear(const ::onnx::NodeProto& n, const NodeInputs& in,
 // Convolutions and matmuls
 
 // The identity output stage (ConvInteger, MatMulInteger): requantize by {2^30, 30} is exact.
-rt::OutputStage identityStage(const rt::Multiplier* one) {
+// The int32 accumulators of n outputs of a kernel, whose outputs are device values (rt::Act, in
+// [0, 2^16)): run(stage, out) runs the kernel with that output stage. A first pass reads the high
+// part j = round(acc / 2^16) (stage x 2^-16 + 2^15), then one pass per distinct j reads
+// acc - j * 2^16 + 2^15, which lies in [0, 2^16) (stage x 1): the kernel's own sums, exactly.
+template <typename Run>
+std::vector<int32_t> wideAccumulators(size_t n, Run run) {
+  const rt::Multiplier one{1 << 30, 30}, coarse{1 << 30, 30 + 16};
   rt::OutputStage s;
-  s.mult = one;
-  s.outZp = 0;
-  s.qmin = std::numeric_limits<int32_t>::min();
-  s.qmax = std::numeric_limits<int32_t>::max();
-  return s;
+  s.mult = &coarse;
+  s.outZp = 1 << 15;
+  s.qmin = 0;
+  s.qmax = 65535;
+  std::vector<rt::Act> hi(n), lo(n);
+  run(s, hi.data());
+  std::vector<int32_t> acc(n);
+  std::vector<int64_t> js;
+  for (rt::Act h : hi) js.push_back(int64_t(h) - (1 << 15));
+  std::sort(js.begin(), js.end());
+  js.erase(std::unique(js.begin(), js.end()), js.end());
+  s.mult = &one;
+  for (int64_t j : js) {
+    const int64_t zp = (int64_t(1) << 15) - j * 65536;
+    if (zp < INT32_MIN || zp > INT32_MAX || j == 32767)
+      throw std::runtime_error("an accumulator beyond int32 - 2^15");
+    s.outZp = int32_t(zp);
+    run(s, lo.data());
+    for (size_t k = 0; k < n; ++k)
+      if (int64_t(hi[k]) - (1 << 15) == j) acc[k] = int32_t(int64_t(lo[k]) - zp);
+  }
+  return acc;
 }
 
 // Weights in Kiln's signed form: w - w_zp[channel] in int32.
@@ -337,9 +360,9 @@ Outcome runConv(const ::onnx::NodeProto& n, const NodeInputs& in,
   const rt::ConvGeometry g = convGeometry(n, x.shape, w.shape);
   const int64_t perK = numel(w.shape) / g.k;
   const std::vector<int32_t> wq = signedWeights(w, wzpT, g.k, g.k, perK, "w");
-  std::vector<int32_t> xu(size_t(x.numel()));
+  std::vector<rt::Act> xu(size_t(x.numel()));
   const std::vector<int64_t> xi = x.ints();
-  for (size_t k = 0; k < xi.size(); ++k) xu[k] = int32_t(xi[k] + xoff);
+  for (size_t k = 0; k < xi.size(); ++k) xu[k] = rt::Act(xi[k] + xoff);
 
   std::vector<int64_t> bias(size_t(g.k), 0);
   std::vector<rt::Multiplier> mult;
@@ -371,24 +394,31 @@ Outcome runConv(const ::onnx::NodeProto& n, const NodeInputs& in,
     p.out.outZp = int32_t(yzp);
     p.out.qmin = 0;
     p.out.qmax = 255;
-  } else {
-    mult.push_back(quant::quantizeMultiplier(1.0));
-    p.out = identityStage(mult.data());
   }
   p.bias = bias.data();
-  std::vector<int32_t> got(size_t(g.n * g.k * g.oh * g.ow));
-  rt::conv2d(p, xu.data(), got.data());
-  for (int32_t& v : got) v -= yoff;
+  const size_t outCount = size_t(g.n * g.k * g.oh * g.ow);
+  // ConvInteger's output is the accumulator; QLinearConv's the device value.
+  auto accumulators = [&] {
+    return wideAccumulators(outCount, [&](const rt::OutputStage& st, rt::Act* out) {
+      rt::ConvParams pa = p;
+      pa.out = st;
+      rt::conv2d(pa, xu.data(), out);
+    });
+  };
+  std::vector<int32_t> got;
+  if (qlinear) {
+    std::vector<rt::Act> dev(outCount);
+    rt::conv2d(p, xu.data(), dev.data());
+    for (rt::Act v : dev) got.push_back(int32_t(v) - yoff);
+  } else {
+    got = accumulators();
+  }
 
   std::string detail;
   const std::vector<int64_t> e = expected[0].ints();
   if (qlinear && e.size() == got.size()) {
-    // Accumulators for the diagnosis of the first mismatch: the same kernel, identity stage.
-    std::vector<rt::Multiplier> one{quant::quantizeMultiplier(1.0)};
-    rt::ConvParams pa = p;
-    pa.out = identityStage(one.data());
-    std::vector<int32_t> acc(got.size());
-    rt::conv2d(pa, xu.data(), acc.data());
+    // Accumulators for the diagnosis of the first mismatch: the same kernel.
+    const std::vector<int32_t> acc = accumulators();
     int shown = 0;
     for (size_t k = 0; k < e.size() && shown < 8; ++k)
       if (int64_t(got[k]) != e[k]) {
@@ -421,9 +451,9 @@ Outcome runMatMul(const ::onnx::NodeProto&, const NodeInputs& in,
                       aoff;
   // Per-column (N) weight zero points fold into the signed weights.
   const std::vector<int32_t> bq = signedWeights(B, bzpT, N, N, 1, "B");
-  std::vector<int32_t> au(size_t(A.numel()));
+  std::vector<rt::Act> au(size_t(A.numel()));
   const std::vector<int64_t> ai = A.ints();
-  for (size_t k = 0; k < ai.size(); ++k) au[k] = int32_t(ai[k] + aoff);
+  for (size_t k = 0; k < ai.size(); ++k) au[k] = rt::Act(ai[k] + aoff);
 
   // Broadcast batch shape.
   const Shape ab(A.shape.begin(), A.shape.end() - 2), bb(B.shape.begin(), B.shape.end() - 2);
@@ -472,16 +502,11 @@ Outcome runMatMul(const ::onnx::NodeProto&, const NodeInputs& in,
     p.out.outZp = int32_t(yzp);
     p.out.qmin = 0;
     p.out.qmax = 255;
-  } else {
-    mult.push_back(quant::quantizeMultiplier(1.0));
-    p.out = identityStage(mult.data());
   }
-  std::vector<rt::Multiplier> one{quant::quantizeMultiplier(1.0)};
-  rt::FcParams pa = p;
-  pa.out = identityStage(one.data());
 
   const int64_t nb = numel(batch);
   std::vector<int32_t> got(size_t(nb * M * N)), acc(got.size());
+  std::vector<rt::Act> dev(size_t(M * N));
   for (int64_t b = 0; b < nb; ++b) {
     int64_t offA = 0, offB = 0, r = b;
     for (size_t d = rank; d-- > 0;) {
@@ -492,13 +517,22 @@ Outcome runMatMul(const ::onnx::NodeProto&, const NodeInputs& in,
     }
     rt::FcParams pb = p;
     pb.weights = bq.data() + offB;
-    rt::fullyConnected(pb, au.data() + offA, got.data() + b * M * N);
+    // MatMulInteger's output is the accumulator; QLinearMatMul's the device value (and the
+    // accumulator explains a mismatch).
+    const std::vector<int32_t> wide =
+        wideAccumulators(dev.size(), [&](const rt::OutputStage& st, rt::Act* out) {
+          rt::FcParams pa = pb;
+          pa.out = st;
+          rt::fullyConnected(pa, au.data() + offA, out);
+        });
+    std::copy(wide.begin(), wide.end(), acc.begin() + b * M * N);
     if (qlinear) {
-      pa.weights = pb.weights;
-      rt::fullyConnected(pa, au.data() + offA, acc.data() + b * M * N);
+      rt::fullyConnected(pb, au.data() + offA, dev.data());
+      for (size_t k = 0; k < dev.size(); ++k) got[size_t(b * M * N) + k] = int32_t(dev[k]) - yoff;
+    } else {
+      std::copy(wide.begin(), wide.end(), got.begin() + b * M * N);
     }
   }
-  for (int32_t& v : got) v -= yoff;
 
   std::string detail;
   const std::vector<int64_t> e = expected[0].ints();

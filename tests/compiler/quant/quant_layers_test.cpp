@@ -230,13 +230,13 @@ TEST(QuantLayersExact, Softmax) {
   p.expTable = table;
   p.expTableSize = 3;
   p.outMax = 255;
-  const int32_t in[] = {5, 4, 3, 0};
-  int32_t out[4];
+  const rt::Act in[] = {5, 4, 3, 0};
+  rt::Act out[4];
   rt::softmax(p, in, out);
   EXPECT_EQ(std::vector<int32_t>(out, out + 4), (std::vector<int32_t>{146, 73, 36, 0}));
   // Strided rows (axis 0 of [2, 2]): columns [7, 7] and [1, 9].
   p.len = 2, p.inner = 2;
-  const int32_t in2[] = {7, 1, 7, 9};
+  const rt::Act in2[] = {7, 1, 7, 9};
   rt::softmax(p, in2, out);
   EXPECT_EQ(std::vector<int32_t>(out, out + 4),
             (std::vector<int32_t>{128, 0, 128, 255}));  // 127.5 -> 128
@@ -300,8 +300,8 @@ TEST(QuantLayersExact, LayerNorm) {
   p.gamma = gamma;
   p.beta = beta;
   p.out = stage(&m, 128);
-  const int32_t in[] = {0, 2, 4, 6};
-  int32_t out[4];
+  const rt::Act in[] = {0, 2, 4, 6};
+  rt::Act out[4];
   rt::layerNorm(p, in, out);
   EXPECT_EQ(std::vector<int32_t>(out, out + 4), (std::vector<int32_t>{42, 99, 157, 214}));
   // Two rows of two, gamma [3, -2], beta [2^19, 0], output ×16 / 2^20 + 128, epsQ 0:
@@ -311,7 +311,7 @@ TEST(QuantLayersExact, LayerNorm) {
   const int64_t g2[] = {3, -2}, b2[] = {int64_t(1) << 19, 0};
   p.rows = 2, p.len = 2, p.inZp = 2, p.gamma = g2, p.beta = b2;
   p.out = stage(&m16, 128);
-  const int32_t in2[] = {1, 3, 5, 5};
+  const rt::Act in2[] = {1, 3, 5, 5};
   rt::layerNorm(p, in2, out);
   EXPECT_EQ(std::vector<int32_t>(out, out + 4), (std::vector<int32_t>{88, 96, 136, 128}));
 }
@@ -328,8 +328,8 @@ TEST(QuantLayersExact, MatMul) {
   p.m = p.k = p.n = 2;
   p.zpA = 1, p.zpB = 5;
   p.out = stage(&one, 10);
-  const int32_t a[] = {1, 2, 3, 4, 2, 1, 1, 2}, b[] = {5, 6, 7, 8};
-  int32_t out[8];
+  const rt::Act a[] = {1, 2, 3, 4, 2, 1, 1, 2}, b[] = {5, 6, 7, 8};
+  rt::Act out[8];
   rt::matmul(p, a, b, out);
   EXPECT_EQ(std::vector<int32_t>(out, out + 8),
             (std::vector<int32_t>{12, 13, 16, 21, 10, 11, 12, 13}));
@@ -339,14 +339,14 @@ TEST(QuantLayersExact, Reduce) {
   // [[2, 4, 5], [0, 0, 10]], zero point 2. Mean over axis 1: sums 5 and 4, /3 -> 1.67 -> 2 and
   // 1.33 -> 1, + 100. Sum over axis 0 (×1, + 50): [-2+0, 2-2, 3+8] -> [48, 50, 61]. Max over axis
   // 0: [2, 4, 10] (quantized values directly).
-  const int32_t in[] = {2, 4, 5, 0, 0, 10};
+  const rt::Act in[] = {2, 4, 5, 0, 0, 10};
   const rt::Multiplier third = quant::quantizeMultiplier(1.0 / 3), one = {1 << 30, 30};
   rt::ReduceParams p;
   p.inShape = {2, 3};
   p.reduced = {false, true};
   p.inZp = 2;
   p.out = stage(&third, 100);
-  int32_t out[3];
+  rt::Act out[3];
   rt::reduce(p, in, out);
   EXPECT_EQ(std::vector<int32_t>(out, out + 2), (std::vector<int32_t>{102, 101}));
   p.reduced = {true, false};
@@ -361,8 +361,8 @@ TEST(QuantLayersExact, Reduce) {
 TEST(QuantLayersExact, DepthToSpaceModes) {
   // 8 channels of 1x1 -> 2 channels of 2x2. DCR: out[c][y][x] = in[(y·2 + x)·2 + c];
   // CRD: out[c][y][x] = in[c·4 + y·2 + x].
-  const int32_t in[] = {0, 1, 2, 3, 4, 5, 6, 7};
-  int32_t out[8], back[8];
+  const rt::Act in[] = {0, 1, 2, 3, 4, 5, 6, 7};
+  rt::Act out[8], back[8];
   rt::depthToSpace(1, 8, 1, 1, 2, false, in, out);
   EXPECT_EQ(std::vector<int32_t>(out, out + 8), (std::vector<int32_t>{0, 2, 4, 6, 1, 3, 5, 7}));
   rt::spaceToDepth(1, 2, 2, 2, 2, out, back);  // space_to_depth inverts DCR

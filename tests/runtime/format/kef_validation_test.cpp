@@ -98,9 +98,9 @@ TEST(KefValidation, MemoryPlan) {
   EXPECT_THAT(cnnError([](ProgramBuilder& b) { b.p().arenaElems = -3; }),
               HasSubstr("memplan: arena of -3 elements"));
   rt::LoadOptions small;
-  small.maxArenaBytes = 1024;
+  small.maxArenaBytes = 1024;  // 512 two-byte elements
   EXPECT_THAT(cnnError([](ProgramBuilder&) {}, small),
-              HasSubstr("exceeds the runtime's limit of 256"));
+              HasSubstr("exceeds the runtime's limit of 512 elements (1024 bytes)"));
 }
 
 TEST(KefValidation, Streams) {

@@ -37,9 +37,10 @@ TEST(DepthwiseMatch, PairKernelEqualsReferenceOnEveryPathAndThreadCount) {
     const int64_t qmax = sixteen ? 65535 : 255;
     const int64_t wmax = edge == 3 || edge == 4 ? 32767 : edge == 5 ? 100000 : 127;
     p.inZp = int32_t(edge == 1 ? 0 : edge == 2 ? qmax : pick(0, qmax));
-    std::vector<int32_t> x(size_t(g.n * g.c * g.h * g.w)), w(size_t(g.c * g.kh * g.kw));
+    std::vector<rt::Act> x(size_t(g.n * g.c * g.h * g.w));
+    std::vector<int32_t> w(size_t(g.c * g.kh * g.kw));
     const bool extremes = edge == 1 || edge == 2;
-    for (auto& v : x) v = int32_t(extremes ? (pick(0, 1) ? qmax : 0) : pick(0, qmax));
+    for (auto& v : x) v = rt::Act(extremes ? (pick(0, 1) ? qmax : 0) : pick(0, qmax));
     for (auto& v : w)
       v = int32_t(extremes ? (pick(0, 1) ? wmax : -wmax - 1) : pick(-wmax - 1, wmax));
     std::vector<int64_t> bias(size_t(g.k));
@@ -64,14 +65,14 @@ TEST(DepthwiseMatch, PairKernelEqualsReferenceOnEveryPathAndThreadCount) {
       p.out.lut = lut.data(), p.out.lutSize = 64, p.out.lutOffset = 32;
       p.out.lutFracBits = 6, p.out.lutValueBits = 8;
     }
-    std::vector<int32_t> ref(size_t(g.n * g.k * g.oh * g.ow));
+    std::vector<rt::Act> ref(size_t(g.n * g.k * g.oh * g.ow));
     rt::conv2dReference(p, x.data(), ref.data());
     for (rt::KernelPath path : rt::supportedKernelPaths()) {
       p.path = path;
       for (int threads : {1, 2}) {
         rt::ThreadPool pool(threads);
         const rt::ThreadPool::Scope scope(threads > 1 ? &pool : nullptr);
-        std::vector<int32_t> got(ref.size(), -1);
+        std::vector<rt::Act> got(ref.size(), rt::Act(0xFFFF));
         rt::conv2d(p, x.data(), got.data());
         ASSERT_EQ(got, ref) << "trial " << trial << " path " << rt::kernelPathName(path) << " on "
                             << threads << " threads";

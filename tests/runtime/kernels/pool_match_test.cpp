@@ -30,15 +30,15 @@ TEST(PoolMatch, MaxPoolEqualsReferenceOnEveryThreadCount) {
     const int64_t qmax = trial % 2 ? 65535 : 255;
     p.isMax = true;
     p.inZp = int32_t(pick(0, qmax));
-    std::vector<int32_t> x(size_t(g.n * g.c * g.h * g.w));
-    for (auto& v : x) v = int32_t(trial % 3 == 0 ? (pick(0, 1) ? qmax : 0) : pick(0, qmax));
-    std::vector<int32_t> ref(size_t(g.n * g.c * g.oh * g.ow));
+    std::vector<rt::Act> x(size_t(g.n * g.c * g.h * g.w));
+    for (auto& v : x) v = rt::Act(trial % 3 == 0 ? (pick(0, 1) ? qmax : 0) : pick(0, qmax));
+    std::vector<rt::Act> ref(size_t(g.n * g.c * g.oh * g.ow));
     rt::pool2dReference(p, x.data(), ref.data());
     onlyPadding += std::count(ref.begin(), ref.end(), p.inZp) > 0;
     for (int threads : {1, 2}) {
       rt::ThreadPool pool(threads);
       const rt::ThreadPool::Scope scope(threads > 1 ? &pool : nullptr);
-      std::vector<int32_t> got(ref.size(), -1);
+      std::vector<rt::Act> got(ref.size(), rt::Act(0xFFFF));
       rt::pool2d(p, x.data(), got.data());
       ASSERT_EQ(got, ref) << "trial " << trial << " on " << threads << " threads";
     }

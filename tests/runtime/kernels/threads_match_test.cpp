@@ -36,13 +36,13 @@ rt::OutputStage makeStage(std::mt19937& rng, int64_t channels, bool table, Stage
 }
 
 // run(out) on no pool, then on pools of 2 and 3 threads: the same bytes.
-void expectSameOnThreads(size_t n, const std::function<void(int32_t*)>& run, const char* what) {
-  std::vector<int32_t> one(n, -1);
+void expectSameOnThreads(size_t n, const std::function<void(rt::Act*)>& run, const char* what) {
+  std::vector<rt::Act> one(n, -1);
   run(one.data());
   for (int t : {2, 3}) {
     rt::ThreadPool pool(t);
     const rt::ThreadPool::Scope scope(&pool);
-    std::vector<int32_t> got(n, -2);
+    std::vector<rt::Act> got(n, -2);
     run(got.data());
     ASSERT_EQ(got, one) << what << " on " << t << " threads";
   }
@@ -53,7 +53,7 @@ TEST(ThreadsMatch, EltwiseUnaryResizeSameBytesOnEveryThreadCount) {
   auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
   const std::vector<int64_t> shape{2, 8, 37, 41};  // 24 k elements: several ranges of 8 k
   const size_t total = size_t(2 * 8 * 37 * 41);
-  std::vector<int32_t> a(total), b(total);
+  std::vector<rt::Act> a(total), b(total);
   for (auto& v : a) v = int32_t(pick(0, 255));
   for (auto& v : b) v = int32_t(pick(0, 255));
   for (int table = 0; table < 2; ++table) {
@@ -71,7 +71,7 @@ TEST(ThreadsMatch, EltwiseUnaryResizeSameBytesOnEveryThreadCount) {
         p.multA = pick(1, 1 << 20), p.multB = pick(1, 1 << 20);
         p.out = makeStage(rng, rows ? 8 : 1, table == 1, d);
         expectSameOnThreads(
-            total, [&](int32_t* o) { rt::eltwise(p, a.data(), b.data(), o); }, "eltwise");
+            total, [&](rt::Act* o) { rt::eltwise(p, a.data(), b.data(), o); }, "eltwise");
       }
     // Unary per channel (runs of 37 x 41) and over the whole tensor (one run).
     for (int perChannel = 0; perChannel < 2; ++perChannel) {
@@ -86,7 +86,7 @@ TEST(ThreadsMatch, EltwiseUnaryResizeSameBytesOnEveryThreadCount) {
       if (perChannel) p.scale = scale.data(), p.bias = bias.data();
       p.out = makeStage(rng, perChannel ? 8 : 1, table == 1, d);
       expectSameOnThreads(
-          total, [&](int32_t* o) { rt::unary(p, a.data(), o); }, "unary");
+          total, [&](rt::Act* o) { rt::unary(p, a.data(), o); }, "unary");
     }
     // Bilinear resize x4 of the last two dimensions.
     StageData d;
@@ -108,14 +108,14 @@ TEST(ThreadsMatch, EltwiseUnaryResizeSameBytesOnEveryThreadCount) {
     p.out = makeStage(rng, 1, table == 1, d);
     d.mult[0].shift = 31 + 16;
     expectSameOnThreads(
-        size_t(4 * 80 * 92), [&](int32_t* o) { rt::resize(p, a.data(), o); }, "resize");
+        size_t(4 * 80 * 92), [&](rt::Act* o) { rt::resize(p, a.data(), o); }, "resize");
   }
 }
 
 TEST(ThreadsMatch, PoolingSameBytesOnEveryThreadCount) {
   std::mt19937 rng(59);
   auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
-  std::vector<int32_t> x(size_t(2 * 16 * 37 * 41));
+  std::vector<rt::Act> x(size_t(2 * 16 * 37 * 41));
   for (auto& v : x) v = int32_t(pick(0, 255));
   // Max and average 3x3 windows, stride 2, padding 1, over 32 planes.
   std::vector<rt::Multiplier> countMult(10);
@@ -132,7 +132,7 @@ TEST(ThreadsMatch, PoolingSameBytesOnEveryThreadCount) {
     p.out.mult = countMult.data();
     p.out.outZp = 3, p.out.qmax = 255;
     expectSameOnThreads(
-        size_t(2 * 16 * g.oh * g.ow), [&](int32_t* o) { rt::pool2d(p, x.data(), o); }, "pool");
+        size_t(2 * 16 * g.oh * g.ow), [&](rt::Act* o) { rt::pool2d(p, x.data(), o); }, "pool");
   }
   // Global average over 37 x 41 positions of 32 planes.
   const rt::Multiplier m{int32_t(pick(1 << 30, INT32_MAX)), 41};
@@ -140,7 +140,7 @@ TEST(ThreadsMatch, PoolingSameBytesOnEveryThreadCount) {
   st.mult = &m;
   st.outZp = 5, st.qmax = 255;
   expectSameOnThreads(
-      32, [&](int32_t* o) { rt::globalAvgPool(32, 37 * 41, 9, st, x.data(), o); },
+      32, [&](rt::Act* o) { rt::globalAvgPool(32, 37 * 41, 9, st, x.data(), o); },
       "global average pool");
 }
 

@@ -399,7 +399,7 @@ Graph importModel(const ::onnx::ModelProto& original, const std::string& baseDir
     l.outputShapes = {g.shapeOf(ref)};
     g.add(std::move(l));
   }
-  if (o.runImportPasses) passes::runImportPipeline(g);
+  if (o.runImportPasses) passes::runImportPipeline(g, &rep.notes);
   // MAC and parameter totals must stay countable (kiln parser and kiln info print them).
   int64_t macs = 0, params = 0;
   for (size_t i = 0; i < g.layers.size(); ++i) {

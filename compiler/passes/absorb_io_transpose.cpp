@@ -5,7 +5,7 @@
 
 namespace kiln::passes {
 
-void absorbIoTranspose(Graph& g) {
+void absorbIoTranspose(Graph& g, PassNotes& /*notes*/) {
   for (int id : g.inputLayers()) {
     const int t = singleConsumer(g, {id, 0});
     if (t < 0 || g.at(t).type != LayerType::Transpose || g.at(id).hasAttr("perm")) continue;

@@ -157,7 +157,7 @@ bool foldForward(Graph& g, int id) {
 
 }  // namespace
 
-void foldAffine(Graph& g) {
+void foldAffine(Graph& g, PassNotes& /*notes*/) {
   for (size_t i = 0; i < g.layers.size(); ++i)
     if (!g.layers[i].dead) toNormalization(g, int(i));
   bool changed = true;

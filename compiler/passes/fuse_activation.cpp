@@ -7,7 +7,7 @@
 
 namespace kiln::passes {
 
-void fuseActivation(Graph& g) {
+void fuseActivation(Graph& g, PassNotes& /*notes*/) {
   for (size_t i = 0; i < g.layers.size(); ++i) {
     Layer& act = g.layers[i];
     if (act.dead || act.type != LayerType::Activation) continue;

@@ -31,7 +31,7 @@ bool trailingReduce(const Layer& l, int64_t rank, int64_t& axis) {
 
 }  // namespace
 
-void fuseLayerNorm(Graph& g) {
+void fuseLayerNorm(Graph& g, PassNotes& /*notes*/) {
   for (size_t di = 0; di < g.layers.size(); ++di) {
     Layer& div = g.layers[di];
     if (div.dead || div.type != LayerType::EwDiv || div.activation.kind != ActKind::None) continue;

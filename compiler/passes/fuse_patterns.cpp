@@ -95,7 +95,7 @@ bool hardSigmoidBody(const Graph& g, ValueRef r, ValueRef& a, bool& divided,
 
 }  // namespace
 
-void fuseHardSwish(Graph& g) {
+void fuseHardSwish(Graph& g, PassNotes& /*notes*/) {
   fuseGate(g, ActKind::HardSigmoid, ActKind::HardSwish, 1.0 / 6, 0.5);
   // x * relu6(x + 3) / 6, in either order of the product and the division.
   for (size_t m = 0; m < g.layers.size(); ++m) {
@@ -146,7 +146,7 @@ void fuseHardSwish(Graph& g) {
   }
 }
 
-void fuseSilu(Graph& g) {
+void fuseSilu(Graph& g, PassNotes& /*notes*/) {
   fuseGate(g, ActKind::Sigmoid, ActKind::Silu, 0, 0);
 }
 

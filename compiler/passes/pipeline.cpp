@@ -22,6 +22,9 @@ const std::vector<Pass>& importPipeline() {
       // Constant per-channel affine maps (BatchNorm, x*c, x+c, …) fold into the neighbouring
       // conv where exact; what is left stays a normalization layer.
       {"fold_affine", foldAffine},
+      // What fold_affine left before a padded or grouped conv folds into it too, the padding
+      // moving into a pad layer where the shift makes the borders differ.
+      {"fold_affine_forward", foldAffineForward},
       // A convolution read only through channel slices: one convolution per slice, so each gets
       // its own quantization range and unread channels are not computed.
       {"split_channel_slices", splitChannelSlices},
@@ -51,9 +54,10 @@ void prepare(Graph& g, bool verifyEach) {
 }
 
 // One step of the pipeline: pass `p`, then dead layers removed and the layers named again.
-void runStep(Graph& g, const Pass& p, bool dump, bool verifyEach) {
+void runStep(Graph& g, const Pass& p, bool dump, bool verifyEach, PassNotes* notes) {
   if (dump) std::cerr << "--- before " << p.name << "\n" << kiln::dump(g);
-  p.run(g);
+  PassNotes local;
+  p.run(g, notes ? *notes : local);
   g.compact();
   assignNames(g);
   if (dump) std::cerr << "--- after " << p.name << "\n" << kiln::dump(g);
@@ -62,10 +66,10 @@ void runStep(Graph& g, const Pass& p, bool dump, bool verifyEach) {
 
 }  // namespace
 
-void runImportPipeline(Graph& g) {
+void runImportPipeline(Graph& g, PassNotes* notes) {
   const bool verifyEach = verifyEachPass();
   prepare(g, verifyEach);
-  for (const Pass& p : importPipeline()) runStep(g, p, dumpRequested(p), verifyEach);
+  for (const Pass& p : importPipeline()) runStep(g, p, dumpRequested(p), verifyEach, notes);
   verify(g);
 }
 
@@ -84,13 +88,13 @@ void runPassesUntil(Graph& g, const std::string& pass) {
   prepare(g, verifyEach);
   for (const Pass& p : importPipeline()) {
     if (&p == &until) return;
-    runStep(g, p, dumpRequested(p), verifyEach);
+    runStep(g, p, dumpRequested(p), verifyEach, nullptr);
   }
 }
 
-void runPass(Graph& g, const std::string& name) {
+void runPass(Graph& g, const std::string& name, PassNotes* notes) {
   const Pass& p = importPass(name);
-  runStep(g, p, dumpRequested(p), verifyEachPass());
+  runStep(g, p, dumpRequested(p), verifyEachPass(), notes);
 }
 
 int singleConsumer(const Graph& g, ValueRef v) {

@@ -76,7 +76,7 @@ void sortTopologically(Graph& g) {
 
 }  // namespace
 
-void splitChannelSlices(Graph& g) {
+void splitChannelSlices(Graph& g, PassNotes& /*notes*/) {
   bool changed = false;
   const size_t n = g.layers.size();
   for (size_t p = 0; p < n; ++p) {

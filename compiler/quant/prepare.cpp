@@ -40,6 +40,21 @@ LayerPrecision precisionOf(const PrepareOptions& o, int id) {
   return it == o.precision.end() ? LayerPrecision{} : it->second;
 }
 
+// The constant values pads write into each tensor: pad layers keep their input's quantization, so
+// the tensor that owns it (reached through value-keeping layers) must hold the pad value, or it
+// would be clamped (fold_affine_forward pads a hardswish output with the value its affine maps to
+// 0, which a least-error range may have cut off the small negative side).
+std::vector<std::vector<double>> padValues(const Graph& g) {
+  std::vector<std::vector<double>> values(g.layers.size());
+  for (const Layer& l : g.layers) {
+    if (l.type != LayerType::Pad || l.attrString("mode", "constant") != "constant") continue;
+    int owner = l.inputs.at(0).layer;
+    while (keepsInputQuantization(g.at(owner).type)) owner = g.at(owner).inputs.at(0).layer;
+    values[size_t(owner)].push_back(l.attrFloat("value", 0));
+  }
+  return values;
+}
+
 }  // namespace
 
 std::vector<int> assignBits(const Graph& g, const PrepareOptions& o) {
@@ -84,6 +99,7 @@ void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions
                 " layer(s) yet: " + join(unsupported, "; ") +
                 ". Cut the network before them with --end-node-names when parsing");
   const std::vector<int> bits = assignBits(g, opts);
+  const std::vector<std::vector<double>> pads = padValues(g);
   for (size_t i = 0; i < g.layers.size(); ++i) {
     try {
       Layer& l = g.layers[i];
@@ -105,7 +121,9 @@ void prepareQuantization(Graph& g, const CalibStats& stats, const PrepareOptions
         out = quantFromRange(0.0, 1.0, bits[i]);
       } else {
         const Range& r = stats.out.at(i);
-        out = quantFromRange(r.valid() ? r.min : 0.0, r.valid() ? r.max : 0.0, bits[i]);
+        double lo = r.valid() ? r.min : 0.0, hi = r.valid() ? r.max : 0.0;
+        for (double v : pads[i]) lo = std::min(lo, v), hi = std::max(hi, v);
+        out = quantFromRange(lo, hi, bits[i]);
         checkScale(out);
       }
       l.outputQuant = {out};

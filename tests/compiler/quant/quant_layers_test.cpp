@@ -186,6 +186,21 @@ TEST(QuantLayers, DataMovementAndMaxKeepQuantization) {
               "input_layer reduce_max output_layer");
 }
 
+TEST(QuantLayers, APadValueOutsideItsInputsRangeWidensThatRange) {
+  // The relu output is [0, 2]; the pad writes -0.5 (fold_affine_forward's pads write the value an
+  // affine maps to 0). The pad keeps its input's quantization, so that range must hold -0.5, or
+  // the borders would read 0, 64 steps away.
+  const Quantized q = quantize(
+      "g (float[1,2,3,3] x) => (float[1,2,5,5] y) {\n"
+      "  r = Relu (x)\n"
+      "  p = Constant <value = int64[8] {0, 0, 1, 1, 0, 0, 1, 1}> ()\n"
+      "  v = Constant <value = float {-0.5}> ()\n"
+      "  y = Pad (r, p, v)\n}",
+      {{1, 2, 3, 3}}, "a8_w8");
+  EXPECT_LE(q.g.at(q.g.outputLayers()[0]).outputQuant[0].min, -0.5);
+  EXPECT_LE(maxErrorSteps(q), 2.0);  // the input's rounding and the relu's; clamped: 64 steps
+}
+
 TEST(QuantLayers, NewQParamsSurviveTheArchive) {
   const std::string body =
       "g (float[2,4,8] a, float[2,8,8] b) => (float[2,4,8] y) {\n"

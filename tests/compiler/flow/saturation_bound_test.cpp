@@ -14,7 +14,7 @@
 #include "compiler/archive/archive.h"
 #include "compiler/emulator/quant_executor.h"
 #include "compiler/flow/compile_flow.h"
-#include "tests/support/test_util.h"
+#include "tests/support/flow_test_util.h"
 
 namespace kiln::test {
 namespace {
@@ -46,21 +46,10 @@ std::vector<float> samples(int n, unsigned seed) {
 }
 
 Graph build(const std::string& dir, const std::string& extra, nlohmann::json* report) {
-  ::mkdir(dir.c_str(), 0755);
-  const std::string onnxPath = dir + "/sat.onnx", calib = dir + "/calib.npy";
-  {
-    std::ofstream f(onnxPath, std::ios::binary);
-    EXPECT_TRUE(parseText(kModel).SerializeToOstream(&f));
-  }
-  npy::save(calib, npy::fromFloat(samples(16, 1), {16, 1, 32, 32}));
-  flow::CompileOptions o;
-  o.onnxPath = onnxPath;
-  o.calibPath = calib;
-  o.outputDir = dir;
-  o.scriptText = "quantization_param(input_layer1, precision_mode=a16_w16)\n" + extra;
   std::vector<std::string> warnings;
-  o.warn = [&](const std::string& w) { warnings.push_back(w); };
-  const flow::CompileResult r = flow::compileModel(o);  // includes the bit-exact .kef check
+  const flow::CompileResult r = compileTextModel(
+      dir, "sat.onnx", kModel, samples(16, 1), {16, 1, 32, 32},
+      "quantization_param(input_layer1, precision_mode=a16_w16)\n" + extra, &warnings);
   for (const std::string& w : warnings) EXPECT_EQ(w.find("excludes"), std::string::npos) << w;
   const Archive a = readArchive(r.optimizedPath);
   if (report) {

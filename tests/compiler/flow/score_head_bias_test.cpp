@@ -15,7 +15,7 @@
 #include "compiler/emulator/quant_executor.h"
 #include "compiler/flow/compile_flow.h"
 #include "compiler/optimize/sequential_correction.h"
-#include "tests/support/test_util.h"
+#include "tests/support/flow_test_util.h"
 
 namespace kiln::test {
 namespace {
@@ -54,19 +54,10 @@ std::vector<float> samples(int n, unsigned seed) {
 }
 
 Graph build(const std::string& dir, const std::string& script) {
-  ::mkdir(dir.c_str(), 0755);
-  const std::string onnxPath = dir + "/score_head.onnx", calib = dir + "/calib.npy";
-  {
-    std::ofstream f(onnxPath, std::ios::binary);
-    EXPECT_TRUE(parseText(kModel).SerializeToOstream(&f));
-  }
-  npy::save(calib, npy::fromFloat(samples(32, 1), {32, 2, kSide, kSide}));
-  flow::CompileOptions o;
-  o.onnxPath = onnxPath;
-  o.calibPath = calib;
-  o.outputDir = dir;
-  o.scriptText = script;
-  return readArchive(flow::compileModel(o).optimizedPath).graph;  // bit-exact .kef check included
+  return readArchive(compileTextModel(dir, "score_head.onnx", kModel, samples(32, 1),
+                                      {32, 2, kSide, kSide}, script)
+                         .optimizedPath)
+      .graph;
 }
 
 // Mean of (quantized - float) over the held-out positions whose float logit is positive.

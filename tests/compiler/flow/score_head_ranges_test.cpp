@@ -13,7 +13,7 @@
 #include "compiler/archive/archive.h"
 #include "compiler/emulator/quant_executor.h"
 #include "compiler/flow/compile_flow.h"
-#include "tests/support/test_util.h"
+#include "tests/support/flow_test_util.h"
 
 namespace kiln::test {
 namespace {
@@ -67,21 +67,9 @@ struct Built {
 };
 
 Built build(const std::string& dir, const std::string& script) {
-  ::mkdir(dir.c_str(), 0755);
-  const std::string onnxPath = dir + "/score_head.onnx", calib = dir + "/calib.npy";
-  {
-    std::ofstream f(onnxPath, std::ios::binary);
-    EXPECT_TRUE(parseText(kModel).SerializeToOstream(&f));
-  }
-  npy::save(calib, npy::fromFloat(samples(32, 1), {32, 2, kSide, kSide}));
-  flow::CompileOptions o;
-  o.onnxPath = onnxPath;
-  o.calibPath = calib;
-  o.outputDir = dir;
-  o.scriptText = script;
   Built b;
-  o.warn = [&](const std::string& w) { b.warnings.push_back(w); };
-  const flow::CompileResult r = flow::compileModel(o);  // includes the bit-exact .kef check
+  const flow::CompileResult r = compileTextModel(dir, "score_head.onnx", kModel, samples(32, 1),
+                                                 {32, 2, kSide, kSide}, script, &b.warnings);
   b.g = readArchive(r.optimizedPath).graph;
   return b;
 }

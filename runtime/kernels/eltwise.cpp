@@ -46,6 +46,52 @@ void addRun32(const Act* a, const Act* b, int64_t len, int32_t zpA, int32_t zpB,
     acc[k] = int64_t(int32_t(a[k]) - zpA) * mA + int64_t(int32_t(b[k]) - zpB) * mB;
 }
 
+// acc[k] = (a[k] - zpA) * (b[k] - zpB) (mult of same-shape operands: the differences are
+// within int32, their product in int64, vpmuldq in the AVX2 clone).
+KILN_ELT_CLONES
+void mulRun32(const Act* a, const Act* b, int64_t len, int32_t zpA, int32_t zpB, int64_t* acc) {
+  for (int64_t k = 0; k < len; ++k)
+    acc[k] = int64_t(int32_t(a[k]) - zpA) * int64_t(int32_t(b[k]) - zpB);
+}
+
+// acc[k] = (x[k] - zp) * m + c: one operand read along the run, the other broadcast (constant
+// over the run). mult: m is the broadcast operand's difference, c = 0; add/sub: m is the run
+// operand's multiplier and c the broadcast operand's term. m within int32.
+KILN_ELT_CLONES
+void scaleRun32(const Act* x, int64_t len, int32_t zp, int32_t m, int64_t c, int64_t* acc) {
+  for (int64_t k = 0; k < len; ++k) acc[k] = int64_t(int32_t(x[k]) - zp) * m + c;
+}
+
+// The accumulators of add/sub/mult (mA, mB: the operands' multipliers, mB negated for sub) over a
+// run of len elements read with strides sa, sb (0: broadcast). The same integers as eltwiseOne:
+// a product of the two differences for mult, (a - zpA) mA + (b - zpB) mB otherwise, the runs'
+// forms only reordering exact int64 sums.
+void rowAcc(const EltwiseParams& p, const Act* a, const Act* b, int64_t sa, int64_t sb, int64_t len,
+            int64_t mA, int64_t mB, int64_t* acc) {
+  const bool mult = p.op == EltwiseOp::Mult;
+  const auto fits = [](int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; };
+  if (sa == 1 && sb == 1) {
+    if (mult) return mulRun32(a, b, len, p.zpA, p.zpB, acc);
+    if (fits(mA) && fits(mB))
+      return addRun32(a, b, len, p.zpA, p.zpB, int32_t(mA), int32_t(mB), acc);
+  } else if (sa == 1 && sb == 0) {
+    const int64_t y = int64_t(b[0]) - p.zpB;
+    if (mult) return scaleRun32(a, len, p.zpA, int32_t(y), 0, acc);
+    if (fits(mA)) return scaleRun32(a, len, p.zpA, int32_t(mA), y * mB, acc);
+  } else if (sa == 0 && sb == 1) {
+    const int64_t x = int64_t(a[0]) - p.zpA;
+    if (mult) return scaleRun32(b, len, p.zpB, int32_t(x), 0, acc);
+    if (fits(mB)) return scaleRun32(b, len, p.zpB, int32_t(mB), x * mA, acc);
+  }
+  if (mult) {
+    for (int64_t k = 0; k < len; ++k)
+      acc[k] = (int64_t(a[k * sa]) - p.zpA) * (int64_t(b[k * sb]) - p.zpB);
+  } else {
+    for (int64_t k = 0; k < len; ++k)
+      acc[k] = (int64_t(a[k * sa]) - p.zpA) * mA + (int64_t(b[k * sb]) - p.zpB) * mB;
+  }
+}
+
 int32_t eltwiseOne(const EltwiseParams& p, int64_t x, int64_t y, int64_t c) {
   switch (p.op) {
     case EltwiseOp::Add:
@@ -87,24 +133,13 @@ void eltwise(const EltwiseParams& p, const Act* a, const Act* b, Act* out) {
     // Elements are independent: ranges of them on the session's threads.
     if (p.op == EltwiseOp::Add || p.op == EltwiseOp::Sub || p.op == EltwiseOp::Mult) {
       const int64_t mA = p.multA, mB = p.op == EltwiseOp::Sub ? -p.multB : p.multB;
-      // Activations are within [0, 65535] and zero points within their range: the differences
-      // fit int32; the run form needs the multipliers to as well.
-      const bool mults32 = mA >= INT32_MIN && mA <= INT32_MAX && mB >= INT32_MIN && mB <= INT32_MAX;
+      // rowAcc: the SIMD run forms where the multipliers fit int32.
       parallelRanges(total, kGrain, [&](int64_t begin, int64_t end) {
         constexpr int64_t kChunk = 512;
         int64_t acc[kChunk];
         for (int64_t k0 = begin; k0 < end; k0 += kChunk) {
           const int64_t len = std::min(kChunk, end - k0);
-          if (p.op == EltwiseOp::Mult) {
-            for (int64_t k = 0; k < len; ++k)
-              acc[k] = (int64_t(a[(k0 + k) * sa]) - p.zpA) * (int64_t(b[(k0 + k) * sb]) - p.zpB);
-          } else if (mults32 && sa == 1 && sb == 1) {
-            addRun32(a + k0, b + k0, len, p.zpA, p.zpB, int32_t(mA), int32_t(mB), acc);
-          } else {
-            for (int64_t k = 0; k < len; ++k)
-              acc[k] = (int64_t(a[(k0 + k) * sa]) - p.zpA) * mA +
-                       (int64_t(b[(k0 + k) * sb]) - p.zpB) * mB;
-          }
+          rowAcc(p, a + k0 * sa, b + k0 * sb, sa, sb, len, mA, mB, acc);
           applyStage(p.out, acc, len, 0, out + k0);
         }
       });
@@ -128,38 +163,30 @@ void eltwise(const EltwiseParams& p, const Act* a, const Act* b, Act* out) {
     // first row's index.
     const int64_t width = p.outShape[r - 1], sa = p.strideA[r - 1], sb = p.strideB[r - 1];
     const int64_t mA = p.multA, mB = p.op == EltwiseOp::Sub ? -p.multB : p.multB;
-    parallelRanges(
-        total / width, std::max<int64_t>(1, kGrain / width), [&](int64_t r0, int64_t r1) {
-          std::vector<int64_t> acc(static_cast<size_t>(width)), ix(r, 0);
-          int64_t ja = 0, jb = 0;
-          for (int64_t d = int64_t(r) - 2, rest = r0; d >= 0; --d) {
-            ix[size_t(d)] = rest % p.outShape[size_t(d)];
-            rest /= p.outShape[size_t(d)];
-            ja += ix[size_t(d)] * p.strideA[size_t(d)];
-            jb += ix[size_t(d)] * p.strideB[size_t(d)];
-          }
-          for (int64_t row = r0; row < r1; ++row) {
-            const int64_t c = channelOf(ix, p.channelDim);
-            if (p.op == EltwiseOp::Mult) {
-              for (int64_t j = 0; j < width; ++j)
-                acc[size_t(j)] =
-                    (int64_t(a[ja + j * sa]) - p.zpA) * (int64_t(b[jb + j * sb]) - p.zpB);
-            } else {
-              for (int64_t j = 0; j < width; ++j)
-                acc[size_t(j)] =
-                    (int64_t(a[ja + j * sa]) - p.zpA) * mA + (int64_t(b[jb + j * sb]) - p.zpB) * mB;
-            }
-            applyStage(p.out, acc.data(), width, c, out + row * width);
-            for (int d = int(r) - 2; d >= 0; --d) {
-              ja += p.strideA[d];
-              jb += p.strideB[d];
-              if (++ix[d] < p.outShape[d]) break;
-              ja -= p.strideA[d] * p.outShape[d];
-              jb -= p.strideB[d] * p.outShape[d];
-              ix[d] = 0;
-            }
-          }
-        });
+    parallelRanges(total / width, std::max<int64_t>(1, kGrain / width),
+                   [&](int64_t r0, int64_t r1) {
+                     std::vector<int64_t> acc(static_cast<size_t>(width)), ix(r, 0);
+                     int64_t ja = 0, jb = 0;
+                     for (int64_t d = int64_t(r) - 2, rest = r0; d >= 0; --d) {
+                       ix[size_t(d)] = rest % p.outShape[size_t(d)];
+                       rest /= p.outShape[size_t(d)];
+                       ja += ix[size_t(d)] * p.strideA[size_t(d)];
+                       jb += ix[size_t(d)] * p.strideB[size_t(d)];
+                     }
+                     for (int64_t row = r0; row < r1; ++row) {
+                       const int64_t c = channelOf(ix, p.channelDim);
+                       rowAcc(p, a + ja, b + jb, sa, sb, width, mA, mB, acc.data());
+                       applyStage(p.out, acc.data(), width, c, out + row * width);
+                       for (int d = int(r) - 2; d >= 0; --d) {
+                         ja += p.strideA[d];
+                         jb += p.strideB[d];
+                         if (++ix[d] < p.outShape[d]) break;
+                         ja -= p.strideA[d] * p.outShape[d];
+                         jb -= p.strideB[d] * p.outShape[d];
+                         ix[d] = 0;
+                       }
+                     }
+                   });
     return;
   }
   for (int64_t k = 0; k < total; ++k) {

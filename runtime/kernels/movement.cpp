@@ -1,7 +1,8 @@
 // Integer data movement: transpose, slice, pad, depth_to_space, space_to_depth (quantization
-// unchanged) and concat (each input
-// rescaled to the output's quantization through its own output stage).
+// unchanged) and concat (each input rescaled to the output's quantization through its own output
+// stage). resize is in resize.cpp.
 #include <algorithm>
+#include <cstring>
 
 #include "runtime/kernels/kernels.h"
 #include "runtime/kernels/thread_pool.h"
@@ -91,30 +92,52 @@ void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outSha
       src[d][size_t(o)] = i;
     }
   }
-  // Row by row along the last dimension.
+  // Row by row along the last dimension. A row's columns are usually a fill, one contiguous run
+  // of the source row and a fill (constant mode, or any mode whose pads on the last dimension
+  // are 0): [lead, lead + run) reads x[start...]; the other columns take the gather below.
   const int64_t width = outShape[r - 1];
   const std::vector<int64_t>& last = src[r - 1];
-  std::vector<int64_t> idx(r - 1, 0);
-  for (int64_t k = 0; k < total; k += width) {
-    int64_t row = 0;
-    bool outside = false;
-    for (size_t d = 0; d + 1 < r; ++d) {
-      const int64_t i = src[d][size_t(idx[d])];
-      outside = outside || i < 0;
-      row += i * is[d];
+  int64_t lead = 0;
+  while (lead < width && last[size_t(lead)] < 0) ++lead;
+  int64_t run = 0;
+  while (lead + run < width && last[size_t(lead + run)] == last[size_t(lead)] + run) ++run;
+  bool simple = true;
+  for (int64_t j = lead + run; j < width; ++j) simple = simple && last[size_t(j)] < 0;
+  const int64_t start = run > 0 ? last[size_t(lead)] : 0;
+  // Rows are independent: ranges of them on the session's threads, each starting from its first
+  // row's index.
+  const int64_t rows = total / width;
+  parallelRanges(rows, std::max<int64_t>(1, 16384 / width), [&](int64_t r0, int64_t r1) {
+    std::vector<int64_t> idx(r - 1, 0);
+    for (int64_t d = int64_t(r) - 2, rest = r0; d >= 0; --d) {
+      idx[size_t(d)] = rest % outShape[size_t(d)];
+      rest /= outShape[size_t(d)];
     }
-    Act* o = out + k;
-    if (outside) {
-      std::fill(o, o + width, value);
-    } else {
-      const Act* x = in + row;
-      for (int64_t j = 0; j < width; ++j) o[j] = last[size_t(j)] < 0 ? value : x[last[size_t(j)]];
+    for (int64_t rw = r0; rw < r1; ++rw) {
+      int64_t row = 0;
+      bool outside = false;
+      for (size_t d = 0; d + 1 < r; ++d) {
+        const int64_t i = src[d][size_t(idx[d])];
+        outside = outside || i < 0;
+        row += i * is[d];
+      }
+      Act* o = out + rw * width;
+      if (outside) {
+        std::fill(o, o + width, Act(value));
+      } else if (simple) {
+        std::fill(o, o + lead, Act(value));
+        std::memcpy(o + lead, in + row + start, size_t(run) * sizeof(Act));
+        std::fill(o + lead + run, o + width, Act(value));
+      } else {
+        const Act* x = in + row;
+        for (int64_t j = 0; j < width; ++j) o[j] = last[size_t(j)] < 0 ? value : x[last[size_t(j)]];
+      }
+      for (int d = int(r) - 2; d >= 0; --d) {
+        if (++idx[size_t(d)] < outShape[size_t(d)]) break;
+        idx[size_t(d)] = 0;
+      }
     }
-    for (int d = int(r) - 2; d >= 0; --d) {
-      if (++idx[size_t(d)] < outShape[size_t(d)]) break;
-      idx[size_t(d)] = 0;
-    }
-  }
+  });
 }
 
 void padReference(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
@@ -196,95 +219,6 @@ void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,
         out += len;
       }
     }
-}
-
-namespace {
-
-// resize when only the last two dimensions interpolate (images): per output row, the two source
-// rows and their weights, per column the two source columns and theirs; a dimension that does
-// not interpolate reads its one source with weight 1 (the second tap has weight 0). The same
-// integer sums as the general loop, then the run form of the stage.
-void resizeLastTwo(const ResizeParams& p, const std::vector<int64_t>& is, const Act* in, Act* out) {
-  const size_t r = p.inShape.size(), dh = r - 2, dw = r - 1;
-  const int64_t one = int64_t(1) << p.weightBits;
-  const int64_t oh = p.outShape[dh], ow = p.outShape[dw];
-  const size_t n = static_cast<size_t>(ow);
-  std::vector<int64_t> x0(n), x1(n), wx0(n), wx1(n);
-  for (int64_t ox = 0; ox < ow; ++ox) {
-    const bool lin = p.interpolated[dw];
-    x0[size_t(ox)] = p.i0[dw][size_t(ox)] * is[dw];
-    x1[size_t(ox)] = lin ? p.i1[dw][size_t(ox)] * is[dw] : x0[size_t(ox)];
-    wx1[size_t(ox)] = lin ? p.w1[dw][size_t(ox)] : 0;
-    wx0[size_t(ox)] = lin ? one - wx1[size_t(ox)] : 1;
-  }
-  int64_t outer = 1;
-  for (size_t d = 0; d < dh; ++d) outer *= p.outShape[d];
-  // Output rows are independent: ranges of them on the session's threads.
-  parallelRanges(outer * oh, std::max<int64_t>(1, 8192 / ow), [&](int64_t r0, int64_t r1) {
-    std::vector<int64_t> acc(n);
-    for (int64_t row = r0; row < r1; ++row) {
-      const int64_t o = row / oh, oy = row % oh;
-      int64_t base = 0;
-      for (int64_t d = int64_t(dh) - 1, rest = o; d >= 0; --d) {
-        base += p.i0[size_t(d)][size_t(rest % p.outShape[size_t(d)])] * is[size_t(d)];
-        rest /= p.outShape[size_t(d)];
-      }
-      const bool lin = p.interpolated[dh];
-      const int64_t y0 = base + p.i0[dh][size_t(oy)] * is[dh];
-      const int64_t y1 = lin ? base + p.i1[dh][size_t(oy)] * is[dh] : y0;
-      const int64_t wy1 = lin ? p.w1[dh][size_t(oy)] : 0, wy0 = lin ? one - wy1 : 1;
-      for (int64_t ox = 0; ox < ow; ++ox) {
-        const size_t j = size_t(ox);
-        const int64_t a = int64_t(in[y0 + x0[j]]) - p.inZp, b = int64_t(in[y0 + x1[j]]) - p.inZp;
-        const int64_t c = int64_t(in[y1 + x0[j]]) - p.inZp, d = int64_t(in[y1 + x1[j]]) - p.inZp;
-        acc[j] = wy0 * (wx0[j] * a + wx1[j] * b) + wy1 * (wx0[j] * c + wx1[j] * d);
-      }
-      applyStage(p.out, acc.data(), ow, 0, out + row * ow);
-    }
-  });
-}
-
-}  // namespace
-
-void resize(const ResizeParams& p, const Act* in, Act* out) {
-  const size_t r = p.inShape.size();
-  bool lastTwo = r >= 2;
-  for (size_t d = 0; d + 2 < r; ++d) lastTwo = lastTwo && !p.interpolated[d];
-  if (lastTwo) return resizeLastTwo(p, strides(p.inShape), in, out);
-  resizeReference(p, in, out);
-}
-
-void resizeReference(const ResizeParams& p, const Act* in, Act* out) {
-  const size_t r = p.inShape.size();
-  const auto is = strides(p.inShape);
-  std::vector<size_t> lin;
-  for (size_t d = 0; d < r; ++d)
-    if (p.interpolated[d]) lin.push_back(d);
-  const int64_t one = int64_t(1) << p.weightBits;
-  std::vector<int64_t> idx(r, 0);
-  const int64_t total = count(p.outShape);
-  for (int64_t k = 0; k < total; ++k) {
-    int64_t base = 0;
-    for (size_t d = 0; d < r; ++d)
-      if (!p.interpolated[d]) base += p.i0[d][idx[d]] * is[d];
-    int64_t acc = 0;
-    for (size_t corner = 0; corner < (size_t(1) << lin.size()); ++corner) {
-      int64_t off = base, w = 1;
-      for (size_t j = 0; j < lin.size(); ++j) {
-        const size_t d = lin[j];
-        const bool hi = (corner >> j) & 1;
-        const int64_t wj = p.w1[d][idx[d]];
-        w *= hi ? wj : one - wj;
-        off += (hi ? p.i1[d][idx[d]] : p.i0[d][idx[d]]) * is[d];
-      }
-      acc += w * (int64_t(in[off]) - p.inZp);
-    }
-    out[k] = p.out.apply(acc, 0);
-    for (int d = int(r) - 1; d >= 0; --d) {
-      if (++idx[d] < p.outShape[d]) break;
-      idx[d] = 0;
-    }
-  }
 }
 
 }  // namespace kiln::rt

@@ -40,13 +40,14 @@ void deconvChannel(const ConvParams& p, const W* weights, const Act* x, int64_t 
         const Acc w = Acc(weights[((ic * kg + j) * g.kh + ky) * g.kw + kx]);
         if (w != 0) axpy(x + ic * hw + i0 * g.w, p.inZp, len, w, tap);
       }
+      // The input columns whose output column ix * sw - pl + kx * dw lies in [0, ow).
+      const int64_t off = kx * g.dw - g.pl;
+      const int64_t ix0 = std::min(g.w, std::max<int64_t>(0, ceilDiv(-off, g.sw)));
+      const int64_t ix1 = std::max(ix0, std::min(g.w, ceilDiv(g.ow - off, g.sw)));
       for (int64_t iy = i0; iy < i1; ++iy) {
         Acc* dst = acc + (iy * g.sh - base - o0) * g.ow;
         const Acc* src = tap + (iy - i0) * g.w;
-        for (int64_t ix = 0; ix < g.w; ++ix) {
-          const int64_t ox = ix * g.sw - g.pl + kx * g.dw;
-          if (ox >= 0 && ox < g.ow) dst[ox] += src[ix];
-        }
+        for (int64_t ix = ix0; ix < ix1; ++ix) dst[ix * g.sw + off] += src[ix];
       }
     }
   }
@@ -64,34 +65,34 @@ void deconv2dTyped(const ConvParams& p, const W* weights, const Act* in, Act* ou
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       const Act* x = in + (n * g.c + grp * cg) * hw;
       const int64_t maxX = loops::maxAbsDiff(x, cg * hw, p.inZp);
-      // Output channels are independent: ranges of them on the session's threads, each with its
-      // own accumulators (the int64 ones only when a channel needs them).
+      // Output channels, and bands of rows within one, are independent: (channel, band) tasks
+      // in ranges on the session's threads, each with its own accumulators (the int64 ones only
+      // when a channel needs them). A single output channel (a score map) still splits.
       const W* wg = weights + grp * cg * kg * g.kh * g.kw;
-      const int64_t parts = std::min<int64_t>(kg, 4 * currentThreads());
-      parallelFor(parts, [&](int64_t part) {
+      const int64_t bands = (g.oh + band - 1) / band;
+      parallelRanges(kg * bands, 1, [&](int64_t t0, int64_t t1) {
         std::vector<int32_t> acc32, tap32;
         std::vector<int64_t> acc64, tap64;
-        for (int64_t j = part * kg / parts; j < (part + 1) * kg / parts; ++j) {
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t j = t / bands, o0 = t % bands * band;
           const int64_t oc = grp * kg + j;
           int64_t sumAbsW = 0;
           for (int64_t ic = 0; ic < cg; ++ic)
-            for (int64_t t = 0; t < g.kh * g.kw; ++t)
-              sumAbsW += std::abs(int64_t(wg[(ic * kg + j) * g.kh * g.kw + t]));
+            for (int64_t q = 0; q < g.kh * g.kw; ++q)
+              sumAbsW += std::abs(int64_t(wg[(ic * kg + j) * g.kh * g.kw + q]));
           const bool fits32 = sumAbsW * maxX + std::abs(p.bias[oc]) < (int64_t(1) << 31);
-          for (int64_t o0 = 0; o0 < g.oh; o0 += band) {
-            const int64_t o1 = std::min(g.oh, o0 + band), n1 = (o1 - o0) * g.ow;
-            Act* o = out + (n * g.k + oc) * ohw + o0 * g.ow;
-            if (fits32) {
-              acc32.assign(static_cast<size_t>(n1), int32_t(p.bias[oc]));
-              tap32.resize(static_cast<size_t>(tapRows * g.w));
-              deconvChannel(p, wg, x, cg, kg, j, o0, o1, acc32.data(), tap32.data());
-              applyStage(p.out, acc32.data(), n1, oc, o);
-            } else {
-              acc64.assign(static_cast<size_t>(n1), p.bias[oc]);
-              tap64.resize(static_cast<size_t>(tapRows * g.w));
-              deconvChannel(p, wg, x, cg, kg, j, o0, o1, acc64.data(), tap64.data());
-              applyStage(p.out, acc64.data(), n1, oc, o);
-            }
+          const int64_t o1 = std::min(g.oh, o0 + band), n1 = (o1 - o0) * g.ow;
+          Act* o = out + (n * g.k + oc) * ohw + o0 * g.ow;
+          if (fits32) {
+            acc32.assign(static_cast<size_t>(n1), int32_t(p.bias[oc]));
+            tap32.resize(static_cast<size_t>(tapRows * g.w));
+            deconvChannel(p, wg, x, cg, kg, j, o0, o1, acc32.data(), tap32.data());
+            applyStage(p.out, acc32.data(), n1, oc, o);
+          } else {
+            acc64.assign(static_cast<size_t>(n1), p.bias[oc]);
+            tap64.resize(static_cast<size_t>(tapRows * g.w));
+            deconvChannel(p, wg, x, cg, kg, j, o0, o1, acc64.data(), tap64.data());
+            applyStage(p.out, acc64.data(), n1, oc, o);
           }
         }
       });

@@ -205,20 +205,27 @@ void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= inShapes[0][d];
   for (size_t d = axis + 1; d < inShapes[0].size(); ++d) inner *= inShapes[0][d];
-  for (int64_t o = 0; o < outer; ++o)
-    for (size_t i = 0; i < ins.size(); ++i) {
-      const int64_t chunk = inShapes[i][axis] * inner;
-      const Act* src = ins[i] + o * chunk;
+  // An output row (one outer index) is input 0's chunk, then input 1's, ...: first[i] is where
+  // input i's starts.
+  std::vector<int64_t> first(ins.size() + 1, 0);
+  for (size_t i = 0; i < ins.size(); ++i) first[i + 1] = first[i] + inShapes[i][axis] * inner;
+  const int64_t rowLen = first.back();
+  // Output elements are independent: ranges of them on the session's threads, each walked as
+  // pieces of one input's chunk.
+  parallelRanges(outer * rowLen, 16384, [&](int64_t k0, int64_t k1) {
+    constexpr int64_t kRun = 512;
+    int32_t acc[kRun];
+    for (int64_t k = k0; k < k1;) {
+      const int64_t o = k / rowLen, at = k % rowLen;
+      const size_t i = size_t(std::upper_bound(first.begin(), first.end(), at) - first.begin() - 1);
+      const int64_t len = std::min({kRun, first[i + 1] - at, k1 - k});
+      const Act* src = ins[i] + o * (first[i + 1] - first[i]) + (at - first[i]);
       // x - zp fits int32 (activations and zero points lie in [0, 2^16)): the run form.
-      constexpr int64_t kRun = 512;
-      int32_t acc[kRun];
-      for (int64_t j0 = 0; j0 < chunk; j0 += kRun) {
-        const int64_t len = std::min(kRun, chunk - j0);
-        for (int64_t j = 0; j < len; ++j) acc[j] = src[j0 + j] - inZps[i];
-        applyStage(stages[i], acc, len, 0, out);
-        out += len;
-      }
+      for (int64_t j = 0; j < len; ++j) acc[j] = src[j] - inZps[i];
+      applyStage(stages[i], acc, len, 0, out + k);
+      k += len;
     }
+  });
 }
 
 }  // namespace kiln::rt

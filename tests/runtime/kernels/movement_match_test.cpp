@@ -178,3 +178,58 @@ TEST(OpsMatch, EltwiseRunFormsEqualDefinitionOnEveryThreadCount) {
 
 }  // namespace
 }  // namespace kiln::test
+
+namespace kiln::test {
+namespace {
+
+// concat along a random axis against the definition (each element through its input's stage),
+// 8- and 16-bit, table stages included, on every thread count.
+TEST(OpsMatch, ConcatEqualsDefinitionOnEveryThreadCount) {
+  std::mt19937 rng(73);
+  const Pick pick = [&](int64_t lo, int64_t hi) {
+    return lo + int64_t(rng() % uint64_t(hi - lo + 1));
+  };
+  for (int trial = 0; trial < 60; ++trial) {
+    const size_t r = size_t(pick(1, 4));
+    const int64_t axis = pick(0, int64_t(r) - 1);
+    std::vector<int64_t> shape(r);
+    for (auto& d : shape) d = pick(1, r == 1 ? 5000 : 40);
+    const size_t inputs = size_t(pick(1, 4));
+    const int32_t top = trial % 2 ? 65535 : 255;
+    std::vector<std::vector<int64_t>> shapes(inputs, shape);
+    std::vector<std::vector<rt::Act>> data(inputs);
+    std::vector<const rt::Act*> ins;
+    std::vector<int32_t> zps;
+    std::vector<rt::Multiplier> mults(inputs);
+    std::vector<rt::OutputStage> stages(inputs);
+    for (size_t i = 0; i < inputs; ++i) {
+      shapes[i][size_t(axis)] = pick(0, 6);  // an empty input now and then
+      size_t n = 1;
+      for (int64_t d : shapes[i]) n *= size_t(d);
+      data[i].resize(n);
+      for (auto& v : data[i]) v = rt::Act(edgeValue(pick, top));
+      ins.push_back(data[i].data());
+      zps.push_back(edgeValue(pick, top));
+      mults[i] = {int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(29, 33))};
+      stages[i].mult = &mults[i];
+      stages[i].outZp = edgeValue(pick, top), stages[i].qmax = top;
+    }
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < axis; ++d) outer *= shape[size_t(d)];
+    for (size_t d = size_t(axis) + 1; d < r; ++d) inner *= shape[d];
+    std::vector<rt::Act> want;
+    for (int64_t o = 0; o < outer; ++o)
+      for (size_t i = 0; i < inputs; ++i) {
+        const int64_t chunk = shapes[i][size_t(axis)] * inner;
+        for (int64_t j = 0; j < chunk; ++j)
+          want.push_back(rt::Act(stages[i].apply(data[i][size_t(o * chunk + j)] - zps[i], 0)));
+      }
+    if (want.empty()) continue;
+    expectOnThreads(
+        want, [&](rt::Act* o) { rt::concatAxis(shapes, axis, ins, zps, stages, o); },
+        "concat trial " + std::to_string(trial));
+  }
+}
+
+}  // namespace
+}  // namespace kiln::test

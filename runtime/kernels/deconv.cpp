@@ -10,6 +10,8 @@ using loops::axpy;
 
 namespace {
 
+constexpr int64_t kMinTaskMacs = 32768;
+
 // ceil(a / b) for b > 0 and any a.
 inline int64_t ceilDiv(int64_t a, int64_t b) {
   return a >= 0 ? (a + b - 1) / b : -((-a) / b);
@@ -70,32 +72,36 @@ void deconv2dTyped(const ConvParams& p, const W* weights, const Act* in, Act* ou
       // when a channel needs them). A single output channel (a score map) still splits.
       const W* wg = weights + grp * cg * kg * g.kh * g.kw;
       const int64_t bands = (g.oh + band - 1) / band;
-      parallelRanges(kg * bands, 1, [&](int64_t t0, int64_t t1) {
-        std::vector<int32_t> acc32, tap32;
-        std::vector<int64_t> acc64, tap64;
-        for (int64_t t = t0; t < t1; ++t) {
-          const int64_t j = t / bands, o0 = t % bands * band;
-          const int64_t oc = grp * kg + j;
-          int64_t sumAbsW = 0;
-          for (int64_t ic = 0; ic < cg; ++ic)
-            for (int64_t q = 0; q < g.kh * g.kw; ++q)
-              sumAbsW += std::abs(int64_t(wg[(ic * kg + j) * g.kh * g.kw + q]));
-          const bool fits32 = sumAbsW * maxX + std::abs(p.bias[oc]) < (int64_t(1) << 31);
-          const int64_t o1 = std::min(g.oh, o0 + band), n1 = (o1 - o0) * g.ow;
-          Act* o = out + (n * g.k + oc) * ohw + o0 * g.ow;
-          if (fits32) {
-            acc32.assign(static_cast<size_t>(n1), int32_t(p.bias[oc]));
-            tap32.resize(static_cast<size_t>(tapRows * g.w));
-            deconvChannel(p, wg, x, cg, kg, j, o0, o1, acc32.data(), tap32.data());
-            applyStage(p.out, acc32.data(), n1, oc, o);
-          } else {
-            acc64.assign(static_cast<size_t>(n1), p.bias[oc]);
-            tap64.resize(static_cast<size_t>(tapRows * g.w));
-            deconvChannel(p, wg, x, cg, kg, j, o0, o1, acc64.data(), tap64.data());
-            applyStage(p.out, acc64.data(), n1, oc, o);
-          }
-        }
-      });
+      // A task's multiply-accumulates: about band * ow * cg * kh * kw / (sh * sw); ranges of at
+      // least kMinTaskMacs so that a small deconvolution does not pay for the threads.
+      const int64_t taskMacs = std::max<int64_t>(1, band * g.ow * cg * g.kh * g.kw / (g.sh * g.sw));
+      parallelRanges(
+          kg * bands, std::max<int64_t>(1, kMinTaskMacs / taskMacs), [&](int64_t t0, int64_t t1) {
+            std::vector<int32_t> acc32, tap32;
+            std::vector<int64_t> acc64, tap64;
+            for (int64_t t = t0; t < t1; ++t) {
+              const int64_t j = t / bands, o0 = t % bands * band;
+              const int64_t oc = grp * kg + j;
+              int64_t sumAbsW = 0;
+              for (int64_t ic = 0; ic < cg; ++ic)
+                for (int64_t q = 0; q < g.kh * g.kw; ++q)
+                  sumAbsW += std::abs(int64_t(wg[(ic * kg + j) * g.kh * g.kw + q]));
+              const bool fits32 = sumAbsW * maxX + std::abs(p.bias[oc]) < (int64_t(1) << 31);
+              const int64_t o1 = std::min(g.oh, o0 + band), n1 = (o1 - o0) * g.ow;
+              Act* o = out + (n * g.k + oc) * ohw + o0 * g.ow;
+              if (fits32) {
+                acc32.assign(static_cast<size_t>(n1), int32_t(p.bias[oc]));
+                tap32.resize(static_cast<size_t>(tapRows * g.w));
+                deconvChannel(p, wg, x, cg, kg, j, o0, o1, acc32.data(), tap32.data());
+                applyStage(p.out, acc32.data(), n1, oc, o);
+              } else {
+                acc64.assign(static_cast<size_t>(n1), p.bias[oc]);
+                tap64.resize(static_cast<size_t>(tapRows * g.w));
+                deconvChannel(p, wg, x, cg, kg, j, o0, o1, acc64.data(), tap64.data());
+                applyStage(p.out, acc64.data(), n1, oc, o);
+              }
+            }
+          });
     }
 }
 

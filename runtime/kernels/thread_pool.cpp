@@ -1,14 +1,29 @@
 // The persistent worker pool of thread_pool.h: workers sleep on a condition variable between
 // jobs and take parts from a shared counter, so no thread is created per operation.
+//
+// Operations follow each other within microseconds, and waking a thread blocked on a condition
+// variable (and the caller, when the last part ends on a worker) costs tens of microseconds on a
+// busy host: as much as a small operation. So a worker that finished a job, and a caller whose
+// parts are done, first poll for a short while (kSpin, yielding the CPU on each turn) and only
+// then block. The spin is bounded: an idle session's workers sleep.
 #include "runtime/kernels/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace kiln::rt {
 
 namespace {
 thread_local ThreadPool* tCurrent = nullptr;
+constexpr std::chrono::microseconds kSpin{100};
+
+// Polls done() until it holds or kSpin has passed.
+template <typename Done>
+void spinUntil(Done done) {
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  while (!done() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
 }
+}  // namespace
 
 ThreadPool::ThreadPool(int threads) {
   for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { workerLoop(); });
@@ -47,6 +62,7 @@ void ThreadPool::drain() {
 void ThreadPool::workerLoop() {
   uint64_t seen = 0;
   for (;;) {
+    spinUntil([&] { return stop_.load() || generation_.load() != seen; });
     {
       std::unique_lock<std::mutex> lock(mu_);
       wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
@@ -72,6 +88,7 @@ void ThreadPool::run(int64_t parts, const std::function<void(int64_t)>& f) {
   }
   wake_.notify_all();
   drain();
+  spinUntil([&] { return finished_.load() == parts; });
   std::unique_lock<std::mutex> lock(mu_);
   done_.wait(lock, [&] { return finished_ == parts_; });
   job_ = nullptr;

@@ -6,6 +6,7 @@
 // (ThreadPool::Scope); kernels ask for parallelFor(), which runs inline when no pool is current.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -50,9 +51,11 @@ class ThreadPool {
   std::mutex mu_;
   std::condition_variable wake_, done_;
   const std::function<void(int64_t)>* job_ = nullptr;
-  int64_t parts_ = 0, next_ = 0, finished_ = 0;
-  uint64_t generation_ = 0;
-  bool stop_ = false;
+  int64_t parts_ = 0, next_ = 0;
+  // Written under mu_; atomic so that the short spins (thread_pool.cpp) can read them unlocked.
+  std::atomic<int64_t> finished_{0};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stop_{false};
 };
 
 /// f(part) for part in [0, parts): on the current pool's threads, or inline.

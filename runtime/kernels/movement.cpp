@@ -1,6 +1,6 @@
-// Integer data movement: transpose, slice, pad, depth_to_space, space_to_depth (quantization
+// Integer data movement: slice, pad, depth_to_space, space_to_depth (quantization
 // unchanged) and concat (each input rescaled to the output's quantization through its own output
-// stage). resize is in resize.cpp.
+// stage). resize is in resize.cpp, transpose in transpose.cpp.
 #include <algorithm>
 #include <cstring>
 
@@ -21,26 +21,6 @@ int64_t count(const std::vector<int64_t>& s) {
   return n;
 }
 }  // namespace
-
-void transpose(const std::vector<int64_t>& inShape, const std::vector<int64_t>& perm, const Act* in,
-               Act* out) {
-  const size_t r = perm.size();
-  const auto is = strides(inShape);
-  std::vector<int64_t> outShape(r), src(r);
-  for (size_t i = 0; i < r; ++i) outShape[i] = inShape[perm[i]], src[i] = is[perm[i]];
-  std::vector<int64_t> idx(r, 0);
-  int64_t off = 0;
-  const int64_t total = count(inShape);
-  for (int64_t k = 0; k < total; ++k) {
-    out[k] = in[off];
-    for (int d = int(r) - 1; d >= 0; --d) {
-      off += src[d];
-      if (++idx[d] < outShape[d]) break;
-      off -= src[d] * outShape[d];
-      idx[d] = 0;
-    }
-  }
-}
 
 void slice(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
            const std::vector<int64_t>& starts, const std::vector<int64_t>& steps, const Act* in,

@@ -4,7 +4,9 @@
 // on pools of 2 and 3 threads.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
+#include <numeric>
 #include <random>
 
 #include "runtime/kernels/kernels.h"
@@ -228,6 +230,37 @@ TEST(OpsMatch, ConcatEqualsDefinitionOnEveryThreadCount) {
     expectOnThreads(
         want, [&](rt::Act* o) { rt::concatAxis(shapes, axis, ins, zps, stages, o); },
         "concat trial " + std::to_string(trial));
+  }
+}
+
+}  // namespace
+}  // namespace kiln::test
+
+namespace kiln::test {
+namespace {
+
+// transpose against the per-element loop: every permutation of ranks 1 to 4, size-1 dimensions
+// now and then (merged away), planes large enough to split over threads.
+TEST(OpsMatch, TransposeEqualsReferenceOnEveryThreadCount) {
+  std::mt19937 rng(79);
+  const Pick pick = [&](int64_t lo, int64_t hi) {
+    return lo + int64_t(rng() % uint64_t(hi - lo + 1));
+  };
+  for (int trial = 0; trial < 120; ++trial) {
+    const size_t r = size_t(pick(1, 4));
+    std::vector<int64_t> shape(r), perm(r);
+    for (auto& d : shape) d = pick(0, 3) == 0 ? 1 : pick(1, r <= 2 ? 300 : 40);
+    std::iota(perm.begin(), perm.end(), 0);
+    std::shuffle(perm.begin(), perm.end(), rng);
+    size_t n = 1;
+    for (int64_t d : shape) n *= size_t(d);
+    std::vector<rt::Act> x(n);
+    for (auto& v : x) v = rt::Act(pick(0, 65535));
+    std::vector<rt::Act> want(n);
+    rt::transposeReference(shape, perm, x.data(), want.data());
+    expectOnThreads(
+        want, [&](rt::Act* o) { rt::transpose(shape, perm, x.data(), o); },
+        "transpose trial " + std::to_string(trial));
   }
 }
 

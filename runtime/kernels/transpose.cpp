@@ -1,0 +1,126 @@
+// Integer transpose (quantization unchanged). Input dimensions that stay adjacent and in order in
+// the permutation are merged first (and size-1 dimensions dropped); what is left is then often an
+// identity (one copy) or a batch of 2-D transposes (NCHW <-> NHWC: [N, C, HW] <-> [N, HW, C]),
+// done in tiles so that both sides are read and written in short contiguous runs. Anything else
+// runs transposeReference, the per-element loop. Outputs are element copies: the same bytes on
+// every path and thread count.
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#include "runtime/kernels/kernels.h"
+#include "runtime/kernels/thread_pool.h"
+
+namespace kiln::rt {
+
+namespace {
+
+std::vector<int64_t> strides(const std::vector<int64_t>& s) {
+  std::vector<int64_t> st(s.size(), 1);
+  for (int i = int(s.size()) - 2; i >= 0; --i) st[i] = st[i + 1] * s[i + 1];
+  return st;
+}
+
+int64_t count(const std::vector<int64_t>& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+// The permutation on merged dimensions: shape[] the merged input shape, perm[] its permutation.
+void mergeDims(const std::vector<int64_t>& inShape, const std::vector<int64_t>& perm,
+               std::vector<int64_t>& shape, std::vector<int64_t>& merged) {
+  // Output-order groups of input dimensions (size-1 ones skipped) that follow each other.
+  // Dimensions are numbered among those of size > 1 (a size-1 one does not change the layout).
+  std::vector<int64_t> num(inShape.size(), -1);
+  int64_t next = 0;
+  for (size_t d = 0; d < inShape.size(); ++d)
+    if (inShape[d] != 1) num[d] = next++;
+  std::vector<std::pair<int64_t, int64_t>> groups;  // (first input dimension, size)
+  int64_t prev = -2;
+  for (int64_t d : perm) {
+    const int64_t k = num[size_t(d)];
+    if (k < 0) continue;
+    if (!groups.empty() && k == prev + 1)
+      groups.back().second *= inShape[size_t(d)];
+    else
+      groups.push_back({k, inShape[size_t(d)]});
+    prev = k;
+  }
+  // Input order of the groups: by first dimension.
+  std::vector<int64_t> order(groups.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return groups[size_t(a)].first < groups[size_t(b)].first;
+  });
+  shape.resize(groups.size());
+  merged.resize(groups.size());
+  for (size_t k = 0; k < order.size(); ++k) {
+    shape[k] = groups[size_t(order[k])].second;
+    merged[size_t(order[k])] = int64_t(k);
+  }
+}
+
+// out[b][c][r] = in[b][r][c] for b < batch, r < rows, c < cols, in tiles of kTile x kTile;
+// ranges of (b, column tile) pairs on the session's threads.
+void transpose2d(int64_t batch, int64_t rows, int64_t cols, const Act* in, Act* out) {
+  constexpr int64_t kTile = 16;
+  const int64_t colTiles = (cols + kTile - 1) / kTile;
+  parallelRanges(batch * colTiles, std::max<int64_t>(1, 16384 / (rows * kTile)),
+                 [&](int64_t t0, int64_t t1) {
+                   for (int64_t t = t0; t < t1; ++t) {
+                     const int64_t b = t / colTiles, c0 = t % colTiles * kTile;
+                     const int64_t c1 = std::min(cols, c0 + kTile);
+                     const Act* x = in + b * rows * cols;
+                     Act* y = out + b * rows * cols;
+                     for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
+                       const int64_t r1 = std::min(rows, r0 + kTile);
+                       for (int64_t c = c0; c < c1; ++c)
+                         for (int64_t r = r0; r < r1; ++r) y[c * rows + r] = x[r * cols + c];
+                     }
+                   }
+                 });
+}
+
+}  // namespace
+
+void transpose(const std::vector<int64_t>& inShape, const std::vector<int64_t>& perm, const Act* in,
+               Act* out) {
+  std::vector<int64_t> shape, merged;
+  mergeDims(inShape, perm, shape, merged);
+  const size_t m = shape.size();
+  const int64_t total = count(inShape);
+  bool batched = m >= 2;  // merged == [0, .., m - 3, m - 1, m - 2]
+  for (size_t k = 0; k + 2 < m; ++k) batched = batched && merged[k] == int64_t(k);
+  batched = batched && merged[m - 2] == int64_t(m - 1) && merged[m - 1] == int64_t(m - 2);
+  if (m <= 1) {
+    // Only one dimension of size > 1 (or none): the order of the elements does not change.
+    if (total > 0) std::memcpy(out, in, size_t(total) * sizeof(Act));
+  } else if (batched) {
+    transpose2d(total / (shape[m - 2] * shape[m - 1]), shape[m - 2], shape[m - 1], in, out);
+  } else {
+    transposeReference(inShape, perm, in, out);
+  }
+}
+
+void transposeReference(const std::vector<int64_t>& inShape, const std::vector<int64_t>& perm,
+                        const Act* in, Act* out) {
+  const size_t r = perm.size();
+  const auto is = strides(inShape);
+  std::vector<int64_t> outShape(r), src(r);
+  for (size_t i = 0; i < r; ++i) outShape[i] = inShape[perm[i]], src[i] = is[perm[i]];
+  std::vector<int64_t> idx(r, 0);
+  int64_t off = 0;
+  const int64_t total = count(inShape);
+  for (int64_t k = 0; k < total; ++k) {
+    out[k] = in[off];
+    for (int d = int(r) - 1; d >= 0; --d) {
+      off += src[d];
+      if (++idx[d] < outShape[d]) break;
+      off -= src[d] * outShape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+}  // namespace kiln::rt

@@ -2,6 +2,7 @@
 
 #include "common/file_io.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -184,12 +185,14 @@ bool parseDescr(const std::string& d, ElemType& t) {
 
 namespace {
 
-// The array described by the header of `bytes`, without its data, which starts at `start`.
-Array parseHeader(const std::vector<uint8_t>& bytes, const std::string& what, size_t& start) {
+// The array described by the header at `bytes` (`have` of the file's `fileSize` bytes, at least
+// the whole header when the file has one), without its data, which starts at `start`.
+Array parseHeader(const uint8_t* bytes, size_t have, uint64_t fileSize, const std::string& what,
+                  size_t& start) {
   auto fail = [&](const std::string& msg) -> NpyError {
     return NpyError(what + ": not a valid .npy file: " + msg);
   };
-  if (bytes.size() < 10 || std::memcmp(bytes.data(), "\x93NUMPY", 6) != 0)
+  if (have < 10 || std::memcmp(bytes, "\x93NUMPY", 6) != 0)
     throw fail("expected the magic bytes \\x93NUMPY at the start");
   const uint8_t major = bytes[6];
   size_t headerLen = 0, offset = 0;
@@ -197,15 +200,15 @@ Array parseHeader(const std::vector<uint8_t>& bytes, const std::string& what, si
     headerLen = bytes[8] | (size_t(bytes[9]) << 8);
     offset = 10;
   } else if (major == 2 || major == 3) {
-    if (bytes.size() < 12) throw fail("truncated header");
+    if (have < 12) throw fail("truncated header");
     headerLen =
         bytes[8] | (size_t(bytes[9]) << 8) | (size_t(bytes[10]) << 16) | (size_t(bytes[11]) << 24);
     offset = 12;
   } else {
     throw fail("format version " + std::to_string(major) + " is not supported (1, 2 or 3)");
   }
-  if (headerLen > bytes.size() - offset) throw fail("header is longer than the file");
-  const std::string h(reinterpret_cast<const char*>(bytes.data() + offset), headerLen);
+  if (headerLen > have - offset) throw fail("header is longer than the file");
+  const std::string h(reinterpret_cast<const char*>(bytes + offset), headerLen);
   std::string d, fo, sh;
   if (!headerField(h, "descr", d) || !headerField(h, "fortran_order", fo) ||
       !headerField(h, "shape", sh))
@@ -243,9 +246,9 @@ Array parseHeader(const std::vector<uint8_t>& bytes, const std::string& what, si
   }
   const uint64_t payload = n * elemSize(a.type);
   start = offset + headerLen;
-  if (bytes.size() - start != payload)
+  if (fileSize - start != payload)
     throw fail("shape " + sh + " of " + typeName(a.type) + " needs " + std::to_string(payload) +
-               " bytes of data, the file has " + std::to_string(bytes.size() - start));
+               " bytes of data, the file has " + std::to_string(fileSize - start));
   return a;
 }
 
@@ -253,17 +256,42 @@ Array parseHeader(const std::vector<uint8_t>& bytes, const std::string& what, si
 
 Array parse(const std::vector<uint8_t>& bytes, const std::string& what) {
   size_t start = 0;
-  Array a = parseHeader(bytes, what, start);
+  Array a = parseHeader(bytes.data(), bytes.size(), bytes.size(), what, start);
   a.data.assign(bytes.begin() + std::ptrdiff_t(start), bytes.end());
   return a;
 }
 
 Array parse(std::vector<uint8_t>&& bytes, const std::string& what) {
   size_t start = 0;
-  Array a = parseHeader(bytes, what, start);
+  Array a = parseHeader(bytes.data(), bytes.size(), bytes.size(), what, start);
   // The payload moves to the front of the same buffer: no second copy of a large input.
   bytes.erase(bytes.begin(), bytes.begin() + std::ptrdiff_t(start));
   a.data = std::move(bytes);
+  return a;
+}
+
+Array loadHeader(const std::string& path, uint64_t& dataOffset) {
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  if (!f) throw NpyError(path + ": cannot open (" + std::strerror(errno) + ")");
+  const uint64_t size = uint64_t(f.tellg());
+  // The fixed part (magic, version, header length), then the header itself.
+  std::vector<uint8_t> head(size_t(std::min<uint64_t>(size, 12)));
+  f.seekg(0);
+  f.read(reinterpret_cast<char*>(head.data()), std::streamsize(head.size()));
+  if (head.size() >= 10 && std::memcmp(head.data(), "\x93NUMPY", 6) == 0) {
+    const uint64_t len = head[6] == 1 ? 10 + (head[8] | (uint64_t(head[9]) << 8))
+                         : head.size() == 12
+                             ? 12 + (head[8] | (uint64_t(head[9]) << 8) |
+                                     (uint64_t(head[10]) << 16) | (uint64_t(head[11]) << 24))
+                             : head.size();
+    head.resize(size_t(std::min(len, size)));
+    f.seekg(0);
+    f.read(reinterpret_cast<char*>(head.data()), std::streamsize(head.size()));
+  }
+  if (!f) throw NpyError(path + ": cannot read (" + std::strerror(errno) + ")");
+  size_t start = 0;
+  Array a = parseHeader(head.data(), head.size(), size, path, start);
+  dataOffset = start;
   return a;
 }
 

@@ -44,6 +44,9 @@ Array parse(const std::vector<uint8_t>& bytes, const std::string& what);
 Array parse(std::vector<uint8_t>&& bytes, const std::string& what);
 /// Reads a .npy file.
 Array load(const std::string& path);
+/// Reads only the header of a .npy file, with the checks load() makes (the file's size included):
+/// the array's type and shape (data empty), and the byte offset of its data in the file.
+Array loadHeader(const std::string& path, uint64_t& dataOffset);
 /// Serialises an array to .npy bytes (version 1.0, deterministic header).
 std::vector<uint8_t> serialize(const Array& a);
 /// Writes a .npy file atomically (temporary file + rename).

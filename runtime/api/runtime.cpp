@@ -162,6 +162,90 @@ size_t Session::arenaBytes() const {
   return exec_->arenaBytes();
 }
 
+void Session::convertIn(size_t k, int64_t first, int64_t n, const InputBuffer& b) {
+  const StreamDesc& s = model_->program().inputs[k];
+  if (b.type == BufferType::UInt16 && s.bits == 8)
+    throw Error(model_->path() + ": input stream '" + s.name +
+                "' is uint8 on the device; uint16 data cannot be narrowed (give uint8, or "
+                "float32 to quantize on the host)");
+  Act* dst = exec_->input(k) + first;
+  const size_t es = elementBytes(b.type, s);
+  if (b.type == BufferType::Float32) {
+    quantizeFloat(static_cast<const float*>(b.data), n, s, dst);
+  } else if (es == 1) {
+    if (s.bits == 16 && !warnedWiden_ && onWarning) {
+      onWarning("input stream '" + s.name +
+                "' is uint16 on the device: uint8 data is widened as is (values 0-255)");
+      warnedWiden_ = true;
+    }
+    const auto* src = static_cast<const uint8_t*>(b.data);
+    for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+  } else {
+    uint16_t v;
+    for (int64_t i = 0; i < n; ++i) {
+      std::memcpy(&v, static_cast<const uint8_t*>(b.data) + 2 * i, 2);
+      dst[i] = v;
+    }
+  }
+}
+
+void Session::convertOut(size_t k, int64_t first, int64_t n, const OutputBuffer& b) {
+  const StreamDesc& s = model_->program().outputs[k];
+  if (b.type == BufferType::UInt8 && s.bits == 16)
+    throw Error(model_->path() + ": output stream '" + s.name +
+                "' is uint16 on the device; a uint8 buffer cannot hold it (use auto, uint16 "
+                "or float32)");
+  const Act* src = exec_->output(k) + first;
+  const size_t es = elementBytes(b.type, s);
+  if (b.type == BufferType::Float32) {
+    dequantizeToFloat(src, n, s, static_cast<float*>(b.data));
+  } else if (es == 1) {
+    auto* dst = static_cast<uint8_t*>(b.data);
+    for (int64_t i = 0; i < n; ++i) dst[i] = uint8_t(src[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      const uint16_t v = src[i];
+      std::memcpy(static_cast<uint8_t*>(b.data) + 2 * i, &v, 2);
+    }
+  }
+}
+
+int64_t Session::pieceElements(const StreamDesc& s, BufferType t, int64_t first, size_t bytes,
+                               const char* kind) const {
+  const size_t es = elementBytes(t, s);
+  const int64_t total = streamElements(s);
+  if (es == 0 || bytes % es != 0 || first < 0 || first > total ||
+      int64_t(bytes / es) > total - first)
+    throw Error(model_->path() + ": " + kind + " stream '" + s.name + "': a piece of " +
+                std::to_string(bytes) + " bytes of " + bufferTypeName(t) + " from element " +
+                std::to_string(first) + " is not whole elements within the stream's " +
+                std::to_string(total) + " (" + shapeStr(s.shape) + ")");
+  return int64_t(bytes / es);
+}
+
+void Session::setInput(size_t k, int64_t first, const InputBuffer& piece) {
+  const Program& p = model_->program();
+  if (k >= p.inputs.size())
+    throw Error(model_->path() + ": input stream " + std::to_string(k) + " does not exist (" +
+                std::to_string(p.inputs.size()) + " input stream(s))");
+  convertIn(k, first, pieceElements(p.inputs[k], piece.type, first, piece.bytes, "input"), piece);
+}
+
+void Session::compute() {
+  const auto t0 = std::chrono::steady_clock::now();
+  exec_->run(profile_);
+  lastCompute_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void Session::getOutput(size_t k, int64_t first, const OutputBuffer& piece) {
+  const Program& p = model_->program();
+  if (k >= p.outputs.size())
+    throw Error(model_->path() + ": output stream " + std::to_string(k) + " does not exist (" +
+                std::to_string(p.outputs.size()) + " output stream(s))");
+  convertOut(k, first, pieceElements(p.outputs[k], piece.type, first, piece.bytes, "output"),
+             piece);
+}
+
 void Session::run(const std::vector<InputBuffer>& inputs,
                   const std::vector<OutputBuffer>& outputs) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -183,65 +267,21 @@ void Session::run(const std::vector<InputBuffer>& inputs,
   };
   for (size_t k = 0; k < inputs.size(); ++k) {
     const StreamDesc& s = p.inputs[k];
-    const InputBuffer& b = inputs[k];
-    if (b.type == BufferType::UInt16 && s.bits == 8)
-      throw Error(model_->path() + ": input stream '" + s.name +
-                  "' is uint8 on the device; uint16 data cannot be narrowed (give uint8, or "
-                  "float32 to quantize on the host)");
-    checkSize(s, b.type, b.bytes, "input");
-    const int64_t n = streamElements(s);
-    Act* dst = exec_->input(k);
-    const size_t es = elementBytes(b.type, s);
-    if (b.type == BufferType::Float32) {
-      quantizeFloat(static_cast<const float*>(b.data), n, s, dst);
-    } else if (es == 1) {
-      if (s.bits == 16 && !warnedWiden_ && onWarning) {
-        onWarning("input stream '" + s.name +
-                  "' is uint16 on the device: uint8 data is widened as is (values 0-255)");
-        warnedWiden_ = true;
-      }
-      const auto* src = static_cast<const uint8_t*>(b.data);
-      for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
-    } else {
-      uint16_t v;
-      for (int64_t i = 0; i < n; ++i) {
-        std::memcpy(&v, static_cast<const uint8_t*>(b.data) + 2 * i, 2);
-        dst[i] = v;
-      }
-    }
+    if (inputs[k].type == BufferType::UInt16 && s.bits == 8)
+      convertIn(k, 0, 0, inputs[k]);  // throws the narrowing error before the size's
+    checkSize(s, inputs[k].type, inputs[k].bytes, "input");
+    convertIn(k, 0, streamElements(s), inputs[k]);
   }
   for (size_t k = 0; k < outputs.size(); ++k) {
     const StreamDesc& s = p.outputs[k];
     if (outputs[k].type == BufferType::UInt8 && s.bits == 16)
-      throw Error(model_->path() + ": output stream '" + s.name +
-                  "' is uint16 on the device; a uint8 buffer cannot hold it (use auto, uint16 "
-                  "or float32)");
+      convertOut(k, 0, 0, outputs[k]);  // throws the narrowing error before the size's
     checkSize(s, outputs[k].type, outputs[k].bytes, "output");
   }
-  const auto t1 = std::chrono::steady_clock::now();
-  exec_->run(profile_);
-  const auto t2 = std::chrono::steady_clock::now();
-  for (size_t k = 0; k < outputs.size(); ++k) {
-    const StreamDesc& s = p.outputs[k];
-    const OutputBuffer& b = outputs[k];
-    const int64_t n = streamElements(s);
-    const Act* src = exec_->output(k);
-    const size_t es = elementBytes(b.type, s);
-    if (b.type == BufferType::Float32) {
-      dequantizeToFloat(src, n, s, static_cast<float*>(b.data));
-    } else if (es == 1) {
-      auto* dst = static_cast<uint8_t*>(b.data);
-      for (int64_t i = 0; i < n; ++i) dst[i] = uint8_t(src[i]);
-    } else {
-      for (int64_t i = 0; i < n; ++i) {
-        const uint16_t v = src[i];
-        std::memcpy(static_cast<uint8_t*>(b.data) + 2 * i, &v, 2);
-      }
-    }
-  }
-  const auto t3 = std::chrono::steady_clock::now();
-  lastCompute_ = std::chrono::duration<double>(t2 - t1).count();
-  lastRun_ = std::chrono::duration<double>(t3 - t0).count();
+  compute();
+  for (size_t k = 0; k < outputs.size(); ++k)
+    convertOut(k, 0, streamElements(p.outputs[k]), outputs[k]);
+  lastRun_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 }  // namespace kiln::rt

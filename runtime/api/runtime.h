@@ -110,7 +110,18 @@ class Session {
   /// given in the error); uint16 data into a uint8 stream is an error, uint8 into a uint16
   /// stream is widened with a warning (onWarning).
   void run(const std::vector<InputBuffer>& inputs, const std::vector<OutputBuffer>& outputs);
-  /// Seconds the last run took (conversions included) and the part spent in the operations.
+  /// One frame in pieces, for callers that do not hold whole buffers (kilnrt run streams a
+  /// file's floats this way, a few hundred KB at a time): setInput writes elements [first,
+  /// first + piece elements) of input stream k, converted as run() converts a whole buffer
+  /// (every element of every input, before compute()); compute() runs the operations;
+  /// getOutput reads elements [first, ...) of output stream k, valid until the next compute().
+  /// A piece's bytes must be a whole number of elements within the stream. run() is these three
+  /// steps on whole buffers, so the bytes are the same.
+  void setInput(size_t k, int64_t first, const InputBuffer& piece);
+  void compute();
+  void getOutput(size_t k, int64_t first, const OutputBuffer& piece);
+  /// Seconds the last run took (conversions included) and the part spent in the operations
+  /// (compute() sets the second).
   double lastRunSeconds() const { return lastRun_; }
   double lastComputeSeconds() const { return lastCompute_; }
   /// Per-operation seconds of the last run when profiling is on.
@@ -126,6 +137,12 @@ class Session {
   std::function<void(const std::string&)> onWarning;
 
  private:
+  // The elements of stream `s` a piece of `bytes` bytes of type `t` starting at `first` covers;
+  // throws Error naming the stream when it is not whole elements within the stream.
+  int64_t pieceElements(const StreamDesc& s, BufferType t, int64_t first, size_t bytes,
+                        const char* kind) const;
+  void convertIn(size_t k, int64_t first, int64_t n, const InputBuffer& b);
+  void convertOut(size_t k, int64_t first, int64_t n, const OutputBuffer& b);
   std::shared_ptr<const Model> model_;
   std::unique_ptr<Executor> exec_;
   bool profile_ = false, warnedWiden_ = false;

@@ -6,10 +6,8 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <numeric>
-#include <random>
 
 namespace kiln::rt::cli {
 
@@ -88,37 +86,6 @@ FrameBuffers loadInputs(const Model& m, const std::vector<std::string>& files,
     fb.inData.push_back(std::move(arrays[k].data));
   }
   fb.samples = feeds.frames;
-  return fb;
-}
-
-FrameBuffers randomInputs(const Model& m, const std::string& inputFormat) {
-  FrameBuffers fb;
-  std::mt19937 rng(12345);
-  for (const StreamDesc& s : m.inputs()) {
-    const BufferType t = inputFormat.empty() ? BufferType::Float32 : parseBufferType(inputFormat);
-    if (t == BufferType::UInt16 && s.bits == 8)
-      throw Error("input '" + s.name +
-                  "' is uint8 on the device; --input-format-type uint16 cannot be narrowed");
-    const size_t n = size_t(streamElements(s)), es = elementBytes(t, s);
-    std::vector<uint8_t> data(n * es);
-    if (t == BufferType::Float32) {
-      std::uniform_real_distribution<float> d(s.limMin, s.limMax);
-      for (size_t i = 0; i < n; ++i) {
-        const float v = d(rng);
-        std::memcpy(data.data() + 4 * i, &v, 4);
-      }
-    } else {
-      std::uniform_int_distribution<int> d(0, es == 1 ? 255 : int((1 << s.bits) - 1));
-      for (size_t i = 0; i < n; ++i) {
-        const uint16_t v = uint16_t(d(rng));
-        std::memcpy(data.data() + es * i, &v, es);
-      }
-    }
-    fb.inTypes.push_back(t);
-    fb.inBytes.push_back(data.size());
-    fb.inData.push_back(std::move(data));
-  }
-  fb.samples = 1;
   return fb;
 }
 

@@ -28,8 +28,8 @@ struct LatencyStats {
 };
 LatencyStats latencyStats(std::vector<double> seconds);
 
-/// The user-side buffers of one model: inputs in stream order, `frames` samples each (one per
-/// frame; the last sample is reused when there are fewer), outputs for one frame.
+/// The user-side buffers of one model for kilnrt infer (kilnrt run and benchmark use
+/// FrameFeeder): inputs in stream order, `frames` samples each, outputs for one frame.
 struct FrameBuffers {
   std::vector<BufferType> inTypes, outTypes;
   std::vector<std::vector<uint8_t>> inData;  // per input: all samples back to back
@@ -47,9 +47,6 @@ struct FrameBuffers {
 /// uint16), else auto|uint8|uint16|float32 and the dtype must match it.
 FrameBuffers loadInputs(const Model& m, const std::vector<std::string>& files,
                         const std::string& inputFormat);
-/// Random inputs (fixed seed): device integers for auto/uint8/uint16, floats within limvals for
-/// float32 (the default, `inputFormat` "").
-FrameBuffers randomInputs(const Model& m, const std::string& inputFormat);
 /// Allocates one frame of output buffers of `type` for every output stream.
 void allocateOutputs(const Model& m, BufferType type, FrameBuffers& fb);
 

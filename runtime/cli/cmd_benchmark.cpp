@@ -22,19 +22,18 @@ struct SwitchRound {
 
 double sequentialRound(std::vector<Loaded>& models, int64_t frames) {
   double ms = 0;
-  for (Loaded& l : models) ms += runFrames(*l.session, l.fb, frames, false).msPerFrame();
+  for (Loaded& l : models) ms += runFrames(*l.session, l.feed, frames, false).msPerFrame();
   return ms / double(models.size());
 }
 
-double alternatingRound(std::vector<Loaded>& models, int64_t frames,
-                        const std::vector<std::vector<OutputBuffer>>& outs) {
+double alternatingRound(std::vector<Loaded>& models, int64_t frames) {
   const int64_t total = frames * int64_t(models.size());
-  const auto t0 = Clock::now();
+  double seconds = 0;
   for (int64_t i = 0; i < total; ++i) {
-    const size_t k = size_t(i) % models.size();
-    models[k].session->run(models[k].fb.inputs(i / int64_t(models.size())), outs[k]);
+    Loaded& l = models[size_t(i) % models.size()];
+    seconds += l.feed.runFrame(*l.session, i / int64_t(models.size()));
   }
-  return since(t0) * 1e3 / double(total);
+  return seconds * 1e3 / double(total);
 }
 
 struct SwitchStats {
@@ -47,16 +46,14 @@ struct SwitchStats {
 // `rounds` rounds of `frames` frames per model and phase. The phases swap order every round, so
 // that a drift of the machine's speed (frequency, other jobs) falls on both alike.
 SwitchStats measureSwitching(std::vector<Loaded>& models, int64_t rounds, int64_t frames) {
-  std::vector<std::vector<OutputBuffer>> outs;
-  for (Loaded& l : models) outs.push_back(l.fb.outputs());
   SwitchStats s;
   for (int64_t r = 0; r < rounds; ++r) {
     SwitchRound round;
     if (r % 2 == 0) {
       round.sequentialMs = sequentialRound(models, frames);
-      round.alternatingMs = alternatingRound(models, frames, outs);
+      round.alternatingMs = alternatingRound(models, frames);
     } else {
-      round.alternatingMs = alternatingRound(models, frames, outs);
+      round.alternatingMs = alternatingRound(models, frames);
       round.sequentialMs = sequentialRound(models, frames);
     }
     s.rounds.push_back(round);
@@ -173,9 +170,9 @@ int cmdBenchmark(const Args& args) {
   for (const std::string& path : ap.positionals("FILE.kef")) {
     models.push_back(load(path, {}, inFormat, outType, threads));
     Loaded& l = models.back();
-    runFrames(*l.session, l.fb, warmup, false);
-    const Measured m = seconds > 0 ? runForSeconds(*l.session, l.fb, seconds)
-                                   : runFrames(*l.session, l.fb, frames, true);
+    runFrames(*l.session, l.feed, warmup, false);
+    const Measured m = seconds > 0 ? runForSeconds(*l.session, l.feed, seconds)
+                                   : runFrames(*l.session, l.feed, frames, true);
     fewestFrames = models.size() == 1 ? m.frames : std::min(fewestFrames, m.frames);
     const LatencyStats lat = latencyStats(m.frameSeconds);
     if (json) {
@@ -186,6 +183,7 @@ int cmdBenchmark(const Args& args) {
                     .set("kernel_path", kernelPathName(l.model->kernelPath()))
                     .set("frames", static_cast<long long>(m.frames))
                     .set("seconds", m.seconds)
+                    .set("wall_seconds", m.wallSeconds)
                     .set("fps", m.fps())
                     .set("latency_ms", latencyJson(lat)));
     } else {

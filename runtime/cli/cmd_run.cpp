@@ -35,17 +35,17 @@ int cmdRun(const Args& args) {
   const std::vector<std::string> files = ap.getAll("--input-files");
   const int threads = threadsOption(ap);
   Loaded l = load(ap.positionals("FILE.kef")[0], files, inFormat, outType, threads);
-  runFrames(*l.session, l.fb, warmup, false);
+  runFrames(*l.session, l.feed, warmup, false);
   OpProfile prof;
   l.session->setProfiling(profile);
-  const Measured m = runFrames(*l.session, l.fb, frames, latency, profile ? &prof : nullptr);
+  const Measured m = runFrames(*l.session, l.feed, frames, latency, profile ? &prof : nullptr);
   const LatencyStats lat = latencyStats(m.frameSeconds);
   const Program& p = l.model->program();
   const int64_t rss = peakRssBytes(), arena = int64_t(l.session->arenaBytes());
   std::string inputs =
-      files.empty() ? "random" : std::to_string(l.fb.samples) + " sample(s) from --input-files";
-  inputs += std::string(" (") + bufferTypeName(l.fb.inTypes.at(0)) +
-            (l.fb.inTypes.size() > 1 ? ", ..." : "") + ")";
+      files.empty() ? "random" : std::to_string(l.feed.samples()) + " sample(s) from --input-files";
+  inputs += std::string(" (") + bufferTypeName(l.feed.inputTypes().at(0)) +
+            (l.feed.inputTypes().size() > 1 ? ", ..." : "") + ")";
   if (json) {
     Json j = Json::object()
                  .set("file", l.model->path())

@@ -6,31 +6,29 @@ namespace kiln::rt::cli {
 
 const std::vector<std::string> kFormatTypes = {"auto", "uint8", "uint16", "float32"};
 
-Measured runFrames(Session& s, FrameBuffers& fb, int64_t frames, bool perFrame, OpProfile* prof) {
+Measured runFrames(Session& s, FrameFeeder& feed, int64_t frames, bool perFrame, OpProfile* prof) {
   Measured m;
   m.frames = frames;
-  const std::vector<OutputBuffer> outs = fb.outputs();
   const auto t0 = Clock::now();
   for (int64_t i = 0; i < frames; ++i) {
-    const auto f0 = Clock::now();
-    s.run(fb.inputs(i), outs);
-    if (perFrame) m.frameSeconds.push_back(since(f0));
+    const double t = feed.runFrame(s, i);
+    m.seconds += t;
+    if (perFrame) m.frameSeconds.push_back(t);
     if (prof) prof->add(s.opSeconds());
   }
-  m.seconds = since(t0);
+  m.wallSeconds = since(t0);
   return m;
 }
 
-Measured runForSeconds(Session& s, FrameBuffers& fb, double seconds) {
+Measured runForSeconds(Session& s, FrameFeeder& feed, double seconds) {
   Measured m;
-  const std::vector<OutputBuffer> outs = fb.outputs();
   const auto t0 = Clock::now();
   do {
-    const auto f0 = Clock::now();
-    s.run(fb.inputs(m.frames++), outs);
-    m.frameSeconds.push_back(since(f0));
+    const double t = feed.runFrame(s, m.frames++);
+    m.seconds += t;
+    m.frameSeconds.push_back(t);
   } while (since(t0) < seconds);
-  m.seconds = since(t0);
+  m.wallSeconds = since(t0);
   return m;
 }
 
@@ -61,9 +59,9 @@ Loaded load(const std::string& path, const std::vector<std::string>& inputFiles,
   l.session->setThreads(threads);
   l.loadSeconds = since(t0);
   l.session->onWarning = warn;
-  l.fb = inputFiles.empty() ? randomInputs(*l.model, inFormat)
-                            : loadInputs(*l.model, inputFiles, inFormat);
-  allocateOutputs(*l.model, outType, l.fb);
+  l.feed = inputFiles.empty() ? FrameFeeder::random(*l.model, inFormat)
+                              : FrameFeeder::fromFiles(*l.model, inputFiles, inFormat);
+  l.feed.setOutputType(*l.model, outType);
   return l;
 }
 

@@ -9,6 +9,7 @@
 
 #include "runtime/cli/args.h"
 #include "runtime/cli/cli_util.h"
+#include "runtime/cli/frame_feed.h"
 
 namespace kiln::rt::cli {
 
@@ -22,28 +23,29 @@ inline double since(Clock::time_point t0) {
 
 struct Measured {
   int64_t frames = 0;
-  double seconds = 0;                // wall time of all frames
+  double seconds = 0;                // the session's time of all frames (FrameFeeder::runFrame)
+  double wallSeconds = 0;            // the loop's, with reading the inputs (files, random draws)
   std::vector<double> frameSeconds;  // per frame, when measured
   double fps() const { return seconds > 0 ? double(frames) / seconds : 0; }
   double msPerFrame() const { return frames ? seconds * 1e3 / double(frames) : 0; }
 };
 
-/// Runs `frames` frames on one session; `perFrame` times each one (latency).
-Measured runFrames(Session& s, FrameBuffers& fb, int64_t frames, bool perFrame,
+/// Runs `frames` frames on one session; `perFrame` keeps each one's time (latency).
+Measured runFrames(Session& s, FrameFeeder& feed, int64_t frames, bool perFrame,
                    OpProfile* prof = nullptr);
-/// Runs frames until `seconds` have passed (at least one frame), timing each one.
-Measured runForSeconds(Session& s, FrameBuffers& fb, double seconds);
+/// Runs frames until `seconds` of wall time have passed (at least one frame), timing each one.
+Measured runForSeconds(Session& s, FrameFeeder& feed, double seconds);
 
 /// min/p50/p90/p99/max/mean in ms, and the number of frames they come from.
 Json latencyJson(const LatencyStats& l);
 /// "Latency     min ... ms, p50 ..., p90 ..., p99 ... (of N frames), max ..." on stdout.
 void printLatency(const LatencyStats& l);
 
-/// A loaded model ready to run: its session and buffers.
+/// A loaded model ready to run: its session and what feeds its frames.
 struct Loaded {
   std::shared_ptr<const Model> model;
   std::unique_ptr<Session> session;
-  FrameBuffers fb;
+  FrameFeeder feed;
   double loadSeconds = 0;  // open (validation included) + session (arena)
 };
 /// Opens `path`, creates a session, prepares inputs (from files, or random) and outputs.

@@ -207,6 +207,8 @@ struct ReduceParams {
   OutputStage out;  // sum/mean only
 };
 void reduce(const ReduceParams& p, const Act* in, Act* out);
+/// The same in one pass over the input on the calling thread (the test reference).
+void reduceReference(const ReduceParams& p, const Act* in, Act* out);
 
 /// Softmax over rows of `len` elements spaced `inner` apart (outer * inner rows). Per row:
 /// d = max - x (input units, >= 0), e = expTable[d] (0 for d >= expTableSize; the table holds

@@ -5,7 +5,10 @@
 // is computed exactly with integers (a 128-bit division and an integer square root, no float),
 // z = requantize(n, m, shift) has unit 2^-normBits, and acc = z * gamma[k] + beta[k] goes through
 // the shared output stage (channel k = position in the row, per-element gamma scales).
+#include <algorithm>
+
 #include "runtime/kernels/kernels.h"
+#include "runtime/kernels/thread_pool.h"
 
 namespace kiln::rt {
 
@@ -45,25 +48,34 @@ Multiplier invSqrtMultiplier(int64_t d, int32_t normBits) {
   }
 }
 
-void layerNorm(const LayerNormParams& p, const Act* in, Act* out) {
-  for (int64_t r = 0; r < p.rows; ++r) {
-    const Act* src = in + r * p.len;
-    Act* dst = out + r * p.len;
-    int64_t s1 = 0, s2 = 0;
-    for (int64_t k = 0; k < p.len; ++k) {
-      const int64_t x = int64_t(src[k]) - p.inZp;
-      s1 += x;
-      s2 += x * x;
-    }
-    const int64_t d = p.len * s2 - s1 * s1 + p.epsQ;
-    // d == 0 only for a constant row with epsQ == 0: every n is 0, so is z.
-    const Multiplier inv = d > 0 ? invSqrtMultiplier(d, p.normBits) : Multiplier{0, 0};
-    for (int64_t k = 0; k < p.len; ++k) {
-      const int64_t n = p.len * (int64_t(src[k]) - p.inZp) - s1;
-      const int64_t z = requantize(n, inv);
-      dst[k] = p.out.apply(z * p.gamma[k] + p.beta[k], k);
-    }
+namespace {
+
+void layerNormRow(const LayerNormParams& p, const Act* src, Act* dst) {
+  int64_t s1 = 0, s2 = 0;
+  for (int64_t k = 0; k < p.len; ++k) {
+    const int64_t x = int64_t(src[k]) - p.inZp;
+    s1 += x;
+    s2 += x * x;
   }
+  const int64_t d = p.len * s2 - s1 * s1 + p.epsQ;
+  // d == 0 only for a constant row with epsQ == 0: every n is 0, so is z.
+  const Multiplier inv = d > 0 ? invSqrtMultiplier(d, p.normBits) : Multiplier{0, 0};
+  for (int64_t k = 0; k < p.len; ++k) {
+    const int64_t n = p.len * (int64_t(src[k]) - p.inZp) - s1;
+    const int64_t z = requantize(n, inv);
+    dst[k] = p.out.apply(z * p.gamma[k] + p.beta[k], k);
+  }
+}
+
+}  // namespace
+
+void layerNorm(const LayerNormParams& p, const Act* in, Act* out) {
+  // Rows are independent: split over the current pool in parts of at least ~8 k elements.
+  parallelRanges(p.rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(p.len, 1)),
+                 [&](int64_t r0, int64_t r1) {
+                   for (int64_t r = r0; r < r1; ++r)
+                     layerNormRow(p, in + r * p.len, out + r * p.len);
+                 });
 }
 
 }  // namespace kiln::rt

@@ -7,6 +7,7 @@ include(GoogleTest)
 add_executable(kiln_runtime_tests
   ${CMAKE_CURRENT_LIST_DIR}/kernels/kernel_match_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/kernels/threads_match_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/kernels/ops_threads_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/kernels/depthwise_match_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/kernels/pool_match_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/kernels/movement_match_test.cpp

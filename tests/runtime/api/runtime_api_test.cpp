@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -168,6 +169,52 @@ TEST(RuntimeApi, FromBytesRunsLikeOpen) {
   const auto mem = Model::fromBytes(bytes.data(), bytes.size(), "digits in memory");
   EXPECT_EQ(mem->fileBytes(), bytes.size());
   EXPECT_EQ(alone(mem, BufferType::Auto), alone(Model::open(kefs().a8), BufferType::Auto));
+}
+
+// setInput / compute / getOutput in uneven pieces give the bytes of run() on whole buffers, for
+// float and device-integer buffers, on both models.
+TEST(RuntimeApi, PiecesGiveTheBytesOfRun) {
+  for (const std::string& path : {kefs().a8, kefs().a16}) {
+    const auto m = Model::open(path);
+    Session whole(m), pieces(m);
+    const StreamDesc& in = m->inputs()[0];
+    const StreamDesc& out = m->outputs()[0];
+    const int64_t nIn = streamElements(in), nOut = streamElements(out);
+    for (BufferType type : {BufferType::Float32, BufferType::Auto, BufferType::UInt16}) {
+      for (int64_t f = 0; f < 6; ++f) {
+        const std::vector<uint8_t> expected = runFrame(whole, f, type);
+        const float* x = reinterpret_cast<const float*>(testX().data.data()) + f * nIn;
+        for (int64_t first = 0; first < nIn; first += 7)  // 7 does not divide 64
+          pieces.setInput(
+              0, first,
+              {x + first, size_t(std::min<int64_t>(7, nIn - first)) * 4, BufferType::Float32});
+        pieces.compute();
+        const size_t es = elementBytes(type, out);
+        std::vector<uint8_t> got(size_t(nOut) * es);
+        for (int64_t first = 0; first < nOut; first += 3)
+          pieces.getOutput(0, first,
+                           {got.data() + size_t(first) * es,
+                            size_t(std::min<int64_t>(3, nOut - first)) * es, type});
+        EXPECT_EQ(got, expected) << path << " frame " << f << " " << bufferTypeName(type);
+      }
+    }
+    // A piece must be whole elements within its stream, of a stream that exists.
+    std::vector<uint8_t> buf(64 * 4);
+    try {
+      pieces.setInput(0, nIn - 1, {buf.data(), 8, BufferType::Float32});
+      FAIL() << "a piece beyond the stream was accepted";
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("'input'"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("not whole elements within"), std::string::npos) << msg;
+    }
+    EXPECT_THROW(pieces.setInput(0, 0, {buf.data(), 6, BufferType::Float32}), Error);
+    EXPECT_THROW(pieces.setInput(0, -1, {buf.data(), 4, BufferType::Float32}), Error);
+    EXPECT_THROW(pieces.setInput(1, 0, {buf.data(), 4, BufferType::Float32}), Error);
+    EXPECT_THROW(pieces.getOutput(0, nOut, {buf.data(), 4, BufferType::Float32}), Error);
+    EXPECT_THROW(pieces.getOutput(1, 0, {buf.data(), 4, BufferType::Float32}), Error);
+    pieces.getOutput(0, nOut, {buf.data(), 0, BufferType::Float32});  // empty at the end: fine
+  }
 }
 
 TEST(RuntimeApi, BufferRules) {

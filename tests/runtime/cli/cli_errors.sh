@@ -112,6 +112,13 @@ expect 0 "warning|widened" infer "$A16" --input-files "$W/u8.npy" --output-dir "
 expect 0 "[3, 10]" infer "$A16" --input-files "$W/batch.npy" --output-dir "$out" --input-format-type float32
 expect 0 "Throughput|FPS|Latency|peak RSS|(of 20 frames)" run "$A8" --frames-count 20 --measure-latency --profile
 expect 0 "\"fps\"" run "$A16" --frames-count 5 --json --input-files "$W/batch.npy"
+# Inputs are read from the files at every frame (sample i mod N), device integers too.
+expect 0 "3 sample(s) from --input-files (float32)" run "$A8" --frames-count 7 --input-files "$W/batch.npy"
+expect 0 "1 sample(s) from --input-files (uint8)" run "$A8" --frames-count 2 --input-files "$W/u8.npy"
+head -c 200 "$W/good.npy" >"$W/short.npy"
+expect 1 "short.npy|needs 256 bytes of data, the file has" run "$A8" --input-files "$W/short.npy"
+expect 1 "shape.npy|expects shape [1, 1, 8, 8]" run "$A8" --input-files "$W/shape.npy"
+expect 0 "random (auto)" run "$A16" --frames-count 2 --input-format-type auto --user-format-type auto
 expect 0 "Model switching|5 rounds of 4 frames|switch cost|(sd |rounds |percentiles of 20 frames" benchmark "$A8" "$A16" --frames-count 20
 expect 0 "one round: no spread" benchmark "$A8" "$A16" --frames-count 2 --rounds 1
 # -t SECONDS: a time-based run that says how many frames ran.
@@ -134,7 +141,7 @@ if "latency_ms" in d:
 if "seconds" in d and "models" in d:
     m = d["models"][0]
     assert m["frames"] >= 1 and m["frames"] == m["latency_ms"]["frames"]
-    assert m["seconds"] >= d["seconds"]
+    assert m["wall_seconds"] >= d["seconds"] and 0 < m["seconds"] <= m["wall_seconds"]
 if "switching" in d:
     s = d["switching"]
     assert s["rounds"] == 5 and len(s["round_switch_costs_ms"]) == 5

@@ -8,6 +8,7 @@ add_executable(kiln_runtime_tests
   ${CMAKE_CURRENT_LIST_DIR}/kernels/kernel_match_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/kernels/threads_match_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/kernels/depthwise_match_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/kernels/conv_panel_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/kernels/pool_match_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/format/kef_format_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/format/kef_validation_test.cpp

@@ -1,0 +1,140 @@
+// The pair panel of the packed conv GEMM built from the uint16 activation planes: each im2col row
+// as int16 differences x - zp (16-bit subtraction, exact because the caller checked every
+// |x - zp| <= INT16_MAX), then two rows interleaved into pair words. The AVX2 path does both 16
+// values at a time (vpsubw; vpunpcklwd/vpunpckhwd), unit and stride-2 rows included; other paths
+// run the plain loops. Every path writes the same words as gemm::pairWord on im2colRow's values.
+#include "runtime/kernels/conv_panel.h"
+
+#include <algorithm>
+
+#include "runtime/kernels/conv_loops.h"
+#include "runtime/kernels/gemm.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
+namespace kiln::rt::panels {
+
+using gemm::kNR;
+
+namespace {
+
+// d[i] = x[i * stride] - zp for i < n (16-bit wrap: exact for the caller's values).
+void subRunPortable(const Act* x, int64_t stride, int64_t n, int32_t zp, int16_t* d) {
+  const uint16_t z = uint16_t(zp);
+  if (stride == 1) {
+    for (int64_t i = 0; i < n; ++i) d[i] = int16_t(uint16_t(x[i] - z));
+  } else {
+    for (int64_t i = 0; i < n; ++i) d[i] = int16_t(uint16_t(x[i * stride] - z));
+  }
+}
+
+// dst[j] = pairWord(a[j], b[j]) for j < kNR.
+void interleavePortable(const int16_t* a, const int16_t* b, int32_t* dst) {
+  for (int64_t j = 0; j < kNR; ++j) dst[j] = gemm::pairWord(a[j], b[j]);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// subRunPortable with AVX2 for strides 1 and 2. The stride-2 loop reads x[2i + 1] beside x[2i],
+// so it stops where x[2i + 31] would pass the last element read, x[2 (n - 1)].
+__attribute__((target("avx2"))) void subRunAvx2(const Act* x, int64_t stride, int64_t n, int32_t zp,
+                                                int16_t* d) {
+  const __m256i z = _mm256_set1_epi16(int16_t(uint16_t(zp)));
+  int64_t i = 0;
+  if (stride == 1) {
+    for (; i + 16 <= n; i += 16) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i), _mm256_sub_epi16(v, z));
+    }
+  } else if (stride == 2) {
+    const __m256i low = _mm256_set1_epi32(0xffff);
+    for (; i + 16 < n; i += 16) {
+      const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 2 * i));
+      const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 2 * i + 16));
+      // The even elements, zero-extended to 32 bits, packed back (no saturation: < 2^16).
+      const __m256i e = _mm256_packus_epi32(_mm256_and_si256(v0, low), _mm256_and_si256(v1, low));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i),
+                          _mm256_sub_epi16(_mm256_permute4x64_epi64(e, 0xD8), z));
+    }
+  }
+  subRunPortable(x + i * stride, stride, n - i, zp, d + i);
+}
+
+__attribute__((target("avx2"))) void interleaveAvx2(const int16_t* a, const int16_t* b,
+                                                    int32_t* dst) {
+  static_assert(kNR == 16, "one ymm of int16 per row");
+  const __m256i va = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a));
+  const __m256i vb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+  const __m256i lo = _mm256_unpacklo_epi16(va, vb);  // columns 0-3 | 8-11
+  const __m256i hi = _mm256_unpackhi_epi16(va, vb);  // columns 4-7 | 12-15
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permute2x128_si256(lo, hi, 0x20));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
+}
+#endif
+
+void subRun(KernelPath path, const Act* x, int64_t stride, int64_t n, int32_t zp, int16_t* d) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (path == KernelPath::Avx2) return subRunAvx2(x, stride, n, zp, d);
+#endif
+  (void)path;
+  subRunPortable(x, stride, n, zp, d);
+}
+
+}  // namespace
+
+void im2colRow16(KernelPath path, const Act* planes, const ConvGeometry& g, int64_t r, int32_t zp,
+                 int64_t t0, int64_t tl, int16_t* dst) {
+  const int64_t c = r / (g.kh * g.kw), ky = r / g.kw % g.kh, kx = r % g.kw;
+  const Act* plane = planes + c * g.h * g.w;
+  if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.oh == g.h &&
+      g.ow == g.w)
+    return subRun(path, plane + t0, 1, tl, zp, dst);  // pointwise: column j reads position j
+  const int64_t off = kx * g.dw - g.pl;
+  int64_t ox0, ox1;
+  loops::validColumns(g, off, ox0, ox1);
+  // Walk the tile one output row segment at a time.
+  for (int64_t j = t0; j < t0 + tl;) {
+    const int64_t oy = j / g.ow, segStart = j % g.ow;
+    const int64_t segEnd = std::min(g.ow, segStart + (t0 + tl - j));
+    const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+    int16_t* d = dst + (j - segStart) - t0;  // d[ox] is column (oy, ox)
+    if (iy >= 0 && iy < g.h) {
+      const Act* src = plane + iy * g.w + off;
+      const int64_t lo = std::min(std::max(ox0, segStart), segEnd);
+      const int64_t hi = std::max(std::min(ox1, segEnd), lo);
+      std::fill(d + segStart, d + lo, int16_t(0));
+      subRun(path, src + lo * g.sw, g.sw, hi - lo, zp, d + lo);
+      std::fill(d + hi, d + segEnd, int16_t(0));
+    } else {
+      std::fill(d + segStart, d + segEnd, int16_t(0));
+    }
+    j += segEnd - segStart;
+  }
+}
+
+void pairPanel(KernelPath path, const Act* planes, const ConvGeometry& g, int64_t rows,
+               int64_t pairs, int32_t zp, int64_t t0, int64_t tl, std::vector<int16_t>& r0,
+               std::vector<int16_t>& r1, std::vector<int32_t>& pan) {
+  const int64_t blocks = (tl + kNR - 1) / kNR, width = blocks * kNR;
+  pan.resize(size_t(pairs * width));
+  r0.resize(size_t(width));
+  r1.resize(size_t(width));
+  std::fill(r0.begin() + tl, r0.end(), int16_t(0));
+  std::fill(r1.begin() + tl, r1.end(), int16_t(0));
+  auto interleave = interleavePortable;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (path == KernelPath::Avx2) interleave = interleaveAvx2;
+#endif
+  for (int64_t q = 0; q < pairs; ++q) {
+    im2colRow16(path, planes, g, 2 * q, zp, t0, tl, r0.data());
+    if (2 * q + 1 < rows)
+      im2colRow16(path, planes, g, 2 * q + 1, zp, t0, tl, r1.data());
+    else
+      std::fill(r1.begin(), r1.begin() + tl, int16_t(0));
+    for (int64_t cb = 0; cb < blocks; ++cb)
+      interleave(r0.data() + cb * kNR, r1.data() + cb * kNR, pan.data() + (cb * pairs + q) * kNR);
+  }
+}
+
+}  // namespace kiln::rt::panels

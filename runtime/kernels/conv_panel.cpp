@@ -36,29 +36,43 @@ void interleavePortable(const int16_t* a, const int16_t* b, int32_t* dst) {
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-// subRunPortable with AVX2 for strides 1 and 2. The stride-2 loop reads x[2i + 1] beside x[2i],
-// so it stops where x[2i + 31] would pass the last element read, x[2 (n - 1)].
+// subRunPortable with AVX2 for strides 1 and 2, 16 values per step; a run of at least 16 ends
+// with one more step over its last 16 values (overlapping the previous one: the same values
+// written twice) instead of a scalar tail. The stride-2 step at i reads x[2i] to x[2i + 31], so
+// it may start at most at n - 17 (x[2 (n - 1)] is the last element read); x[2 (n - 1)] itself is
+// then done alone.
+__attribute__((target("avx2"))) inline __m256i sub16(const Act* x, __m256i z) {
+  return _mm256_sub_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)), z);
+}
+
+__attribute__((target("avx2"))) inline __m256i evenSub16(const Act* x, __m256i z) {
+  const __m256i low = _mm256_set1_epi32(0xffff);
+  const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
+  const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 16));
+  // The even elements, zero-extended to 32 bits, packed back (no saturation: < 2^16).
+  const __m256i e = _mm256_packus_epi32(_mm256_and_si256(v0, low), _mm256_and_si256(v1, low));
+  return _mm256_sub_epi16(_mm256_permute4x64_epi64(e, 0xD8), z);
+}
+
+__attribute__((target("avx2"))) inline void store16(int16_t* d, __m256i v) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), v);
+}
+
 __attribute__((target("avx2"))) void subRunAvx2(const Act* x, int64_t stride, int64_t n, int32_t zp,
                                                 int16_t* d) {
   const __m256i z = _mm256_set1_epi16(int16_t(uint16_t(zp)));
-  int64_t i = 0;
-  if (stride == 1) {
-    for (; i + 16 <= n; i += 16) {
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i), _mm256_sub_epi16(v, z));
-    }
-  } else if (stride == 2) {
-    const __m256i low = _mm256_set1_epi32(0xffff);
-    for (; i + 16 < n; i += 16) {
-      const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 2 * i));
-      const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 2 * i + 16));
-      // The even elements, zero-extended to 32 bits, packed back (no saturation: < 2^16).
-      const __m256i e = _mm256_packus_epi32(_mm256_and_si256(v0, low), _mm256_and_si256(v1, low));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i),
-                          _mm256_sub_epi16(_mm256_permute4x64_epi64(e, 0xD8), z));
-    }
+  if (stride == 1 && n >= 16) {
+    for (int64_t i = 0; i + 16 <= n; i += 16) store16(d + i, sub16(x + i, z));
+    store16(d + n - 16, sub16(x + n - 16, z));
+    return;
   }
-  subRunPortable(x + i * stride, stride, n - i, zp, d + i);
+  if (stride == 2 && n >= 17) {
+    for (int64_t i = 0; i + 17 <= n; i += 16) store16(d + i, evenSub16(x + 2 * i, z));
+    store16(d + n - 17, evenSub16(x + 2 * (n - 17), z));
+    subRunPortable(x + 2 * (n - 1), 2, 1, zp, d + n - 1);
+    return;
+  }
+  subRunPortable(x, stride, n, zp, d);
 }
 
 __attribute__((target("avx2"))) void interleaveAvx2(const int16_t* a, const int16_t* b,

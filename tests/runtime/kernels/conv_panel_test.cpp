@@ -4,6 +4,7 @@
 // kernel path and on 1 and 2 threads.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <random>
 
 #include "runtime/kernels/conv_panel.h"

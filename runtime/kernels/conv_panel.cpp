@@ -87,6 +87,8 @@ __attribute__((target("avx2"))) void interleaveAvx2(const int16_t* a, const int1
 }
 #endif
 
+}  // namespace
+
 void subRun(KernelPath path, const Act* x, int64_t stride, int64_t n, int32_t zp, int16_t* d) {
 #if defined(__x86_64__) && defined(__GNUC__)
   if (path == KernelPath::Avx2) return subRunAvx2(x, stride, n, zp, d);
@@ -95,7 +97,13 @@ void subRun(KernelPath path, const Act* x, int64_t stride, int64_t n, int32_t zp
   subRunPortable(x, stride, n, zp, d);
 }
 
-}  // namespace
+void interleave16(KernelPath path, const int16_t* a, const int16_t* b, int32_t* dst) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (path == KernelPath::Avx2) return interleaveAvx2(a, b, dst);
+#endif
+  (void)path;
+  interleavePortable(a, b, dst);
+}
 
 void im2colRow16(KernelPath path, const Act* planes, const ConvGeometry& g, int64_t r, int32_t zp,
                  int64_t t0, int64_t tl, int16_t* dst) {

@@ -10,6 +10,13 @@
 
 namespace kiln::rt::panels {
 
+/// d[i] = x[i * stride] - zp for i < n as int16 (16-bit wrap: exact when every |x - zp| fits
+/// int16); AVX2 for strides 1 and 2 on the avx2 path.
+void subRun(KernelPath path, const Act* x, int64_t stride, int64_t n, int32_t zp, int16_t* d);
+
+/// dst[j] = gemm::pairWord(a[j], b[j]) for j < 16 (AVX2 on the avx2 path).
+void interleave16(KernelPath path, const int16_t* a, const int16_t* b, int32_t* dst);
+
 /// Row r = (c, ky, kx) of one group's im2col matrix, columns [t0, t0 + tl) (output positions
 /// (oy, ox)): x - zp as int16, 0 where the window reads padding. The caller checked that every
 /// |x - zp| of the planes fits int16, so the 16-bit difference (wrapping) is exact.

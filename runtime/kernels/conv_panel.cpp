@@ -6,6 +6,7 @@
 #include "runtime/kernels/conv_panel.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "runtime/kernels/conv_loops.h"
 #include "runtime/kernels/gemm.h"
@@ -87,6 +88,16 @@ __attribute__((target("avx2"))) void interleaveAvx2(const int16_t* a, const int1
 }
 #endif
 
+// d[0, n) = 0 where up to 15 values past n may be overwritten too (the caller's slack, or values
+// written later): a run of at most 16, the usual padding of one or two columns, is one
+// fixed-size store instead of a memset call.
+inline void zeroRun(int16_t* d, int64_t n) {
+  if (n <= 16)
+    std::memset(d, 0, 16 * sizeof(int16_t));
+  else
+    std::fill(d, d + n, int16_t(0));
+}
+
 }  // namespace
 
 void subRun(KernelPath path, const Act* x, int64_t stride, int64_t n, int32_t zp, int16_t* d) {
@@ -125,11 +136,13 @@ void im2colRow16(KernelPath path, const Act* planes, const ConvGeometry& g, int6
       const Act* src = plane + iy * g.w + off;
       const int64_t lo = std::min(std::max(ox0, segStart), segEnd);
       const int64_t hi = std::max(std::min(ox1, segEnd), lo);
-      std::fill(d + segStart, d + lo, int16_t(0));
+      // Left padding first (the run overwrites what zeroRun wrote past it), right padding
+      // after: what zeroRun writes past segEnd belongs to the next segment or the slack.
+      if (lo > segStart) zeroRun(d + segStart, lo - segStart);
       subRun(path, src + lo * g.sw, g.sw, hi - lo, zp, d + lo);
-      std::fill(d + hi, d + segEnd, int16_t(0));
+      if (segEnd > hi) zeroRun(d + hi, segEnd - hi);
     } else {
-      std::fill(d + segStart, d + segEnd, int16_t(0));
+      zeroRun(d + segStart, segEnd - segStart);
     }
     j += segEnd - segStart;
   }
@@ -140,20 +153,21 @@ void pairPanel(KernelPath path, const Act* planes, const ConvGeometry& g, int64_
                std::vector<int16_t>& r1, std::vector<int32_t>& pan) {
   const int64_t blocks = (tl + kNR - 1) / kNR, width = blocks * kNR;
   pan.resize(size_t(pairs * width));
-  r0.resize(size_t(width));
-  r1.resize(size_t(width));
-  std::fill(r0.begin() + tl, r0.end(), int16_t(0));
-  std::fill(r1.begin() + tl, r1.end(), int16_t(0));
+  r0.resize(size_t(width + 16));  // im2colRow16's slack
+  r1.resize(size_t(width + 16));
   auto interleave = interleavePortable;
 #if defined(__x86_64__) && defined(__GNUC__)
   if (path == KernelPath::Avx2) interleave = interleaveAvx2;
 #endif
   for (int64_t q = 0; q < pairs; ++q) {
+    // Columns tl to width are 0 (zeroRun may write there, so every row).
     im2colRow16(path, planes, g, 2 * q, zp, t0, tl, r0.data());
+    if (width > tl) std::fill(r0.begin() + tl, r0.begin() + width, int16_t(0));
     if (2 * q + 1 < rows)
       im2colRow16(path, planes, g, 2 * q + 1, zp, t0, tl, r1.data());
     else
       std::fill(r1.begin(), r1.begin() + tl, int16_t(0));
+    if (width > tl) std::fill(r1.begin() + tl, r1.begin() + width, int16_t(0));
     for (int64_t cb = 0; cb < blocks; ++cb)
       interleave(r0.data() + cb * kNR, r1.data() + cb * kNR, pan.data() + (cb * pairs + q) * kNR);
   }

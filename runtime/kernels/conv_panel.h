@@ -19,7 +19,8 @@ void interleave16(KernelPath path, const int16_t* a, const int16_t* b, int32_t* 
 
 /// Row r = (c, ky, kx) of one group's im2col matrix, columns [t0, t0 + tl) (output positions
 /// (oy, ox)): x - zp as int16, 0 where the window reads padding. The caller checked that every
-/// |x - zp| of the planes fits int16, so the 16-bit difference (wrapping) is exact.
+/// |x - zp| of the planes fits int16, so the 16-bit difference (wrapping) is exact. dst has room
+/// for 16 values past tl (padding runs are written 16 at a time, see zeroRun).
 void im2colRow16(KernelPath path, const Act* planes, const ConvGeometry& g, int64_t r, int32_t zp,
                  int64_t t0, int64_t tl, int16_t* dst);
 

@@ -126,9 +126,9 @@ void im2colRow16(KernelPath path, const Act* planes, const ConvGeometry& g, int6
   const int64_t off = kx * g.dw - g.pl;
   int64_t ox0, ox1;
   loops::validColumns(g, off, ox0, ox1);
-  // Walk the tile one output row segment at a time.
-  for (int64_t j = t0; j < t0 + tl;) {
-    const int64_t oy = j / g.ow, segStart = j % g.ow;
+  // Walk the tile one output row segment at a time (the first may start mid-row).
+  int64_t oy = t0 / g.ow, segStart = t0 % g.ow;
+  for (int64_t j = t0; j < t0 + tl; ++oy, segStart = 0) {
     const int64_t segEnd = std::min(g.ow, segStart + (t0 + tl - j));
     const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
     int16_t* d = dst + (j - segStart) - t0;  // d[ox] is column (oy, ox)

@@ -294,6 +294,8 @@ void OpCheck::stage(int64_t channels, StageHolder& h, const std::vector<int64_t>
     valuesWithin(*lut, 0, int64_t(1) << 30, "stage table");
     s.lut = lut->as<int32_t>();
     s.lutSize = int32_t(lut->count);
+    s.lutMax = 0;
+    for (int64_t i = 0; i < s.lutSize; ++i) s.lutMax = std::max(s.lutMax, s.lut[i]);
   }
   s.mult = h.mult.data();
   s.multNeg = h.multNeg.empty() ? nullptr : h.multNeg.data();

@@ -9,6 +9,7 @@
 // sums could leave int32. Either way the results are exactly those of conv2dReference, the plain
 // loop kept beside it (tests compare them on every path).
 #include "runtime/kernels/conv_loops.h"
+#include "runtime/kernels/conv_panel.h"
 #include "runtime/kernels/gemm.h"
 #include "runtime/kernels/thread_pool.h"
 
@@ -211,30 +212,15 @@ void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const Act* plan
   const int64_t blocks = (tl + kNR - 1) / kNR, width = blocks * kNR;
   // Scratch of this thread, kept between calls (no allocation and zeroing per tile); the
   // panel's columns beyond tl are zeroed below, the rest is written before it is read.
-  thread_local std::vector<int32_t> pan, acc, r0, r1;
+  thread_local std::vector<int32_t> pan, acc, r0;
+  thread_local std::vector<int16_t> h0, h1;
   thread_local std::vector<int64_t> wide;
   thread_local std::vector<uint8_t> bytes;
   acc.resize(size_t(kMR * width));
   if (dot) {
     dotPanel(p, planes, pw.rows, pw.quads, t0, tl, blocks, r0, bytes);
   } else {
-    pan.resize(size_t(pairs * width));
-    r0.resize(size_t(width));
-    r1.resize(size_t(width));
-    std::fill(r0.begin() + tl, r0.begin() + width, 0);
-    std::fill(r1.begin() + tl, r1.begin() + width, 0);
-    for (int64_t q = 0; q < pairs; ++q) {
-      im2colRow(planes, g, 2 * q, p.inZp, t0, tl, r0.data());
-      if (2 * q + 1 < pw.rows)
-        im2colRow(planes, g, 2 * q + 1, p.inZp, t0, tl, r1.data());
-      else
-        std::fill(r1.begin(), r1.begin() + tl, 0);
-      for (int64_t cb = 0; cb < blocks; ++cb) {
-        int32_t* dst = pan.data() + (cb * pairs + q) * kNR;
-        const int32_t *a = r0.data() + cb * kNR, *b = r1.data() + cb * kNR;
-        for (int64_t j = 0; j < kNR; ++j) dst[j] = gemm::pairWord(a[j], b[j]);
-      }
-    }
+    panels::pairPanel(p.path, planes, g, pw.rows, pairs, p.inZp, t0, tl, h0, h1, pan);
   }
   for (int64_t blk = 0; blk < pw.blocks; ++blk) {
     int32_t bias[kMR] = {0, 0, 0, 0};

@@ -51,9 +51,12 @@ void depthwiseTyped(const ConvParams& p, const W* weights, const Act* in, Act* o
   const int64_t planes = g.n * g.c;
   const int64_t parts = std::min<int64_t>(planes, 4 * currentThreads());
   parallelFor(parts, [&](int64_t part) {
-    std::vector<int32_t> xs(static_cast<size_t>(g.sw * g.h * wp)), acc32(static_cast<size_t>(ohw));
-    std::vector<int64_t> acc64;
-    dw::PairScratch scratch;
+    // Scratch of this thread kept between calls (no allocation and zeroing per call; the pair
+    // kernel writes every value it reads); xs and acc32 only for the channels the pair kernel
+    // does not take (rare: xs zeroed as before).
+    thread_local std::vector<int32_t> xs, acc32;
+    thread_local std::vector<int64_t> acc64;
+    thread_local dw::PairScratch scratch;
     for (int64_t nc = part * planes / parts; nc < (part + 1) * planes / parts; ++nc) {
       const int64_t c = nc % g.c;
       const Act* plane = in + nc * hw;
@@ -67,6 +70,8 @@ void depthwiseTyped(const ConvParams& p, const W* weights, const Act* in, Act* o
         dw::depthwisePairsChannel(p, plane, w, c, scratch, o);
         continue;
       }
+      xs.assign(static_cast<size_t>(g.sw * g.h * wp), 0);
+      acc32.resize(static_cast<size_t>(ohw));
       // Column ix of row iy goes to phase plane ix % sw, position ix / sw (a loop per phase: no
       // division per element; stride 1 is a plain copy).
       for (int64_t ph = 0; ph < g.sw; ++ph)

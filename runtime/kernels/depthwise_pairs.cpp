@@ -4,10 +4,36 @@
 #include "runtime/kernels/depthwise_pairs.h"
 
 #include <algorithm>
+#include <type_traits>
 
+#include "runtime/kernels/conv_panel.h"
 #include "runtime/kernels/gemm.h"
 
 namespace kiln::rt::dw {
+
+// The pair rows of a channel stored as Act (see depthwisePairsChannel), 16 words at a time:
+// the padded row as int16 x - zp (exact: the caller checked |x - zp| <= INT16_MAX), then words
+// j to j + 15 interleaved from the row at j and at j + dw. A row's last step may write up to 15
+// words past qLen: into the next row's place, written after it, or the slack after the last row.
+void buildPairRows16(const ConvParams& p, const Act* plane, int64_t qLen, int64_t phaseLen,
+                     PairScratch& s) {
+  const ConvGeometry& g = p.g;
+  const int64_t q16 = (qLen + 15) / 16 * 16;
+  s.rowX16.assign(size_t(std::max(g.pl + g.w, q16 + g.dw)), 0);  // zero outside [pl, pl + w)
+  s.pairs.resize(size_t(g.h * qLen + 16));
+  s.q.resize(size_t(q16));
+  const int16_t* lo = s.rowX16.data();
+  for (int64_t iy = 0; iy < g.h; ++iy) {
+    panels::subRun(p.path, plane + iy * g.w, 1, g.w, p.inZp, s.rowX16.data() + g.pl);
+    int32_t* row = s.pairs.data() + iy * qLen;  // sw phases of phaseLen words
+    int32_t* q = g.sw == 1 ? row : s.q.data();
+    for (int64_t j = 0; j < qLen; j += 16)
+      panels::interleave16(p.path, lo + j, lo + j + g.dw, q + j);
+    if (g.sw > 1)
+      for (int64_t ph = 0; ph < g.sw; ++ph)
+        for (int64_t i = 0; i < phaseLen; ++i) row[ph * phaseLen + i] = q[i * g.sw + ph];
+  }
+}
 
 template <typename T, typename W>
 void depthwisePairsChannel(const ConvParams& p, const T* plane, const W* w, int64_t channel,
@@ -24,24 +50,28 @@ void depthwisePairsChannel(const ConvParams& p, const T* plane, const W* w, int6
   const int64_t phaseLen = width + maxOff;
   const int64_t qLen = phaseLen * g.sw;
   const int64_t rowLen = std::max(g.pl + g.w, qLen + g.dw);
-  s.rowX.assign(size_t(rowLen), 0);
-  s.pairs.resize(size_t(g.h * qLen));
   s.zero.assign(size_t(phaseLen), 0);
   s.acc.resize(size_t(g.oh * g.ow + width));
-  s.q.resize(size_t(qLen));
-  const int32_t zp = p.inZp;
-  for (int64_t iy = 0; iy < g.h; ++iy) {
-    const T* src = plane + iy * g.w;
-    int32_t* xr = s.rowX.data() + g.pl;
-    for (int64_t ix = 0; ix < g.w; ++ix) xr[ix] = int32_t(src[ix]) - zp;
-    const int32_t *lo = s.rowX.data(), *hi = lo + g.dw;
-    int32_t* row = s.pairs.data() + iy * qLen;  // sw phases of phaseLen words
-    int32_t* q = g.sw == 1 ? row : s.q.data();
-    for (int64_t j = 0; j < qLen; ++j)
-      q[j] = int32_t((uint32_t(lo[j]) & 0xffffu) | (uint32_t(hi[j]) << 16));
-    if (g.sw > 1)
-      for (int64_t ph = 0; ph < g.sw; ++ph)
-        for (int64_t i = 0; i < phaseLen; ++i) row[ph * phaseLen + i] = q[i * g.sw + ph];
+  if constexpr (std::is_same_v<T, Act>) {
+    buildPairRows16(p, plane, qLen, phaseLen, s);
+  } else {
+    s.rowX.assign(size_t(rowLen), 0);
+    s.pairs.resize(size_t(g.h * qLen));
+    s.q.resize(size_t(qLen));
+    const int32_t zp = p.inZp;
+    for (int64_t iy = 0; iy < g.h; ++iy) {
+      const T* src = plane + iy * g.w;
+      int32_t* xr = s.rowX.data() + g.pl;
+      for (int64_t ix = 0; ix < g.w; ++ix) xr[ix] = int32_t(src[ix]) - zp;
+      const int32_t *lo = s.rowX.data(), *hi = lo + g.dw;
+      int32_t* row = s.pairs.data() + iy * qLen;  // sw phases of phaseLen words
+      int32_t* q = g.sw == 1 ? row : s.q.data();
+      for (int64_t j = 0; j < qLen; ++j)
+        q[j] = int32_t((uint32_t(lo[j]) & 0xffffu) | (uint32_t(hi[j]) << 16));
+      if (g.sw > 1)
+        for (int64_t ph = 0; ph < g.sw; ++ph)
+          for (int64_t i = 0; i < phaseLen; ++i) row[ph * phaseLen + i] = q[i * g.sw + ph];
+    }
   }
   // Weight pairs (ky, t) and, per output row, the pair rows they multiply.
   const int64_t nr = g.kh * pairCount;

@@ -27,11 +27,12 @@ constexpr int64_t kBlock = 8;
 
 /// Scratch of one thread for depthwisePairsChannel (reused between channels).
 struct PairScratch {
-  std::vector<int32_t> rowX;   // one padded input row of x - zp
-  std::vector<int32_t> pairs;  // [h][sw phases][phase length] pair words
-  std::vector<int32_t> q;      // one row's pair words before the phase split
-  std::vector<int32_t> zero;   // one row of zeros (rows of padding)
-  std::vector<int32_t> acc;    // [oh][ow] + width slack
+  std::vector<int32_t> rowX;    // one padded input row of x - zp
+  std::vector<int16_t> rowX16;  // the same as int16 (activations stored as Act)
+  std::vector<int32_t> pairs;   // [h][sw phases][phase length] pair words
+  std::vector<int32_t> q;       // one row's pair words before the phase split
+  std::vector<int32_t> zero;    // one row of zeros (rows of padding)
+  std::vector<int32_t> acc;     // [oh][ow] + width slack
   std::vector<const int32_t*> rowPtr;
   std::vector<int64_t> tapOff;
   std::vector<int32_t> wPairs;

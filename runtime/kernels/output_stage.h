@@ -25,6 +25,9 @@ struct OutputStage {
   int32_t lutOffset = 0;
   int32_t lutFracBits = 0;
   int32_t lutValueBits = 0;
+  // The largest table entry, when whoever set `lut` computed it (the loader does); -1 when
+  // unknown. Only a speed hint: with it the vectorized table run may use 32-bit lanes.
+  int32_t lutMax = -1;
 
   int32_t apply(int64_t acc, int64_t channel) const {
     const int64_t c = perChannel ? channel : 0;

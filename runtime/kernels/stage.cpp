@@ -130,6 +130,62 @@ __attribute__((target("avx2"))) inline __m256i clampHalf(__m256i p, __m256i bias
   return _mm256_blendv_epi8(v, hi, _mm256_cmpgt_epi64(v, hi));
 }
 
+// Whether lutRun8Avx2 may run: every y = (a << f) + (b - a) * frac lies in [0, lutMax << f]
+// (a and b table entries in [0, lutMax], frac < 2^f: y interpolates between a << f and b << f),
+// so y + yHalf, |b - a| * frac and the clamped position (at most (size - 1) << f) all fit int32.
+bool lut32Fits(const OutputStage& s) {
+  const int64_t f = s.lutFracBits, yShift = f + s.lutValueBits;
+  const int64_t yHalf = yShift >= 1 ? int64_t(1) << (yShift - 1) : 0;
+  return s.lutMax >= 0 && f <= 30 && (int64_t(s.lutMax) << f) + yHalf <= INT32_MAX &&
+         (int64_t(s.lutSize - 1) << f) <= INT32_MAX;
+}
+
+// lutRun for int32 accumulators with AVX2, eight values per step (lut32Fits(s), shift >= 1):
+// requantize in 64-bit lanes as clampRun32Avx2 (even and odd lanes apart, vpmuldq exact, the
+// floor as a logical shift of the value biased by 2^62), the table offset folded into that
+// subtraction and the clamp to [0, (size - 1) << f] in 64 bits; then everything in eight int32
+// lanes: index and fraction, two gathers, y = (a << f) + (b - a) * frac (vpmulld: the product
+// fits int32, see lut32Fits), the rounding shift (y + yHalf >= 0: logical) and the output clamp.
+__attribute__((target("avx2"))) int64_t lutRun8Avx2(const OutputStage& s, const Multiplier& m,
+                                                    const int32_t* acc, int64_t n, Act* out) {
+  const int32_t f = s.lutFracBits;
+  const __m256i mul = _mm256_set1_epi64x(m.m);
+  const __m256i bias = _mm256_set1_epi64x((int64_t(1) << (m.shift - 1)) + (int64_t(1) << 62));
+  const __m256i unbias =
+      _mm256_set1_epi64x((int64_t(1) << (62 - m.shift)) - (int64_t(s.lutOffset) << f));
+  const __m128i shift = _mm_cvtsi32_si128(m.shift), fShift = _mm_cvtsi32_si128(f);
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i top = _mm256_set1_epi64x(int64_t(s.lutSize - 1) << f);
+  const __m256i fracMask = _mm256_set1_epi32((1 << f) - 1);
+  const __m256i last = _mm256_set1_epi32(s.lutSize - 1), one = _mm256_set1_epi32(1);
+  const int32_t yShift = f + s.lutValueBits;
+  const __m256i yHalf = _mm256_set1_epi32(yShift >= 1 ? int32_t(1) << (yShift - 1) : 0);
+  const __m128i yShiftV = _mm_cvtsi32_si128(yShift);
+  const __m256i qmin = _mm256_set1_epi32(s.qmin), qmax = _mm256_set1_epi32(s.qmax);
+  const int* lut = reinterpret_cast<const int*>(s.lut);
+  int64_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + k));
+    const __m256i even = clampHalf(_mm256_mul_epi32(x, mul), bias, unbias, shift, zero, top);
+    const __m256i odd =
+        clampHalf(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), mul), bias, unbias, shift, zero, top);
+    const __m256i v = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+    const __m256i i = _mm256_srl_epi32(v, fShift);
+    const __m256i frac = _mm256_and_si256(v, fracMask);
+    const __m256i a = _mm256_i32gather_epi32(lut, i, 4);
+    const __m256i b =
+        _mm256_i32gather_epi32(lut, _mm256_min_epi32(_mm256_add_epi32(i, one), last), 4);
+    __m256i y = _mm256_add_epi32(_mm256_sll_epi32(a, fShift),
+                                 _mm256_mullo_epi32(_mm256_sub_epi32(b, a), frac));
+    y = _mm256_srl_epi32(_mm256_add_epi32(y, yHalf), yShiftV);
+    y = _mm256_min_epi32(_mm256_max_epi32(y, qmin), qmax);
+    // Eight values in [qmin, qmax] within [0, 2^16): packed to uint16 without saturating.
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k),
+                     _mm_packus_epi32(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1)));
+  }
+  return k;
+}
+
 // clampRun32 with AVX2, eight values per step: the even and the odd int32 lanes multiplied
 // apart in 64-bit lanes (vpmuldq, exact), the floor shift as in lutRunAvx2 (a logical shift of
 // the value biased by 2^62), zp added and the clamp done in 64 bits, the two halves interleaved
@@ -191,7 +247,8 @@ void lutRunFast(const OutputStage& s, const Multiplier& m, const int32_t* acc, i
                 Act* out) {
   int64_t done = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (m.shift >= 1 && stageAvx2()) done = lutRunAvx2(s, m, acc, n, out);
+  if (m.shift >= 1 && stageAvx2())
+    done = lut32Fits(s) ? lutRun8Avx2(s, m, acc, n, out) : lutRunAvx2(s, m, acc, n, out);
 #endif
   lutRun(s, m, acc + done, n - done, out + done);
 }

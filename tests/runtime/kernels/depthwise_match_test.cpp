@@ -24,6 +24,7 @@ TEST(DepthwiseMatch, PairKernelEqualsReferenceOnEveryPathAndThreadCount) {
     rt::ConvGeometry& g = p.g;
     const int edge = trial % 6;  // 0: random; 1, 2: extremes; 3: int16 weights; 4: 16-bit; 5: wide
     g.n = pick(1, 2), g.c = pick(1, 5), g.h = pick(1, 27), g.w = pick(1, 37);
+    if (trial % 5 == 2) g.w = pick(40, 90);  // rows of several 16-word steps
     g.groups = g.k = g.c;
     g.kh = pick(1, 7), g.kw = pick(1, 7), g.sh = pick(1, 3), g.sw = pick(1, 3), g.dh = pick(1, 3),
     g.dw = pick(1, 3);

@@ -277,8 +277,18 @@ TEST(KernelMatch, StageRunsEqualApply) {
                            int32_t(pick(trial % 2 ? 20 : 0, 62))};
     const rt::Multiplier neg{int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(20, 62))};
     std::vector<int32_t> lut(size_t(pick(2, 300)));
-    // Table entries up to the loader's 2^30 (and the extremes 0 and 2^30 themselves).
-    const int64_t lutTop = trial % 4 < 2 ? (int64_t(1) << 20) : (int64_t(1) << 30);
+    int32_t frac = int32_t(pick(0, 24));
+    int32_t valueBits = int32_t(pick(0, 32 - frac));  // the loader's limits
+    // Table entries up to the loader's 2^30 (and the extremes 0 and 2^30 themselves); every
+    // fourth trial the real shapes (8/16-bit outputs: few fraction and value bits, entries up to
+    // 2^22), every eighth with the largest entry at the 32-bit table run's limit
+    // (lutMax << frac + rounding half = INT32_MAX).
+    int64_t lutTop = trial % 4 < 2 ? (int64_t(1) << 20) : (int64_t(1) << 30);
+    if (trial % 4 == 3) {
+      frac = int32_t(pick(0, 8)), valueBits = int32_t(pick(0, 8));
+      const int64_t yShift = frac + valueBits, half = yShift ? int64_t(1) << (yShift - 1) : 0;
+      lutTop = trial % 8 == 7 ? (INT32_MAX - half) >> frac : pick(1, int64_t(1) << 22);
+    }
     for (auto& v : lut) v = int32_t(pick(0, lutTop));
     lut[0] = 0, lut.back() = int32_t(lutTop);
     s.mult = &m;
@@ -287,8 +297,9 @@ TEST(KernelMatch, StageRunsEqualApply) {
     if (kind == 1) {
       s.lut = lut.data(), s.lutSize = int32_t(lut.size());
       s.lutOffset = int32_t(pick(0, s.lutSize));
-      s.lutFracBits = int32_t(pick(0, 24));
-      s.lutValueBits = int32_t(pick(0, 32 - s.lutFracBits));  // the loader's limits
+      s.lutFracBits = frac, s.lutValueBits = valueBits;
+      // The loader's table maximum (the 32-bit run where it allows), unknown on some trials.
+      s.lutMax = trial % 5 == 0 ? -1 : int32_t(lutTop);
     }
     if (kind == 2) s.multNeg = &neg;
     const int64_t n = pick(1, 700);

@@ -1,0 +1,176 @@
+// The pair panel of the packed conv GEMM built from the uint16 activation planes: each im2col row
+// as int16 differences x - zp (16-bit subtraction, exact because the caller checked every
+// |x - zp| <= INT16_MAX), then two rows interleaved into pair words. The AVX2 path does both 16
+// values at a time (vpsubw; vpunpcklwd/vpunpckhwd), unit and stride-2 rows included; other paths
+// run the plain loops. Every path writes the same words as gemm::pairWord on im2colRow's values.
+#include "runtime/kernels/conv_panel.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "runtime/kernels/conv_loops.h"
+#include "runtime/kernels/gemm.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
+namespace kiln::rt::panels {
+
+using gemm::kNR;
+
+namespace {
+
+// d[i] = x[i * stride] - zp for i < n (16-bit wrap: exact for the caller's values).
+void subRunPortable(const Act* x, int64_t stride, int64_t n, int32_t zp, int16_t* d) {
+  const uint16_t z = uint16_t(zp);
+  if (stride == 1) {
+    for (int64_t i = 0; i < n; ++i) d[i] = int16_t(uint16_t(x[i] - z));
+  } else {
+    for (int64_t i = 0; i < n; ++i) d[i] = int16_t(uint16_t(x[i * stride] - z));
+  }
+}
+
+// dst[j] = pairWord(a[j], b[j]) for j < kNR.
+void interleavePortable(const int16_t* a, const int16_t* b, int32_t* dst) {
+  for (int64_t j = 0; j < kNR; ++j) dst[j] = gemm::pairWord(a[j], b[j]);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// subRunPortable with AVX2 for strides 1 and 2, 16 values per step; a run of at least 16 ends
+// with one more step over its last 16 values (overlapping the previous one: the same values
+// written twice) instead of a scalar tail. The stride-2 step at i reads x[2i] to x[2i + 31], so
+// it may start at most at n - 17 (x[2 (n - 1)] is the last element read); x[2 (n - 1)] itself is
+// then done alone.
+__attribute__((target("avx2"))) inline __m256i sub16(const Act* x, __m256i z) {
+  return _mm256_sub_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)), z);
+}
+
+__attribute__((target("avx2"))) inline __m256i evenSub16(const Act* x, __m256i z) {
+  const __m256i low = _mm256_set1_epi32(0xffff);
+  const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
+  const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 16));
+  // The even elements, zero-extended to 32 bits, packed back (no saturation: < 2^16).
+  const __m256i e = _mm256_packus_epi32(_mm256_and_si256(v0, low), _mm256_and_si256(v1, low));
+  return _mm256_sub_epi16(_mm256_permute4x64_epi64(e, 0xD8), z);
+}
+
+__attribute__((target("avx2"))) inline void store16(int16_t* d, __m256i v) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), v);
+}
+
+__attribute__((target("avx2"))) void subRunAvx2(const Act* x, int64_t stride, int64_t n, int32_t zp,
+                                                int16_t* d) {
+  const __m256i z = _mm256_set1_epi16(int16_t(uint16_t(zp)));
+  if (stride == 1 && n >= 16) {
+    for (int64_t i = 0; i + 16 <= n; i += 16) store16(d + i, sub16(x + i, z));
+    store16(d + n - 16, sub16(x + n - 16, z));
+    return;
+  }
+  if (stride == 2 && n >= 17) {
+    for (int64_t i = 0; i + 17 <= n; i += 16) store16(d + i, evenSub16(x + 2 * i, z));
+    store16(d + n - 17, evenSub16(x + 2 * (n - 17), z));
+    subRunPortable(x + 2 * (n - 1), 2, 1, zp, d + n - 1);
+    return;
+  }
+  subRunPortable(x, stride, n, zp, d);
+}
+
+__attribute__((target("avx2"))) void interleaveAvx2(const int16_t* a, const int16_t* b,
+                                                    int32_t* dst) {
+  static_assert(kNR == 16, "one ymm of int16 per row");
+  const __m256i va = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a));
+  const __m256i vb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+  const __m256i lo = _mm256_unpacklo_epi16(va, vb);  // columns 0-3 | 8-11
+  const __m256i hi = _mm256_unpackhi_epi16(va, vb);  // columns 4-7 | 12-15
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permute2x128_si256(lo, hi, 0x20));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
+}
+#endif
+
+// d[0, n) = 0 where up to 15 values past n may be overwritten too (the caller's slack, or values
+// written later): a run of at most 16, the usual padding of one or two columns, is one
+// fixed-size store instead of a memset call.
+inline void zeroRun(int16_t* d, int64_t n) {
+  if (n <= 16)
+    std::memset(d, 0, 16 * sizeof(int16_t));
+  else
+    std::fill(d, d + n, int16_t(0));
+}
+
+}  // namespace
+
+void subRun(KernelPath path, const Act* x, int64_t stride, int64_t n, int32_t zp, int16_t* d) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (path == KernelPath::Avx2) return subRunAvx2(x, stride, n, zp, d);
+#endif
+  (void)path;
+  subRunPortable(x, stride, n, zp, d);
+}
+
+void interleave16(KernelPath path, const int16_t* a, const int16_t* b, int32_t* dst) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (path == KernelPath::Avx2) return interleaveAvx2(a, b, dst);
+#endif
+  (void)path;
+  interleavePortable(a, b, dst);
+}
+
+void im2colRow16(KernelPath path, const Act* planes, const ConvGeometry& g, int64_t r, int32_t zp,
+                 int64_t t0, int64_t tl, int16_t* dst) {
+  const int64_t c = r / (g.kh * g.kw), ky = r / g.kw % g.kh, kx = r % g.kw;
+  const Act* plane = planes + c * g.h * g.w;
+  if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.oh == g.h &&
+      g.ow == g.w)
+    return subRun(path, plane + t0, 1, tl, zp, dst);  // pointwise: column j reads position j
+  const int64_t off = kx * g.dw - g.pl;
+  int64_t ox0, ox1;
+  loops::validColumns(g, off, ox0, ox1);
+  // Walk the tile one output row segment at a time (the first may start mid-row).
+  int64_t oy = t0 / g.ow, segStart = t0 % g.ow;
+  for (int64_t j = t0; j < t0 + tl; ++oy, segStart = 0) {
+    const int64_t segEnd = std::min(g.ow, segStart + (t0 + tl - j));
+    const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+    int16_t* d = dst + (j - segStart) - t0;  // d[ox] is column (oy, ox)
+    if (iy >= 0 && iy < g.h) {
+      const Act* src = plane + iy * g.w + off;
+      const int64_t lo = std::min(std::max(ox0, segStart), segEnd);
+      const int64_t hi = std::max(std::min(ox1, segEnd), lo);
+      // Left padding first (the run overwrites what zeroRun wrote past it), right padding
+      // after: what zeroRun writes past segEnd belongs to the next segment or the slack.
+      if (lo > segStart) zeroRun(d + segStart, lo - segStart);
+      subRun(path, src + lo * g.sw, g.sw, hi - lo, zp, d + lo);
+      if (segEnd > hi) zeroRun(d + hi, segEnd - hi);
+    } else {
+      zeroRun(d + segStart, segEnd - segStart);
+    }
+    j += segEnd - segStart;
+  }
+}
+
+void pairPanel(KernelPath path, const Act* planes, const ConvGeometry& g, int64_t rows,
+               int64_t pairs, int32_t zp, int64_t t0, int64_t tl, std::vector<int16_t>& r0,
+               std::vector<int16_t>& r1, std::vector<int32_t>& pan) {
+  const int64_t blocks = (tl + kNR - 1) / kNR, width = blocks * kNR;
+  pan.resize(size_t(pairs * width));
+  r0.resize(size_t(width + 16));  // im2colRow16's slack
+  r1.resize(size_t(width + 16));
+  auto interleave = interleavePortable;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (path == KernelPath::Avx2) interleave = interleaveAvx2;
+#endif
+  for (int64_t q = 0; q < pairs; ++q) {
+    // Columns tl to width are 0 (zeroRun may write there, so every row).
+    im2colRow16(path, planes, g, 2 * q, zp, t0, tl, r0.data());
+    if (width > tl) std::fill(r0.begin() + tl, r0.begin() + width, int16_t(0));
+    if (2 * q + 1 < rows)
+      im2colRow16(path, planes, g, 2 * q + 1, zp, t0, tl, r1.data());
+    else
+      std::fill(r1.begin(), r1.begin() + tl, int16_t(0));
+    if (width > tl) std::fill(r1.begin() + tl, r1.begin() + width, int16_t(0));
+    for (int64_t cb = 0; cb < blocks; ++cb)
+      interleave(r0.data() + cb * kNR, r1.data() + cb * kNR, pan.data() + (cb * pairs + q) * kNR);
+  }
+}
+
+}  // namespace kiln::rt::panels

@@ -9,6 +9,7 @@
 #include "compiler/emulator/quant_executor.h"
 #include "compiler/emulator/quant_layer.h"
 #include "compiler/lower/lower_program.h"
+#include "runtime/engine/executor.h"
 #include "runtime/kernels/thread_pool.h"
 
 namespace kiln::optimize {
@@ -98,6 +99,7 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
   LowerOptions keepAll;
   keepAll.keepAll = true;
   const LoweredProgram whole = lowerProgram(g, keepAll);
+  const std::unique_ptr<rt::Executor> wholeEx = makeExecutor(whole);
   std::vector<std::unique_ptr<QuantLayerRunner>> alone(L);
   for (size_t i = 0; i < L; ++i)
     if (g.layers[i].type != LayerType::InputLayer)
@@ -110,7 +112,7 @@ NoiseReport noiseReport(const Graph& g, const std::vector<std::vector<FloatBuffe
   for (const auto& sample : samples) {
     if (progress) progress(done++, int(samples.size()));
     runFloatAllLayers(g, sample, fl);
-    runLowered(whole, g, sample, &q);
+    runLowered(whole, g, sample, &q, *wholeEx);
     pool->run(int64_t(L), [&](int64_t i) {
       const rt::ThreadPool::Scope inlineKernels(nullptr);
       const Layer& l = g.layers[size_t(i)];

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "compiler/emulator/host_convert_simd.h"
 #include "compiler/lower/lower_program.h"
 #include "runtime/engine/executor.h"
 #include "runtime/engine/host_convert.h"
@@ -19,27 +20,6 @@ rt::StreamDesc streamFor(const QuantInfo& q) {
   s.zeroPoint = q.zeroPoint;
   rt::limvals(q.scale, q.zeroPoint, q.bits, s.limMin, s.limMax);
   return s;
-}
-
-// rt::quantizeFloat compiled for AVX2 as well (x86-64): the same operations, which the compiler
-// then vectorizes (nearbyint becomes roundps in the default rounding mode, the same values), chosen
-// at run time. The optimizer quantizes every layer's float output of every report sample.
-#if defined(__x86_64__)
-__attribute__((target("avx2"))) void quantizeAvx2(const float* x, int64_t n,
-                                                  const rt::StreamDesc& s, int32_t* q) {
-  rt::quantizeFloat(x, n, s, q);
-}
-#endif
-
-void quantize(const float* x, int64_t n, const rt::StreamDesc& s, int32_t* q) {
-#if defined(__x86_64__)
-  static const bool avx2 = [] {
-    __builtin_cpu_init();
-    return bool(__builtin_cpu_supports("avx2"));
-  }();
-  if (avx2) return quantizeAvx2(x, n, s, q);
-#endif
-  rt::quantizeFloat(x, n, s, q);
 }
 
 }  // namespace
@@ -68,7 +48,7 @@ IntBuffer quantizeInput(const FloatBuffer& x, const QuantInfo& q) {
 void quantizeInput(const FloatBuffer& x, const QuantInfo& q, IntBuffer& out) {
   out.shape = x.shape;
   out.data.resize(x.data.size());
-  quantize(x.data.data(), int64_t(x.data.size()), streamFor(q), out.data.data());
+  quantizeToInt(x.data.data(), int64_t(x.data.size()), streamFor(q), out.data.data());
 }
 
 FloatBuffer dequantize(const IntBuffer& b, const QuantInfo& q) {
@@ -80,7 +60,7 @@ FloatBuffer dequantize(const IntBuffer& b, const QuantInfo& q) {
 }
 
 void dequantize(const int32_t* q, size_t n, const QuantInfo& info, float* out) {
-  rt::dequantizeToFloat(q, int64_t(n), streamFor(info), out);
+  dequantizeFromInt(q, int64_t(n), streamFor(info), out);
 }
 
 std::vector<IntBuffer> runQuantized(const Graph& g, const std::vector<FloatBuffer>& inputs,
@@ -94,12 +74,24 @@ std::vector<IntBuffer> runQuantized(const Graph& g, const std::vector<FloatBuffe
 std::vector<IntBuffer> runLowered(const LoweredProgram& lp, const Graph& g,
                                   const std::vector<FloatBuffer>& inputs,
                                   std::vector<IntBuffer>* all) {
+  const std::unique_ptr<rt::Executor> ex = makeExecutor(lp);
+  return runLowered(lp, g, inputs, all, *ex);
+}
+
+std::unique_ptr<rt::Executor> makeExecutor(const LoweredProgram& lp) {
+  auto ex = std::make_unique<rt::Executor>(lp.program());
+  ex->setPool(emulationPool());
+  return ex;
+}
+
+std::vector<IntBuffer> runLowered(const LoweredProgram& lp, const Graph& g,
+                                  const std::vector<FloatBuffer>& inputs,
+                                  std::vector<IntBuffer>* all, rt::Executor& ex) {
   const rt::Program& prog = lp.program();
+  if (&ex.program() != &prog) throw Error("runLowered: the executor runs another program");
   if (inputs.size() != prog.inputs.size())
     throw Error("the network has " + std::to_string(prog.inputs.size()) + " inputs, " +
                 std::to_string(inputs.size()) + " given");
-  rt::Executor ex(prog);
-  ex.setPool(emulationPool());
   for (size_t k = 0; k < inputs.size(); ++k) {
     const rt::StreamDesc& s = prog.inputs[k];
     if (inputs[k].shape != s.shape)

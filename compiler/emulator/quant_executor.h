@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "compiler/emulator/float_executor.h"
@@ -11,7 +12,8 @@ namespace kiln {
 
 namespace rt {
 class ThreadPool;
-}
+class Executor;
+}  // namespace rt
 
 struct LoweredProgram;
 
@@ -36,6 +38,13 @@ void dequantize(const int32_t* q, size_t n, const QuantInfo& info, float* out);
 std::vector<IntBuffer> runQuantized(const Graph& g, const std::vector<FloatBuffer>& inputs,
                                     std::vector<IntBuffer>* all = nullptr);
 
+/// The same on an executor of lp's program that the caller keeps across samples (no validation
+/// and no arena allocation per sample; makeExecutor builds it on the emulation pool).
+std::vector<IntBuffer> runLowered(const LoweredProgram& lp, const Graph& g,
+                                  const std::vector<FloatBuffer>& inputs,
+                                  std::vector<IntBuffer>* all, rt::Executor& ex);
+std::unique_ptr<rt::Executor> makeExecutor(const LoweredProgram& lp);
+
 /// The worker pool the quantized emulation runs its operations on (the runtime's kernels split
 /// their outputs over it; the results are the same bytes for any thread count): one per
 /// process, of KILN_THREADS threads (1 to 256), by default the CPU's count up to 8.
@@ -46,5 +55,12 @@ rt::ThreadPool* emulationPool();
 std::vector<IntBuffer> runLowered(const LoweredProgram& lp, const Graph& g,
                                   const std::vector<FloatBuffer>& inputs,
                                   std::vector<IntBuffer>* all = nullptr);
+
+/// The same on an executor of lp's program that the caller keeps across samples (no validation
+/// and no arena allocation per sample; makeExecutor builds it on the emulation pool).
+std::vector<IntBuffer> runLowered(const LoweredProgram& lp, const Graph& g,
+                                  const std::vector<FloatBuffer>& inputs,
+                                  std::vector<IntBuffer>* all, rt::Executor& ex);
+std::unique_ptr<rt::Executor> makeExecutor(const LoweredProgram& lp);
 
 }  // namespace kiln

@@ -1,5 +1,7 @@
 #include "compiler/quant/calibration_stats.h"
 
+#include "compiler/quant/min_max_scan.h"
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -9,19 +11,6 @@ namespace kiln::quant {
 namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
-
-// Smallest and largest of p[0..n), NaN ignored (a NaN never wins a comparison), starting from
-// lo/hi. Written so that the compiler vectorizes it (minps/maxps keep the second operand on NaN).
-inline void scanMinMax(const float* p, size_t n, float& lo, float& hi) {
-  float a = lo, b = hi;
-  for (size_t i = 0; i < n; ++i) {
-    const float v = p[i];
-    a = v < a ? v : a;
-    b = v > b ? v : b;
-  }
-  lo = a;
-  hi = b;
-}
 
 // Doubles a side's bin width `times` times: bins 2^times j .. 2^times (j + 1) − 1 merge into j.
 void mergeSide(std::vector<uint64_t>& c, int sign, int times) {

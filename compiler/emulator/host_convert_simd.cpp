@@ -1,0 +1,86 @@
+#include "compiler/emulator/host_convert_simd.h"
+
+#include "runtime/engine/host_convert.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace kiln {
+
+namespace {
+
+#if defined(__x86_64__)
+bool haveAvx2() {
+  static const bool ok = [] {
+    __builtin_cpu_init();
+    return bool(__builtin_cpu_supports("avx2"));
+  }();
+  return ok;
+}
+
+// rt::quantizeFloat step by step, each std:: call as the instruction with its exact semantics:
+//   NaN -> 0                      andnot with the unordered mask (+0.0f, as `v = 0.f`)
+//   std::max(v, lo) = v < lo ? lo : v     maxps(lo, v) (lo > v ? lo : v; no NaN left)
+//   std::min(v, hi) = hi < v ? hi : v     minps(hi, v)
+//   v / fscale + fzp              divps then addps (two roundings, no FMA: as the scalar code)
+//   std::nearbyint                roundps in the current rounding mode
+//   min(max(r, 0), qmax), Q(...)  maxps(0, r), minps(qmax, r), truncating conversion
+__attribute__((target("avx2"))) void quantizeAvx2(const float* x, int64_t n,
+                                                  const rt::StreamDesc& s, int32_t* q) {
+  const float fscale = float(s.scale), fzp = float(s.zeroPoint);
+  const float qmax = float((int64_t(1) << s.bits) - 1);
+  const __m256 lo = _mm256_set1_ps(s.limMin), hi = _mm256_set1_ps(s.limMax);
+  const __m256 vs = _mm256_set1_ps(fscale), vz = _mm256_set1_ps(fzp);
+  const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(qmax);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_loadu_ps(x + i);
+    v = _mm256_andnot_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q), v);
+    v = _mm256_min_ps(hi, _mm256_max_ps(lo, v));
+    __m256 r = _mm256_round_ps(_mm256_add_ps(_mm256_div_ps(v, vs), vz), _MM_FROUND_CUR_DIRECTION);
+    r = _mm256_min_ps(top, _mm256_max_ps(zero, r));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i), _mm256_cvttps_epi32(r));
+  }
+  rt::quantizeFloat(x + i, n - i, s, q + i);
+}
+
+// rt::dequantizeToFloat: float(int64_t(q) - zp) * scale. With |zp| < 2^52 the difference of an
+// int32 and zp is exact in double, so converting that double to float rounds the same value as
+// converting the int64 does (round to nearest).
+__attribute__((target("avx2"))) void dequantizeAvx2(const int32_t* q, int64_t n,
+                                                    const rt::StreamDesc& s, float* x) {
+  const __m256d zp = _mm256_set1_pd(double(s.zeroPoint));
+  const __m256 scale = _mm256_set1_ps(float(s.scale));
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i));
+    const __m128 a =
+        _mm256_cvtpd_ps(_mm256_sub_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(v)), zp));
+    const __m128 b =
+        _mm256_cvtpd_ps(_mm256_sub_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(v, 1)), zp));
+    _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_set_m128(b, a), scale));
+  }
+  rt::dequantizeToFloat(q + i, n - i, s, x + i);
+}
+#endif
+
+}  // namespace
+
+void quantizeToInt(const float* x, int64_t n, const rt::StreamDesc& s, int32_t* q) {
+#if defined(__x86_64__)
+  if (haveAvx2()) return quantizeAvx2(x, n, s, q);
+#endif
+  rt::quantizeFloat(x, n, s, q);
+}
+
+void dequantizeFromInt(const int32_t* q, int64_t n, const rt::StreamDesc& s, float* x) {
+#if defined(__x86_64__)
+  constexpr int64_t kExact = int64_t(1) << 52;
+  if (haveAvx2() && s.zeroPoint < kExact && s.zeroPoint > -kExact)
+    return dequantizeAvx2(q, n, s, x);
+#endif
+  rt::dequantizeToFloat(q, n, s, x);
+}
+
+}  // namespace kiln

@@ -30,6 +30,11 @@ double rawThreshold(const eval::OutputEval* e) {
 
 }  // namespace
 
+double softDecision(double z) {
+  const double u = std::clamp(z / 4 + 0.5, 0.0, 1.0);
+  return u * u * (3 - 2 * u);
+}
+
 std::vector<const eval::OutputEval*> evalEntries(const eval::EvalSpec& spec,
                                                  const std::vector<std::string>& names,
                                                  const std::vector<std::string>& kilnNames) {
@@ -42,7 +47,7 @@ std::vector<const eval::OutputEval*> evalEntries(const eval::EvalSpec& spec,
 
 SoftScaleMeter::SoftScaleMeter(const eval::EvalSpec& spec, const std::vector<std::string>& names,
                                const std::vector<std::string>& kilnNames)
-    : e_(evalEntries(spec, names, kilnNames)), sq_(names.size(), 0.0), n_(names.size(), 0) {}
+    : e_(evalEntries(spec, names, kilnNames)), err_(names.size()) {}
 
 void SoftScaleMeter::add(const std::vector<const FloatBuffer*>& ref,
                          const std::vector<const FloatBuffer*>& test) {
@@ -53,9 +58,7 @@ void SoftScaleMeter::add(const std::vector<const FloatBuffer*>& ref,
     const auto& t = test.at(k)->data;
     for (size_t i = 0; i < r.size(); ++i) {
       if (r[i] <= thr && t[i] <= thr) continue;  // a decision neither side takes
-      const double d = double(t[i]) - r[i];
-      sq_[k] += d * d;
-      ++n_[k];
+      err_[k].push_back(std::fabs(double(t[i]) - r[i]));
     }
   }
 }
@@ -68,9 +71,17 @@ SoftScales SoftScaleMeter::scales() const {
       s.tau.push_back(0);
       continue;
     }
-    // A build without error at its decisions still gets a scale (a tiny one: soft = counted).
-    const double rms = n_[k] ? std::sqrt(sq_[k] / double(n_[k])) : 0.0;
-    s.tau.push_back(std::max(rms, 1e-6 * (1 + std::fabs(thr))));
+    // The median absolute error (x 1.4826: the standard deviation of normal errors), not the
+    // RMS: where an output masks its values (peaks kept, the rest 0) a flipped decision's error
+    // is the whole value and would swamp the value noise. A build without error at its decisions
+    // still gets a scale (a tiny one: soft = counted).
+    std::vector<double> e = err_[k];
+    double med = 0;
+    if (!e.empty()) {
+      std::nth_element(e.begin(), e.begin() + long(e.size() / 2), e.end());
+      med = e[e.size() / 2];
+    }
+    s.tau.push_back(std::max(1.4826 * med, 1e-6 * (1 + std::fabs(thr))));
   }
   return s;
 }
@@ -93,10 +104,9 @@ void SoftTally::add(const std::vector<const FloatBuffer*>& ref,
     const auto& r = ref.at(k)->data;
     const auto& t = test.at(k)->data;
     for (size_t i = 0; i < r.size(); ++i) {
-      const double z = (double(t[i]) - thr) / tau;
-      if (z < -40 && r[i] <= thr) continue;  // p below 1e-17: adds nothing
-      const double p = 1.0 / (1.0 + std::exp(-z));
+      const double p = softDecision((double(t[i]) - thr) / tau);
       const double y = r[i] > thr ? 1.0 : 0.0;
+      if (p == 0 && y == 0) continue;
       yp_[k] += y * p;
       y_[k] += y;
       p_[k] += p;

@@ -1,6 +1,6 @@
 // The smoothed decision figures of the mixed-precision search (compiler/noise/soft_figures.h):
-// the scale is the build's RMS error at the decisions, the soft F1 equals the counted F1 when the
-// margins are large against it, and it moves with the margins when no decision flips.
+// the scale is the build's median error at the decisions, the soft F1 equals the counted F1 when
+// the margins are large against it, and it moves with the margins when no decision flips.
 #include "compiler/noise/soft_figures.h"
 
 #include <gtest/gtest.h>
@@ -37,15 +37,25 @@ double softF1(const eval::EvalSpec& spec, const FloatBuffer& ref, const FloatBuf
   return t.f1(0);
 }
 
-TEST(SoftFigures, ScaleIsTheRmsErrorWhereEitherSideDecidesPositive) {
+TEST(SoftFigures, ScaleIsTheMedianErrorWhereEitherSideDecidesPositive) {
   const auto spec = scoresSpec(eval::Activation::none, 0.5);
-  // Elements 0 and 1 are decisions (float or test above 0.5), 2 is neither: its error is left out.
-  const FloatBuffer ref = buf({0.9f, 0.2f, 0.1f}), test = buf({0.6f, 0.6f, 0.4f});
+  // Elements 0-2 are decisions (float or test above 0.5), 3 is neither: its error is left out.
+  // Errors 0.1, 0.05, 0.8 (a flip): the median, 0.1, sets the scale, not the flip.
+  const FloatBuffer ref = buf({0.9f, 0.7f, 0.9f, 0.1f}), test = buf({0.8f, 0.75f, 0.1f, 0.45f});
   SoftScaleMeter m(spec, {"scores"}, {});
   m.add({&ref}, {&test});
   const SoftScales s = m.scales();
   ASSERT_EQ(s.tau.size(), 1u);
-  EXPECT_NEAR(s.tau[0], std::sqrt((0.3 * 0.3 + 0.4 * 0.4) / 2), 1e-6);
+  EXPECT_NEAR(s.tau[0], 1.4826 * 0.1, 1e-6);
+}
+
+TEST(SoftFigures, SoftDecisionIsASmoothStepOverTwoScalesEachSide) {
+  EXPECT_EQ(softDecision(-2.0), 0.0);
+  EXPECT_EQ(softDecision(-50.0), 0.0);  // a masked map's zeros add nothing
+  EXPECT_EQ(softDecision(2.0), 1.0);
+  EXPECT_DOUBLE_EQ(softDecision(0.0), 0.5);
+  EXPECT_NEAR(softDecision(1.0) + softDecision(-1.0), 1.0, 1e-12);
+  EXPECT_LT(softDecision(0.5), softDecision(1.0));
 }
 
 TEST(SoftFigures, EqualsTheCountedF1WhenMarginsAreLargeAgainstTheScale) {
@@ -65,7 +75,7 @@ TEST(SoftFigures, GrowsWithTheMarginWhileNoDecisionFlips) {
   const FloatBuffer ref = buf({0.9f, 0.8f, 0.1f});
   // The test build's first element stays positive but moves from the threshold toward float's.
   double last = -1;
-  for (float v : {0.52f, 0.6f, 0.7f, 0.85f}) {
+  for (float v : {0.52f, 0.55f, 0.6f, 0.65f}) {  // within 2 scales of the threshold
     const double f = softF1(spec, ref, buf({v, 0.8f, 0.1f}), {{0.1}});
     EXPECT_GT(f, last) << v;
     last = f;
@@ -74,10 +84,10 @@ TEST(SoftFigures, GrowsWithTheMarginWhileNoDecisionFlips) {
 }
 
 TEST(SoftFigures, SigmoidScoresAreComparedAsLogits) {
-  // Threshold 0.5 is logit 0: a logit of +0.2 against a scale of 0.2 is p = 1/(1+e^-1).
+  // Threshold 0.5 is logit 0: a logit of +0.2 against a scale of 0.2 is z = 1.
   const auto spec = scoresSpec(eval::Activation::sigmoid, 0.5);
   const double f = softF1(spec, buf({3.0f}), buf({0.2f}), {{0.2}});
-  const double p = 1 / (1 + std::exp(-1.0));
+  const double p = softDecision(1.0);
   EXPECT_NEAR(f, 2 * p / (1 + p), 1e-6);  // 0.2f is not 0.2
 }
 

@@ -32,6 +32,7 @@ struct OptimizeArgs {
   std::string gatesConfig;  // --target-gates: the network config whose eval:/expect: judge
   std::string dataPath, hwArch = "hailo8";
   int dataSize = 16;
+  int searchTrials = 3;  // --search-trials: layers tried whole per round (--target-gates)
 };
 
 std::string defaultOutput(const std::string& in) {
@@ -118,6 +119,7 @@ void runOptimize(const OptimizeArgs& args) {
     m.data.path = args.dataPath;
     m.data.size = args.dataSize;
     m.hwArch = args.hwArch;
+    m.maxTrials = size_t(args.searchTrials);
     m.scriptOut = path + ".mixed.alls";
     mixed = noise::searchMixedPrecision(parsed, o, m);
   }
@@ -196,14 +198,20 @@ void addOptimizeCommand(CLI::App& app) {
          "Automatic mixed precision judged by decisions: lift the fewest tensors to 16 bits so "
          "that the quality gates (expect:) of this network config pass on the held-out "
          "--data-path, its eval: outputs saying what each output decides (docs/batch.md); "
-         "tensors are ranked by what lifting each alone does to the failing gates' figures. "
+         "tensors are ranked by what lifting each alone does to the failing gates' smoothed "
+         "figures, and layers with weights are tried whole (a16_w16) by building them. "
          "Writes <output>.mixed.alls and <output>.mixed.json; exit status 3 when a gate still "
          "fails")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--search-trials", args->searchTrials,
+                  "With --target-gates: layers with weights tried whole (precision_mode=a16_w16) "
+                  "per round, each a trial optimize measured on the held-out data (default 3; 0: "
+                  "single tensors only)")
+      ->check(CLI::Range(0, 64));
   cmd->callback([args, target, cmd]() {
     args->targetSet = target->count() > 0;
     if (!args->targetSet && args->gatesConfig.empty())
-      for (const char* o : {"--max-16bit-fraction", "--data-size", "--hw-arch"})
+      for (const char* o : {"--max-16bit-fraction", "--data-size", "--hw-arch", "--search-trials"})
         if (cmd->count(o))
           throw Error(std::string(o) +
                       " belongs to the mixed-precision search: give "

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <map>
 #include <memory>
 
 #include <fmt/core.h>
@@ -43,6 +45,16 @@ std::string fig(double v) {
   return fmt::format("{:.4g}", v);
 }
 
+// The smoothed figure that stands for a gate's (NaN when its output has none): the soft F1 of
+// a scores output's positives or of a map's pixels, for the gates on F1 and IoU.
+double softOf(const GateStatus& s, const eval::GateResult& gr) {
+  if (gr.gate.metric != "f1" && gr.gate.metric != "iou")
+    return std::numeric_limits<double>::quiet_NaN();
+  for (size_t k = 0; k < s.outputs.size() && k < s.soft.size(); ++k)
+    if (s.outputs[k] == gr.output) return s.soft[k];
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
 }  // namespace
 
 bool GateStatus::passed() const {
@@ -72,12 +84,18 @@ nlohmann::json GateStatus::json() const {
 }
 
 GateStatus measureGates(const Graph& g, const std::vector<std::vector<FloatBuffer>>& held,
-                        const eval::EvalSpec& spec) {
-  eval::Tally t(spec, onnxNames(g), kilnNames(g));
+                        const eval::EvalSpec& spec, const SoftScales* scales) {
+  const auto names = onnxNames(g), kiln = kilnNames(g);
+  eval::Tally t(spec, names, kiln);
   const auto outIds = g.outputLayers();
   const LoweredProgram lp = lowerProgram(g);
+  // Every sample's outputs are kept when the scales come from this build (two passes).
+  std::vector<std::vector<FloatBuffer>> refs, gots;
+  SoftScaleMeter meter(spec, names, kiln);
+  std::unique_ptr<SoftTally> soft;
+  if (scales) soft = std::make_unique<SoftTally>(spec, names, kiln, *scales);
   for (const auto& in : held) {
-    const std::vector<FloatBuffer> ref = runFloat(g, in);
+    std::vector<FloatBuffer> ref = runFloat(g, in);
     const std::vector<IntBuffer> q = runLowered(lp, g, in);
     std::vector<FloatBuffer> got;
     for (size_t k = 0; k < q.size(); ++k)
@@ -88,8 +106,31 @@ GateStatus measureGates(const Graph& g, const std::vector<std::vector<FloatBuffe
       gp.push_back(&got[k]);
     }
     t.add(rp, gp);
+    if (soft) {
+      soft->add(rp, gp);
+    } else {
+      meter.add(rp, gp);
+      refs.push_back(std::move(ref));
+      gots.push_back(std::move(got));
+    }
   }
   GateStatus st;
+  st.outputs = names;
+  if (!soft) {
+    st.scales = meter.scales();
+    soft = std::make_unique<SoftTally>(spec, names, kiln, st.scales);
+    for (size_t s = 0; s < refs.size(); ++s) {
+      std::vector<const FloatBuffer*> rp, gp;
+      for (size_t k = 0; k < refs[s].size(); ++k) {
+        rp.push_back(&refs[s][k]);
+        gp.push_back(&gots[s][k]);
+      }
+      soft->add(rp, gp);
+    }
+  } else {
+    st.scales = *scales;
+  }
+  for (size_t k = 0; k < names.size(); ++k) st.soft.push_back(soft->f1(k));
   st.figures = t.figures("quantized");
   st.gates = eval::checkGates(spec.gates, {st.figures});
   for (const eval::GateResult& r : st.gates)
@@ -98,16 +139,44 @@ GateStatus measureGates(const Graph& g, const std::vector<std::vector<FloatBuffe
   return st;
 }
 
+double gateGain(const GateStatus& base, const GateStatus& s) {
+  double gain = 0;
+  for (size_t i = 0; i < base.gates.size() && i < s.gates.size(); ++i) {
+    const eval::GateResult& b = base.gates[i];
+    if (b.passed) {
+      gain -= s.gates[i].passed ? 0.0 : 1.0;
+      continue;
+    }
+    // A trial is a real build, so its counted figure is measured, not estimated: both count.
+    const double sb = softOf(base, b), ss = softOf(s, s.gates[i]);
+    if (std::isfinite(sb) && std::isfinite(ss)) {
+      gain += ss - sb;
+      if (std::isfinite(b.figure) && std::isfinite(s.gates[i].figure))
+        gain += margin(b, s.gates[i].figure) - margin(b, b.figure);
+    } else if (std::isfinite(b.figure) && std::isfinite(s.gates[i].figure)) {
+      const double need = std::max(-margin(b, b.figure), 1e-9);
+      gain += std::clamp((margin(b, s.gates[i].figure) - margin(b, b.figure)) / need, -1.0, 1.0);
+    }
+  }
+  return gain;
+}
+
 GatePick pickForGates(const Graph& g, const std::vector<std::vector<FloatBuffer>>& held,
                       const eval::EvalSpec& spec, const GateStatus& now, double maxFraction,
-                      size_t maxPerRound, const std::function<void(int, int)>& progress) {
-  // Every candidate's figures with only it lifted, from the lift runs of the analysis.
+                      size_t maxPerRound, size_t maxCompound,
+                      const std::function<void(int, int)>& progress) {
+  // Every candidate's figures with only it lifted, from the lift runs of the analysis: counted
+  // (the gates' own figures) and smoothed (with the current build's scales).
   const std::vector<int> cands = optimize::noiseCandidates(g);
   const auto names = onnxNames(g), kiln = kilnNames(g);
   std::vector<std::unique_ptr<eval::Tally>> tallies;
-  for (size_t c = 0; c < cands.size(); ++c)
+  std::vector<std::unique_ptr<SoftTally>> softs;
+  for (size_t c = 0; c < cands.size(); ++c) {
     tallies.push_back(std::make_unique<eval::Tally>(spec, names, kiln));
+    softs.push_back(std::make_unique<SoftTally>(spec, names, kiln, now.scales));
+  }
   eval::Tally base(spec, names, kiln);
+  SoftTally baseSoft(spec, names, kiln, now.scales);
   optimize::NoiseAnalysisOptions adv;
   adv.advanced = true;
   adv.quantizeOnly = false;
@@ -115,11 +184,23 @@ GatePick pickForGates(const Graph& g, const std::vector<std::vector<FloatBuffer>
   adv.observeLift = [&](int c, const std::vector<const FloatBuffer*>& ref,
                         const std::vector<const FloatBuffer*>& got) {
     (c < 0 ? base : *tallies[size_t(c)]).add(ref, got);
+    (c < 0 ? baseSoft : *softs[size_t(c)]).add(ref, got);
   };
   const optimize::NoiseAnalysis r = optimize::analyzeNoise(g, held, adv);
   const eval::TargetMetrics baseFig = base.figures("quantized");
+  // The output index of each gate (names.size(): none).
+  std::vector<size_t> outOf;
+  for (const eval::GateResult& gr : now.gates) {
+    size_t o = 0;
+    while (o < names.size() && names[o] != gr.output) ++o;
+    outOf.push_back(o);
+  }
+  auto smoothed = [&](const eval::GateResult& gr) {
+    return gr.gate.metric == "f1" || gr.gate.metric == "iou";
+  };
 
-  // Per candidate and gate: the figure's move toward the good side (negative: away from it).
+  // Per candidate and gate: the figure's move toward the good side (negative: away from it);
+  // the smoothed figure's move where the gate's output has one.
   struct Cand {
     size_t c;
     std::vector<double> delta;  // per gate of now.gates
@@ -135,10 +216,15 @@ GatePick pickForGates(const Graph& g, const std::vector<std::vector<FloatBuffer>
   for (size_t c = 0; c < cands.size(); ++c) {
     Cand k{c, {}, false, 0, 0};
     const eval::TargetMetrics f = tallies[c]->figures("quantized");
-    for (const eval::GateResult& gr : now.gates) {
+    for (size_t i = 0; i < now.gates.size(); ++i) {
+      const eval::GateResult& gr = now.gates[i];
       const double* v = figureOf(f, gr.output, gr.gate.metric);
       const double* b = figureOf(baseFig, gr.output, gr.gate.metric);
-      const double d = v && b ? margin(gr, *v) - margin(gr, *b) : 0.0;
+      double d = v && b ? margin(gr, *v) - margin(gr, *b) : 0.0;
+      if (smoothed(gr) && outOf[i] < names.size()) {
+        const double sv = softs[c]->f1(outOf[i]), sb = baseSoft.f1(outOf[i]);
+        if (std::isfinite(sv) && std::isfinite(sb)) d = sv - sb;
+      }
       k.delta.push_back(std::isfinite(d) ? d : 0.0);
       if (gr.passed && v && margin(gr, *v) < 0) k.breaks = true;
     }
@@ -197,9 +283,60 @@ GatePick pickForGates(const Graph& g, const std::vector<std::vector<FloatBuffer>
       need[i] -= best->delta[i];
     }
     pick.why += fmt::format("  {}: {} alone: {} (SNR {:+.2f} dB), +{} B\n", g.at(s.layer).name,
-                            bestScore > 0 ? "decisions" : "no decision moves", moves, best->snrGain,
-                            best->bytes);
+                            bestScore > 0 ? "smoothed decisions" : "no decision moves", moves,
+                            best->snrGain, best->bytes);
     pick.chosen.push_back(std::move(s));
+  }
+
+  // Whole layers (input, weights and output in 16 bits), which no lift run prices: the layer
+  // with weights nearest each failing output (a head's error near the decisions can be its
+  // weights'), then the layers whose input and output tensors, lifted one at a time, move the
+  // failing gates' smoothed figures most together.
+  std::map<int, size_t> candIndex;
+  for (size_t c = 0; c < cands.size(); ++c) candIndex[cands[c]] = c;
+  auto weighted = [&](int id) {
+    const Layer& l = g.at(id);
+    return (l.hasParam("kernel") || l.qparams.count("kernel")) && l.precision != kWholeMode;
+  };
+  auto estimate = [&](int id) {
+    double e = 0;
+    std::vector<int> tensors{id};
+    for (const ValueRef& v : g.at(id).inputs) tensors.push_back(v.layer);
+    for (int t : tensors) {
+      const auto it = candIndex.find(t);
+      if (it == candIndex.end()) continue;
+      for (size_t i : failing) e += all[it->second].delta[i];
+    }
+    return e;
+  };
+  std::vector<int> whole;
+  const auto outIds = g.outputLayers();
+  for (size_t i : failing) {
+    if (outOf[i] >= outIds.size()) continue;
+    int id = outIds[outOf[i]];
+    while (!weighted(id) && !g.at(id).inputs.empty()) id = g.at(id).inputs[0].layer;
+    if (weighted(id) && std::find(whole.begin(), whole.end(), id) == whole.end())
+      whole.push_back(id);
+  }
+  std::vector<std::pair<double, int>> ranked;
+  for (size_t id = 0; id < g.layers.size(); ++id)
+    if (weighted(int(id)) && std::find(whole.begin(), whole.end(), int(id)) == whole.end()) {
+      const double e = estimate(int(id));
+      if (e > 0) ranked.push_back({-e, int(id)});
+    }
+  std::sort(ranked.begin(), ranked.end());
+  for (const auto& [e, id] : ranked) whole.push_back(id);
+  for (int id : whole) {
+    if (pick.compound.size() >= maxCompound) break;
+    const auto bits = bitsWithModes(g, {{id, kWholeMode}});
+    if (sixteenBitFraction(g, bits) > maxFraction) continue;
+    NoiseSuggestion s;
+    s.layer = id;
+    s.line = fmt::format("quantization_param({}, precision_mode={})", g.at(id).name, kWholeMode);
+    s.activationBytes = activationBytes(g, bits) - baseBytes;
+    pick.why += fmt::format("  {} whole ({}): to try, tensors alone {:+.4f}, +{} B\n",
+                            g.at(id).name, kWholeMode, estimate(id), s.activationBytes);
+    pick.compound.push_back(std::move(s));
   }
   return pick;
 }

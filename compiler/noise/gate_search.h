@@ -1,8 +1,11 @@
 // `kiln optimize --target-gates CONFIG`: the mixed-precision search judged by decisions. The
 // config's `eval:` outputs and `expect:` gates are checked on the held-out data (not on the
 // evaluation set), and the tensors to lift are ranked by what lifting each alone does to the
-// figures of the gates that fail (eval::Tally over the advanced noise analysis's lift runs),
-// output SNR only breaking ties. compiler/noise/mixed_precision.h runs the rounds.
+// smoothed figures of the gates that fail (compiler/noise/soft_figures.h over the advanced noise
+// analysis's lift runs), output SNR only breaking ties. Besides single tensors, layers with
+// weights are proposed whole (`precision_mode=a16_w16`: input, weights and output in 16 bits),
+// which no lift run can price: compiler/noise/mixed_precision.h builds each proposal and measures
+// it (a trial), and runs the rounds.
 #pragma once
 
 #include <string>
@@ -12,24 +15,37 @@
 
 #include "compiler/eval/evaluate.h"
 #include "compiler/noise/noise_suggestions.h"
+#include "compiler/noise/soft_figures.h"
 
 namespace kiln::noise {
 
 struct GateStatus {
   eval::TargetMetrics figures;          // the quantized network against float
   std::vector<eval::GateResult> gates;  // every gate on those figures
+  std::vector<std::string> outputs;     // the network's output names (ONNX), in output order
+  SoftScales scales;                    // the smoothing the soft figures were measured with
+  std::vector<double> soft;             // per output: its smoothed F1 (NaN: none)
   bool passed() const;
   std::string line() const;  // "min_f1 Identity:0 0.931 < 0.95 (FAIL), ..."
   nlohmann::json json() const;
 };
 
-/// Runs the quantized network and float on `held` and checks `spec.gates`.
+/// Runs the quantized network and float on `held` and checks `spec.gates`. The smoothed figures
+/// use `scales` when given (to compare a trial build with the one it started from), else the
+/// scales this build's own errors give.
 GateStatus measureGates(const Graph& g, const std::vector<std::vector<FloatBuffer>>& held,
-                        const eval::EvalSpec& spec);
+                        const eval::EvalSpec& spec, const SoftScales* scales = nullptr);
+
+/// How much better `s` is than `base` at the gates `base` fails: per failing gate, the move of
+/// its output's smoothed figure (measured with base's scales) plus the move of the gate's own
+/// figure (both F1 or IoU), or, where the output has no smoothed figure, the gate figure's move
+/// relative to what it still needs; minus one per gate that `base` passes and `s` fails.
+double gateGain(const GateStatus& base, const GateStatus& s);
 
 struct GatePick {
-  std::vector<NoiseSuggestion> chosen;  // best first
-  std::string why;                      // one line per choice, for the log
+  std::vector<NoiseSuggestion> chosen;    // single tensors, best first
+  std::vector<NoiseSuggestion> compound;  // whole layers (a16_w16), to be tried one by one
+  std::string why;                        // one line per choice, for the log
 };
 
 /// Ranks every candidate tensor by its effect on the failing gates (advanced analysis on `held`,
@@ -37,9 +53,12 @@ struct GatePick {
 /// gate's figure is not expected to reach its bound (the candidates' improvements added up), the
 /// candidate that helps the failing gates most, without breaking a passing one, within
 /// `maxFraction` of activation bytes in 16 bits; at most `maxPerRound`. Candidates that change
-/// no decision are ranked by their SNR gain at the failing gates' outputs.
+/// no decision are ranked by their SNR gain at the failing gates' outputs. `compound`: up to
+/// `maxCompound` layers with weights to lift whole: the layer nearest each failing output, then
+/// the ones whose input and output tensors' lifts together move the smoothed figures most.
 GatePick pickForGates(const Graph& g, const std::vector<std::vector<FloatBuffer>>& held,
                       const eval::EvalSpec& spec, const GateStatus& now, double maxFraction,
-                      size_t maxPerRound, const std::function<void(int, int)>& progress);
+                      size_t maxPerRound, size_t maxCompound,
+                      const std::function<void(int, int)>& progress);
 
 }  // namespace kiln::noise

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <utility>
 
 #include <fmt/core.h>
 
 #include "common/file_io.h"
+#include "common/strings.h"
 #include "compiler/hwarch/hw_arch.h"
 #include "compiler/hwarch/resource_plan.h"
 #include "compiler/noise/gate_search.h"
@@ -77,6 +79,46 @@ std::pair<double, double> roundScore(const GateStatus& status) {
     shortfall += std::max(0.0, miss) / std::max(std::abs(r.gate.value), 1e-9);
   }
   return {passed, -shortfall};
+}
+
+// Builds the script `text` plus each option's lines (a trial optimize, quiet, with one report
+// sample: only the graph is used) and measures its gates on the held-out data with the smoothing
+// of `now`. Per option: its gain over `now` (gateGain; -inf when it does not build) and a line for
+// the log.
+std::vector<std::pair<double, std::string>> tryOptions(
+    const Archive& parsed, const optimize::OptimizeOptions& o, const std::string& text,
+    const std::vector<std::vector<std::string>>& options,
+    const std::vector<std::vector<FloatBuffer>>& held, const eval::EvalSpec& spec,
+    const GateStatus& now) {
+  std::vector<std::pair<double, std::string>> res;
+  for (const auto& opt : options) {
+    optimize::OptimizeOptions t = o;
+    std::string s = text;
+    for (const auto& l : opt) s += l + "\n";
+    t.scriptText = s;
+    t.reportSamples = 1;
+    t.info = [](const std::string&) {};
+    t.warn = [](const std::string&) {};
+    t.progress = nullptr;
+    t.reportProgress = nullptr;
+    t.stepStarted = [](const std::string&) {};
+    try {
+      const Archive a = optimize::optimize(parsed, t);
+      const GateStatus st = measureGates(a.graph, held, spec, &now.scales);
+      std::string soft;
+      for (size_t k = 0; k < st.soft.size(); ++k)
+        if (std::isfinite(st.soft[k]))
+          soft += fmt::format("{}{} {:.4f}", soft.empty() ? "" : ", ", st.outputs[k], st.soft[k]);
+      const double gain = gateGain(now, st);
+      res.push_back({gain, fmt::format("gain {:+.4f}; gates: {}; smoothed F1: {}; {:.1f} % in "
+                                       "16 bits",
+                                       gain, st.line(), soft, sixteenBitFraction(a.graph) * 100)});
+    } catch (const std::exception& e) {
+      res.push_back(
+          {-std::numeric_limits<double>::infinity(), std::string("does not build: ") + e.what()});
+    }
+  }
+  return res;
 }
 
 }  // namespace
@@ -176,16 +218,37 @@ MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::Optim
       o.info("mixed precision: ranking the tensors by the failing gates (advanced noise analysis)");
       o.stepStarted("noise analysis (advanced)");
       const GatePick p = pickForGates(g, held, *m.gates, gateStatus, m.max16BitFraction,
-                                      m.maxLinesPerRound, o.reportProgress);
-      if (p.chosen.empty()) {
+                                      m.maxLinesPerRound, m.maxTrials, o.reportProgress);
+      std::vector<std::vector<std::string>> options;
+      if (!p.chosen.empty()) {
+        options.emplace_back();
+        for (const NoiseSuggestion& s : p.chosen) options.back().push_back(s.line);
+      }
+      for (const NoiseSuggestion& s : p.compound) options.push_back({s.line});
+      if (options.empty()) {
         o.warn(fmt::format(
             "mixed precision: no further tensor within the budget of {:.0f} % moves a failing "
             "gate; stopping",
             m.max16BitFraction * 100));
         break;
       }
-      o.info("mixed precision: lifting\n" + p.why.substr(0, p.why.size() - 1));
-      for (const NoiseSuggestion& s : p.chosen) lines.push_back(s.line);
+      o.info("mixed precision: candidates\n" + p.why.substr(0, p.why.size() - 1));
+      size_t best = 0;
+      if (options.size() > 1) {
+        const auto t = tryOptions(parsed, o, text, options, held, *m.gates, gateStatus);
+        for (size_t i = 0; i < t.size(); ++i)
+          o.info(
+              fmt::format("mixed precision: trial {}: {}", join(options[i], " + "), t[i].second));
+        best = size_t(
+            std::max_element(t.begin(), t.end(),
+                             [](const auto& a, const auto& b) { return a.first < b.first; }) -
+            t.begin());
+        if (!(t[best].first > 0)) {
+          o.warn("mixed precision: no candidate measurably moves the failing gates; stopping");
+          break;
+        }
+      }
+      for (const std::string& l : options[best]) lines.push_back(l);
       continue;
     }
     o.info("mixed precision: ranking the tensors (advanced noise analysis)");

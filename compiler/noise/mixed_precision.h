@@ -31,6 +31,9 @@ struct MixedPrecisionOptions {
   std::optional<eval::EvalSpec> gates;
   std::string gatesFrom;        // the config, for messages and the script's comment
   size_t maxLinesPerRound = 4;  // with gates: lines added per round at most
+  /// With gates: layers with weights tried whole (a16_w16) per round, each by building it and
+  /// measuring the gates (a trial optimize each); 0 lifts single tensors only, as ranked.
+  size_t maxTrials = 3;
   std::string hwArch = "hailo8";
   std::string scriptOut;    // <output>.mixed.alls: names the script in the archive
   bool writeScript = true;  // write scriptOut before each round (else the script stays in memory)

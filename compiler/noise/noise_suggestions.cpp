@@ -29,13 +29,20 @@ int64_t activationBytes(const Graph& g, const std::vector<int>& bits) {
 }
 
 std::vector<int> bitsWithLifted(const Graph& g, const std::vector<int>& lift) {
+  std::vector<std::pair<int, std::string>> modes;
+  for (int id : lift) modes.emplace_back(id, kLiftMode);
+  return bitsWithModes(g, modes);
+}
+
+std::vector<int> bitsWithModes(const Graph& g,
+                               const std::vector<std::pair<int, std::string>>& modes) {
   quant::PrepareOptions p;
   for (size_t i = 0; i < g.layers.size(); ++i) {
     quant::LayerPrecision lp;
     if (!g.layers[i].precision.empty() && quant::parsePrecisionMode(g.layers[i].precision, lp.mode))
       p.precision[int(i)] = lp;
   }
-  for (int id : lift) quant::parsePrecisionMode(kLiftMode, p.precision[id].mode);
+  for (const auto& [id, mode] : modes) quant::parsePrecisionMode(mode, p.precision[id].mode);
   for (int id : g.outputLayers()) p.output16 |= g.at(id).outputQuant.at(0).bits > 8;
   return quant::assignBits(g, p);
 }

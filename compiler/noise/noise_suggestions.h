@@ -28,6 +28,10 @@ struct NoiseSuggestion {
 /// the graph has (quant::assignBits: a tensor gets the widest bits any reader asks for).
 std::vector<int> bitsWithLifted(const Graph& g, const std::vector<int>& lift);
 
+/// The same with any precision mode per layer (later entries for a layer win).
+std::vector<int> bitsWithModes(const Graph& g,
+                               const std::vector<std::pair<int, std::string>>& modes);
+
 /// Activation bytes (every non-output layer's output at 1 or 2 bytes per element) for the given
 /// bits per layer.
 int64_t activationBytes(const Graph& g, const std::vector<int>& bits);
@@ -46,5 +50,9 @@ std::string suggestionTable(const std::vector<NoiseSuggestion>& list, const std:
 
 /// The precision mode a suggestion's line sets: the tensor (the layer's output) in 16 bits.
 inline constexpr const char* kLiftMode = "a8_w8_a16";
+
+/// The precision mode that lifts a layer whole: its input, weights and output in 16 bits (the
+/// script language has no weights-only mode).
+inline constexpr const char* kWholeMode = "a16_w16";
 
 }  // namespace kiln::noise

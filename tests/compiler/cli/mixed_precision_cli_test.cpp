@@ -104,10 +104,35 @@ TEST(MixedPrecisionCli, TargetGatesMeetsTheConfigsGatesAndRecordsThem) {
   EXPECT_NE(r.out.find("pass held-out: min_agreement 0.99"), std::string::npos) << r.out;
   const std::string script = slurp(out + ".mixed.alls");
   EXPECT_NE(script.find("# kiln optimize --target-gates"), std::string::npos) << script;
-  EXPECT_NE(script.find("precision_mode=a8_w8_a16"), std::string::npos) << script;
+  // Single tensors and whole layers were tried (each built and measured); one of them is chosen.
+  EXPECT_NE(r.out.find("mixed precision: trial "), std::string::npos) << r.out;
+  EXPECT_TRUE(script.find("precision_mode=a8_w8_a16") != std::string::npos ||
+              script.find("precision_mode=a16_w16") != std::string::npos)
+      << script;
   const std::string json = slurp(out + ".mixed.json");
   EXPECT_NE(json.find("\"target\": \"gates\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"key\": \"min_output_snr_db\""), std::string::npos) << json;
+  // The trial builds leave no trace: the saved script rebuilds the archive byte for byte.
+  const std::string again = tmp("gates_again.kar");
+  ASSERT_EQ(kiln("optimize " + kar + kCalib + " --model-script " + out + ".mixed.alls" +
+                 " --output-har-path " + again)
+                .status,
+            0);
+  EXPECT_EQ(slurp(out), slurp(again));
+}
+
+// --search-trials 0: single tensors only, ranked by their lift runs, no trial build.
+TEST(MixedPrecisionCli, TargetGatesWithoutTrialsLiftsSingleTensors) {
+  const std::string kar = parsed(), out = tmp("gates_single.kar");
+  const CliRun r =
+      kiln("optimize " + kar + kCalib + " --target-gates " + gatesConfig("42") + " --data-path " +
+           kDigitsDir + "calib.npy --data-size 16" + " --search-trials 0 --output-har-path " + out);
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("target met"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("mixed precision: trial "), std::string::npos) << r.out;
+  const std::string script = slurp(out + ".mixed.alls");
+  EXPECT_NE(script.find("precision_mode=a8_w8_a16"), std::string::npos) << script;
+  EXPECT_EQ(script.find("precision_mode=a16_w16"), std::string::npos) << script;
 }
 
 TEST(MixedPrecisionCli, TargetGatesMissedExitsWith3AndBadUsageIsRefused) {

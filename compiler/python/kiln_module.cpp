@@ -110,7 +110,7 @@ py::tuple optimizeArchive(const PyArchive& parsed, const std::string& calibPath,
   reportOptimizeSteps(o, progress, step);
   // mixed: None, or the options of automatic mixed precision (kiln optimize --target-snr) as a
   // dict of target_snr, gates_config, data_path, data_arrays, data_size, max_16bit_fraction,
-  // hw_arch, script_path, write_script.
+  // hw_arch, script_path, write_script, search_trials.
   noise::MixedPrecisionOptions m;
   const bool isMixed = !mixed.is_none();
   if (isMixed) {
@@ -129,6 +129,7 @@ py::tuple optimizeArchive(const PyArchive& parsed, const std::string& calibPath,
     if (!d["data_arrays"].is_none()) m.data.arrays = npyArrays(d["data_arrays"].cast<py::list>());
     m.data.size = d["data_size"].cast<int>();
     m.max16BitFraction = d["max_16bit_fraction"].cast<double>();
+    m.maxTrials = d["search_trials"].cast<size_t>();
     m.hwArch = d["hw_arch"].cast<std::string>();
     m.scriptOut = d["script_path"].cast<std::string>();
     m.writeScript = d["write_script"].cast<bool>();

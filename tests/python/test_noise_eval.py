@@ -177,6 +177,21 @@ def test_mixed_precision_by_gates_equals_the_cli(kiln_bin, digits_cli, tmp_path,
     assert (b / "m.kar.mixed.alls").read_text() == (a / "m.kar.mixed.alls").read_text()
     assert choice == json.loads((a / "m.kar.mixed.json").read_text())
     assert choice["met"] and choice["target"] == "gates" and choice["lines"]
+    # search_trials=0 is --search-trials 0: single tensors only, the same bytes as the CLI's.
+    c = tmp_path / "cli0"
+    c.mkdir()
+    cli(kiln_bin, "optimize", digits_cli.parsed, "--calib-set-path", DIGITS / "calib.npy",
+        "--target-gates", config, "--data-path", held_out, "--search-trials", "0",
+        "--output-har-path", "m.kar", cwd=c)
+    runner0 = ClientRunner(har=digits_cli.parsed)
+    single = runner0.optimize(str(DIGITS / "calib.npy"), target_gates=config, data=held_out,
+                              mixed_script_path="m.kar.mixed.alls", search_trials=0)
+    assert single == json.loads((c / "m.kar.mixed.json").read_text())
+    assert single["lines"] != choice["lines"]
+    assert runner0.mixed_script == (c / "m.kar.mixed.alls").read_text()
+    with pytest.raises(ValueError, match="search_trials"):
+        runner.optimize(str(DIGITS / "calib.npy"), target_gates=config, data=held_out,
+                        search_trials=-1)
     with pytest.raises(ValueError, match="give one of target_snr and target_gates"):
         runner.optimize(str(DIGITS / "calib.npy"), target_snr=40, target_gates=config,
                         data=held_out)

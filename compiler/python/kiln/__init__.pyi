@@ -83,6 +83,7 @@ class ClientRunner:
         data_size: int = 16,
         max_16bit_fraction: float = 0.25,
         mixed_script_path: Optional[PathLike] = None,
+        search_trials: int = 3,
     ) -> Optional[Dict[str, Any]]: ...
     def noise_report(self) -> Dict[str, Any]: ...
     def analyze_noise(

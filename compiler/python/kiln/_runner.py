@@ -255,7 +255,8 @@ class ClientRunner:
 
     def optimize(self, calib_data=None, *, calib_size=None, random_calib=False,
                  report_samples=16, strict=False, progress=None, target_snr=None, target_gates=None,
-                 data=None, data_size=16, max_16bit_fraction=0.25, mixed_script_path=None):
+                 data=None, data_size=16, max_16bit_fraction=0.25, mixed_script_path=None,
+                 search_trials=3):
         """Quantizes the network (``kiln optimize``): applies the model script, calibrates,
         computes every tensor's quantization and layer's integer parameters, and runs the noise
         report (noise_report()).
@@ -283,6 +284,9 @@ class ClientRunner:
           (default 16).
         max_16bit_fraction: at most this fraction of activation bytes in 16 bits (default 0.25).
           The runner's hw_arch prices the choice (estimated FPS).
+        search_trials: with target_gates, layers with weights tried whole (precision_mode=
+          a16_w16) per round, each a trial optimize measured on `data` (--search-trials;
+          default 3; 0: single tensors only).
         mixed_script_path: where the chosen script is written before each round (the CLI's
           <output>.mixed.alls) and the name the archive records for it; default: kept in
           memory, named "<model script>" like a script loaded as text.
@@ -328,6 +332,7 @@ class ClientRunner:
                 raise ValueError(f"max_16bit_fraction={max_16bit_fraction}: expected a fraction "
                                  "from 0 to 1")
             data_size = _int_in("data_size", data_size, 1, 1000000)
+            search_trials = _int_in("search_trials", search_trials, 0, 64)
             data_path, data_arrays = self._data_args(data, data_size, "data")
             mixed = {"target_snr": float(target_snr or 0.0),
                      "gates_config": (None if target_gates is None
@@ -335,6 +340,7 @@ class ClientRunner:
                      "data_path": data_path,
                      "data_arrays": data_arrays, "data_size": data_size,
                      "max_16bit_fraction": float(max_16bit_fraction), "hw_arch": self.hw_arch,
+                     "search_trials": search_trials,
                      "script_path": (_SCRIPT_NAME if mixed_script_path is None
                                      else os.fspath(mixed_script_path)),
                      "write_script": mixed_script_path is not None}

@@ -1,5 +1,7 @@
 #include "compiler/emulator/host_convert_simd.h"
 
+#include "common/cpu_features.h"
+
 #include "runtime/engine/host_convert.h"
 
 #if defined(__x86_64__)
@@ -11,14 +13,6 @@ namespace kiln {
 namespace {
 
 #if defined(__x86_64__)
-bool haveAvx2() {
-  static const bool ok = [] {
-    __builtin_cpu_init();
-    return bool(__builtin_cpu_supports("avx2"));
-  }();
-  return ok;
-}
-
 // rt::quantizeFloat step by step, each std:: call as the instruction with its exact semantics:
 //   NaN -> 0                      andnot with the unordered mask (+0.0f, as `v = 0.f`)
 //   std::max(v, lo) = v < lo ? lo : v     maxps(lo, v) (lo > v ? lo : v; no NaN left)
@@ -69,7 +63,7 @@ __attribute__((target("avx2"))) void dequantizeAvx2(const int32_t* q, int64_t n,
 
 void quantizeToInt(const float* x, int64_t n, const rt::StreamDesc& s, int32_t* q) {
 #if defined(__x86_64__)
-  if (haveAvx2()) return quantizeAvx2(x, n, s, q);
+  if (hostHasAvx2()) return quantizeAvx2(x, n, s, q);
 #endif
   rt::quantizeFloat(x, n, s, q);
 }
@@ -77,7 +71,7 @@ void quantizeToInt(const float* x, int64_t n, const rt::StreamDesc& s, int32_t* 
 void dequantizeFromInt(const int32_t* q, int64_t n, const rt::StreamDesc& s, float* x) {
 #if defined(__x86_64__)
   constexpr int64_t kExact = int64_t(1) << 52;
-  if (haveAvx2() && s.zeroPoint < kExact && s.zeroPoint > -kExact)
+  if (hostHasAvx2() && s.zeroPoint < kExact && s.zeroPoint > -kExact)
     return dequantizeAvx2(q, n, s, x);
 #endif
   rt::dequantizeToFloat(q, n, s, x);

@@ -1,5 +1,7 @@
 #include "compiler/optimize/noise_report.h"
 
+#include "common/cpu_features.h"
+
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -45,14 +47,6 @@ struct Acc {
 };
 
 #if defined(__x86_64__)
-bool haveAvx2() {
-  static const bool ok = [] {
-    __builtin_cpu_init();
-    return bool(__builtin_cpu_supports("avx2"));
-  }();
-  return ok;
-}
-
 // addLayerSample's loop with the seven sums in two vectors: lanes (signal, na, nb, nc) add
 // (r², d1², d2², d3²) and lanes (-, ba, bb, bc) add (-, d1, d2, d3), element after element. Each
 // lane is one sum, with the scalar loop's operations in its order (a multiply and an add, no
@@ -104,7 +98,7 @@ void addLayerSample(const std::vector<float>& ref, const IntBuffer& net, const I
     dequantize(floor.data.data() + e0, m, q, df);
     const float* r = ref.data() + e0;
 #if defined(__x86_64__)
-    if (haveAvx2()) {
+    if (hostHasAvx2()) {
       sumsAvx2(r, dn, da, df, m, signal, na, ba, nb, bb, nc, bc);
       continue;
     }

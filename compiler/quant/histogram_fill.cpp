@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "common/cpu_features.h"
 #include "compiler/quant/calibration_stats.h"
 
 #if defined(__x86_64__)
@@ -62,13 +63,6 @@ __attribute__((target("avx2"))) void slotsAvx2(const float* v, size_t n, float s
   slotsPortable(v + i, n - i, sp, sn, top, out + i);
 }
 
-bool haveAvx2() {
-  static const bool ok = [] {
-    __builtin_cpu_init();
-    return bool(__builtin_cpu_supports("avx2"));
-  }();
-  return ok;
-}
 #endif
 
 }  // namespace
@@ -92,7 +86,7 @@ void Histogram::countValues(const float* v, size_t n, float sp, float sn) {
   for (size_t i0 = 0; i0 < n; i0 += kBlock) {
     const size_t m = std::min(kBlock, n - i0);
 #if defined(__x86_64__)
-    if (haveAvx2())
+    if (hostHasAvx2())
       slotsAvx2(v + i0, m, sp, sn, top, slot);
     else
 #endif

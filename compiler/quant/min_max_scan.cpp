@@ -1,5 +1,7 @@
 #include "compiler/quant/min_max_scan.h"
 
+#include "common/cpu_features.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -20,14 +22,6 @@ void scanPortable(const float* p, size_t n, float& lo, float& hi) {
 }
 
 #if defined(__x86_64__)
-bool haveAvx2() {
-  static const bool ok = [] {
-    __builtin_cpu_init();
-    return bool(__builtin_cpu_supports("avx2"));
-  }();
-  return ok;
-}
-
 // Per lane, minps(v, a) is `v < a ? v : a` and maxps(v, b) is `v > b ? v : b` (NaN keeps the
 // second operand), so every lane holds the loop's result over its values; the lanes' results
 // then combine by the same rule. The value is the loop's (the minimum of a set); only a zero's
@@ -71,7 +65,7 @@ __attribute__((target("avx2"))) void scanAvx2(const float* p, size_t n, float& l
 void scanMinMax(const float* p, size_t n, float& lo, float& hi) {
 #if defined(__x86_64__)
   // A NaN start stays NaN in the loop (no comparison with it holds); the lanes would differ.
-  if (n >= 64 && lo == lo && hi == hi && haveAvx2()) return scanAvx2(p, n, lo, hi);
+  if (n >= 64 && lo == lo && hi == hi && hostHasAvx2()) return scanAvx2(p, n, lo, hi);
 #endif
   scanPortable(p, n, lo, hi);
 }

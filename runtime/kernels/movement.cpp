@@ -5,22 +5,13 @@
 #include <cstring>
 
 #include "runtime/kernels/kernels.h"
+#include "runtime/kernels/shapes.h"
 #include "runtime/kernels/thread_pool.h"
 
 namespace kiln::rt {
 
-namespace {
-std::vector<int64_t> strides(const std::vector<int64_t>& s) {
-  std::vector<int64_t> st(s.size(), 1);
-  for (int i = int(s.size()) - 2; i >= 0; --i) st[i] = st[i + 1] * s[i + 1];
-  return st;
-}
-int64_t count(const std::vector<int64_t>& s) {
-  int64_t n = 1;
-  for (int64_t d : s) n *= d;
-  return n;
-}
-}  // namespace
+using shapes::count;
+using shapes::strides;
 
 void slice(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outShape,
            const std::vector<int64_t>& starts, const std::vector<int64_t>& steps, const Act* in,

@@ -12,17 +12,15 @@
 #include <cstring>
 
 #include "runtime/kernels/kernels.h"
+#include "runtime/kernels/shapes.h"
 #include "runtime/kernels/thread_pool.h"
 
 namespace kiln::rt {
 
 namespace {
 
-std::vector<int64_t> strides(const std::vector<int64_t>& s) {
-  std::vector<int64_t> st(s.size(), 1);
-  for (int i = int(s.size()) - 2; i >= 0; --i) st[i] = st[i + 1] * s[i + 1];
-  return st;
-}
+using shapes::count;
+using shapes::strides;
 
 // Rows per range when output rows are split over threads: about 16 k elements.
 int64_t rowGrain(int64_t width) {
@@ -118,12 +116,6 @@ void resizeLinear(const ResizeParams& p, const std::vector<int64_t>& is, int64_t
       applyStage(p.out, acc.data(), ow, 0, out + row * ow);
     }
   });
-}
-
-int64_t count(const std::vector<int64_t>& s) {
-  int64_t c = 1;
-  for (int64_t d : s) c *= d;
-  return c;
 }
 
 }  // namespace

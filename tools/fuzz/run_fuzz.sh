@@ -61,7 +61,11 @@ case "$TARGET" in
     MAX_LEN=(-max_len=16384)
     ;;
   alls)
-    find tests/data/alls-samples ../shared/alls-corpus -name '*.alls' -type f 2>/dev/null |
+    # The corpus is a seed source only when ../shared is beside the checkout (find on a missing
+    # folder fails, and with pipefail that would end the script).
+    SEED_DIRS=(tests/data/alls-samples)
+    [ -d ../shared/alls-corpus ] && SEED_DIRS+=(../shared/alls-corpus)
+    find "${SEED_DIRS[@]}" -name '*.alls' -type f |
       while read -r f; do cp "$f" "$W/seeds/$(basename "$(dirname "$f")")_$(basename "$f")"; done
     MAX_LEN=(-max_len=16384)
     ;;

@@ -18,7 +18,6 @@ namespace kiln::rt {
 using loops::axpy;
 using loops::axpy4;
 using loops::maxAbsDiff;
-using loops::validColumns;
 
 namespace {
 
@@ -26,39 +25,17 @@ namespace {
 // (oy, ox)): x - zp, 0 where the window reads padding.
 void im2colRow(const Act* planes, const ConvGeometry& g, int64_t r, int32_t zp, int64_t t0,
                int64_t tl, int32_t* dst) {
-  const int64_t c = r / (g.kh * g.kw), ky = r / g.kw % g.kh, kx = r % g.kw;
-  const Act* plane = planes + c * g.h * g.w;
-  if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.oh == g.h &&
-      g.ow == g.w) {
-    // A pointwise conv (most of them): column j reads input position j of the plane.
-    for (int64_t j = 0; j < tl; ++j) dst[j] = plane[t0 + j] - zp;
-    return;
-  }
-  const int64_t off = kx * g.dw - g.pl;
-  int64_t ox0, ox1;
-  validColumns(g, off, ox0, ox1);
-  // Walk the tile one output row segment at a time.
-  for (int64_t j = t0; j < t0 + tl;) {
-    const int64_t oy = j / g.ow, segStart = j % g.ow;
-    const int64_t segEnd = std::min(g.ow, segStart + (t0 + tl - j));
-    const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
-    int32_t* d = dst + (j - segStart) - t0;  // d[ox] is column (oy, ox)
-    if (iy >= 0 && iy < g.h) {
-      const Act* src = plane + iy * g.w + off;
-      const int64_t lo = std::min(std::max(ox0, segStart), segEnd);
-      const int64_t hi = std::max(std::min(ox1, segEnd), lo);
-      std::fill(d + segStart, d + lo, 0);
-      if (g.sw == 1) {
-        for (int64_t ox = lo; ox < hi; ++ox) d[ox] = src[ox] - zp;
-      } else {
-        for (int64_t ox = lo; ox < hi; ++ox) d[ox] = src[ox * g.sw] - zp;
-      }
-      std::fill(d + hi, d + segEnd, 0);
-    } else {
-      std::fill(d + segStart, d + segEnd, 0);
-    }
-    j += segEnd - segStart;
-  }
+  loops::forEachIm2colRun(
+      planes, g, r, t0, tl,
+      [&](const Act* src, int64_t stride, int64_t col, int64_t n) {
+        int32_t* d = dst + col;
+        if (stride == 1) {
+          for (int64_t i = 0; i < n; ++i) d[i] = src[i] - zp;
+        } else {
+          for (int64_t i = 0; i < n; ++i) d[i] = src[i * stride] - zp;
+        }
+      },
+      [&](int64_t col, int64_t n) { std::fill(dst + col, dst + col + n, 0); });
 }
 
 // Columns [t0, t0 + tl) of the im2col matrix of one group, rows (ic, ky, kx) of stride tl.

@@ -59,6 +59,42 @@ void withWeights(const WeightPtr& w, F&& f) {
   }
 }
 
+/// The runs of row r = (c, ky, kx) of one group's im2col matrix over the tile's columns
+/// [t0, t0 + tl) (output positions (oy, ox)), in column order: copy(src, stride, col, n) for n
+/// columns from col (relative to t0) reading src[0], src[stride], ... of the input plane, and
+/// pad(col, n) for columns whose window reads padding (within an output row: left padding, the
+/// copy, right padding). A pointwise conv is one copy. The panels of conv.cpp (int32) and
+/// conv_panel.cpp (int16, SIMD runs) fill their rows through it.
+template <typename Copy, typename Pad>
+void forEachIm2colRun(const Act* planes, const ConvGeometry& g, int64_t r, int64_t t0, int64_t tl,
+                      Copy copy, Pad pad) {
+  const int64_t c = r / (g.kh * g.kw), ky = r / g.kw % g.kh, kx = r % g.kw;
+  const Act* plane = planes + c * g.h * g.w;
+  if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.oh == g.h &&
+      g.ow == g.w)
+    return copy(plane + t0, int64_t(1), int64_t(0), tl);  // column j reads position j
+  const int64_t off = kx * g.dw - g.pl;
+  int64_t ox0, ox1;
+  validColumns(g, off, ox0, ox1);
+  // One output row segment at a time (the first may start mid-row).
+  int64_t oy = t0 / g.ow, segStart = t0 % g.ow;
+  for (int64_t j = t0; j < t0 + tl; ++oy, segStart = 0) {
+    const int64_t segEnd = std::min(g.ow, segStart + (t0 + tl - j));
+    const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+    const int64_t base = j - segStart - t0;  // the column of (oy, 0)
+    if (iy >= 0 && iy < g.h) {
+      const int64_t lo = std::min(std::max(ox0, segStart), segEnd);
+      const int64_t hi = std::max(std::min(ox1, segEnd), lo);
+      if (lo > segStart) pad(base + segStart, lo - segStart);
+      copy(plane + iy * g.w + off + lo * g.sw, g.sw, base + lo, hi - lo);
+      if (segEnd > hi) pad(base + hi, segEnd - hi);
+    } else {
+      pad(base + segStart, segEnd - segStart);
+    }
+    j += segEnd - segStart;
+  }
+}
+
 /// Depthwise convolution (groups == channels == outputs), depthwise.cpp.
 void depthwise2d(const ConvParams& p, const Act* in, Act* out);
 

@@ -118,34 +118,14 @@ void interleave16(KernelPath path, const int16_t* a, const int16_t* b, int32_t* 
 
 void im2colRow16(KernelPath path, const Act* planes, const ConvGeometry& g, int64_t r, int32_t zp,
                  int64_t t0, int64_t tl, int16_t* dst) {
-  const int64_t c = r / (g.kh * g.kw), ky = r / g.kw % g.kh, kx = r % g.kw;
-  const Act* plane = planes + c * g.h * g.w;
-  if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.oh == g.h &&
-      g.ow == g.w)
-    return subRun(path, plane + t0, 1, tl, zp, dst);  // pointwise: column j reads position j
-  const int64_t off = kx * g.dw - g.pl;
-  int64_t ox0, ox1;
-  loops::validColumns(g, off, ox0, ox1);
-  // Walk the tile one output row segment at a time (the first may start mid-row).
-  int64_t oy = t0 / g.ow, segStart = t0 % g.ow;
-  for (int64_t j = t0; j < t0 + tl; ++oy, segStart = 0) {
-    const int64_t segEnd = std::min(g.ow, segStart + (t0 + tl - j));
-    const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
-    int16_t* d = dst + (j - segStart) - t0;  // d[ox] is column (oy, ox)
-    if (iy >= 0 && iy < g.h) {
-      const Act* src = plane + iy * g.w + off;
-      const int64_t lo = std::min(std::max(ox0, segStart), segEnd);
-      const int64_t hi = std::max(std::min(ox1, segEnd), lo);
-      // Left padding first (the run overwrites what zeroRun wrote past it), right padding
-      // after: what zeroRun writes past segEnd belongs to the next segment or the slack.
-      if (lo > segStart) zeroRun(d + segStart, lo - segStart);
-      subRun(path, src + lo * g.sw, g.sw, hi - lo, zp, d + lo);
-      if (segEnd > hi) zeroRun(d + hi, segEnd - hi);
-    } else {
-      zeroRun(d + segStart, segEnd - segStart);
-    }
-    j += segEnd - segStart;
-  }
+  // Left padding is written before the run (the run overwrites what zeroRun wrote past it),
+  // right padding after: what zeroRun writes past a segment belongs to the next one or the slack.
+  loops::forEachIm2colRun(
+      planes, g, r, t0, tl,
+      [&](const Act* src, int64_t stride, int64_t col, int64_t n) {
+        subRun(path, src, stride, n, zp, dst + col);
+      },
+      [&](int64_t col, int64_t n) { zeroRun(dst + col, n); });
 }
 
 void pairPanel(KernelPath path, const Act* planes, const ConvGeometry& g, int64_t rows,

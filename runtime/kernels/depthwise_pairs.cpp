@@ -1,6 +1,6 @@
-// The pair-row depthwise kernel (depthwise_pairs.h): building the pair rows of a channel, the
-// portable row micro-kernel and the path dispatch. The AVX2 and NEON row kernels are in
-// depthwise_pairs_simd.cpp.
+// The pair-row depthwise kernel (depthwise_pairs.h): building a channel's pair rows in a ring of
+// input rows, the output rows in bands, the portable micro-kernels and the path dispatch. The AVX2
+// and NEON micro-kernels are in depthwise_pairs_simd.cpp.
 #include "runtime/kernels/depthwise_pairs.h"
 
 #include <algorithm>
@@ -11,29 +11,23 @@
 
 namespace kiln::rt::dw {
 
-// The pair rows of a channel stored as Act (see depthwisePairsChannel), 16 words at a time:
-// the padded row as int16 x - zp (exact: the caller checked |x - zp| <= INT16_MAX), then words
-// j to j + 15 interleaved from the row at j and at j + dw. A row's last step may write up to 15
-// words past qLen: into the next row's place, written after it, or the slack after the last row.
-void buildPairRows16(const ConvParams& p, const Act* plane, int64_t qLen, int64_t phaseLen,
-                     PairScratch& s) {
-  const ConvGeometry& g = p.g;
-  const int64_t q16 = (qLen + 15) / 16 * 16;
-  s.rowX16.assign(size_t(std::max(g.pl + g.w, q16 + g.dw)), 0);  // zero outside [pl, pl + w)
-  s.pairs.resize(size_t(g.h * qLen + 16));
-  s.q.resize(size_t(q16));
-  const int16_t* lo = s.rowX16.data();
-  for (int64_t iy = 0; iy < g.h; ++iy) {
-    panels::subRun(p.path, plane + iy * g.w, 1, g.w, p.inZp, s.rowX16.data() + g.pl);
-    int32_t* row = s.pairs.data() + iy * qLen;  // sw phases of phaseLen words
-    int32_t* q = g.sw == 1 ? row : s.q.data();
-    for (int64_t j = 0; j < qLen; j += 16)
-      panels::interleave16(p.path, lo + j, lo + j + g.dw, q + j);
-    if (g.sw > 1)
-      for (int64_t ph = 0; ph < g.sw; ++ph)
-        for (int64_t i = 0; i < phaseLen; ++i) row[ph * phaseLen + i] = q[i * g.sw + ph];
+namespace {
+
+// About this many accumulators per band of output rows (at least one row): the band's int32
+// accumulators stay in the first-level cache until the output stage reads them.
+constexpr int64_t kBandValues = 2048;
+
+// d[i] = src[i] - zp for i < n as int16 (exact: the caller checked |x - zp| <= INT16_MAX).
+template <typename T>
+void rowMinusZp(KernelPath path, const T* src, int64_t n, int32_t zp, int16_t* d) {
+  if constexpr (std::is_same_v<T, Act>) {
+    panels::subRun(path, src, 1, n, zp, d);
+  } else {
+    for (int64_t i = 0; i < n; ++i) d[i] = int16_t(int32_t(src[i]) - zp);
   }
 }
+
+}  // namespace
 
 template <typename T, typename W>
 void depthwisePairsChannel(const ConvParams& p, const T* plane, const W* w, int64_t channel,
@@ -48,65 +42,87 @@ void depthwisePairsChannel(const ConvParams& p, const T* plane, const W* w, int6
   // whatever the window: the pair rows of the header are offsets into these phase rows.
   const int64_t maxOff = (2 * (pairCount - 1) * g.dw) / g.sw;
   const int64_t phaseLen = width + maxOff;
+  // sw = 2, dw = 1: every tap pair reads phase 0, whose words q[2i] = (xr[2i], xr[2i + 1]) are
+  // the padded int16 row itself (little-endian: the low half is the first value). Built straight
+  // into the ring: the row's values [pl, pl + n) (the later ones are never read), zeros around.
+  const bool direct = g.sw == 2 && g.dw == 1;
   const int64_t qLen = phaseLen * g.sw;
-  const int64_t rowLen = std::max(g.pl + g.w, qLen + g.dw);
-  s.zero.assign(size_t(phaseLen), 0);
-  s.acc.resize(size_t(g.oh * g.ow + width));
-  if constexpr (std::is_same_v<T, Act>) {
-    buildPairRows16(p, plane, qLen, phaseLen, s);
+  const int64_t q16 = (qLen + 15) / 16 * 16;
+  const int64_t slotLen = direct ? (phaseLen + 15) / 16 * 16 : g.sw == 1 ? q16 : qLen;
+  const int64_t directN = std::clamp<int64_t>(2 * phaseLen - g.pl, 0, g.w);
+  const int64_t span = (g.kh - 1) * g.dh + 1;
+  s.ringRow.assign(size_t(span), -1);
+  if (direct) {
+    s.ring.assign(size_t(span * slotLen), 0);  // the padding columns stay 0
   } else {
-    s.rowX.assign(size_t(rowLen), 0);
-    s.pairs.resize(size_t(g.h * qLen));
-    s.q.resize(size_t(qLen));
-    const int32_t zp = p.inZp;
-    for (int64_t iy = 0; iy < g.h; ++iy) {
-      const T* src = plane + iy * g.w;
-      int32_t* xr = s.rowX.data() + g.pl;
-      for (int64_t ix = 0; ix < g.w; ++ix) xr[ix] = int32_t(src[ix]) - zp;
-      const int32_t *lo = s.rowX.data(), *hi = lo + g.dw;
-      int32_t* row = s.pairs.data() + iy * qLen;  // sw phases of phaseLen words
-      int32_t* q = g.sw == 1 ? row : s.q.data();
-      for (int64_t j = 0; j < qLen; ++j)
-        q[j] = int32_t((uint32_t(lo[j]) & 0xffffu) | (uint32_t(hi[j]) << 16));
-      if (g.sw > 1)
-        for (int64_t ph = 0; ph < g.sw; ++ph)
-          for (int64_t i = 0; i < phaseLen; ++i) row[ph * phaseLen + i] = q[i * g.sw + ph];
-    }
+    s.ring.resize(size_t(span * slotLen));
+    s.rowX16.assign(size_t(std::max(g.pl + g.w, q16 + g.dw)), 0);  // zero outside [pl, pl + w)
+    if (g.sw > 1) s.q.resize(size_t(q16));
   }
+  s.zero.assign(size_t(phaseLen), 0);
+  // The pair words of input row iy, built into its ring slot when first needed. The rows one
+  // output row reads lie within `span` consecutive rows (distinct slots), and the window only
+  // moves down: each row is built once.
+  auto pairRow = [&](int64_t iy) -> const int32_t* {
+    const int64_t slot = iy % span;
+    int32_t* r = s.ring.data() + slot * slotLen;
+    if (s.ringRow[size_t(slot)] == iy) return r;
+    s.ringRow[size_t(slot)] = iy;
+    const T* src = plane + iy * g.w;
+    if (direct) {
+      rowMinusZp(p.path, src, directN, p.inZp, reinterpret_cast<int16_t*>(r) + g.pl);
+      return r;
+    }
+    rowMinusZp(p.path, src, g.w, p.inZp, s.rowX16.data() + g.pl);
+    if (g.sw == 1) {
+      pairWords(p.path, s.rowX16.data(), g.dw, qLen, r);
+      return r;
+    }
+    int32_t* q = s.q.data();
+    pairWords(p.path, s.rowX16.data(), g.dw, qLen, q);
+    for (int64_t ph = 0; ph < g.sw; ++ph)
+      for (int64_t i = 0; i < phaseLen; ++i) r[ph * phaseLen + i] = q[i * g.sw + ph];
+    return r;
+  };
   // Weight pairs (ky, t) and, per output row, the pair rows they multiply.
   const int64_t nr = g.kh * pairCount;
   s.wPairs.resize(size_t(nr));
   s.rowPtr.resize(size_t(nr));
-  const W* wc = w;
   for (int64_t ky = 0; ky < g.kh; ++ky)
     for (int64_t t = 0; t < pairCount; ++t) {
-      const int32_t a = int32_t(wc[ky * g.kw + 2 * t]);
-      const int32_t b = 2 * t + 1 < g.kw ? int32_t(wc[ky * g.kw + 2 * t + 1]) : 0;
+      const int32_t a = int32_t(w[ky * g.kw + 2 * t]);
+      const int32_t b = 2 * t + 1 < g.kw ? int32_t(w[ky * g.kw + 2 * t + 1]) : 0;
       s.wPairs[size_t(ky * pairCount + t)] = gemm::pairWord(a, b);
     }
-  // Where tap pair t's run starts within a row's phases.
+  // Where tap pair t's run starts within a row's words.
   s.tapOff.resize(size_t(pairCount));
   for (int64_t t = 0; t < pairCount; ++t) {
     const int64_t tap = 2 * t * g.dw;
-    s.tapOff[size_t(t)] = (tap % g.sw) * phaseLen + tap / g.sw;
+    s.tapOff[size_t(t)] = direct ? t : (tap % g.sw) * phaseLen + tap / g.sw;
   }
   const int32_t bias = int32_t(p.bias[channel]);
-  for (int64_t oy = 0; oy < g.oh; ++oy) {
-    const int32_t** ptr = s.rowPtr.data();
-    for (int64_t ky = 0; ky < g.kh; ++ky, ptr += pairCount) {
-      const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
-      if (iy < 0 || iy >= g.h) {
-        std::fill(ptr, ptr + pairCount, s.zero.data());
-        continue;
+  const int64_t bandRows = std::clamp<int64_t>(kBandValues / g.ow, 1, g.oh);
+  s.acc.resize(size_t(bandRows * g.ow + width));
+  for (int64_t b0 = 0; b0 < g.oh; b0 += bandRows) {
+    const int64_t b1 = std::min(g.oh, b0 + bandRows);
+    for (int64_t oy = b0; oy < b1; ++oy) {
+      const int32_t** ptr = s.rowPtr.data();
+      for (int64_t ky = 0; ky < g.kh; ++ky, ptr += pairCount) {
+        const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+        if (iy < 0 || iy >= g.h) {
+          std::fill(ptr, ptr + pairCount, s.zero.data());
+          continue;
+        }
+        const int32_t* row = pairRow(iy);
+        for (int64_t t = 0; t < pairCount; ++t) ptr[t] = row + s.tapOff[size_t(t)];
       }
-      const int32_t* row = s.pairs.data() + iy * qLen;
-      for (int64_t t = 0; t < pairCount; ++t) ptr[t] = row + s.tapOff[size_t(t)];
+      // Rows are written in order, each width long: a row's padding columns land on the next
+      // row's place before it is written (the slack holds the band's last row's).
+      pairRows(p.path, s.rowPtr.data(), s.wPairs.data(), nr, width, bias,
+               s.acc.data() + (oy - b0) * g.ow);
     }
-    // Rows are written in order, each width long: a row's padding columns land on the next
-    // row's place before it is written (the slack holds the last row's).
-    pairRows(p.path, s.rowPtr.data(), s.wPairs.data(), nr, width, bias, s.acc.data() + oy * g.ow);
+    applyStage(p.out, s.acc.data(), (b1 - b0) * g.ow, channel, out + b0 * g.ow);
   }
-  applyStage(p.out, s.acc.data(), g.oh * g.ow, channel, out);
 }
 
 void pairRowsPortable(const int32_t* const* rows, const int32_t* w, int64_t nr, int64_t width,
@@ -138,6 +154,19 @@ void pairRows(KernelPath path, const int32_t* const* rows, const int32_t* w, int
     default:
       return pairRowsPortable(rows, w, nr, width, bias, acc);
   }
+}
+
+void pairWordsPortable(const int16_t* x, int64_t d, int64_t n, int32_t* q) {
+  const int64_t n16 = (n + 15) / 16 * 16;
+  for (int64_t j = 0; j < n16; ++j) q[j] = gemm::pairWord(x[j], x[j + d]);
+}
+
+void pairWords(KernelPath path, const int16_t* x, int64_t d, int64_t n, int32_t* q) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (path == KernelPath::Avx2) return pairWordsAvx2(x, d, n, q);
+#endif
+  (void)path;
+  pairWordsPortable(x, d, n, q);
 }
 
 // The activation types: the arena's Act (uint16), and int32 / uint8 for tests and future per-tensor

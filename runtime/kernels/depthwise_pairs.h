@@ -6,12 +6,16 @@
 // output column ox, the word (x(iy, ox*sw + 2t*dw - pl) - zp, x(iy, ox*sw + (2t+1)*dw - pl) - zp)
 // as two int16 halves (0 where the window reads padding; the unused high half of an odd kw's last
 // pair meets a 0 weight). Every pair row is a contiguous run of one array built once per input row
-// (one word per column, split into sw phases), so building costs the same for any window. An
-// output row oy is bias + the sum over ky and t of madd(pair row (t, oy*sh + ky*dh - pt), weight
-// pair (ky, t)), for every stride and dilation; rows of padding point at a row of zeros. The caller
-// proves that every |x - zp| and |w| fits int16 and that sum |w| * max |x - zp| + |bias| < 2^31, so
-// every pair product and every partial sum fits int32 in any order: each path gives the int32 the
-// reference loop gives.
+// (one word per column, split into sw phases), so building costs the same for any window; with
+// sw = 2 and dw = 1 the words of phase 0 (the only one read) are the padded int16 row itself,
+// read as int32, and nothing is built beyond it. An output row oy is bias + the sum over ky and t
+// of madd(pair row (t, oy*sh + ky*dh - pt), weight pair (ky, t)), for every stride and dilation;
+// rows of padding point at a row of zeros. The input rows live in a ring of (kh - 1) * dh + 1
+// rows built as the output rows reach them, and the output stage runs on bands of a few output
+// rows, so a channel's working set stays in the first-level cache whatever the plane's size.
+// The caller proves that every |x - zp| and |w| fits int16 and that
+// sum |w| * max |x - zp| + |bias| < 2^31, so every pair product and every partial sum fits int32
+// in any order: each path gives the int32 the reference loop gives.
 #pragma once
 
 #include <cstdint>
@@ -27,12 +31,12 @@ constexpr int64_t kBlock = 8;
 
 /// Scratch of one thread for depthwisePairsChannel (reused between channels).
 struct PairScratch {
-  std::vector<int32_t> rowX;    // one padded input row of x - zp
-  std::vector<int16_t> rowX16;  // the same as int16 (activations stored as Act)
-  std::vector<int32_t> pairs;   // [h][sw phases][phase length] pair words
-  std::vector<int32_t> q;       // one row's pair words before the phase split
-  std::vector<int32_t> zero;    // one row of zeros (rows of padding)
-  std::vector<int32_t> acc;     // [oh][ow] + width slack
+  std::vector<int16_t> rowX16;   // one padded input row of x - zp
+  std::vector<int32_t> q;        // one row's pair words before the phase split
+  std::vector<int32_t> ring;     // the pair words of the last (kh - 1) * dh + 1 input rows
+  std::vector<int64_t> ringRow;  // which input row each ring slot holds (-1: none)
+  std::vector<int32_t> zero;     // one row of zeros (rows of padding)
+  std::vector<int32_t> acc;      // a band of output rows + width slack
   std::vector<const int32_t*> rowPtr;
   std::vector<int64_t> tapOff;
   std::vector<int32_t> wPairs;
@@ -62,5 +66,11 @@ void pairRowsAvx2(const int32_t* const* rows, const int32_t* w, int64_t nr, int6
                   int32_t bias, int32_t* acc);
 void pairRowsNeon(const int32_t* const* rows, const int32_t* w, int64_t nr, int64_t width,
                   int32_t bias, int32_t* acc);
+
+/// q[j] = gemm::pairWord(x[j], x[j + d]) for j < n rounded up to a multiple of 16 (x holds that
+/// many values plus d), per path.
+void pairWords(KernelPath path, const int16_t* x, int64_t d, int64_t n, int32_t* q);
+void pairWordsPortable(const int16_t* x, int64_t d, int64_t n, int32_t* q);
+void pairWordsAvx2(const int16_t* x, int64_t d, int64_t n, int32_t* q);
 
 }  // namespace kiln::rt::dw

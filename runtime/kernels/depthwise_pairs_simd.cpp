@@ -1,7 +1,9 @@
-// The row micro-kernels of the pair-row depthwise kernel (depthwise_pairs.h) for AVX2 and NEON.
-// AVX2: vpmaddwd of 8 pair words by the broadcast weight pair, two such vectors (16 output
-// columns) per step; NEON: smull/smull2 + addp per 4 columns. Both are the exact pair sums of
-// pairRowsPortable (every partial sum fits int32: the caller's bound).
+// The micro-kernels of the pair-row depthwise kernel (depthwise_pairs.h) for AVX2 and NEON.
+// Rows: AVX2 vpmaddwd of 8 pair words by the broadcast weight pair, two such vectors (16 output
+// columns) per step; NEON smull/smull2 + addp per 4 columns. Both are the exact pair sums of
+// pairRowsPortable (every partial sum fits int32: the caller's bound). Pair words: AVX2
+// vpunpcklwd/vpunpckhwd of the row and the row d further on, 16 words per step, the words of
+// pairWordsPortable.
 #include "runtime/kernels/depthwise_pairs.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -41,6 +43,19 @@ __attribute__((target("avx2"))) void pairRowsAvx2(const int32_t* const* rows, co
           a0, _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[r] + ox)),
                                 _mm256_set1_epi32(w[r])));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + ox), a0);
+  }
+}
+
+__attribute__((target("avx2"))) void pairWordsAvx2(const int16_t* x, int64_t d, int64_t n,
+                                                   int32_t* q) {
+  for (int64_t j = 0; j < n; j += 16) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + j));
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + j + d));
+    const __m256i lo = _mm256_unpacklo_epi16(a, b);  // words 0-3 | 8-11
+    const __m256i hi = _mm256_unpackhi_epi16(a, b);  // words 4-7 | 12-15
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + j), _mm256_permute2x128_si256(lo, hi, 0x20));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + j + 8),
+                        _mm256_permute2x128_si256(lo, hi, 0x31));
   }
 }
 #endif

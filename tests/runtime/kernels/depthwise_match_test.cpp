@@ -1,7 +1,9 @@
 // The pair-row depthwise kernel (runtime/kernels/depthwise_pairs.h) against conv2dReference, bit
 // for bit, on every kernel path this CPU runs and on 1 and 2 threads: random geometries with every
 // stride, dilation and padding up to 3, windows up to 7 x 7 (odd widths leave a half pair),
-// output widths that leave partial 8- and 16-column blocks, and edge values (activations at 0 and
+// output widths that leave partial 8- and 16-column blocks, column stride 2 with dilation 1 (the
+// rows read as they are), planes of several bands of output rows (the ring of input rows wraps
+// many times), and edge values (activations at 0 and
 // the top of their range, weights at both int8 / int16 extremes, zero points at both ends, table
 // and leaky output stages), plus channels that must leave the pair kernel (16-bit activations
 // far from the zero point, weights beyond int16, sums beyond int32) and take the int64 loops.
@@ -19,7 +21,7 @@ TEST(DepthwiseMatch, PairKernelEqualsReferenceOnEveryPathAndThreadCount) {
   std::mt19937 rng(91);
   auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
   int executed = 0;
-  for (int trial = 0; trial < 160; ++trial) {
+  for (int trial = 0; trial < 240; ++trial) {
     rt::ConvParams p;
     rt::ConvGeometry& g = p.g;
     const int edge = trial % 6;  // 0: random; 1, 2: extremes; 3: int16 weights; 4: 16-bit; 5: wide
@@ -30,6 +32,9 @@ TEST(DepthwiseMatch, PairKernelEqualsReferenceOnEveryPathAndThreadCount) {
     g.dw = pick(1, 3);
     g.pt = pick(0, 3), g.pl = pick(0, 3), g.pb = pick(0, 3), g.pr = pick(0, 3);
     if (trial % 4 == 0) g.kh = g.kw = pick(0, 1) ? 3 : 5, g.dh = g.dw = 1;  // the usual windows
+    if (trial % 3 == 1) g.sw = 2, g.dw = 1;  // rows read in place (any sh, dh, window)
+    if (trial % 8 == 6)
+      g.n = 1, g.groups = g.k = g.c = pick(1, 3), g.h = pick(40, 80), g.w = pick(50, 150);
     const int64_t effH = g.dh * (g.kh - 1) + 1, effW = g.dw * (g.kw - 1) + 1;
     if (g.h + g.pt + g.pb < effH || g.w + g.pl + g.pr < effW) continue;
     g.oh = (g.h + g.pt + g.pb - effH) / g.sh + 1;

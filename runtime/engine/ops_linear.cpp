@@ -119,8 +119,8 @@ class ConvKernel : public OpKernel {
       bounds[size_t(oc)] = channelBound(c, sumAbsW[size_t(oc)], p_.bias[oc]);
     c.stage(g.k, stage_, bounds);
     p_.out = stage_.stage;
-    if (!deconv_) {  // packed once here, shared by every session of the model
-      p_.path = c.limits.kernelPath.value_or(KernelPath::Portable);
+    p_.path = c.limits.kernelPath.value_or(KernelPath::Portable);
+    if (!deconv_) {                   // packed once here, shared by every session of the model
       packed_ = packConvWeights(p_);  // the path decides whether a byte form is packed too
       p_.packed = packed_.get();
     }

@@ -1,7 +1,10 @@
-// Integer deconvolution (transposed convolution): one multiply-accumulate pass per kernel tap,
-// scattered to the output positions the tap reaches; checked bit for bit against
-// deconv2dReference, the plain scatter loop kept beside it.
+// Integer deconvolution (transposed convolution). A group whose |x - zp| and weights fit int16 and
+// whose sums cannot leave int32 (every 8-bit layer) runs the packed GEMM (deconv_packed.h).
+// Otherwise: one multiply-accumulate pass per kernel tap, scattered to the output positions the
+// tap reaches. Both checked bit for bit against deconv2dReference, the plain scatter loop kept
+// beside them.
 #include "runtime/kernels/conv_loops.h"
+#include "runtime/kernels/deconv_packed.h"
 #include "runtime/kernels/thread_pool.h"
 
 namespace kiln::rt {
@@ -67,6 +70,7 @@ void deconv2dTyped(const ConvParams& p, const W* weights, const Act* in, Act* ou
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       const Act* x = in + (n * g.c + grp * cg) * hw;
       const int64_t maxX = loops::maxAbsDiff(x, cg * hw, p.inZp);
+      if (deconvpk::deconvGroupPacked(p, n, grp, x, maxX, out)) continue;
       // Output channels, and bands of rows within one, are independent: (channel, band) tasks
       // in ranges on the session's threads, each with its own accumulators (the int64 ones only
       // when a channel needs them). A single output channel (a score map) still splits.

@@ -50,39 +50,34 @@ void depthwisePairsChannel(const ConvParams& p, const T* plane, const W* w, int6
   const int64_t q16 = (qLen + 15) / 16 * 16;
   const int64_t slotLen = direct ? (phaseLen + 15) / 16 * 16 : g.sw == 1 ? q16 : qLen;
   const int64_t directN = std::clamp<int64_t>(2 * phaseLen - g.pl, 0, g.w);
-  const int64_t span = (g.kh - 1) * g.dh + 1;
-  s.ringRow.assign(size_t(span), -1);
+  // The ring has a power of two >= (kh - 1) * dh + 1 slots (a mask instead of a division per row).
+  int64_t slots = 1;
+  while (slots < (g.kh - 1) * g.dh + 1) slots *= 2;
+  s.ringRow.assign(size_t(slots), -1);
   if (direct) {
-    s.ring.assign(size_t(span * slotLen), 0);  // the padding columns stay 0
+    s.ring.assign(size_t(slots * slotLen), 0);  // the padding columns stay 0
   } else {
-    s.ring.resize(size_t(span * slotLen));
+    s.ring.resize(size_t(slots * slotLen));
     s.rowX16.assign(size_t(std::max(g.pl + g.w, q16 + g.dw)), 0);  // zero outside [pl, pl + w)
     if (g.sw > 1) s.q.resize(size_t(q16));
   }
-  s.zero.assign(size_t(phaseLen), 0);
-  // The pair words of input row iy, built into its ring slot when first needed. The rows one
-  // output row reads lie within `span` consecutive rows (distinct slots), and the window only
-  // moves down: each row is built once.
-  auto pairRow = [&](int64_t iy) -> const int32_t* {
-    const int64_t slot = iy % span;
-    int32_t* r = s.ring.data() + slot * slotLen;
-    if (s.ringRow[size_t(slot)] == iy) return r;
-    s.ringRow[size_t(slot)] = iy;
+  s.zero.assign(size_t(slotLen), 0);  // read at any tap offset, as a ring slot
+  // The pair words of input row iy into ring slot r (see below).
+  auto buildRow = [&](int64_t iy, int32_t* r) {
     const T* src = plane + iy * g.w;
     if (direct) {
       rowMinusZp(p.path, src, directN, p.inZp, reinterpret_cast<int16_t*>(r) + g.pl);
-      return r;
+      return;
     }
     rowMinusZp(p.path, src, g.w, p.inZp, s.rowX16.data() + g.pl);
     if (g.sw == 1) {
       pairWords(p.path, s.rowX16.data(), g.dw, qLen, r);
-      return r;
+      return;
     }
     int32_t* q = s.q.data();
     pairWords(p.path, s.rowX16.data(), g.dw, qLen, q);
     for (int64_t ph = 0; ph < g.sw; ++ph)
       for (int64_t i = 0; i < phaseLen; ++i) r[ph * phaseLen + i] = q[i * g.sw + ph];
-    return r;
   };
   // Weight pairs (ky, t) and, per output row, the pair rows they multiply.
   const int64_t nr = g.kh * pairCount;
@@ -100,28 +95,45 @@ void depthwisePairsChannel(const ConvParams& p, const T* plane, const W* w, int6
     const int64_t tap = 2 * t * g.dw;
     s.tapOff[size_t(t)] = direct ? t : (tap % g.sw) * phaseLen + tap / g.sw;
   }
-  const int32_t bias = int32_t(p.bias[channel]);
   const int64_t bandRows = std::clamp<int64_t>(kBandValues / g.ow, 1, g.oh);
   s.acc.resize(size_t(bandRows * g.ow + width));
+  // The per-row loop reads these locals only (no reloads through the scratch after each store).
+  const int64_t kh = g.kh, dh = g.dh, h = g.h, ow = g.ow, mask = slots - 1;
+  const int64_t* tapOff = s.tapOff.data();
+  int64_t* ringRow = s.ringRow.data();
+  int32_t* ring = s.ring.data();
+  const int32_t* zero = s.zero.data();
+  const int32_t** rowPtr = s.rowPtr.data();
+  const int32_t* wPairs = s.wPairs.data();
+  int32_t* acc = s.acc.data();
+  const int32_t bias = int32_t(p.bias[channel]);
   for (int64_t b0 = 0; b0 < g.oh; b0 += bandRows) {
     const int64_t b1 = std::min(g.oh, b0 + bandRows);
     for (int64_t oy = b0; oy < b1; ++oy) {
-      const int32_t** ptr = s.rowPtr.data();
-      for (int64_t ky = 0; ky < g.kh; ++ky, ptr += pairCount) {
-        const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
-        if (iy < 0 || iy >= g.h) {
-          std::fill(ptr, ptr + pairCount, s.zero.data());
-          continue;
+      const int32_t** ptr = rowPtr;
+      int64_t iy = oy * g.sh - g.pt;
+      for (int64_t ky = 0; ky < kh; ++ky, ptr += pairCount, iy += dh) {
+        const int32_t* row = zero;  // rows of padding
+        if (iy >= 0 && iy < h) {
+          // Row iy's ring slot, built when first needed. The rows one output row reads lie
+          // within (kh - 1) * dh + 1 <= slots consecutive rows (distinct slots), and the window
+          // only moves down: a row is replaced only by one at least `slots` further down, when no
+          // later output row reads it. Each row is built once.
+          const int64_t slot = iy & mask;
+          int32_t* r = ring + slot * slotLen;
+          if (ringRow[slot] != iy) {
+            ringRow[slot] = iy;
+            buildRow(iy, r);
+          }
+          row = r;
         }
-        const int32_t* row = pairRow(iy);
-        for (int64_t t = 0; t < pairCount; ++t) ptr[t] = row + s.tapOff[size_t(t)];
+        for (int64_t t = 0; t < pairCount; ++t) ptr[t] = row + tapOff[t];
       }
       // Rows are written in order, each width long: a row's padding columns land on the next
       // row's place before it is written (the slack holds the band's last row's).
-      pairRows(p.path, s.rowPtr.data(), s.wPairs.data(), nr, width, bias,
-               s.acc.data() + (oy - b0) * g.ow);
+      pairRows(p.path, rowPtr, wPairs, nr, width, bias, acc + (oy - b0) * ow);
     }
-    applyStage(p.out, s.acc.data(), (b1 - b0) * g.ow, channel, out + b0 * g.ow);
+    applyStage(p.out, acc, (b1 - b0) * ow, channel, out + b0 * ow);
   }
 }
 

@@ -181,13 +181,14 @@ class ConcatKernel : public OpKernel {
       s.multNeg = s.multNeg ? &stage_.multNeg[i] : nullptr;
       s.perChannel = false;
       stages_.push_back(s);
+      copy_.push_back(stageIsIdentity(s, zps_[i], c.in(i).bits));
     }
     axis_ = axis, out_ = out.offset;
   }
   void run(Act* arena) const override {
     std::vector<const Act*> ptrs;
     for (int64_t o : offsets_) ptrs.push_back(arena + o);
-    concatAxis(shapes_, axis_, ptrs, zps_, stages_, arena + out_);
+    concatAxis(shapes_, axis_, ptrs, zps_, stages_, arena + out_, copy_);
   }
 
  private:
@@ -195,6 +196,7 @@ class ConcatKernel : public OpKernel {
   std::vector<int64_t> offsets_;
   std::vector<int32_t> zps_;
   std::vector<OutputStage> stages_;
+  std::vector<bool> copy_;
   StageHolder stage_;
   int64_t axis_ = 0, out_ = 0;
 };

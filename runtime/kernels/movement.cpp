@@ -172,7 +172,7 @@ void spaceToDepth(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, const A
 
 void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,
                 const std::vector<const Act*>& ins, const std::vector<int32_t>& inZps,
-                const std::vector<OutputStage>& stages, Act* out) {
+                const std::vector<OutputStage>& stages, Act* out, const std::vector<bool>& copy) {
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= inShapes[0][d];
   for (size_t d = axis + 1; d < inShapes[0].size(); ++d) inner *= inShapes[0][d];
@@ -184,19 +184,37 @@ void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,
   // Output elements are independent: ranges of them on the session's threads, each walked as
   // pieces of one input's chunk.
   parallelRanges(outer * rowLen, 16384, [&](int64_t k0, int64_t k1) {
-    constexpr int64_t kRun = 512;
+    constexpr int64_t kRun = 4096;
     int32_t acc[kRun];
     for (int64_t k = k0; k < k1;) {
       const int64_t o = k / rowLen, at = k % rowLen;
       const size_t i = size_t(std::upper_bound(first.begin(), first.end(), at) - first.begin() - 1);
       const int64_t len = std::min({kRun, first[i + 1] - at, k1 - k});
       const Act* src = ins[i] + o * (first[i + 1] - first[i]) + (at - first[i]);
+      if (i < copy.size() && copy[i]) {
+        // An identity stage (channel padding with the output's own quantization, BlazeFace).
+        std::memcpy(out + k, src, size_t(len) * sizeof(Act));
+        k += len;
+        continue;
+      }
       // x - zp fits int32 (activations and zero points lie in [0, 2^16)): the run form.
       for (int64_t j = 0; j < len; ++j) acc[j] = src[j] - inZps[i];
       applyStage(stages[i], acc, len, 0, out + k);
       k += len;
     }
   });
+}
+
+}  // namespace kiln::rt
+
+namespace kiln::rt {
+
+bool stageIsIdentity(const OutputStage& s, int32_t inZp, int32_t bits) {
+  // requantize(acc, m, shift) = acc exactly when m = 2^shift (round half up of an integer).
+  const Multiplier& m = s.mult[0];
+  const bool one = m.shift >= 0 && m.shift <= 30 && int64_t(m.m) == (int64_t(1) << m.shift);
+  return !s.lut && !s.multNeg && !s.perChannel && one && s.outZp == inZp && s.qmin <= 0 &&
+         int64_t(s.qmax) >= (int64_t(1) << bits) - 1;
 }
 
 }  // namespace kiln::rt

@@ -1,0 +1,216 @@
+// The small-operation fast paths against their definitions, bit for bit, on every kernel path this
+// CPU runs and on 1 and 2 threads:
+//   the fused same-shape add/sub run (eltwise_fused.cpp: int16 pairs, int32 products, the scalar
+//     loop) against OutputStage::apply on the int64 accumulator, 8- and 16-bit operands, zero
+//     points at both ends, multipliers at the int16 / int32 limits, lengths off the vector width;
+//   the 2x2 stride-2 max pool rows against pool2dReference;
+//   concat's copies of identity stages (stageIsIdentity) against the stage applied per element;
+//   the arena host conversions (host_convert_run.cpp) against quantizeFloat / dequantizeToFloat,
+//     with NaN, infinities, signed zeros, denormals, values beyond the limits and exact halves.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <random>
+
+#include "runtime/engine/host_convert.h"
+#include "runtime/engine/host_convert_run.h"
+#include "runtime/kernels/eltwise_fused.h"
+#include "runtime/kernels/kernels.h"
+#include "runtime/kernels/thread_pool.h"
+
+namespace kiln::test {
+namespace {
+
+// run() with each supported path on no pool and on a pool of 2 threads.
+void onPathsAndThreads(const std::function<void(rt::KernelPath, const std::string&)>& run) {
+  for (rt::KernelPath path : rt::supportedKernelPaths())
+    for (int t : {1, 2}) {
+      rt::ThreadPool pool(t);
+      const rt::ThreadPool::Scope scope(t > 1 ? &pool : nullptr);
+      run(path, std::string(rt::kernelPathName(path)) + " on " + std::to_string(t) + " thread(s)");
+    }
+}
+
+TEST(SmallOpsMatch, FusedAddSubEqualsDefinition) {
+  std::mt19937 rng(101);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  int fused = 0, pairs = 0, products = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    rt::EltwiseParams p;
+    p.op = trial % 3 == 0 ? rt::EltwiseOp::Sub : rt::EltwiseOp::Add;
+    p.bitsA = trial % 4 == 1 ? 16 : 8, p.bitsB = trial % 5 == 1 ? 16 : 8;
+    const int64_t topA = (int64_t(1) << p.bitsA) - 1, topB = (int64_t(1) << p.bitsB) - 1;
+    const int64_t n = pick(1, 3000);
+    p.outShape = {1, n};
+    p.strideA = p.strideB = {0, 1};
+    const int zk = int(pick(0, 3));
+    p.zpA = int32_t(zk == 0 ? 0 : zk == 1 ? topA : pick(0, topA));
+    p.zpB = int32_t(pick(0, 2) == 0 ? topB : pick(0, topB));
+    // Multiplier magnitudes: within int16 (pairs), up to the int32 accumulator bound, beyond it.
+    const int kind = trial % 4;
+    const int64_t mMax = kind == 0   ? 32767
+                         : kind == 1 ? (int64_t(1) << 22)
+                         : kind == 2 ? 2047
+                                     : (1 << 26);
+    p.multA = pick(0, 1) ? mMax : pick(1, mMax);
+    p.multB = pick(0, 3) == 0 ? -pick(1, mMax) : pick(1, mMax);
+    const rt::Multiplier m{int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(20, 52))};
+    p.out.mult = &m;
+    p.out.outZp = int32_t(pick(0, 1) ? 0 : pick(0, 255));
+    p.out.qmin = int32_t(pick(0, 1) ? 0 : pick(0, 100));
+    p.out.qmax = int32_t(pick(0, 1) ? 255 : pick(150, 65535));
+    std::vector<rt::Act> a(static_cast<size_t>(n)), b(static_cast<size_t>(n));
+    for (auto& v : a) v = rt::Act(pick(0, 5) == 0 ? (pick(0, 1) ? topA : 0) : pick(0, topA));
+    for (auto& v : b) v = rt::Act(pick(0, 5) == 0 ? (pick(0, 1) ? topB : 0) : pick(0, topB));
+    std::vector<rt::Act> want(static_cast<size_t>(n));
+    for (int64_t k = 0; k < n; ++k) {
+      const int64_t x = int64_t(a[size_t(k)]) - p.zpA, y = int64_t(b[size_t(k)]) - p.zpB;
+      const int64_t acc =
+          p.op == rt::EltwiseOp::Sub ? x * p.multA - y * p.multB : x * p.multA + y * p.multB;
+      want[size_t(k)] = rt::Act(p.out.apply(acc, 0));
+    }
+    rt::AddRequant r;
+    if (rt::addRequantSetup(p, r)) {
+      ++fused;
+      pairs += r.pairs16 && r.narrowOut;
+      products += !r.pairs16 && r.narrowOut;
+    }
+    onPathsAndThreads([&](rt::KernelPath path, const std::string& what) {
+      p.path = path;
+      std::vector<rt::Act> got(size_t(n), 0xBEEF);
+      rt::eltwise(p, a.data(), b.data(), got.data());
+      ASSERT_EQ(got, want) << "trial " << trial << " " << what;
+    });
+  }
+  // Every form ran: the int16 pairs, the int32 products, and the unfused int64 path.
+  EXPECT_GT(pairs, 20);
+  EXPECT_GT(products, 20);
+  EXPECT_LT(fused, 290);
+}
+
+TEST(SmallOpsMatch, MaxPool2x2EqualsReference) {
+  std::mt19937 rng(103);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  for (int trial = 0; trial < 80; ++trial) {
+    rt::PoolParams p;
+    rt::ConvGeometry& g = p.g;
+    g.n = pick(1, 2), g.c = g.k = pick(1, 5), g.h = pick(2, 40), g.w = pick(2, 80);
+    g.kh = g.kw = g.sh = g.sw = 2, g.dh = g.dw = 1;
+    g.oh = g.h / 2, g.ow = g.w / 2;
+    // An odd size leaves a last row / column no window reads (floor mode).
+    const int64_t qmax = trial % 2 ? 65535 : 255;
+    p.isMax = true;
+    p.inZp = int32_t(pick(0, qmax));
+    std::vector<rt::Act> x(size_t(g.n * g.c * g.h * g.w));
+    for (auto& v : x) v = rt::Act(pick(0, 4) == 0 ? (pick(0, 1) ? qmax : 0) : pick(0, qmax));
+    std::vector<rt::Act> want(size_t(g.n * g.c * g.oh * g.ow));
+    rt::pool2dReference(p, x.data(), want.data());
+    onPathsAndThreads([&](rt::KernelPath path, const std::string& what) {
+      p.path = path;
+      std::vector<rt::Act> got(want.size(), 0xBEEF);
+      rt::pool2d(p, x.data(), got.data());
+      ASSERT_EQ(got, want) << "trial " << trial << " " << what;
+    });
+  }
+}
+
+TEST(SmallOpsMatch, ConcatCopiesOnlyIdentityStages) {
+  std::mt19937 rng(107);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  const rt::Multiplier one{1 << 30, 30}, unit{1, 0}, near{(1 << 30) + 1, 30};
+  rt::OutputStage s;
+  s.mult = &one, s.outZp = 7, s.qmin = 0, s.qmax = 255;
+  EXPECT_TRUE(rt::stageIsIdentity(s, 7, 8));
+  EXPECT_FALSE(rt::stageIsIdentity(s, 8, 8));   // zero points differ
+  EXPECT_FALSE(rt::stageIsIdentity(s, 7, 16));  // the clamp cuts 16-bit values
+  s.mult = &near;
+  EXPECT_FALSE(rt::stageIsIdentity(s, 7, 8));
+  s.mult = &unit;
+  EXPECT_TRUE(rt::stageIsIdentity(s, 7, 8));
+  s.multNeg = &one;
+  EXPECT_FALSE(rt::stageIsIdentity(s, 7, 8));
+  // Identity and rescaling inputs mixed, along every axis: copies give the stage's values.
+  for (int trial = 0; trial < 40; ++trial) {
+    const std::vector<int64_t> shape = {pick(1, 3), pick(1, 9), pick(1, 30)};
+    const int64_t axis = pick(0, 2);
+    const size_t inputs = size_t(pick(1, 4));
+    std::vector<std::vector<int64_t>> shapes(inputs, shape);
+    std::vector<std::vector<rt::Act>> data(inputs);
+    std::vector<const rt::Act*> ins;
+    std::vector<int32_t> zps;
+    std::vector<rt::Multiplier> mults(inputs);
+    std::vector<rt::OutputStage> stages(inputs);
+    std::vector<bool> copy(inputs);
+    for (size_t i = 0; i < inputs; ++i) {
+      shapes[i][size_t(axis)] = pick(1, 5);
+      data[i].resize(size_t(shapes[i][0] * shapes[i][1] * shapes[i][2]));
+      for (auto& v : data[i]) v = rt::Act(pick(0, 255));
+      ins.push_back(data[i].data());
+      zps.push_back(int32_t(pick(0, 255)));
+      const bool id = pick(0, 1) == 1;
+      mults[i] = id ? one : rt::Multiplier{int32_t(pick(1 << 30, INT32_MAX)), 31};
+      stages[i].mult = &mults[i];
+      stages[i].outZp = id ? zps[i] : int32_t(pick(0, 255));
+      stages[i].qmax = 255;
+      copy[i] = rt::stageIsIdentity(stages[i], zps[i], 8);
+      ASSERT_EQ(copy[i], id);
+    }
+    std::vector<rt::Act> want, got;
+    std::vector<int64_t> outShape = shape;
+    outShape[size_t(axis)] = 0;
+    for (const auto& s2 : shapes) outShape[size_t(axis)] += s2[size_t(axis)];
+    want.resize(size_t(outShape[0] * outShape[1] * outShape[2]));
+    got.assign(want.size(), 0xBEEF);
+    rt::concatAxis(shapes, axis, ins, zps, stages, want.data());  // every input through its stage
+    rt::concatAxis(shapes, axis, ins, zps, stages, got.data(), copy);
+    ASSERT_EQ(got, want) << "trial " << trial;
+  }
+}
+
+uint32_t bitsOf(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+
+TEST(SmallOpsMatch, HostConversionsEqualTheScalarLoops) {
+  std::mt19937 rng(109);
+  const float inf = std::numeric_limits<float>::infinity();
+  const float edges[] = {0.f, -0.f, std::nanf(""), inf, -inf, 1e-40f, -1e-40f, 0.5f, -2.5f, 1e30f};
+  for (int trial = 0; trial < 120; ++trial) {
+    rt::StreamDesc s;
+    s.bits = trial % 2 ? 8 : 16;
+    const int64_t qmax = (int64_t(1) << s.bits) - 1;
+    s.scale = std::ldexp(1.0 + double(rng() % 1000) / 997.0, -int(rng() % 12));
+    s.zeroPoint = trial % 7 == 0 ? 0 : trial % 11 == 0 ? qmax : int64_t(rng() % uint32_t(qmax + 1));
+    rt::limvals(s.scale, s.zeroPoint, s.bits, s.limMin, s.limMax);
+    // Large enough to be split over threads now and then, lengths off the vector width.
+    const size_t n = size_t(trial % 5 == 0 ? 40000 + rng() % 9 : rng() % 300);
+    const float span = float(s.scale * double(qmax)) * 1.2f;
+    std::uniform_real_distribution<float> u(-span, span);
+    std::vector<float> x(n);
+    for (size_t i = 0; i < n; ++i) x[i] = rng() % 25 == 0 ? edges[rng() % 10] : u(rng);
+    for (size_t i = 0; i < n; i += 13)  // exact halves of a step: rounding ties
+      x[i] = float((double(int64_t(rng() % uint32_t(qmax))) + 0.5 - double(s.zeroPoint)) * s.scale);
+    std::vector<rt::Act> want(n), q(n);
+    rt::quantizeFloat(x.data(), int64_t(n), s, want.data());
+    for (auto& v : q) v = rt::Act(rng() % uint32_t(qmax + 1));
+    std::vector<float> fwant(n);
+    rt::dequantizeToFloat(q.data(), int64_t(n), s, fwant.data());
+    onPathsAndThreads([&](rt::KernelPath path, const std::string& what) {
+      std::vector<rt::Act> got(n, 0xBEEF);
+      rt::quantizeToArena(path, x.data(), int64_t(n), s, got.data());
+      ASSERT_EQ(got, want) << "trial " << trial << " " << what;
+      std::vector<float> fgot(n, -1.f);
+      rt::dequantizeFromArena(path, q.data(), int64_t(n), s, fgot.data());
+      for (size_t i = 0; i < n; ++i)
+        ASSERT_EQ(bitsOf(fgot[i]), bitsOf(fwant[i])) << "trial " << trial << " " << what;
+    });
+  }
+}
+
+}  // namespace
+}  // namespace kiln::test

@@ -121,6 +121,8 @@ struct UnaryParams {
   const int64_t* scale = nullptr;  // per channel integer scale (normalization) or null (= 1)
   const int64_t* bias = nullptr;   // per channel, in accumulator units, or null
   OutputStage out;
+  int32_t inBits = 16;  // the input lies in [0, 2^inBits)
+  KernelPath path = KernelPath::Portable;
 };
 void unary(const UnaryParams& p, const Act* in, Act* out);
 

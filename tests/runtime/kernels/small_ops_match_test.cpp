@@ -91,6 +91,83 @@ TEST(SmallOpsMatch, FusedAddSubEqualsDefinition) {
   EXPECT_LT(fused, 290);
 }
 
+// Operands broadcast along rows ([1, C, H, W] against [1, C, 1, 1], per-channel stages) or scalar,
+// and the per-channel affine unary: the affine run acc = (x - zp) k + c.
+TEST(SmallOpsMatch, AffineRunsEqualDefinition) {
+  std::mt19937 rng(113);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  for (int trial = 0; trial < 150; ++trial) {
+    const int64_t c = pick(1, 6), h = pick(1, 9), w = pick(1, 70), total = c * h * w;
+    const int bits = trial % 4 == 3 ? 16 : 8;
+    const int64_t top = (int64_t(1) << bits) - 1;
+    const int64_t mMax = trial % 3 == 0 ? (int64_t(1) << 22) : trial % 3 == 1 ? 4000 : (1 << 28);
+    std::vector<rt::Multiplier> mult(static_cast<size_t>(c));
+    for (auto& m : mult) m = {int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(20, 50))};
+    rt::OutputStage st;
+    st.mult = mult.data();
+    st.outZp = int32_t(pick(0, 255)), st.qmin = 0, st.qmax = int32_t(pick(0, 1) ? 255 : top);
+    const size_t count = static_cast<size_t>(total);
+    std::vector<rt::Act> x(count), got(count), want(count);
+    for (auto& v : x) v = rt::Act(pick(0, 4) == 0 ? (pick(0, 1) ? top : 0) : pick(0, top));
+    // eltwise: b per channel (rows) or scalar (one linear run); a on the other side now and then.
+    rt::EltwiseParams p;
+    p.op = rt::EltwiseOp(pick(0, 2));
+    const bool scalar = pick(0, 2) == 0, swap = pick(0, 1) == 1;
+    std::vector<rt::Act> y(scalar ? 1 : size_t(c));
+    for (auto& v : y) v = rt::Act(pick(0, 255));
+    p.outShape = {1, c, h, w};
+    const std::vector<int64_t> full = {0, h * w, w, 1};
+    const std::vector<int64_t> bcast =
+        scalar ? std::vector<int64_t>{0, 0, 0, 0} : std::vector<int64_t>{0, 1, 0, 0};
+    p.strideA = swap ? bcast : full, p.strideB = swap ? full : bcast;
+    p.zpA = int32_t(pick(0, swap ? 255 : top)), p.zpB = int32_t(pick(0, swap ? top : 255));
+    p.bitsA = swap ? 8 : bits, p.bitsB = swap ? bits : 8;
+    p.multA = pick(-mMax, mMax), p.multB = pick(1, mMax);
+    p.out = st;
+    p.out.perChannel = !scalar;
+    p.channelDim = scalar ? -1 : 1;
+    const rt::Act* a = swap ? y.data() : x.data();
+    const rt::Act* b = swap ? x.data() : y.data();
+    for (int64_t k = 0; k < total; ++k) {
+      const int64_t ch = k / (h * w);
+      const int64_t ia = swap ? (scalar ? 0 : ch) : k, ib = swap ? k : (scalar ? 0 : ch);
+      const int64_t u = int64_t(a[ia]) - p.zpA, v = int64_t(b[ib]) - p.zpB;
+      const int64_t acc = p.op == rt::EltwiseOp::Mult  ? u * v
+                          : p.op == rt::EltwiseOp::Sub ? u * p.multA - v * p.multB
+                                                       : u * p.multA + v * p.multB;
+      want[size_t(k)] = rt::Act(p.out.apply(acc, scalar ? 0 : ch));
+    }
+    onPathsAndThreads([&](rt::KernelPath path, const std::string& what) {
+      p.path = path;
+      std::fill(got.begin(), got.end(), rt::Act(0xBEEF));
+      rt::eltwise(p, a, b, got.data());
+      ASSERT_EQ(got, want) << "eltwise trial " << trial << " " << what;
+    });
+    // unary: per-channel scale and bias, within and beyond int32 accumulators.
+    rt::UnaryParams u;
+    u.shape = {1, c, h, w};
+    u.channelDim = 1;
+    u.inZp = int32_t(pick(0, top)), u.inBits = bits;
+    std::vector<int64_t> scale(static_cast<size_t>(c)), bias(static_cast<size_t>(c));
+    for (auto& v : scale) v = pick(-mMax, mMax);
+    for (auto& v : bias) v = pick(-mMax, mMax) * (trial % 5 == 0 ? 1000 : 1);
+    u.scale = scale.data(), u.bias = bias.data();
+    u.out = st;
+    u.out.perChannel = true;
+    for (int64_t k = 0; k < total; ++k) {
+      const int64_t ch = k / (h * w);
+      want[size_t(k)] = rt::Act(
+          u.out.apply((int64_t(x[size_t(k)]) - u.inZp) * scale[size_t(ch)] + bias[size_t(ch)], ch));
+    }
+    onPathsAndThreads([&](rt::KernelPath path, const std::string& what) {
+      u.path = path;
+      std::fill(got.begin(), got.end(), rt::Act(0xBEEF));
+      rt::unary(u, x.data(), got.data());
+      ASSERT_EQ(got, want) << "unary trial " << trial << " " << what;
+    });
+  }
+}
+
 TEST(SmallOpsMatch, MaxPool2x2EqualsReference) {
   std::mt19937 rng(103);
   auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };

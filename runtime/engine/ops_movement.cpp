@@ -53,10 +53,14 @@ class TransposeKernel : public OpKernel {
       perm_.push_back(p);
     }
     shape_ = in.shape, in_ = in.offset, out_ = out.offset;
+    path_ = c.limits.kernelPath.value_or(KernelPath::Portable);
   }
-  void run(Act* arena) const override { transpose(shape_, perm_, arena + in_, arena + out_); }
+  void run(Act* arena) const override {
+    transpose(shape_, perm_, arena + in_, arena + out_, path_);
+  }
 
  private:
+  KernelPath path_ = KernelPath::Portable;
   std::vector<int64_t> shape_, perm_;
   int64_t in_, out_;
 };

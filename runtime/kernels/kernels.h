@@ -146,7 +146,7 @@ void globalAvgPool(int64_t nc, int64_t inner, int32_t inZp, const OutputStage& o
 
 /// Data movement (quantization unchanged): transpose, slice, pad, depth/space.
 void transpose(const std::vector<int64_t>& inShape, const std::vector<int64_t>& perm, const Act* in,
-               Act* out);
+               Act* out, KernelPath path = KernelPath::Portable);
 /// The per-element loop transpose must match (tests; and permutations transpose.cpp has no
 /// kernel for).
 void transposeReference(const std::vector<int64_t>& inShape, const std::vector<int64_t>& perm,

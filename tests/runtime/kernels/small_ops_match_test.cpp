@@ -3,7 +3,8 @@
 //   the fused same-shape add/sub run (eltwise_fused.cpp: int16 pairs, int32 products, the scalar
 //     loop) against OutputStage::apply on the int64 accumulator, 8- and 16-bit operands, zero
 //     points at both ends, multipliers at the int16 / int32 limits, lengths off the vector width;
-//   the 2x2 stride-2 max pool rows against pool2dReference;
+//   the 2x2 stride-2 max pool rows against pool2dReference, transposes' 8 x 8 blocks and narrow
+//     column splits against transposeReference;
 //   concat's copies of identity stages (stageIsIdentity) against the stage applied per element;
 //   the arena host conversions (host_convert_run.cpp) against quantizeFloat / dequantizeToFloat,
 //     with NaN, infinities, signed zeros, denormals, values beyond the limits and exact halves.
@@ -164,6 +165,31 @@ TEST(SmallOpsMatch, AffineRunsEqualDefinition) {
       std::fill(got.begin(), got.end(), rt::Act(0xBEEF));
       rt::unary(u, x.data(), got.data());
       ASSERT_EQ(got, want) << "unary trial " << trial << " " << what;
+    });
+  }
+}
+
+// The NCHW <-> NHWC transposes: the 8 x 8 blocks with ragged edges, and the narrow-column splits
+// (an interleaved image's 2, 3 or 4 channels), against the per-element loop.
+TEST(SmallOpsMatch, TransposeBlocksEqualReference) {
+  std::mt19937 rng(127);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  for (int trial = 0; trial < 60; ++trial) {
+    const int64_t n = trial % 3 == 0 ? pick(1, 3) : 1;
+    const int64_t c = trial % 4 == 0 ? pick(2, 4) : pick(1, 100);
+    const int64_t hw = pick(1, 300);
+    const bool toPlanar = pick(0, 1) == 1;  // NHWC -> NCHW, else NCHW -> NHWC
+    const std::vector<int64_t> shape =
+        toPlanar ? std::vector<int64_t>{n, hw, c} : std::vector<int64_t>{n, c, hw};
+    const std::vector<int64_t> perm = {0, 2, 1};
+    std::vector<rt::Act> x(static_cast<size_t>(n * c * hw));
+    for (auto& v : x) v = rt::Act(pick(0, 65535));
+    std::vector<rt::Act> want(x.size());
+    rt::transposeReference(shape, perm, x.data(), want.data());
+    onPathsAndThreads([&](rt::KernelPath path, const std::string& what) {
+      std::vector<rt::Act> got(x.size(), 0xBEEF);
+      rt::transpose(shape, perm, x.data(), got.data(), path);
+      ASSERT_EQ(got, want) << "trial " << trial << " " << what;
     });
   }
 }

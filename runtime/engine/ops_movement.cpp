@@ -188,11 +188,12 @@ class ConcatKernel : public OpKernel {
       copy_.push_back(stageIsIdentity(s, zps_[i], c.in(i).bits));
     }
     axis_ = axis, out_ = out.offset;
+    path_ = c.limits.kernelPath.value_or(KernelPath::Portable);
   }
   void run(Act* arena) const override {
     std::vector<const Act*> ptrs;
     for (int64_t o : offsets_) ptrs.push_back(arena + o);
-    concatAxis(shapes_, axis_, ptrs, zps_, stages_, arena + out_, copy_);
+    concatAxis(shapes_, axis_, ptrs, zps_, stages_, arena + out_, copy_, path_);
   }
 
  private:
@@ -201,6 +202,7 @@ class ConcatKernel : public OpKernel {
   std::vector<int32_t> zps_;
   std::vector<OutputStage> stages_;
   std::vector<bool> copy_;
+  KernelPath path_ = KernelPath::Portable;
   StageHolder stage_;
   int64_t axis_ = 0, out_ = 0;
 };

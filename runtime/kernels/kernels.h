@@ -173,7 +173,7 @@ void spaceToDepth(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, const A
 void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,
                 const std::vector<const Act*>& ins, const std::vector<int32_t>& inZps,
                 const std::vector<OutputStage>& stages, Act* out,
-                const std::vector<bool>& copy = {});
+                const std::vector<bool>& copy = {}, KernelPath path = KernelPath::Portable);
 /// Whether `stage` gives back every value x of [0, 2^bits) from acc = x - inZp: a multiplier of
 /// exactly 1, outZp = inZp, a clamp that keeps the range (no table, no negative multiplier).
 bool stageIsIdentity(const OutputStage& stage, int32_t inZp, int32_t bits);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "runtime/kernels/eltwise_fused.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/kernels/shapes.h"
 #include "runtime/kernels/thread_pool.h"
@@ -172,7 +173,8 @@ void spaceToDepth(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, const A
 
 void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,
                 const std::vector<const Act*>& ins, const std::vector<int32_t>& inZps,
-                const std::vector<OutputStage>& stages, Act* out, const std::vector<bool>& copy) {
+                const std::vector<OutputStage>& stages, Act* out, const std::vector<bool>& copy,
+                KernelPath path) {
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= inShapes[0][d];
   for (size_t d = axis + 1; d < inShapes[0].size(); ++d) inner *= inShapes[0][d];
@@ -194,6 +196,13 @@ void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,
       if (i < copy.size() && copy[i]) {
         // An identity stage (channel padding with the output's own quantization, BlazeFace).
         std::memcpy(out + k, src, size_t(len) * sizeof(Act));
+        k += len;
+        continue;
+      }
+      AffineRequant affine;
+      if (affineRequantSetup(inZps[i], 16, 1, 0, stages[i], 0, affine)) {
+        // acc = x - zp and the clamp stage in one pass.
+        affineRequantFast(path, affine, src, len, out + k);
         k += len;
         continue;
       }

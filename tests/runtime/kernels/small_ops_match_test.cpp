@@ -267,9 +267,22 @@ TEST(SmallOpsMatch, ConcatCopiesOnlyIdentityStages) {
     for (const auto& s2 : shapes) outShape[size_t(axis)] += s2[size_t(axis)];
     want.resize(size_t(outShape[0] * outShape[1] * outShape[2]));
     got.assign(want.size(), 0xBEEF);
-    rt::concatAxis(shapes, axis, ins, zps, stages, want.data());  // every input through its stage
-    rt::concatAxis(shapes, axis, ins, zps, stages, got.data(), copy);
-    ASSERT_EQ(got, want) << "trial " << trial;
+    // The definition: every element through its input's stage.
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < axis; ++d) outer *= shape[size_t(d)];
+    for (int64_t d = axis + 1; d < 3; ++d) inner *= shape[size_t(d)];
+    size_t at = 0;
+    for (int64_t o = 0; o < outer; ++o)
+      for (size_t i = 0; i < inputs; ++i) {
+        const int64_t len = shapes[i][size_t(axis)] * inner;
+        for (int64_t e = 0; e < len; ++e)
+          want[at++] = rt::Act(stages[i].apply(int64_t(data[i][size_t(o * len + e)]) - zps[i], 0));
+      }
+    for (rt::KernelPath path : rt::supportedKernelPaths()) {
+      std::fill(got.begin(), got.end(), rt::Act(0xBEEF));
+      rt::concatAxis(shapes, axis, ins, zps, stages, got.data(), copy, path);
+      ASSERT_EQ(got, want) << "trial " << trial << " " << rt::kernelPathName(path);
+    }
   }
 }
 

@@ -211,10 +211,19 @@ void eltwise(const EltwiseParams& p, const Act* a, const Act* b, Act* out) {
             ja += ix[size_t(d)] * p.strideA[size_t(d)];
             jb += ix[size_t(d)] * p.strideB[size_t(d)];
           }
+          // The affine form of the last row: rows of one channel against one broadcast value
+          // (an SE block's scale) share it.
+          AffineRequant affine;
+          bool haveAffine = false;
+          int64_t affineChannel = -1, affineValue = -1;
           for (int64_t row = r0; row < r1; ++row) {
             const int64_t c = channelOf(ix, p.channelDim);
-            AffineRequant affine;
-            if (affineOf(p, a + ja, b + jb, sa, sb, c, affine)) {
+            const int64_t value = sa == 1 && sb == 0 ? b[jb] : sa == 0 && sb == 1 ? a[ja] : -1;
+            if (value < 0 || c != affineChannel || value != affineValue) {
+              haveAffine = affineOf(p, a + ja, b + jb, sa, sb, c, affine);
+              affineChannel = c, affineValue = value;
+            }
+            if (haveAffine) {
               // A row against a broadcast value (SE blocks' channel scales).
               affineRequantFast(p.path, affine, sa ? a + ja : b + jb, width, out + row * width);
             } else {

@@ -3,6 +3,7 @@
 //   the fused same-shape add/sub run (eltwise_fused.cpp: int16 pairs, int32 products, the scalar
 //     loop) against OutputStage::apply on the int64 accumulator, 8- and 16-bit operands, zero
 //     points at both ends, multipliers at the int16 / int32 limits, lengths off the vector width;
+//   global_avg_pool's uint32 block sums against the int64 sum;
 //   the 2x2 stride-2 max pool rows against pool2dReference, transposes' 8 x 8 blocks and narrow
 //     column splits against transposeReference;
 //   concat's copies of identity stages (stageIsIdentity) against the stage applied per element;
@@ -189,6 +190,33 @@ TEST(SmallOpsMatch, TransposeBlocksEqualReference) {
     onPathsAndThreads([&](rt::KernelPath path, const std::string& what) {
       std::vector<rt::Act> got(x.size(), 0xBEEF);
       rt::transpose(shape, perm, x.data(), got.data(), path);
+      ASSERT_EQ(got, want) << "trial " << trial << " " << what;
+    });
+  }
+}
+
+// global_avg_pool's block sums against sum(x - zp) in int64, with planes beyond one block.
+TEST(SmallOpsMatch, GlobalAvgPoolEqualsDefinition) {
+  std::mt19937 rng(131);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  for (int trial = 0; trial < 30; ++trial) {
+    const int64_t nc = pick(1, 9), inner = trial % 5 == 0 ? pick(32768, 100000) : pick(1, 3000);
+    const int64_t top = trial % 2 ? 65535 : 255;
+    const int32_t zp = int32_t(trial % 3 == 0 ? top : pick(0, top));
+    const rt::Multiplier m{int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(30, 50))};
+    rt::OutputStage st;
+    st.mult = &m, st.outZp = int32_t(pick(0, 255)), st.qmax = int32_t(top);
+    std::vector<rt::Act> x(static_cast<size_t>(nc * inner));
+    for (auto& v : x) v = rt::Act(pick(0, 3) == 0 ? top : pick(0, top));
+    std::vector<rt::Act> want(static_cast<size_t>(nc));
+    for (int64_t i = 0; i < nc; ++i) {
+      int64_t acc = 0;
+      for (int64_t k = 0; k < inner; ++k) acc += int64_t(x[size_t(i * inner + k)]) - zp;
+      want[size_t(i)] = rt::Act(st.apply(acc, 0));
+    }
+    onPathsAndThreads([&](rt::KernelPath, const std::string& what) {
+      std::vector<rt::Act> got(want.size(), 0xBEEF);
+      rt::globalAvgPool(nc, inner, zp, st, x.data(), got.data());
       ASSERT_EQ(got, want) << "trial " << trial << " " << what;
     });
   }

@@ -85,29 +85,47 @@ void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outSha
       idx[size_t(d)] = rest % outShape[size_t(d)];
       rest /= outShape[size_t(d)];
     }
-    for (int64_t rw = r0; rw < r1; ++rw) {
-      int64_t row = 0;
-      bool outside = false;
-      for (size_t d = 0; d + 1 < r; ++d) {
+    // The source offset of the dimensions before the row's own (r - 2), recomputed only when
+    // that dimension wraps: per row one table lookup.
+    const size_t inner = r - 2;  // r >= 2 here (r == 1: one row, inner wraps at once)
+    int64_t base = 0;
+    bool baseOutside = false;
+    const auto rebase = [&] {
+      base = 0, baseOutside = false;
+      for (size_t d = 0; d < inner; ++d) {
         const int64_t i = src[d][size_t(idx[d])];
+        baseOutside = baseOutside || i < 0;
+        base += i * is[d];
+      }
+    };
+    if (r >= 2) rebase();
+    for (int64_t rw = r0; rw < r1; ++rw) {
+      int64_t row = base;
+      bool outside = baseOutside;
+      if (r >= 2) {
+        const int64_t i = src[inner][size_t(idx[inner])];
         outside = outside || i < 0;
-        row += i * is[d];
+        row += i * is[inner];
       }
       Act* o = out + rw * width;
       if (outside) {
         std::fill(o, o + width, Act(value));
       } else if (simple) {
-        std::fill(o, o + lead, Act(value));
+        for (int64_t j = 0; j < lead; ++j) o[j] = Act(value);
         std::memcpy(o + lead, in + row + start, size_t(run) * sizeof(Act));
-        std::fill(o + lead + run, o + width, Act(value));
+        for (int64_t j = lead + run; j < width; ++j) o[j] = Act(value);
       } else {
         const Act* x = in + row;
         for (int64_t j = 0; j < width; ++j) o[j] = last[size_t(j)] < 0 ? value : x[last[size_t(j)]];
       }
-      for (int d = int(r) - 2; d >= 0; --d) {
+      if (r < 2) continue;
+      if (++idx[inner] < outShape[inner]) continue;
+      idx[inner] = 0;
+      for (int d = int(inner) - 1; d >= 0; --d) {
         if (++idx[size_t(d)] < outShape[size_t(d)]) break;
         idx[size_t(d)] = 0;
       }
+      rebase();
     }
   });
 }

@@ -188,6 +188,7 @@ struct ResizeParams {
   int32_t weightBits = 10;
   int32_t inZp = 0;
   OutputStage out;
+  KernelPath path = KernelPath::Portable;
 };
 void resize(const ResizeParams& p, const Act* in, Act* out);
 /// The general per-element loop resize must match bit for bit (tests; and any layout whose

@@ -78,11 +78,11 @@ void quantizeToArena(KernelPath path, const float* x, int64_t n, const StreamDes
 }
 
 void dequantizeFromArena(KernelPath path, const Act* q, int64_t n, const StreamDesc& s, float* x) {
-  // Stream zero points lie in [0, 2^bits) (validated at load), so q - zp is within int32.
-  const bool exact = s.zeroPoint >= 0 && s.zeroPoint < 65536;
   parallelRanges(n, kGrain, [&](int64_t b, int64_t e) {
     int64_t done = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
+    // Stream zero points lie in [0, 2^bits) (validated at load), so q - zp is within int32.
+    const bool exact = s.zeroPoint >= 0 && s.zeroPoint < 65536;
     if (path == KernelPath::Avx2 && exact && hostAvx2())
       done = dequantizeAvx2(q + b, e - b, s, x + b);
 #endif

@@ -1,8 +1,8 @@
-// The fused same-shape add/sub run of eltwise_fused.h. Its AVX2 form:
+// The fused runs of eltwise_fused.h. Their AVX2 forms:
 //   the accumulators: with pairs16, a - zpA and b - zpB in int16 lanes (exact: both within
 //     int16), interleaved as (x, y) pairs and multiplied-added with (mA, mB) by vpmaddwd (one
-//     exact int32 per pair); else widened to int32 lanes and multiplied by vpmulld (exact: the
-//     accumulator bound of addRequantSetup is within int32);
+//     exact int32 per pair); else widened to int32 lanes and multiplied by vpmulld (exact, and
+//     wrapping never happens: the accumulator bound of the setup is within int32);
 //   requantize: the even and the odd int32 lanes multiplied apart in 64-bit lanes (vpmuldq,
 //     |acc m| < 2^62), the floor shift as a logical shift of the value biased by 2^62 (the sum is
 //     in [0, 2^64)), the bias and zero point taken off together; the result is within int32

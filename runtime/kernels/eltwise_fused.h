@@ -1,7 +1,9 @@
-// Same-shape add/sub with its output stage in one pass, for the common case where every
-// accumulator (a - zpA) mA + (b - zpB) mB fits int32 and the stage is a plain clamp: the residual
-// adds of small convolutional networks. The same integers as OutputStage::apply on the int64
-// accumulator (requantize's 64-bit branch, which is exact for int32 accumulators).
+// Small element-wise runs with their output stage in one pass, for the common case where every
+// accumulator provably fits int32 and the stage is a plain clamp: same-shape add/sub
+// ((a - zpA) mA + (b - zpB) mB: the residual adds of small convolutional networks) and mult, and
+// the affine run (x - zp) k + c (an operand against a broadcast value, per-channel unary, concat
+// and resize rescaling). The same integers as OutputStage::apply on the int64 accumulator
+// (requantize's 64-bit branch, which is exact for int32 accumulators).
 #pragma once
 
 #include <cstdint>

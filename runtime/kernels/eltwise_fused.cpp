@@ -68,6 +68,17 @@ __attribute__((target("avx2"))) int64_t productsAvx2(const AddRequant& r, const 
   return k;
 }
 
+// (b, a) as one int16 pair word in every 32-bit lane (a in the low half: the x of an (x, y) pair).
+__attribute__((target("avx2"))) inline __m256i pair(int32_t a, int32_t b) {
+  return _mm256_set1_epi32(int32_t((uint32_t(uint16_t(b)) << 16) | uint16_t(a)));
+}
+
+// x mA + y mB of (x, y) pairs with the multipliers split as hi 2^15 + lo (modulo 2^32).
+__attribute__((target("avx2"))) inline __m256i splitAcc(__m256i xy, __m256i mHi, __m256i mLo) {
+  return _mm256_add_epi32(_mm256_slli_epi32(_mm256_madd_epi16(xy, mHi), 15),
+                          _mm256_madd_epi16(xy, mLo));
+}
+
 // Returns how many values it did (the rest: addRequantRun). r.narrowOut holds.
 __attribute__((target("avx2"))) int64_t addRequantAvx2(const AddRequant& r, const Act* a,
                                                        const Act* b, int64_t n, Act* out) {
@@ -77,10 +88,25 @@ __attribute__((target("avx2"))) int64_t addRequantAvx2(const AddRequant& r, cons
   const __m128i sh = _mm_cvtsi32_si128(r.shift);
   const __m256i lo = _mm256_set1_epi32(r.lo), hi = _mm256_set1_epi32(r.hi);
   int64_t k = 0;
-  if (r.pairs16) {
+  if (r.pairs16 || r.split16) {
     const __m256i zA = _mm256_set1_epi16(int16_t(r.zpA)), zB = _mm256_set1_epi16(int16_t(r.zpB));
-    const __m256i mAB =
-        _mm256_set1_epi32(int32_t((uint32_t(uint16_t(r.mB)) << 16) | uint16_t(r.mA)));
+    if (r.split16) {
+      // m = (m >> 15) 2^15 + (m & 0x7FFF): the high parts within int16, the low in [0, 2^15).
+      const __m256i mHi = pair(r.mA >> 15, r.mB >> 15), mLo = pair(r.mA & 0x7FFF, r.mB & 0x7FFF);
+      for (; k + 16 <= n; k += 16) {
+        const __m256i x =
+            _mm256_sub_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + k)), zA);
+        const __m256i y =
+            _mm256_sub_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + k)), zB);
+        const __m256i low = splitAcc(_mm256_unpacklo_epi16(x, y), mHi, mLo);
+        const __m256i high = splitAcc(_mm256_unpackhi_epi16(x, y), mHi, mLo);
+        const __m256i v = _mm256_packus_epi32(requant8(low, mul, bias, unbias, sh, lo, hi),
+                                              requant8(high, mul, bias, unbias, sh, lo, hi));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k), v);
+      }
+      return k;
+    }
+    const __m256i mAB = pair(r.mA, r.mB);
     for (; k + 16 <= n; k += 16) {
       const __m256i x =
           _mm256_sub_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + k)), zA);
@@ -181,6 +207,8 @@ bool addRequantSetup(const EltwiseParams& p, AddRequant& r) {
   r.narrowOut = narrowOutput(accMax, mult, s);
   r.pairs16 = !r.product && xMax <= INT16_MAX && yMax <= INT16_MAX && std::llabs(mA) <= INT16_MAX &&
               std::llabs(mB) <= INT16_MAX;
+  r.split16 = !r.product && !r.pairs16 && xMax <= INT16_MAX && yMax <= INT16_MAX &&
+              std::llabs(mA) < (int64_t(1) << 30) && std::llabs(mB) < (int64_t(1) << 30);
   return true;
 }
 

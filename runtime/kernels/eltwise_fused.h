@@ -22,7 +22,11 @@ struct AddRequant {
   bool narrowOut = false;
   // |a - zpA|, |b - zpB|, |mA|, |mB| all <= 2^15 - 1: pairs of int16 products (vpmaddwd).
   bool pairs16 = false;
-  // mult: acc = (a - zpA)(b - zpB) instead (mA, mB unused, pairs16 false).
+  // |a - zpA|, |b - zpB| <= 2^15 - 1 and |mA|, |mB| < 2^30 (not pairs16): each multiplier as
+  // hi 2^15 + lo (hi within int16, lo in [0, 2^15)), two vpmaddwd and acc = (hi sum << 15) + lo
+  // sum, exact modulo 2^32 and so exact (the accumulator fits int32).
+  bool split16 = false;
+  // mult: acc = (a - zpA)(b - zpB) instead (mA, mB unused, pairs16 and split16 false).
   bool product = false;
 };
 

@@ -39,11 +39,11 @@ void onPathsAndThreads(const std::function<void(rt::KernelPath, const std::strin
 TEST(SmallOpsMatch, FusedAddSubEqualsDefinition) {
   std::mt19937 rng(101);
   auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
-  int fused = 0, pairs = 0, products = 0;
+  int fused = 0, pairs = 0, splits = 0, products = 0;
   for (int trial = 0; trial < 300; ++trial) {
     rt::EltwiseParams p;
     p.op = trial % 3 == 0 ? rt::EltwiseOp::Sub : rt::EltwiseOp::Add;
-    p.bitsA = trial % 4 == 1 ? 16 : 8, p.bitsB = trial % 5 == 1 ? 16 : 8;
+    p.bitsA = trial % 8 == 1 ? 16 : 8, p.bitsB = trial % 5 == 1 ? 16 : 8;
     const int64_t topA = (int64_t(1) << p.bitsA) - 1, topB = (int64_t(1) << p.bitsB) - 1;
     const int64_t n = pick(1, 3000);
     p.outShape = {1, n};
@@ -78,7 +78,8 @@ TEST(SmallOpsMatch, FusedAddSubEqualsDefinition) {
     if (rt::addRequantSetup(p, r)) {
       ++fused;
       pairs += r.pairs16 && r.narrowOut;
-      products += !r.pairs16 && r.narrowOut;
+      splits += r.split16 && r.narrowOut;
+      products += !r.pairs16 && !r.split16 && r.narrowOut;
     }
     onPathsAndThreads([&](rt::KernelPath path, const std::string& what) {
       p.path = path;
@@ -87,8 +88,9 @@ TEST(SmallOpsMatch, FusedAddSubEqualsDefinition) {
       ASSERT_EQ(got, want) << "trial " << trial << " " << what;
     });
   }
-  // Every form ran: the int16 pairs, the int32 products, and the unfused int64 path.
+  // Every form ran: the int16 pairs, the split multipliers, the int32 products, the unfused path.
   EXPECT_GT(pairs, 20);
+  EXPECT_GT(splits, 10);
   EXPECT_GT(products, 20);
   EXPECT_LT(fused, 290);
 }

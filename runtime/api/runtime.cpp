@@ -10,6 +10,7 @@
 
 #include "runtime/engine/executor.h"
 #include "runtime/engine/host_convert.h"
+#include "runtime/engine/host_convert_run.h"
 #include "runtime/format/kef.h"
 
 namespace kiln::rt {
@@ -171,7 +172,9 @@ void Session::convertIn(size_t k, int64_t first, int64_t n, const InputBuffer& b
   Act* dst = exec_->input(k) + first;
   const size_t es = elementBytes(b.type, s);
   if (b.type == BufferType::Float32) {
-    quantizeFloat(static_cast<const float*>(b.data), n, s, dst);
+    // On the session's threads, as the operations (the same bytes for every count).
+    const ThreadPool::Scope scope(exec_->pool());
+    quantizeToArena(model_->kernelPath(), static_cast<const float*>(b.data), n, s, dst);
   } else if (es == 1) {
     if (s.bits == 16 && !warnedWiden_ && onWarning) {
       onWarning("input stream '" + s.name +
@@ -198,7 +201,8 @@ void Session::convertOut(size_t k, int64_t first, int64_t n, const OutputBuffer&
   const Act* src = exec_->output(k) + first;
   const size_t es = elementBytes(b.type, s);
   if (b.type == BufferType::Float32) {
-    dequantizeToFloat(src, n, s, static_cast<float*>(b.data));
+    const ThreadPool::Scope scope(exec_->pool());
+    dequantizeFromArena(model_->kernelPath(), src, n, s, static_cast<float*>(b.data));
   } else if (es == 1) {
     auto* dst = static_cast<uint8_t*>(b.data);
     for (int64_t i = 0; i < n; ++i) dst[i] = uint8_t(src[i]);

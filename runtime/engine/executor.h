@@ -67,6 +67,8 @@ class Executor {
   /// Runs on `pool` (borrowed, may be shared by executors; null: none) instead.
   void setPool(ThreadPool* pool);
   int threads() const { return pool_ ? pool_->threads() : 1; }
+  /// The pool the operations run on (null: none).
+  ThreadPool* pool() const { return pool_; }
   /// Seconds per operation of the last profiled run.
   const std::vector<double>& opSeconds() const { return opSeconds_; }
   size_t arenaBytes() const { return arena_.size() * sizeof(Act); }

@@ -36,6 +36,8 @@ class EltwiseKernel : public OpKernel {
     p_.equalOne = int32_t(c.field(F::equal_one, 0, (int64_t(1) << out.bits) - 1));
     p_.channelDim = c.field(F::channel_dim, -1, 16);
     p_.outShape = out.shape;
+    p_.bitsA = a.bits, p_.bitsB = b.bits;
+    p_.path = c.limits.kernelPath.value_or(KernelPath::Portable);
     if (!broadcastStrides(a.shape, out.shape, p_.strideA) ||
         !broadcastStrides(b.shape, out.shape, p_.strideB))
       c.fail("operand shapes do not broadcast to the output shape");
@@ -68,6 +70,8 @@ class UnaryKernel : public OpKernel {
     p_.channelDim = c.field(F::channel_dim, -1, 16);
     const int64_t channels = channelsOf(c, out, p_.channelDim);
     p_.inZp = c.zeroPoint(F::in_zp, in);
+    p_.inBits = in.bits;
+    p_.path = c.limits.kernelPath.value_or(KernelPath::Portable);
     const ConstView* scale = c.optConstant(F::scale, ConstType::I64, channels);
     const ConstView* bias = c.optConstant(F::bias, ConstType::I64, channels);
     // Per-channel bounds only when per-channel constants exist (their size is in the file).

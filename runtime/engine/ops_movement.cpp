@@ -53,10 +53,14 @@ class TransposeKernel : public OpKernel {
       perm_.push_back(p);
     }
     shape_ = in.shape, in_ = in.offset, out_ = out.offset;
+    path_ = c.limits.kernelPath.value_or(KernelPath::Portable);
   }
-  void run(Act* arena) const override { transpose(shape_, perm_, arena + in_, arena + out_); }
+  void run(Act* arena) const override {
+    transpose(shape_, perm_, arena + in_, arena + out_, path_);
+  }
 
  private:
+  KernelPath path_ = KernelPath::Portable;
   std::vector<int64_t> shape_, perm_;
   int64_t in_, out_;
 };
@@ -181,13 +185,15 @@ class ConcatKernel : public OpKernel {
       s.multNeg = s.multNeg ? &stage_.multNeg[i] : nullptr;
       s.perChannel = false;
       stages_.push_back(s);
+      copy_.push_back(stageIsIdentity(s, zps_[i], c.in(i).bits));
     }
     axis_ = axis, out_ = out.offset;
+    path_ = c.limits.kernelPath.value_or(KernelPath::Portable);
   }
   void run(Act* arena) const override {
     std::vector<const Act*> ptrs;
     for (int64_t o : offsets_) ptrs.push_back(arena + o);
-    concatAxis(shapes_, axis_, ptrs, zps_, stages_, arena + out_);
+    concatAxis(shapes_, axis_, ptrs, zps_, stages_, arena + out_, copy_, path_);
   }
 
  private:
@@ -195,6 +201,8 @@ class ConcatKernel : public OpKernel {
   std::vector<int64_t> offsets_;
   std::vector<int32_t> zps_;
   std::vector<OutputStage> stages_;
+  std::vector<bool> copy_;
+  KernelPath path_ = KernelPath::Portable;
   StageHolder stage_;
   int64_t axis_ = 0, out_ = 0;
 };

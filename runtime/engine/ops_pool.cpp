@@ -53,6 +53,7 @@ class PoolKernel : public OpKernel {
     p_.isMax = c.field(F::is_max, 0, 1) != 0;
     p_.countIncludePad = c.field(F::count_include_pad, 0, 1) != 0;
     p_.inZp = c.zeroPoint(F::in_zp, in);
+    p_.path = c.limits.kernelPath.value_or(KernelPath::Portable);
     checkGeometry(c, g.h, g.oh, g.kh, g.sh, g.dh, g.pt, g.pb, "height");
     checkGeometry(c, g.w, g.ow, g.kw, g.sw, g.dw, g.pl, g.pr, "width");
     work_ = c.work({out.numel(), g.kh, g.kw}, "output elements x kh x kw");

@@ -21,6 +21,7 @@ class ResizeKernel : public OpKernel {
     p_.inShape = in.shape, p_.outShape = out.shape;
     p_.weightBits = int32_t(c.field(F::weight_bits, 0, 16));
     p_.inZp = c.zeroPoint(F::in_zp, in);
+    p_.path = c.limits.kernelPath.value_or(KernelPath::Portable);
     int64_t coords = 0, interpolated = 0;
     for (size_t d = 0; d < r; ++d) {
       p_.interpolated.push_back(c.element(F::interpolated, d, 0, 1) != 0);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "runtime/kernels/eltwise_fused.h"
 #include "runtime/kernels/thread_pool.h"
 
 namespace kiln::rt {
@@ -92,6 +93,27 @@ void rowAcc(const EltwiseParams& p, const Act* a, const Act* b, int64_t sa, int6
   }
 }
 
+// The affine form of an add/sub/mult run where one operand is read along it and the other is
+// constant (strides 1 and 0): acc = (x - zp) k + c, as rowAcc's scaleRun32 forms it. False when
+// the run has another form or the fused run does not apply.
+bool affineOf(const EltwiseParams& p, const Act* a, const Act* b, int64_t sa, int64_t sb,
+              int64_t channel, AffineRequant& r) {
+  const bool mult = p.op == EltwiseOp::Mult;
+  if (!mult && p.op != EltwiseOp::Add && p.op != EltwiseOp::Sub) return false;
+  const int64_t mA = p.multA, mB = p.op == EltwiseOp::Sub ? -p.multB : p.multB;
+  if (sa == 1 && sb == 0) {
+    const int64_t y = int64_t(b[0]) - p.zpB;
+    return mult ? affineRequantSetup(p.zpA, p.bitsA, y, 0, p.out, channel, r)
+                : affineRequantSetup(p.zpA, p.bitsA, mA, y * mB, p.out, channel, r);
+  }
+  if (sa == 0 && sb == 1) {
+    const int64_t x = int64_t(a[0]) - p.zpA;
+    return mult ? affineRequantSetup(p.zpB, p.bitsB, x, 0, p.out, channel, r)
+                : affineRequantSetup(p.zpB, p.bitsB, mB, x * mA, p.out, channel, r);
+  }
+  return false;
+}
+
 int32_t eltwiseOne(const EltwiseParams& p, int64_t x, int64_t y, int64_t c) {
   switch (p.op) {
     case EltwiseOp::Add:
@@ -128,6 +150,22 @@ void eltwise(const EltwiseParams& p, const Act* a, const Act* b, Act* out) {
     int64_t total = 1;
     for (int64_t d : p.outShape) total *= d;
     const int64_t sa = scalarA ? 0 : 1, sb = scalarB ? 0 : 1;
+    AddRequant fused;
+    if (!scalarA && !scalarB && addRequantSetup(p, fused)) {
+      // Same-shape add/sub/mult with int32 accumulators (residual adds): one pass, no int64
+      // buffer.
+      parallelRanges(total, kGrain, [&](int64_t begin, int64_t end) {
+        addRequantFast(p.path, fused, a + begin, b + begin, end - begin, out + begin);
+      });
+      return;
+    }
+    AffineRequant affine;
+    if (affineOf(p, a, b, sa, sb, 0, affine)) {
+      parallelRanges(total, kGrain, [&](int64_t begin, int64_t end) {
+        affineRequantFast(p.path, affine, (sa ? a : b) + begin, end - begin, out + begin);
+      });
+      return;
+    }
     // Residual adds dominate: their loop without the per-element op switch (~5% of BlazeFace).
     // Add, sub and mult in chunks through the run form of the stage.
     // Elements are independent: ranges of them on the session's threads.
@@ -163,30 +201,45 @@ void eltwise(const EltwiseParams& p, const Act* a, const Act* b, Act* out) {
     // first row's index.
     const int64_t width = p.outShape[r - 1], sa = p.strideA[r - 1], sb = p.strideB[r - 1];
     const int64_t mA = p.multA, mB = p.op == EltwiseOp::Sub ? -p.multB : p.multB;
-    parallelRanges(total / width, std::max<int64_t>(1, kGrain / width),
-                   [&](int64_t r0, int64_t r1) {
-                     std::vector<int64_t> acc(static_cast<size_t>(width)), ix(r, 0);
-                     int64_t ja = 0, jb = 0;
-                     for (int64_t d = int64_t(r) - 2, rest = r0; d >= 0; --d) {
-                       ix[size_t(d)] = rest % p.outShape[size_t(d)];
-                       rest /= p.outShape[size_t(d)];
-                       ja += ix[size_t(d)] * p.strideA[size_t(d)];
-                       jb += ix[size_t(d)] * p.strideB[size_t(d)];
-                     }
-                     for (int64_t row = r0; row < r1; ++row) {
-                       const int64_t c = channelOf(ix, p.channelDim);
-                       rowAcc(p, a + ja, b + jb, sa, sb, width, mA, mB, acc.data());
-                       applyStage(p.out, acc.data(), width, c, out + row * width);
-                       for (int d = int(r) - 2; d >= 0; --d) {
-                         ja += p.strideA[d];
-                         jb += p.strideB[d];
-                         if (++ix[d] < p.outShape[d]) break;
-                         ja -= p.strideA[d] * p.outShape[d];
-                         jb -= p.strideB[d] * p.outShape[d];
-                         ix[d] = 0;
-                       }
-                     }
-                   });
+    parallelRanges(
+        total / width, std::max<int64_t>(1, kGrain / width), [&](int64_t r0, int64_t r1) {
+          std::vector<int64_t> acc(static_cast<size_t>(width)), ix(r, 0);
+          int64_t ja = 0, jb = 0;
+          for (int64_t d = int64_t(r) - 2, rest = r0; d >= 0; --d) {
+            ix[size_t(d)] = rest % p.outShape[size_t(d)];
+            rest /= p.outShape[size_t(d)];
+            ja += ix[size_t(d)] * p.strideA[size_t(d)];
+            jb += ix[size_t(d)] * p.strideB[size_t(d)];
+          }
+          // The affine form of the last row: rows of one channel against one broadcast value
+          // (an SE block's scale) share it.
+          AffineRequant affine;
+          bool haveAffine = false;
+          int64_t affineChannel = -1, affineValue = -1;
+          for (int64_t row = r0; row < r1; ++row) {
+            const int64_t c = channelOf(ix, p.channelDim);
+            const int64_t value = sa == 1 && sb == 0 ? b[jb] : sa == 0 && sb == 1 ? a[ja] : -1;
+            if (value < 0 || c != affineChannel || value != affineValue) {
+              haveAffine = affineOf(p, a + ja, b + jb, sa, sb, c, affine);
+              affineChannel = c, affineValue = value;
+            }
+            if (haveAffine) {
+              // A row against a broadcast value (SE blocks' channel scales).
+              affineRequantFast(p.path, affine, sa ? a + ja : b + jb, width, out + row * width);
+            } else {
+              rowAcc(p, a + ja, b + jb, sa, sb, width, mA, mB, acc.data());
+              applyStage(p.out, acc.data(), width, c, out + row * width);
+            }
+            for (int d = int(r) - 2; d >= 0; --d) {
+              ja += p.strideA[d];
+              jb += p.strideB[d];
+              if (++ix[d] < p.outShape[d]) break;
+              ja -= p.strideA[d] * p.outShape[d];
+              jb -= p.strideB[d] * p.outShape[d];
+              ix[d] = 0;
+            }
+          }
+        });
     return;
   }
   for (int64_t k = 0; k < total; ++k) {
@@ -225,6 +278,13 @@ void unary(const UnaryParams& p, const Act* in, Act* out) {
       const int64_t c = p.channelDim >= 0 ? run % channels : 0;
       const int64_t scale = p.scale ? p.scale[c] : 1, bias = p.bias ? p.bias[c] : 0;
       const int64_t runEnd = std::min((run + 1) * inner, end);
+      AffineRequant affine;
+      if (affineRequantSetup(p.inZp, p.inBits, scale, bias, p.out, c, affine)) {
+        // int32 accumulators (per-channel affine normalization, plain requantization).
+        const int64_t k0 = std::max(run * inner, begin);
+        affineRequantFast(p.path, affine, in + k0, runEnd - k0, out + k0);
+        continue;
+      }
       for (int64_t k0 = std::max(run * inner, begin); k0 < runEnd; k0 += kChunk) {
         const int64_t len = std::min(kChunk, runEnd - k0);
         for (int64_t k = 0; k < len; ++k) acc[k] = (int64_t(in[k0 + k]) - p.inZp) * scale + bias;

@@ -106,7 +106,9 @@ struct EltwiseParams {
   int32_t divShift = 0;  // div: quotient = divRound((a - zpA) * multA, (b - zpB) << divShift)
   int32_t equalOne = 1;  // equal: output value for "true" (false is outZp of stage)
   OutputStage out;       // channel = index along dimension 1 (per-channel stages)
-  int64_t channelDim = -1;  // which dimension is the channel for the output stage (-1: none)
+  int64_t channelDim = -1;         // which dimension is the channel for the output stage (-1: none)
+  int32_t bitsA = 16, bitsB = 16;  // the operands' widths: a in [0, 2^bitsA), b in [0, 2^bitsB)
+  KernelPath path = KernelPath::Portable;
 };
 void eltwise(const EltwiseParams& p, const Act* a, const Act* b, Act* out);
 
@@ -119,6 +121,8 @@ struct UnaryParams {
   const int64_t* scale = nullptr;  // per channel integer scale (normalization) or null (= 1)
   const int64_t* bias = nullptr;   // per channel, in accumulator units, or null
   OutputStage out;
+  int32_t inBits = 16;  // the input lies in [0, 2^inBits)
+  KernelPath path = KernelPath::Portable;
 };
 void unary(const UnaryParams& p, const Act* in, Act* out);
 
@@ -131,6 +135,7 @@ struct PoolParams {
   // countMult[count] (the division folded into the multiplier: one rounding).
   const Multiplier* countMult = nullptr;
   OutputStage out;  // avg only; max keeps the input's quantization
+  KernelPath path = KernelPath::Portable;
 };
 void pool2d(const PoolParams& p, const Act* in, Act* out);
 /// The per-window loop pool2d must match bit for bit (tests only).
@@ -141,7 +146,7 @@ void globalAvgPool(int64_t nc, int64_t inner, int32_t inZp, const OutputStage& o
 
 /// Data movement (quantization unchanged): transpose, slice, pad, depth/space.
 void transpose(const std::vector<int64_t>& inShape, const std::vector<int64_t>& perm, const Act* in,
-               Act* out);
+               Act* out, KernelPath path = KernelPath::Portable);
 /// The per-element loop transpose must match (tests; and permutations transpose.cpp has no
 /// kernel for).
 void transposeReference(const std::vector<int64_t>& inShape, const std::vector<int64_t>& perm,
@@ -163,10 +168,15 @@ void depthToSpace(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, bool cr
                   Act* out);
 void spaceToDepth(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, const Act* in, Act* out);
 
-/// Concat: each input is rescaled to the output domain (acc = x - zp_i, stage i).
+/// Concat: each input is rescaled to the output domain (acc = x - zp_i, stage i). copy[i] (when
+/// given): stage i maps every value of input i to itself (concatCopies), so its chunks are copied.
 void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,
                 const std::vector<const Act*>& ins, const std::vector<int32_t>& inZps,
-                const std::vector<OutputStage>& stages, Act* out);
+                const std::vector<OutputStage>& stages, Act* out,
+                const std::vector<bool>& copy = {}, KernelPath path = KernelPath::Portable);
+/// Whether `stage` gives back every value x of [0, 2^bits) from acc = x - inZp: a multiplier of
+/// exactly 1, outZp = inZp, a clamp that keeps the range (no table, no negative multiplier).
+bool stageIsIdentity(const OutputStage& stage, int32_t inZp, int32_t bits);
 
 /// Resize: per output coordinate of each dimension, two source indices and an integer weight of
 /// the second in Q(weightBits); acc = sum over corners of weight products * (x - inZp); the
@@ -178,6 +188,7 @@ struct ResizeParams {
   int32_t weightBits = 10;
   int32_t inZp = 0;
   OutputStage out;
+  KernelPath path = KernelPath::Portable;
 };
 void resize(const ResizeParams& p, const Act* in, Act* out);
 /// The general per-element loop resize must match bit for bit (tests; and any layout whose

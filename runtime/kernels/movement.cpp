@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "runtime/kernels/eltwise_fused.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/kernels/shapes.h"
 #include "runtime/kernels/thread_pool.h"
@@ -84,29 +85,47 @@ void pad(const std::vector<int64_t>& inShape, const std::vector<int64_t>& outSha
       idx[size_t(d)] = rest % outShape[size_t(d)];
       rest /= outShape[size_t(d)];
     }
-    for (int64_t rw = r0; rw < r1; ++rw) {
-      int64_t row = 0;
-      bool outside = false;
-      for (size_t d = 0; d + 1 < r; ++d) {
+    // The source offset of the dimensions before the row's own (r - 2), recomputed only when
+    // that dimension wraps: per row one table lookup.
+    const size_t inner = r - 2;  // r >= 2 here (r == 1: one row, inner wraps at once)
+    int64_t base = 0;
+    bool baseOutside = false;
+    const auto rebase = [&] {
+      base = 0, baseOutside = false;
+      for (size_t d = 0; d < inner; ++d) {
         const int64_t i = src[d][size_t(idx[d])];
+        baseOutside = baseOutside || i < 0;
+        base += i * is[d];
+      }
+    };
+    if (r >= 2) rebase();
+    for (int64_t rw = r0; rw < r1; ++rw) {
+      int64_t row = base;
+      bool outside = baseOutside;
+      if (r >= 2) {
+        const int64_t i = src[inner][size_t(idx[inner])];
         outside = outside || i < 0;
-        row += i * is[d];
+        row += i * is[inner];
       }
       Act* o = out + rw * width;
       if (outside) {
         std::fill(o, o + width, Act(value));
       } else if (simple) {
-        std::fill(o, o + lead, Act(value));
+        for (int64_t j = 0; j < lead; ++j) o[j] = Act(value);
         std::memcpy(o + lead, in + row + start, size_t(run) * sizeof(Act));
-        std::fill(o + lead + run, o + width, Act(value));
+        for (int64_t j = lead + run; j < width; ++j) o[j] = Act(value);
       } else {
         const Act* x = in + row;
         for (int64_t j = 0; j < width; ++j) o[j] = last[size_t(j)] < 0 ? value : x[last[size_t(j)]];
       }
-      for (int d = int(r) - 2; d >= 0; --d) {
+      if (r < 2) continue;
+      if (++idx[inner] < outShape[inner]) continue;
+      idx[inner] = 0;
+      for (int d = int(inner) - 1; d >= 0; --d) {
         if (++idx[size_t(d)] < outShape[size_t(d)]) break;
         idx[size_t(d)] = 0;
       }
+      rebase();
     }
   });
 }
@@ -172,7 +191,8 @@ void spaceToDepth(int64_t n, int64_t c, int64_t h, int64_t w, int64_t b, const A
 
 void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,
                 const std::vector<const Act*>& ins, const std::vector<int32_t>& inZps,
-                const std::vector<OutputStage>& stages, Act* out) {
+                const std::vector<OutputStage>& stages, Act* out, const std::vector<bool>& copy,
+                KernelPath path) {
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= inShapes[0][d];
   for (size_t d = axis + 1; d < inShapes[0].size(); ++d) inner *= inShapes[0][d];
@@ -184,19 +204,44 @@ void concatAxis(const std::vector<std::vector<int64_t>>& inShapes, int64_t axis,
   // Output elements are independent: ranges of them on the session's threads, each walked as
   // pieces of one input's chunk.
   parallelRanges(outer * rowLen, 16384, [&](int64_t k0, int64_t k1) {
-    constexpr int64_t kRun = 512;
+    constexpr int64_t kRun = 4096;
     int32_t acc[kRun];
     for (int64_t k = k0; k < k1;) {
       const int64_t o = k / rowLen, at = k % rowLen;
       const size_t i = size_t(std::upper_bound(first.begin(), first.end(), at) - first.begin() - 1);
       const int64_t len = std::min({kRun, first[i + 1] - at, k1 - k});
       const Act* src = ins[i] + o * (first[i + 1] - first[i]) + (at - first[i]);
+      if (i < copy.size() && copy[i]) {
+        // An identity stage (channel padding with the output's own quantization, BlazeFace).
+        std::memcpy(out + k, src, size_t(len) * sizeof(Act));
+        k += len;
+        continue;
+      }
+      AffineRequant affine;
+      if (affineRequantSetup(inZps[i], 16, 1, 0, stages[i], 0, affine)) {
+        // acc = x - zp and the clamp stage in one pass.
+        affineRequantFast(path, affine, src, len, out + k);
+        k += len;
+        continue;
+      }
       // x - zp fits int32 (activations and zero points lie in [0, 2^16)): the run form.
       for (int64_t j = 0; j < len; ++j) acc[j] = src[j] - inZps[i];
       applyStage(stages[i], acc, len, 0, out + k);
       k += len;
     }
   });
+}
+
+}  // namespace kiln::rt
+
+namespace kiln::rt {
+
+bool stageIsIdentity(const OutputStage& s, int32_t inZp, int32_t bits) {
+  // requantize(acc, m, shift) = acc exactly when m = 2^shift (round half up of an integer).
+  const Multiplier& m = s.mult[0];
+  const bool one = m.shift >= 0 && m.shift <= 30 && int64_t(m.m) == (int64_t(1) << m.shift);
+  return !s.lut && !s.multNeg && !s.perChannel && one && s.outZp == inZp && s.qmin <= 0 &&
+         int64_t(s.qmax) >= (int64_t(1) << bits) - 1;
 }
 
 }  // namespace kiln::rt

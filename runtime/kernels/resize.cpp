@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "runtime/kernels/eltwise_fused.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/kernels/shapes.h"
 #include "runtime/kernels/thread_pool.h"
@@ -48,6 +49,13 @@ void resizeNearest(const ResizeParams& p, const std::vector<int64_t>& is, int64_
   const std::vector<int64_t>& xs = p.i0[dw];
   // Stage the whole source row when the output row reads at least as many elements.
   const bool stageRow = ow >= iw;
+  // x - zp and a clamp stage in one pass (int32 accumulators: |x - zp| < 2^16).
+  AffineRequant affine;
+  const bool fused = affineRequantSetup(p.inZp, 16, 1, 0, p.out, 0, affine);
+  // An integer upscale factor f (column j reads source column j / f): the gather as repeats.
+  int64_t factor = ow % iw == 0 ? ow / iw : 0;
+  for (int64_t j = 0; factor > 0 && j < ow; ++j)
+    if (xs[size_t(j)] != j / factor) factor = 0;
   parallelRanges(rows, rowGrain(ow), [&](int64_t r0, int64_t r1) {
     std::vector<int32_t> acc(size_t(std::max(iw, ow)));
     std::vector<Act> staged(static_cast<size_t>(iw));
@@ -62,10 +70,21 @@ void resizeNearest(const ResizeParams& p, const std::vector<int64_t>& is, int64_
       prev = src;
       const Act* x = in + src;
       if (stageRow) {
-        // x - zp fits int32 (activations and zero points lie in [0, 2^16)).
-        for (int64_t j = 0; j < iw; ++j) acc[size_t(j)] = int32_t(x[j]) - p.inZp;
-        applyStage(p.out, acc.data(), iw, 0, staged.data());
-        for (int64_t j = 0; j < ow; ++j) o[j] = staged[size_t(xs[size_t(j)])];
+        if (fused) {
+          affineRequantFast(p.path, affine, x, iw, staged.data());
+        } else {
+          // x - zp fits int32 (activations and zero points lie in [0, 2^16)).
+          for (int64_t j = 0; j < iw; ++j) acc[size_t(j)] = int32_t(x[j]) - p.inZp;
+          applyStage(p.out, acc.data(), iw, 0, staged.data());
+        }
+        if (factor == 2) {
+          for (int64_t j = 0; j < iw; ++j) o[2 * j] = o[2 * j + 1] = staged[size_t(j)];
+        } else if (factor > 0) {
+          for (int64_t j = 0; j < iw; ++j)
+            for (int64_t k = 0; k < factor; ++k) o[j * factor + k] = staged[size_t(j)];
+        } else {
+          for (int64_t j = 0; j < ow; ++j) o[j] = staged[size_t(xs[size_t(j)])];
+        }
       } else {
         for (int64_t j = 0; j < ow; ++j) acc[size_t(j)] = int32_t(x[xs[size_t(j)]]) - p.inZp;
         applyStage(p.out, acc.data(), ow, 0, o);

@@ -13,6 +13,7 @@ add_executable(kiln_runtime_tests
   ${CMAKE_CURRENT_LIST_DIR}/kernels/conv_panel_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/kernels/pool_match_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/kernels/movement_match_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/kernels/small_ops_match_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/format/kef_format_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/format/kef_validation_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/format/op_table_test.cpp

@@ -91,9 +91,12 @@ TEST(OpsMatch, ResizeRowKernelsEqualReferenceOnEveryThreadCount) {
     std::vector<rt::Act> want(
         size_t(p.outShape[0] * p.outShape[1] * p.outShape[2] * p.outShape[3]));
     rt::resizeReference(p, x.data(), want.data());
-    expectOnThreads(
-        want, [&](rt::Act* o) { rt::resize(p, x.data(), o); },
-        "resize trial " + std::to_string(trial));
+    for (rt::KernelPath path : rt::supportedKernelPaths()) {  // the fused stage's AVX2 run
+      p.path = path;
+      expectOnThreads(
+          want, [&](rt::Act* o) { rt::resize(p, x.data(), o); },
+          "resize trial " + std::to_string(trial) + " " + rt::kernelPathName(path));
+    }
   }
 }
 

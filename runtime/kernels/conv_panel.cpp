@@ -86,6 +86,31 @@ __attribute__((target("avx2"))) void interleaveAvx2(const int16_t* a, const int1
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permute2x128_si256(lo, hi, 0x20));
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
 }
+
+// pairRun's 16 words from a[0, 16) and b[0, 16) (vb: b's values minus zp, or 0).
+__attribute__((target("avx2"))) inline void pair16(__m256i va, __m256i vb, int32_t* dst) {
+  const __m256i lo = _mm256_unpacklo_epi16(va, vb);  // columns 0-3 | 8-11
+  const __m256i hi = _mm256_unpackhi_epi16(va, vb);  // columns 4-7 | 12-15
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permute2x128_si256(lo, hi, 0x20));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
+}
+
+// pairRun with AVX2, 16 words per step; a run of at least 16 ends with one step over its last 16
+// (overlapping the previous one), a shorter one is the plain loop.
+__attribute__((target("avx2"))) bool pairRunAvx2(const Act* a, const Act* b, int64_t n, int32_t zp,
+                                                 int32_t* dst) {
+  if (n < 16) return false;
+  const __m256i z = _mm256_set1_epi16(int16_t(uint16_t(zp)));
+  if (b) {
+    for (int64_t i = 0; i + 16 <= n; i += 16) pair16(sub16(a + i, z), sub16(b + i, z), dst + i);
+    pair16(sub16(a + n - 16, z), sub16(b + n - 16, z), dst + n - 16);
+  } else {
+    const __m256i zero = _mm256_setzero_si256();
+    for (int64_t i = 0; i + 16 <= n; i += 16) pair16(sub16(a + i, z), zero, dst + i);
+    pair16(sub16(a + n - 16, z), zero, dst + n - 16);
+  }
+  return true;
+}
 #endif
 
 // d[0, n) = 0 where up to 15 values past n may be overwritten too (the caller's slack, or values
@@ -114,6 +139,16 @@ void interleave16(KernelPath path, const int16_t* a, const int16_t* b, int32_t* 
 #endif
   (void)path;
   interleavePortable(a, b, dst);
+}
+
+void pairRun(KernelPath path, const Act* a, const Act* b, int64_t n, int32_t zp, int32_t* dst) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (path == KernelPath::Avx2 && pairRunAvx2(a, b, n, zp, dst)) return;
+#endif
+  (void)path;
+  const uint16_t z = uint16_t(zp);
+  for (int64_t i = 0; i < n; ++i)
+    dst[i] = gemm::pairWord(int16_t(uint16_t(a[i] - z)), b ? int16_t(uint16_t(b[i] - z)) : 0);
 }
 
 void im2colRow16(KernelPath path, const Act* planes, const ConvGeometry& g, int64_t r, int32_t zp,
@@ -150,6 +185,36 @@ void pairPanel(KernelPath path, const Act* planes, const ConvGeometry& g, int64_
     if (width > tl) std::fill(r1.begin() + tl, r1.begin() + width, int16_t(0));
     for (int64_t cb = 0; cb < blocks; ++cb)
       interleave(r0.data() + cb * kNR, r1.data() + cb * kNR, pan.data() + (cb * pairs + q) * kNR);
+  }
+}
+
+void pairBand(KernelPath path, const Act* planes, const ConvGeometry& g, int64_t channels,
+              int32_t zp, int64_t iy0, int64_t rowsIn, int64_t planeStride,
+              std::vector<int32_t>& band) {
+  const int64_t wp = g.pl + g.w + g.pr, pairs = (channels + 1) / 2;
+  band.resize(size_t(pairs * planeStride));
+  // The input rows inside the plane: band rows [r0, r1).
+  const int64_t r0 = std::min(rowsIn, std::max<int64_t>(0, -iy0));
+  const int64_t r1 = std::max(r0, std::min(rowsIn, g.h - iy0));
+  for (int64_t i = 0; i < pairs; ++i) {
+    int32_t* plane = band.data() + i * planeStride;
+    const Act* a = planes + 2 * i * g.h * g.w;
+    const Act* b = 2 * i + 1 < channels ? a + g.h * g.w : nullptr;
+    std::fill(plane, plane + r0 * wp, 0);
+    if (wp == g.w) {  // no left or right padding: the rows are one run
+      const int64_t off = (iy0 + r0) * g.w;
+      if (r1 > r0)
+        pairRun(path, a + off, b ? b + off : nullptr, (r1 - r0) * g.w, zp, plane + r0 * wp);
+    } else {
+      for (int64_t r = r0; r < r1; ++r) {
+        int32_t* d = plane + r * wp;
+        const int64_t off = (iy0 + r) * g.w;
+        std::fill(d, d + g.pl, 0);
+        pairRun(path, a + off, b ? b + off : nullptr, g.w, zp, d + g.pl);
+        std::fill(d + g.pl + g.w, d + wp, 0);
+      }
+    }
+    std::fill(plane + r1 * wp, plane + planeStride, 0);
   }
 }
 

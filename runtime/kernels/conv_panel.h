@@ -31,4 +31,20 @@ void pairPanel(KernelPath path, const Act* planes, const ConvGeometry& g, int64_
                int64_t pairs, int32_t zp, int64_t t0, int64_t tl, std::vector<int16_t>& r0,
                std::vector<int16_t>& r1, std::vector<int32_t>& pan);
 
+/// dst[i] = gemm::pairWord(a[i] - zp, b[i] - zp) for i < n, with b[i] - zp read as 0 when b is
+/// null (16-bit differences as in subRun; AVX2 on the avx2 path).
+void pairRun(KernelPath path, const Act* a, const Act* b, int64_t n, int32_t zp, int32_t* dst);
+
+/// The channel-pair band of one group's `channels` planes over input rows [iy0, iy0 + rowsIn),
+/// each row widened by the conv's padding to wp = pl + w + pr words: word
+/// i * planeStride + r * wp + col = pairWord(x[2i][iy0 + r][col - pl] - zp,
+/// x[2i + 1][iy0 + r][col - pl] - zp), 0 where that is padding (a row outside [0, h), a column
+/// outside [pl, pl + w)) and for channel 2i + 1 = channels (an odd count); words [rowsIn * wp,
+/// planeStride) of every plane are 0. For a stride-1 conv, output (oy, ox) of rows from
+/// oy0 = iy0 + pt reads tap (ky, kx) of channel pair i at i * planeStride + (oy - oy0) * wp + ox +
+/// ky * dh * wp + kx * dw: one offset per tap (gemm::PanelLayout), no im2col copy at all.
+void pairBand(KernelPath path, const Act* planes, const ConvGeometry& g, int64_t channels,
+              int32_t zp, int64_t iy0, int64_t rowsIn, int64_t planeStride,
+              std::vector<int32_t>& band);
+
 }  // namespace kiln::rt::panels

@@ -88,7 +88,7 @@ void stageRun(const ConvParams& p, const gemm::PackedWeights& pw, int64_t oc, in
 
 bool bandFits(const ConvParams& p) {
   const ConvGeometry& g = p.g;
-  return g.sh == 1 && g.sw == 1 && p.packed && p.packed->taps == g.kh * g.kw;
+  return g.sh == 1 && g.sw == 1 && p.packed && p.packed->taps > 1 && p.packed->taps == g.kh * g.kw;
 }
 
 void convGroupBand(const ConvParams& p, int64_t n, int64_t grp, int64_t maxX, const Act* in,

@@ -1,5 +1,5 @@
 // The packed GEMM paths of conv2d (conv.cpp), internal to runtime/kernels: the output stage of a
-// GEMM accumulator run, and the band path of stride-1 convs (conv_band.cpp).
+// GEMM accumulator run, and the band path of k x k convs (conv_band.cpp).
 #pragma once
 
 #include <cstdint>
@@ -23,9 +23,9 @@ void blockBias(const ConvParams& p, const gemm::PackedWeights& pw, int64_t grp, 
 void stageRun(const ConvParams& p, const gemm::PackedWeights& pw, int64_t oc, int64_t maxX,
               const int32_t* a, int64_t n, Act* o);
 
-/// Whether the band path runs the conv: stride 1 and weights packed in channel pairs per tap
-/// (taps > 1: a 1 x 1 conv's panel is its input rows as they are, which the packed panel of
-/// conv.cpp reads sequentially, measured faster than the band's planes for 1 x 1).
+/// Whether the band path runs the conv: weights packed in channel pairs per tap (taps > 1: a
+/// 1 x 1 conv's packed panel of conv.cpp is its input rows as they are, read sequentially,
+/// measured faster than the band's planes).
 bool bandFits(const ConvParams& p);
 
 /// One group of one batch image by bands of output rows (packedPathMaxX gave maxX): each band's

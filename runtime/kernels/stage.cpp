@@ -267,6 +267,33 @@ __attribute__((target("avx2"))) int64_t clampRun32Avx2(const int32_t* acc, int64
   return k;
 }
 
+// clampRun32Avx2 for shift >= 32, where the requantized value r fits int32 with room for zp
+// (|r| <= 2^(62 - shift) + 1 <= 2^30 + 1, zp < 2^16): u = r + 2^(62 - shift) (the biased logical
+// shift) is kept in its low 32 bits only, and u - 2^(62 - shift) + zp, in wrapping int32 lanes,
+// is r + zp itself; the clamp is then two int32 min/max instead of 64-bit compares and blends.
+__attribute__((target("avx2"))) int64_t clampRun32NarrowAvx2(const int32_t* acc, int64_t n,
+                                                             int32_t m, int32_t shift, int64_t zp,
+                                                             int64_t lo, int64_t hi, Act* out) {
+  const __m256i mul = _mm256_set1_epi64x(m);
+  const __m256i bias = _mm256_set1_epi64x((int64_t(1) << (shift - 1)) + (int64_t(1) << 62));
+  const __m256i unbias = _mm256_set1_epi32(int32_t(uint32_t(zp - (int64_t(1) << (62 - shift)))));
+  const __m128i sh = _mm_cvtsi32_si128(shift);
+  const __m256i vlo = _mm256_set1_epi32(int32_t(lo)), vhi = _mm256_set1_epi32(int32_t(hi));
+  int64_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + k));
+    const __m256i even = _mm256_srl_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, mul), bias), sh);
+    const __m256i odd = _mm256_srl_epi64(
+        _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), mul), bias), sh);
+    __m256i v = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+    v = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, unbias), vlo), vhi);
+    // Eight values in [lo, hi] within [0, 2^16): packed to uint16 without saturating.
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k),
+                     _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
+  }
+  return k;
+}
+
 // Whether the stage's AVX2 runs may be used: the CPU has AVX2 and KILN_KERNEL_PATH does not
 // force the portable path (read once).
 bool stageAvx2() {
@@ -284,7 +311,10 @@ void clampRun32Fast(const int32_t* acc, int64_t n, int32_t m, int32_t shift, int
                     int64_t hi, Act* out) {
   int64_t done = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (stageAvx2()) done = clampRun32Avx2(acc, n, m, shift, zp, lo, hi, out);
+  if (stageAvx2())
+    done = shift >= 32 && zp >= 0 && zp <= UINT16_MAX && lo >= 0 && hi <= UINT16_MAX
+               ? clampRun32NarrowAvx2(acc, n, m, shift, zp, lo, hi, out)
+               : clampRun32Avx2(acc, n, m, shift, zp, lo, hi, out);
 #endif
   clampRun32(acc + done, n - done, m, shift, zp, lo, hi, out + done);
 }

@@ -129,7 +129,7 @@ TEST(PanelMatch, PackedConvOnWidePlanesEqualsReferenceOnEveryPathAndThreadCount)
         const rt::ThreadPool::Scope scope(threads > 1 ? &pool : nullptr);
         std::vector<rt::Act> got(ref.size(), 1);
         rt::conv2d(p, x.data(), got.data());
-        ASSERT_EQ(got, ref) << "trial " << trial << " path " << rt::kernelPathName(path)
+        ASSERT_EQ(got, ref) << "trial " << trial << " g " << g.c << " " << g.h << "x" << g.w << " k" << g.k << " " << g.kh << "x" << g.kw << " s" << g.sh << "," << g.sw << " d" << g.dh << "," << g.dw << " p" << g.pt << g.pl << g.pb << g.pr << " o" << g.oh << "x" << g.ow << " path " << rt::kernelPathName(path)
                             << " threads " << threads;
       }
     }

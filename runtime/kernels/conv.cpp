@@ -278,11 +278,10 @@ std::shared_ptr<const gemm::PackedWeights> packConvWeights(const ConvParams& p) 
   auto pw = std::make_shared<gemm::PackedWeights>();
   const int64_t cg = g.c / g.groups, rows = cg * g.kh * g.kw;
   // k x k convs take the band path (conv_band.h), which reads channel pairs per tap. An odd
-  // channel count pads every tap's last pair with a zero channel: at stride 1 with few channels
-  // that costs more products than the band saves (strided im2col rows cost more: the band pays
-  // there even for 3 channels). neon-dot keeps the row quads of its byte form.
-  const bool band = g.kh * g.kw > 1 && p.path != KernelPath::NeonDot &&
-                    (cg % 2 == 0 || cg >= 9 || g.sh > 1 || g.sw > 1);
+  // channel count pads every tap's last pair with a zero channel: with few channels that costs
+  // more products than the band saves (measured on 3-channel first convs, stride 1 or 2).
+  // neon-dot keeps the row quads of its byte form.
+  const bool band = g.kh * g.kw > 1 && p.path != KernelPath::NeonDot && (cg % 2 == 0 || cg >= 9);
   const int64_t taps = band ? g.kh * g.kw : 1;
   if (!gemm::packWeights(p.weights, g.groups, g.k / g.groups, rows, taps, false, *pw))
     return nullptr;

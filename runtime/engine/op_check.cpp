@@ -296,6 +296,8 @@ void OpCheck::stage(int64_t channels, StageHolder& h, const std::vector<int64_t>
     s.lutSize = int32_t(lut->count);
     s.lutMax = 0;
     for (int64_t i = 0; i < s.lutSize; ++i) s.lutMax = std::max(s.lutMax, s.lut[i]);
+    h.lutPairs = lutPairTable(s.lut, s.lutSize);  // a speed hint: empty beyond int16
+    if (!h.lutPairs.empty()) s.lutPairs = h.lutPairs.data();
   }
   s.mult = h.mult.data();
   s.multNeg = h.multNeg.empty() ? nullptr : h.multNeg.data();

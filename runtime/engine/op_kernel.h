@@ -76,6 +76,7 @@ std::unique_ptr<OpKernel> makeColorKernel(const OpCheck& c);  // format / color 
 /// An output stage decoded from an operation (pointers into the program's constants).
 struct StageHolder {
   std::vector<Multiplier> mult, multNeg;  // copied: small, and aligned for any source
+  std::vector<uint32_t> lutPairs;         // OutputStage::lutPairs, when the table has them
   OutputStage stage;
   int64_t channels = 1;
 };

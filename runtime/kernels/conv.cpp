@@ -8,6 +8,7 @@
 // multiply-accumulate passes of four output channels in int32, or int64 for the channels whose
 // sums could leave int32. Either way the results are exactly those of conv2dReference, the plain
 // loop kept beside it (tests compare them on every path).
+#include "runtime/kernels/conv_band.h"
 #include "runtime/kernels/conv_loops.h"
 #include "runtime/kernels/conv_panel.h"
 #include "runtime/kernels/gemm.h"
@@ -143,10 +144,6 @@ int64_t packedPathMaxX(const ConvParams& p, const gemm::PackedWeights& pw, const
   return maxX;
 }
 
-bool channelBiasFits(const ConvParams& p, const gemm::PackedWeights& pw, int64_t oc, int64_t maxX) {
-  return pw.sumAbsW[size_t(oc)] * maxX + std::abs(p.bias[oc]) < (int64_t(1) << 31);
-}
-
 // The dot-product panel of columns [t0, t0 + tl) (gemm.h, panelDot): raw bytes x = (x - zp)
 // + zp (zp where the window reads padding), 0 in rows beyond the reduction and in columns beyond
 // tl. The caller checked that every x and zp lie in [0, 255].
@@ -191,7 +188,6 @@ void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const Act* plan
   // panel's columns beyond tl are zeroed below, the rest is written before it is read.
   thread_local std::vector<int32_t> pan, acc, r0;
   thread_local std::vector<int16_t> h0, h1;
-  thread_local std::vector<int64_t> wide;
   thread_local std::vector<uint8_t> bytes;
   acc.resize(size_t(kMR * width));
   if (dot) {
@@ -199,13 +195,11 @@ void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const Act* plan
   } else {
     panels::pairPanel(p.path, planes, g, pw.rows, pairs, p.inZp, t0, tl, h0, h1, pan);
   }
+  const gemm::PanelLayout layout = gemm::PanelLayout::contiguous(pairs);
   for (int64_t blk = 0; blk < pw.blocks; ++blk) {
-    int32_t bias[kMR] = {0, 0, 0, 0};
+    int32_t bias[kMR];
+    packed::blockBias(p, pw, grp, blk, maxX, bias);
     const int64_t m1 = std::min(kMR, kg - blk * kMR);
-    for (int64_t m = 0; m < m1; ++m) {
-      const int64_t oc = grp * kg + blk * kMR + m;
-      if (channelBiasFits(p, pw, oc, maxX)) bias[m] = int32_t(p.bias[oc]);
-    }
     if (dot) {
       // bias - zp * sum w, modulo 2^32 (see panelDot).
       uint32_t biasDot[kMR] = {0, 0, 0, 0};
@@ -215,19 +209,12 @@ void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const Act* plan
       gemm::panelDot(pw.dotBlock(grp, blk), bytes.data(), pw.quads, blocks, biasDot, acc.data(),
                      width);
     } else {
-      gemm::panel(p.path, pw.block(grp, blk), pan.data(), pairs, blocks, bias, acc.data(), width);
+      gemm::panel(p.path, pw.block(grp, blk), pan.data(), layout, blocks, bias, acc.data(), width);
     }
     for (int64_t m = 0; m < m1; ++m) {
       const int64_t oc = grp * kg + blk * kMR + m;
-      Act* o = out + (n * g.k + oc) * cols + t0;
-      const int32_t* a = acc.data() + m * width;
-      if (channelBiasFits(p, pw, oc, maxX)) {
-        applyStage(p.out, a, tl, oc, o);
-      } else {
-        wide.assign(a, a + tl);
-        for (int64_t& v : wide) v += p.bias[oc];
-        applyStage(p.out, wide.data(), tl, oc, o);
-      }
+      packed::stageRun(p, pw, oc, maxX, acc.data() + m * width, tl,
+                       out + (n * g.k + oc) * cols + t0);
     }
   }
 }
@@ -246,8 +233,8 @@ bool dotPathFits(const ConvParams& p, const Act* planes) {
 // One group of one batch image with the packed GEMM, in column tiles whose panel (pairs x tile
 // words) stays in L2 (about 192 KB) while every block of output channels passes over it; the
 // tiles are independent, so they are spread over the threads (at least one tile per thread).
-void convGroupPacked(const ConvParams& p, int64_t n, int64_t grp, int64_t maxX, const Act* in,
-                     Act* out) {
+void convGroupPacked(const ConvParams& p, int64_t n, int64_t grp, int64_t maxX, bool dot,
+                     const Act* in, Act* out) {
   using gemm::kNR;
   const ConvGeometry& g = p.g;
   const int64_t cols = g.oh * g.ow, pairs = p.packed->pairs;
@@ -257,7 +244,6 @@ void convGroupPacked(const ConvParams& p, int64_t n, int64_t grp, int64_t maxX, 
   const int64_t byThreads = ((cols + threads - 1) / threads + kNR - 1) / kNR * kNR;
   const int64_t tile = std::min(byCache, byThreads);
   const int64_t tiles = (cols + tile - 1) / tile;
-  const bool dot = dotPathFits(p, planes);
   parallelFor(tiles, [&](int64_t t) {
     const int64_t t0 = t * tile;
     convTilePacked(p, n, grp, planes, maxX, dot, t0, std::min(tile, cols - t0), out);
@@ -273,10 +259,14 @@ void conv2dTyped(const ConvParams& p, const W* weights, const Act* in, Act* out)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       const Act* planes = in + (n * g.c + grp * cg) * g.h * g.w;
       const int64_t maxX = p.packed ? packedPathMaxX(p, *p.packed, planes, grp) : -1;
-      if (maxX >= 0)
-        convGroupPacked(p, n, grp, maxX, in, out);
-      else
+      if (maxX < 0)
         convGroupLoops(p, weights, n, grp, in, out);
+      else if (dotPathFits(p, planes))
+        convGroupPacked(p, n, grp, maxX, true, in, out);
+      else if (packed::bandFits(p))
+        packed::convGroupBand(p, n, grp, maxX, in, out);
+      else
+        convGroupPacked(p, n, grp, maxX, false, in, out);
     }
 }
 
@@ -286,8 +276,15 @@ std::shared_ptr<const gemm::PackedWeights> packConvWeights(const ConvParams& p) 
   const ConvGeometry& g = p.g;
   if (g.groups == g.c && g.k == g.c) return nullptr;  // depthwise2d
   auto pw = std::make_shared<gemm::PackedWeights>();
-  const int64_t rows = g.c / g.groups * g.kh * g.kw;
-  if (!gemm::packWeights(p.weights, g.groups, g.k / g.groups, rows, false, *pw)) return nullptr;
+  const int64_t cg = g.c / g.groups, rows = cg * g.kh * g.kw;
+  // k x k convs take the band path (conv_band.h), which reads channel pairs per tap. An odd
+  // channel count pads every tap's last pair with a zero channel: with few channels that costs
+  // more products than the band saves (measured on 3-channel first convs, stride 1 or 2).
+  // neon-dot keeps the row quads of its byte form.
+  const bool band = g.kh * g.kw > 1 && p.path != KernelPath::NeonDot && (cg % 2 == 0 || cg >= 9);
+  const int64_t taps = band ? g.kh * g.kw : 1;
+  if (!gemm::packWeights(p.weights, g.groups, g.k / g.groups, rows, taps, false, *pw))
+    return nullptr;
   if (p.path == KernelPath::NeonDot) gemm::packDotWeights(p.weights, *pw);  // int8 weights only
   return pw;
 }

@@ -86,6 +86,41 @@ __attribute__((target("avx2"))) void interleaveAvx2(const int16_t* a, const int1
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permute2x128_si256(lo, hi, 0x20));
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
 }
+
+// pairRun's 16 words from a[0, 16) and b[0, 16) (vb: b's values minus zp, or 0).
+__attribute__((target("avx2"))) inline void pair16(__m256i va, __m256i vb, int32_t* dst) {
+  const __m256i lo = _mm256_unpacklo_epi16(va, vb);  // columns 0-3 | 8-11
+  const __m256i hi = _mm256_unpackhi_epi16(va, vb);  // columns 4-7 | 12-15
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permute2x128_si256(lo, hi, 0x20));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
+}
+
+// pairRun with AVX2 for strides 1 and 2, 16 words per step, ending with one step over the last
+// 16 words (overlapping the previous one) instead of a scalar tail; false (nothing done) for
+// other strides and runs too short for a step. The stride-2 step at i reads elements 2i to
+// 2i + 31 (see evenSub16): it starts at most at n - 17, and element 2 (n - 1) is done alone.
+__attribute__((target("avx2"))) bool pairRunAvx2(const Act* a, const Act* b, int64_t stride,
+                                                 int64_t n, int32_t zp, int32_t* dst) {
+  const __m256i z = _mm256_set1_epi16(int16_t(uint16_t(zp)));
+  const __m256i zero = _mm256_setzero_si256();
+  if (stride == 1 && n >= 16) {
+    for (int64_t i = 0; i + 16 <= n; i += 16)
+      pair16(sub16(a + i, z), b ? sub16(b + i, z) : zero, dst + i);
+    pair16(sub16(a + n - 16, z), b ? sub16(b + n - 16, z) : zero, dst + n - 16);
+    return true;
+  }
+  if (stride == 2 && n >= 17) {
+    for (int64_t i = 0; i + 17 <= n; i += 16)
+      pair16(evenSub16(a + 2 * i, z), b ? evenSub16(b + 2 * i, z) : zero, dst + i);
+    const int64_t last = n - 17;
+    pair16(evenSub16(a + 2 * last, z), b ? evenSub16(b + 2 * last, z) : zero, dst + last);
+    const uint16_t zs = uint16_t(zp);
+    const int64_t e = 2 * (n - 1);
+    dst[n - 1] = gemm::pairWord(int16_t(uint16_t(a[e] - zs)), b ? int16_t(uint16_t(b[e] - zs)) : 0);
+    return true;
+  }
+  return false;
+}
 #endif
 
 // d[0, n) = 0 where up to 15 values past n may be overwritten too (the caller's slack, or values
@@ -114,6 +149,18 @@ void interleave16(KernelPath path, const int16_t* a, const int16_t* b, int32_t* 
 #endif
   (void)path;
   interleavePortable(a, b, dst);
+}
+
+void pairRun(KernelPath path, const Act* a, const Act* b, int64_t stride, int64_t n, int32_t zp,
+             int32_t* dst) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (path == KernelPath::Avx2 && pairRunAvx2(a, b, stride, n, zp, dst)) return;
+#endif
+  (void)path;
+  const uint16_t z = uint16_t(zp);
+  for (int64_t i = 0; i < n; ++i)
+    dst[i] = gemm::pairWord(int16_t(uint16_t(a[i * stride] - z)),
+                            b ? int16_t(uint16_t(b[i * stride] - z)) : 0);
 }
 
 void im2colRow16(KernelPath path, const Act* planes, const ConvGeometry& g, int64_t r, int32_t zp,
@@ -150,6 +197,50 @@ void pairPanel(KernelPath path, const Act* planes, const ConvGeometry& g, int64_
     if (width > tl) std::fill(r1.begin() + tl, r1.begin() + width, int16_t(0));
     for (int64_t cb = 0; cb < blocks; ++cb)
       interleave(r0.data() + cb * kNR, r1.data() + cb * kNR, pan.data() + (cb * pairs + q) * kNR);
+  }
+}
+
+void pairBand(KernelPath path, const Act* planes, const ConvGeometry& g, int64_t channels,
+              int32_t zp, int64_t row0, int64_t rowsIn, int64_t wq, int64_t phaseStride,
+              std::vector<int32_t>& band) {
+  const int64_t pairs = (channels + 1) / 2, phases = g.sh * g.sw;
+  band.resize(size_t(pairs * phases * phaseStride));
+  for (int64_t i = 0; i < pairs; ++i) {
+    const Act* a = planes + 2 * i * g.h * g.w;
+    const Act* b = 2 * i + 1 < channels ? a + g.h * g.w : nullptr;
+    for (int64_t ry = 0; ry < g.sh; ++ry)
+      for (int64_t rx = 0; rx < g.sw; ++rx) {
+        int32_t* plane = band.data() + ((i * g.sh + ry) * g.sw + rx) * phaseStride;
+        // Phase columns j read input column j * sw + rx - pl: [j0, j1) lie inside the row.
+        const int64_t j0 = std::min(wq, std::max<int64_t>(0, (g.pl - rx + g.sw - 1) / g.sw));
+        const int64_t j1 = std::max(j0, std::min(wq, (g.w + g.pl - rx + g.sw - 1) / g.sw));
+        const int64_t x0 = j0 * g.sw + rx - g.pl;
+        // Strides 1 without left or right padding: consecutive input rows are one run.
+        const bool joined = g.sh == 1 && g.sw == 1 && j0 == 0 && j1 == wq && wq == g.w;
+        int64_t r = 0;
+        while (r < rowsIn) {
+          int32_t* d = plane + r * wq;
+          const int64_t iy = (row0 + r) * g.sh + ry - g.pt;
+          if (iy < 0 || iy >= g.h) {
+            std::fill(d, d + wq, 0);
+            ++r;
+            continue;
+          }
+          if (joined) {
+            const int64_t rows = std::min(rowsIn - r, g.h - iy);
+            const int64_t off = iy * g.w;
+            pairRun(path, a + off, b ? b + off : nullptr, 1, rows * g.w, zp, d);
+            r += rows;
+            continue;
+          }
+          const int64_t off = iy * g.w + x0;
+          std::fill(d, d + j0, 0);
+          pairRun(path, a + off, b ? b + off : nullptr, g.sw, j1 - j0, zp, d + j0);
+          std::fill(d + j1, d + wq, 0);
+          ++r;
+        }
+        std::fill(plane + rowsIn * wq, plane + phaseStride, 0);
+      }
   }
 }
 

@@ -31,4 +31,24 @@ void pairPanel(KernelPath path, const Act* planes, const ConvGeometry& g, int64_
                int64_t pairs, int32_t zp, int64_t t0, int64_t tl, std::vector<int16_t>& r0,
                std::vector<int16_t>& r1, std::vector<int32_t>& pan);
 
+/// dst[i] = gemm::pairWord(a[i * stride] - zp, b[i * stride] - zp) for i < n, with the b value
+/// 0 when b is null (16-bit differences as in subRun; AVX2 for strides 1 and 2 on the avx2 path).
+void pairRun(KernelPath path, const Act* a, const Act* b, int64_t stride, int64_t n, int32_t zp,
+             int32_t* dst);
+
+/// The channel-pair band of one group's `channels` planes for a conv of strides (sh, sw): the
+/// input widened by its padding, split into sh x sw phases (rows ry, ry + sh, ...; columns rx,
+/// rx + sw, ...), phase rows [row0, row0 + rowsIn) of wq columns each. Word
+/// ((i * sh + ry) * sw + rx) * phaseStride + r * wq + j = pairWord(x[2i] - zp, x[2i + 1] - zp) at
+/// input row (row0 + r) * sh + ry - pt, column j * sw + rx - pl; 0 where that is padding (or
+/// beyond the input), for channel 2i + 1 = channels (an odd count), and in words
+/// [rowsIn * wq, phaseStride) of every phase. Output (oy, ox) reads tap (ky, kx), where
+/// ky * dh = qy * sh + ry and kx * dw = qx * sw + rx, at phase (ry, rx), phase row oy + qy,
+/// column ox + qx: for the output rows from row0, column (oy - row0) * wq + ox of the band at
+/// the tap's offset (ry * sw + rx) * phaseStride + qy * wq + qx (gemm::PanelLayout). No im2col
+/// copy at all.
+void pairBand(KernelPath path, const Act* planes, const ConvGeometry& g, int64_t channels,
+              int32_t zp, int64_t row0, int64_t rowsIn, int64_t wq, int64_t phaseStride,
+              std::vector<int32_t>& band);
+
 }  // namespace kiln::rt::panels

@@ -5,12 +5,14 @@
 
 namespace kiln::rt::gemm {
 
-bool packWeights(const WeightPtr& w, int64_t groups, int64_t kg, int64_t rows, bool transposed,
-                 PackedWeights& out) {
+bool packWeights(const WeightPtr& w, int64_t groups, int64_t kg, int64_t rows, int64_t taps,
+                 bool transposed, PackedWeights& out) {
   out = PackedWeights{};
   PackedWeights p;
-  p.groups = groups, p.kg = kg, p.rows = rows;
-  p.pairs = (rows + 1) / 2;
+  p.groups = groups, p.kg = kg, p.rows = rows, p.taps = taps;
+  // Channel pairs per tap (taps > 1; rows = channels * taps) or row pairs (taps == 1).
+  const int64_t channels = rows / taps, perTap = (channels + 1) / 2;
+  p.pairs = taps * perTap;
   p.blocks = (kg + kMR - 1) / kMR;
   p.data.assign(size_t(groups * p.blocks * p.pairs * kMR), 0);
   p.sumAbsW.assign(size_t(groups * kg), 0);
@@ -18,16 +20,19 @@ bool packWeights(const WeightPtr& w, int64_t groups, int64_t kg, int64_t rows, b
     for (int64_t j = 0; j < kg; ++j) {
       int32_t* dst = p.data.data() + (grp * p.blocks + j / kMR) * p.pairs * kMR + j % kMR;
       const int64_t oc = grp * kg + j;
-      auto at = [&](int64_t r) -> int64_t {
-        if (r >= rows) return 0;
+      // Row (channel c, tap t); 0 beyond the channels (an odd count's last pair).
+      auto at = [&](int64_t c, int64_t t) -> int64_t {
+        if (c >= channels) return 0;
+        const int64_t r = c * taps + t;
         return transposed ? w[r * kg + j] : w[oc * rows + r];
       };
-      for (int64_t q = 0; q < p.pairs; ++q) {
-        const int64_t lo = at(2 * q), hi = at(2 * q + 1);
-        if (lo < INT16_MIN || lo > INT16_MAX || hi < INT16_MIN || hi > INT16_MAX) return false;
-        dst[q * kMR] = pairWord(int32_t(lo), int32_t(hi));
-        p.sumAbsW[size_t(oc)] += (lo < 0 ? -lo : lo) + (hi < 0 ? -hi : hi);
-      }
+      for (int64_t t = 0; t < taps; ++t)
+        for (int64_t i = 0; i < perTap; ++i) {
+          const int64_t lo = at(2 * i, t), hi = at(2 * i + 1, t);
+          if (lo < INT16_MIN || lo > INT16_MAX || hi < INT16_MIN || hi > INT16_MAX) return false;
+          dst[(t * perTap + i) * kMR] = pairWord(int32_t(lo), int32_t(hi));
+          p.sumAbsW[size_t(oc)] += (lo < 0 ? -lo : lo) + (hi < 0 ? -hi : hi);
+        }
     }
   out = std::move(p);
   return true;
@@ -54,23 +59,34 @@ bool packDotWeights(const WeightPtr& w, PackedWeights& p) {
   return true;
 }
 
-void panelPortable(const int32_t* w, const int32_t* x, int64_t pairs, int64_t blocks,
+PanelLayout PanelLayout::contiguous(int64_t pairs) {
+  static const int64_t kZero = 0;
+  PanelLayout l;
+  l.blockStride = pairs * kNR, l.pairStride = kNR, l.pairsPerTap = pairs, l.taps = 1;
+  l.tapOffset = &kZero;
+  return l;
+}
+
+void panelPortable(const int32_t* w, const int32_t* x, const PanelLayout& l, int64_t blocks,
                    const int32_t* bias, int32_t* acc, int64_t ldacc) {
   for (int64_t cb = 0; cb < blocks; ++cb) {
-    const int32_t* xb = x + cb * pairs * kNR;
     int32_t c[kMR][kNR];
     for (int64_t m = 0; m < kMR; ++m)
       for (int64_t j = 0; j < kNR; ++j) c[m][j] = bias[m];
-    for (int64_t q = 0; q < pairs; ++q) {
-      int32_t xlo[kNR], xhi[kNR];
-      for (int64_t j = 0; j < kNR; ++j) {
-        xlo[j] = int16_t(uint32_t(xb[q * kNR + j]) & 0xffff);
-        xhi[j] = int16_t(uint32_t(xb[q * kNR + j]) >> 16);
-      }
-      for (int64_t m = 0; m < kMR; ++m) {
-        const int32_t wlo = int16_t(uint32_t(w[q * kMR + m]) & 0xffff);
-        const int32_t whi = int16_t(uint32_t(w[q * kMR + m]) >> 16);
-        for (int64_t j = 0; j < kNR; ++j) c[m][j] += xlo[j] * wlo + xhi[j] * whi;
+    const int32_t* wq = w;
+    for (int64_t t = 0; t < l.taps; ++t) {
+      const int32_t* xq = x + cb * l.blockStride + l.tapOffset[t];
+      for (int64_t i = 0; i < l.pairsPerTap; ++i, xq += l.pairStride, wq += kMR) {
+        int32_t xlo[kNR], xhi[kNR];
+        for (int64_t j = 0; j < kNR; ++j) {
+          xlo[j] = int16_t(uint32_t(xq[j]) & 0xffff);
+          xhi[j] = int16_t(uint32_t(xq[j]) >> 16);
+        }
+        for (int64_t m = 0; m < kMR; ++m) {
+          const int32_t wlo = int16_t(uint32_t(wq[m]) & 0xffff);
+          const int32_t whi = int16_t(uint32_t(wq[m]) >> 16);
+          for (int64_t j = 0; j < kNR; ++j) c[m][j] += xlo[j] * wlo + xhi[j] * whi;
+        }
       }
     }
     for (int64_t m = 0; m < kMR; ++m)
@@ -96,20 +112,20 @@ void panelDotPortable(const uint8_t* w, const uint8_t* x, int64_t quads, int64_t
   }
 }
 
-void panel(KernelPath path, const int32_t* w, const int32_t* x, int64_t pairs, int64_t blocks,
-           const int32_t* bias, int32_t* acc, int64_t ldacc) {
+void panel(KernelPath path, const int32_t* w, const int32_t* x, const PanelLayout& l,
+           int64_t blocks, const int32_t* bias, int32_t* acc, int64_t ldacc) {
   switch (path) {
 #if defined(__x86_64__) && defined(__GNUC__)
     case KernelPath::Avx2:
-      return panelAvx2(w, x, pairs, blocks, bias, acc, ldacc);
+      return panelAvx2(w, x, l, blocks, bias, acc, ldacc);
 #endif
 #if defined(__aarch64__)
     case KernelPath::Neon:
     case KernelPath::NeonDot:
-      return panelNeon(w, x, pairs, blocks, bias, acc, ldacc);
+      return panelNeon(w, x, l, blocks, bias, acc, ldacc);
 #endif
     default:
-      return panelPortable(w, x, pairs, blocks, bias, acc, ldacc);
+      return panelPortable(w, x, l, blocks, bias, acc, ldacc);
   }
 }
 

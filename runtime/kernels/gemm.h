@@ -26,8 +26,12 @@ inline int32_t pairWord(int32_t lo, int32_t hi) {
 
 /// Weights [groups][kg][rows] as pair words, blocks of kMR output channels (zero beyond kg and
 /// beyond rows): block b of group g is [pairs][kMR] at data + (g * blocks + b) * pairs * kMR.
+/// With taps == 1, pair q holds rows 2q and 2q + 1 (rows (c, ky, kx) of a conv). With taps > 1
+/// (a conv's rows are channels x taps, tap t = ky * kw + kx), pair q = t * (pairs / taps) + i holds
+/// the rows of channels 2i and 2i + 1 at tap t: the channel-pair order of the band panels
+/// (conv_panel.h, pairBand), where each tap is one offset into the band.
 struct PackedWeights {
-  int64_t groups = 0, kg = 0, rows = 0, pairs = 0, blocks = 0;
+  int64_t groups = 0, kg = 0, rows = 0, pairs = 0, blocks = 0, taps = 1;
   std::vector<int32_t> data;
   std::vector<int64_t> sumAbsW;  // per output channel (groups * kg): sum |w| for the int32 check
   // The byte form of the dot-product path (neon-dot), when every weight fits int8: w + 128 as
@@ -49,14 +53,26 @@ struct PackedWeights {
 bool packDotWeights(const WeightPtr& w, PackedWeights& p);
 
 /// Packs weights stored as [groups * kg][rows] (conv) or, with `transposed`, [rows][kg] (fc,
-/// one group). Returns false, leaving `out` empty, when a weight lies outside int16.
-bool packWeights(const WeightPtr& w, int64_t groups, int64_t kg, int64_t rows, bool transposed,
-                 PackedWeights& out);
+/// one group), in row pairs (taps == 1) or, for a conv whose rows are channels x taps, in channel
+/// pairs per tap (see PackedWeights). Returns false, leaving `out` empty, when a weight lies
+/// outside int16.
+bool packWeights(const WeightPtr& w, int64_t groups, int64_t kg, int64_t rows, int64_t taps,
+                 bool transposed, PackedWeights& out);
+
+/// Where the micro-kernels read their panel: pair q = t * pairsPerTap + i (t < taps) of column
+/// block cb is the kNR words at x + cb * blockStride + tapOffset[t] + i * pairStride. A packed
+/// panel ([blocks][pairs][kNR], pairPanel) is contiguous(pairs); a band (pairBand) has one tap
+/// per kernel position, its channel-pair planes pairStride apart and its blocks side by side.
+struct PanelLayout {
+  int64_t blockStride = 0, pairStride = 0, pairsPerTap = 0, taps = 1;
+  const int64_t* tapOffset = nullptr;
+  static PanelLayout contiguous(int64_t pairs);
+};
 
 /// acc[m * ldacc + cb * kNR + j] for m < kMR, cb < blocks, j < kNR: bias[m] plus the products of
-/// weight block `w` ([pairs][kMR]) with panel blocks x + cb * pairs * kNR ([pairs][kNR]).
-void panel(KernelPath path, const int32_t* w, const int32_t* x, int64_t pairs, int64_t blocks,
-           const int32_t* bias, int32_t* acc, int64_t ldacc);
+/// weight block `w` ([pairs][kMR], pairs = taps * pairsPerTap) with the panel's column blocks.
+void panel(KernelPath path, const int32_t* w, const int32_t* x, const PanelLayout& l,
+           int64_t blocks, const int32_t* bias, int32_t* acc, int64_t ldacc);
 
 /// The dot-product micro-kernel (neon-dot, gemm_neon_dot.cpp), exact by arithmetic modulo 2^32:
 /// x holds raw uint8 activations (x - zp + zp; zp itself where the window reads padding, 0 in
@@ -75,11 +91,11 @@ void panelDotPortable(const uint8_t* w, const uint8_t* x, int64_t quads, int64_t
                       const uint32_t* bias, int32_t* acc, int64_t ldacc);
 
 // The per-path implementations (gemm_*.cpp).
-void panelPortable(const int32_t* w, const int32_t* x, int64_t pairs, int64_t blocks,
+void panelPortable(const int32_t* w, const int32_t* x, const PanelLayout& l, int64_t blocks,
                    const int32_t* bias, int32_t* acc, int64_t ldacc);
-void panelAvx2(const int32_t* w, const int32_t* x, int64_t pairs, int64_t blocks,
+void panelAvx2(const int32_t* w, const int32_t* x, const PanelLayout& l, int64_t blocks,
                const int32_t* bias, int32_t* acc, int64_t ldacc);
-void panelNeon(const int32_t* w, const int32_t* x, int64_t pairs, int64_t blocks,
+void panelNeon(const int32_t* w, const int32_t* x, const PanelLayout& l, int64_t blocks,
                const int32_t* bias, int32_t* acc, int64_t ldacc);
 
 }  // namespace kiln::rt::gemm

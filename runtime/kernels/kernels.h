@@ -51,6 +51,8 @@ struct WeightPtr {
 /// out[i] = stage.apply(acc[i], channel) for i < n (the loop with its branches hoisted).
 void applyStage(const OutputStage& s, const int32_t* acc, int64_t n, int64_t channel, Act* out);
 void applyStage(const OutputStage& s, const int64_t* acc, int64_t n, int64_t channel, Act* out);
+/// OutputStage::lutPairs for a table of n entries: empty unless every entry lies in [0, 32767].
+std::vector<uint32_t> lutPairTable(const int32_t* lut, int64_t n);
 
 /// NCHW convolution geometry (conv, dw, deconv).
 struct ConvGeometry {

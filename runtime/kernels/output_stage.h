@@ -28,6 +28,10 @@ struct OutputStage {
   // The largest table entry, when whoever set `lut` computed it (the loader does); -1 when
   // unknown. Only a speed hint: with it the vectorized table run may use 32-bit lanes.
   int32_t lutMax = -1;
+  // The table as pairs: entry i holds lut[i] as the low int16 and lut[i + 1] - lut[i] (0 for the
+  // last entry) as the high int16, when whoever set `lut` built it (the loader does when
+  // lutMax <= 32767); null otherwise. Only a speed hint: one gather and one vpmaddwd interpolate.
+  const uint32_t* lutPairs = nullptr;
 
   int32_t apply(int64_t acc, int64_t channel) const {
     const int64_t c = perChannel ? channel : 0;

@@ -186,6 +186,61 @@ __attribute__((target("avx2"))) int64_t lutRun8Avx2(const OutputStage& s, const 
   return k;
 }
 
+// Whether lutRunPairAvx2 may run: the stage has its pair table, lut32Fits, 2^f fits int16
+// (f <= 14), and the position v = requantize(acc) + (lutOffset << f) fits int32 before its clamp:
+// |requantize(acc)| <= 2^(62 - shift) + 1 (|acc * m| < 2^62).
+bool lutPairFits(const OutputStage& s, const Multiplier& m) {
+  return s.lutPairs && lut32Fits(s) && s.lutFracBits <= 14 && m.shift >= 1 && m.shift <= 62 &&
+         (int64_t(1) << (62 - m.shift)) + 1 + (int64_t(s.lutOffset) << s.lutFracBits) <= INT32_MAX;
+}
+
+// lutRun for int32 accumulators with AVX2, eight values per step (lutPairFits(s, m)):
+//   requantize as clampRun32Avx2 (vpmuldq on the even and odd lanes, the floor as a logical shift
+//     of the product biased by 2^62: u = requantize(acc) + 2^(62 - shift)); only u's low 32 bits
+//     are kept: v = u - 2^(62 - shift) + (lutOffset << f) in wrapping int32 lanes is v modulo
+//     2^32, which is v itself as v fits int32 (lutPairFits);
+//   v clamped to [0, (size - 1) << f], index i = v >> f and fraction v & (2^f - 1), one gather
+//     of the pair (a, b - a) and y = a * 2^f + (b - a) * frac as one vpmaddwd of the pair with
+//     (2^f, frac) (products below 2^29: exact), the rounding shift and the output clamp as in
+//     lutRun8Avx2.
+__attribute__((target("avx2"))) int64_t lutRunPairAvx2(const OutputStage& s, const Multiplier& m,
+                                                       const int32_t* acc, int64_t n, Act* out) {
+  const int32_t f = s.lutFracBits;
+  const __m256i mul = _mm256_set1_epi64x(m.m);
+  const __m256i bias = _mm256_set1_epi64x((int64_t(1) << (m.shift - 1)) + (int64_t(1) << 62));
+  const __m128i shift = _mm_cvtsi32_si128(m.shift), fShift = _mm_cvtsi32_si128(f);
+  // -2^(62 - shift) + (lutOffset << f), modulo 2^32.
+  const __m256i offset = _mm256_set1_epi32(
+      int32_t(uint32_t((int64_t(s.lutOffset) << f) - (int64_t(1) << (62 - m.shift)))));
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i top = _mm256_set1_epi32((s.lutSize - 1) << f);
+  const __m256i fracMask = _mm256_set1_epi32((1 << f) - 1), unit = _mm256_set1_epi32(1 << f);
+  const int32_t yShift = f + s.lutValueBits;
+  const __m256i yHalf = _mm256_set1_epi32(yShift >= 1 ? int32_t(1) << (yShift - 1) : 0);
+  const __m128i yShiftV = _mm_cvtsi32_si128(yShift);
+  const __m256i qmin = _mm256_set1_epi32(s.qmin), qmax = _mm256_set1_epi32(s.qmax);
+  const int* pairs = reinterpret_cast<const int*>(s.lutPairs);
+  int64_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + k));
+    const __m256i even = _mm256_srl_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, mul), bias), shift);
+    const __m256i odd = _mm256_srl_epi64(
+        _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), mul), bias), shift);
+    __m256i v = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+    v = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, offset), zero), top);
+    const __m256i i = _mm256_srl_epi32(v, fShift);
+    const __m256i coeff =
+        _mm256_or_si256(unit, _mm256_slli_epi32(_mm256_and_si256(v, fracMask), 16));
+    __m256i y = _mm256_madd_epi16(_mm256_i32gather_epi32(pairs, i, 4), coeff);
+    y = _mm256_srl_epi32(_mm256_add_epi32(y, yHalf), yShiftV);
+    y = _mm256_min_epi32(_mm256_max_epi32(y, qmin), qmax);
+    // Eight values in [qmin, qmax] within [0, 2^16): packed to uint16 without saturating.
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k),
+                     _mm_packus_epi32(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1)));
+  }
+  return k;
+}
+
 // clampRun32 with AVX2, eight values per step: the even and the odd int32 lanes multiplied
 // apart in 64-bit lanes (vpmuldq, exact), the floor shift as in lutRunAvx2 (a logical shift of
 // the value biased by 2^62), zp added and the clamp done in 64 bits, the two halves interleaved
@@ -212,6 +267,33 @@ __attribute__((target("avx2"))) int64_t clampRun32Avx2(const int32_t* acc, int64
   return k;
 }
 
+// clampRun32Avx2 for shift >= 32, where the requantized value r fits int32 with room for zp
+// (|r| <= 2^(62 - shift) + 1 <= 2^30 + 1, zp < 2^16): u = r + 2^(62 - shift) (the biased logical
+// shift) is kept in its low 32 bits only, and u - 2^(62 - shift) + zp, in wrapping int32 lanes,
+// is r + zp itself; the clamp is then two int32 min/max instead of 64-bit compares and blends.
+__attribute__((target("avx2"))) int64_t clampRun32NarrowAvx2(const int32_t* acc, int64_t n,
+                                                             int32_t m, int32_t shift, int64_t zp,
+                                                             int64_t lo, int64_t hi, Act* out) {
+  const __m256i mul = _mm256_set1_epi64x(m);
+  const __m256i bias = _mm256_set1_epi64x((int64_t(1) << (shift - 1)) + (int64_t(1) << 62));
+  const __m256i unbias = _mm256_set1_epi32(int32_t(uint32_t(zp - (int64_t(1) << (62 - shift)))));
+  const __m128i sh = _mm_cvtsi32_si128(shift);
+  const __m256i vlo = _mm256_set1_epi32(int32_t(lo)), vhi = _mm256_set1_epi32(int32_t(hi));
+  int64_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + k));
+    const __m256i even = _mm256_srl_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, mul), bias), sh);
+    const __m256i odd = _mm256_srl_epi64(
+        _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), mul), bias), sh);
+    __m256i v = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+    v = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, unbias), vlo), vhi);
+    // Eight values in [lo, hi] within [0, 2^16): packed to uint16 without saturating.
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k),
+                     _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
+  }
+  return k;
+}
+
 // Whether the stage's AVX2 runs may be used: the CPU has AVX2 and KILN_KERNEL_PATH does not
 // force the portable path (read once).
 bool stageAvx2() {
@@ -229,7 +311,10 @@ void clampRun32Fast(const int32_t* acc, int64_t n, int32_t m, int32_t shift, int
                     int64_t hi, Act* out) {
   int64_t done = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (stageAvx2()) done = clampRun32Avx2(acc, n, m, shift, zp, lo, hi, out);
+  if (stageAvx2())
+    done = shift >= 32 && zp >= 0 && zp <= UINT16_MAX && lo >= 0 && hi <= UINT16_MAX
+               ? clampRun32NarrowAvx2(acc, n, m, shift, zp, lo, hi, out)
+               : clampRun32Avx2(acc, n, m, shift, zp, lo, hi, out);
 #endif
   clampRun32(acc + done, n - done, m, shift, zp, lo, hi, out + done);
 }
@@ -247,8 +332,12 @@ void lutRunFast(const OutputStage& s, const Multiplier& m, const int32_t* acc, i
                 Act* out) {
   int64_t done = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (m.shift >= 1 && stageAvx2())
-    done = lut32Fits(s) ? lutRun8Avx2(s, m, acc, n, out) : lutRunAvx2(s, m, acc, n, out);
+  if (m.shift >= 1 && stageAvx2()) {
+    if (lutPairFits(s, m))
+      done = lutRunPairAvx2(s, m, acc, n, out);
+    else
+      done = lut32Fits(s) ? lutRun8Avx2(s, m, acc, n, out) : lutRunAvx2(s, m, acc, n, out);
+  }
 #endif
   lutRun(s, m, acc + done, n - done, out + done);
 }
@@ -277,6 +366,18 @@ void applyStageRun(const OutputStage& s, const Acc* acc, int64_t n, int64_t chan
 }
 
 }  // namespace
+
+std::vector<uint32_t> lutPairTable(const int32_t* lut, int64_t n) {
+  std::vector<uint32_t> pairs;
+  for (int64_t i = 0; i < n; ++i)
+    if (lut[i] < 0 || lut[i] > INT16_MAX) return pairs;
+  pairs.resize(size_t(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t a = lut[i], b = i + 1 < n ? lut[i + 1] : a;
+    pairs[size_t(i)] = uint32_t(uint16_t(a)) | (uint32_t(uint16_t(int16_t(b - a))) << 16);
+  }
+  return pairs;
+}
 
 void applyStage(const OutputStage& s, const int32_t* acc, int64_t n, int64_t channel, Act* out) {
   const Multiplier& m = s.mult[s.perChannel ? channel : 0];

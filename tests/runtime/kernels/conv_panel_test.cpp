@@ -93,6 +93,105 @@ TEST(PanelMatch, PairPanelEqualsIm2colOnEveryPath) {
   EXPECT_GT(checked, 150);
 }
 
+// The band (pairBand) against its definition: strides 1 to 3, padding, odd channel counts,
+// phase rows above and below the input, 16-bit edge values, on every path.
+TEST(PanelMatch, PairBandEqualsDefinitionOnEveryPath) {
+  std::mt19937 rng(107);
+  const Pick pick = [&](int64_t lo, int64_t hi) {
+    return lo + int64_t(rng() % uint64_t(hi - lo + 1));
+  };
+  for (int trial = 0; trial < 200; ++trial) {
+    rt::ConvGeometry g;
+    g.c = pick(1, 5), g.h = pick(1, 9), g.w = pick(1, 70);
+    g.sh = pick(1, 3), g.sw = trial % 3 == 0 ? 2 : pick(1, 3);
+    g.pt = pick(0, 3), g.pl = pick(0, 3), g.pb = pick(0, 3), g.pr = pick(0, 3);
+    std::vector<rt::Act> x(size_t(g.c * g.h * g.w));
+    const int32_t zp = randomActs(pick, trial, x);
+    const int64_t wq = (g.pl + g.w + g.pr + g.sw - 1) / g.sw;
+    const int64_t row0 = pick(0, 4), rowsIn = pick(1, 6), stride = rowsIn * wq + pick(0, 20);
+    auto value = [&](int64_t c, int64_t iy, int64_t ix) -> int32_t {
+      if (c >= g.c || iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) return 0;
+      return int32_t(x[size_t((c * g.h + iy) * g.w + ix)]) - zp;
+    };
+    const int64_t pairs = (g.c + 1) / 2, phases = g.sh * g.sw;
+    std::vector<int32_t> want(size_t(pairs * phases * stride), 0);
+    for (int64_t i = 0; i < pairs; ++i)
+      for (int64_t ry = 0; ry < g.sh; ++ry)
+        for (int64_t rx = 0; rx < g.sw; ++rx)
+          for (int64_t r = 0; r < rowsIn; ++r)
+            for (int64_t j = 0; j < wq; ++j) {
+              const int64_t iy = (row0 + r) * g.sh + ry - g.pt, ix = j * g.sw + rx - g.pl;
+              want[size_t(((i * g.sh + ry) * g.sw + rx) * stride + r * wq + j)] =
+                  rt::gemm::pairWord(value(2 * i, iy, ix), value(2 * i + 1, iy, ix));
+            }
+    for (rt::KernelPath path : paths()) {
+      std::vector<int32_t> band(want.size(), -1);
+      rt::panels::pairBand(path, x.data(), g, g.c, zp, row0, rowsIn, wq, stride, band);
+      ASSERT_EQ(band, want) << "trial " << trial << " path " << rt::kernelPathName(path);
+    }
+  }
+}
+
+// The band path on convs large enough for several bands per thread (the band's halo rows, the
+// dropped columns past each row), dilations up to 5, strides 1 and 2, groups, output channel
+// counts that leave partial 4-channel blocks, 1 and 2 threads.
+TEST(PanelMatch, BandConvEqualsReferenceOnEveryPathAndThreadCount) {
+  std::mt19937 rng(109);
+  const Pick pick = [&](int64_t lo, int64_t hi) {
+    return lo + int64_t(rng() % uint64_t(hi - lo + 1));
+  };
+  int banded = 0;
+  for (int trial = 0; trial < 12; ++trial) {
+    rt::ConvParams p;
+    rt::ConvGeometry& g = p.g;
+    g.groups = trial % 4 == 3 ? 2 : 1;
+    g.c = g.groups * 2 * pick(8, 40), g.k = g.groups * pick(1, 11);
+    g.h = pick(12, 40), g.w = pick(20, 90);
+    g.kh = pick(2, 3), g.kw = pick(1, 3), g.sh = trial % 3 == 2 ? 2 : 1, g.sw = g.sh;
+    g.dh = trial % 5 == 4 ? 5 : pick(1, 2), g.dw = g.dh;
+    g.pt = pick(0, 2) * g.dh, g.pl = pick(0, 2) * g.dw, g.pb = g.pt, g.pr = g.pl;
+    const int64_t effH = g.dh * (g.kh - 1) + 1, effW = g.dw * (g.kw - 1) + 1;
+    if (g.h + g.pt + g.pb < effH || g.w + g.pl + g.pr < effW) continue;
+    g.oh = (g.h + g.pt + g.pb - effH) / g.sh + 1;
+    g.ow = (g.w + g.pl + g.pr - effW) / g.sw + 1;
+    std::vector<rt::Act> x(size_t(g.c * g.h * g.w));
+    // Byte activations (zero points anywhere in [0, 255]): every sum fits int32, so the packed
+    // path runs (16-bit ones are checked on smaller convs above).
+    p.inZp = randomActs(pick, 3, x);
+    std::vector<int8_t> w(size_t(g.k * (g.c / g.groups) * g.kh * g.kw));
+    for (auto& v : w) v = int8_t(pick(0, 3) == 0 ? (pick(0, 1) ? 127 : -128) : pick(-128, 127));
+    std::vector<int64_t> bias(size_t(g.k));
+    for (auto& b : bias) b = pick(-100000, 100000);
+    std::vector<rt::Multiplier> mult(size_t(g.k));
+    for (auto& m : mult) m = {int32_t(pick(1 << 30, INT32_MAX)), int32_t(pick(36, 44))};
+    p.weights = rt::WeightPtr(w.data());
+    p.bias = bias.data();
+    p.out.mult = mult.data();
+    p.out.perChannel = true;
+    p.out.outZp = 32768, p.out.qmax = 65535;
+    std::vector<rt::Act> ref(size_t(g.k * g.oh * g.ow));
+    rt::conv2dReference(p, x.data(), ref.data());
+    for (rt::KernelPath path : paths()) {
+      p.path = path;
+      const auto packed = rt::packConvWeights(p);
+      ASSERT_TRUE(packed);
+      // The band path (neon-dot keeps row pairs beside its byte form).
+      ASSERT_EQ(packed->taps, path == rt::KernelPath::NeonDot ? 1 : g.kh * g.kw);
+      p.packed = packed.get();
+      for (int threads : {1, 2}) {
+        rt::ThreadPool pool(threads);
+        const rt::ThreadPool::Scope scope(threads > 1 ? &pool : nullptr);
+        std::vector<rt::Act> got(ref.size(), 1);
+        rt::conv2d(p, x.data(), got.data());
+        ASSERT_EQ(got, ref) << "trial " << trial << " path " << rt::kernelPathName(path)
+                            << " threads " << threads;
+      }
+    }
+    ++banded;
+  }
+  EXPECT_GE(banded, 8);
+}
+
 TEST(PanelMatch, PackedConvOnWidePlanesEqualsReferenceOnEveryPathAndThreadCount) {
   std::mt19937 rng(103);
   const Pick pick = [&](int64_t lo, int64_t hi) {
@@ -129,7 +228,10 @@ TEST(PanelMatch, PackedConvOnWidePlanesEqualsReferenceOnEveryPathAndThreadCount)
         const rt::ThreadPool::Scope scope(threads > 1 ? &pool : nullptr);
         std::vector<rt::Act> got(ref.size(), 1);
         rt::conv2d(p, x.data(), got.data());
-        ASSERT_EQ(got, ref) << "trial " << trial << " path " << rt::kernelPathName(path)
+        ASSERT_EQ(got, ref) << "trial " << trial << " g " << g.c << " " << g.h << "x" << g.w << " k"
+                            << g.k << " " << g.kh << "x" << g.kw << " s" << g.sh << "," << g.sw
+                            << " d" << g.dh << "," << g.dw << " p" << g.pt << g.pl << g.pb << g.pr
+                            << " o" << g.oh << "x" << g.ow << " path " << rt::kernelPathName(path)
                             << " threads " << threads;
       }
     }

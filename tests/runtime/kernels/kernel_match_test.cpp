@@ -292,7 +292,7 @@ TEST(KernelMatch, StageRunsEqualApply) {
     for (auto& v : lut) v = int32_t(pick(0, lutTop));
     lut[0] = 0, lut.back() = int32_t(lutTop);
     s.mult = &m;
-    s.outZp = int32_t(pick(0, 255));
+    s.outZp = int32_t(trial % 7 == 5 ? pick(0, 65535) : pick(0, 255));  // 16-bit zero points too
     s.qmin = int32_t(pick(0, 10)), s.qmax = int32_t(pick(200, 65535));
     if (kind == 1) {
       s.lut = lut.data(), s.lutSize = int32_t(lut.size());
@@ -324,6 +324,53 @@ TEST(KernelMatch, StageRunsEqualApply) {
     for (int64_t i = 0; i < n; ++i) want[size_t(i)] = rt::Act(s.apply(acc32[size_t(i)], 0));
     ASSERT_EQ(got, want) << "int32 trial " << trial;
   }
+}
+
+// The table run on pairs (OutputStage::lutPairs: one gather of (entry, difference) and a
+// vpmaddwd) against OutputStage::apply: real 8/16-bit table shapes and the limits of its
+// preconditions (entries up to 32767 beside 0, 14 fraction bits, shifts from 31 where the
+// position just fits int32, offsets up to that limit, int32 accumulator extremes), and stages
+// beyond them (more fraction bits, smaller shifts, entries past int16) that take the other runs.
+TEST(KernelMatch, StagePairTableEqualsApply) {
+  std::mt19937 rng(41);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  int pairRuns = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    const bool beyond = trial % 5 == 4;
+    std::vector<int32_t> lut(size_t(pick(1, 1100)));
+    const int64_t top = trial % 3 == 0 ? INT16_MAX : pick(1, beyond ? 40000 : INT16_MAX);
+    for (auto& v : lut) v = int32_t(pick(0, top));
+    if (lut.size() > 3) lut[1] = 0, lut[2] = int32_t(top);  // the largest differences
+    const std::vector<uint32_t> pairs = rt::lutPairTable(lut.data(), int64_t(lut.size()));
+    ASSERT_EQ(pairs.empty(), top > INT16_MAX);
+    rt::OutputStage s;
+    const int32_t frac = int32_t(pick(0, beyond ? 20 : 14));
+    const int32_t valueBits = int32_t(pick(0, std::min(12, 32 - frac)));
+    const rt::Multiplier m{int32_t(pick(1, INT32_MAX)), int32_t(pick(beyond ? 20 : 31, 62))};
+    // lutOffset << frac up to the limit 2^31 - 1 - 2^(62 - shift) - 1 (and past it when beyond).
+    const int64_t room = INT32_MAX - (int64_t(1) << (62 - std::max(m.shift, 31))) - 1;
+    const int64_t maxOffset =
+        std::min<int64_t>(int64_t(1) << 30, std::max<int64_t>(0, room) >> frac);
+    s.mult = &m;
+    s.lut = lut.data(), s.lutSize = int32_t(lut.size()), s.lutMax = int32_t(top);
+    s.lutPairs = pairs.empty() ? nullptr : pairs.data();
+    s.lutOffset =
+        int32_t(trial % 4 == 1 ? maxOffset : pick(0, std::min<int64_t>(maxOffset, 4 * s.lutSize)));
+    s.lutFracBits = frac, s.lutValueBits = valueBits;
+    s.qmin = int32_t(pick(0, 10)), s.qmax = int32_t(trial % 2 ? 255 : pick(200, 65535));
+    const int64_t n = pick(1, 300);
+    std::vector<int32_t> acc(static_cast<size_t>(n));
+    for (auto& a : acc)
+      a = int32_t(trial % 3 == 2 ? pick(-100000, 100000) : pick(INT32_MIN, INT32_MAX));
+    acc[0] = INT32_MIN;
+    if (n > 1) acc[1] = INT32_MAX;
+    std::vector<rt::Act> got(static_cast<size_t>(n)), want(got.size());
+    rt::applyStage(s, acc.data(), n, 0, got.data());
+    for (int64_t i = 0; i < n; ++i) want[size_t(i)] = rt::Act(s.apply(acc[size_t(i)], 0));
+    ASSERT_EQ(got, want) << "trial " << trial;
+    pairRuns += s.lutPairs && frac <= 14 && m.shift >= 31;
+  }
+  EXPECT_GT(pairRuns, 150);
 }
 
 }  // namespace

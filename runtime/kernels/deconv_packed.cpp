@@ -102,7 +102,7 @@ bool deconvGroupPacked(const ConvParams& p, int64_t n, int64_t grp, const Act* x
   const int64_t rowsM = kg * taps, ohw = g.oh * g.ow;
   // Weights [C/g][rowsM] of this group, read transposed: GEMM row m = (j, ky, kx).
   gemm::PackedWeights pw;
-  if (!gemm::packWeights(p.weights + grp * cg * rowsM, 1, rowsM, cg, true, pw)) return false;
+  if (!gemm::packWeights(p.weights + grp * cg * rowsM, 1, rowsM, cg, 1, true, pw)) return false;
   for (int64_t j = 0; j < kg; ++j) {
     int64_t sumAbsW = 0;
     for (int64_t t = 0; t < taps; ++t) sumAbsW += pw.sumAbsW[size_t(j * taps + t)];
@@ -118,6 +118,7 @@ bool deconvGroupPacked(const ConvParams& p, int64_t n, int64_t grp, const Act* x
   const int64_t bands = (g.oh + band - 1) / band;
   const int64_t taskMacs = std::max<int64_t>(1, inRows * g.w * rowsM * cg);
   const std::vector<int32_t> zeros(size_t(kMR), 0);
+  const gemm::PanelLayout layout = gemm::PanelLayout::contiguous(pw.pairs);
   parallelRanges(bands, std::max<int64_t>(1, kMinTaskMacs / taskMacs), [&](int64_t t0, int64_t t1) {
     thread_local Scratch s;
     for (int64_t b = t0; b < t1; ++b) {
@@ -131,7 +132,7 @@ bool deconvGroupPacked(const ConvParams& p, int64_t n, int64_t grp, const Act* x
         panels::pairPanel(p.path, x, g1, cg, pw.pairs, p.inZp, i0 * g.w, tl, s.r0, s.r1, s.pan);
         s.tmp.resize(size_t(rowsPadded * ldt));
         for (int64_t mb = 0; mb < pw.blocks; ++mb)
-          gemm::panel(p.path, pw.block(0, mb), s.pan.data(), pw.pairs, blocks, zeros.data(),
+          gemm::panel(p.path, pw.block(0, mb), s.pan.data(), layout, blocks, zeros.data(),
                       s.tmp.data() + mb * kMR * ldt, ldt);
       }
       for (int64_t j = 0; j < kg; ++j) {

@@ -33,6 +33,7 @@ TEST(DepthwiseMatch, PairKernelEqualsReferenceOnEveryPathAndThreadCount) {
     g.pt = pick(0, 3), g.pl = pick(0, 3), g.pb = pick(0, 3), g.pr = pick(0, 3);
     if (trial % 4 == 0) g.kh = g.kw = pick(0, 1) ? 3 : 5, g.dh = g.dw = 1;  // the usual windows
     if (trial % 3 == 1) g.sw = 2, g.dw = 1;  // rows read in place (any sh, dh, window)
+    if (trial % 3 == 2) g.sw = 1, g.dw = 1;  // the even/odd split (any sh, dh, window)
     if (trial % 8 == 6)
       g.n = 1, g.groups = g.k = g.c = pick(1, 3), g.h = pick(40, 80), g.w = pick(50, 150);
     const int64_t effH = g.dh * (g.kh - 1) + 1, effW = g.dw * (g.kw - 1) + 1;

@@ -8,14 +8,15 @@
 // pair meets a 0 weight). Every pair row is a contiguous run of one array built once per input row
 // (one word per column, split into sw phases), so building costs the same for any window; with
 // sw = 2 and dw = 1 the words of phase 0 (the only one read) are the padded int16 row itself,
-// read as int32, and nothing is built beyond it. An output row oy is bias + the sum over ky and t
-// of madd(pair row (t, oy*sh + ky*dh - pt), weight pair (ky, t)), for every stride and dilation;
-// rows of padding point at a row of zeros. The input rows live in a ring of (kh - 1) * dh + 1
-// rows built as the output rows reach them, and the output stage runs on bands of a few output
-// rows, so a channel's working set stays in the first-level cache whatever the plane's size.
-// The caller proves that every |x - zp| and |w| fits int16 and that
-// sum |w| * max |x - zp| + |bias| < 2^31, so every pair product and every partial sum fits int32
-// in any order: each path gives the int32 the reference loop gives.
+// read as int32, and nothing is built beyond it; with sw = 1 and dw = 1 (AVX2, portable) the
+// even/odd split (pairRowsEvenOdd) reads those same words for both column phases. An output row oy
+// is bias + the sum over ky and t of madd(pair row (t, oy*sh + ky*dh - pt), weight pair (ky, t)),
+// for every stride and dilation; rows of padding point at a row of zeros. The input rows live in a
+// ring of (kh - 1) * dh + 1 rows built as the output rows reach them, and the output stage runs on
+// bands of a few output rows, so a channel's working set stays in the first-level cache whatever
+// the plane's size. The caller proves that every |x - zp| and |w| fits int16 and that sum |w| * max
+// |x - zp| + |bias| < 2^31, so every pair product and every partial sum fits int32 in any order:
+// each path gives the int32 the reference loop gives.
 #pragma once
 
 #include <cstdint>

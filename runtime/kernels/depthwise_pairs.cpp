@@ -34,15 +34,14 @@ template <typename T, typename W>
 void depthwisePairsChannel(const ConvParams& p, const T* plane, const W* w, int64_t channel,
                            PairScratch& s, Act* out) {
   const ConvGeometry& g = p.g;
-  // Column stride 1, dilation 1 (AVX2 and portable paths): the even/odd split. Output columns
+  // Column stride 1, dilation 1: the even/odd split. Output columns
   // 2i and 2i + 1 both read the padded row's words D[i + t] = (xr[2i + 2t], xr[2i + 2t + 1]),
   // with the weight pairs (w[2t], w[2t + 1]) and (w[2t - 1], w[2t]) (kw / 2 + 1 pairs, 0 beyond
   // the window): the row is the int16 subtraction only, as for stride 2, and no pair words are
-  // built. NEON keeps the pair words (its micro-kernel is the plain one).
-  const bool evenOdd =
-      g.sw == 1 && g.dw == 1 && p.path != KernelPath::Neon && p.path != KernelPath::NeonDot;
+  // built.
+  const bool evenOdd = g.sw == 1 && g.dw == 1;
   const int64_t pairCount = evenOdd ? g.kw / 2 + 1 : (g.kw + 1) / 2;
-  // evenOdd: `half` output column pairs (16 columns per AVX2 step, kBlock pairs at least).
+  // evenOdd: `half` output column pairs (16 columns per step, kBlock pairs at least).
   const int64_t half = (g.ow + 1) / 2;
   const int64_t width =
       evenOdd ? 2 * ((half + kBlock - 1) / kBlock * kBlock) : (g.ow + kBlock - 1) / kBlock * kBlock;
@@ -220,6 +219,10 @@ void pairRowsEvenOdd(KernelPath path, const int32_t* const* rows, const int32_t*
                      int32_t* acc) {
 #if defined(__x86_64__) && defined(__GNUC__)
   if (path == KernelPath::Avx2) return pairRowsEvenOddAvx2(rows, we, wo, nk, np, half, bias, acc);
+#endif
+#if defined(__aarch64__)
+  if (path == KernelPath::Neon || path == KernelPath::NeonDot)
+    return pairRowsEvenOddNeon(rows, we, wo, nk, np, half, bias, acc);
 #endif
   (void)path;
   pairRowsEvenOddPortable(rows, we, wo, nk, np, half, bias, acc);

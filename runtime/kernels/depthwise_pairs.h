@@ -8,7 +8,7 @@
 // pair meets a 0 weight). Every pair row is a contiguous run of one array built once per input row
 // (one word per column, split into sw phases), so building costs the same for any window; with
 // sw = 2 and dw = 1 the words of phase 0 (the only one read) are the padded int16 row itself,
-// read as int32, and nothing is built beyond it; with sw = 1 and dw = 1 (AVX2, portable) the
+// read as int32, and nothing is built beyond it; with sw = 1 and dw = 1 the
 // even/odd split (pairRowsEvenOdd) reads those same words for both column phases. An output row oy
 // is bias + the sum over ky and t of madd(pair row (t, oy*sh + ky*dh - pt), weight pair (ky, t)),
 // for every stride and dilation; rows of padding point at a row of zeros. The input rows live in a
@@ -80,13 +80,15 @@ void pairRowsNeon(const int32_t* const* rows, const int32_t* w, int64_t nr, int6
 /// acc[2i + 1] = bias + sum madd(rows[ky][i + t], wo[r]) for i < half (a multiple of kBlock): the
 /// even columns take tap pairs (w[2t], w[2t + 1]), the odd ones (w[2t - 1], w[2t]) of the same
 /// words, so the row needs no pair words of its own and one pointer per window row. Per path
-/// (portable, AVX2).
+/// (portable, AVX2, NEON).
 void pairRowsEvenOdd(KernelPath path, const int32_t* const* rows, const int32_t* we,
                      const int32_t* wo, int64_t nk, int64_t np, int64_t half, int32_t bias,
                      int32_t* acc);
 void pairRowsEvenOddPortable(const int32_t* const* rows, const int32_t* we, const int32_t* wo,
                              int64_t nk, int64_t np, int64_t half, int32_t bias, int32_t* acc);
 void pairRowsEvenOddAvx2(const int32_t* const* rows, const int32_t* we, const int32_t* wo,
+                         int64_t nk, int64_t np, int64_t half, int32_t bias, int32_t* acc);
+void pairRowsEvenOddNeon(const int32_t* const* rows, const int32_t* we, const int32_t* wo,
                          int64_t nk, int64_t np, int64_t half, int32_t bias, int32_t* acc);
 
 /// q[j] = gemm::pairWord(x[j], x[j + d]) for j < n rounded up to a multiple of 16 (x holds that

@@ -4,7 +4,7 @@
 // pairRowsPortable (every partial sum fits int32: the caller's bound). Pair words: AVX2
 // vpunpcklwd/vpunpckhwd of the row and the row d further on, 16 words per step, the words of
 // pairWordsPortable. Even/odd split (AVX2): each 8 words by the even and the odd weight pair, the
-// two sums interleaved back into column order before the store.
+// two sums interleaved back into column order before the store (NEON: vst2q).
 #include "runtime/kernels/depthwise_pairs.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -123,6 +123,32 @@ void pairRowsNeon(const int32_t* const* rows, const int32_t* w, int64_t nr, int6
     }
     vst1q_s32(acc + ox, a0);
     vst1q_s32(acc + ox + 4, a1);
+  }
+}
+
+void pairRowsEvenOddNeon(const int32_t* const* rows, const int32_t* we, const int32_t* wo,
+                         int64_t nk, int64_t np, int64_t half, int32_t bias, int32_t* acc) {
+  for (int64_t i = 0; i < half; i += 8) {  // 16 columns
+    int32x4_t e0 = vdupq_n_s32(bias), o0 = e0, e1 = e0, o1 = e0;
+    for (int64_t ky = 0, r = 0; ky < nk; ++ky)
+      for (int64_t t = 0; t < np; ++t, ++r) {
+        const int16x8_t wev = vreinterpretq_s16_s32(vdupq_n_s32(we[r]));
+        const int16x8_t wov = vreinterpretq_s16_s32(vdupq_n_s32(wo[r]));
+        const int32_t* row = rows[ky] + i + t;
+        const int16x8_t x0 = vreinterpretq_s16_s32(vld1q_s32(row));
+        const int16x8_t x1 = vreinterpretq_s16_s32(vld1q_s32(row + 4));
+        e0 = vaddq_s32(e0, vpaddq_s32(vmull_s16(vget_low_s16(x0), vget_low_s16(wev)),
+                                      vmull_high_s16(x0, wev)));
+        o0 = vaddq_s32(o0, vpaddq_s32(vmull_s16(vget_low_s16(x0), vget_low_s16(wov)),
+                                      vmull_high_s16(x0, wov)));
+        e1 = vaddq_s32(e1, vpaddq_s32(vmull_s16(vget_low_s16(x1), vget_low_s16(wev)),
+                                      vmull_high_s16(x1, wev)));
+        o1 = vaddq_s32(o1, vpaddq_s32(vmull_s16(vget_low_s16(x1), vget_low_s16(wov)),
+                                      vmull_high_s16(x1, wov)));
+      }
+    // vst2q interleaves the even and odd sums back into column order.
+    vst2q_s32(acc + 2 * i, (int32x4x2_t{{e0, o0}}));
+    vst2q_s32(acc + 2 * i + 8, (int32x4x2_t{{e1, o1}}));
   }
 }
 #endif

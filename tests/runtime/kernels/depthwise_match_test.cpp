@@ -2,11 +2,10 @@
 // for bit, on every kernel path this CPU runs and on 1 and 2 threads: random geometries with every
 // stride, dilation and padding up to 3, windows up to 7 x 7 (odd widths leave a half pair),
 // output widths that leave partial 8- and 16-column blocks, column stride 2 with dilation 1 (the
-// rows read as they are), column stride 1 with dilation 1 (the even/odd split, on the avx2 and
-// portable paths), planes of several bands of output rows (the ring of input rows wraps
-// many times), and edge values (activations at 0 and
-// the top of their range, weights at both int8 / int16 extremes, zero points at both ends, table
-// and leaky output stages), plus channels that must leave the pair kernel (16-bit activations
+// rows read as they are), column stride 1 with dilation 1 (the even/odd split), planes of several
+// bands of output rows (the ring of input rows wraps many times), and edge values (activations at 0
+// and the top of their range, weights at both int8 / int16 extremes, zero points at both ends,
+// table and leaky output stages), plus channels that must leave the pair kernel (16-bit activations
 // far from the zero point, weights beyond int16, sums beyond int32) and take the int64 loops.
 #include <gtest/gtest.h>
 

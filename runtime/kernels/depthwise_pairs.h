@@ -8,14 +8,15 @@
 // pair meets a 0 weight). Every pair row is a contiguous run of one array built once per input row
 // (one word per column, split into sw phases), so building costs the same for any window; with
 // sw = 2 and dw = 1 the words of phase 0 (the only one read) are the padded int16 row itself,
-// read as int32, and nothing is built beyond it. An output row oy is bias + the sum over ky and t
-// of madd(pair row (t, oy*sh + ky*dh - pt), weight pair (ky, t)), for every stride and dilation;
-// rows of padding point at a row of zeros. The input rows live in a ring of (kh - 1) * dh + 1
-// rows built as the output rows reach them, and the output stage runs on bands of a few output
-// rows, so a channel's working set stays in the first-level cache whatever the plane's size.
-// The caller proves that every |x - zp| and |w| fits int16 and that
-// sum |w| * max |x - zp| + |bias| < 2^31, so every pair product and every partial sum fits int32
-// in any order: each path gives the int32 the reference loop gives.
+// read as int32, and nothing is built beyond it; with sw = 1 and dw = 1 the
+// even/odd split (pairRowsEvenOdd) reads those same words for both column phases. An output row oy
+// is bias + the sum over ky and t of madd(pair row (t, oy*sh + ky*dh - pt), weight pair (ky, t)),
+// for every stride and dilation; rows of padding point at a row of zeros. The input rows live in a
+// ring of (kh - 1) * dh + 1 rows built as the output rows reach them, and the output stage runs on
+// bands of a few output rows, so a channel's working set stays in the first-level cache whatever
+// the plane's size. The caller proves that every |x - zp| and |w| fits int16 and that sum |w| * max
+// |x - zp| + |bias| < 2^31, so every pair product and every partial sum fits int32 in any order:
+// each path gives the int32 the reference loop gives.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +41,12 @@ struct PairScratch {
   std::vector<const int32_t*> rowPtr;
   std::vector<int64_t> tapOff;
   std::vector<int32_t> wPairs;
+  std::vector<int32_t> wOdd;  // even/odd split: the weight pairs of the odd output columns
+  // The geometry the ring, zero row and padded row were last laid out for: a channel with the
+  // same one (every channel of a layer) only forgets the ring's rows, since every build writes
+  // the same positions and leaves the padding zeros as they were.
+  ConvGeometry laidOut{};
+  int laidOutKind = -1;
 };
 
 /// Whether channel weights w[0..taps) all fit int16 (a precondition of the pair kernel).
@@ -66,6 +73,23 @@ void pairRowsAvx2(const int32_t* const* rows, const int32_t* w, int64_t nr, int6
                   int32_t bias, int32_t* acc);
 void pairRowsNeon(const int32_t* const* rows, const int32_t* w, int64_t nr, int64_t width,
                   int32_t bias, int32_t* acc);
+
+/// The even/odd split (column stride 1, dilation 1): rows[ky] is the padded row's words
+/// D[i] = (xr[2i], xr[2i + 1]) for window row ky (nk rows, np tap pairs each, weight pair
+/// r = ky * np + t), and acc[2i] = bias + sum madd(rows[ky][i + t], we[r]),
+/// acc[2i + 1] = bias + sum madd(rows[ky][i + t], wo[r]) for i < half (a multiple of kBlock): the
+/// even columns take tap pairs (w[2t], w[2t + 1]), the odd ones (w[2t - 1], w[2t]) of the same
+/// words, so the row needs no pair words of its own and one pointer per window row. Per path
+/// (portable, AVX2, NEON).
+void pairRowsEvenOdd(KernelPath path, const int32_t* const* rows, const int32_t* we,
+                     const int32_t* wo, int64_t nk, int64_t np, int64_t half, int32_t bias,
+                     int32_t* acc);
+void pairRowsEvenOddPortable(const int32_t* const* rows, const int32_t* we, const int32_t* wo,
+                             int64_t nk, int64_t np, int64_t half, int32_t bias, int32_t* acc);
+void pairRowsEvenOddAvx2(const int32_t* const* rows, const int32_t* we, const int32_t* wo,
+                         int64_t nk, int64_t np, int64_t half, int32_t bias, int32_t* acc);
+void pairRowsEvenOddNeon(const int32_t* const* rows, const int32_t* we, const int32_t* wo,
+                         int64_t nk, int64_t np, int64_t half, int32_t bias, int32_t* acc);
 
 /// q[j] = gemm::pairWord(x[j], x[j + d]) for j < n rounded up to a multiple of 16 (x holds that
 /// many values plus d), per path.

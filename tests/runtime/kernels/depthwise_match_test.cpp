@@ -2,10 +2,10 @@
 // for bit, on every kernel path this CPU runs and on 1 and 2 threads: random geometries with every
 // stride, dilation and padding up to 3, windows up to 7 x 7 (odd widths leave a half pair),
 // output widths that leave partial 8- and 16-column blocks, column stride 2 with dilation 1 (the
-// rows read as they are), planes of several bands of output rows (the ring of input rows wraps
-// many times), and edge values (activations at 0 and
-// the top of their range, weights at both int8 / int16 extremes, zero points at both ends, table
-// and leaky output stages), plus channels that must leave the pair kernel (16-bit activations
+// rows read as they are), column stride 1 with dilation 1 (the even/odd split), planes of several
+// bands of output rows (the ring of input rows wraps many times), and edge values (activations at 0
+// and the top of their range, weights at both int8 / int16 extremes, zero points at both ends,
+// table and leaky output stages), plus channels that must leave the pair kernel (16-bit activations
 // far from the zero point, weights beyond int16, sums beyond int32) and take the int64 loops.
 #include <gtest/gtest.h>
 
@@ -33,6 +33,7 @@ TEST(DepthwiseMatch, PairKernelEqualsReferenceOnEveryPathAndThreadCount) {
     g.pt = pick(0, 3), g.pl = pick(0, 3), g.pb = pick(0, 3), g.pr = pick(0, 3);
     if (trial % 4 == 0) g.kh = g.kw = pick(0, 1) ? 3 : 5, g.dh = g.dw = 1;  // the usual windows
     if (trial % 3 == 1) g.sw = 2, g.dw = 1;  // rows read in place (any sh, dh, window)
+    if (trial % 3 == 2) g.sw = 1, g.dw = 1;  // the even/odd split (any sh, dh, window)
     if (trial % 8 == 6)
       g.n = 1, g.groups = g.k = g.c = pick(1, 3), g.h = pick(40, 80), g.w = pick(50, 150);
     const int64_t effH = g.dh * (g.kh - 1) + 1, effW = g.dw * (g.kw - 1) + 1;

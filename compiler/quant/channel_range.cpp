@@ -69,8 +69,12 @@ struct Channels {
   }
 };
 
+// The score of one grid. The search passes `withDb` false (the dB figures are for reports) and
+// `stopAt`, the best sum so far: the terms are never negative, so once the partial sum reaches
+// it the candidate cannot win and the loop stops (sumRelative is then that partial sum).
 ChannelRangeScore score(const Channels& ch, int bits, double lo, double hi,
-                        const ChannelRangeSearch& opts, double* clippedAll = nullptr) {
+                        const ChannelRangeSearch& opts, double* clippedAll = nullptr,
+                        bool withDb = true, double stopAt = INFINITY) {
   const QuantInfo q = quantFromRange(lo, hi, bits);
   const double step = q.scale;
   const double top = double(q.qmax() - q.zeroPoint) * step, bottom = double(q.zeroPoint) * step;
@@ -95,6 +99,8 @@ ChannelRangeScore score(const Channels& ch, int bits, double lo, double hi,
         (zp + zn + inside * step * step / 12 + opts.clipWeight * (ep + en)) / ch.count[c];
     const double rel = err / ch.power[c];
     s.sumRelative += rel;
+    if (s.sumRelative >= stopAt) return s;
+    if (!withDb) continue;
     const double db = rel > 0 ? -10 * std::log10(rel) : 200.0;
     snrSum += db;
     s.minSnrDb = std::min(s.minSnrDb, db);
@@ -105,22 +111,6 @@ ChannelRangeScore score(const Channels& ch, int bits, double lo, double hi,
   s.positiveClipped = ch.positives > 0 ? posClipped / ch.positives : 0.0;
   if (clippedAll) *clippedAll = ch.total > 0 ? allClipped / ch.total : 0.0;
   return s;
-}
-
-// The largest fraction of one channel's values beyond the grid.
-double worstChannelClipped(const Channels& ch, int bits, double lo, double hi) {
-  const QuantInfo q = quantFromRange(lo, hi, bits);
-  const double top = double(q.qmax() - q.zeroPoint) * q.scale,
-               bottom = double(q.zeroPoint) * q.scale;
-  double worst = 0;
-  for (size_t c = 0; c < ch.count.size(); ++c) {
-    if (ch.count[c] <= 0) continue;
-    double ep, cp, en, cn;
-    ch.pos[c].clip(top, ep, cp);
-    ch.neg[c].clip(bottom, en, cn);
-    worst = std::max(worst, (cp + cn) / ch.count[c]);
-  }
-  return worst;
 }
 
 }  // namespace
@@ -145,11 +135,8 @@ RangeChoice selectChannelRange(const ChannelStats& cs, const Range& minmax, int 
   c.mse = c.mseMinMax = mm.sumRelative;
   c.clipped = clipped;
   for (const auto& [lo, hi] : rangeCandidates(minmax, bits, false, true)) {
-    const ChannelRangeScore e = score(ch, bits, lo, hi, opts, &clipped);
+    const ChannelRangeScore e = score(ch, bits, lo, hi, opts, &clipped, false, c.mse);
     if (e.positiveClipped > opts.maxPositiveClipped || !(e.sumRelative < c.mse)) continue;
-    if (opts.maxChannelClipped < 1.0 &&
-        worstChannelClipped(ch, bits, lo, hi) > opts.maxChannelClipped)
-      continue;
     c.mse = e.sumRelative;
     c.clipped = clipped;
     c.lo = lo;

@@ -31,8 +31,6 @@ struct ChannelRangeSearch {
   /// Candidates never clip more than this fraction of the tensor's positive values (as
   /// RangeSearch::maxPositiveClipped, over all channels).
   double maxPositiveClipped = 0.01;
-  /// Candidates never clip more than this fraction of any channel's values.
-  double maxChannelClipped = 1.0;
 };
 
 /// What a range does to the channels of a tensor, for reports and tests.

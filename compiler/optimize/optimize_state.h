@@ -64,6 +64,9 @@ struct OptimizeState {
   // ... and per layer the saturation bound its range was searched within (invalid: none;
   // quant/saturation.h): values beyond it read the same at every activation that reads them.
   std::vector<quant::Range> saturation;
+  // ... and per layer whether its range was chosen for its channels' own SNR (a tensor read by
+  // depthwise convolutions, quant/channel_range.h): chosen[i].mse is then Σ_c error_c / power_c.
+  std::vector<bool> perChannelRange;
 
   // stepCheckRanges: ranges that exclude most of a sign that matters.
   std::vector<RangeFinding> rangeFindings;

@@ -27,11 +27,22 @@ void stepPrepare(OptimizeState& s) {
       s.rangeMethod[i] = RangeMethod::NotOwn;
   }
   const auto decisions = std::count(s.decision.begin(), s.decision.end(), true);
+  int perChannel = 0;
+  for (size_t i = 0; i < g.layers.size(); ++i)
+    perChannel += s.rangeMethod[i] == RangeMethod::Mse && i < s.perChannelRange.size() &&
+                  s.perChannelRange[i];
+  // Tensors read by depthwise convolutions (quant/channel_range.h) are named when there are any.
+  const std::string channelNote =
+      perChannel ? fmt::format(
+                       " ({} read by depthwise convolutions: least error relative to "
+                       "each channel's power)",
+                       perChannel)
+                 : std::string();
   s.options.info(fmt::format(
-      "range selection: {} 8-bit tensor(s) narrowed to their least-error range; {} decision "
+      "range selection: {} 8-bit tensor(s) narrowed to their least-error range{}; {} decision "
       "tensor(s) (outputs and what feeds them without weights) keep their upper end and {}+ "
       "steps for their positive side",
-      changed, decisions, quant::kDecisionPositiveLevels));
+      changed, channelNote, decisions, quant::kDecisionPositiveLevels));
 }
 
 }  // namespace kiln::optimize

@@ -30,7 +30,9 @@ void stepReport(OptimizeState& s) {
     lj["range_method"] = rangeMethodName(s.rangeMethod[id]);
     if (s.rangeMethod[id] == RangeMethod::Mse) {
       lj["clipped_fraction"] = s.chosen[id].clipped;
-      lj["expected_mse"] = {{"min_max", s.chosen[id].mseMinMax}, {"chosen", s.chosen[id].mse}};
+      const bool perChannel = id < s.perChannelRange.size() && s.perChannelRange[id];
+      lj[perChannel ? "expected_channel_relative_error" : "expected_mse"] = {
+          {"min_max", s.chosen[id].mseMinMax}, {"chosen", s.chosen[id].mse}};
     }
     if (id < s.decision.size() && s.decision[id]) lj["decision_tensor"] = true;
     // The saturation bound the range was searched within (quant/saturation.h); for these layers

@@ -1,10 +1,12 @@
 // Step "select ranges": the calibration statistics of the equalized graph and the range each
 // layer output is quantized to, in two parts: the ranges the script sets (activation_clipping,
 // force_range_out, force_range_in), then, once the precision is known, the least-error range of
-// every other 8-bit tensor (docs/arithmetic.md §1).
+// every other 8-bit tensor (docs/arithmetic.md §1): per tensor, or, for a tensor read channel by
+// channel by depthwise convolutions, serving each channel's own SNR.
 #include <fmt/core.h>
 
 #include "compiler/optimize/optimize_steps.h"
+#include "compiler/quant/channel_range.h"
 #include "compiler/quant/decision_tensors.h"
 #include "compiler/quant/outliers.h"
 #include "compiler/quant/saturation.h"
@@ -21,6 +23,14 @@ void stepSelectRanges(OptimizeState& s) {
   statsOpts.histograms = s.selectRanges;
   for (const auto& [name, c] : st.activationClipping)
     if (c.percentile) statsOpts.sampleLayers.insert(g.find(name));
+  // Tensors read channel by channel (by depthwise convolutions) also get per-channel histograms:
+  // their range serves each channel's own SNR (quant/channel_range.h).
+  if (s.selectRanges) {
+    const std::vector<bool> channelRead = quant::channelReadTensors(g);
+    for (size_t i = 0; i < channelRead.size(); ++i)
+      if (channelRead[i] && g.layers[i].type != LayerType::InputLayer)
+        statsOpts.channelLayers.insert(int(i));
+  }
   s.stats = quant::collectStats(g, s.samples, statsOpts, s.options.progress);
   for (const auto& w : quant::rangeOutlierWarnings(g, s.stats)) s.options.warn(w);
   s.calibrated = s.stats.out;
@@ -54,6 +64,7 @@ void stepSelectLeastErrorRanges(OptimizeState& s) {
   const Graph& g = s.graph();
   s.decision = quant::decisionTensors(g);
   s.saturation.assign(g.layers.size(), quant::Range{});
+  s.perChannelRange.assign(g.layers.size(), false);
   if (!s.selectRanges) return;
   // 8-bit tensors whose range the script does not set get the range of least expected error
   // (16 bits keep min/max: their rounding noise is negligible). Decision tensors keep their
@@ -72,7 +83,15 @@ void stepSelectLeastErrorRanges(OptimizeState& s) {
     if (s.rangeMethod[i] != RangeMethod::MinMax || s.stats.hist[i].empty() || bits[i] != 8)
       continue;
     selectable[i] = true;
-    s.chosen[i] = quant::selectRange(s.stats.hist[i], s.stats.out[i], 8, optsFor(i));
+    // Read by convolutions only, at least one depthwise: the range serves each channel's own
+    // SNR (quant/channel_range.h). Decision tensors keep their own rules.
+    const auto ch = s.stats.channels.find(int(i));
+    if (ch != s.stats.channels.end() && !s.decision[i]) {
+      s.chosen[i] = quant::selectChannelRange(ch->second, s.stats.out[i], 8);
+      s.perChannelRange[i] = true;
+    } else {
+      s.chosen[i] = quant::selectRange(s.stats.hist[i], s.stats.out[i], 8, optsFor(i));
+    }
     if (!s.chosen[i].changed) continue;
     s.stats.out[i] = {s.chosen[i].lo, s.chosen[i].hi};
     s.rangeMethod[i] = RangeMethod::Mse;
@@ -88,6 +107,7 @@ void stepSelectLeastErrorRanges(OptimizeState& s) {
     const quant::Range within{std::max(c.min, bound[i].min), std::min(c.max, bound[i].max)};
     if (!within.valid() || (within.min == c.min && within.max == c.max)) continue;
     s.saturation[i] = within;
+    s.perChannelRange[i] = false;
     s.chosen[i] = quant::selectRange(s.stats.hist[i], within, 8, optsFor(i));
     s.chosen[i].changed = true;
     s.stats.out[i] = {s.chosen[i].lo, s.chosen[i].hi};

@@ -37,6 +37,37 @@ void fitSide(Histogram& h, int sign, double extreme) {
   if (times) mergeSide(h.counts, sign, times);
 }
 
+// Adds a buffer to the per-channel histograms and ranges (channels: dimension 1). Non-finite
+// values are left out, as in the per-tensor histogram.
+void addChannels(ChannelStats& cs, const FloatBuffer& out) {
+  const int64_t N = out.shape[0], C = out.shape[1];
+  const int64_t inner = N * C != 0 ? int64_t(out.data.size()) / (N * C) : 0;
+  cs.hist.resize(size_t(C));
+  cs.range.resize(size_t(C));
+  std::vector<float> kept;
+  for (int64_t b = 0; b < N; ++b)
+    for (int64_t c = 0; c < C; ++c) {
+      const float* d = out.data.data() + (b * C + c) * inner;
+      size_t n = size_t(inner);
+      float lo = kInf, hi = -kInf;
+      scanMinMax(d, n, lo, hi);
+      if (!std::isfinite(lo) || !std::isfinite(hi)) {
+        kept.clear();
+        for (size_t i = 0; i < n; ++i)
+          if (std::isfinite(d[i])) kept.push_back(d[i]);
+        lo = kInf, hi = -kInf;
+        scanMinMax(kept.data(), kept.size(), lo, hi);
+        d = kept.data();
+        n = kept.size();
+      }
+      if (n == 0 || !std::isfinite(lo) || !std::isfinite(hi)) continue;
+      cs.hist[size_t(c)].addFinite(d, n, lo, hi);
+      Range& r = cs.range[size_t(c)];
+      r.min = std::min(r.min, double(lo));
+      r.max = std::max(r.max, double(hi));
+    }
+}
+
 }  // namespace
 
 void Range::add(const float* v, size_t n) {
@@ -151,6 +182,7 @@ CalibStats collectStats(const Graph& g, const std::vector<std::vector<FloatBuffe
           }
         }
       }
+      if (opts.channelLayers.count(id) && out.shape.size() >= 2) addChannels(s.channels[id], out);
       if (opts.histograms && g.layers[size_t(id)].type != LayerType::InputLayer) {
         if (finite) {
           s.hist[id].addFinite(d, n, lo, hi);

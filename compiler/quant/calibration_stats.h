@@ -48,12 +48,20 @@ struct Histogram {
   void countValues(const float* v, size_t n, float sp, float sn);
 };
 
+/// Per-channel statistics of a layer output (channels: the indices of dimension 1), for tensors
+/// read channel by channel (quant/channel_range.h): each channel's histogram and range.
+struct ChannelStats {
+  std::vector<Histogram> hist;
+  std::vector<Range> range;
+};
+
 struct CalibStats {
   std::vector<Range> out;  // per layer (output port 0; Kiln layers have one output)
   std::vector<Range> pre;  // per layer, before the fused activation (invalid when none)
   std::vector<std::vector<double>>
-      channelAbsMax;            // per layer, largest |value| of each index of dimension 1
-  std::vector<Histogram> hist;  // per layer output (empty when not asked for)
+      channelAbsMax;                     // per layer, largest |value| of each index of dimension 1
+  std::vector<Histogram> hist;           // per layer output (empty when not asked for)
+  std::map<int, ChannelStats> channels;  // per-channel statistics of the layers asked for
   std::map<int, std::vector<float>> values;  // sampled output values of the layers asked for
   /// Per layer, per sample: the largest finite |value| of the output (quant/outliers.h).
   std::vector<std::vector<double>> sampleAbsMax;
@@ -64,6 +72,8 @@ struct CalibStats {
 struct StatsOptions {
   bool channelAbsMax = true;  // CalibStats::channelAbsMax (equalization)
   bool histograms = false;    // CalibStats::hist, for every layer except the inputs
+  /// Layers whose output also gets per-channel histograms and ranges (CalibStats::channels).
+  std::set<int> channelLayers;
   /// Layers whose output values are also sampled (up to 2^18 values each, a deterministic
   /// reservoir), for percentile clipping.
   std::set<int> sampleLayers;

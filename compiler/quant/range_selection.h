@@ -3,6 +3,9 @@
 // its calibrated values. See docs/arithmetic.md §1.
 #pragma once
 
+#include <utility>
+#include <vector>
+
 #include "compiler/ir/types.h"
 #include "compiler/quant/calibration_stats.h"
 
@@ -67,6 +70,12 @@ SignLoss signLoss(const Histogram& h, const Range& minmax, const QuantInfo& q);
 /// fraction of values beyond the grid.
 double expectedError(const Histogram& h, const Range& minmax, int bits, double lo, double hi,
                      double* clippedOut = nullptr);
+
+/// The candidate ranges of a search over [min, max]: each nonzero side shrunk by factors from 1
+/// down to 1/1000 (160 geometric steps per side; the upper end kept when `keepTop`), all pairs,
+/// upper end outer; with `snapEnds`, each widened to the grid quantFromRange builds for it.
+std::vector<std::pair<double, double>> rangeCandidates(const Range& minmax, int bits, bool keepTop,
+                                                       bool snapEnds);
 
 /// The range minimising expectedError over a grid of candidates: each nonzero side of
 /// [min, max] shrunk by factors from 1 down to 1/1000 (160 geometric steps per side, all pairs),

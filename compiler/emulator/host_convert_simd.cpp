@@ -3,6 +3,7 @@
 #include "common/cpu_features.h"
 
 #include "runtime/engine/host_convert.h"
+#include "runtime/engine/quantize_lanes.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -13,29 +14,14 @@ namespace kiln {
 namespace {
 
 #if defined(__x86_64__)
-// rt::quantizeFloat step by step, each std:: call as the instruction with its exact semantics:
-//   NaN -> 0                      andnot with the unordered mask (+0.0f, as `v = 0.f`)
-//   std::max(v, lo) = v < lo ? lo : v     maxps(lo, v) (lo > v ? lo : v; no NaN left)
-//   std::min(v, hi) = hi < v ? hi : v     minps(hi, v)
-//   v / fscale + fzp              divps then addps (two roundings, no FMA: as the scalar code)
-//   std::nearbyint                roundps in the current rounding mode
-//   min(max(r, 0), qmax), Q(...)  maxps(0, r), minps(qmax, r), truncating conversion
+// rt::quantizeFloat eight values at a time (runtime/engine/quantize_lanes.h says why each
+// instruction gives the scalar loop's integers).
 __attribute__((target("avx2"))) void quantizeAvx2(const float* x, int64_t n,
                                                   const rt::StreamDesc& s, int32_t* q) {
-  const float fscale = float(s.scale), fzp = float(s.zeroPoint);
-  const float qmax = float((int64_t(1) << s.bits) - 1);
-  const __m256 lo = _mm256_set1_ps(s.limMin), hi = _mm256_set1_ps(s.limMax);
-  const __m256 vs = _mm256_set1_ps(fscale), vz = _mm256_set1_ps(fzp);
-  const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(qmax);
+  const rt::QuantizeLanes c = rt::quantizeLanes(s);
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m256 v = _mm256_loadu_ps(x + i);
-    v = _mm256_andnot_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q), v);
-    v = _mm256_min_ps(hi, _mm256_max_ps(lo, v));
-    __m256 r = _mm256_round_ps(_mm256_add_ps(_mm256_div_ps(v, vs), vz), _MM_FROUND_CUR_DIRECTION);
-    r = _mm256_min_ps(top, _mm256_max_ps(zero, r));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i), _mm256_cvttps_epi32(r));
-  }
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i), rt::quantize8(c, x + i));
   rt::quantizeFloat(x + i, n - i, s, q + i);
 }
 

@@ -10,7 +10,9 @@
 //     exact (|q - zp| < 2^24), as float(int64_t(q) - zp) is; then one float multiply.
 #include "runtime/engine/host_convert_run.h"
 
+#include "common/cpu_features.h"
 #include "runtime/engine/host_convert.h"
+#include "runtime/engine/quantize_lanes.h"
 #include "runtime/kernels/thread_pool.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -25,26 +27,13 @@ namespace {
 constexpr int64_t kGrain = 16384;
 
 #if defined(__x86_64__) && defined(__GNUC__)
-bool hostAvx2() {
-  static const bool ok = __builtin_cpu_supports("avx2");
-  return ok;
-}
-
 __attribute__((target("avx2"))) int64_t quantizeAvx2(const float* x, int64_t n, const StreamDesc& s,
                                                      Act* q) {
-  const float fscale = float(s.scale), fzp = float(s.zeroPoint);
-  const float qmax = float((int64_t(1) << s.bits) - 1);
-  const __m256 lo = _mm256_set1_ps(s.limMin), hi = _mm256_set1_ps(s.limMax);
-  const __m256 vs = _mm256_set1_ps(fscale), vz = _mm256_set1_ps(fzp);
-  const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(qmax);
+  const QuantizeLanes c = quantizeLanes(s);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    __m256 v = _mm256_loadu_ps(x + i);
-    v = _mm256_andnot_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q), v);
-    v = _mm256_min_ps(hi, _mm256_max_ps(lo, v));
-    __m256 r = _mm256_round_ps(_mm256_add_ps(_mm256_div_ps(v, vs), vz), _MM_FROUND_CUR_DIRECTION);
-    r = _mm256_min_ps(top, _mm256_max_ps(zero, r));
-    const __m256i w = _mm256_cvttps_epi32(r);
+    // Each value lies in [0, qmax] within [0, 2^16): packed to uint16 without saturating.
+    const __m256i w = quantize8(c, x + i);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i),
                      _mm_packus_epi32(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1)));
   }
@@ -71,7 +60,7 @@ void quantizeToArena(KernelPath path, const float* x, int64_t n, const StreamDes
   parallelRanges(n, kGrain, [&](int64_t b, int64_t e) {
     int64_t done = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (path == KernelPath::Avx2 && hostAvx2()) done = quantizeAvx2(x + b, e - b, s, q + b);
+    if (path == KernelPath::Avx2 && hostHasAvx2()) done = quantizeAvx2(x + b, e - b, s, q + b);
 #endif
     quantizeFloat(x + b + done, e - b - done, s, q + b + done);
   });
@@ -83,7 +72,7 @@ void dequantizeFromArena(KernelPath path, const Act* q, int64_t n, const StreamD
 #if defined(__x86_64__) && defined(__GNUC__)
     // Stream zero points lie in [0, 2^bits) (validated at load), so q - zp is within int32.
     const bool exact = s.zeroPoint >= 0 && s.zeroPoint < 65536;
-    if (path == KernelPath::Avx2 && exact && hostAvx2())
+    if (path == KernelPath::Avx2 && exact && hostHasAvx2())
       done = dequantizeAvx2(q + b, e - b, s, x + b);
 #endif
     dequantizeToFloat(q + b + done, e - b - done, s, x + b + done);

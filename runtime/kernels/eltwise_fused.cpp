@@ -25,18 +25,34 @@ int64_t maxDiff(int32_t zp, int32_t bits) {
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
+// The broadcast constants of one requantization (AddRequant, AffineRequant: m, shift, outZp,
+// lo, hi).
+struct RequantLanes {
+  __m256i mul, bias, unbias;
+  __m128i sh;
+  __m256i lo, hi;
+};
+
+template <class Requant>
+__attribute__((target("avx2"))) inline RequantLanes requantLanes(const Requant& r) {
+  return {_mm256_set1_epi64x(r.m),
+          _mm256_set1_epi64x((int64_t(1) << (r.shift - 1)) + (int64_t(1) << 62)),
+          _mm256_set1_epi64x((int64_t(1) << (62 - r.shift)) - r.outZp),
+          _mm_cvtsi32_si128(r.shift),
+          _mm256_set1_epi32(r.lo),
+          _mm256_set1_epi32(r.hi)};
+}
+
 // The requantized values of eight int32 accumulators, plus the zero point, clamped.
-__attribute__((target("avx2"))) inline __m256i requant8(__m256i acc, __m256i mul, __m256i bias,
-                                                        __m256i unbias, __m128i sh, __m256i lo,
-                                                        __m256i hi) {
+__attribute__((target("avx2"))) inline __m256i requant8(__m256i acc, const RequantLanes& q) {
   const __m256i even = _mm256_sub_epi64(
-      _mm256_srl_epi64(_mm256_add_epi64(_mm256_mul_epi32(acc, mul), bias), sh), unbias);
+      _mm256_srl_epi64(_mm256_add_epi64(_mm256_mul_epi32(acc, q.mul), q.bias), q.sh), q.unbias);
   const __m256i odd = _mm256_sub_epi64(
-      _mm256_srl_epi64(_mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(acc, 32), mul), bias),
-                       sh),
-      unbias);
+      _mm256_srl_epi64(
+          _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(acc, 32), q.mul), q.bias), q.sh),
+      q.unbias);
   const __m256i v = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
-  return _mm256_min_epi32(_mm256_max_epi32(v, lo), hi);
+  return _mm256_min_epi32(_mm256_max_epi32(v, q.lo), q.hi);
 }
 
 // The int32-product form of addRequantAvx2 (kProduct: (a - zpA)(b - zpB), else the sum of the
@@ -44,11 +60,7 @@ __attribute__((target("avx2"))) inline __m256i requant8(__m256i acc, __m256i mul
 template <bool kProduct>
 __attribute__((target("avx2"))) int64_t productsAvx2(const AddRequant& r, const Act* a,
                                                      const Act* b, int64_t n, Act* out) {
-  const __m256i mul = _mm256_set1_epi64x(r.m);
-  const __m256i bias = _mm256_set1_epi64x((int64_t(1) << (r.shift - 1)) + (int64_t(1) << 62));
-  const __m256i unbias = _mm256_set1_epi64x((int64_t(1) << (62 - r.shift)) - r.outZp);
-  const __m128i sh = _mm_cvtsi32_si128(r.shift);
-  const __m256i lo = _mm256_set1_epi32(r.lo), hi = _mm256_set1_epi32(r.hi);
+  const RequantLanes rq = requantLanes(r);
   int64_t k = 0;
   const __m256i zA = _mm256_set1_epi32(r.zpA), zB = _mm256_set1_epi32(r.zpB);
   const __m256i mA = _mm256_set1_epi32(r.mA), mB = _mm256_set1_epi32(r.mB);
@@ -60,7 +72,7 @@ __attribute__((target("avx2"))) int64_t productsAvx2(const AddRequant& r, const 
     const __m256i acc =
         kProduct ? _mm256_mullo_epi32(x, y)
                  : _mm256_add_epi32(_mm256_mullo_epi32(x, mA), _mm256_mullo_epi32(y, mB));
-    const __m256i v = requant8(acc, mul, bias, unbias, sh, lo, hi);
+    const __m256i v = requant8(acc, rq);
     // Eight values in [lo, hi] within [0, 2^16): packed to uint16 without saturating.
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k),
                      _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
@@ -82,11 +94,7 @@ __attribute__((target("avx2"))) inline __m256i splitAcc(__m256i xy, __m256i mHi,
 // Returns how many values it did (the rest: addRequantRun). r.narrowOut holds.
 __attribute__((target("avx2"))) int64_t addRequantAvx2(const AddRequant& r, const Act* a,
                                                        const Act* b, int64_t n, Act* out) {
-  const __m256i mul = _mm256_set1_epi64x(r.m);
-  const __m256i bias = _mm256_set1_epi64x((int64_t(1) << (r.shift - 1)) + (int64_t(1) << 62));
-  const __m256i unbias = _mm256_set1_epi64x((int64_t(1) << (62 - r.shift)) - r.outZp);
-  const __m128i sh = _mm_cvtsi32_si128(r.shift);
-  const __m256i lo = _mm256_set1_epi32(r.lo), hi = _mm256_set1_epi32(r.hi);
+  const RequantLanes rq = requantLanes(r);
   int64_t k = 0;
   if (r.pairs16 || r.split16) {
     const __m256i zA = _mm256_set1_epi16(int16_t(r.zpA)), zB = _mm256_set1_epi16(int16_t(r.zpB));
@@ -100,8 +108,7 @@ __attribute__((target("avx2"))) int64_t addRequantAvx2(const AddRequant& r, cons
             _mm256_sub_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + k)), zB);
         const __m256i low = splitAcc(_mm256_unpacklo_epi16(x, y), mHi, mLo);
         const __m256i high = splitAcc(_mm256_unpackhi_epi16(x, y), mHi, mLo);
-        const __m256i v = _mm256_packus_epi32(requant8(low, mul, bias, unbias, sh, lo, hi),
-                                              requant8(high, mul, bias, unbias, sh, lo, hi));
+        const __m256i v = _mm256_packus_epi32(requant8(low, rq), requant8(high, rq));
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k), v);
       }
       return k;
@@ -115,8 +122,7 @@ __attribute__((target("avx2"))) int64_t addRequantAvx2(const AddRequant& r, cons
       // Per 128-bit lane: elements 0-3 in `low`, 4-7 in `high`; packus puts them back in order.
       const __m256i low = _mm256_madd_epi16(_mm256_unpacklo_epi16(x, y), mAB);
       const __m256i high = _mm256_madd_epi16(_mm256_unpackhi_epi16(x, y), mAB);
-      const __m256i v = _mm256_packus_epi32(requant8(low, mul, bias, unbias, sh, lo, hi),
-                                            requant8(high, mul, bias, unbias, sh, lo, hi));
+      const __m256i v = _mm256_packus_epi32(requant8(low, rq), requant8(high, rq));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k), v);
     }
     return k;
@@ -126,19 +132,14 @@ __attribute__((target("avx2"))) int64_t addRequantAvx2(const AddRequant& r, cons
 
 __attribute__((target("avx2"))) int64_t affineRequantAvx2(const AffineRequant& r, const Act* x,
                                                           int64_t n, Act* out) {
-  const __m256i mul = _mm256_set1_epi64x(r.m);
-  const __m256i bias = _mm256_set1_epi64x((int64_t(1) << (r.shift - 1)) + (int64_t(1) << 62));
-  const __m256i unbias = _mm256_set1_epi64x((int64_t(1) << (62 - r.shift)) - r.outZp);
-  const __m128i sh = _mm_cvtsi32_si128(r.shift);
-  const __m256i lo = _mm256_set1_epi32(r.lo), hi = _mm256_set1_epi32(r.hi);
+  const RequantLanes rq = requantLanes(r);
   const __m256i zp = _mm256_set1_epi32(r.zp), k = _mm256_set1_epi32(r.k),
                 c = _mm256_set1_epi32(r.c);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256i v = _mm256_sub_epi32(
         _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i))), zp);
-    const __m256i y =
-        requant8(_mm256_add_epi32(_mm256_mullo_epi32(v, k), c), mul, bias, unbias, sh, lo, hi);
+    const __m256i y = requant8(_mm256_add_epi32(_mm256_mullo_epi32(v, k), c), rq);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
                      _mm_packus_epi32(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1)));
   }

@@ -148,10 +148,12 @@ bool deconvGroupPacked(const ConvParams& p, int64_t n, int64_t grp, const Act* x
   return true;
 }
 
+// Adds modulo 2^32, as vpaddd does: the callers' sums never wrap (their int32 bound), and the
+// wrapping form keeps any input defined behaviour (the test feeds sums that do wrap).
 void addInterleavedPortable(const int32_t* a, const int32_t* b, int64_t len, int32_t* dst) {
   for (int64_t i = 0; i < len; ++i) {
-    dst[2 * i] += a[i];
-    dst[2 * i + 1] += b[i];
+    dst[2 * i] = int32_t(uint32_t(dst[2 * i]) + uint32_t(a[i]));
+    dst[2 * i + 1] = int32_t(uint32_t(dst[2 * i + 1]) + uint32_t(b[i]));
   }
 }
 

@@ -8,6 +8,7 @@
 //     in [0, 2^64)), the bias and zero point taken off together; the result is within int32
 //     (narrowOut), so its low halves are the values, clamped in int32 lanes and packed to uint16.
 #include "runtime/kernels/eltwise_fused.h"
+#include "common/cpu_features.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -176,8 +177,8 @@ bool affineRequantSetup(int32_t zp, int32_t bits, int64_t k, int64_t c, const Ou
 void affineRequantFast(KernelPath path, const AffineRequant& r, const Act* x, int64_t n, Act* out) {
   int64_t done = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (path == KernelPath::Avx2 && avx2 && r.narrowOut) done = affineRequantAvx2(r, x, n, out);
+  if (path == KernelPath::Avx2 && hostHasAvx2() && r.narrowOut)
+    done = affineRequantAvx2(r, x, n, out);
 #endif
   const int64_t half = int64_t(1) << (r.shift - 1);
   for (int64_t i = done; i < n; ++i) {
@@ -227,8 +228,8 @@ void addRequantFast(KernelPath path, const AddRequant& r, const Act* a, const Ac
                     Act* out) {
   int64_t done = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (path == KernelPath::Avx2 && avx2 && r.narrowOut) done = addRequantAvx2(r, a, b, n, out);
+  if (path == KernelPath::Avx2 && hostHasAvx2() && r.narrowOut)
+    done = addRequantAvx2(r, a, b, n, out);
 #endif
   addRequantRun(r, a + done, b + done, n - done, out + done);
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "common/cpu_features.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/kernels/thread_pool.h"
 
@@ -99,8 +100,7 @@ void max2x2Plane(const PoolParams& p, const Act* in, Act* out, int64_t nc) {
     Act* dst = o + oy * g.ow;
     int64_t done = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-    static const bool avx2 = __builtin_cpu_supports("avx2");
-    if (p.path == KernelPath::Avx2 && avx2) done = max2x2RowAvx2(r0, r1, g.ow, dst);
+    if (p.path == KernelPath::Avx2 && hostHasAvx2()) done = max2x2RowAvx2(r0, r1, g.ow, dst);
 #endif
     max2x2Row(r0 + 2 * done, r1 + 2 * done, g.ow - done, dst + done);
   }

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "common/cpu_features.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/kernels/shapes.h"
 #include "runtime/kernels/thread_pool.h"
@@ -113,8 +114,7 @@ void transpose2d(int64_t batch, int64_t rows, int64_t cols, const Act* in, Act* 
   if (batch == 1 && cols == 4) return splitColumns<4>(rows, in, out);
   if (batch == 1 && cols == 2) return splitColumns<2>(rows, in, out);
 #if defined(__x86_64__) && defined(__GNUC__)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (path == KernelPath::Avx2 && avx2 && rows >= 8 && cols >= 8) {
+  if (path == KernelPath::Avx2 && hostHasAvx2() && rows >= 8 && cols >= 8) {
     constexpr int64_t kBig = 64;
     const int64_t colTiles = (cols + kBig - 1) / kBig;
     parallelRanges(batch * colTiles, std::max<int64_t>(1, 16384 / (rows * kBig)),

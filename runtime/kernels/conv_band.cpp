@@ -52,10 +52,12 @@ void convBand(const ConvParams& p, int64_t n, int64_t grp, const Act* planes, in
   const ConvGeometry& g = p.g;
   const gemm::PackedWeights& pw = *p.packed;
   const int64_t wq = shape.wq, rowsIn = rows + shape.halo;
-  const int64_t cols = (rows - 1) * wq + g.ow, blocks = (cols + kNR - 1) / kNR;
-  const int64_t width = blocks * kNR;
-  // The last block reads at most 15 words past rowsIn * wq of a phase (see pairBand): zeros.
-  const int64_t phaseStride = rowsIn * wq + kNR;
+  // Blocks of nr columns: panelWide's 24 where it has its own form, else panel's 16.
+  const int64_t nr = gemm::bandColumns(p.path);
+  const int64_t cols = (rows - 1) * wq + g.ow, blocks = (cols + nr - 1) / nr;
+  const int64_t width = blocks * nr;
+  // The last block reads at most nr - 1 words past rowsIn * wq of a phase (see pairBand): zeros.
+  const int64_t phaseStride = rowsIn * wq + nr;
   thread_local std::vector<int32_t> band, acc;
   thread_local std::vector<int64_t> tapOffset;
   panels::pairBand(p.path, planes, g, g.c / g.groups, p.inZp, oy0, rowsIn, wq, phaseStride, band);
@@ -64,14 +66,18 @@ void convBand(const ConvParams& p, int64_t n, int64_t grp, const Act* planes, in
   for (size_t t = 0; t < tapOffset.size(); ++t)
     tapOffset[t] = shape.tapRow[t] * phaseStride + shape.tapCol[t];
   gemm::PanelLayout layout;
-  layout.blockStride = kNR, layout.pairStride = g.sh * g.sw * phaseStride;
+  layout.blockStride = nr, layout.pairStride = g.sh * g.sw * phaseStride;
   layout.pairsPerTap = pw.pairs / pw.taps, layout.taps = pw.taps;
   layout.tapOffset = tapOffset.data();
   const int64_t outCols = g.oh * g.ow;
   for (int64_t blk = 0; blk < pw.blocks; ++blk) {
     int32_t bias[kMR];
     blockBias(p, pw, grp, blk, maxX, bias);
-    gemm::panel(p.path, pw.block(grp, blk), band.data(), layout, blocks, bias, acc.data(), width);
+    if (nr == gemm::kNRWide)
+      gemm::panelWide(p.path, pw.block(grp, blk), band.data(), layout, blocks, bias, acc.data(),
+                      width);
+    else
+      gemm::panel(p.path, pw.block(grp, blk), band.data(), layout, blocks, bias, acc.data(), width);
     const int64_t m1 = std::min(kMR, pw.kg - blk * kMR);
     for (int64_t m = 0; m < m1; ++m) {
       const int64_t oc = grp * pw.kg + blk * kMR + m;
@@ -112,7 +118,8 @@ void stageRun(const ConvParams& p, const gemm::PackedWeights& pw, int64_t oc, in
 
 bool bandFits(const ConvParams& p) {
   const ConvGeometry& g = p.g;
-  return p.packed && p.packed->taps > 1 && p.packed->taps == g.kh * g.kw;
+  if (!p.packed || p.packed->taps != g.kh * g.kw) return false;
+  return p.packed->taps > 1 || gemm::bandColumns(p.path) == gemm::kNRWide;
 }
 
 void convGroupBand(const ConvParams& p, int64_t n, int64_t grp, int64_t maxX, const Act* in,

@@ -67,31 +67,47 @@ PanelLayout PanelLayout::contiguous(int64_t pairs) {
   return l;
 }
 
-void panelPortable(const int32_t* w, const int32_t* x, const PanelLayout& l, int64_t blocks,
-                   const int32_t* bias, int32_t* acc, int64_t ldacc) {
+namespace {
+
+// The portable micro-kernel for blocks of NR columns (kNR: panel, kNRWide: panelWide).
+template <int64_t NR>
+void panelPortableN(const int32_t* w, const int32_t* x, const PanelLayout& l, int64_t blocks,
+                    const int32_t* bias, int32_t* acc, int64_t ldacc) {
   for (int64_t cb = 0; cb < blocks; ++cb) {
-    int32_t c[kMR][kNR];
+    int32_t c[kMR][NR];
     for (int64_t m = 0; m < kMR; ++m)
-      for (int64_t j = 0; j < kNR; ++j) c[m][j] = bias[m];
+      for (int64_t j = 0; j < NR; ++j) c[m][j] = bias[m];
     const int32_t* wq = w;
     for (int64_t t = 0; t < l.taps; ++t) {
       const int32_t* xq = x + cb * l.blockStride + l.tapOffset[t];
       for (int64_t i = 0; i < l.pairsPerTap; ++i, xq += l.pairStride, wq += kMR) {
-        int32_t xlo[kNR], xhi[kNR];
-        for (int64_t j = 0; j < kNR; ++j) {
+        int32_t xlo[NR], xhi[NR];
+        for (int64_t j = 0; j < NR; ++j) {
           xlo[j] = int16_t(uint32_t(xq[j]) & 0xffff);
           xhi[j] = int16_t(uint32_t(xq[j]) >> 16);
         }
         for (int64_t m = 0; m < kMR; ++m) {
           const int32_t wlo = int16_t(uint32_t(wq[m]) & 0xffff);
           const int32_t whi = int16_t(uint32_t(wq[m]) >> 16);
-          for (int64_t j = 0; j < kNR; ++j) c[m][j] += xlo[j] * wlo + xhi[j] * whi;
+          for (int64_t j = 0; j < NR; ++j) c[m][j] += xlo[j] * wlo + xhi[j] * whi;
         }
       }
     }
     for (int64_t m = 0; m < kMR; ++m)
-      for (int64_t j = 0; j < kNR; ++j) acc[m * ldacc + cb * kNR + j] = c[m][j];
+      for (int64_t j = 0; j < NR; ++j) acc[m * ldacc + cb * NR + j] = c[m][j];
   }
+}
+
+}  // namespace
+
+void panelPortable(const int32_t* w, const int32_t* x, const PanelLayout& l, int64_t blocks,
+                   const int32_t* bias, int32_t* acc, int64_t ldacc) {
+  panelPortableN<kNR>(w, x, l, blocks, bias, acc, ldacc);
+}
+
+void panelWidePortable(const int32_t* w, const int32_t* x, const PanelLayout& l, int64_t blocks,
+                       const int32_t* bias, int32_t* acc, int64_t ldacc) {
+  panelPortableN<kNRWide>(w, x, l, blocks, bias, acc, ldacc);
 }
 
 void panelDotPortable(const uint8_t* w, const uint8_t* x, int64_t quads, int64_t blocks,
@@ -127,6 +143,19 @@ void panel(KernelPath path, const int32_t* w, const int32_t* x, const PanelLayou
     default:
       return panelPortable(w, x, l, blocks, bias, acc, ldacc);
   }
+}
+
+int64_t bandColumns(KernelPath path) {
+  return isNeon(path) ? kNR : kNRWide;
+}
+
+void panelWide(KernelPath path, const int32_t* w, const int32_t* x, const PanelLayout& l,
+               int64_t blocks, const int32_t* bias, int32_t* acc, int64_t ldacc) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (path == KernelPath::Avx2) return panelWideAvx2(w, x, l, blocks, bias, acc, ldacc);
+#endif
+  (void)path;
+  panelWidePortable(w, x, l, blocks, bias, acc, ldacc);
 }
 
 }  // namespace kiln::rt::gemm

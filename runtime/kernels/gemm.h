@@ -74,6 +74,20 @@ struct PanelLayout {
 void panel(KernelPath path, const int32_t* w, const int32_t* x, const PanelLayout& l,
            int64_t blocks, const int32_t* bias, int32_t* acc, int64_t ldacc);
 
+/// Columns per block of the wide micro-kernel (panelWide).
+constexpr int64_t kNRWide = 24;
+
+/// panel() over blocks of kNRWide columns: acc[m * ldacc + cb * kNRWide + j] for j < kNRWide,
+/// column block cb read at x + cb * l.blockStride (the band path, whose columns are contiguous,
+/// takes it where it has a form of its own: see bandColumns). On avx2, 4 x 24 in twelve
+/// accumulators and two pairs per loop step: 1.3 times fewer instructions per product than 4 x 16.
+void panelWide(KernelPath path, const int32_t* w, const int32_t* x, const PanelLayout& l,
+               int64_t blocks, const int32_t* bias, int32_t* acc, int64_t ldacc);
+
+/// The columns per micro-kernel block of the band path on `path`: kNRWide where panelWide has a
+/// form of its own (avx2, portable), else kNR (panel).
+int64_t bandColumns(KernelPath path);
+
 /// The dot-product micro-kernel (neon-dot, gemm_neon_dot.cpp), exact by arithmetic modulo 2^32:
 /// x holds raw uint8 activations (x - zp + zp; zp itself where the window reads padding, 0 in
 /// rows beyond the reduction), w the bytes w + 128. With udot sums U = sum x (w + 128) and
@@ -95,6 +109,10 @@ void panelPortable(const int32_t* w, const int32_t* x, const PanelLayout& l, int
                    const int32_t* bias, int32_t* acc, int64_t ldacc);
 void panelAvx2(const int32_t* w, const int32_t* x, const PanelLayout& l, int64_t blocks,
                const int32_t* bias, int32_t* acc, int64_t ldacc);
+void panelWidePortable(const int32_t* w, const int32_t* x, const PanelLayout& l, int64_t blocks,
+                       const int32_t* bias, int32_t* acc, int64_t ldacc);
+void panelWideAvx2(const int32_t* w, const int32_t* x, const PanelLayout& l, int64_t blocks,
+                   const int32_t* bias, int32_t* acc, int64_t ldacc);
 void panelNeon(const int32_t* w, const int32_t* x, const PanelLayout& l, int64_t blocks,
                const int32_t* bias, int32_t* acc, int64_t ldacc);
 

@@ -11,6 +11,7 @@ add_executable(kiln_runtime_tests
   ${CMAKE_CURRENT_LIST_DIR}/kernels/depthwise_match_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/kernels/deconv_match_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/kernels/conv_panel_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/kernels/gemm_match_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/kernels/pool_match_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/kernels/movement_match_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/kernels/small_ops_match_test.cpp

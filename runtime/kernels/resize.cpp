@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "runtime/kernels/conv_loops.h"
 #include "runtime/kernels/eltwise_fused.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/kernels/shapes.h"
@@ -93,47 +94,90 @@ void resizeNearest(const ResizeParams& p, const std::vector<int64_t>& is, int64_
   });
 }
 
-void resizeLinear(const ResizeParams& p, const std::vector<int64_t>& is, int64_t rows,
-                  const Act* in, Act* out) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define KILN_RESIZE_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define KILN_RESIZE_CLONES
+#endif
+
+// acc[j] = wy0 * h0[j] + wy1 * h1[j]: the vertical step of a linear output row (int32 when the
+// caller proved every sum fits: then an AVX2 clone, eight values per step).
+template <typename Acc>
+void blendRows(const Acc* h0, const Acc* h1, Acc wy0, Acc wy1, int64_t n, Acc* acc) {
+  for (int64_t j = 0; j < n; ++j) acc[j] = wy0 * h0[j] + wy1 * h1[j];
+}
+
+KILN_RESIZE_CLONES
+void blendRows32(const int32_t* h0, const int32_t* h1, int32_t wy0, int32_t wy1, int64_t n,
+                 int32_t* acc) {
+  for (int64_t j = 0; j < n; ++j) acc[j] = wy0 * h0[j] + wy1 * h1[j];
+}
+
+template <>
+void blendRows<int32_t>(const int32_t* h0, const int32_t* h1, int32_t wy0, int32_t wy1, int64_t n,
+                        int32_t* acc) {
+  blendRows32(h0, h1, wy0, wy1, n, acc);
+}
+
+// Output rows [r0, r1) of a linear resize with Acc accumulators (int64, or int32 when the caller
+// proved |acc| <= 2^(weightBits * interpolated) max |x - zp| < 2^31: then every partial sum of
+// the same integers fits too).
+template <typename Acc>
+void linearRows(const ResizeParams& p, const std::vector<int64_t>& is, int64_t r0, int64_t r1,
+                const Act* in, Act* out) {
   const size_t r = p.inShape.size(), dh = r - 2, dw = r - 1;
   const int64_t one = int64_t(1) << p.weightBits;
   const int64_t oh = p.outShape[dh], ow = p.outShape[dw];
   const size_t n = static_cast<size_t>(ow);
   // Per column the two source columns and their weights; a dimension that does not interpolate
   // reads its one source with weight 1 (the second tap has weight 0), as resizeReference's sum.
-  std::vector<int64_t> x0(n), x1(n), wx0(n), wx1(n);
+  std::vector<int64_t> x0(n), x1(n);
+  std::vector<Acc> wx0(n), wx1(n);
   const bool linX = p.interpolated[dw], linY = p.interpolated[dh];
   for (size_t j = 0; j < n; ++j) {
     x0[j] = p.i0[dw][j];
     x1[j] = linX ? p.i1[dw][j] : x0[j];
-    wx1[j] = linX ? p.w1[dw][j] : 0;
-    wx0[j] = linX ? one - wx1[j] : 1;
+    wx1[j] = Acc(linX ? p.w1[dw][j] : 0);
+    wx0[j] = Acc(linX ? one - wx1[j] : 1);
   }
   const std::vector<int64_t>& rows1 = linY ? p.i1[dh] : p.i0[dh];
-  parallelRanges(rows, rowGrain(ow), [&](int64_t r0, int64_t r1) {
-    // Two horizontal rows, each keyed by its source row's offset.
-    std::vector<int64_t> h[2] = {std::vector<int64_t>(n), std::vector<int64_t>(n)}, acc(n);
-    int64_t key[2] = {-1, -1};
-    auto horizontal = [&](int64_t src, int avoid) {
-      for (int s = 0; s < 2; ++s)
-        if (key[s] == src) return s;
-      const int s = avoid == 0 ? 1 : 0;
-      const Act* x = in + src;
-      int64_t* hs = h[s].data();
-      for (size_t j = 0; j < n; ++j)
-        hs[j] = wx0[j] * (int64_t(x[x0[j]]) - p.inZp) + wx1[j] * (int64_t(x[x1[j]]) - p.inZp);
-      key[s] = src;
-      return s;
-    };
-    for (int64_t row = r0; row < r1; ++row) {
-      const int64_t oy = row % oh;
-      const int s0 = horizontal(sourceRow(p, is, p.i0[dh], row), -1);
-      const int s1 = horizontal(sourceRow(p, is, rows1, row), s0);
-      const int64_t wy1 = linY ? p.w1[dh][size_t(oy)] : 0, wy0 = linY ? one - wy1 : 1;
-      const int64_t *h0 = h[s0].data(), *h1 = h[s1].data();
-      for (size_t j = 0; j < n; ++j) acc[j] = wy0 * h0[j] + wy1 * h1[j];
-      applyStage(p.out, acc.data(), ow, 0, out + row * ow);
-    }
+  // Two horizontal rows, each keyed by its source row's offset.
+  std::vector<Acc> h[2] = {std::vector<Acc>(n), std::vector<Acc>(n)}, acc(n);
+  int64_t key[2] = {-1, -1};
+  const Acc zp = Acc(p.inZp);
+  auto horizontal = [&](int64_t src, int avoid) {
+    for (int s = 0; s < 2; ++s)
+      if (key[s] == src) return s;
+    const int s = avoid == 0 ? 1 : 0;
+    const Act* x = in + src;
+    Acc* hs = h[s].data();
+    for (size_t j = 0; j < n; ++j)
+      hs[j] = wx0[j] * (Acc(x[x0[j]]) - zp) + wx1[j] * (Acc(x[x1[j]]) - zp);
+    key[s] = src;
+    return s;
+  };
+  for (int64_t row = r0; row < r1; ++row) {
+    const int64_t oy = row % oh;
+    const int s0 = horizontal(sourceRow(p, is, p.i0[dh], row), -1);
+    const int s1 = horizontal(sourceRow(p, is, rows1, row), s0);
+    const int64_t wy1 = linY ? p.w1[dh][size_t(oy)] : 0, wy0 = linY ? one - wy1 : 1;
+    blendRows<Acc>(h[s0].data(), h[s1].data(), Acc(wy0), Acc(wy1), ow, acc.data());
+    applyStage(p.out, acc.data(), ow, 0, out + row * ow);
+  }
+}
+
+void resizeLinear(const ResizeParams& p, const std::vector<int64_t>& is, int64_t rows,
+                  const Act* in, Act* out) {
+  const size_t r = p.inShape.size();
+  const int64_t interpolated = int64_t(p.interpolated[r - 2]) + int64_t(p.interpolated[r - 1]);
+  const int64_t maxX = loops::maxAbsDiff(in, count(p.inShape), p.inZp);
+  const bool fits32 = p.weightBits * interpolated < 31 &&
+                      (maxX << (p.weightBits * interpolated)) <= INT32_MAX;
+  parallelRanges(rows, rowGrain(p.outShape[r - 1]), [&](int64_t r0, int64_t r1) {
+    if (fits32)
+      linearRows<int32_t>(p, is, r0, r1, in, out);
+    else
+      linearRows<int64_t>(p, is, r0, r1, in, out);
   });
 }
 

@@ -80,7 +80,7 @@ constexpr int64_t kNRWide = 24;
 /// panel() over blocks of kNRWide columns: acc[m * ldacc + cb * kNRWide + j] for j < kNRWide,
 /// column block cb read at x + cb * l.blockStride (the band path, whose columns are contiguous,
 /// takes it where it has a form of its own: see bandColumns). On avx2, 4 x 24 in twelve
-/// accumulators and two pairs per loop step: 1.3 times fewer instructions per product than 4 x 16.
+/// accumulators and two pairs per loop step: 1.25 times fewer instructions per product than 4 x 16.
 void panelWide(KernelPath path, const int32_t* w, const int32_t* x, const PanelLayout& l,
                int64_t blocks, const int32_t* bias, int32_t* acc, int64_t ldacc);
 

@@ -171,8 +171,8 @@ void resizeLinear(const ResizeParams& p, const std::vector<int64_t>& is, int64_t
   const size_t r = p.inShape.size();
   const int64_t interpolated = int64_t(p.interpolated[r - 2]) + int64_t(p.interpolated[r - 1]);
   const int64_t maxX = loops::maxAbsDiff(in, count(p.inShape), p.inZp);
-  const bool fits32 = p.weightBits * interpolated < 31 &&
-                      (maxX << (p.weightBits * interpolated)) <= INT32_MAX;
+  const bool fits32 =
+      p.weightBits * interpolated < 31 && (maxX << (p.weightBits * interpolated)) <= INT32_MAX;
   parallelRanges(rows, rowGrain(p.outShape[r - 1]), [&](int64_t r0, int64_t r1) {
     if (fits32)
       linearRows<int32_t>(p, is, r0, r1, in, out);

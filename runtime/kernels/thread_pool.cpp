@@ -125,4 +125,11 @@ void parallelRanges(int64_t n, int64_t grain, const std::function<void(int64_t, 
   parallelFor(parts, [&](int64_t part) { f(part * n / parts, (part + 1) * n / parts); });
 }
 
+int64_t balancedParts(int64_t n, int64_t most) {
+  if (n <= 1) return 1;
+  const int64_t threads = currentThreads();
+  const int64_t fewest = (n + std::max<int64_t>(most, 1) - 1) / std::max<int64_t>(most, 1);
+  return std::min(n, (fewest + threads - 1) / threads * threads);
+}
+
 }  // namespace kiln::rt

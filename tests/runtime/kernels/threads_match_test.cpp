@@ -144,5 +144,34 @@ TEST(ThreadsMatch, PoolingSameBytesOnEveryThreadCount) {
       "global average pool");
 }
 
+// balancedParts: whole rounds of the threads (unless there are fewer items than threads), parts
+// of at most `most` items, and the fewest such.
+TEST(ThreadsMatch, BalancedPartsGiveEveryThreadTheSameShare) {
+  EXPECT_EQ(rt::balancedParts(100, 7), 15);  // no pool: the fewest parts of at most 7
+  EXPECT_EQ(rt::balancedParts(0, 7), 1);
+  for (int threads : {2, 3}) {
+    rt::ThreadPool pool(threads);
+    const rt::ThreadPool::Scope scope(&pool);
+    for (int64_t n : {1, 2, 5, 25, 100, 160, 1600})
+      for (int64_t most : {1, 4, 10, 32, 512, 5000}) {
+        const int64_t parts = rt::balancedParts(n, most);
+        ASSERT_LE(parts, n) << n << " " << most;
+        if (parts < n) {
+          EXPECT_EQ(parts % threads, 0) << n << " " << most << " on " << threads;
+          EXPECT_LE((n + parts - 1) / parts, most) << n << " " << most << " on " << threads;
+          if (parts > threads) {  // one round fewer would take larger parts
+            EXPECT_GT((n + parts - threads - 1) / (parts - threads), most)
+                << n << " " << most << " on " << threads;
+          }
+        }
+      }
+  }
+  // PP-OCRv4 det 640's 40 x 40 convs: 100 blocks of 16 columns, 192 KB panels of 32 blocks,
+  // were cut into 3 tiles of 32 blocks and one of 4 (one thread did 64 of 100); now 4 of 25.
+  rt::ThreadPool pool(2);
+  const rt::ThreadPool::Scope scope(&pool);
+  EXPECT_EQ(rt::balancedParts(100, 32), 4);
+}
+
 }  // namespace
 }  // namespace kiln::test

@@ -119,9 +119,11 @@ int currentThreads() {
 void parallelRanges(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& f) {
   if (n <= 0) return;
   const int64_t threads = currentThreads();
-  const int64_t parts =
-      std::min<int64_t>(4 * threads, (n + grain - 1) / std::max<int64_t>(grain, 1));
+  int64_t parts = std::min<int64_t>(4 * threads, (n + grain - 1) / std::max<int64_t>(grain, 1));
   if (threads <= 1 || parts <= 1) return f(0, n);
+  // Whole rounds of the threads (5 parts on 2 threads would leave one thread 3 of them): fewer,
+  // larger parts.
+  if (parts > threads) parts = parts / threads * threads;
   parallelFor(parts, [&](int64_t part) { f(part * n / parts, (part + 1) * n / parts); });
 }
 

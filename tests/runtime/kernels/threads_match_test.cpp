@@ -3,7 +3,9 @@
 // with a table output stage (the vectorized run) and per-channel stages.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
+#include <mutex>
 #include <random>
 
 #include "runtime/kernels/kernels.h"
@@ -171,6 +173,36 @@ TEST(ThreadsMatch, BalancedPartsGiveEveryThreadTheSameShare) {
   rt::ThreadPool pool(2);
   const rt::ThreadPool::Scope scope(&pool);
   EXPECT_EQ(rt::balancedParts(100, 32), 4);
+}
+
+// parallelRanges: consecutive ranges covering [0, n) once, in whole rounds of the threads when
+// there are more ranges than threads.
+TEST(ThreadsMatch, ParallelRangesCoverInWholeRounds) {
+  for (int threads : {2, 3}) {
+    rt::ThreadPool pool(threads);
+    const rt::ThreadPool::Scope scope(&pool);
+    for (int64_t n : {1, 2, 3, 5, 7, 10, 13, 100})
+      for (int64_t grain : {1, 2, 3}) {
+        std::mutex mu;
+        std::vector<std::pair<int64_t, int64_t>> ranges;
+        rt::parallelRanges(n, grain, [&](int64_t b, int64_t e) {
+          const std::lock_guard<std::mutex> lock(mu);
+          ranges.emplace_back(b, e);
+        });
+        std::sort(ranges.begin(), ranges.end());
+        int64_t next = 0;
+        for (const auto& r : ranges) {
+          ASSERT_EQ(r.first, next) << n << " " << grain << " on " << threads;
+          ASSERT_LT(r.first, r.second);
+          next = r.second;
+        }
+        EXPECT_EQ(next, n);
+        const int64_t parts = int64_t(ranges.size());
+        if (parts > threads) {
+          EXPECT_EQ(parts % threads, 0) << n << " " << grain << " on " << threads;
+        }
+      }
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <random>
 
+#include "runtime/kernels/conv_loops.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/kernels/thread_pool.h"
 
@@ -202,6 +203,28 @@ TEST(ThreadsMatch, ParallelRangesCoverInWholeRounds) {
           EXPECT_EQ(parts % threads, 0) << n << " " << grain << " on " << threads;
         }
       }
+  }
+}
+
+// The accumulator check's input scan on the pool: the same largest |x - zp| as the plain scan on
+// 1, 2 and 3 threads, the extreme value at the start, the end, a range boundary or nowhere.
+TEST(ThreadsMatch, MaxAbsDiffOnThreadsEqualsScan) {
+  std::mt19937 rng(61);
+  for (int64_t n : {int64_t(1), int64_t(70000), int64_t(3) << 16, int64_t(500001)}) {
+    std::vector<rt::Act> x(static_cast<size_t>(n));
+    for (auto& v : x) v = rt::Act(100 + rng() % 50);
+    for (int64_t at : {int64_t(-1), int64_t(0), n / 2, n - 1}) {
+      if (at >= 0) x[size_t(at)] = at % 2 ? 65535 : 0;
+      for (int32_t zp : {0, 120, 65535}) {
+        const int64_t want = rt::loops::maxAbsDiff(x.data(), n, zp);
+        for (int threads : {1, 2, 3}) {
+          rt::ThreadPool pool(threads);
+          const rt::ThreadPool::Scope scope(threads > 1 ? &pool : nullptr);
+          ASSERT_EQ(rt::loops::maxAbsDiffOnThreads(x.data(), n, zp), want)
+              << n << " " << at << " " << zp << " on " << threads;
+        }
+      }
+    }
   }
 }
 

@@ -137,7 +137,7 @@ void convGroupLoops(const ConvParams& p, const W* weights, int64_t n, int64_t gr
 int64_t packedPathMaxX(const ConvParams& p, const gemm::PackedWeights& pw, const Act* planes,
                        int64_t grp) {
   const ConvGeometry& g = p.g;
-  const int64_t maxX = maxAbsDiff(planes, g.c / g.groups * g.h * g.w, p.inZp);
+  const int64_t maxX = loops::maxAbsDiffOnThreads(planes, g.c / g.groups * g.h * g.w, p.inZp);
   if (maxX > INT16_MAX) return -1;
   for (int64_t j = 0; j < pw.kg; ++j)
     if (pw.sumAbsW[size_t(grp * pw.kg + j)] * maxX >= (int64_t(1) << 31)) return -1;
@@ -239,14 +239,13 @@ void convGroupPacked(const ConvParams& p, int64_t n, int64_t grp, int64_t maxX, 
   const ConvGeometry& g = p.g;
   const int64_t cols = g.oh * g.ow, pairs = p.packed->pairs;
   const Act* planes = in + (n * g.c + grp * (g.c / g.groups)) * g.h * g.w;
-  const int64_t byCache = std::max<int64_t>(kNR, 49152 / pairs / kNR * kNR);
-  const int64_t threads = currentThreads();
-  const int64_t byThreads = ((cols + threads - 1) / threads + kNR - 1) / kNR * kNR;
-  const int64_t tile = std::min(byCache, byThreads);
-  const int64_t tiles = (cols + tile - 1) / tile;
+  // Tiles of whole column blocks, as many per thread (balancedParts).
+  const int64_t colBlocks = (cols + kNR - 1) / kNR;
+  const int64_t tiles = balancedParts(colBlocks, std::max<int64_t>(1, 49152 / pairs / kNR));
   parallelFor(tiles, [&](int64_t t) {
-    const int64_t t0 = t * tile;
-    convTilePacked(p, n, grp, planes, maxX, dot, t0, std::min(tile, cols - t0), out);
+    const int64_t t0 = t * colBlocks / tiles * kNR;
+    const int64_t t1 = std::min(cols, (t + 1) * colBlocks / tiles * kNR);
+    convTilePacked(p, n, grp, planes, maxX, dot, t0, t1 - t0, out);
   });
 }
 

@@ -129,15 +129,13 @@ void convGroupBand(const ConvParams& p, int64_t n, int64_t grp, int64_t maxX, co
   const int64_t cg = g.c / g.groups;
   const Act* planes = in + (n * g.c + grp * cg) * g.h * g.w;
   const BandShape shape = bandShape(g);
-  // Rows per band: the band within kBandWords, at least one band per thread.
+  // Rows per band: the band within kBandWords, the same number of bands per thread.
   const int64_t perRow = (pw.pairs / pw.taps) * g.sh * g.sw * shape.wq;
   const int64_t byCache = std::max<int64_t>(1, kBandWords / perRow - shape.halo);
-  const int64_t threads = currentThreads();
-  const int64_t rows = std::min(byCache, (g.oh + threads - 1) / threads);
-  const int64_t bands = (g.oh + rows - 1) / rows;
+  const int64_t bands = balancedParts(g.oh, byCache);
   parallelFor(bands, [&](int64_t b) {
-    const int64_t oy0 = b * rows;
-    convBand(p, n, grp, planes, maxX, shape, oy0, std::min(rows, g.oh - oy0), out);
+    const int64_t oy0 = b * g.oh / bands;
+    convBand(p, n, grp, planes, maxX, shape, oy0, (b + 1) * g.oh / bands - oy0, out);
   });
 }
 

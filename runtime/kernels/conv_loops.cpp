@@ -2,6 +2,10 @@
 // at load time): integer arithmetic, so both give the same bits.
 #include "runtime/kernels/conv_loops.h"
 
+#include <mutex>
+
+#include "runtime/kernels/thread_pool.h"
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define KILN_INT_CLONES __attribute__((target_clones("avx2", "default")))
 #else
@@ -38,6 +42,17 @@ int64_t maxAbsDiff(const Act* x, int64_t n, int32_t zp) {
   minMax(x, n, lo, hi);
   const int64_t a = int64_t(lo) - zp, b = int64_t(hi) - zp;
   return std::max(a < 0 ? -a : a, b < 0 ? -b : b);
+}
+
+int64_t maxAbsDiffOnThreads(const Act* x, int64_t n, int32_t zp) {
+  std::mutex mu;
+  int64_t largest = 0;
+  parallelRanges(n, int64_t(1) << 16, [&](int64_t b, int64_t e) {
+    const int64_t m = maxAbsDiff(x + b, e - b, zp);
+    const std::lock_guard<std::mutex> lock(mu);
+    largest = std::max(largest, m);
+  });
+  return largest;
 }
 
 KILN_INT_CLONES

@@ -36,6 +36,10 @@ inline void axpy(const Act* c, int32_t zp, int64_t n, int64_t x, int64_t* a) {
 /// The largest |x - zp| over n values (a bound for the accumulator check); AVX2 and baseline
 /// clones on x86-64 (the baseline has no packed unsigned 16-bit min/max).
 int64_t maxAbsDiff(const Act* x, int64_t n, int32_t zp);
+/// maxAbsDiff with a long input (a conv's whole input, checked before its tiles run) cut into
+/// ranges over the current pool's threads instead of read by the calling thread alone: the
+/// largest value is the same for any cut.
+int64_t maxAbsDiffOnThreads(const Act* x, int64_t n, int32_t zp);
 /// The smallest and largest of n > 0 values (same clones).
 void minMax(const Act* x, int64_t n, int32_t& lo, int32_t& hi);
 

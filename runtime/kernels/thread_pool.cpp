@@ -119,10 +119,19 @@ int currentThreads() {
 void parallelRanges(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& f) {
   if (n <= 0) return;
   const int64_t threads = currentThreads();
-  const int64_t parts =
-      std::min<int64_t>(4 * threads, (n + grain - 1) / std::max<int64_t>(grain, 1));
+  int64_t parts = std::min<int64_t>(4 * threads, (n + grain - 1) / std::max<int64_t>(grain, 1));
   if (threads <= 1 || parts <= 1) return f(0, n);
+  // Whole rounds of the threads (5 parts on 2 threads would leave one thread 3 of them): fewer,
+  // larger parts.
+  if (parts > threads) parts = parts / threads * threads;
   parallelFor(parts, [&](int64_t part) { f(part * n / parts, (part + 1) * n / parts); });
+}
+
+int64_t balancedParts(int64_t n, int64_t most) {
+  if (n <= 1) return 1;
+  const int64_t threads = currentThreads();
+  const int64_t fewest = (n + std::max<int64_t>(most, 1) - 1) / std::max<int64_t>(most, 1);
+  return std::min(n, (fewest + threads - 1) / threads * threads);
 }
 
 }  // namespace kiln::rt

@@ -63,8 +63,14 @@ void parallelFor(int64_t parts, const std::function<void(int64_t)>& f);
 /// The current pool's thread count (1 without a pool).
 int currentThreads();
 /// f(begin, end) over [0, n) cut into consecutive ranges of at least `grain` items (a few per
-/// thread), on the current pool; one call f(0, n) without one. For kernels whose items are
+/// thread, a multiple of the thread count when there are more ranges than threads), on the
+/// current pool; one call f(0, n) without one. For kernels whose items are
 /// independent, so that any cut gives the same bytes.
 void parallelRanges(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& f);
+/// How many parts to cut n items into so that the current pool's threads get equal shares: the
+/// fewest parts of at most `most` items each (at least 1), rounded up to a multiple of the thread
+/// count, and at most n. Part i then holds items [i * n / parts, (i + 1) * n / parts): the
+/// parts differ by at most one item, so no thread is left with a last, larger part.
+int64_t balancedParts(int64_t n, int64_t most);
 
 }  // namespace kiln::rt

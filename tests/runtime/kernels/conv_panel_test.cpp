@@ -134,7 +134,7 @@ TEST(PanelMatch, PairBandEqualsDefinitionOnEveryPath) {
 
 // The band path on convs large enough for several bands per thread (the band's halo rows, the
 // dropped columns past each row), dilations up to 5, strides 1 and 2, groups, output channel
-// counts that leave partial 4-channel blocks, 1 and 2 threads.
+// counts that leave partial 4-channel blocks, 1, 2 and 3 threads (bands of unequal row counts).
 TEST(PanelMatch, BandConvEqualsReferenceOnEveryPathAndThreadCount) {
   std::mt19937 rng(109);
   const Pick pick = [&](int64_t lo, int64_t hi) {
@@ -178,7 +178,7 @@ TEST(PanelMatch, BandConvEqualsReferenceOnEveryPathAndThreadCount) {
       // The band path (neon-dot keeps row pairs beside its byte form).
       ASSERT_EQ(packed->taps, path == rt::KernelPath::NeonDot ? 1 : g.kh * g.kw);
       p.packed = packed.get();
-      for (int threads : {1, 2}) {
+      for (int threads : {1, 2, 3}) {
         rt::ThreadPool pool(threads);
         const rt::ThreadPool::Scope scope(threads > 1 ? &pool : nullptr);
         std::vector<rt::Act> got(ref.size(), 1);
@@ -223,7 +223,7 @@ TEST(PanelMatch, PackedConvOnWidePlanesEqualsReferenceOnEveryPathAndThreadCount)
       const auto packed = rt::packConvWeights(p);
       ASSERT_TRUE(packed);
       p.packed = packed.get();
-      for (int threads : {1, 2}) {
+      for (int threads : {1, 2, 3}) {
         rt::ThreadPool pool(threads);
         const rt::ThreadPool::Scope scope(threads > 1 ? &pool : nullptr);
         std::vector<rt::Act> got(ref.size(), 1);

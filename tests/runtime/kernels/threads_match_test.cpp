@@ -3,9 +3,12 @@
 // with a table output stage (the vectorized run) and per-channel stages.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
+#include <mutex>
 #include <random>
 
+#include "runtime/kernels/conv_loops.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/kernels/thread_pool.h"
 
@@ -142,6 +145,87 @@ TEST(ThreadsMatch, PoolingSameBytesOnEveryThreadCount) {
   expectSameOnThreads(
       32, [&](rt::Act* o) { rt::globalAvgPool(32, 37 * 41, 9, st, x.data(), o); },
       "global average pool");
+}
+
+// balancedParts: whole rounds of the threads (unless there are fewer items than threads), parts
+// of at most `most` items, and the fewest such.
+TEST(ThreadsMatch, BalancedPartsGiveEveryThreadTheSameShare) {
+  EXPECT_EQ(rt::balancedParts(100, 7), 15);  // no pool: the fewest parts of at most 7
+  EXPECT_EQ(rt::balancedParts(0, 7), 1);
+  for (int threads : {2, 3}) {
+    rt::ThreadPool pool(threads);
+    const rt::ThreadPool::Scope scope(&pool);
+    for (int64_t n : {1, 2, 5, 25, 100, 160, 1600})
+      for (int64_t most : {1, 4, 10, 32, 512, 5000}) {
+        const int64_t parts = rt::balancedParts(n, most);
+        ASSERT_LE(parts, n) << n << " " << most;
+        if (parts < n) {
+          EXPECT_EQ(parts % threads, 0) << n << " " << most << " on " << threads;
+          EXPECT_LE((n + parts - 1) / parts, most) << n << " " << most << " on " << threads;
+          if (parts > threads) {  // one round fewer would take larger parts
+            EXPECT_GT((n + parts - threads - 1) / (parts - threads), most)
+                << n << " " << most << " on " << threads;
+          }
+        }
+      }
+  }
+  // PP-OCRv4 det 640's 40 x 40 convs: 100 blocks of 16 columns, 192 KB panels of 32 blocks,
+  // were cut into 3 tiles of 32 blocks and one of 4 (one thread did 64 of 100); now 4 of 25.
+  rt::ThreadPool pool(2);
+  const rt::ThreadPool::Scope scope(&pool);
+  EXPECT_EQ(rt::balancedParts(100, 32), 4);
+}
+
+// parallelRanges: consecutive ranges covering [0, n) once, in whole rounds of the threads when
+// there are more ranges than threads.
+TEST(ThreadsMatch, ParallelRangesCoverInWholeRounds) {
+  for (int threads : {2, 3}) {
+    rt::ThreadPool pool(threads);
+    const rt::ThreadPool::Scope scope(&pool);
+    for (int64_t n : {1, 2, 3, 5, 7, 10, 13, 100})
+      for (int64_t grain : {1, 2, 3}) {
+        std::mutex mu;
+        std::vector<std::pair<int64_t, int64_t>> ranges;
+        rt::parallelRanges(n, grain, [&](int64_t b, int64_t e) {
+          const std::lock_guard<std::mutex> lock(mu);
+          ranges.emplace_back(b, e);
+        });
+        std::sort(ranges.begin(), ranges.end());
+        int64_t next = 0;
+        for (const auto& r : ranges) {
+          ASSERT_EQ(r.first, next) << n << " " << grain << " on " << threads;
+          ASSERT_LT(r.first, r.second);
+          next = r.second;
+        }
+        EXPECT_EQ(next, n);
+        const int64_t parts = int64_t(ranges.size());
+        if (parts > threads) {
+          EXPECT_EQ(parts % threads, 0) << n << " " << grain << " on " << threads;
+        }
+      }
+  }
+}
+
+// The accumulator check's input scan on the pool: the same largest |x - zp| as the plain scan on
+// 1, 2 and 3 threads, the extreme value at the start, the end, a range boundary or nowhere.
+TEST(ThreadsMatch, MaxAbsDiffOnThreadsEqualsScan) {
+  std::mt19937 rng(61);
+  for (int64_t n : {int64_t(1), int64_t(70000), int64_t(3) << 16, int64_t(500001)}) {
+    std::vector<rt::Act> x(static_cast<size_t>(n));
+    for (auto& v : x) v = rt::Act(100 + rng() % 50);
+    for (int64_t at : {int64_t(-1), int64_t(0), n / 2, n - 1}) {
+      if (at >= 0) x[size_t(at)] = at % 2 ? 65535 : 0;
+      for (int32_t zp : {0, 120, 65535}) {
+        const int64_t want = rt::loops::maxAbsDiff(x.data(), n, zp);
+        for (int threads : {1, 2, 3}) {
+          rt::ThreadPool pool(threads);
+          const rt::ThreadPool::Scope scope(threads > 1 ? &pool : nullptr);
+          ASSERT_EQ(rt::loops::maxAbsDiffOnThreads(x.data(), n, zp), want)
+              << n << " " << at << " " << zp << " on " << threads;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

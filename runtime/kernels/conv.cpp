@@ -12,6 +12,7 @@
 #include "runtime/kernels/conv_loops.h"
 #include "runtime/kernels/conv_panel.h"
 #include "runtime/kernels/gemm.h"
+#include "runtime/kernels/scratch.h"
 #include "runtime/kernels/thread_pool.h"
 
 namespace kiln::rt {
@@ -189,7 +190,7 @@ void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const Act* plan
   thread_local std::vector<int32_t> pan, acc, r0;
   thread_local std::vector<int16_t> h0, h1;
   thread_local std::vector<uint8_t> bytes;
-  acc.resize(size_t(kMR * width));
+  growTo(acc, size_t(kMR * width));
   if (dot) {
     dotPanel(p, planes, pw.rows, pw.quads, t0, tl, blocks, r0, bytes);
   } else {

@@ -10,6 +10,7 @@
 
 #include "runtime/kernels/conv_loops.h"
 #include "runtime/kernels/gemm.h"
+#include "runtime/kernels/scratch.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -179,9 +180,9 @@ void pairPanel(KernelPath path, const Act* planes, const ConvGeometry& g, int64_
                int64_t pairs, int32_t zp, int64_t t0, int64_t tl, std::vector<int16_t>& r0,
                std::vector<int16_t>& r1, std::vector<int32_t>& pan) {
   const int64_t blocks = (tl + kNR - 1) / kNR, width = blocks * kNR;
-  pan.resize(size_t(pairs * width));
-  r0.resize(size_t(width + 16));  // im2colRow16's slack
-  r1.resize(size_t(width + 16));
+  growTo(pan, size_t(pairs * width));
+  growTo(r0, size_t(width + 16));  // im2colRow16's slack
+  growTo(r1, size_t(width + 16));
   auto interleave = interleavePortable;
 #if defined(__x86_64__) && defined(__GNUC__)
   if (path == KernelPath::Avx2) interleave = interleaveAvx2;
@@ -204,7 +205,7 @@ void pairBand(KernelPath path, const Act* planes, const ConvGeometry& g, int64_t
               int32_t zp, int64_t row0, int64_t rowsIn, int64_t wq, int64_t phaseStride,
               std::vector<int32_t>& band) {
   const int64_t pairs = (channels + 1) / 2, phases = g.sh * g.sw;
-  band.resize(size_t(pairs * phases * phaseStride));
+  growTo(band, size_t(pairs * phases * phaseStride));  // every word is written below
   for (int64_t i = 0; i < pairs; ++i) {
     const Act* a = planes + 2 * i * g.h * g.w;
     const Act* b = 2 * i + 1 < channels ? a + g.h * g.w : nullptr;

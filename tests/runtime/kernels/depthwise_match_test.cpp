@@ -36,6 +36,8 @@ TEST(DepthwiseMatch, PairKernelEqualsReferenceOnEveryPathAndThreadCount) {
     if (trial % 3 == 2) g.sw = 1, g.dw = 1;  // the even/odd split (any sh, dh, window)
     if (trial % 8 == 6)
       g.n = 1, g.groups = g.k = g.c = pick(1, 3), g.h = pick(40, 80), g.w = pick(50, 150);
+    // Planes beyond dw::kPlaneWords: stride 1 takes the ring of input rows, not the whole plane.
+    if (trial % 16 == 14) g.h = pick(120, 160), g.w = pick(160, 220), g.sh = g.sw = g.dw = 1;
     const int64_t effH = g.dh * (g.kh - 1) + 1, effW = g.dw * (g.kw - 1) + 1;
     if (g.h + g.pt + g.pb < effH || g.w + g.pl + g.pr < effW) continue;
     g.oh = (g.h + g.pt + g.pb - effH) / g.sh + 1;

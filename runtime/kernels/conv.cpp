@@ -19,7 +19,6 @@ namespace kiln::rt {
 
 using loops::axpy;
 using loops::axpy4;
-using loops::maxAbsDiff;
 
 namespace {
 
@@ -86,7 +85,7 @@ void convGroupLoops(const ConvParams& p, const W* weights, int64_t n, int64_t gr
   std::vector<int64_t> acc64(static_cast<size_t>(tile));
   std::vector<char> fits32(static_cast<size_t>(kg));
   const Act* planes = in + (n * g.c + grp * cg) * g.h * g.w;
-  const int64_t maxX = maxAbsDiff(planes, cg * g.h * g.w, p.inZp);
+  const int64_t maxX = loops::inputMaxAbsDiff(p, planes, cg * g.h * g.w);
   for (int64_t j = 0; j < kg; ++j) {
     const int64_t oc = grp * kg + j;
     const W* w = weights + oc * rows;
@@ -138,7 +137,7 @@ void convGroupLoops(const ConvParams& p, const W* weights, int64_t n, int64_t gr
 int64_t packedPathMaxX(const ConvParams& p, const gemm::PackedWeights& pw, const Act* planes,
                        int64_t grp) {
   const ConvGeometry& g = p.g;
-  const int64_t maxX = maxAbsDiff(planes, g.c / g.groups * g.h * g.w, p.inZp);
+  const int64_t maxX = loops::inputMaxAbsDiff(p, planes, g.c / g.groups * g.h * g.w);
   if (maxX > INT16_MAX) return -1;
   for (int64_t j = 0; j < pw.kg; ++j)
     if (pw.sumAbsW[size_t(grp * pw.kg + j)] * maxX >= (int64_t(1) << 31)) return -1;

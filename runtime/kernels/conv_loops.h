@@ -36,6 +36,10 @@ inline void axpy(const Act* c, int32_t zp, int64_t n, int64_t x, int64_t* a) {
 /// The largest |x - zp| over n values (a bound for the accumulator check); AVX2 and baseline
 /// clones on x86-64 (the baseline has no packed unsigned 16-bit min/max).
 int64_t maxAbsDiff(const Act* x, int64_t n, int32_t zp);
+/// maxAbsDiff of n input values of a conv, depthwise or deconv: for 8-bit inputs
+/// (ConvParams::inBits) the range's bound max(zp, 255 - zp) without reading them (the kernels
+/// take the same exact paths for any bound that passes their checks).
+int64_t inputMaxAbsDiff(const ConvParams& p, const Act* x, int64_t n);
 /// The smallest and largest of n > 0 values (same clones).
 void minMax(const Act* x, int64_t n, int32_t& lo, int32_t& hi);
 

@@ -127,14 +127,14 @@ __attribute__((target("avx2"))) bool pairRunAvx2(const Act* a, const Act* b, int
 // A 1 x 1 conv of stride 1 without padding reads its input as it is: im2col row r, columns
 // [t0, t0 + tl), is channel plane r from t0 on.
 bool pointwise(const ConvGeometry& g) {
-  return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 &&
-         g.pb == 0 && g.pr == 0;
+  return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 &&
+         g.pr == 0;
 }
 
 // The pair words of rows a and b (b null: 0) for `blocks` whole column blocks, block cb at
 // dst + cb * stride: pairPanel's words of a pointwise conv, in one pass (no int16 rows between).
-void pointwiseBlocksPortable(const Act* a, const Act* b, int64_t blocks, int32_t zp,
-                             int64_t stride, int32_t* dst) {
+void pointwiseBlocksPortable(const Act* a, const Act* b, int64_t blocks, int32_t zp, int64_t stride,
+                             int32_t* dst) {
   for (int64_t cb = 0; cb < blocks; ++cb)
     for (int64_t j = 0; j < kNR; ++j) {
       const int64_t i = cb * kNR + j;
@@ -143,9 +143,8 @@ void pointwiseBlocksPortable(const Act* a, const Act* b, int64_t blocks, int32_t
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2"))) void pointwiseBlocksAvx2(const Act* a, const Act* b,
-                                                         int64_t blocks, int32_t zp,
-                                                         int64_t stride, int32_t* dst) {
+__attribute__((target("avx2"))) void pointwiseBlocksAvx2(const Act* a, const Act* b, int64_t blocks,
+                                                         int32_t zp, int64_t stride, int32_t* dst) {
   const __m256i z = _mm256_set1_epi16(int16_t(uint16_t(zp)));
   const __m256i zero = _mm256_setzero_si256();
   for (int64_t cb = 0; cb < blocks; ++cb)

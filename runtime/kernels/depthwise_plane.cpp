@@ -65,8 +65,8 @@ void depthwisePlaneChannel(const ConvParams& p, const T* plane, const W* w, int6
     const int64_t rows = std::min(bandRows, g.oh - b0);
     for (int64_t ky = 0; ky < g.kh; ++ky) s.rowPtr[size_t(ky)] = words + (b0 + ky * g.dh) * pitch;
     const int64_t half = (rows * pitch + kBlock - 1) / kBlock * kBlock;
-    pairRowsEvenOdd(p.path, s.rowPtr.data(), s.wPairs.data(), s.wOdd.data(), g.kh, pairCount,
-                    half, bias, acc);
+    pairRowsEvenOdd(p.path, s.rowPtr.data(), s.wPairs.data(), s.wOdd.data(), g.kh, pairCount, half,
+                    bias, acc);
     // Drop each row's virtual columns past ow (moving rows down: the destination starts before
     // the source), then one output stage for the band (one call per row measured slower).
     if (vrow != g.ow)

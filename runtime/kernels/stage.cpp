@@ -269,13 +269,12 @@ __attribute__((target("avx2"))) int64_t clampRun32Avx2(const int32_t* acc, int64
 
 // Eight values of clampRun32NarrowAvx2, clamped to [lo, hi] in int32 lanes.
 __attribute__((target("avx2"))) inline __m256i narrowEight(const int32_t* a, __m256i mul,
-                                                           __m256i bias, __m128i sh,
-                                                           __m256i unbias, __m256i vlo,
-                                                           __m256i vhi) {
+                                                           __m256i bias, __m128i sh, __m256i unbias,
+                                                           __m256i vlo, __m256i vhi) {
   const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a));
   const __m256i even = _mm256_srl_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, mul), bias), sh);
-  const __m256i odd = _mm256_srl_epi64(
-      _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), mul), bias), sh);
+  const __m256i odd =
+      _mm256_srl_epi64(_mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), mul), bias), sh);
   const __m256i v = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
   return _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, unbias), vlo), vhi);
 }
@@ -297,8 +296,9 @@ __attribute__((target("avx2"))) int64_t clampRun32NarrowAvx2(const int32_t* acc,
   int64_t k = 0;
   for (; k + 16 <= n; k += 16) {
     // vpackusdw packs within 128-bit lanes: (a0-3, b0-3, a4-7, b4-7), put back in order.
-    const __m256i v = _mm256_packus_epi32(narrowEight(acc + k, mul, bias, sh, unbias, vlo, vhi),
-                                            narrowEight(acc + k + 8, mul, bias, sh, unbias, vlo, vhi));
+    const __m256i v =
+        _mm256_packus_epi32(narrowEight(acc + k, mul, bias, sh, unbias, vlo, vhi),
+                            narrowEight(acc + k + 8, mul, bias, sh, unbias, vlo, vhi));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k), _mm256_permute4x64_epi64(v, 0xD8));
   }
   for (; k + 8 <= n; k += 8) {

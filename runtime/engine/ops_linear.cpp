@@ -85,6 +85,7 @@ class ConvKernel : public OpKernel {
                " does not follow from the input and the geometry");
     }
     p_.inZp = c.zeroPoint(F::in_zp, in);
+    p_.inBits = in.bits;
     // Weights per output channel (conv) or per input channel (deconv), checked for overflow.
     const int64_t cg = g.c / g.groups, kg = g.k / g.groups;
     const int64_t taps = c.product(g.kh, g.kw, kMaxElems, "kernel taps");

@@ -12,13 +12,13 @@
 #include "runtime/kernels/conv_loops.h"
 #include "runtime/kernels/conv_panel.h"
 #include "runtime/kernels/gemm.h"
+#include "runtime/kernels/scratch.h"
 #include "runtime/kernels/thread_pool.h"
 
 namespace kiln::rt {
 
 using loops::axpy;
 using loops::axpy4;
-using loops::maxAbsDiff;
 
 namespace {
 
@@ -85,7 +85,7 @@ void convGroupLoops(const ConvParams& p, const W* weights, int64_t n, int64_t gr
   std::vector<int64_t> acc64(static_cast<size_t>(tile));
   std::vector<char> fits32(static_cast<size_t>(kg));
   const Act* planes = in + (n * g.c + grp * cg) * g.h * g.w;
-  const int64_t maxX = maxAbsDiff(planes, cg * g.h * g.w, p.inZp);
+  const int64_t maxX = loops::inputMaxAbsDiff(p, planes, cg * g.h * g.w);
   for (int64_t j = 0; j < kg; ++j) {
     const int64_t oc = grp * kg + j;
     const W* w = weights + oc * rows;
@@ -137,7 +137,7 @@ void convGroupLoops(const ConvParams& p, const W* weights, int64_t n, int64_t gr
 int64_t packedPathMaxX(const ConvParams& p, const gemm::PackedWeights& pw, const Act* planes,
                        int64_t grp) {
   const ConvGeometry& g = p.g;
-  const int64_t maxX = loops::maxAbsDiffOnThreads(planes, g.c / g.groups * g.h * g.w, p.inZp);
+  const int64_t maxX = loops::inputMaxAbsDiff(p, planes, g.c / g.groups * g.h * g.w);
   if (maxX > INT16_MAX) return -1;
   for (int64_t j = 0; j < pw.kg; ++j)
     if (pw.sumAbsW[size_t(grp * pw.kg + j)] * maxX >= (int64_t(1) << 31)) return -1;
@@ -189,7 +189,7 @@ void convTilePacked(const ConvParams& p, int64_t n, int64_t grp, const Act* plan
   thread_local std::vector<int32_t> pan, acc, r0;
   thread_local std::vector<int16_t> h0, h1;
   thread_local std::vector<uint8_t> bytes;
-  acc.resize(size_t(kMR * width));
+  growTo(acc, size_t(kMR * width));
   if (dot) {
     dotPanel(p, planes, pw.rows, pw.quads, t0, tl, blocks, r0, bytes);
   } else {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "runtime/kernels/conv_panel.h"
+#include "runtime/kernels/scratch.h"
 #include "runtime/kernels/thread_pool.h"
 
 namespace kiln::rt::packed {
@@ -61,7 +62,7 @@ void convBand(const ConvParams& p, int64_t n, int64_t grp, const Act* planes, in
   thread_local std::vector<int32_t> band, acc;
   thread_local std::vector<int64_t> tapOffset;
   panels::pairBand(p.path, planes, g, g.c / g.groups, p.inZp, oy0, rowsIn, wq, phaseStride, band);
-  acc.resize(size_t(kMR * width));
+  growTo(acc, size_t(kMR * width));
   tapOffset.resize(shape.tapRow.size());
   for (size_t t = 0; t < tapOffset.size(); ++t)
     tapOffset[t] = shape.tapRow[t] * phaseStride + shape.tapCol[t];

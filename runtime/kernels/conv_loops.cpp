@@ -55,6 +55,11 @@ int64_t maxAbsDiffOnThreads(const Act* x, int64_t n, int32_t zp) {
   return largest;
 }
 
+int64_t inputMaxAbsDiff(const ConvParams& p, const Act* x, int64_t n) {
+  if (p.inBits <= 8 && p.inZp >= 0 && p.inZp <= 255) return std::max(p.inZp, 255 - p.inZp);
+  return maxAbsDiffOnThreads(x, n, p.inZp);
+}
+
 KILN_INT_CLONES
 void axpy32(const int32_t* c, int64_t n, int32_t x, int32_t* a) {
   for (int64_t q = 0; q < n; ++q) a[q] += x * c[q];

@@ -40,6 +40,11 @@ int64_t maxAbsDiff(const Act* x, int64_t n, int32_t zp);
 /// ranges over the current pool's threads instead of read by the calling thread alone: the
 /// largest value is the same for any cut.
 int64_t maxAbsDiffOnThreads(const Act* x, int64_t n, int32_t zp);
+/// The largest |x - zp| of n input values of a conv, depthwise or deconv: for 8-bit inputs
+/// (ConvParams::inBits) the range's bound max(zp, 255 - zp) without reading them, for 16-bit
+/// ones maxAbsDiffOnThreads (the kernels take the same exact paths for any bound that passes
+/// their checks).
+int64_t inputMaxAbsDiff(const ConvParams& p, const Act* x, int64_t n);
 /// The smallest and largest of n > 0 values (same clones).
 void minMax(const Act* x, int64_t n, int32_t& lo, int32_t& hi);
 

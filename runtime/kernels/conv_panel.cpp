@@ -10,6 +10,7 @@
 
 #include "runtime/kernels/conv_loops.h"
 #include "runtime/kernels/gemm.h"
+#include "runtime/kernels/scratch.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -123,6 +124,59 @@ __attribute__((target("avx2"))) bool pairRunAvx2(const Act* a, const Act* b, int
 }
 #endif
 
+// A 1 x 1 conv of stride 1 without padding reads its input as it is: im2col row r, columns
+// [t0, t0 + tl), is channel plane r from t0 on.
+bool pointwise(const ConvGeometry& g) {
+  return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 &&
+         g.pr == 0;
+}
+
+// The pair words of rows a and b (b null: 0) for `blocks` whole column blocks, block cb at
+// dst + cb * stride: pairPanel's words of a pointwise conv, in one pass (no int16 rows between).
+void pointwiseBlocksPortable(const Act* a, const Act* b, int64_t blocks, int32_t zp, int64_t stride,
+                             int32_t* dst) {
+  for (int64_t cb = 0; cb < blocks; ++cb)
+    for (int64_t j = 0; j < kNR; ++j) {
+      const int64_t i = cb * kNR + j;
+      dst[cb * stride + j] = gemm::pairWord(a[i] - zp, b ? b[i] - zp : 0);
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) void pointwiseBlocksAvx2(const Act* a, const Act* b, int64_t blocks,
+                                                         int32_t zp, int64_t stride, int32_t* dst) {
+  const __m256i z = _mm256_set1_epi16(int16_t(uint16_t(zp)));
+  const __m256i zero = _mm256_setzero_si256();
+  for (int64_t cb = 0; cb < blocks; ++cb)
+    pair16(sub16(a + cb * kNR, z), b ? sub16(b + cb * kNR, z) : zero, dst + cb * stride);
+}
+#endif
+
+// pairPanel for a pointwise conv: whole blocks straight from the planes, the last partial block
+// (columns past tl: 0) through a zero-padded copy.
+void pointwisePanel(KernelPath path, const Act* planes, const ConvGeometry& g, int64_t rows,
+                    int64_t pairs, int32_t zp, int64_t t0, int64_t tl, int32_t* pan) {
+  auto blocksOf = pointwiseBlocksPortable;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (path == KernelPath::Avx2) blocksOf = pointwiseBlocksAvx2;
+#endif
+  const int64_t hw = g.h * g.w, full = tl / kNR, rest = tl - full * kNR;
+  const int64_t stride = pairs * kNR;
+  for (int64_t q = 0; q < pairs; ++q) {
+    const Act* a = planes + 2 * q * hw + t0;
+    const Act* b = 2 * q + 1 < rows ? a + hw : nullptr;
+    blocksOf(a, b, full, zp, stride, pan + q * kNR);
+    if (rest == 0) continue;
+    // The padding columns read x = zp (pair word 0).
+    Act ta[kNR], tb[kNR];
+    for (int64_t j = 0; j < kNR; ++j) {
+      ta[j] = j < rest ? a[full * kNR + j] : Act(zp);
+      tb[j] = j < rest && b ? b[full * kNR + j] : Act(zp);
+    }
+    blocksOf(ta, b ? tb : nullptr, 1, zp, stride, pan + full * stride + q * kNR);
+  }
+}
+
 // d[0, n) = 0 where up to 15 values past n may be overwritten too (the caller's slack, or values
 // written later): a run of at most 16, the usual padding of one or two columns, is one
 // fixed-size store instead of a memset call.
@@ -179,9 +233,10 @@ void pairPanel(KernelPath path, const Act* planes, const ConvGeometry& g, int64_
                int64_t pairs, int32_t zp, int64_t t0, int64_t tl, std::vector<int16_t>& r0,
                std::vector<int16_t>& r1, std::vector<int32_t>& pan) {
   const int64_t blocks = (tl + kNR - 1) / kNR, width = blocks * kNR;
-  pan.resize(size_t(pairs * width));
-  r0.resize(size_t(width + 16));  // im2colRow16's slack
-  r1.resize(size_t(width + 16));
+  growTo(pan, size_t(pairs * width));
+  if (pointwise(g)) return pointwisePanel(path, planes, g, rows, pairs, zp, t0, tl, pan.data());
+  growTo(r0, size_t(width + 16));  // im2colRow16's slack
+  growTo(r1, size_t(width + 16));
   auto interleave = interleavePortable;
 #if defined(__x86_64__) && defined(__GNUC__)
   if (path == KernelPath::Avx2) interleave = interleaveAvx2;
@@ -204,7 +259,7 @@ void pairBand(KernelPath path, const Act* planes, const ConvGeometry& g, int64_t
               int32_t zp, int64_t row0, int64_t rowsIn, int64_t wq, int64_t phaseStride,
               std::vector<int32_t>& band) {
   const int64_t pairs = (channels + 1) / 2, phases = g.sh * g.sw;
-  band.resize(size_t(pairs * phases * phaseStride));
+  growTo(band, size_t(pairs * phases * phaseStride));  // every word is written below
   for (int64_t i = 0; i < pairs; ++i) {
     const Act* a = planes + 2 * i * g.h * g.w;
     const Act* b = 2 * i + 1 < channels ? a + g.h * g.w : nullptr;

@@ -26,7 +26,9 @@ void im2colRow16(KernelPath path, const Act* planes, const ConvGeometry& g, int6
 
 /// The pair panel of columns [t0, t0 + tl): word (cb * pairs + q) * kNR + j holds rows 2q and
 /// 2q + 1 of column cb * kNR + j as its low and high int16 (gemm::pairWord), 0 beyond `rows` and
-/// beyond tl. r0 and r1 are scratch rows.
+/// beyond tl (pan grows to at least blocks * pairs * kNR words, never shrinks). r0 and r1 are
+/// scratch rows. A 1 x 1 conv of stride 1 without padding takes its pair words straight from the
+/// planes in one pass.
 void pairPanel(KernelPath path, const Act* planes, const ConvGeometry& g, int64_t rows,
                int64_t pairs, int32_t zp, int64_t t0, int64_t tl, std::vector<int16_t>& r0,
                std::vector<int16_t>& r1, std::vector<int32_t>& pan);
@@ -46,7 +48,7 @@ void pairRun(KernelPath path, const Act* a, const Act* b, int64_t stride, int64_
 /// ky * dh = qy * sh + ry and kx * dw = qx * sw + rx, at phase (ry, rx), phase row oy + qy,
 /// column ox + qx: for the output rows from row0, column (oy - row0) * wq + ox of the band at
 /// the tap's offset (ry * sw + rx) * phaseStride + qy * wq + qx (gemm::PanelLayout). No im2col
-/// copy at all.
+/// copy at all. `band` grows to at least the words above (never shrinks).
 void pairBand(KernelPath path, const Act* planes, const ConvGeometry& g, int64_t channels,
               int32_t zp, int64_t row0, int64_t rowsIn, int64_t wq, int64_t phaseStride,
               std::vector<int32_t>& band);

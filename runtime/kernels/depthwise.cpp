@@ -60,7 +60,7 @@ void depthwiseTyped(const ConvParams& p, const W* weights, const Act* in, Act* o
     for (int64_t nc = part * planes / parts; nc < (part + 1) * planes / parts; ++nc) {
       const int64_t c = nc % g.c;
       const Act* plane = in + nc * hw;
-      const int64_t maxX = maxAbsDiff(plane, hw, p.inZp);
+      const int64_t maxX = inputMaxAbsDiff(p, plane, hw);
       const W* w = weights + c * taps;
       int64_t sumAbsW = 0;
       for (int64_t t = 0; t < taps; ++t) sumAbsW += std::abs(int64_t(w[t]));

@@ -12,28 +12,26 @@
 
 namespace kiln::rt::dw {
 
-namespace {
-
-// About this many accumulators per band of output rows (at least one row): the band's int32
-// accumulators stay in the first-level cache until the output stage reads them.
-constexpr int64_t kBandValues = 2048;
-
-// d[i] = src[i] - zp for i < n as int16 (exact: the caller checked |x - zp| <= INT16_MAX).
-template <typename T>
-void rowMinusZp(KernelPath path, const T* src, int64_t n, int32_t zp, int16_t* d) {
-  if constexpr (std::is_same_v<T, Act>) {
-    panels::subRun(path, src, 1, n, zp, d);
-  } else {
-    for (int64_t i = 0; i < n; ++i) d[i] = int16_t(int32_t(src[i]) - zp);
+template <typename W>
+void weightPairs(const ConvGeometry& g, const W* w, int64_t pairCount, PairScratch& s) {
+  const int64_t nr = g.kh * pairCount;
+  s.wPairs.resize(size_t(nr));
+  s.wOdd.resize(size_t(nr));
+  for (int64_t ky = 0; ky < g.kh; ++ky) {
+    // Tap kx of this window row, 0 outside the window.
+    auto tap = [&](int64_t kx) { return kx >= 0 && kx < g.kw ? int32_t(w[ky * g.kw + kx]) : 0; };
+    for (int64_t t = 0; t < pairCount; ++t) {
+      s.wPairs[size_t(ky * pairCount + t)] = gemm::pairWord(tap(2 * t), tap(2 * t + 1));
+      s.wOdd[size_t(ky * pairCount + t)] = gemm::pairWord(tap(2 * t - 1), tap(2 * t));
+    }
   }
 }
-
-}  // namespace
 
 template <typename T, typename W>
 void depthwisePairsChannel(const ConvParams& p, const T* plane, const W* w, int64_t channel,
                            PairScratch& s, Act* out) {
   const ConvGeometry& g = p.g;
+  if (planeFits(g)) return depthwisePlaneChannel(p, plane, w, channel, s, out);
   // Column stride 1, dilation 1: the even/odd split. Output columns
   // 2i and 2i + 1 both read the padded row's words D[i + t] = (xr[2i + 2t], xr[2i + 2t + 1]),
   // with the weight pairs (w[2t], w[2t + 1]) and (w[2t - 1], w[2t]) (kw / 2 + 1 pairs, 0 beyond
@@ -99,17 +97,8 @@ void depthwisePairsChannel(const ConvParams& p, const T* plane, const W* w, int6
   };
   // Weight pairs (ky, t) and, per output row, the pair rows they multiply.
   const int64_t nr = g.kh * pairCount;
-  s.wPairs.resize(size_t(nr));
-  s.wOdd.resize(size_t(nr));
+  weightPairs(g, w, pairCount, s);
   s.rowPtr.resize(size_t(nr));
-  for (int64_t ky = 0; ky < g.kh; ++ky) {
-    // Tap kx of this window row, 0 outside the window.
-    auto tap = [&](int64_t kx) { return kx >= 0 && kx < g.kw ? int32_t(w[ky * g.kw + kx]) : 0; };
-    for (int64_t t = 0; t < pairCount; ++t) {
-      s.wPairs[size_t(ky * pairCount + t)] = gemm::pairWord(tap(2 * t), tap(2 * t + 1));
-      s.wOdd[size_t(ky * pairCount + t)] = gemm::pairWord(tap(2 * t - 1), tap(2 * t));
-    }
-  }
   // Where tap pair t's run starts within a row's words.
   s.tapOff.resize(size_t(pairCount));
   for (int64_t t = 0; t < pairCount; ++t) {
@@ -248,6 +237,9 @@ void pairWords(KernelPath path, const int16_t* x, int64_t d, int64_t n, int32_t*
                                             PairScratch&, Act*);
 #define KILN_DW_PAIRS_W(T) \
   KILN_DW_PAIRS(T, int8_t) KILN_DW_PAIRS(T, int16_t) KILN_DW_PAIRS(T, int32_t)
+template void weightPairs<int8_t>(const ConvGeometry&, const int8_t*, int64_t, PairScratch&);
+template void weightPairs<int16_t>(const ConvGeometry&, const int16_t*, int64_t, PairScratch&);
+template void weightPairs<int32_t>(const ConvGeometry&, const int32_t*, int64_t, PairScratch&);
 KILN_DW_PAIRS_W(int32_t)
 KILN_DW_PAIRS_W(uint16_t)
 KILN_DW_PAIRS_W(uint8_t)

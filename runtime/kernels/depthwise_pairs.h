@@ -20,8 +20,10 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
+#include "runtime/kernels/conv_panel.h"
 #include "runtime/kernels/kernel_path.h"
 #include "runtime/kernels/kernels.h"
 
@@ -29,6 +31,9 @@ namespace kiln::rt::dw {
 
 /// Output columns are computed in blocks of this many (pair rows are padded to a multiple).
 constexpr int64_t kBlock = 8;
+/// About this many accumulators per band of output rows (at least one row): the band's int32
+/// accumulators stay in the first-level cache until the output stage reads them.
+constexpr int64_t kBandValues = 2048;
 
 /// Scratch of one thread for depthwisePairsChannel (reused between channels).
 struct PairScratch {
@@ -49,6 +54,16 @@ struct PairScratch {
   int laidOutKind = -1;
 };
 
+/// d[i] = src[i] - zp for i < n as int16 (exact: the caller checked |x - zp| <= INT16_MAX).
+template <typename T>
+void rowMinusZp(KernelPath path, const T* src, int64_t n, int32_t zp, int16_t* d) {
+  if constexpr (std::is_same_v<T, Act>) {
+    panels::subRun(path, src, 1, n, zp, d);
+  } else {
+    for (int64_t i = 0; i < n; ++i) d[i] = int16_t(int32_t(src[i]) - zp);
+  }
+}
+
 /// Whether channel weights w[0..taps) all fit int16 (a precondition of the pair kernel).
 template <typename W>
 bool weightsFitInt16(const W* w, int64_t taps) {
@@ -62,6 +77,24 @@ bool weightsFitInt16(const W* w, int64_t taps) {
 template <typename T, typename W>
 void depthwisePairsChannel(const ConvParams& p, const T* plane, const W* w, int64_t channel,
                            PairScratch& s, Act* out);
+
+/// The whole-plane form of the even/odd split (depthwise_plane.cpp) for a channel of `g`: column
+/// and row stride 1, column dilation 1, and a padded plane of at most kPlaneWords pair words.
+/// The padded rows then lie end to end in one array (pitch P words), so that output row oy's
+/// window row ky is the array from word (oy + ky * dh) * P on, and a band of output rows is one
+/// call of the micro-kernel over a run of oh * P words (each row's few columns past ow, which read
+/// the next row, are computed and dropped) instead of one call per output row.
+constexpr int64_t kPlaneWords = 8192;
+bool planeFits(const ConvGeometry& g);
+template <typename T, typename W>
+void depthwisePlaneChannel(const ConvParams& p, const T* plane, const W* w, int64_t channel,
+                           PairScratch& s, Act* out);
+
+/// The even/odd split's weight pairs of window row ky, tap pair t (pairCount per row): s.wPairs
+/// (w[2t], w[2t + 1]) for the even output columns, s.wOdd (w[2t - 1], w[2t]) for the odd ones (0
+/// outside the window); s.wPairs alone is also the pair kernel's (w[2t], w[2t + 1]).
+template <typename W>
+void weightPairs(const ConvGeometry& g, const W* w, int64_t pairCount, PairScratch& s);
 
 /// acc[ox] = bias + sum_r madd(rows[r][ox], w[r]) for ox < width (a multiple of kBlock): the
 /// row micro-kernel, per path (portable, AVX2, NEON).

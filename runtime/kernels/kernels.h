@@ -65,6 +65,9 @@ struct ConvGeometry {
 struct ConvParams {
   ConvGeometry g;
   int32_t inZp = 0;
+  // The input lies in [0, 2^inBits): with 8 bits the kernels bound |x - inZp| by the range
+  // instead of reading the input for it at every call.
+  int32_t inBits = 16;
   WeightPtr weights;              // conv/dw: [K, C/g, kh, kw]; deconv: [C, K/g, kh, kw]
   const int64_t* bias = nullptr;  // [K], in accumulator units
   OutputStage out;

@@ -267,10 +267,23 @@ __attribute__((target("avx2"))) int64_t clampRun32Avx2(const int32_t* acc, int64
   return k;
 }
 
+// Eight values of clampRun32NarrowAvx2, clamped to [lo, hi] in int32 lanes.
+__attribute__((target("avx2"))) inline __m256i narrowEight(const int32_t* a, __m256i mul,
+                                                           __m256i bias, __m128i sh, __m256i unbias,
+                                                           __m256i vlo, __m256i vhi) {
+  const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a));
+  const __m256i even = _mm256_srl_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, mul), bias), sh);
+  const __m256i odd =
+      _mm256_srl_epi64(_mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), mul), bias), sh);
+  const __m256i v = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+  return _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, unbias), vlo), vhi);
+}
+
 // clampRun32Avx2 for shift >= 32, where the requantized value r fits int32 with room for zp
 // (|r| <= 2^(62 - shift) + 1 <= 2^30 + 1, zp < 2^16): u = r + 2^(62 - shift) (the biased logical
 // shift) is kept in its low 32 bits only, and u - 2^(62 - shift) + zp, in wrapping int32 lanes,
 // is r + zp itself; the clamp is then two int32 min/max instead of 64-bit compares and blends.
+// Sixteen values per step (one 256-bit pack and store), then eight.
 __attribute__((target("avx2"))) int64_t clampRun32NarrowAvx2(const int32_t* acc, int64_t n,
                                                              int32_t m, int32_t shift, int64_t zp,
                                                              int64_t lo, int64_t hi, Act* out) {
@@ -279,15 +292,17 @@ __attribute__((target("avx2"))) int64_t clampRun32NarrowAvx2(const int32_t* acc,
   const __m256i unbias = _mm256_set1_epi32(int32_t(uint32_t(zp - (int64_t(1) << (62 - shift)))));
   const __m128i sh = _mm_cvtsi32_si128(shift);
   const __m256i vlo = _mm256_set1_epi32(int32_t(lo)), vhi = _mm256_set1_epi32(int32_t(hi));
+  // Values in [lo, hi] within [0, 2^16): packed to uint16 without saturating.
   int64_t k = 0;
+  for (; k + 16 <= n; k += 16) {
+    // vpackusdw packs within 128-bit lanes: (a0-3, b0-3, a4-7, b4-7), put back in order.
+    const __m256i v =
+        _mm256_packus_epi32(narrowEight(acc + k, mul, bias, sh, unbias, vlo, vhi),
+                            narrowEight(acc + k + 8, mul, bias, sh, unbias, vlo, vhi));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k), _mm256_permute4x64_epi64(v, 0xD8));
+  }
   for (; k + 8 <= n; k += 8) {
-    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + k));
-    const __m256i even = _mm256_srl_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, mul), bias), sh);
-    const __m256i odd = _mm256_srl_epi64(
-        _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), mul), bias), sh);
-    __m256i v = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
-    v = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, unbias), vlo), vhi);
-    // Eight values in [lo, hi] within [0, 2^16): packed to uint16 without saturating.
+    const __m256i v = narrowEight(acc + k, mul, bias, sh, unbias, vlo, vhi);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k),
                      _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
   }

@@ -86,6 +86,9 @@ TEST(PanelMatch, PairPanelEqualsIm2colOnEveryPath) {
       std::vector<int16_t> r0, r1;
       std::vector<int32_t> pan(want.size() + 5, -1);
       rt::panels::pairPanel(path, x.data(), g, rows, pairs, zp, t0, tl, r0, r1, pan);
+      // The panel is the first words of the scratch, which never shrinks.
+      ASSERT_GE(pan.size(), want.size());
+      pan.resize(want.size());
       ASSERT_EQ(pan, want) << "trial " << trial << " path " << rt::kernelPathName(path);
     }
     ++checked;

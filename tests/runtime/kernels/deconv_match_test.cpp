@@ -43,6 +43,7 @@ TEST(DeconvMatch, PackedAndLoopsEqualReferenceOnEveryPathAndThreadCount) {
     const int64_t qmax = sixteen ? 65535 : 255;
     const int64_t wmax = edge == 3 || edge == 4 ? 32767 : edge == 5 ? 100000 : 127;
     p.inZp = int32_t(edge == 1 ? 0 : edge == 2 ? qmax : pick(0, qmax));
+    p.inBits = sixteen ? 16 : 8;  // 8 bits: the range bounds |x - zp| (no scan)
     const bool extremes = edge == 1 || edge == 2;
     std::vector<rt::Act> x(size_t(g.n * g.c * g.h * g.w));
     std::vector<int32_t> w(size_t(g.c * (g.k / g.groups) * g.kh * g.kw));

@@ -36,6 +36,8 @@ TEST(DepthwiseMatch, PairKernelEqualsReferenceOnEveryPathAndThreadCount) {
     if (trial % 3 == 2) g.sw = 1, g.dw = 1;  // the even/odd split (any sh, dh, window)
     if (trial % 8 == 6)
       g.n = 1, g.groups = g.k = g.c = pick(1, 3), g.h = pick(40, 80), g.w = pick(50, 150);
+    // Planes beyond dw::kPlaneWords: stride 1 takes the ring of input rows, not the whole plane.
+    if (trial % 16 == 14) g.h = pick(120, 160), g.w = pick(160, 220), g.sh = g.sw = g.dw = 1;
     const int64_t effH = g.dh * (g.kh - 1) + 1, effW = g.dw * (g.kw - 1) + 1;
     if (g.h + g.pt + g.pb < effH || g.w + g.pl + g.pr < effW) continue;
     g.oh = (g.h + g.pt + g.pb - effH) / g.sh + 1;
@@ -44,6 +46,7 @@ TEST(DepthwiseMatch, PairKernelEqualsReferenceOnEveryPathAndThreadCount) {
     const int64_t qmax = sixteen ? 65535 : 255;
     const int64_t wmax = edge == 3 || edge == 4 ? 32767 : edge == 5 ? 100000 : 127;
     p.inZp = int32_t(edge == 1 ? 0 : edge == 2 ? qmax : pick(0, qmax));
+    p.inBits = sixteen ? 16 : 8;  // 8 bits: the range bounds |x - zp| (no scan)
     std::vector<rt::Act> x(size_t(g.n * g.c * g.h * g.w));
     std::vector<int32_t> w(size_t(g.c * g.kh * g.kw));
     const bool extremes = edge == 1 || edge == 2;

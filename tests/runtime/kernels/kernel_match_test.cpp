@@ -48,6 +48,7 @@ TEST(KernelMatch, Conv2dEqualsReference) {
     g.ow = (g.w + g.pl + g.pr - effW) / g.sw + 1;
     const int64_t qmax = wide ? 65535 : 255, wmax = wide ? 32767 : 127;
     p.inZp = int32_t(pick(0, int(qmax)));
+    p.inBits = wide ? 16 : 8;  // 8 bits: the range bounds |x - zp| (no scan)
     std::vector<rt::Act> x(size_t(g.c * g.h * g.w));
     std::vector<int32_t> w(size_t(g.k * (g.c / g.groups) * g.kh * g.kw));
     for (auto& v : x) v = int32_t(pick(0, int(qmax)));
@@ -174,6 +175,7 @@ TEST(KernelMatch, Deconv2dEqualsReference) {
     if (g.oh < 1 || g.ow < 1) continue;
     const int64_t qmax = wide ? 65535 : 255, wmax = wide ? 32767 : 127;
     p.inZp = int32_t(pick(0, int(qmax)));
+    p.inBits = wide ? 16 : 8;  // 8 bits: the range bounds |x - zp| (no scan)
     std::vector<rt::Act> x(size_t(g.n * g.c * g.h * g.w));
     std::vector<int32_t> w(size_t(g.c * (g.k / g.groups) * g.kh * g.kw));
     for (auto& v : x) v = int32_t(pick(0, int(qmax)));

@@ -49,8 +49,9 @@ void stepSelectRanges(OptimizeState& s) {
   }
   for (const auto& [name, r] : st.forceRangeOut) {
     const int id = g.find(name);
+    // The output grid only: a table activation's input span stays the calibrated
+    // pre-activation range (stats.pre), which only table activations read.
     s.stats.out[id] = {r.first, r.second};
-    s.stats.pre[id] = {r.first, r.second};
     s.rangeMethod[size_t(id)] = RangeMethod::ForceRangeOut;
   }
   for (const auto& [name, r] : st.forceRangeIn)

@@ -69,7 +69,7 @@ class OnnxModule(torch.nn.Module):
                     add = producer.get(clip.input[0])
                     if add is not None and add.op_type == "Add" and add.input[0] == mul.input[0]:
                         drop |= {id(mul), id(clip), id(add)}
-                        out.append(onnx.helper.make_node("HardSwish", [mul.input[0]], [n.output[0]]))
+                        out.append(onnx.helper.make_node("HardSwish", [mul.input[0]], [n.output[0]], name=n.name))
                         continue
             out.append(n)
         self.nodes = [n for n in out if id(n) not in drop]

@@ -7,6 +7,8 @@
 #
 #   tools/experiments/qft_kiln_eval.sh path/to/kiln TUNED.onnx WORKDIR [MODE]   (MODE: a8_w8)
 #
+# EXTRA_ALLS=FILE appends FILE's script lines (e.g. equalization off, or the ranges the prototype
+# tuned against as force_range_out lines); TAG=name keeps that run's files apart.
 # With TUNED.onnx = the original model this is the baseline (Kiln's 0.906 of docs/calibration.md).
 set -euo pipefail
 KILN=${1:?usage: qft_kiln_eval.sh path/to/kiln TUNED.onnx WORKDIR [MODE]}
@@ -18,7 +20,7 @@ REAL="$ROOT/examples/real"
 SETS="$REAL/.data/sets"
 ORIGINAL="$REAL/.data/models/ppocr_v4_det.onnx"
 SHAPES="--tensor-shapes x=[1,3,640,640]"
-NAME=$(basename "$TUNED" .onnx)
+NAME=$(basename "$TUNED" .onnx)${TAG:+.$TAG}
 mkdir -p "$WORK"
 [ -f "$WORK/eval.npy" ] || /usr/bin/python3 "$REAL/images_to_npy.py" "$SETS/eval/text" "$WORK/eval.npy" --model ppocr_v4_det
 # The original float reference: the parsed network (`--target native`) on normalized inputs
@@ -33,8 +35,8 @@ np.save(sys.argv[2], ((x - m) / s).astype(np.float32))" "$WORK/eval.npy" "$WORK/
     --output-dir "$WORK/original.float" >/dev/null
 fi
 "$KILN" parser onnx "$TUNED" --har-path "$WORK/$NAME.kar" $SHAPES >/dev/null
-{ cat "$ROOT/tests/real_models/scripts/ppocr_v4_det.alls"; echo "quantization_param({*}, precision_mode=$MODE)"; } \
-  > "$WORK/$NAME.$MODE.alls"
+{ cat "$ROOT/tests/real_models/scripts/ppocr_v4_det.alls"; echo "quantization_param({*}, precision_mode=$MODE)";
+  [ -z "${EXTRA_ALLS:-}" ] || cat "$EXTRA_ALLS"; } > "$WORK/$NAME.$MODE.alls"
 "$KILN" optimize "$WORK/$NAME.kar" --calib-set-path "$SETS/calib/text" --model-script "$WORK/$NAME.$MODE.alls" \
   --report-samples 4 --output-har-path "$WORK/$NAME.$MODE.kar" >/dev/null 2>"$WORK/$NAME.$MODE.log"
 "$KILN" infer "$WORK/$NAME.$MODE.kar" --target quantized --input-files "$WORK/eval.npy" \

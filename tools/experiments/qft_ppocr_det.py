@@ -14,8 +14,9 @@ Steps (each cached in --work, so a rerun resumes):
  4. fine-tuning: random --crop crops of the calibration images (the network is convolutional;
     crops keep a step cheap), loss = MSE of the text probability map against the float
     network's + --feature-weight x the normalized MSE of the neck's concatenated features;
-    Adam, cosine-decayed --lr; activation ranges stay those of step 2;
- 5. F1 after tuning; the tuned weights are written to WORK/ppocr_v4_det.qft.onnx, which Kiln's
+    Adam, cosine-decayed --lr; activation ranges stay those of step 2 (with --recalibrate they
+    are re-chosen on the tuned float network after each epoch, as Kiln will choose them);
+ 5. F1 after tuning, with the ranges of step 4 and re-calibrated on the tuned network; the tuned weights are written to WORK/ppocr_v4_det.qft.onnx, which Kiln's
     own flow then optimizes and evaluates against the ORIGINAL float model (see --help of
     tools/experiments/qft_kiln_eval.sh).
 Needs torch and onnx (Debian python3-torch, python3-onnx) and examples/real/fetch.sh's data."""
@@ -79,6 +80,26 @@ def calibrate(model, images):
     return ranges
 
 
+def kiln_ranges(info_path, model):
+    """Kiln's own activation grids from `kiln info --json` of an optimized archive: {tensor: (lo, hi)}
+    for each layer's output (the output of the last ONNX node the layer absorbed), and the script
+    lines that pin them (force_range_out) so Kiln keeps them when it optimizes the tuned network."""
+    order = {n.name: (i, n.output[0]) for i, n in enumerate(model.nodes)}
+    ranges, lines = {}, []
+    for layer in json.load(open(info_path))["layers"]:
+        q = layer.get("quant")
+        names = [order[n] for n in layer.get("original_names", []) if n in order]
+        if not q or not names or layer["type"] in ("input_layer", "normalization", "output_layer", "pad"):
+            continue
+        lo, hi = (0 - q["zero_point"]) * q["scale"], (255 - q["zero_point"]) * q["scale"]
+        ranges[max(names)[1]] = (lo, hi)
+        # Not pinned: layers with a table activation. force_range_out on them (same output grid)
+        # took conv35 (+hardsigmoid) from 18.5 to 3.1 dB and the text-box F1 to 0 (Kiln 2026-12-08).
+        if layer.get("activation", "none") in ("none", "relu"):
+            lines.append(f"quantization_param({layer['name']}, force_range_out=[{lo:.9g}, {hi:.9g}])")
+    return ranges, lines
+
+
 def cached(path, make):
     if os.path.exists(path):
         return json.load(open(path)) if path.endswith(".json") else np.load(path)
@@ -88,6 +109,15 @@ def cached(path, make):
     else:
         np.save(path, value)
     return value
+
+
+def float_ranges(model, images):
+    """Least-error ranges of MODEL's own float activations (what Kiln's calibration of it would choose)."""
+    saved = model.act_ranges, model.quantize_weights
+    model.act_ranges, model.quantize_weights = {}, False
+    ranges = calibrate(model, images)
+    model.act_ranges, model.quantize_weights = saved
+    return ranges
 
 
 def finetune(student, teacher, images, args, log):
@@ -117,6 +147,8 @@ def finetune(student, teacher, images, args, log):
             opt.step()
             total += float(loss)
             step += 1
+        if args.recalibrate and epoch + 1 < args.epochs:
+            student.act_ranges = float_ranges(student, images)
         log(f"epoch {epoch + 1}/{args.epochs}: mean loss {total / len(images):.3e} ({time.time() - t0:.0f} s)")
 
 
@@ -129,6 +161,10 @@ def main():
     ap.add_argument("--crop", type=int, default=320)
     ap.add_argument("--map-weight", type=float, default=1.0)
     ap.add_argument("--feature-weight", type=float, default=0.1)
+    ap.add_argument("--recalibrate", action="store_true",
+                    help="re-choose the activation ranges on the tuned float network after each epoch")
+    ap.add_argument("--kiln-info", help="`kiln info --json` of Kiln's optimized archive of the original network: "
+                    "quantize where Kiln does, on Kiln's grids, and write them as force_range_out script lines")
     ap.add_argument("--tag", default="qft", help="name of this run's outputs in --work")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -148,19 +184,30 @@ def main():
     evals = load_images(os.path.join(DATA, "sets", "eval", "text"))
     teacher = OnnxModule(args.onnx)
     float_maps = cached(os.path.join(args.work, "float_eval.npy"), lambda: run_maps(teacher, evals))
-    ranges = cached(os.path.join(args.work, "ranges.json"), lambda: calibrate(teacher, calib))
+    if args.kiln_info:  # Kiln's layers and grids instead of the prototype's own
+        ranges, lines = kiln_ranges(args.kiln_info, teacher)
+        with open(os.path.join(args.work, f"{args.tag}.force_ranges.alls"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+    else:
+        ranges = cached(os.path.join(args.work, "ranges.json"), lambda: calibrate(teacher, calib))
     log(f"{len(ranges)} quantized activations; float maps of {len(float_maps)} evaluation images")
 
     student = OnnxModule(args.onnx)
     student.act_ranges = {k: tuple(v) for k, v in ranges.items()}
+    student.quant_points = teacher.quant_points = set(ranges)
     student.quantize_weights = True
-    before = cached(os.path.join(args.work, "fakequant_before.json"), lambda: box_f1(float_maps, run_maps(student, evals)))
+    before = cached(os.path.join(args.work, f"fakequant_before{'.kiln' if args.kiln_info else ''}.json"),
+                    lambda: box_f1(float_maps, run_maps(student, evals)))
     log(f"fake-quant before tuning: {before}")
 
     finetune(student, teacher, calib, args, log)
     torch.save(student.params.state_dict(), os.path.join(args.work, f"{args.tag}.pt"))
     after = box_f1(float_maps, run_maps(student, evals))
     log(f"fake-quant after tuning: {after}")
+    if not args.kiln_info:  # with Kiln's grids, the Kiln run pins them (force_range_out)
+        student.act_ranges = float_ranges(student, calib)
+        after_recal = box_f1(float_maps, run_maps(student, evals))
+        log(f"fake-quant after tuning, ranges re-calibrated on the tuned network (as Kiln would): {after_recal}")
     student.quantize_weights, student.act_ranges = False, {}
     tuned_float = box_f1(float_maps, run_maps(student, evals))
     log(f"tuned network in float against the original float: {tuned_float}")

@@ -19,7 +19,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 REAL="$ROOT/examples/real"
 SETS="$REAL/.data/sets"
 ORIGINAL="$REAL/.data/models/ppocr_v4_det.onnx"
-SHAPES="--tensor-shapes x=[1,3,640,640]"
+SHAPES=(--tensor-shapes "x=[1,3,640,640]")
 NAME=$(basename "$TUNED" .onnx)${TAG:+.$TAG}
 mkdir -p "$WORK"
 [ -f "$WORK/eval.npy" ] || /usr/bin/python3 "$REAL/images_to_npy.py" "$SETS/eval/text" "$WORK/eval.npy" --model ppocr_v4_det
@@ -30,11 +30,11 @@ if [ ! -f "$WORK/original.float/outputs.json" ]; then
 m = np.array([123.675, 116.28, 103.53], np.float32).reshape(1, 3, 1, 1); \
 s = np.array([58.395, 57.12, 57.375], np.float32).reshape(1, 3, 1, 1); \
 np.save(sys.argv[2], ((x - m) / s).astype(np.float32))" "$WORK/eval.npy" "$WORK/eval.normalized.npy"
-  "$KILN" parser onnx "$ORIGINAL" --har-path "$WORK/original.kar" $SHAPES >/dev/null
+  "$KILN" parser onnx "$ORIGINAL" --har-path "$WORK/original.kar" "${SHAPES[@]}" >/dev/null
   "$KILN" infer "$WORK/original.kar" --target native --input-files "$WORK/eval.normalized.npy" \
     --output-dir "$WORK/original.float" >/dev/null
 fi
-"$KILN" parser onnx "$TUNED" --har-path "$WORK/$NAME.kar" $SHAPES >/dev/null
+"$KILN" parser onnx "$TUNED" --har-path "$WORK/$NAME.kar" "${SHAPES[@]}" >/dev/null
 { cat "$ROOT/tests/real_models/scripts/ppocr_v4_det.alls"; echo "quantization_param({*}, precision_mode=$MODE)";
   [ -z "${EXTRA_ALLS:-}" ] || cat "$EXTRA_ALLS"; } > "$WORK/$NAME.$MODE.alls"
 "$KILN" optimize "$WORK/$NAME.kar" --calib-set-path "$SETS/calib/text" --model-script "$WORK/$NAME.$MODE.alls" \

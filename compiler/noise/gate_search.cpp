@@ -161,6 +161,23 @@ double gateGain(const GateStatus& base, const GateStatus& s) {
   return gain;
 }
 
+std::vector<int> decisionChain(const Graph& g, int outputId, const std::vector<int>& candidates) {
+  std::vector<int> chain;
+  int id = outputId;
+  for (;;) {
+    const Layer& l = g.at(id);
+    if (l.hasParam("kernel") || l.qparams.count("kernel")) {
+      chain.push_back(id);
+      std::reverse(chain.begin(), chain.end());
+      return chain;
+    }
+    if (l.inputs.empty()) return {};
+    if (std::find(candidates.begin(), candidates.end(), id) != candidates.end())
+      chain.push_back(id);
+    id = l.inputs[0].layer;
+  }
+}
+
 GatePick pickForGates(const Graph& g, const std::vector<std::vector<FloatBuffer>>& held,
                       const eval::EvalSpec& spec, const GateStatus& now, double maxFraction,
                       size_t maxPerRound, size_t maxCompound,
@@ -288,10 +305,10 @@ GatePick pickForGates(const Graph& g, const std::vector<std::vector<FloatBuffer>
     pick.chosen.push_back(std::move(s));
   }
 
-  // Whole layers (input, weights and output in 16 bits), which no lift run prices: the layer
-  // with weights nearest each failing output (a head's error near the decisions can be its
-  // weights'), then the layers whose input and output tensors, lifted one at a time, move the
-  // failing gates' smoothed figures most together.
+  // Whole layers (input, weights and output in 16 bits), which no lift run prices: each failing
+  // output's decision chain (a head's error near the decisions can be its weights', and what
+  // follows it must not round its result back to 8 bits), then the layers whose input and
+  // output tensors, lifted one at a time, move the failing gates' smoothed figures most together.
   std::map<int, size_t> candIndex;
   for (size_t c = 0; c < cands.size(); ++c) candIndex[cands[c]] = c;
   auto weighted = [&](int id) {
@@ -309,34 +326,45 @@ GatePick pickForGates(const Graph& g, const std::vector<std::vector<FloatBuffer>
     }
     return e;
   };
-  std::vector<int> whole;
+  std::vector<std::vector<int>> whole;
+  auto proposed = [&](int id) {
+    for (const auto& w : whole)
+      if (std::find(w.begin(), w.end(), id) != w.end()) return true;
+    return false;
+  };
   const auto outIds = g.outputLayers();
   for (size_t i : failing) {
     if (outOf[i] >= outIds.size()) continue;
-    int id = outIds[outOf[i]];
-    while (!weighted(id) && !g.at(id).inputs.empty()) id = g.at(id).inputs[0].layer;
-    if (weighted(id) && std::find(whole.begin(), whole.end(), id) == whole.end())
-      whole.push_back(id);
+    std::vector<int> chain = decisionChain(g, outIds[outOf[i]], cands);
+    const bool lifts = std::any_of(chain.begin(), chain.end(),
+                                   [&](int id) { return g.at(id).precision != kWholeMode; });
+    if (lifts && !proposed(chain.front())) whole.push_back(std::move(chain));
   }
   std::vector<std::pair<double, int>> ranked;
   for (size_t id = 0; id < g.layers.size(); ++id)
-    if (weighted(int(id)) && std::find(whole.begin(), whole.end(), int(id)) == whole.end()) {
+    if (weighted(int(id)) && !proposed(int(id))) {
       const double e = estimate(int(id));
       if (e > 0) ranked.push_back({-e, int(id)});
     }
   std::sort(ranked.begin(), ranked.end());
-  for (const auto& [e, id] : ranked) whole.push_back(id);
-  for (int id : whole) {
+  for (const auto& [e, id] : ranked) whole.push_back({id});
+  for (const std::vector<int>& w : whole) {
     if (pick.compound.size() >= maxCompound) break;
-    const auto bits = bitsWithModes(g, {{id, kWholeMode}});
+    std::vector<std::pair<int, std::string>> modes;
+    WholeProposal p;
+    for (int id : w) {
+      modes.push_back({id, kWholeMode});
+      p.lines.push_back(
+          fmt::format("quantization_param({}, precision_mode={})", g.at(id).name, kWholeMode));
+    }
+    const auto bits = bitsWithModes(g, modes);
     if (sixteenBitFraction(g, bits) > maxFraction) continue;
-    NoiseSuggestion s;
-    s.layer = id;
-    s.line = fmt::format("quantization_param({}, precision_mode={})", g.at(id).name, kWholeMode);
-    s.activationBytes = activationBytes(g, bits) - baseBytes;
-    pick.why += fmt::format("  {} whole ({}): to try, tensors alone {:+.4f}, +{} B\n",
-                            g.at(id).name, kWholeMode, estimate(id), s.activationBytes);
-    pick.compound.push_back(std::move(s));
+    p.activationBytes = activationBytes(g, bits) - baseBytes;
+    std::string names;
+    for (int id : w) names += (names.empty() ? "" : " + ") + g.at(id).name;
+    pick.why += fmt::format("  {} whole ({}): to try, tensors alone {:+.4f}, +{} B\n", names,
+                            kWholeMode, estimate(w.front()), p.activationBytes);
+    pick.compound.push_back(std::move(p));
   }
   return pick;
 }

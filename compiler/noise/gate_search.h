@@ -42,9 +42,15 @@ GateStatus measureGates(const Graph& g, const std::vector<std::vector<FloatBuffe
 /// relative to what it still needs; minus one per gate that `base` passes and `s` fails.
 double gateGain(const GateStatus& base, const GateStatus& s);
 
+/// Layers lifted whole together (`precision_mode=a16_w16` each), tried as one option.
+struct WholeProposal {
+  std::vector<std::string> lines;
+  int64_t activationBytes = 0;  // extra activation bytes
+};
+
 struct GatePick {
   std::vector<NoiseSuggestion> chosen;    // single tensors, best first
-  std::vector<NoiseSuggestion> compound;  // whole layers (a16_w16), to be tried one by one
+  std::vector<WholeProposal> compound;    // whole layers (a16_w16), to be tried one by one
   std::string why;                        // one line per choice, for the log
 };
 
@@ -54,8 +60,17 @@ struct GatePick {
 /// candidate that helps the failing gates most, without breaking a passing one, within
 /// `maxFraction` of activation bytes in 16 bits; at most `maxPerRound`. Candidates that change
 /// no decision are ranked by their SNR gain at the failing gates' outputs. `compound`: up to
-/// `maxCompound` layers with weights to lift whole: the layer nearest each failing output, then
-/// the ones whose input and output tensors' lifts together move the smoothed figures most.
+/// `maxCompound` layers with weights to lift whole: each failing output's decision chain
+/// (decisionChain), then the layers whose input and output tensors' lifts together move the
+/// smoothed figures most.
+/// The layers an output's decisions are made in: the layer with weights nearest the output
+/// (following first inputs) and the layers between it and the output that have their own
+/// quantization (`candidates`, optimize::noiseCandidates), from the weighted layer on; empty when
+/// no weighted layer is reached. An M-LSD heat map is conv -> resize -> sigmoid -> peak test:
+/// lifting the conv alone leaves the resize and the sigmoid at 8 bits, where neighbouring peaks
+/// round alike and both pass the test.
+std::vector<int> decisionChain(const Graph& g, int outputId, const std::vector<int>& candidates);
+
 GatePick pickForGates(const Graph& g, const std::vector<std::vector<FloatBuffer>>& held,
                       const eval::EvalSpec& spec, const GateStatus& now, double maxFraction,
                       size_t maxPerRound, size_t maxCompound,

@@ -224,7 +224,7 @@ MixedPrecisionResult searchMixedPrecision(const Archive& parsed, optimize::Optim
         options.emplace_back();
         for (const NoiseSuggestion& s : p.chosen) options.back().push_back(s.line);
       }
-      for (const NoiseSuggestion& s : p.compound) options.push_back({s.line});
+      for (const WholeProposal& w : p.compound) options.push_back(w.lines);
       if (options.empty()) {
         o.warn(fmt::format(
             "mixed precision: no further tensor within the budget of {:.0f} % moves a failing "

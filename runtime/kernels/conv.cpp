@@ -137,7 +137,7 @@ void convGroupLoops(const ConvParams& p, const W* weights, int64_t n, int64_t gr
 int64_t packedPathMaxX(const ConvParams& p, const gemm::PackedWeights& pw, const Act* planes,
                        int64_t grp) {
   const ConvGeometry& g = p.g;
-  const int64_t maxX = loops::inputMaxAbsDiffOnThreads(p, planes, g.c / g.groups * g.h * g.w);
+  const int64_t maxX = loops::inputMaxAbsDiff(p, planes, g.c / g.groups * g.h * g.w);
   if (maxX > INT16_MAX) return -1;
   for (int64_t j = 0; j < pw.kg; ++j)
     if (pw.sumAbsW[size_t(grp * pw.kg + j)] * maxX >= (int64_t(1) << 31)) return -1;

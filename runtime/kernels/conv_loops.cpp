@@ -55,17 +55,8 @@ int64_t maxAbsDiffOnThreads(const Act* x, int64_t n, int32_t zp) {
   return largest;
 }
 
-namespace {
-bool eightBitBound(const ConvParams& p) { return p.inBits <= 8 && p.inZp >= 0 && p.inZp <= 255; }
-}  // namespace
-
 int64_t inputMaxAbsDiff(const ConvParams& p, const Act* x, int64_t n) {
-  if (eightBitBound(p)) return std::max(p.inZp, 255 - p.inZp);
-  return maxAbsDiff(x, n, p.inZp);
-}
-
-int64_t inputMaxAbsDiffOnThreads(const ConvParams& p, const Act* x, int64_t n) {
-  if (eightBitBound(p)) return std::max(p.inZp, 255 - p.inZp);
+  if (p.inBits <= 8 && p.inZp >= 0 && p.inZp <= 255) return std::max(p.inZp, 255 - p.inZp);
   return maxAbsDiffOnThreads(x, n, p.inZp);
 }
 

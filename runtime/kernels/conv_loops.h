@@ -37,17 +37,14 @@ inline void axpy(const Act* c, int32_t zp, int64_t n, int64_t x, int64_t* a) {
 /// clones on x86-64 (the baseline has no packed unsigned 16-bit min/max).
 int64_t maxAbsDiff(const Act* x, int64_t n, int32_t zp);
 /// maxAbsDiff with a long input (a conv's whole input, checked before its tiles run) cut into
-/// ranges over the current pool's threads instead of read by the calling thread alone: the
-/// largest value is the same for any cut.
+/// ranges over the current pool's threads instead of read by the calling thread alone (inline
+/// within a pool's part, e.g. a depthwise channel): the largest value is the same for any cut.
 int64_t maxAbsDiffOnThreads(const Act* x, int64_t n, int32_t zp);
 /// The largest |x - zp| of n input values of a conv, depthwise or deconv: for 8-bit inputs
 /// (ConvParams::inBits) the range's bound max(zp, 255 - zp) without reading them, for 16-bit
-/// ones maxAbsDiff (the kernels take the same exact paths for any bound that passes their
-/// checks).
+/// ones maxAbsDiffOnThreads (the kernels take the same exact paths for any bound that passes
+/// their checks).
 int64_t inputMaxAbsDiff(const ConvParams& p, const Act* x, int64_t n);
-/// inputMaxAbsDiff with the 16-bit scan on the pool (maxAbsDiffOnThreads). Only outside the
-/// pool's parts: a part that called it would wait for the pool it runs on.
-int64_t inputMaxAbsDiffOnThreads(const ConvParams& p, const Act* x, int64_t n);
 /// The smallest and largest of n > 0 values (same clones).
 void minMax(const Act* x, int64_t n, int32_t& lo, int32_t& hi);
 

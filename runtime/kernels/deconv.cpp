@@ -69,7 +69,7 @@ void deconv2dTyped(const ConvParams& p, const W* weights, const Act* in, Act* ou
   for (int64_t n = 0; n < g.n; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       const Act* x = in + (n * g.c + grp * cg) * hw;
-      const int64_t maxX = loops::inputMaxAbsDiffOnThreads(p, x, cg * hw);
+      const int64_t maxX = loops::inputMaxAbsDiff(p, x, cg * hw);
       if (deconvpk::deconvGroupPacked(p, n, grp, x, maxX, out)) continue;
       // Output channels, and bands of rows within one, are independent: (channel, band) tasks
       // in ranges on the session's threads, each with its own accumulators (the int64 ones only

@@ -87,7 +87,12 @@ void ThreadPool::run(int64_t parts, const std::function<void(int64_t)>& f) {
     ++generation_;
   }
   wake_.notify_all();
-  drain();
+  {
+    // The caller's parts see no current pool, as the workers' do: a parallelFor within a part
+    // runs inline instead of waiting for this pool.
+    const Scope inParts(nullptr);
+    drain();
+  }
   spinUntil([&] { return finished_.load() == parts; });
   std::unique_lock<std::mutex> lock(mu_);
   done_.wait(lock, [&] { return finished_ == parts_; });

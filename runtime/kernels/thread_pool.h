@@ -27,7 +27,7 @@ class ThreadPool {
 
   /// Calls f(part) for part in [0, parts), spread over the workers and the caller; returns
   /// when all are done. Callers on several threads take turns; a part must not call run() on
-  /// the same pool.
+  /// the same pool (parts run with no current pool, so a parallelFor within one runs inline).
   void run(int64_t parts, const std::function<void(int64_t)>& f);
 
   /// Makes `pool` (may be null) current on this thread until the scope ends.
